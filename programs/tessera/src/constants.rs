@@ -1,0 +1,37 @@
+//! Seeds and limits, shared with the client (`tessera_client::pda`) and exported in the IDL.
+use anchor_lang::prelude::*;
+
+/// Seed of the market PDA: `["market", mint]`.
+#[constant]
+pub const MARKET_SEED: &[u8] = b"market";
+/// Seed of the stake vault PDA: `["stake_vault", market]`.
+#[constant]
+pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
+/// Seed of an operator PDA: `["operator", market, authority]`.
+#[constant]
+pub const OPERATOR_SEED: &[u8] = b"operator";
+/// Seed of a job PDA: `["job", market, creator, job_id (u64 LE)]`.
+#[constant]
+pub const JOB_SEED: &[u8] = b"job";
+/// Seed of a job's escrow token account PDA: `["escrow", job]`.
+#[constant]
+pub const ESCROW_SEED: &[u8] = b"escrow";
+
+/// 100 % in basis points.
+#[constant]
+pub const BPS_DENOMINATOR: u16 = 10_000;
+/// Most replicas a job may ask for.
+#[constant]
+pub const MAX_REPLICAS: u8 = 3;
+/// Longest `input_uri` / `output_uri`, in bytes.
+#[constant]
+pub const MAX_URI_LEN: u32 = 128;
+/// Kernel ids are bits of the operator's `capabilities` (u32).
+#[constant]
+pub const MAX_KERNEL_ID: u8 = 31;
+/// Longest Merkle proof a chunk challenge may carry (2^20 chunks).
+#[constant]
+pub const MAX_PROOF_LEN: u8 = 20;
+/// `Challenge::chunk` value meaning "the whole root is challenged".
+#[constant]
+pub const WHOLE_ROOT: u32 = u32::MAX;

@@ -1,0 +1,112 @@
+//! The program's errors. Append-only: codes are part of the interface.
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum TesseraError {
+    #[msg("A basis-point value exceeds 10 000 (100 %); use a value between 0 and 10 000.")]
+    BpsTooLarge,
+    #[msg("protocol_fee_bps + burn_bps exceeds 10 000; lower the fee or the burn.")]
+    FeeAndBurnTooLarge,
+    #[msg("creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.")]
+    SlashSplitTooLarge,
+    #[msg("max_replicas must be between 1 and 3.")]
+    BadMaxReplicas,
+    #[msg("Every window and period must be longer than zero seconds.")]
+    BadWindow,
+    #[msg("An arithmetic operation overflowed; the amounts involved are too large.")]
+    MathOverflow,
+    #[msg("The market is paused; wait until the admin resumes it.")]
+    MarketPaused,
+    #[msg("Only the market admin may do this; sign with the admin keypair.")]
+    NotAdmin,
+    #[msg("Only the market arbiter may resolve disputes; sign with the arbiter keypair.")]
+    NotArbiter,
+    #[msg("The token account does not belong to the market's mint; pass an account of that mint.")]
+    WrongMint,
+    #[msg("The treasury account does not match the market's treasury.")]
+    WrongTreasury,
+    #[msg("The amount must be greater than zero.")]
+    ZeroAmount,
+    #[msg("The operator is not active (exiting or banned); it cannot take new work.")]
+    OperatorNotActive,
+    #[msg("Not enough free stake: deposit more stake or wait until live claims settle.")]
+    InsufficientFreeStake,
+    #[msg("The operator's stake is below the market minimum; deposit more stake first.")]
+    StakeBelowMinimum,
+    #[msg("The unbonding period has not ended yet; try again after the ready time.")]
+    UnbondingNotReady,
+    #[msg("There is nothing to withdraw; request an unstake first.")]
+    NothingToWithdraw,
+    #[msg("The operator still has bonded stake in live claims; wait until they settle.")]
+    OperatorHasBonds,
+    #[msg("The operator lacks the capability for this job's kernel; update its capabilities.")]
+    MissingCapability,
+    #[msg("The kernel id is out of range (0..=31).")]
+    BadKernel,
+    #[msg("The number of replicas is zero or above the market's max_replicas.")]
+    BadReplicas,
+    #[msg("The reward per replica is below the market's minimum.")]
+    RewardTooLow,
+    #[msg("The URI is empty or longer than 128 bytes.")]
+    BadUri,
+    #[msg("chunk_count must be between 1 and 2^20.")]
+    BadChunkCount,
+    #[msg("The claim deadline must be in the future.")]
+    BadClaimDeadline,
+    #[msg("exec_timeout must be greater than zero and at most the market's max_exec_timeout.")]
+    BadExecTimeout,
+    #[msg("The job is not in the state this instruction needs.")]
+    WrongJobState,
+    #[msg("The claim deadline has passed; the job can no longer be claimed.")]
+    ClaimDeadlinePassed,
+    #[msg("Every replica slot of this job is taken.")]
+    JobFull,
+    #[msg("This operator already holds a slot of this job.")]
+    AlreadyClaimed,
+    #[msg("The signer holds no slot of this job.")]
+    NotAssigned,
+    #[msg("This slot is not in the state this instruction needs (already submitted, committed or revealed?).")]
+    WrongSlotState,
+    #[msg("Use commit_result and reveal_result for jobs with two or more replicas.")]
+    UseCommitReveal,
+    #[msg("Use submit_result for jobs with one replica.")]
+    UseSubmit,
+    #[msg("The execution timeout of this slot has passed; the result is too late.")]
+    ExecTimeoutPassed,
+    #[msg("The reveal window has closed.")]
+    RevealWindowClosed,
+    #[msg("The revealed root and salt do not match the commitment.")]
+    CommitmentMismatch,
+    #[msg("The challenge window is still open; finalize after it closes.")]
+    ChallengeWindowOpen,
+    #[msg("The challenge window has closed.")]
+    ChallengeWindowClosed,
+    #[msg("Nothing is late yet; timeout can be called only after the deadline.")]
+    NotLate,
+    #[msg("The claim deadline has not passed yet; the job can still be claimed.")]
+    NotExpired,
+    #[msg("The job already has claims; it can no longer be cancelled.")]
+    JobHasClaims,
+    #[msg("Only the job's creator may do this.")]
+    NotCreator,
+    #[msg("Wrong or missing operator accounts: pass [operator, payout] for every slot, in slot order.")]
+    WrongOperatorAccounts,
+    #[msg("The payout account is not the operator's registered payout account.")]
+    WrongPayout,
+    #[msg("The creator token account is not owned by the job's creator.")]
+    WrongCreatorAccount,
+    #[msg("An operator of this job cannot challenge it.")]
+    SelfChallenge,
+    #[msg("The job was already challenged.")]
+    AlreadyChallenged,
+    #[msg("The Merkle proof does not show this leaf under the committed root.")]
+    BadMerkleProof,
+    #[msg("The challenge agrees with the committed result; there is nothing to dispute.")]
+    ChallengeAgrees,
+    #[msg("The verdict names a party that did not take part in the dispute.")]
+    BadVerdict,
+    #[msg("The slot index is out of range.")]
+    BadSlot,
+    #[msg("An account's balance does not match what the program owes; refusing to continue.")]
+    InvariantViolated,
+}

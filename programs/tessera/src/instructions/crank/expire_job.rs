@@ -1,0 +1,45 @@
+use crate::error::TesseraError;
+use crate::events::JobClosed;
+use crate::instructions::settlement::*;
+use crate::state::JobState;
+use anchor_lang::prelude::*;
+
+/// Remaining accounts: `[operator, payout]` for every live slot, in slot order.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ExpireJob<'info> {
+    pub settlement: JobSettlement<'info>,
+}
+
+impl ExpireJob<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let job = &self.settlement.job;
+        job.require_state(JobState::Open)?;
+        require!(
+            Clock::get()?.unix_timestamp > job.claim_deadline,
+            TesseraError::NotExpired
+        );
+        Ok(())
+    }
+}
+
+/// Permissionless: a job not fully claimed by its deadline is refunded in full; operators who
+/// did claim a slot get their bonds back (they are not at fault).
+pub fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
+    let s = &ctx.accounts.settlement;
+    let live: Vec<(usize, Pubkey)> = s.job.settlement_slots().map(|(i, a)| (i, a.operator)).collect();
+    let keys: Vec<Pubkey> = live.iter().map(|(_, k)| *k).collect();
+    let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
+    for (party, (i, _)) in parties.iter_mut().zip(&live) {
+        party.operator.release(s.job.assignments[*i].bond)?;
+        party.save()?;
+    }
+    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+    ctx.accounts.settlement.job.state = JobState::Expired;
+    emit_cpi!(JobClosed {
+        job: ctx.accounts.settlement.job.key(),
+        state: JobState::Expired,
+        refunded,
+    });
+    Ok(())
+}

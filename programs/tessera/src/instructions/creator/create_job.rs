@@ -1,0 +1,149 @@
+use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_URI_LEN};
+use crate::error::TesseraError;
+use crate::events::JobCreated;
+use crate::math::mul;
+use crate::state::{Assignment, Challenge, Job, JobState, Market};
+use crate::token::Tokens;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use tessera_merkle::MAX_CHUNKS;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CreateJobArgs {
+    /// Unique per (market, creator); part of the job's address.
+    pub job_id: u64,
+    pub kernel: u8,
+    pub kernel_params: [u8; 32],
+    pub input_uri: String,
+    pub input_hash: [u8; 32],
+    pub chunk_count: u32,
+    pub replicas: u8,
+    pub reward_per_replica: u64,
+    /// Unix seconds after which the job can no longer be claimed.
+    pub claim_deadline: i64,
+    /// Seconds each replica has from its claim to submit or commit.
+    pub exec_timeout: i64,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: CreateJobArgs)]
+pub struct CreateJob<'info> {
+    #[account(mut)]
+    pub creator: Signer<'info>,
+    #[account(has_one = mint @ TesseraError::WrongMint)]
+    pub market: Box<Account<'info, Market>>,
+    #[account(
+        init,
+        payer = creator,
+        space = 8 + Job::INIT_SPACE,
+        seeds = [JOB_SEED, market.key().as_ref(), creator.key().as_ref(), &args.job_id.to_le_bytes()],
+        bump
+    )]
+    pub job: Box<Account<'info, Job>>,
+    /// The job's own token account, owned by the job PDA.
+    #[account(
+        init,
+        payer = creator,
+        seeds = [ESCROW_SEED, job.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = job,
+        token::token_program = token_program
+    )]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Pays the rewards.
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
+    pub creator_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreateJob<'_> {
+    pub fn validate(&self, args: &CreateJobArgs) -> Result<()> {
+        let p = &self.market.params;
+        require!(!self.market.paused, TesseraError::MarketPaused);
+        require!(args.kernel <= MAX_KERNEL_ID, TesseraError::BadKernel);
+        require!(
+            args.replicas >= 1 && args.replicas <= p.max_replicas,
+            TesseraError::BadReplicas
+        );
+        require!(
+            args.reward_per_replica >= p.min_reward_per_replica && args.reward_per_replica > 0,
+            TesseraError::RewardTooLow
+        );
+        require!(
+            !args.input_uri.is_empty() && args.input_uri.len() <= MAX_URI_LEN as usize,
+            TesseraError::BadUri
+        );
+        require!(
+            args.chunk_count >= 1 && args.chunk_count <= MAX_CHUNKS,
+            TesseraError::BadChunkCount
+        );
+        require!(
+            args.claim_deadline > Clock::get()?.unix_timestamp,
+            TesseraError::BadClaimDeadline
+        );
+        require!(
+            args.exec_timeout > 0 && args.exec_timeout <= p.max_exec_timeout,
+            TesseraError::BadExecTimeout
+        );
+        Ok(())
+    }
+}
+
+pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+    let total = mul(args.reward_per_replica, args.replicas as u64)?;
+    let a = &ctx.accounts;
+    Tokens {
+        program: a.token_program.to_account_info(),
+        mint: a.mint.to_account_info(),
+        decimals: a.market.decimals,
+    }
+    .transfer(&a.creator_token.to_account_info(), &a.escrow.to_account_info(), &a.creator.to_account_info(), &[], total)?;
+
+    let job = &mut ctx.accounts.job;
+    job.set_inner(Job {
+        market: ctx.accounts.market.key(),
+        creator: ctx.accounts.creator.key(),
+        job_id: args.job_id,
+        kernel: args.kernel,
+        kernel_params: args.kernel_params,
+        input_uri: args.input_uri,
+        input_hash: args.input_hash,
+        chunk_count: args.chunk_count,
+        replicas: args.replicas,
+        reward_per_replica: args.reward_per_replica,
+        created_at: Clock::get()?.unix_timestamp,
+        claim_deadline: args.claim_deadline,
+        exec_timeout: args.exec_timeout,
+        state: JobState::Open,
+        assignments: [Assignment::empty(), Assignment::empty(), Assignment::empty()],
+        reveal_deadline: 0,
+        challenge_deadline: 0,
+        agreed_root: [0; 32],
+        challenge: Challenge {
+            challenger: Pubkey::default(),
+            bond: 0,
+            chunk: 0,
+            hash: [0; 32],
+            operator_leaf: [0; 32],
+        },
+        bump: ctx.bumps.job,
+        escrow_bump: ctx.bumps.escrow,
+        reserved: [0; 64],
+    });
+    emit_cpi!(JobCreated {
+        job: job.key(),
+        market: job.market,
+        creator: job.creator,
+        job_id: job.job_id,
+        kernel: job.kernel,
+        replicas: job.replicas,
+        reward_per_replica: job.reward_per_replica,
+        escrowed: total,
+        claim_deadline: job.claim_deadline,
+    });
+    Ok(())
+}

@@ -1,0 +1,5 @@
+pub mod cancel_job;
+pub mod create_job;
+
+pub use cancel_job::*;
+pub use create_job::*;

@@ -1,0 +1,5 @@
+pub mod challenge_result;
+pub mod resolve_dispute;
+
+pub use challenge_result::*;
+pub use resolve_dispute::*;

@@ -1,0 +1,159 @@
+use crate::constants::WHOLE_ROOT;
+use crate::error::TesseraError;
+use crate::events::{DisputeResolved, JobClosed, OperatorSlashed, SlashReason};
+use crate::instructions::settlement::*;
+use crate::math::{add, split_reward, split_slash, sub};
+use crate::state::JobState;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
+
+/// Bit of the challenger in a verdict; bits 0..=2 are the slots.
+pub const CHALLENGER_BIT: u8 = 1 << 3;
+
+/// Remaining accounts: `[operator, payout]` for every live slot in slot order, then the
+/// challenger's if there is a challenge.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ResolveDispute<'info> {
+    #[account(address = settlement.market.arbiter @ TesseraError::NotArbiter)]
+    pub arbiter: Signer<'info>,
+    pub settlement: JobSettlement<'info>,
+    #[account(mut, address = settlement.market.treasury @ TesseraError::WrongTreasury)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = settlement.market.stake_vault @ TesseraError::InvariantViolated)]
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+}
+
+impl ResolveDispute<'_> {
+    pub fn validate(&self, honest_mask: u8) -> Result<()> {
+        let job = &self.settlement.job;
+        job.require_state(JobState::Disputed)?;
+        require!(honest_mask & !participants(job) == 0, TesseraError::BadVerdict);
+        Ok(())
+    }
+}
+
+fn participants(job: &crate::state::Job) -> u8 {
+    let slots = job
+        .settlement_slots()
+        .fold(0u8, |m, (i, _)| m | (1 << i));
+    if job.has_challenge() {
+        slots | CHALLENGER_BIT
+    } else {
+        slots
+    }
+}
+
+/// The arbiter's verdict: `honest_mask` names the parties that were right (bit `i` = slot `i`,
+/// bit 3 = the challenger). Every other party is slashed by `slash_fraud_bps` of its bond: the
+/// creator gets `creator_compensation_bps` of it, the honest parties share `honest_share_bps`,
+/// the rest is burned. Honest slots are paid; the rewards of the others go back to the creator.
+pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
+    let s = &ctx.accounts.settlement;
+    let p = s.market.params;
+    let job = &s.job;
+    // Parties in order: live slots, then the challenger. Each with its verdict bit and bond.
+    let mut members: Vec<(u8, Pubkey, u64)> = job
+        .settlement_slots()
+        .map(|(i, a)| (1u8 << i, a.operator, a.bond))
+        .collect();
+    if job.has_challenge() {
+        members.push((CHALLENGER_BIT, job.challenge.challenger, job.challenge.bond));
+    }
+    let keys: Vec<Pubkey> = members.iter().map(|m| m.1).collect();
+    let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
+    let honest_count = members.iter().filter(|m| honest_mask & m.0 != 0).count() as u64;
+    let tokens = s.tokens();
+    let vault = &ctx.accounts.stake_vault.to_account_info();
+
+    // Slash the wrong parties.
+    let (mut pool, mut vault_burn) = (0u64, 0u64);
+    let mut slashes = Vec::new();
+    for (party, &(bit, key, bond)) in parties.iter_mut().zip(&members) {
+        if honest_mask & bit != 0 {
+            continue;
+        }
+        let split = split_slash(
+            bond,
+            p.slash_fraud_bps,
+            p.creator_compensation_bps,
+            p.honest_share_bps,
+            honest_count > 0,
+        )?;
+        party.operator.slash(bond, split.total)?;
+        pay_from_vault(&tokens, &s.market, vault, &s.creator_token.to_account_info(), split.creator)?;
+        pool = add(pool, split.honest)?;
+        vault_burn = add(vault_burn, split.burn)?;
+        slashes.push((bit, key, bond, split));
+    }
+    // Share the pool among the honest; the indivisible remainder is burned.
+    let share = pool.checked_div(honest_count).unwrap_or(0);
+    vault_burn = add(vault_burn, sub(pool, crate::math::mul(share, honest_count)?)?)?;
+
+    // Pay the honest.
+    let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
+    let mut agreed_root = [0u8; 32];
+    for (party, &(bit, _, bond)) in parties.iter_mut().zip(&members) {
+        if honest_mask & bit == 0 {
+            continue;
+        }
+        pay_from_vault(&tokens, &s.market, vault, &party.payout, share)?;
+        party.operator.release(bond)?;
+        if bit == CHALLENGER_BIT {
+            if job.challenge.chunk == WHOLE_ROOT && agreed_root == [0; 32] {
+                agreed_root = job.challenge.hash;
+            }
+            continue;
+        }
+        let slot = bit.trailing_zeros() as usize;
+        if agreed_root == [0; 32] {
+            agreed_root = job.assignments[slot].root;
+        }
+        let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
+        s.pay_from_escrow(&party.payout, split.operator)?;
+        paid = add(paid, split.operator)?;
+        fee = add(fee, split.fee)?;
+        burn = add(burn, split.burn)?;
+        party.operator.jobs_completed = add(party.operator.jobs_completed, 1)?;
+    }
+    for party in &parties {
+        party.save()?;
+    }
+    burn_from_vault(&tokens, &s.market, vault, vault_burn)?;
+    s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
+    s.burn_from_escrow(burn)?;
+    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+
+    let job = &mut ctx.accounts.settlement.job;
+    job.agreed_root = agreed_root;
+    job.state = JobState::Settled;
+    let job_key = job.key();
+    for (bit, operator, bond, split) in slashes {
+        emit_cpi!(OperatorSlashed {
+            job: job_key,
+            operator,
+            slot: bit.trailing_zeros() as u8,
+            reason: SlashReason::Fraud,
+            bond,
+            slashed: split.total,
+            to_creator: split.creator,
+            to_honest: split.honest,
+            burned: split.burn,
+        });
+    }
+    emit_cpi!(DisputeResolved {
+        job: job_key,
+        honest_mask,
+        root: agreed_root,
+        paid,
+        fee,
+        burned: burn,
+        honest_share: share,
+    });
+    emit_cpi!(JobClosed {
+        job: job_key,
+        state: JobState::Settled,
+        refunded,
+    });
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! What every settling instruction (finalize, timeout, expire, resolve) shares: the accounts of
+//! a job's money, the operator accounts passed as remaining accounts, and the moves out of the
+//! escrow and the stake vault.
+use crate::constants::{ESCROW_SEED, JOB_SEED, MARKET_SEED};
+use crate::error::TesseraError;
+use crate::state::{Job, Market, Operator};
+use crate::token::Tokens;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+/// The accounts that hold or receive a job's tokens.
+#[derive(Accounts)]
+pub struct JobSettlement<'info> {
+    #[account(mut, has_one = market @ TesseraError::WrongJobState, has_one = creator @ TesseraError::NotCreator)]
+    pub job: Box<Account<'info, Job>>,
+    #[account(has_one = mint @ TesseraError::WrongMint)]
+    pub market: Box<Account<'info, Market>>,
+    /// The job's escrow.
+    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Written by burns.
+    #[account(mut)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Receives the escrow's rent when it closes.
+    /// CHECK: only receives lamports; its key is checked against `job.creator`.
+    #[account(mut)]
+    pub creator: UncheckedAccount<'info>,
+    /// Receives refunds and compensation.
+    #[account(
+        mut,
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = creator_token.owner == job.creator @ TesseraError::WrongCreatorAccount
+    )]
+    pub creator_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl<'info> JobSettlement<'info> {
+    pub fn tokens(&self) -> Tokens<'info> {
+        Tokens {
+            program: self.token_program.to_account_info(),
+            mint: self.mint.to_account_info(),
+            decimals: self.market.decimals,
+        }
+    }
+
+    /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
+    fn with_job_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
+        let (job_id, bump) = (self.job.job_id.to_le_bytes(), [self.job.bump]);
+        let seeds: &[&[u8]] = &[
+            JOB_SEED,
+            self.job.market.as_ref(),
+            self.job.creator.as_ref(),
+            &job_id,
+            &bump,
+        ];
+        f(&[seeds])
+    }
+
+    /// Moves `amount` from the escrow to `to`.
+    pub fn pay_from_escrow(&self, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
+        self.with_job_signer(|s| {
+            self.tokens()
+                .transfer(&self.escrow.to_account_info(), to, &self.job.to_account_info(), s, amount)
+        })
+    }
+
+    /// Burns `amount` from the escrow.
+    pub fn burn_from_escrow(&self, amount: u64) -> Result<()> {
+        self.with_job_signer(|s| {
+            self.tokens()
+                .burn(&self.escrow.to_account_info(), &self.job.to_account_info(), s, amount)
+        })
+    }
+
+    /// Refunds whatever is left in the escrow to the creator and closes it (rent to the creator).
+    pub fn refund_and_close_escrow(&mut self) -> Result<u64> {
+        self.escrow.reload()?;
+        let left = self.escrow.amount;
+        self.pay_from_escrow(&self.creator_token.to_account_info(), left)?;
+        self.with_job_signer(|s| {
+            self.tokens().close(
+                &self.escrow.to_account_info(),
+                &self.creator.to_account_info(),
+                &self.job.to_account_info(),
+                s,
+            )
+        })?;
+        Ok(left)
+    }
+}
+
+/// Moves `amount` out of the stake vault (signed by the market PDA).
+pub fn pay_from_vault<'info>(
+    tokens: &Tokens<'info>,
+    market: &Account<'info, Market>,
+    vault: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let bump = [market.bump];
+    let seeds: &[&[u8]] = &[MARKET_SEED, market.mint.as_ref(), &bump];
+    tokens.transfer(vault, to, market.as_ref(), &[seeds], amount)
+}
+
+/// Burns `amount` from the stake vault (signed by the market PDA).
+pub fn burn_from_vault<'info>(
+    tokens: &Tokens<'info>,
+    market: &Account<'info, Market>,
+    vault: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    let bump = [market.bump];
+    let seeds: &[&[u8]] = &[MARKET_SEED, market.mint.as_ref(), &bump];
+    tokens.burn(vault, market.as_ref(), &[seeds], amount)
+}
+
+/// An operator taking part in a settlement, with its payout token account.
+pub struct Party<'info> {
+    pub operator: Account<'info, Operator>,
+    pub payout: AccountInfo<'info>,
+}
+
+impl Party<'_> {
+    /// Writes the operator account back.
+    pub fn save(&self) -> Result<()> {
+        self.operator.exit(&crate::ID)
+    }
+}
+
+/// Loads `[operator, payout]` pairs from the remaining accounts, one per key of `expected`, in
+/// order. Each operator must be the expected (writable, program-owned) account, each payout the
+/// operator's registered payout account.
+pub fn load_parties<'info>(
+    remaining: &'info [AccountInfo<'info>],
+    expected: &[Pubkey],
+) -> Result<Vec<Party<'info>>> {
+    require!(
+        remaining.len() == expected.len() * 2,
+        TesseraError::WrongOperatorAccounts
+    );
+    expected
+        .iter()
+        .zip(remaining.chunks_exact(2))
+        .map(|(key, pair)| {
+            let (op_info, payout) = (&pair[0], &pair[1]);
+            require!(
+                op_info.key == key && op_info.is_writable,
+                TesseraError::WrongOperatorAccounts
+            );
+            let operator = Account::<Operator>::try_from(op_info)?;
+            require!(
+                payout.key == &operator.payout && payout.is_writable,
+                TesseraError::WrongPayout
+            );
+            Ok(Party {
+                operator,
+                payout: payout.clone(),
+            })
+        })
+        .collect()
+}

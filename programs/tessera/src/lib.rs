@@ -1,0 +1,159 @@
+//! Tessera: a Solana marketplace for verifiable GPU compute.
+//!
+//! Creators escrow SPL tokens per job; staked operators claim, compute deterministic kernels
+//! and deliver Merkle roots (one replica: submit; more: commit then reveal); anyone finalizes
+//! after the challenge window; no-shows are slashed by `timeout`, cheats by the arbiter's
+//! `resolve_dispute`. See DESIGN §2–§4 in the repository.
+#![allow(unexpected_cfgs)]
+// Every instruction module exports a `handler`; the glob re-exports exist for the types and the
+// modules `#[derive(Accounts)]` generates, and handlers are always called by their full path.
+#![allow(ambiguous_glob_reexports)]
+
+// Compiler intrinsics (memcpy, memset, …) for SBPF builds without platform-tools.
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+pub mod token;
+
+use instructions::*;
+
+declare_id!("3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd");
+
+#[program]
+pub mod tessera {
+    use super::*;
+
+    /// Creates the market of a mint, its stake vault, and sets its parameters (admin = signer).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn init_market(ctx: Context<InitMarket>, args: InitMarketArgs) -> Result<()> {
+        instructions::admin::init_market::handler(ctx, args)
+    }
+
+    /// Replaces the market's parameters, admin, arbiter and treasury (admin).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
+        instructions::admin::update_market::handler(ctx, args)
+    }
+
+    /// Pauses or resumes job creation and claims (admin).
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        instructions::admin::set_paused::handler(ctx, paused)
+    }
+
+    /// Registers the signer as an operator of the market.
+    pub fn register_operator(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> {
+        instructions::operator::register_operator::handler(ctx, capabilities)
+    }
+
+    /// Adds stake from the operator's token account to the stake vault.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn deposit_stake(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
+        instructions::operator::deposit_stake::handler(ctx, amount)
+    }
+
+    /// Starts unbonding `amount` of free stake.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        instructions::operator::request_unstake::handler(ctx, amount)
+    }
+
+    /// Pays out unbonded stake once the unbonding period has passed.
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_stake(ctx: Context<WithdrawStake>) -> Result<()> {
+        instructions::operator::withdraw_stake::handler(ctx)
+    }
+
+    /// Sets the operator's capabilities and payout account.
+    pub fn update_operator(ctx: Context<UpdateOperator>, capabilities: u32) -> Result<()> {
+        instructions::operator::update_operator::handler(ctx, capabilities)
+    }
+
+    /// Leaves the market: all stake starts unbonding, no new claims.
+    #[access_control(ctx.accounts.validate())]
+    pub fn exit_operator(ctx: Context<ExitOperator>) -> Result<()> {
+        instructions::operator::exit_operator::handler(ctx)
+    }
+
+    /// Creates a job and deposits `reward_per_replica × replicas` into its escrow.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+        instructions::creator::create_job::handler(ctx, args)
+    }
+
+    /// Cancels a job nobody has claimed; full refund (creator).
+    #[access_control(ctx.accounts.validate())]
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        instructions::creator::cancel_job::handler(ctx)
+    }
+
+    /// Claims a replica slot, bonding free stake.
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
+        instructions::operator::claim_job::handler(ctx)
+    }
+
+    /// Delivers the result of a one-replica job.
+    pub fn submit_result(
+        ctx: Context<DeliverResult>,
+        root: [u8; 32],
+        output_uri: String,
+    ) -> Result<()> {
+        instructions::operator::deliver_result::submit(ctx, root, output_uri)
+    }
+
+    /// Commits to a result: `sha256(root ‖ operator ‖ salt)` (two or more replicas).
+    pub fn commit_result(ctx: Context<DeliverResult>, commitment: [u8; 32]) -> Result<()> {
+        instructions::operator::deliver_result::commit(ctx, commitment)
+    }
+
+    /// Reveals a committed result once every replica has committed.
+    pub fn reveal_result(
+        ctx: Context<DeliverResult>,
+        root: [u8; 32],
+        salt: [u8; 32],
+        output_uri: String,
+    ) -> Result<()> {
+        instructions::operator::deliver_result::reveal(ctx, root, salt, output_uri)
+    }
+
+    /// Pays out an unchallenged job after its challenge window (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn finalize_job<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
+        instructions::crank::finalize_job::handler(ctx)
+    }
+
+    /// Slashes replicas past their deadline; reopens or fails their slots (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn timeout_job<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
+        instructions::crank::timeout_job::handler(ctx)
+    }
+
+    /// Refunds a job not fully claimed by its claim deadline (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn expire_job<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
+        instructions::crank::expire_job::handler(ctx)
+    }
+
+    /// Challenges a revealed result during the challenge window (a staked operator).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn challenge_result(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()> {
+        instructions::dispute::challenge_result::handler(ctx, args)
+    }
+
+    /// Settles a dispute: slashes the wrong parties, pays the honest (arbiter).
+    #[access_control(ctx.accounts.validate(honest_mask))]
+    pub fn resolve_dispute<'info>(
+        ctx: Context<'info, ResolveDispute<'info>>,
+        honest_mask: u8,
+    ) -> Result<()> {
+        instructions::dispute::resolve_dispute::handler(ctx, honest_mask)
+    }
+}

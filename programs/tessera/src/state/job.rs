@@ -1,0 +1,220 @@
+use crate::constants::{MAX_REPLICAS, MAX_URI_LEN};
+use crate::error::TesseraError;
+use crate::math::add_time;
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum JobState {
+    /// At least one replica slot is free.
+    Open,
+    /// Every slot is taken; results are being computed.
+    Claimed,
+    /// (replicas ≥ 2) every live slot has committed; reveals are due by `reveal_deadline`.
+    Committed,
+    /// Every live slot delivered the same root; challengeable until `challenge_deadline`.
+    Revealed,
+    /// Roots differ or a challenge was posted; waits for the arbiter.
+    Disputed,
+    /// Paid out (terminal).
+    Settled,
+    /// Could not be completed; the creator was refunded (terminal).
+    Expired,
+    /// Cancelled by the creator before any claim (terminal).
+    Cancelled,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum SlotStatus {
+    /// Free to claim.
+    Empty,
+    /// Claimed; result not yet submitted or committed.
+    Claimed,
+    /// Commitment posted (replicas ≥ 2).
+    Committed,
+    /// Root delivered (submitted or revealed).
+    Revealed,
+    /// Missed its deadline after the job could no longer be reopened; its reward goes back to
+    /// the creator.
+    Failed,
+}
+
+/// One replica of a job.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct Assignment {
+    /// The operator account (PDA) holding the slot; default when empty.
+    pub operator: Pubkey,
+    /// When the slot was claimed (unix seconds).
+    pub claimed_at: i64,
+    /// Stake locked by this claim.
+    pub bond: u64,
+    /// sha256(root ‖ operator ‖ salt) (replicas ≥ 2).
+    pub commitment: [u8; 32],
+    /// The delivered Merkle root of the output.
+    pub root: [u8; 32],
+    /// Where the output chunks are stored.
+    #[max_len(MAX_URI_LEN)]
+    pub output_uri: String,
+    pub status: SlotStatus,
+}
+
+impl Assignment {
+    pub fn empty() -> Self {
+        Self {
+            operator: Pubkey::default(),
+            claimed_at: 0,
+            bond: 0,
+            commitment: [0; 32],
+            root: [0; 32],
+            output_uri: String::new(),
+            status: SlotStatus::Empty,
+        }
+    }
+
+    /// The slot holds a live claim (its operator's bond is locked).
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status,
+            SlotStatus::Claimed | SlotStatus::Committed | SlotStatus::Revealed
+        )
+    }
+}
+
+/// A verifier's challenge of a revealed result.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct Challenge {
+    /// The challenger's operator account; default when there is no challenge.
+    pub challenger: Pubkey,
+    /// Stake the challenger locked.
+    pub bond: u64,
+    /// The challenged chunk, or `WHOLE_ROOT`.
+    pub chunk: u32,
+    /// The challenger's root (whole) or leaf hash (chunk).
+    pub hash: [u8; 32],
+    /// The operators' leaf at `chunk`, proven under the agreed root (chunk challenges).
+    pub operator_leaf: [u8; 32],
+}
+
+/// A compute job: `["job", market, creator, job_id]`. Its escrow is `["escrow", job]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Job {
+    pub market: Pubkey,
+    pub creator: Pubkey,
+    /// Chosen by the creator; unique per (market, creator).
+    pub job_id: u64,
+    /// Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities.
+    pub kernel: u8,
+    /// Small kernel parameters (meaning defined by the kernel).
+    pub kernel_params: [u8; 32],
+    /// Where the input blob is stored.
+    #[max_len(MAX_URI_LEN)]
+    pub input_uri: String,
+    /// sha256 of the input blob.
+    pub input_hash: [u8; 32],
+    /// Number of output chunks (Merkle leaves).
+    pub chunk_count: u32,
+    /// Number of independent replicas (1..=3).
+    pub replicas: u8,
+    /// Paid to each replica on success.
+    pub reward_per_replica: u64,
+    pub created_at: i64,
+    /// After this, no claim is accepted and an unfilled job can be expired.
+    pub claim_deadline: i64,
+    /// Seconds a replica has from its claim to submit or commit.
+    pub exec_timeout: i64,
+    pub state: JobState,
+    /// One per replica; only the first `replicas` are used.
+    pub assignments: [Assignment; MAX_REPLICAS as usize],
+    /// Reveals are due by this time (set when every live slot has committed).
+    pub reveal_deadline: i64,
+    /// Challenges are accepted until this time (set when the results are in).
+    pub challenge_deadline: i64,
+    /// The root every live replica delivered (or the arbiter upheld).
+    pub agreed_root: [u8; 32],
+    pub challenge: Challenge,
+    pub bump: u8,
+    pub escrow_bump: u8,
+    pub reserved: [u8; 64],
+}
+
+impl Job {
+    pub fn slots(&self) -> &[Assignment] {
+        &self.assignments[..self.replicas as usize]
+    }
+
+    pub fn slots_mut(&mut self) -> &mut [Assignment] {
+        &mut self.assignments[..self.replicas as usize]
+    }
+
+    /// Index of the slot held by `operator`.
+    pub fn slot_of(&self, operator: &Pubkey) -> Option<usize> {
+        self.slots()
+            .iter()
+            .position(|a| a.status != SlotStatus::Empty && a.operator == *operator)
+    }
+
+    /// Slots whose operator accounts settlement instructions take, in order.
+    pub fn settlement_slots(&self) -> impl Iterator<Item = (usize, &Assignment)> {
+        self.slots()
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.is_live())
+    }
+
+    pub fn has_challenge(&self) -> bool {
+        self.challenge.challenger != Pubkey::default()
+    }
+
+    /// Deadline of slot `i` at time of call, or None if it is not waiting on its operator.
+    pub fn slot_deadline(&self, i: usize) -> Result<Option<i64>> {
+        let a = &self.assignments[i];
+        Ok(match a.status {
+            SlotStatus::Claimed => Some(add_time(a.claimed_at, self.exec_timeout)?),
+            SlotStatus::Committed if self.state == JobState::Committed => {
+                Some(self.reveal_deadline)
+            }
+            _ => None,
+        })
+    }
+
+    /// Recomputes `state` from the slots after a slot changed. Sets the reveal and challenge
+    /// deadlines when a phase begins. Returns the new state.
+    pub fn advance(&mut self, now: i64, reveal_window: i64, challenge_window: i64) -> Result<JobState> {
+        let slots = self.slots();
+        let any = |s: SlotStatus| slots.iter().any(|a| a.status == s);
+        let next = if any(SlotStatus::Empty) {
+            JobState::Open
+        } else if any(SlotStatus::Claimed) {
+            JobState::Claimed
+        } else if any(SlotStatus::Committed) {
+            JobState::Committed
+        } else {
+            let mut roots = slots
+                .iter()
+                .filter(|a| a.status == SlotStatus::Revealed)
+                .map(|a| a.root);
+            match roots.next() {
+                None => JobState::Expired,
+                Some(first) if roots.all(|r| r == first) => {
+                    self.agreed_root = first;
+                    JobState::Revealed
+                }
+                Some(_) => JobState::Disputed,
+            }
+        };
+        if next != self.state {
+            match next {
+                JobState::Committed => self.reveal_deadline = add_time(now, reveal_window)?,
+                JobState::Revealed => self.challenge_deadline = add_time(now, challenge_window)?,
+                _ => {}
+            }
+        }
+        self.state = next;
+        Ok(next)
+    }
+
+    pub fn require_state(&self, state: JobState) -> Result<()> {
+        require!(self.state == state, TesseraError::WrongJobState);
+        Ok(())
+    }
+}

@@ -1,0 +1,8 @@
+//! On-chain accounts (DESIGN §2).
+pub mod job;
+pub mod market;
+pub mod operator;
+
+pub use job::*;
+pub use market::*;
+pub use operator::*;

@@ -1,0 +1,83 @@
+use crate::error::TesseraError;
+use crate::math::{add, sub};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum OperatorStatus {
+    /// May claim jobs.
+    Active,
+    /// Left the market: its stake is unbonding; no new claims.
+    Exiting,
+}
+
+/// A node operator of a market: `["operator", market, authority]`.
+///
+/// The stake vault holds `stake + unbonding` of every operator; `bonded ≤ stake` is the part
+/// locked by live claims and challenges.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Operator {
+    pub market: Pubkey,
+    /// The key that signs for this operator.
+    pub authority: Pubkey,
+    /// Token account (of the market mint) that receives rewards and released shares.
+    pub payout: Pubkey,
+    /// Tokens staked (bonded included).
+    pub stake: u64,
+    /// Part of `stake` locked by live claims and challenges.
+    pub bonded: u64,
+    /// Tokens leaving the market, withdrawable at `unbonding_ready_at`.
+    pub unbonding: u64,
+    /// When `unbonding` can be withdrawn (unix seconds).
+    pub unbonding_ready_at: i64,
+    /// Bitmask of kernel ids this operator runs (bit `k` = kernel `k`).
+    pub capabilities: u32,
+    /// Score from the benchmark kernel (higher is faster); 0 until measured.
+    pub benchmark_score: u32,
+    /// Jobs paid.
+    pub jobs_completed: u64,
+    /// Slots lost to timeouts or disputes.
+    pub jobs_failed: u64,
+    /// Total tokens slashed from this operator.
+    pub slashed_total: u64,
+    pub status: OperatorStatus,
+    pub bump: u8,
+    pub reserved: [u8; 64],
+}
+
+impl Operator {
+    pub fn free_stake(&self) -> u64 {
+        self.stake.saturating_sub(self.bonded)
+    }
+
+    /// Locks `amount` of free stake.
+    pub fn bond(&mut self, amount: u64) -> Result<()> {
+        require!(
+            self.free_stake() >= amount,
+            TesseraError::InsufficientFreeStake
+        );
+        self.bonded = add(self.bonded, amount)?;
+        self.invariant()
+    }
+
+    /// Unlocks a bond.
+    pub fn release(&mut self, amount: u64) -> Result<()> {
+        self.bonded = sub(self.bonded, amount)?;
+        self.invariant()
+    }
+
+    /// Unlocks a bond and takes `slash` of it out of the stake.
+    pub fn slash(&mut self, bond: u64, slash: u64) -> Result<()> {
+        require!(slash <= bond, TesseraError::MathOverflow);
+        self.bonded = sub(self.bonded, bond)?;
+        self.stake = sub(self.stake, slash)?;
+        self.slashed_total = add(self.slashed_total, slash)?;
+        self.jobs_failed = add(self.jobs_failed, 1)?;
+        self.invariant()
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(self.bonded <= self.stake, TesseraError::InvariantViolated);
+        Ok(())
+    }
+}
