@@ -1,1 +1,414 @@
-pub fn placeholder() {}
+//! Test fixture: the real `target/deploy/tessera.so` in LiteSVM, a real SPL Token (or
+//! Token-2022) mint, and helpers that drive the program through `tessera_client` builders.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use solana_instruction_error::InstructionError;
+use anchor_spl::token_2022::spl_token_2022 as spl;
+use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
+use litesvm::LiteSVM;
+use solana_message::Message;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use tessera::instructions::CreateJobArgs;
+use tessera::state::{Job, Market, MarketParams, Operator};
+use tessera_client::ix::{parties, MarketKeys};
+
+pub use solana_keypair::Keypair;
+pub use solana_signer::Signer;
+pub use tessera::error::TesseraError;
+
+pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
+
+pub const DECIMALS: u8 = 6;
+pub const SOL: u64 = 1_000_000_000;
+/// Kernel id used by jobs in these tests (render).
+pub const KERNEL: u8 = 1;
+
+/// Parameters used unless a test says otherwise.
+pub fn default_params() -> MarketParams {
+    MarketParams {
+        protocol_fee_bps: 250,
+        burn_bps: 100,
+        collateral_bps: 5_000,
+        slash_no_show_bps: 2_000,
+        slash_fraud_bps: 10_000,
+        creator_compensation_bps: 5_000,
+        honest_share_bps: 2_500,
+        max_replicas: 3,
+        min_operator_stake: 1_000_000,
+        min_reward_per_replica: 1_000,
+        max_exec_timeout: 3_600,
+        reveal_window: 600,
+        challenge_window: 300,
+        unbonding_period: 86_400,
+    }
+}
+
+/// Path of the program built by `scripts/build-program.sh`.
+pub fn program_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/tessera.so")
+}
+
+/// A keypair with SOL and a token account of the market mint.
+pub struct User {
+    pub key: Keypair,
+    pub token: Pubkey,
+}
+
+impl User {
+    pub fn pubkey(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+}
+
+pub struct Env {
+    pub svm: LiteSVM,
+    pub admin: Keypair,
+    pub arbiter: Keypair,
+    pub mint_authority: Keypair,
+    pub keys: MarketKeys,
+    pub params: MarketParams,
+    /// Total minted so far (to check conservation: balances + burned == minted).
+    pub minted: u64,
+}
+
+impl Env {
+    /// A market over a fresh SPL Token mint with [`default_params`].
+    pub fn new() -> Self {
+        Self::with(anchor_spl::token::ID, default_params())
+    }
+
+    /// A market over a fresh mint of `token_program` (SPL Token or Token-2022).
+    pub fn with(token_program: Pubkey, params: MarketParams) -> Self {
+        let mut env = Self::bare(token_program);
+        env.params = params;
+        let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
+        let admin = env.admin.insecure_clone();
+        env.send(&[ix], &[&admin]).expect("init_market");
+        env
+    }
+
+    /// Mint and treasury, no market yet.
+    pub fn bare(token_program: Pubkey) -> Self {
+        let mut svm = LiteSVM::new();
+        svm.add_program_from_file(tessera::ID, program_path())
+            .expect("target/deploy/tessera.so missing: run scripts/build-program.sh");
+        let admin = Keypair::new();
+        let arbiter = Keypair::new();
+        let mint_authority = Keypair::new();
+        for k in [&admin, &arbiter, &mint_authority] {
+            svm.airdrop(&k.pubkey(), 100 * SOL).unwrap();
+        }
+        let mint = Keypair::new();
+        let mut env = Env {
+            svm,
+            admin,
+            arbiter,
+            mint_authority,
+            keys: MarketKeys::new(mint.pubkey(), token_program, Pubkey::default()),
+            params: default_params(),
+            minted: 0,
+        };
+        env.create_mint(&mint, token_program);
+        let admin_key = env.admin.pubkey();
+        let treasury = env.token_account(&admin_key);
+        env.keys = MarketKeys::new(mint.pubkey(), token_program, treasury);
+        env
+    }
+
+    /// Creates a mint at `mint` (decimals 6, authority `mint_authority`).
+    pub fn create_mint(&mut self, mint: &Keypair, token_program: Pubkey) {
+        let payer = self.mint_authority.insecure_clone();
+        let len = 82;
+        let rent = self.svm.minimum_balance_for_rent_exemption(len);
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer.pubkey(),
+                &mint.pubkey(),
+                rent,
+                len as u64,
+                &token_program,
+            ),
+            spl::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &payer.pubkey(),
+                None,
+                DECIMALS,
+            )
+            .unwrap(),
+        ];
+        self.send(&ixs, &[&payer, mint]).expect("create mint");
+    }
+
+    /// A new token account of the market mint owned by `owner`.
+    pub fn token_account(&mut self, owner: &Pubkey) -> Pubkey {
+        self.token_account_of(owner, self.keys.mint)
+    }
+
+    pub fn token_account_of(&mut self, owner: &Pubkey, mint: Pubkey) -> Pubkey {
+        let payer = self.mint_authority.insecure_clone();
+        let account = Keypair::new();
+        let len = 165;
+        let rent = self.svm.minimum_balance_for_rent_exemption(len);
+        let tp = self.keys.token_program;
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer.pubkey(),
+                &account.pubkey(),
+                rent,
+                len as u64,
+                &tp,
+            ),
+            spl::instruction::initialize_account3(&tp, &account.pubkey(), &mint, owner).unwrap(),
+        ];
+        self.send(&ixs, &[&payer, &account]).expect("create token account");
+        account.pubkey()
+    }
+
+    pub fn mint_to(&mut self, account: &Pubkey, amount: u64) {
+        let auth = self.mint_authority.insecure_clone();
+        let ix = spl::instruction::mint_to(
+            &self.keys.token_program,
+            &self.keys.mint,
+            account,
+            &auth.pubkey(),
+            &[],
+            amount,
+        )
+        .unwrap();
+        self.send(&[ix], &[&auth]).expect("mint_to");
+        self.minted += amount;
+    }
+
+    /// A funded keypair with `tokens` in a token account of the market mint.
+    pub fn user(&mut self, tokens: u64) -> User {
+        let key = Keypair::new();
+        self.svm.airdrop(&key.pubkey(), 10 * SOL).unwrap();
+        let token = self.token_account(&key.pubkey());
+        if tokens > 0 {
+            self.mint_to(&token, tokens);
+        }
+        User { key, token }
+    }
+
+    /// A registered operator with `stake` deposited and every kernel capability.
+    pub fn operator(&mut self, stake: u64) -> User {
+        let u = self.user(stake);
+        let ixs = [
+            self.keys.register_operator(u.pubkey(), u.token, u32::MAX),
+            self.keys.deposit_stake(u.pubkey(), u.token, stake),
+        ];
+        self.send(&ixs, &[&u.key]).expect("register operator");
+        u
+    }
+
+    /// Sends one transaction paid by the first signer. A fresh blockhash every time, so that
+    /// identical transactions (replays in tests) are distinct.
+    pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        self.svm.expire_blockhash();
+        let payer = signers[0].pubkey();
+        let msg = Message::new_with_blockhash(ixs, Some(&payer), &self.svm.latest_blockhash());
+        let tx = Transaction::new(signers, msg, self.svm.latest_blockhash());
+        self.svm.send_transaction(tx)
+    }
+
+    pub fn job_args(&self, job_id: u64, replicas: u8, reward: u64) -> CreateJobArgs {
+        CreateJobArgs {
+            job_id,
+            kernel: KERNEL,
+            kernel_params: [0; 32],
+            input_uri: format!("file:///inputs/{job_id}.json"),
+            input_hash: [7; 32],
+            chunk_count: 4,
+            replicas,
+            reward_per_replica: reward,
+            claim_deadline: self.now() + 3_600,
+            exec_timeout: 600,
+        }
+    }
+
+    pub fn create_job(&mut self, creator: &User, job_id: u64, replicas: u8, reward: u64) -> Pubkey {
+        let args = self.job_args(job_id, replicas, reward);
+        self.create_job_with(creator, args).expect("create_job");
+        self.keys.job(&creator.pubkey(), job_id)
+    }
+
+    pub fn create_job_with(&mut self, creator: &User, args: CreateJobArgs) -> TxResult {
+        let ix = self.keys.create_job(creator.pubkey(), creator.token, args);
+        self.send(&[ix], &[&creator.key])
+    }
+
+    pub fn claim(&mut self, op: &User, job: Pubkey) -> TxResult {
+        let ix = self.keys.claim_job(op.pubkey(), job);
+        self.send(&[ix], &[&op.key])
+    }
+
+    pub fn submit(&mut self, op: &User, job: Pubkey, root: [u8; 32]) -> TxResult {
+        let ix = self.keys.submit_result(op.pubkey(), job, root, "file:///out/x".into());
+        self.send(&[ix], &[&op.key])
+    }
+
+    pub fn commit(&mut self, op: &User, job: Pubkey, root: [u8; 32], salt: [u8; 32]) -> TxResult {
+        let c = tessera_merkle::commitment(&root, &self.keys.operator(&op.pubkey()).to_bytes(), &salt);
+        let ix = self.keys.commit_result(op.pubkey(), job, c);
+        self.send(&[ix], &[&op.key])
+    }
+
+    pub fn reveal(&mut self, op: &User, job: Pubkey, root: [u8; 32], salt: [u8; 32]) -> TxResult {
+        let ix = self.keys.reveal_result(op.pubkey(), job, root, salt, "file:///out/y".into());
+        self.send(&[ix], &[&op.key])
+    }
+
+    /// The `[operator, payout]` accounts a settling instruction takes for `job`.
+    pub fn parties(&self, job: &Job, with_challenger: bool) -> Vec<(Pubkey, Pubkey)> {
+        parties(job, with_challenger, |op| self.operator_at(op).payout)
+    }
+
+    /// Finalize sent by a third party (a crank).
+    pub fn finalize(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.finalize_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
+    pub fn timeout(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.timeout_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
+    pub fn expire(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.expire_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
+    pub fn resolve(&mut self, job_key: Pubkey, creator: &User, honest_mask: u8) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.resolve_dispute(
+            self.arbiter.pubkey(),
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            &self.parties(&job, true),
+            honest_mask,
+        );
+        let arbiter = self.arbiter.insecure_clone();
+        self.send(&[ix], &[&arbiter])
+    }
+
+    /// A funded keypair with no role (pays for permissionless cranks).
+    pub fn cranker(&mut self) -> Keypair {
+        let k = Keypair::new();
+        self.svm.airdrop(&k.pubkey(), SOL).unwrap();
+        k
+    }
+
+    pub fn account<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(&self, key: &Pubkey) -> Option<T> {
+        let acc = self.svm.get_account(key)?;
+        if acc.lamports == 0 {
+            return None;
+        }
+        tessera_client::decode::<T>(&acc.data).ok()
+    }
+
+    pub fn job(&self, key: &Pubkey) -> Job {
+        self.account(key).expect("job account")
+    }
+
+    pub fn market(&self) -> Market {
+        self.account(&self.keys.market).expect("market account")
+    }
+
+    pub fn operator_of(&self, u: &User) -> Operator {
+        self.operator_at(&self.keys.operator(&u.pubkey()))
+    }
+
+    pub fn operator_at(&self, key: &Pubkey) -> Operator {
+        self.account(key).expect("operator account")
+    }
+
+    /// Token balance of a token account (0 if it does not exist).
+    pub fn balance(&self, account: &Pubkey) -> u64 {
+        match self.svm.get_account(account) {
+            Some(a) if a.data.len() >= 72 => u64::from_le_bytes(a.data[64..72].try_into().unwrap()),
+            _ => 0,
+        }
+    }
+
+    pub fn supply(&self) -> u64 {
+        let a = self.svm.get_account(&self.keys.mint).unwrap();
+        u64::from_le_bytes(a.data[36..44].try_into().unwrap())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<anchor_lang::prelude::Clock>().unix_timestamp
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn warp(&mut self, seconds: i64) {
+        let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
+        clock.unix_timestamp += seconds;
+        clock.slot += (seconds.max(0) as u64) * 5 / 2;
+        self.svm.set_sysvar(&clock);
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The program error code a failed transaction ended with.
+pub fn custom_code(result: &TxResult) -> Option<u32> {
+    match result {
+        Err(f) => match &f.err {
+            TransactionError::InstructionError(_, InstructionError::Custom(c)) => Some(*c),
+            _ => None,
+        },
+        Ok(_) => None,
+    }
+}
+
+/// Asserts that `result` failed with Tessera error `e`.
+#[track_caller]
+pub fn assert_tessera_error(result: &TxResult, e: TesseraError) {
+    let expected = e as u32 + anchor_lang::error::ERROR_CODE_OFFSET;
+    match result {
+        Ok(_) => panic!("expected {e:?}, but the transaction succeeded"),
+        Err(f) => assert_eq!(
+            custom_code(result),
+            Some(expected),
+            "expected {e:?} ({expected}), got {:?}\nlogs: {:#?}",
+            f.err,
+            f.meta.logs
+        ),
+    }
+}
+
+/// Asserts that `result` failed with an Anchor framework error (constraint, account, …).
+#[track_caller]
+pub fn assert_anchor_error(result: &TxResult, e: anchor_lang::error::ErrorCode) {
+    let expected: u32 = e.into();
+    match result {
+        Ok(_) => panic!("expected {e:?}, but the transaction succeeded"),
+        Err(f) => assert_eq!(
+            custom_code(result),
+            Some(expected),
+            "expected {e:?} ({expected}), got {:?}\nlogs: {:#?}",
+            f.err,
+            f.meta.logs
+        ),
+    }
+}
+
+/// Asserts that `result` failed, whatever the reason.
+#[track_caller]
+pub fn assert_fails(result: &TxResult) {
+    assert!(result.is_err(), "expected the transaction to fail");
+}

@@ -1,0 +1,370 @@
+//! Per-instruction failure cases: wrong signer, wrong accounts, bad parameters, late and early
+//! calls, replays. Success paths are in `lifecycle.rs`.
+use anchor_lang::error::ErrorCode as AnchorError;
+use tessera::instructions::{CreateJobArgs, UpdateMarketArgs};
+use tessera_tests::*;
+
+const REWARD: u64 = 1_000_000;
+const STAKE: u64 = 10_000_000;
+
+#[test]
+fn init_market_rejects_bad_parameters() {
+    let cases: Vec<(fn(&mut tessera::state::MarketParams), TesseraError)> = vec![
+        (|p| p.protocol_fee_bps = 10_001, TesseraError::BpsTooLarge),
+        (|p| p.collateral_bps = 20_000, TesseraError::BpsTooLarge),
+        (|p| { p.protocol_fee_bps = 6_000; p.burn_bps = 5_000 }, TesseraError::FeeAndBurnTooLarge),
+        (|p| { p.creator_compensation_bps = 9_000; p.honest_share_bps = 2_000 }, TesseraError::SlashSplitTooLarge),
+        (|p| p.max_replicas = 4, TesseraError::BadMaxReplicas),
+        (|p| p.max_replicas = 0, TesseraError::BadMaxReplicas),
+        (|p| p.challenge_window = 0, TesseraError::BadWindow),
+        (|p| p.unbonding_period = -1, TesseraError::BadWindow),
+    ];
+    for (edit, err) in cases {
+        let mut env = Env::bare(anchor_spl::token::ID);
+        let mut params = default_params();
+        edit(&mut params);
+        let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
+        let admin = env.admin.insecure_clone();
+        assert_tessera_error(&env.send(&[ix], &[&admin]), err);
+    }
+}
+
+#[test]
+fn init_market_twice_is_refused() {
+    let mut env = Env::new();
+    let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), default_params());
+    let admin = env.admin.insecure_clone();
+    assert_fails(&env.send(&[ix], &[&admin]));
+    assert_eq!(env.market().admin, env.admin.pubkey());
+}
+
+#[test]
+fn update_market_needs_the_admin_and_valid_parameters() {
+    let mut env = Env::new();
+    let mallory = env.user(0);
+    let mut params = default_params();
+    params.burn_bps = 500;
+    let args = UpdateMarketArgs { admin: mallory.pubkey(), arbiter: mallory.pubkey(), params };
+    let ix = env.keys.update_market(mallory.pubkey(), args.clone(), env.keys.treasury);
+    assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotAdmin);
+
+    let admin = env.admin.insecure_clone();
+    let mut bad = args.clone();
+    bad.params.burn_bps = 10_001;
+    let ix = env.keys.update_market(admin.pubkey(), bad, env.keys.treasury);
+    assert_tessera_error(&env.send(&[ix], &[&admin]), TesseraError::BpsTooLarge);
+
+    // A treasury of another mint is refused.
+    let other_mint = Keypair::new();
+    env.create_mint(&other_mint, anchor_spl::token::ID);
+    let foreign = env.token_account_of(&admin.pubkey(), other_mint.pubkey());
+    let mut ok_args = args.clone();
+    ok_args.admin = admin.pubkey();
+    let ix = env.keys.update_market(admin.pubkey(), ok_args, foreign);
+    assert_tessera_error(&env.send(&[ix], &[&admin]), TesseraError::WrongMint);
+
+    let mut good = args;
+    good.admin = admin.pubkey();
+    let ix = env.keys.update_market(admin.pubkey(), good, env.keys.treasury);
+    env.send(&[ix], &[&admin]).unwrap();
+    assert_eq!(env.market().params.burn_bps, 500);
+}
+
+#[test]
+fn paused_market_refuses_jobs_and_claims_but_settles() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    let admin = env.admin.insecure_clone();
+    let mallory = env.user(0);
+    let ix = env.keys.set_paused(mallory.pubkey(), true);
+    assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotAdmin);
+    let ix = env.keys.set_paused(admin.pubkey(), true);
+    env.send(&[ix], &[&admin]).unwrap();
+
+    let args = env.job_args(2, 1, REWARD);
+    assert_tessera_error(&env.create_job_with(&creator, args), TesseraError::MarketPaused);
+    assert_tessera_error(&env.claim(&op, job), TesseraError::MarketPaused);
+    // Expiry still works while paused.
+    env.warp(3_601);
+    env.expire(job, &creator).unwrap();
+}
+
+#[test]
+fn create_job_rejects_bad_arguments() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let cases: Vec<(fn(&mut CreateJobArgs), TesseraError)> = vec![
+        (|a| a.replicas = 0, TesseraError::BadReplicas),
+        (|a| a.replicas = 4, TesseraError::BadReplicas),
+        (|a| a.reward_per_replica = 999, TesseraError::RewardTooLow),
+        (|a| a.input_uri = String::new(), TesseraError::BadUri),
+        (|a| a.input_uri = "x".repeat(129), TesseraError::BadUri),
+        (|a| a.chunk_count = 0, TesseraError::BadChunkCount),
+        (|a| a.chunk_count = (1 << 20) + 1, TesseraError::BadChunkCount),
+        (|a| a.claim_deadline = 0, TesseraError::BadClaimDeadline),
+        (|a| a.exec_timeout = 0, TesseraError::BadExecTimeout),
+        (|a| a.exec_timeout = 3_601, TesseraError::BadExecTimeout),
+        (|a| a.kernel = 32, TesseraError::BadKernel),
+    ];
+    for (i, (edit, err)) in cases.into_iter().enumerate() {
+        let mut args = env.job_args(100 + i as u64, 1, REWARD);
+        edit(&mut args);
+        assert_tessera_error(&env.create_job_with(&creator, args), err);
+    }
+    // Nothing was taken from the creator.
+    assert_eq!(env.balance(&creator.token), 10 * REWARD);
+}
+
+#[test]
+fn create_job_without_funds_fails_and_the_id_cannot_be_reused() {
+    let mut env = Env::new();
+    let poor = env.user(REWARD - 1);
+    let args = env.job_args(1, 1, REWARD);
+    assert_fails(&env.create_job_with(&poor, args));
+    assert_eq!(env.balance(&poor.token), REWARD - 1);
+
+    let creator = env.user(10 * REWARD);
+    env.create_job(&creator, 1, 1, REWARD);
+    let again = env.job_args(1, 1, REWARD);
+    assert_fails(&env.create_job_with(&creator, again));
+    assert_eq!(env.balance(&creator.token), 9 * REWARD);
+}
+
+#[test]
+fn cancel_only_by_creator_and_before_claims() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let mallory = env.user(0);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    // Someone else cannot cancel (even naming the creator's accounts).
+    let mut ix = env.keys.cancel_job(job, creator.pubkey(), creator.token);
+    ix.accounts[0].pubkey = mallory.pubkey();
+    assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotCreator);
+    // Nor redirect the refund to their own token account.
+    let ix = env.keys.cancel_job(job, creator.pubkey(), mallory.token);
+    assert_tessera_error(&env.send(&[ix], &[&creator.key]), TesseraError::WrongCreatorAccount);
+
+    let job2 = env.create_job(&creator, 2, 2, REWARD);
+    env.claim(&op, job2).unwrap();
+    let ix = env.keys.cancel_job(job2, creator.pubkey(), creator.token);
+    assert_tessera_error(&env.send(&[ix], &[&creator.key]), TesseraError::JobHasClaims);
+
+    let ix = env.keys.cancel_job(job, creator.pubkey(), creator.token);
+    env.send(&[ix.clone()], &[&creator.key]).unwrap();
+    assert_eq!(env.balance(&creator.token), 8 * REWARD);
+    assert_eq!(env.job(&job).state, tessera::state::JobState::Cancelled);
+    // Replay: cancelled once only.
+    assert_fails(&env.send(&[ix], &[&creator.key]));
+    assert_eq!(env.balance(&creator.token), 8 * REWARD);
+}
+
+#[test]
+fn claim_failures() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 2, REWARD);
+
+    // Double claim by one operator.
+    env.claim(&op, job).unwrap();
+    assert_tessera_error(&env.claim(&op, job), TesseraError::AlreadyClaimed);
+
+    // Not registered: the operator PDA does not exist.
+    let stranger = env.user(STAKE);
+    assert_anchor_error(&env.claim(&stranger, job), AnchorError::AccountNotInitialized);
+
+    // Without the capability.
+    let nocap = env.operator(STAKE);
+    let ix = env.keys.update_operator(nocap.pubkey(), nocap.token, 0);
+    env.send(&[ix], &[&nocap.key]).unwrap();
+    assert_tessera_error(&env.claim(&nocap, job), TesseraError::MissingCapability);
+
+    // Stake below the minimum.
+    let small = env.operator(1_000);
+    assert_tessera_error(&env.claim(&small, job), TesseraError::StakeBelowMinimum);
+
+    // Not enough free stake for the bond (bond = 50 % of a 10x larger reward).
+    let big = env.create_job(&creator, 2, 1, 5 * REWARD);
+    let thin = env.operator(2_000_000);
+    assert_tessera_error(&env.claim(&thin, big), TesseraError::InsufficientFreeStake);
+
+    // After the claim deadline.
+    let other = env.operator(STAKE);
+    env.warp(3_601);
+    assert_tessera_error(&env.claim(&other, job), TesseraError::ClaimDeadlinePassed);
+}
+
+#[test]
+fn claim_on_a_full_job_is_refused() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let a = env.operator(STAKE);
+    let b = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&a, job).unwrap();
+    assert_tessera_error(&env.claim(&b, job), TesseraError::WrongJobState);
+}
+
+#[test]
+fn submit_failures() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let other = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    assert_tessera_error(&env.submit(&op, job, [1; 32]), TesseraError::NotAssigned);
+    env.claim(&op, job).unwrap();
+    assert_tessera_error(&env.submit(&other, job, [1; 32]), TesseraError::NotAssigned);
+    // Commit on a one-replica job.
+    assert_tessera_error(&env.commit(&op, job, [1; 32], [2; 32]), TesseraError::UseSubmit);
+    // Bad URI.
+    let ix = env.keys.submit_result(op.pubkey(), job, [1; 32], String::new());
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::BadUri);
+    env.submit(&op, job, [1; 32]).unwrap();
+    // Twice.
+    assert_tessera_error(&env.submit(&op, job, [2; 32]), TesseraError::WrongSlotState);
+    assert_eq!(env.job(&job).agreed_root, [1; 32]);
+}
+
+#[test]
+fn submit_after_exec_timeout_is_refused() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, job).unwrap();
+    env.warp(601);
+    assert_tessera_error(&env.submit(&op, job, [1; 32]), TesseraError::ExecTimeoutPassed);
+}
+
+#[test]
+fn commit_reveal_failures() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let a = env.operator(STAKE);
+    let b = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 2, REWARD);
+    env.claim(&a, job).unwrap();
+    env.claim(&b, job).unwrap();
+    assert_tessera_error(&env.submit(&a, job, [1; 32]), TesseraError::UseCommitReveal);
+    env.commit(&a, job, [1; 32], [3; 32]).unwrap();
+    assert_tessera_error(&env.commit(&a, job, [1; 32], [3; 32]), TesseraError::WrongSlotState);
+    env.commit(&b, job, [1; 32], [4; 32]).unwrap();
+    // Wrong salt, wrong root: refused.
+    assert_tessera_error(&env.reveal(&a, job, [1; 32], [9; 32]), TesseraError::CommitmentMismatch);
+    assert_tessera_error(&env.reveal(&a, job, [2; 32], [3; 32]), TesseraError::CommitmentMismatch);
+    // Copying b's commitment does not help a: the operator key is inside the commitment.
+    env.reveal(&a, job, [1; 32], [3; 32]).unwrap();
+    assert_tessera_error(&env.reveal(&a, job, [1; 32], [3; 32]), TesseraError::WrongSlotState);
+    // Late reveal.
+    env.warp(601);
+    assert_tessera_error(&env.reveal(&b, job, [1; 32], [4; 32]), TesseraError::RevealWindowClosed);
+    // The no-reveal is slashed; the job has one revealed result left and goes to its window.
+    env.timeout(job, &creator).unwrap();
+    let j = env.job(&job);
+    assert_eq!(j.state, tessera::state::JobState::Revealed);
+    assert_eq!(j.assignments[1].status, tessera::state::SlotStatus::Failed);
+    env.warp(301);
+    env.finalize(job, &creator).unwrap();
+    // a is paid; b's reward goes back to the creator.
+    assert_eq!(env.balance(&a.token), REWARD - 25_000 - 10_000);
+}
+
+#[test]
+fn stake_failures() {
+    let mut env = Env::new();
+    let op = env.operator(STAKE);
+    let ix = env.keys.deposit_stake(op.pubkey(), op.token, 0);
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::ZeroAmount);
+    let ix = env.keys.deposit_stake(op.pubkey(), op.token, 1);
+    assert_fails(&env.send(&[ix], &[&op.key])); // no tokens left
+    let ix = env.keys.request_unstake(op.pubkey(), STAKE + 1);
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::InsufficientFreeStake);
+    let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::NothingToWithdraw);
+
+    // Bonded stake cannot be unstaked, and an operator with bonds cannot exit.
+    let creator = env.user(10 * REWARD);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, job).unwrap();
+    let ix = env.keys.request_unstake(op.pubkey(), STAKE);
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::InsufficientFreeStake);
+    let ix = env.keys.exit_operator(op.pubkey());
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorHasBonds);
+}
+
+#[test]
+fn exited_operator_cannot_claim_or_deposit() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let ix = env.keys.exit_operator(op.pubkey());
+    env.send(&[ix.clone()], &[&op.key]).unwrap();
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorNotActive);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    assert_tessera_error(&env.claim(&op, job), TesseraError::OperatorNotActive);
+    env.mint_to(&op.token, 10);
+    let ix = env.keys.deposit_stake(op.pubkey(), op.token, 10);
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorNotActive);
+}
+
+#[test]
+fn challenge_failures() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let verifier = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, job).unwrap();
+    let whole = |hash| tessera::instructions::ChallengeArgs {
+        chunk: tessera::constants::WHOLE_ROOT,
+        hash,
+        operator_leaf: [0; 32],
+        proof: vec![],
+    };
+    // Not revealed yet.
+    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::WrongJobState);
+    env.submit(&op, job, [1; 32]).unwrap();
+    // The operator itself cannot challenge.
+    let ix = env.keys.challenge_result(op.pubkey(), job, whole([2; 32]));
+    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::SelfChallenge);
+    // A challenge that agrees is refused.
+    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([1; 32]));
+    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::ChallengeAgrees);
+    // A chunk challenge with a bad proof is refused.
+    let bad = tessera::instructions::ChallengeArgs { chunk: 1, hash: [3; 32], operator_leaf: [4; 32], proof: vec![[5; 32]; 2] };
+    let ix = env.keys.challenge_result(verifier.pubkey(), job, bad);
+    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::BadMerkleProof);
+    // After the window.
+    env.warp(301);
+    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::ChallengeWindowClosed);
+}
+
+#[test]
+fn resolve_rejects_a_verdict_naming_absent_parties() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let a = env.operator(STAKE);
+    let b = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 2, REWARD);
+    env.claim(&a, job).unwrap();
+    env.claim(&b, job).unwrap();
+    env.commit(&a, job, [1; 32], [1; 32]).unwrap();
+    env.commit(&b, job, [2; 32], [2; 32]).unwrap();
+    env.reveal(&a, job, [1; 32], [1; 32]).unwrap();
+    env.reveal(&b, job, [2; 32], [2; 32]).unwrap();
+    // Bit 2 (no third slot) and bit 3 (no challenger) are not parties.
+    assert_tessera_error(&env.resolve(job, &creator, 0b100), TesseraError::BadVerdict);
+    assert_tessera_error(&env.resolve(job, &creator, 0b1000), TesseraError::BadVerdict);
+    // Nobody right: both slashed, the creator refunded in full plus compensation.
+    let before = env.balance(&creator.token);
+    env.resolve(job, &creator, 0).unwrap();
+    assert_eq!(env.balance(&creator.token), before + 2 * REWARD + 2 * (REWARD / 2 / 2));
+    // Replay: the escrow is closed, so a second settlement cannot even load.
+    assert_anchor_error(&env.resolve(job, &creator, 0), AnchorError::AccountNotInitialized);
+}

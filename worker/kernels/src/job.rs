@@ -1,0 +1,181 @@
+//! Jobs: a kernel id and an input blob in, chunks and their Merkle root out.
+
+use rayon::prelude::*;
+
+use crate::backend::Backend;
+use crate::benchmark::BenchmarkJob;
+use crate::error::KernelError;
+use crate::quant::{self, QuantJob, QuantModel};
+use crate::registry::KernelId;
+use crate::render::{tiles, RenderJob};
+
+/// A parsed and validated job, ready to run.
+#[derive(Clone, Debug)]
+pub enum Job {
+    Render(RenderJob),
+    GemmI8(QuantJob),
+    MlpI8(QuantJob),
+    Benchmark(BenchmarkJob),
+}
+
+/// The output of a job: its chunks, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub chunks: Vec<Vec<u8>>,
+}
+
+impl Output {
+    /// Leaf hashes of the chunks (computed on all cores).
+    pub fn leaves(&self) -> Vec<[u8; 32]> {
+        self.chunks
+            .par_iter()
+            .map(|c| tessera_merkle::leaf_hash(c))
+            .collect()
+    }
+
+    /// The Merkle root committed on chain.
+    pub fn root(&self) -> [u8; 32] {
+        tessera_merkle::root_from_leaves(&self.leaves())
+    }
+
+    /// The Merkle proof of chunk `index`.
+    pub fn proof(&self, index: u32) -> Result<Vec<[u8; 32]>, KernelError> {
+        let count = self.chunks.len() as u32;
+        if index >= count {
+            return Err(KernelError::ChunkOutOfRange { index, count });
+        }
+        Ok(tessera_merkle::proof(&self.leaves(), index as usize))
+    }
+
+    /// Total output size in bytes.
+    pub fn total_bytes(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+}
+
+impl Job {
+    /// Parses and validates the input blob of a job running `kernel`. Nothing is computed:
+    /// a worker calls this before claiming, so that a bad input is never claimed.
+    pub fn parse(kernel: KernelId, input: &[u8]) -> Result<Job, KernelError> {
+        match kernel {
+            KernelId::Render => Ok(Job::Render(RenderJob::from_json(input)?)),
+            KernelId::GemmI8 => {
+                let model = QuantModel::from_safetensors(input)?;
+                if model.layers.len() != 1 {
+                    return Err(KernelError::Input {
+                        kernel,
+                        expected: "a model of exactly one layer (use mlp-i8 for more)",
+                    });
+                }
+                Ok(Job::GemmI8(QuantJob { model }))
+            }
+            KernelId::MlpI8 => Ok(Job::MlpI8(QuantJob {
+                model: QuantModel::from_safetensors(input)?,
+            })),
+            KernelId::Benchmark => {
+                if !input.is_empty() {
+                    return Err(KernelError::Input {
+                        kernel,
+                        expected: "an empty input (its workload is built in)",
+                    });
+                }
+                Ok(Job::Benchmark(BenchmarkJob::get().clone()))
+            }
+        }
+    }
+
+    pub fn kernel(&self) -> KernelId {
+        match self {
+            Job::Render(_) => KernelId::Render,
+            Job::GemmI8(_) => KernelId::GemmI8,
+            Job::MlpI8(_) => KernelId::MlpI8,
+            Job::Benchmark(_) => KernelId::Benchmark,
+        }
+    }
+
+    /// Number of output chunks (the job's `chunk_count` on chain).
+    pub fn chunk_count(&self) -> u32 {
+        match self {
+            Job::Render(r) => r.chunk_count(),
+            Job::GemmI8(q) | Job::MlpI8(q) => q.chunk_count(),
+            Job::Benchmark(b) => b.chunk_count(),
+        }
+    }
+
+    /// An estimate of the work, for pricing: render ≈ rays weighted by scene complexity,
+    /// quantized ≈ multiply-accumulates / 1024.
+    pub fn work_units(&self) -> u64 {
+        match self {
+            Job::Render(r) => r.work_units(),
+            Job::GemmI8(q) | Job::MlpI8(q) => q.work_units(),
+            Job::Benchmark(b) => b.work_units(),
+        }
+    }
+
+    /// Runs the whole job.
+    pub fn run(&self, backend: &Backend) -> Result<Output, KernelError> {
+        let chunks = match (self, backend) {
+            (Job::Render(r), Backend::Cpu) => r.render_cpu(),
+            (Job::Render(r), Backend::Cuda(dev)) => {
+                let s = &r.scene;
+                let image = dev.render_rect(&r.prepared, 0, 0, s.width, s.height)?;
+                tiles::split_into_tiles(&image, s.width, s.height, s.tile_size)
+            }
+            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cpu) => q.run_cpu(),
+            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cuda(dev)) => {
+                let out = dev.mlp_rows(&q.model, 0, q.model.rows)?;
+                quant::split_rows(&q.model, &out)
+            }
+            (Job::Benchmark(b), _) => {
+                let mut chunks = Job::Render(b.render.clone()).run(backend)?.chunks;
+                chunks.extend(Job::MlpI8(b.mlp.clone()).run(backend)?.chunks);
+                chunks
+            }
+        };
+        debug_assert_eq!(chunks.len(), self.chunk_count() as usize);
+        Ok(Output { chunks })
+    }
+
+    /// Computes chunk `index` alone (one tile, one row block): what a verifier re-runs.
+    pub fn chunk(&self, backend: &Backend, index: u32) -> Result<Vec<u8>, KernelError> {
+        let count = self.chunk_count();
+        if index >= count {
+            return Err(KernelError::ChunkOutOfRange { index, count });
+        }
+        match (self, backend) {
+            (Job::Render(r), Backend::Cpu) => r.render_tile_cpu(index),
+            (Job::Render(r), Backend::Cuda(dev)) => {
+                let (x, y, w, h) = r.tile_rect(index);
+                Ok(dev.render_rect(&r.prepared, x, y, w, h)?)
+            }
+            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cpu) => q.chunk_cpu(index),
+            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cuda(dev)) => {
+                let (s, e) = q.model.chunk_rows(index);
+                Ok(dev
+                    .mlp_rows(&q.model, s, e)?
+                    .into_iter()
+                    .map(|v| v as u8)
+                    .collect())
+            }
+            (Job::Benchmark(b), _) => {
+                let rc = b.render.chunk_count();
+                if index < rc {
+                    Job::Render(b.render.clone()).chunk(backend, index)
+                } else {
+                    Job::MlpI8(b.mlp.clone()).chunk(backend, index - rc)
+                }
+            }
+        }
+    }
+}
+
+/// Computes chunk `index` of a job on the CPU reference, from the kernel id and input blob
+/// alone: a verifier's entry point.
+pub fn recompute_chunk(kernel: KernelId, input: &[u8], index: u32) -> Result<Vec<u8>, KernelError> {
+    Job::parse(kernel, input)?.chunk(&Backend::Cpu, index)
+}
+
+/// The Merkle root of any list of chunks.
+pub fn merkle_root<C: AsRef<[u8]>>(chunks: &[C]) -> [u8; 32] {
+    tessera_merkle::root_of_chunks(chunks)
+}

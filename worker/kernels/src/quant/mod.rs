@@ -1,0 +1,109 @@
+//! The quantized kernels: `gemm-i8` (one layer) and `mlp-i8` (a chain of layers). int8
+//! weights and activations, int32 accumulation, fixed-point requantization between layers.
+//! Output chunks are row blocks of the last layer's int8 output (`rows_per_chunk × features`
+//! bytes, row-major; the last block may be shorter).
+
+pub mod model;
+pub mod requant;
+
+use rayon::prelude::*;
+
+pub use model::{QuantLayer, QuantModel};
+
+use crate::error::KernelError;
+
+/// Rows handed to one rayon task.
+const ROWS_PER_TASK: usize = 8;
+
+/// `Σ a_k · b_k` in int32 (exact within the limits: no partial sum overflows).
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as i16 * y as i16) as i32)
+        .fold(0i32, |s, v| s.wrapping_add(v))
+}
+
+/// One layer on the CPU: `rows × k` activations in, `rows × n` out.
+pub fn layer_cpu(model: &QuantModel, i: usize, x: &[i8], rows: usize) -> Vec<i8> {
+    let l = &model.layers[i];
+    let folded = model.folded_bias(i);
+    let (k, n) = (l.k, l.n);
+    let mut out = vec![0i8; rows * n];
+    out.par_chunks_mut(n * ROWS_PER_TASK)
+        .enumerate()
+        .for_each(|(bi, block)| {
+            for (r, orow) in block.chunks_exact_mut(n).enumerate() {
+                let row = bi * ROWS_PER_TASK + r;
+                let xr = &x[row * k..(row + 1) * k];
+                for (j, o) in orow.iter_mut().enumerate() {
+                    let acc = folded[j].wrapping_add(dot_i8(xr, &l.weight[j * k..(j + 1) * k]));
+                    *o = requant::requantize(
+                        acc,
+                        l.multiplier[j],
+                        l.shift[j],
+                        l.output_zero_point,
+                        l.relu,
+                    );
+                }
+            }
+        });
+    out
+}
+
+/// Runs input rows `[start, end)` through every layer on the CPU; returns their outputs.
+pub fn run_rows_cpu(model: &QuantModel, start: usize, end: usize) -> Vec<i8> {
+    let k0 = model.layers[0].k;
+    let mut act = model.input[start * k0..end * k0].to_vec();
+    for i in 0..model.layers.len() {
+        act = layer_cpu(model, i, &act, end - start);
+    }
+    act
+}
+
+/// Splits the final output (`rows × features`) into chunks.
+pub fn split_rows(model: &QuantModel, output: &[i8]) -> Vec<Vec<u8>> {
+    let n = model.output_features();
+    (0..model.chunk_count())
+        .map(|c| {
+            let (s, e) = model.chunk_rows(c);
+            output[s * n..e * n].iter().map(|&v| v as u8).collect()
+        })
+        .collect()
+}
+
+/// A validated quantized job.
+#[derive(Clone, Debug)]
+pub struct QuantJob {
+    pub model: QuantModel,
+}
+
+impl QuantJob {
+    pub fn chunk_count(&self) -> u32 {
+        self.model.chunk_count()
+    }
+
+    /// Work estimate: multiply-accumulates / 1024, at least 1.
+    pub fn work_units(&self) -> u64 {
+        (self.model.macs() / 1024).max(1)
+    }
+
+    /// The whole job on the CPU.
+    pub fn run_cpu(&self) -> Vec<Vec<u8>> {
+        let out = run_rows_cpu(&self.model, 0, self.model.rows);
+        split_rows(&self.model, &out)
+    }
+
+    /// One chunk (row block) on the CPU: only its rows are computed.
+    pub fn chunk_cpu(&self, index: u32) -> Result<Vec<u8>, KernelError> {
+        let count = self.chunk_count();
+        if index >= count {
+            return Err(KernelError::ChunkOutOfRange { index, count });
+        }
+        let (s, e) = self.model.chunk_rows(index);
+        Ok(run_rows_cpu(&self.model, s, e)
+            .into_iter()
+            .map(|v| v as u8)
+            .collect())
+    }
+}

@@ -1,0 +1,226 @@
+//! The CUDA sources, compiled as C++ for the host (`cuda/emu/host_emu.cpp`) and run thread by
+//! thread with the launch geometry of the CUDA backend, must give the bytes of the CPU
+//! reference. This checks the kernels' indexing, tiling, barriers and arithmetic where no GPU
+//! is present. Skipped (with a message) when no C++20 compiler is found; set
+//! `TESSERA_CUDA_EMU_LIB` to use a library built elsewhere.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{odd_gemm, odd_mlp, small_cornell};
+use libloading::Library;
+use tessera_kernels::benchmark::BenchmarkJob;
+use tessera_kernels::cuda::{gemm_launch, pad_i8_rows, render_launches, GEMM_THREADS};
+use tessera_kernels::quant::{run_rows_cpu, QuantModel};
+use tessera_kernels::render::prepared::{
+    GpuBvhNode, GpuMaterial, GpuPlane, GpuSphere, GpuTriangle, RenderParams,
+};
+use tessera_kernels::render::{tile_rect, PreparedScene, RenderJob};
+
+type RenderFn = unsafe extern "C" fn(
+    RenderParams,
+    *const GpuMaterial,
+    *const GpuSphere,
+    *const GpuPlane,
+    *const GpuTriangle,
+    *const GpuBvhNode,
+    *mut u8,
+    u32,
+    u32,
+    u32,
+    u32,
+    u32,
+    u32,
+);
+
+type GemmFn = unsafe extern "C" fn(
+    *const i8,
+    *const i8,
+    *const i32,
+    *const i32,
+    *const i32,
+    *mut i8,
+    i32,
+    i32,
+    i32,
+    i32,
+    i32,
+    i32,
+    u32,
+    u32,
+    u32,
+);
+
+fn emulator() -> Option<Library> {
+    let path = match std::env::var("TESSERA_CUDA_EMU_LIB") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => {
+            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libtessera_cuda_emu.so");
+            let src = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/emu/host_emu.cpp");
+            let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
+            let status = Command::new(&cxx)
+                .args([
+                    "-std=c++20",
+                    "-O2",
+                    "-ffp-contract=off",
+                    "-fno-fast-math",
+                    "-fPIC",
+                    "-shared",
+                    "-pthread",
+                    "-o",
+                ])
+                .arg(&out)
+                .arg(src)
+                .status();
+            match status {
+                Ok(s) if s.success() => out,
+                other => {
+                    eprintln!("CUDA host emulation skipped: {cxx} could not build it ({other:?})");
+                    return None;
+                }
+            }
+        }
+    };
+    // SAFETY: the library is host_emu.cpp, whose initialisers only set plain globals.
+    Some(unsafe { Library::new(&path) }.expect("load the emulation library"))
+}
+
+fn non_empty<T: Copy + Default>(v: &[T]) -> Vec<T> {
+    if v.is_empty() {
+        vec![T::default()]
+    } else {
+        v.to_vec()
+    }
+}
+
+/// What `CudaDevice::render_rect` does, with the kernel run by the emulator.
+fn emu_render(lib: &Library, s: &PreparedScene, x: u32, y: u32, w: u32, h: u32) -> Vec<u8> {
+    // SAFETY: the symbol has the signature of `RenderFn` (host_emu.cpp).
+    let f = unsafe { lib.get::<RenderFn>(b"emu_render_rect") }.unwrap();
+    let p = s.params_for_rect(x, y, w, h);
+    let (m, sp, pl, t, n) = (
+        non_empty(&s.materials),
+        non_empty(&s.spheres),
+        non_empty(&s.planes),
+        non_empty(&s.triangles),
+        non_empty(&s.nodes),
+    );
+    let mut out = vec![0u8; (w * h * 4) as usize];
+    for (row0, rows, cfg) in render_launches(&p) {
+        // SAFETY: as for the device launch: every array holds what `p` says.
+        unsafe {
+            f(
+                p,
+                m.as_ptr(),
+                sp.as_ptr(),
+                pl.as_ptr(),
+                t.as_ptr(),
+                n.as_ptr(),
+                out.as_mut_ptr(),
+                row0,
+                rows,
+                cfg.grid_dim.0,
+                cfg.grid_dim.1,
+                cfg.block_dim.0,
+                cfg.block_dim.1,
+            )
+        };
+    }
+    out
+}
+
+/// What `CudaDevice::mlp_rows` does, with the kernel run by the emulator.
+fn emu_mlp(lib: &Library, model: &QuantModel, start: usize, end: usize) -> Vec<i8> {
+    // SAFETY: the symbol has the signature of `GemmFn` (host_emu.cpp).
+    let f = unsafe { lib.get::<GemmFn>(b"emu_gemm_i8_requant") }.unwrap();
+    let rows = end - start;
+    let k0 = model.layers[0].k;
+    let mut act = pad_i8_rows(&model.input[start * k0..end * k0], rows, k0);
+    for (i, l) in model.layers.iter().enumerate() {
+        let w = pad_i8_rows(&l.weight, l.n, l.k);
+        let bias = model.folded_bias(i);
+        let stride = l.n.div_ceil(4) * 4;
+        let mut out = vec![0i8; rows * stride];
+        let cfg = gemm_launch(rows as u32, l.n as u32);
+        assert_eq!(cfg.block_dim.0, GEMM_THREADS);
+        // Word reads need 4-byte alignment, as device allocations give.
+        let words = |v: &[i8]| -> Vec<i32> {
+            v.as_chunks::<4>()
+                .0
+                .iter()
+                .map(|c| i32::from_le_bytes(c.map(|b| b as u8)))
+                .collect()
+        };
+        let (act_words, w_words) = (words(&act), words(&w));
+        // SAFETY: sizes as in `CudaDevice::mlp_rows`.
+        unsafe {
+            f(
+                act_words.as_ptr() as *const i8,
+                w_words.as_ptr() as *const i8,
+                bias.as_ptr(),
+                l.multiplier.as_ptr(),
+                l.shift.as_ptr(),
+                out.as_mut_ptr(),
+                rows as i32,
+                l.n as i32,
+                l.k.div_ceil(4) as i32,
+                stride as i32,
+                l.output_zero_point,
+                l.relu as i32,
+                cfg.grid_dim.0,
+                cfg.grid_dim.1,
+                cfg.block_dim.0,
+            )
+        };
+        act = out;
+    }
+    let n = model.output_features();
+    let stride = n.div_ceil(4) * 4;
+    (0..rows)
+        .flat_map(|r| act[r * stride..r * stride + n].to_vec())
+        .collect()
+}
+
+#[test]
+fn emulated_render_matches_cpu_reference() {
+    let Some(lib) = emulator() else { return };
+    let jobs = [
+        RenderJob::from_json(&small_cornell()).unwrap(),
+        BenchmarkJob::get().render.clone(),
+    ];
+    for job in jobs {
+        let (w, h) = (job.scene.width, job.scene.height);
+        let emu = emu_render(&lib, &job.prepared, 0, 0, w, h);
+        let cpu = tessera_kernels::render::tiles::assemble_tiles(
+            &job.render_cpu(),
+            w,
+            h,
+            job.scene.tile_size,
+        )
+        .unwrap();
+        let diff = emu.iter().zip(&cpu).filter(|(a, b)| a != b).count();
+        assert_eq!(diff, 0, "{diff} of {} bytes differ", cpu.len());
+        // One tile alone (the verifier's path).
+        let last = job.chunk_count() - 1;
+        let (x, y, tw, th) = tile_rect(w, h, job.scene.tile_size, last);
+        assert!(
+            emu_render(&lib, &job.prepared, x, y, tw, th) == job.render_tile_cpu(last).unwrap()
+        );
+    }
+}
+
+#[test]
+fn emulated_gemm_matches_cpu_reference() {
+    let Some(lib) = emulator() else { return };
+    for model in [odd_gemm(), odd_mlp(), BenchmarkJob::get().mlp.model.clone()] {
+        let cpu = run_rows_cpu(&model, 0, model.rows);
+        let emu = emu_mlp(&lib, &model, 0, model.rows);
+        assert_eq!(emu.len(), cpu.len());
+        let diff = emu.iter().zip(&cpu).filter(|(a, b)| a != b).count();
+        assert_eq!(diff, 0, "{diff} of {} outputs differ", cpu.len());
+        let (s, e) = model.chunk_rows(model.chunk_count() - 1);
+        assert!(emu_mlp(&lib, &model, s, e) == run_rows_cpu(&model, s, e));
+    }
+}
