@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 scripts/build-program.sh
 # The committed IDL (client/idl/tessera.json) must match the program.
 scripts/idl.sh --check
+# The CUDA kernels compile with NVRTC (from the PyPI wheel) and pass the determinism checks.
+scripts/check-kernels.sh
 cargo test --workspace --locked

@@ -224,7 +224,12 @@ impl MarketKeys {
     }
 
     /// The accounts of a job's money, shared by every settling instruction.
-    pub fn settlement(&self, job: Pubkey, creator: Pubkey, creator_token: Pubkey) -> accounts::JobSettlement {
+    pub fn settlement(
+        &self,
+        job: Pubkey,
+        creator: Pubkey,
+        creator_token: Pubkey,
+    ) -> accounts::JobSettlement {
         accounts::JobSettlement {
             job,
             market: self.market,
@@ -286,7 +291,12 @@ impl MarketKeys {
         )
     }
 
-    pub fn commit_result(&self, authority: Pubkey, job: Pubkey, commitment: [u8; 32]) -> Instruction {
+    pub fn commit_result(
+        &self,
+        authority: Pubkey,
+        job: Pubkey,
+        commitment: [u8; 32],
+    ) -> Instruction {
         build(
             self.deliver(authority, job),
             instruction::CommitResult { commitment },
@@ -424,13 +434,22 @@ impl MarketKeys {
 fn party_metas(parties: &[(Pubkey, Pubkey)]) -> Vec<AccountMeta> {
     parties
         .iter()
-        .flat_map(|(op, payout)| [AccountMeta::new(*op, false), AccountMeta::new(*payout, false)])
+        .flat_map(|(op, payout)| {
+            [
+                AccountMeta::new(*op, false),
+                AccountMeta::new(*payout, false),
+            ]
+        })
         .collect()
 }
 
 /// The operator accounts a settling instruction takes for `job`, in order: live slots, then
 /// the challenger (for `resolve_dispute`). `payout_of` maps an operator account to its payout.
-pub fn parties(job: &Job, with_challenger: bool, payout_of: impl Fn(&Pubkey) -> Pubkey) -> Vec<(Pubkey, Pubkey)> {
+pub fn parties(
+    job: &Job,
+    with_challenger: bool,
+    payout_of: impl Fn(&Pubkey) -> Pubkey,
+) -> Vec<(Pubkey, Pubkey)> {
     let mut keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
     if with_challenger && job.has_challenge() {
         keys.push(job.challenge.challenger);

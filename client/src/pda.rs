@@ -17,7 +17,12 @@ pub fn operator(market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
 
 pub fn job(market: &Pubkey, creator: &Pubkey, job_id: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[JOB_SEED, market.as_ref(), creator.as_ref(), &job_id.to_le_bytes()],
+        &[
+            JOB_SEED,
+            market.as_ref(),
+            creator.as_ref(),
+            &job_id.to_le_bytes(),
+        ],
         &ID,
     )
 }

@@ -70,13 +70,19 @@ fn main() {
         arbiter: b.env.arbiter.pubkey(),
         params: b.env.params,
     };
-    let ix = b.env.keys.update_market(admin.pubkey(), args, b.env.keys.treasury);
+    let ix = b
+        .env
+        .keys
+        .update_market(admin.pubkey(), args, b.env.keys.treasury);
     b.run("update_market", ix, &[&admin]);
     let ix = b.env.keys.set_paused(admin.pubkey(), false);
     b.run("set_paused", ix, &[&admin]);
 
     let op = b.env.user(STAKE);
-    let ix = b.env.keys.register_operator(op.pubkey(), op.token, u32::MAX);
+    let ix = b
+        .env
+        .keys
+        .register_operator(op.pubkey(), op.token, u32::MAX);
     b.run("register_operator", ix, &[&op.key]);
     let ix = b.env.keys.deposit_stake(op.pubkey(), op.token, STAKE);
     b.run("deposit_stake", ix, &[&op.key]);
@@ -87,54 +93,133 @@ fn main() {
     let creator = b.env.user(100 * REWARD);
     let job = b.env.keys.job(&creator.pubkey(), 1);
     let args = b.env.job_args(1, 1, REWARD);
-    let c = b.run("create_job (1 replica)", b.env.keys.create_job(creator.pubkey(), creator.token, args), &[&creator.key]);
-    let cl = b.run("claim_job", b.env.keys.claim_job(op.pubkey(), job), &[&op.key]);
-    let s = b.run("submit_result", b.env.keys.submit_result(op.pubkey(), job, [1; 32], "file:///o".into()), &[&op.key]);
+    let c = b.run(
+        "create_job (1 replica)",
+        b.env.keys.create_job(creator.pubkey(), creator.token, args),
+        &[&creator.key],
+    );
+    let cl = b.run(
+        "claim_job",
+        b.env.keys.claim_job(op.pubkey(), job),
+        &[&op.key],
+    );
+    let s = b.run(
+        "submit_result",
+        b.env
+            .keys
+            .submit_result(op.pubkey(), job, [1; 32], "file:///o".into()),
+        &[&op.key],
+    );
     b.env.warp(301);
     let j = b.env.job(&job);
     let crank = b.env.cranker();
-    let ix = b.env.keys.finalize_job(job, creator.pubkey(), creator.token, &b.env.parties(&j, false));
+    let ix = b.env.keys.finalize_job(
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, false),
+    );
     let f = b.run("finalize_job (1 replica)", ix, &[&crank]);
-    lifecycles.push(("1 replica: create + claim + submit + finalize".into(), c + cl + s + f, 4));
+    lifecycles.push((
+        "1 replica: create + claim + submit + finalize".into(),
+        c + cl + s + f,
+        4,
+    ));
 
     // 2 replicas: commit–reveal.
     let op2 = b.env.operator(STAKE);
     let job = b.env.keys.job(&creator.pubkey(), 2);
     let args = b.env.job_args(2, 2, REWARD);
-    let mut total = b.run("create_job (2 replicas)", b.env.keys.create_job(creator.pubkey(), creator.token, args), &[&creator.key]);
+    let mut total = b.run(
+        "create_job (2 replicas)",
+        b.env.keys.create_job(creator.pubkey(), creator.token, args),
+        &[&creator.key],
+    );
     for (o, salt) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
-        total += b.run("claim_job", b.env.keys.claim_job(o.pubkey(), job), &[&o.key]);
+        total += b.run(
+            "claim_job",
+            b.env.keys.claim_job(o.pubkey(), job),
+            &[&o.key],
+        );
         let opk = b.env.keys.operator(&o.pubkey());
         let cm = tessera_merkle::commitment(&[7; 32], &opk.to_bytes(), &salt);
-        total += b.run("commit_result", b.env.keys.commit_result(o.pubkey(), job, cm), &[&o.key]);
+        total += b.run(
+            "commit_result",
+            b.env.keys.commit_result(o.pubkey(), job, cm),
+            &[&o.key],
+        );
     }
     for (o, salt) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
-        total += b.run("reveal_result", b.env.keys.reveal_result(o.pubkey(), job, [7; 32], salt, "file:///o".into()), &[&o.key]);
+        total += b.run(
+            "reveal_result",
+            b.env
+                .keys
+                .reveal_result(o.pubkey(), job, [7; 32], salt, "file:///o".into()),
+            &[&o.key],
+        );
     }
     b.env.warp(301);
     let j = b.env.job(&job);
-    let ix = b.env.keys.finalize_job(job, creator.pubkey(), creator.token, &b.env.parties(&j, false));
+    let ix = b.env.keys.finalize_job(
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, false),
+    );
     total += b.run("finalize_job (2 replicas)", ix, &[&crank]);
-    lifecycles.push(("2 replicas: create + 2×(claim, commit, reveal) + finalize".into(), total, 8));
+    lifecycles.push((
+        "2 replicas: create + 2×(claim, commit, reveal) + finalize".into(),
+        total,
+        8,
+    ));
 
     // 2 replicas disagree → arbiter.
     let job = b.env.keys.job(&creator.pubkey(), 3);
     let args = b.env.job_args(3, 2, REWARD);
-    let mut total = b.run("create_job (2 replicas)", b.env.keys.create_job(creator.pubkey(), creator.token, args), &[&creator.key]);
+    let mut total = b.run(
+        "create_job (2 replicas)",
+        b.env.keys.create_job(creator.pubkey(), creator.token, args),
+        &[&creator.key],
+    );
     for (o, root) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
-        total += b.run("claim_job", b.env.keys.claim_job(o.pubkey(), job), &[&o.key]);
+        total += b.run(
+            "claim_job",
+            b.env.keys.claim_job(o.pubkey(), job),
+            &[&o.key],
+        );
         let opk = b.env.keys.operator(&o.pubkey());
         let cm = tessera_merkle::commitment(&root, &opk.to_bytes(), &[0; 32]);
-        total += b.run("commit_result", b.env.keys.commit_result(o.pubkey(), job, cm), &[&o.key]);
+        total += b.run(
+            "commit_result",
+            b.env.keys.commit_result(o.pubkey(), job, cm),
+            &[&o.key],
+        );
     }
     for (o, root) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
-        total += b.run("reveal_result", b.env.keys.reveal_result(o.pubkey(), job, root, [0; 32], "file:///o".into()), &[&o.key]);
+        total += b.run(
+            "reveal_result",
+            b.env
+                .keys
+                .reveal_result(o.pubkey(), job, root, [0; 32], "file:///o".into()),
+            &[&o.key],
+        );
     }
     let j = b.env.job(&job);
     let arbiter = b.env.arbiter.insecure_clone();
-    let ix = b.env.keys.resolve_dispute(arbiter.pubkey(), job, creator.pubkey(), creator.token, &b.env.parties(&j, true), 0b01);
+    let ix = b.env.keys.resolve_dispute(
+        arbiter.pubkey(),
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, true),
+        0b01,
+    );
     total += b.run("resolve_dispute (2 replicas, 1 slashed)", ix, &[&arbiter]);
-    lifecycles.push(("dispute: create + 2×(claim, commit, reveal) + resolve".into(), total, 8));
+    lifecycles.push((
+        "dispute: create + 2×(claim, commit, reveal) + resolve".into(),
+        total,
+        8,
+    ));
 
     // Challenge of a 1-replica result, upheld.
     let verifier = b.env.operator(STAKE);
@@ -143,10 +228,26 @@ fn main() {
     b.env.create_job_with(&creator, args).unwrap();
     b.env.claim(&op, job).unwrap();
     b.env.submit(&op, job, [1; 32]).unwrap();
-    let ch = ChallengeArgs { chunk: WHOLE_ROOT, hash: [2; 32], operator_leaf: [0; 32], proof: vec![] };
-    b.run("challenge_result", b.env.keys.challenge_result(verifier.pubkey(), job, ch), &[&verifier.key]);
+    let ch = ChallengeArgs {
+        chunk: WHOLE_ROOT,
+        hash: [2; 32],
+        operator_leaf: [0; 32],
+        proof: vec![],
+    };
+    b.run(
+        "challenge_result",
+        b.env.keys.challenge_result(verifier.pubkey(), job, ch),
+        &[&verifier.key],
+    );
     let j = b.env.job(&job);
-    let ix = b.env.keys.resolve_dispute(arbiter.pubkey(), job, creator.pubkey(), creator.token, &b.env.parties(&j, true), tessera::instructions::CHALLENGER_BIT);
+    let ix = b.env.keys.resolve_dispute(
+        arbiter.pubkey(),
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, true),
+        tessera::instructions::CHALLENGER_BIT,
+    );
     b.run("resolve_dispute (challenge upheld)", ix, &[&arbiter]);
 
     // No-show timeout (slot reopens), then expiry.
@@ -156,29 +257,59 @@ fn main() {
     b.env.claim(&op2, job).unwrap();
     b.env.warp(601);
     let j = b.env.job(&job);
-    let ix = b.env.keys.timeout_job(job, creator.pubkey(), creator.token, &b.env.parties(&j, false));
+    let ix = b.env.keys.timeout_job(
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, false),
+    );
     b.run("timeout_job (1 slashed, slot reopens)", ix, &[&crank]);
     b.env.warp(3_600);
-    let ix = b.env.keys.expire_job(job, creator.pubkey(), creator.token, &[]);
+    let ix = b
+        .env
+        .keys
+        .expire_job(job, creator.pubkey(), creator.token, &[]);
     b.run("expire_job (unclaimed)", ix, &[&crank]);
 
     let job = b.env.keys.job(&creator.pubkey(), 6);
     let args = b.env.job_args(6, 1, REWARD);
     b.env.create_job_with(&creator, args).unwrap();
-    b.run("cancel_job", b.env.keys.cancel_job(job, creator.pubkey(), creator.token), &[&creator.key]);
+    b.run(
+        "cancel_job",
+        b.env.keys.cancel_job(job, creator.pubkey(), creator.token),
+        &[&creator.key],
+    );
 
     // Stake exit.
-    b.run("request_unstake", b.env.keys.request_unstake(verifier.pubkey(), 1_000), &[&verifier.key]);
-    b.run("exit_operator", b.env.keys.exit_operator(verifier.pubkey()), &[&verifier.key]);
+    b.run(
+        "request_unstake",
+        b.env.keys.request_unstake(verifier.pubkey(), 1_000),
+        &[&verifier.key],
+    );
+    b.run(
+        "exit_operator",
+        b.env.keys.exit_operator(verifier.pubkey()),
+        &[&verifier.key],
+    );
     b.env.warp(86_400);
-    b.run("withdraw_stake (and close)", b.env.keys.withdraw_stake(verifier.pubkey(), verifier.token), &[&verifier.key]);
+    b.run(
+        "withdraw_stake (and close)",
+        b.env.keys.withdraw_stake(verifier.pubkey(), verifier.token),
+        &[&verifier.key],
+    );
 
     // init_market on a fresh mint.
     let mut fresh = Bench::new();
     let e = Env::bare(anchor_spl::token::ID);
-    let ix = e.keys.init_market(e.admin.pubkey(), e.arbiter.pubkey(), default_params());
+    let ix = e
+        .keys
+        .init_market(e.admin.pubkey(), e.arbiter.pubkey(), default_params());
     fresh.env = e;
-    fresh.names = HashMap::from([(fresh.env.keys.market, "market"), (fresh.env.keys.mint, "mint"), (fresh.env.keys.stake_vault, "stake_vault")]);
+    fresh.names = HashMap::from([
+        (fresh.env.keys.market, "market"),
+        (fresh.env.keys.mint, "mint"),
+        (fresh.env.keys.stake_vault, "stake_vault"),
+    ]);
     let admin = fresh.env.admin.insecure_clone();
     fresh.run("init_market", ix, &[&admin]);
     b.rows.splice(0..0, fresh.rows);
@@ -192,7 +323,11 @@ fn main() {
         }
     }
     let mut md = String::new();
-    writeln!(md, "| instruction | compute units | shared accounts write-locked |").unwrap();
+    writeln!(
+        md,
+        "| instruction | compute units | shared accounts write-locked |"
+    )
+    .unwrap();
     writeln!(md, "|---|---:|---|").unwrap();
     for (name, cu, shared) in &table {
         writeln!(md, "| `{name}` | {cu} | {shared} |").unwrap();
@@ -205,7 +340,11 @@ fn main() {
     }
     print!("{md}");
 
-    let over: Vec<_> = table.iter().filter(|r| r.1 > 25_000).map(|r| r.0.as_str()).collect();
+    let over: Vec<_> = table
+        .iter()
+        .filter(|r| r.1 > 25_000)
+        .map(|r| r.0.as_str())
+        .collect();
     println!("\ninstructions above 25 000 CU: {over:?}");
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");

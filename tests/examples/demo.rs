@@ -67,7 +67,11 @@ fn main() {
     cu.push(("create_job".into(), meta.compute_units_consumed));
     let job_key = env.keys.job(&creator.pubkey(), 1);
     secs.push(("submit", t.elapsed().as_secs_f64()));
-    println!("job {job_key}: {} tiles, 2 replicas, {} tokens each", parsed.chunk_count(), tokens(REWARD));
+    println!(
+        "job {job_key}: {} tiles, 2 replicas, {} tokens each",
+        parsed.chunk_count(),
+        tokens(REWARD)
+    );
 
     // Operators: check the input before claiming, then compute.
     let t = Instant::now();
@@ -75,29 +79,52 @@ fn main() {
     for (i, op) in ops.iter().enumerate() {
         let job = env.job(&job_key);
         let input = blobs.get(&job.input_uri);
-        assert_eq!(tessera_merkle::sha256(&[&input]), job.input_hash, "input hash");
+        assert_eq!(
+            tessera_merkle::sha256(&[&input]),
+            job.input_hash,
+            "input hash"
+        );
         let work = Job::parse(KernelId::try_from(job.kernel).unwrap(), &input).unwrap();
         let m = env.claim(op, job_key).unwrap();
-        cu.push((format!("claim_job (operator {i})"), m.compute_units_consumed));
+        cu.push((
+            format!("claim_job (operator {i})"),
+            m.compute_units_consumed,
+        ));
         let c = Instant::now();
         let output = work.run(&backend).unwrap();
-        println!("operator {i}: rendered in {:.2}s, root {}", c.elapsed().as_secs_f64(), hex(&output.root()));
+        println!(
+            "operator {i}: rendered in {:.2}s, root {}",
+            c.elapsed().as_secs_f64(),
+            hex(&output.root())
+        );
         let uris: Vec<String> = output.chunks.iter().map(|ch| blobs.put(ch)).collect();
         let manifest = blobs.put(uris.join("\n").as_bytes());
         let salt = tessera_merkle::sha256(&[b"salt", &[i as u8]]);
         let m = env.commit(op, job_key, output.root(), salt).unwrap();
-        cu.push((format!("commit_result (operator {i})"), m.compute_units_consumed));
+        cu.push((
+            format!("commit_result (operator {i})"),
+            m.compute_units_consumed,
+        ));
         results.push((output.root(), salt, manifest));
     }
     secs.push(("claim + compute + commit", t.elapsed().as_secs_f64()));
     let t = Instant::now();
     for (i, (op, (root, salt, manifest))) in ops.iter().zip(&results).enumerate() {
-        let ix = env.keys.reveal_result(op.pubkey(), job_key, *root, *salt, manifest.clone());
+        let ix = env
+            .keys
+            .reveal_result(op.pubkey(), job_key, *root, *salt, manifest.clone());
         let m = env.send(&[ix], &[&op.key]).unwrap();
-        cu.push((format!("reveal_result (operator {i})"), m.compute_units_consumed));
+        cu.push((
+            format!("reveal_result (operator {i})"),
+            m.compute_units_consumed,
+        ));
     }
     let job = env.job(&job_key);
-    println!("revealed: state {:?}, agreed root {}", job.state, hex(&job.agreed_root));
+    println!(
+        "revealed: state {:?}, agreed root {}",
+        job.state,
+        hex(&job.agreed_root)
+    );
     secs.push(("reveal", t.elapsed().as_secs_f64()));
 
     // Anyone finalizes after the challenge window.
@@ -113,12 +140,23 @@ fn main() {
     let job = env.job(&job_key);
     let manifest = String::from_utf8(blobs.get(&job.assignments[0].output_uri)).unwrap();
     let chunks: Vec<Vec<u8>> = manifest.lines().map(|u| blobs.get(u)).collect();
-    let leaves: Vec<[u8; 32]> = chunks.iter().map(|c| tessera_merkle::leaf_hash(c)).collect();
+    let leaves: Vec<[u8; 32]> = chunks
+        .iter()
+        .map(|c| tessera_merkle::leaf_hash(c))
+        .collect();
     for (i, leaf) in leaves.iter().enumerate() {
         let proof = tessera_merkle::proof(&leaves, i);
-        assert!(tessera_merkle::verify_proof(&job.agreed_root, leaf, i as u32, job.chunk_count, &proof));
+        assert!(tessera_merkle::verify_proof(
+            &job.agreed_root,
+            leaf,
+            i as u32,
+            job.chunk_count,
+            &proof
+        ));
     }
-    let Job::Render(r) = &parsed else { unreachable!() };
+    let Job::Render(r) = &parsed else {
+        unreachable!()
+    };
     let png = tiles_to_png(&chunks, r.scene.width, r.scene.height, r.scene.tile_size).unwrap();
     let png_path = out_dir.join("cornell.png");
     std::fs::write(&png_path, png).unwrap();
@@ -128,11 +166,20 @@ fn main() {
     for (i, op) in ops.iter().enumerate() {
         println!("  operator {i} paid   {}", tokens(env.balance(&op.token)));
     }
-    println!("  protocol fee     {}", tokens(env.balance(&env.keys.treasury)));
+    println!(
+        "  protocol fee     {}",
+        tokens(env.balance(&env.keys.treasury))
+    );
     println!("  burned           {}", tokens(supply - env.supply()));
-    println!("  creator refunded {}", tokens(env.balance(&creator.token) - 8 * REWARD));
+    println!(
+        "  creator refunded {}",
+        tokens(env.balance(&creator.token) - 8 * REWARD)
+    );
     // Nothing created or lost: what left the supply is exactly the burn of the two rewards.
-    assert_eq!(supply0 - env.supply(), 2 * REWARD * env.params.burn_bps as u64 / 10_000);
+    assert_eq!(
+        supply0 - env.supply(),
+        2 * REWARD * env.params.burn_bps as u64 / 10_000
+    );
     println!("\ncompute units");
     for (name, units) in &cu {
         println!("  {name:<28} {units:>7}");

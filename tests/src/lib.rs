@@ -1,11 +1,14 @@
 //! Test fixture: the real `target/deploy/tessera.so` in LiteSVM, a real SPL Token (or
 //! Token-2022) mint, and helpers that drive the program through `tessera_client` builders.
+// LiteSVM's failed-transaction type is large; tests return it as is to keep its logs.
+#![allow(clippy::result_large_err)]
+
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use solana_instruction_error::InstructionError;
 use anchor_spl::token_2022::spl_token_2022 as spl;
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
+use solana_instruction_error::InstructionError;
 use solana_message::Message;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
@@ -82,7 +85,9 @@ impl Env {
     pub fn with(token_program: Pubkey, params: MarketParams) -> Self {
         let mut env = Self::bare(token_program);
         env.params = params;
-        let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
+        let ix = env
+            .keys
+            .init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
         let admin = env.admin.insecure_clone();
         env.send(&[ix], &[&admin]).expect("init_market");
         env
@@ -162,7 +167,8 @@ impl Env {
             ),
             spl::instruction::initialize_account3(&tp, &account.pubkey(), &mint, owner).unwrap(),
         ];
-        self.send(&ixs, &[&payer, &account]).expect("create token account");
+        self.send(&ixs, &[&payer, &account])
+            .expect("create token account");
         account.pubkey()
     }
 
@@ -245,18 +251,23 @@ impl Env {
     }
 
     pub fn submit(&mut self, op: &User, job: Pubkey, root: [u8; 32]) -> TxResult {
-        let ix = self.keys.submit_result(op.pubkey(), job, root, "file:///out/x".into());
+        let ix = self
+            .keys
+            .submit_result(op.pubkey(), job, root, "file:///out/x".into());
         self.send(&[ix], &[&op.key])
     }
 
     pub fn commit(&mut self, op: &User, job: Pubkey, root: [u8; 32], salt: [u8; 32]) -> TxResult {
-        let c = tessera_merkle::commitment(&root, &self.keys.operator(&op.pubkey()).to_bytes(), &salt);
+        let c =
+            tessera_merkle::commitment(&root, &self.keys.operator(&op.pubkey()).to_bytes(), &salt);
         let ix = self.keys.commit_result(op.pubkey(), job, c);
         self.send(&[ix], &[&op.key])
     }
 
     pub fn reveal(&mut self, op: &User, job: Pubkey, root: [u8; 32], salt: [u8; 32]) -> TxResult {
-        let ix = self.keys.reveal_result(op.pubkey(), job, root, salt, "file:///out/y".into());
+        let ix = self
+            .keys
+            .reveal_result(op.pubkey(), job, root, salt, "file:///out/y".into());
         self.send(&[ix], &[&op.key])
     }
 
@@ -268,21 +279,36 @@ impl Env {
     /// Finalize sent by a third party (a crank).
     pub fn finalize(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
         let job = self.job(&job_key);
-        let ix = self.keys.finalize_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let ix = self.keys.finalize_job(
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            &self.parties(&job, false),
+        );
         let crank = self.cranker();
         self.send(&[ix], &[&crank])
     }
 
     pub fn timeout(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
         let job = self.job(&job_key);
-        let ix = self.keys.timeout_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let ix = self.keys.timeout_job(
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            &self.parties(&job, false),
+        );
         let crank = self.cranker();
         self.send(&[ix], &[&crank])
     }
 
     pub fn expire(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
         let job = self.job(&job_key);
-        let ix = self.keys.expire_job(job_key, creator.pubkey(), creator.token, &self.parties(&job, false));
+        let ix = self.keys.expire_job(
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            &self.parties(&job, false),
+        );
         let crank = self.cranker();
         self.send(&[ix], &[&crank])
     }
@@ -308,7 +334,10 @@ impl Env {
         k
     }
 
-    pub fn account<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(&self, key: &Pubkey) -> Option<T> {
+    pub fn account<T: anchor_lang::AccountDeserialize + anchor_lang::Discriminator>(
+        &self,
+        key: &Pubkey,
+    ) -> Option<T> {
         let acc = self.svm.get_account(key)?;
         if acc.lamports == 0 {
             return None;
@@ -346,7 +375,9 @@ impl Env {
     }
 
     pub fn now(&self) -> i64 {
-        self.svm.get_sysvar::<anchor_lang::prelude::Clock>().unix_timestamp
+        self.svm
+            .get_sysvar::<anchor_lang::prelude::Clock>()
+            .unix_timestamp
     }
 
     /// Moves the clock forward by `seconds`.

@@ -12,8 +12,20 @@ fn init_market_rejects_bad_parameters() {
     let cases: Vec<(fn(&mut tessera::state::MarketParams), TesseraError)> = vec![
         (|p| p.protocol_fee_bps = 10_001, TesseraError::BpsTooLarge),
         (|p| p.collateral_bps = 20_000, TesseraError::BpsTooLarge),
-        (|p| { p.protocol_fee_bps = 6_000; p.burn_bps = 5_000 }, TesseraError::FeeAndBurnTooLarge),
-        (|p| { p.creator_compensation_bps = 9_000; p.honest_share_bps = 2_000 }, TesseraError::SlashSplitTooLarge),
+        (
+            |p| {
+                p.protocol_fee_bps = 6_000;
+                p.burn_bps = 5_000
+            },
+            TesseraError::FeeAndBurnTooLarge,
+        ),
+        (
+            |p| {
+                p.creator_compensation_bps = 9_000;
+                p.honest_share_bps = 2_000
+            },
+            TesseraError::SlashSplitTooLarge,
+        ),
         (|p| p.max_replicas = 4, TesseraError::BadMaxReplicas),
         (|p| p.max_replicas = 0, TesseraError::BadMaxReplicas),
         (|p| p.challenge_window = 0, TesseraError::BadWindow),
@@ -23,7 +35,9 @@ fn init_market_rejects_bad_parameters() {
         let mut env = Env::bare(anchor_spl::token::ID);
         let mut params = default_params();
         edit(&mut params);
-        let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
+        let ix = env
+            .keys
+            .init_market(env.admin.pubkey(), env.arbiter.pubkey(), params);
         let admin = env.admin.insecure_clone();
         assert_tessera_error(&env.send(&[ix], &[&admin]), err);
     }
@@ -32,7 +46,9 @@ fn init_market_rejects_bad_parameters() {
 #[test]
 fn init_market_twice_is_refused() {
     let mut env = Env::new();
-    let ix = env.keys.init_market(env.admin.pubkey(), env.arbiter.pubkey(), default_params());
+    let ix = env
+        .keys
+        .init_market(env.admin.pubkey(), env.arbiter.pubkey(), default_params());
     let admin = env.admin.insecure_clone();
     assert_fails(&env.send(&[ix], &[&admin]));
     assert_eq!(env.market().admin, env.admin.pubkey());
@@ -44,14 +60,22 @@ fn update_market_needs_the_admin_and_valid_parameters() {
     let mallory = env.user(0);
     let mut params = default_params();
     params.burn_bps = 500;
-    let args = UpdateMarketArgs { admin: mallory.pubkey(), arbiter: mallory.pubkey(), params };
-    let ix = env.keys.update_market(mallory.pubkey(), args.clone(), env.keys.treasury);
+    let args = UpdateMarketArgs {
+        admin: mallory.pubkey(),
+        arbiter: mallory.pubkey(),
+        params,
+    };
+    let ix = env
+        .keys
+        .update_market(mallory.pubkey(), args.clone(), env.keys.treasury);
     assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotAdmin);
 
     let admin = env.admin.insecure_clone();
     let mut bad = args.clone();
     bad.params.burn_bps = 10_001;
-    let ix = env.keys.update_market(admin.pubkey(), bad, env.keys.treasury);
+    let ix = env
+        .keys
+        .update_market(admin.pubkey(), bad, env.keys.treasury);
     assert_tessera_error(&env.send(&[ix], &[&admin]), TesseraError::BpsTooLarge);
 
     // A treasury of another mint is refused.
@@ -65,7 +89,9 @@ fn update_market_needs_the_admin_and_valid_parameters() {
 
     let mut good = args;
     good.admin = admin.pubkey();
-    let ix = env.keys.update_market(admin.pubkey(), good, env.keys.treasury);
+    let ix = env
+        .keys
+        .update_market(admin.pubkey(), good, env.keys.treasury);
     env.send(&[ix], &[&admin]).unwrap();
     assert_eq!(env.market().params.burn_bps, 500);
 }
@@ -84,7 +110,10 @@ fn paused_market_refuses_jobs_and_claims_but_settles() {
     env.send(&[ix], &[&admin]).unwrap();
 
     let args = env.job_args(2, 1, REWARD);
-    assert_tessera_error(&env.create_job_with(&creator, args), TesseraError::MarketPaused);
+    assert_tessera_error(
+        &env.create_job_with(&creator, args),
+        TesseraError::MarketPaused,
+    );
     assert_tessera_error(&env.claim(&op, job), TesseraError::MarketPaused);
     // Expiry still works while paused.
     env.warp(3_601);
@@ -102,7 +131,10 @@ fn create_job_rejects_bad_arguments() {
         (|a| a.input_uri = String::new(), TesseraError::BadUri),
         (|a| a.input_uri = "x".repeat(129), TesseraError::BadUri),
         (|a| a.chunk_count = 0, TesseraError::BadChunkCount),
-        (|a| a.chunk_count = (1 << 20) + 1, TesseraError::BadChunkCount),
+        (
+            |a| a.chunk_count = (1 << 20) + 1,
+            TesseraError::BadChunkCount,
+        ),
         (|a| a.claim_deadline = 0, TesseraError::BadClaimDeadline),
         (|a| a.exec_timeout = 0, TesseraError::BadExecTimeout),
         (|a| a.exec_timeout = 3_601, TesseraError::BadExecTimeout),
@@ -145,12 +177,18 @@ fn cancel_only_by_creator_and_before_claims() {
     assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotCreator);
     // Nor redirect the refund to their own token account.
     let ix = env.keys.cancel_job(job, creator.pubkey(), mallory.token);
-    assert_tessera_error(&env.send(&[ix], &[&creator.key]), TesseraError::WrongCreatorAccount);
+    assert_tessera_error(
+        &env.send(&[ix], &[&creator.key]),
+        TesseraError::WrongCreatorAccount,
+    );
 
     let job2 = env.create_job(&creator, 2, 2, REWARD);
     env.claim(&op, job2).unwrap();
     let ix = env.keys.cancel_job(job2, creator.pubkey(), creator.token);
-    assert_tessera_error(&env.send(&[ix], &[&creator.key]), TesseraError::JobHasClaims);
+    assert_tessera_error(
+        &env.send(&[ix], &[&creator.key]),
+        TesseraError::JobHasClaims,
+    );
 
     let ix = env.keys.cancel_job(job, creator.pubkey(), creator.token);
     env.send(&[ix.clone()], &[&creator.key]).unwrap();
@@ -174,7 +212,10 @@ fn claim_failures() {
 
     // Not registered: the operator PDA does not exist.
     let stranger = env.user(STAKE);
-    assert_anchor_error(&env.claim(&stranger, job), AnchorError::AccountNotInitialized);
+    assert_anchor_error(
+        &env.claim(&stranger, job),
+        AnchorError::AccountNotInitialized,
+    );
 
     // Without the capability.
     let nocap = env.operator(STAKE);
@@ -219,9 +260,14 @@ fn submit_failures() {
     env.claim(&op, job).unwrap();
     assert_tessera_error(&env.submit(&other, job, [1; 32]), TesseraError::NotAssigned);
     // Commit on a one-replica job.
-    assert_tessera_error(&env.commit(&op, job, [1; 32], [2; 32]), TesseraError::UseSubmit);
+    assert_tessera_error(
+        &env.commit(&op, job, [1; 32], [2; 32]),
+        TesseraError::UseSubmit,
+    );
     // Bad URI.
-    let ix = env.keys.submit_result(op.pubkey(), job, [1; 32], String::new());
+    let ix = env
+        .keys
+        .submit_result(op.pubkey(), job, [1; 32], String::new());
     assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::BadUri);
     env.submit(&op, job, [1; 32]).unwrap();
     // Twice.
@@ -237,7 +283,10 @@ fn submit_after_exec_timeout_is_refused() {
     let job = env.create_job(&creator, 1, 1, REWARD);
     env.claim(&op, job).unwrap();
     env.warp(601);
-    assert_tessera_error(&env.submit(&op, job, [1; 32]), TesseraError::ExecTimeoutPassed);
+    assert_tessera_error(
+        &env.submit(&op, job, [1; 32]),
+        TesseraError::ExecTimeoutPassed,
+    );
 }
 
 #[test]
@@ -251,17 +300,32 @@ fn commit_reveal_failures() {
     env.claim(&b, job).unwrap();
     assert_tessera_error(&env.submit(&a, job, [1; 32]), TesseraError::UseCommitReveal);
     env.commit(&a, job, [1; 32], [3; 32]).unwrap();
-    assert_tessera_error(&env.commit(&a, job, [1; 32], [3; 32]), TesseraError::WrongSlotState);
+    assert_tessera_error(
+        &env.commit(&a, job, [1; 32], [3; 32]),
+        TesseraError::WrongSlotState,
+    );
     env.commit(&b, job, [1; 32], [4; 32]).unwrap();
     // Wrong salt, wrong root: refused.
-    assert_tessera_error(&env.reveal(&a, job, [1; 32], [9; 32]), TesseraError::CommitmentMismatch);
-    assert_tessera_error(&env.reveal(&a, job, [2; 32], [3; 32]), TesseraError::CommitmentMismatch);
+    assert_tessera_error(
+        &env.reveal(&a, job, [1; 32], [9; 32]),
+        TesseraError::CommitmentMismatch,
+    );
+    assert_tessera_error(
+        &env.reveal(&a, job, [2; 32], [3; 32]),
+        TesseraError::CommitmentMismatch,
+    );
     // Copying b's commitment does not help a: the operator key is inside the commitment.
     env.reveal(&a, job, [1; 32], [3; 32]).unwrap();
-    assert_tessera_error(&env.reveal(&a, job, [1; 32], [3; 32]), TesseraError::WrongSlotState);
+    assert_tessera_error(
+        &env.reveal(&a, job, [1; 32], [3; 32]),
+        TesseraError::WrongSlotState,
+    );
     // Late reveal.
     env.warp(601);
-    assert_tessera_error(&env.reveal(&b, job, [1; 32], [4; 32]), TesseraError::RevealWindowClosed);
+    assert_tessera_error(
+        &env.reveal(&b, job, [1; 32], [4; 32]),
+        TesseraError::RevealWindowClosed,
+    );
     // The no-reveal is slashed; the job has one revealed result left and goes to its window.
     env.timeout(job, &creator).unwrap();
     let j = env.job(&job);
@@ -282,16 +346,25 @@ fn stake_failures() {
     let ix = env.keys.deposit_stake(op.pubkey(), op.token, 1);
     assert_fails(&env.send(&[ix], &[&op.key])); // no tokens left
     let ix = env.keys.request_unstake(op.pubkey(), STAKE + 1);
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::InsufficientFreeStake);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::InsufficientFreeStake,
+    );
     let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::NothingToWithdraw);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::NothingToWithdraw,
+    );
 
     // Bonded stake cannot be unstaked, and an operator with bonds cannot exit.
     let creator = env.user(10 * REWARD);
     let job = env.create_job(&creator, 1, 1, REWARD);
     env.claim(&op, job).unwrap();
     let ix = env.keys.request_unstake(op.pubkey(), STAKE);
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::InsufficientFreeStake);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::InsufficientFreeStake,
+    );
     let ix = env.keys.exit_operator(op.pubkey());
     assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorHasBonds);
 }
@@ -303,12 +376,18 @@ fn exited_operator_cannot_claim_or_deposit() {
     let op = env.operator(STAKE);
     let ix = env.keys.exit_operator(op.pubkey());
     env.send(&[ix.clone()], &[&op.key]).unwrap();
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorNotActive);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::OperatorNotActive,
+    );
     let job = env.create_job(&creator, 1, 1, REWARD);
     assert_tessera_error(&env.claim(&op, job), TesseraError::OperatorNotActive);
     env.mint_to(&op.token, 10);
     let ix = env.keys.deposit_stake(op.pubkey(), op.token, 10);
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::OperatorNotActive);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::OperatorNotActive,
+    );
 }
 
 #[test]
@@ -326,23 +405,46 @@ fn challenge_failures() {
         proof: vec![],
     };
     // Not revealed yet.
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([2; 32]));
-    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::WrongJobState);
+    let ix = env
+        .keys
+        .challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    assert_tessera_error(
+        &env.send(&[ix], &[&verifier.key]),
+        TesseraError::WrongJobState,
+    );
     env.submit(&op, job, [1; 32]).unwrap();
     // The operator itself cannot challenge.
     let ix = env.keys.challenge_result(op.pubkey(), job, whole([2; 32]));
     assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::SelfChallenge);
     // A challenge that agrees is refused.
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([1; 32]));
-    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::ChallengeAgrees);
+    let ix = env
+        .keys
+        .challenge_result(verifier.pubkey(), job, whole([1; 32]));
+    assert_tessera_error(
+        &env.send(&[ix], &[&verifier.key]),
+        TesseraError::ChallengeAgrees,
+    );
     // A chunk challenge with a bad proof is refused.
-    let bad = tessera::instructions::ChallengeArgs { chunk: 1, hash: [3; 32], operator_leaf: [4; 32], proof: vec![[5; 32]; 2] };
+    let bad = tessera::instructions::ChallengeArgs {
+        chunk: 1,
+        hash: [3; 32],
+        operator_leaf: [4; 32],
+        proof: vec![[5; 32]; 2],
+    };
     let ix = env.keys.challenge_result(verifier.pubkey(), job, bad);
-    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::BadMerkleProof);
+    assert_tessera_error(
+        &env.send(&[ix], &[&verifier.key]),
+        TesseraError::BadMerkleProof,
+    );
     // After the window.
     env.warp(301);
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, whole([2; 32]));
-    assert_tessera_error(&env.send(&[ix], &[&verifier.key]), TesseraError::ChallengeWindowClosed);
+    let ix = env
+        .keys
+        .challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    assert_tessera_error(
+        &env.send(&[ix], &[&verifier.key]),
+        TesseraError::ChallengeWindowClosed,
+    );
 }
 
 #[test]
@@ -360,11 +462,20 @@ fn resolve_rejects_a_verdict_naming_absent_parties() {
     env.reveal(&b, job, [2; 32], [2; 32]).unwrap();
     // Bit 2 (no third slot) and bit 3 (no challenger) are not parties.
     assert_tessera_error(&env.resolve(job, &creator, 0b100), TesseraError::BadVerdict);
-    assert_tessera_error(&env.resolve(job, &creator, 0b1000), TesseraError::BadVerdict);
+    assert_tessera_error(
+        &env.resolve(job, &creator, 0b1000),
+        TesseraError::BadVerdict,
+    );
     // Nobody right: both slashed, the creator refunded in full plus compensation.
     let before = env.balance(&creator.token);
     env.resolve(job, &creator, 0).unwrap();
-    assert_eq!(env.balance(&creator.token), before + 2 * REWARD + 2 * (REWARD / 2 / 2));
+    assert_eq!(
+        env.balance(&creator.token),
+        before + 2 * REWARD + 2 * (REWARD / 2 / 2)
+    );
     // Replay: the escrow is closed, so a second settlement cannot even load.
-    assert_anchor_error(&env.resolve(job, &creator, 0), AnchorError::AccountNotInitialized);
+    assert_anchor_error(
+        &env.resolve(job, &creator, 0),
+        AnchorError::AccountNotInitialized,
+    );
 }

@@ -35,7 +35,10 @@ fn one_replica_paid() {
     assert_eq!(j.state, JobState::Revealed);
     assert_eq!(j.agreed_root, root(1));
 
-    assert_tessera_error(&env.finalize(job, &creator), TesseraError::ChallengeWindowOpen);
+    assert_tessera_error(
+        &env.finalize(job, &creator),
+        TesseraError::ChallengeWindowOpen,
+    );
     env.warp(env.params.challenge_window + 1);
     let supply = env.supply();
     env.finalize(job, &creator).unwrap();
@@ -72,7 +75,10 @@ fn two_replicas_agree_and_are_paid() {
 
     env.commit(&a, job, root(9), salt(1)).unwrap();
     // Reveal before everyone committed is refused.
-    assert_tessera_error(&env.reveal(&a, job, root(9), salt(1)), TesseraError::WrongJobState);
+    assert_tessera_error(
+        &env.reveal(&a, job, root(9), salt(1)),
+        TesseraError::WrongJobState,
+    );
     env.commit(&b, job, root(9), salt(2)).unwrap();
     assert_eq!(env.job(&job).state, JobState::Committed);
     env.reveal(&a, job, root(9), salt(1)).unwrap();
@@ -132,10 +138,16 @@ fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
     assert_eq!(env.balance(&honest.token), PAY + to_honest);
     assert_eq!(env.balance(&cheat.token), 0);
     // Creator: compensation plus the cheat's reward back.
-    assert_eq!(env.balance(&creator.token), creator_before + to_creator + REWARD);
+    assert_eq!(
+        env.balance(&creator.token),
+        creator_before + to_creator + REWARD
+    );
     assert_eq!(env.supply(), supply - BURN - burned);
     let c = env.operator_of(&cheat);
-    assert_eq!((c.stake, c.bonded, c.slashed_total, c.jobs_failed), (STAKE - slash, 0, slash, 1));
+    assert_eq!(
+        (c.stake, c.bonded, c.slashed_total, c.jobs_failed),
+        (STAKE - slash, 0, slash, 1)
+    );
     let h = env.operator_of(&honest);
     assert_eq!((h.stake, h.bonded, h.jobs_completed), (STAKE, 0, 1));
     let j = env.job(&job);
@@ -225,7 +237,12 @@ fn partly_claimed_job_expires_and_releases_the_bond() {
     assert_eq!((o.stake, o.bonded), (STAKE, 0));
 }
 
-fn revealed_one_replica_job(env: &mut Env, creator: &User, op: &User, id: u64) -> anchor_lang::prelude::Pubkey {
+fn revealed_one_replica_job(
+    env: &mut Env,
+    creator: &User,
+    op: &User,
+    id: u64,
+) -> anchor_lang::prelude::Pubkey {
     let job = env.create_job(creator, id, 1, REWARD);
     env.claim(op, job).unwrap();
     // A tree of 4 chunks: the operator's result.
@@ -238,7 +255,10 @@ fn revealed_one_replica_job(env: &mut Env, creator: &User, op: &User, id: u64) -
 /// A challenge of one chunk of the job built by `revealed_one_replica_job`.
 fn chunk_challenge(chunk: u32, hash: [u8; 32]) -> tessera::instructions::ChallengeArgs {
     let chunks: Vec<Vec<u8>> = (0u8..4).map(|i| vec![i; 16]).collect();
-    let leaves: Vec<[u8; 32]> = chunks.iter().map(|c| tessera_merkle::leaf_hash(c)).collect();
+    let leaves: Vec<[u8; 32]> = chunks
+        .iter()
+        .map(|c| tessera_merkle::leaf_hash(c))
+        .collect();
     tessera::instructions::ChallengeArgs {
         chunk,
         hash,
@@ -261,7 +281,8 @@ fn challenge_upheld_slashes_the_operator() {
     assert_eq!(env.operator_of(&verifier).bonded, BOND);
 
     let before = env.balance(&creator.token);
-    env.resolve(job, &creator, tessera::instructions::CHALLENGER_BIT).unwrap();
+    env.resolve(job, &creator, tessera::instructions::CHALLENGER_BIT)
+        .unwrap();
     let slash = BOND;
     assert_eq!(env.balance(&creator.token), before + REWARD + slash / 2);
     assert_eq!(env.balance(&verifier.token), slash / 4);
@@ -302,18 +323,29 @@ fn operator_unstakes_exits_and_is_closed() {
     let ix = env.keys.request_unstake(op.pubkey(), STAKE / 2);
     env.send(&[ix], &[&op.key]).unwrap();
     let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
-    assert_tessera_error(&env.send(&[ix.clone()], &[&op.key]), TesseraError::UnbondingNotReady);
+    assert_tessera_error(
+        &env.send(&[ix.clone()], &[&op.key]),
+        TesseraError::UnbondingNotReady,
+    );
     env.warp(env.params.unbonding_period);
     env.send(&[ix.clone()], &[&op.key]).unwrap();
     assert_eq!(env.balance(&op.token), STAKE / 2);
-    assert_tessera_error(&env.send(&[ix.clone()], &[&op.key]), TesseraError::NothingToWithdraw);
+    assert_tessera_error(
+        &env.send(&[ix.clone()], &[&op.key]),
+        TesseraError::NothingToWithdraw,
+    );
 
     let exit = env.keys.exit_operator(op.pubkey());
     env.send(&[exit], &[&op.key]).unwrap();
     let o = env.operator_of(&op);
-    assert_eq!((o.status, o.stake, o.unbonding), (OperatorStatus::Exiting, 0, STAKE / 2));
+    assert_eq!(
+        (o.status, o.stake, o.unbonding),
+        (OperatorStatus::Exiting, 0, STAKE / 2)
+    );
     env.warp(env.params.unbonding_period);
     env.send(&[ix], &[&op.key]).unwrap();
     assert_eq!(env.balance(&op.token), STAKE);
-    assert!(env.account::<tessera::state::Operator>(&env.keys.operator(&op.pubkey())).is_none());
+    assert!(env
+        .account::<tessera::state::Operator>(&env.keys.operator(&op.pubkey()))
+        .is_none());
 }

@@ -103,7 +103,7 @@ pub fn verify_proof(root: &Hash, leaf: &Hash, index: u32, count: u32, proof: &[H
             let Some(s) = proof.get(used) else {
                 return false;
             };
-            acc = if i % 2 == 0 {
+            acc = if i.is_multiple_of(2) {
                 node_hash(&acc, s)
             } else {
                 node_hash(s, &acc)

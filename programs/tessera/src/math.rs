@@ -25,19 +25,23 @@ impl Bps {
 }
 
 pub fn add(a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| error!(TesseraError::MathOverflow))
+    a.checked_add(b)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))
 }
 
 pub fn sub(a: u64, b: u64) -> Result<u64> {
-    a.checked_sub(b).ok_or_else(|| error!(TesseraError::MathOverflow))
+    a.checked_sub(b)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))
 }
 
 pub fn mul(a: u64, b: u64) -> Result<u64> {
-    a.checked_mul(b).ok_or_else(|| error!(TesseraError::MathOverflow))
+    a.checked_mul(b)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))
 }
 
 pub fn add_time(t: i64, d: i64) -> Result<i64> {
-    t.checked_add(d).ok_or_else(|| error!(TesseraError::MathOverflow))
+    t.checked_add(d)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))
 }
 
 /// How one replica's reward is split on payment.
@@ -53,7 +57,11 @@ pub fn split_reward(reward: u64, fee_bps: u16, burn_bps: u16) -> Result<RewardSp
     let fee = Bps::new(fee_bps)?.apply(reward)?;
     let burn = Bps::new(burn_bps)?.apply(reward)?;
     let operator = sub(sub(reward, fee)?, burn)?;
-    Ok(RewardSplit { operator, fee, burn })
+    Ok(RewardSplit {
+        operator,
+        fee,
+        burn,
+    })
 }
 
 /// How a slash is split.

@@ -61,16 +61,25 @@ impl<'info> JobSettlement<'info> {
     /// Moves `amount` from the escrow to `to`.
     pub fn pay_from_escrow(&self, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
         self.with_job_signer(|s| {
-            self.tokens()
-                .transfer(&self.escrow.to_account_info(), to, &self.job.to_account_info(), s, amount)
+            self.tokens().transfer(
+                &self.escrow.to_account_info(),
+                to,
+                &self.job.to_account_info(),
+                s,
+                amount,
+            )
         })
     }
 
     /// Burns `amount` from the escrow.
     pub fn burn_from_escrow(&self, amount: u64) -> Result<()> {
         self.with_job_signer(|s| {
-            self.tokens()
-                .burn(&self.escrow.to_account_info(), &self.job.to_account_info(), s, amount)
+            self.tokens().burn(
+                &self.escrow.to_account_info(),
+                &self.job.to_account_info(),
+                s,
+                amount,
+            )
         })
     }
 
@@ -142,7 +151,7 @@ pub fn load_parties<'info>(
     );
     expected
         .iter()
-        .zip(remaining.chunks_exact(2))
+        .zip(remaining.as_chunks::<2>().0)
         .map(|(key, pair)| {
             let (op_info, payout) = (&pair[0], &pair[1]);
             require!(

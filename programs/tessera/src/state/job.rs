@@ -155,10 +155,7 @@ impl Job {
 
     /// Slots whose operator accounts settlement instructions take, in order.
     pub fn settlement_slots(&self) -> impl Iterator<Item = (usize, &Assignment)> {
-        self.slots()
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.is_live())
+        self.slots().iter().enumerate().filter(|(_, a)| a.is_live())
     }
 
     pub fn has_challenge(&self) -> bool {
@@ -179,7 +176,12 @@ impl Job {
 
     /// Recomputes `state` from the slots after a slot changed. Sets the reveal and challenge
     /// deadlines when a phase begins. Returns the new state.
-    pub fn advance(&mut self, now: i64, reveal_window: i64, challenge_window: i64) -> Result<JobState> {
+    pub fn advance(
+        &mut self,
+        now: i64,
+        reveal_window: i64,
+        challenge_window: i64,
+    ) -> Result<JobState> {
         let slots = self.slots();
         let any = |s: SlotStatus| slots.iter().any(|a| a.status == s);
         let next = if any(SlotStatus::Empty) {

@@ -66,7 +66,10 @@ pub fn handler(ctx: Context<InitMarket>, args: InitMarketArgs) -> Result<()> {
         stake_vault_bump: ctx.bumps.stake_vault,
         reserved: [0; 64],
     });
-    require!(market.params == args.params, TesseraError::InvariantViolated);
+    require!(
+        market.params == args.params,
+        TesseraError::InvariantViolated
+    );
     emit_cpi!(MarketInitialized {
         market: market.key(),
         admin: market.admin,

@@ -27,7 +27,11 @@ impl ExpireJob<'_> {
 /// did claim a slot get their bonds back (they are not at fault).
 pub fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let live: Vec<(usize, Pubkey)> = s.job.settlement_slots().map(|(i, a)| (i, a.operator)).collect();
+    let live: Vec<(usize, Pubkey)> = s
+        .job
+        .settlement_slots()
+        .map(|(i, a)| (i, a.operator))
+        .collect();
     let keys: Vec<Pubkey> = live.iter().map(|(_, k)| *k).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     for (party, (i, _)) in parties.iter_mut().zip(&live) {

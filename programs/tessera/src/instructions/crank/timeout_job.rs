@@ -19,7 +19,10 @@ impl TimeoutJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let state = self.settlement.job.state;
         require!(
-            matches!(state, JobState::Open | JobState::Claimed | JobState::Committed),
+            matches!(
+                state,
+                JobState::Open | JobState::Claimed | JobState::Committed
+            ),
             TesseraError::WrongJobState
         );
         Ok(())
@@ -34,11 +37,15 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
-    let live: Vec<(usize, Pubkey)> = s.job.settlement_slots().map(|(i, a)| (i, a.operator)).collect();
+    let live: Vec<(usize, Pubkey)> = s
+        .job
+        .settlement_slots()
+        .map(|(i, a)| (i, a.operator))
+        .collect();
     let keys: Vec<Pubkey> = live.iter().map(|(_, k)| *k).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
-    let reopen = now <= s.job.claim_deadline
-        && matches!(s.job.state, JobState::Open | JobState::Claimed);
+    let reopen =
+        now <= s.job.claim_deadline && matches!(s.job.state, JobState::Open | JobState::Claimed);
     let tokens = s.tokens();
     let vault = &ctx.accounts.stake_vault.to_account_info();
 
@@ -51,10 +58,22 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
             continue;
         }
         let bond = s.job.assignments[*i].bond;
-        let split = split_slash(bond, p.slash_no_show_bps, p.creator_compensation_bps, 0, false)?;
+        let split = split_slash(
+            bond,
+            p.slash_no_show_bps,
+            p.creator_compensation_bps,
+            0,
+            false,
+        )?;
         party.operator.slash(bond, split.total)?;
         party.save()?;
-        pay_from_vault(&tokens, &s.market, vault, &s.creator_token.to_account_info(), split.creator)?;
+        pay_from_vault(
+            &tokens,
+            &s.market,
+            vault,
+            &s.creator_token.to_account_info(),
+            split.creator,
+        )?;
         burn_from_vault(&tokens, &s.market, vault, split.burn)?;
         late.push((*i, *key, bond, split));
     }

@@ -101,7 +101,13 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         mint: a.mint.to_account_info(),
         decimals: a.market.decimals,
     }
-    .transfer(&a.creator_token.to_account_info(), &a.escrow.to_account_info(), &a.creator.to_account_info(), &[], total)?;
+    .transfer(
+        &a.creator_token.to_account_info(),
+        &a.escrow.to_account_info(),
+        &a.creator.to_account_info(),
+        &[],
+        total,
+    )?;
 
     let job = &mut ctx.accounts.job;
     job.set_inner(Job {
@@ -119,7 +125,11 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         claim_deadline: args.claim_deadline,
         exec_timeout: args.exec_timeout,
         state: JobState::Open,
-        assignments: [Assignment::empty(), Assignment::empty(), Assignment::empty()],
+        assignments: [
+            Assignment::empty(),
+            Assignment::empty(),
+            Assignment::empty(),
+        ],
         reveal_deadline: 0,
         challenge_deadline: 0,
         agreed_root: [0; 32],

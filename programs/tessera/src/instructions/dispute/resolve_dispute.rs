@@ -28,15 +28,16 @@ impl ResolveDispute<'_> {
     pub fn validate(&self, honest_mask: u8) -> Result<()> {
         let job = &self.settlement.job;
         job.require_state(JobState::Disputed)?;
-        require!(honest_mask & !participants(job) == 0, TesseraError::BadVerdict);
+        require!(
+            honest_mask & !participants(job) == 0,
+            TesseraError::BadVerdict
+        );
         Ok(())
     }
 }
 
 fn participants(job: &crate::state::Job) -> u8 {
-    let slots = job
-        .settlement_slots()
-        .fold(0u8, |m, (i, _)| m | (1 << i));
+    let slots = job.settlement_slots().fold(0u8, |m, (i, _)| m | (1 << i));
     if job.has_challenge() {
         slots | CHALLENGER_BIT
     } else {
@@ -81,14 +82,23 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
             honest_count > 0,
         )?;
         party.operator.slash(bond, split.total)?;
-        pay_from_vault(&tokens, &s.market, vault, &s.creator_token.to_account_info(), split.creator)?;
+        pay_from_vault(
+            &tokens,
+            &s.market,
+            vault,
+            &s.creator_token.to_account_info(),
+            split.creator,
+        )?;
         pool = add(pool, split.honest)?;
         vault_burn = add(vault_burn, split.burn)?;
         slashes.push((bit, key, bond, split));
     }
     // Share the pool among the honest; the indivisible remainder is burned.
     let share = pool.checked_div(honest_count).unwrap_or(0);
-    vault_burn = add(vault_burn, sub(pool, crate::math::mul(share, honest_count)?)?)?;
+    vault_burn = add(
+        vault_burn,
+        sub(pool, crate::math::mul(share, honest_count)?)?,
+    )?;
 
     // Pay the honest.
     let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);

@@ -58,7 +58,10 @@ fn check_uri(uri: &str) -> Result<()> {
 
 /// One replica: delivers the root and output location in one step.
 pub fn submit(ctx: Context<DeliverResult>, root: [u8; 32], output_uri: String) -> Result<()> {
-    require!(ctx.accounts.job.replicas == 1, TesseraError::UseCommitReveal);
+    require!(
+        ctx.accounts.job.replicas == 1,
+        TesseraError::UseCommitReveal
+    );
     check_uri(&output_uri)?;
     let i = ctx.accounts.claimed_slot_in_time()?;
     deliver(ctx, i, root, output_uri)
@@ -99,7 +102,8 @@ pub fn reveal(
         TesseraError::RevealWindowClosed
     );
     let i = ctx.accounts.slot(SlotStatus::Committed)?;
-    let expected = tessera_merkle::commitment(&root, &ctx.accounts.operator.key().to_bytes(), &salt);
+    let expected =
+        tessera_merkle::commitment(&root, &ctx.accounts.operator.key().to_bytes(), &salt);
     require!(
         job.assignments[i].commitment == expected,
         TesseraError::CommitmentMismatch
@@ -107,7 +111,12 @@ pub fn reveal(
     deliver(ctx, i, root, output_uri)
 }
 
-fn deliver(ctx: Context<DeliverResult>, i: usize, root: [u8; 32], output_uri: String) -> Result<()> {
+fn deliver(
+    ctx: Context<DeliverResult>,
+    i: usize,
+    root: [u8; 32],
+    output_uri: String,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let params = ctx.accounts.market.params;
     let job = &mut ctx.accounts.job;

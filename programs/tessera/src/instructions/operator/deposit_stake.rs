@@ -46,7 +46,13 @@ pub fn handler(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
         mint: a.mint.to_account_info(),
         decimals: a.market.decimals,
     }
-    .transfer(&a.from.to_account_info(), &a.stake_vault.to_account_info(), &a.authority.to_account_info(), &[], amount)?;
+    .transfer(
+        &a.from.to_account_info(),
+        &a.stake_vault.to_account_info(),
+        &a.authority.to_account_info(),
+        &[],
+        amount,
+    )?;
     let operator = &mut ctx.accounts.operator;
     operator.stake = add(operator.stake, amount)?;
     operator.invariant()?;

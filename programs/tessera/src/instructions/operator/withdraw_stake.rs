@@ -50,7 +50,13 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
         mint: a.mint.to_account_info(),
         decimals: a.market.decimals,
     };
-    pay_from_vault(&tokens, &a.market, &a.stake_vault.to_account_info(), &a.to.to_account_info(), amount)?;
+    pay_from_vault(
+        &tokens,
+        &a.market,
+        &a.stake_vault.to_account_info(),
+        &a.to.to_account_info(),
+        amount,
+    )?;
     let operator = &mut ctx.accounts.operator;
     operator.unbonding = 0;
     let closed = operator.status == OperatorStatus::Exiting && operator.stake == 0;
