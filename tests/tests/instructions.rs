@@ -4,12 +4,15 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use tessera::instructions::{CreateJobArgs, UpdateMarketArgs};
 use tessera_tests::*;
 
+/// An edit of some input, and the error it must cause.
+type Case<T> = (fn(&mut T), TesseraError);
+
 const REWARD: u64 = 1_000_000;
 const STAKE: u64 = 10_000_000;
 
 #[test]
 fn init_market_rejects_bad_parameters() {
-    let cases: Vec<(fn(&mut tessera::state::MarketParams), TesseraError)> = vec![
+    let cases: Vec<Case<tessera::state::MarketParams>> = vec![
         (|p| p.protocol_fee_bps = 10_001, TesseraError::BpsTooLarge),
         (|p| p.collateral_bps = 20_000, TesseraError::BpsTooLarge),
         (
@@ -124,7 +127,7 @@ fn paused_market_refuses_jobs_and_claims_but_settles() {
 fn create_job_rejects_bad_arguments() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
-    let cases: Vec<(fn(&mut CreateJobArgs), TesseraError)> = vec![
+    let cases: Vec<Case<CreateJobArgs>> = vec![
         (|a| a.replicas = 0, TesseraError::BadReplicas),
         (|a| a.replicas = 4, TesseraError::BadReplicas),
         (|a| a.reward_per_replica = 999, TesseraError::RewardTooLow),
@@ -191,7 +194,8 @@ fn cancel_only_by_creator_and_before_claims() {
     );
 
     let ix = env.keys.cancel_job(job, creator.pubkey(), creator.token);
-    env.send(&[ix.clone()], &[&creator.key]).unwrap();
+    env.send(std::slice::from_ref(&ix), &[&creator.key])
+        .unwrap();
     assert_eq!(env.balance(&creator.token), 8 * REWARD);
     assert_eq!(env.job(&job).state, tessera::state::JobState::Cancelled);
     // Replay: cancelled once only.
@@ -375,7 +379,7 @@ fn exited_operator_cannot_claim_or_deposit() {
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
     let ix = env.keys.exit_operator(op.pubkey());
-    env.send(&[ix.clone()], &[&op.key]).unwrap();
+    env.send(std::slice::from_ref(&ix), &[&op.key]).unwrap();
     assert_tessera_error(
         &env.send(&[ix], &[&op.key]),
         TesseraError::OperatorNotActive,

@@ -324,14 +324,14 @@ fn operator_unstakes_exits_and_is_closed() {
     env.send(&[ix], &[&op.key]).unwrap();
     let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
     assert_tessera_error(
-        &env.send(&[ix.clone()], &[&op.key]),
+        &env.send(std::slice::from_ref(&ix), &[&op.key]),
         TesseraError::UnbondingNotReady,
     );
     env.warp(env.params.unbonding_period);
-    env.send(&[ix.clone()], &[&op.key]).unwrap();
+    env.send(std::slice::from_ref(&ix), &[&op.key]).unwrap();
     assert_eq!(env.balance(&op.token), STAKE / 2);
     assert_tessera_error(
-        &env.send(&[ix.clone()], &[&op.key]),
+        &env.send(std::slice::from_ref(&ix), &[&op.key]),
         TesseraError::NothingToWithdraw,
     );
 

@@ -1,0 +1,649 @@
+//! Conservation under random use: random sequences of valid and invalid actions (jobs of random
+//! size and reward, claims, results that sometimes disagree, challenges, verdicts, timeouts,
+//! expiries, stake moves, clock jumps, tampered settlements) against the real program. After
+//! every step:
+//! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
+//! (b) the stake vault holds exactly Σ (stake + unbonding) over the operators;
+//! (c) every live job's escrow holds reward × replicas; a settled job's escrow is closed;
+//! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges;
+//! and a failed transaction changes no tracked account.
+use std::collections::HashMap;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use proptest::prelude::*;
+use tessera::state::{Job, JobState, Operator, SlotStatus};
+use tessera_client::pda;
+use tessera_tests::*;
+
+const CREATORS: usize = 2;
+const OPERATORS: usize = 4;
+const STAKE: u64 = 5_000_000;
+
+#[derive(Clone, Debug)]
+enum Action {
+    Create {
+        creator: usize,
+        replicas: u8,
+        reward: u64,
+        reuse_id: bool,
+    },
+    Cancel {
+        job: usize,
+    },
+    /// The next step of the job's normal course: claim by an operator not on it yet, submit,
+    /// commit (roots agree unless `agree` is false), reveal, finalize after the window, or
+    /// resolve with verdict `mask`.
+    Progress {
+        job: usize,
+        agree: bool,
+        mask: u8,
+    },
+    Claim {
+        op: usize,
+        job: usize,
+    },
+    /// Submit (one replica) or commit (more), or the other one when `wrong_kind`. `op` picks
+    /// the deliverer as [`World::deliverer`] does.
+    Deliver {
+        op: usize,
+        job: usize,
+        root: u8,
+        wrong_kind: bool,
+    },
+    Reveal {
+        op: usize,
+        job: usize,
+        honest: bool,
+    },
+    Challenge {
+        op: usize,
+        job: usize,
+        hash: u8,
+    },
+    Warp {
+        seconds: i64,
+    },
+    Finalize {
+        job: usize,
+        tamper: bool,
+    },
+    Timeout {
+        job: usize,
+        tamper: bool,
+    },
+    Expire {
+        job: usize,
+    },
+    Resolve {
+        job: usize,
+        mask: u8,
+        tamper: bool,
+    },
+    Deposit {
+        op: usize,
+        amount: u64,
+    },
+    Unstake {
+        op: usize,
+        amount: u64,
+    },
+    Withdraw {
+        op: usize,
+    },
+    Exit {
+        op: usize,
+    },
+    Register {
+        op: usize,
+    },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let op = 0..OPERATORS;
+    // The k-th most recent job: keeps the action on a few jobs so that they get somewhere.
+    let job = prop_oneof![6 => Just(0usize), 2 => Just(1), 1 => 2usize..4];
+    // A slot of the job (0..3) or an operator (3..), for results.
+    let who = prop_oneof![3 => 0usize..3, 1 => 3..3 + OPERATORS];
+    let reward = prop_oneof![
+        3 => 1_000u64..=2_000_000,
+        1 => Just(999u64),                // below the market minimum
+        1 => Just(u64::MAX / 2 + 1),      // overflows × replicas, or more than the creator has
+    ];
+    let replicas = prop_oneof![8 => 1u8..=3, 1 => Just(0u8), 1 => Just(4u8)];
+    prop_oneof![
+        3 => (0..CREATORS, replicas, reward, prop::bool::weighted(0.1))
+            .prop_map(|(creator, replicas, reward, reuse_id)| Action::Create { creator, replicas, reward, reuse_id }),
+        1 => job.clone().prop_map(|job| Action::Cancel { job }),
+        20 => (job.clone(), prop::bool::weighted(0.7), 0u8..16)
+            .prop_map(|(job, agree, mask)| Action::Progress { job, agree, mask }),
+        12 => (op.clone(), job.clone()).prop_map(|(op, job)| Action::Claim { op, job }),
+        12 => (who.clone(), job.clone(), 1u8..=2, prop::bool::weighted(0.1))
+            .prop_map(|(op, job, root, wrong_kind)| Action::Deliver { op, job, root, wrong_kind }),
+        8 => (who, job.clone(), prop::bool::weighted(0.9))
+            .prop_map(|(op, job, honest)| Action::Reveal { op, job, honest }),
+        2 => (op.clone(), job.clone(), 1u8..=3).prop_map(|(op, job, hash)| Action::Challenge { op, job, hash }),
+        6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401])
+            .prop_map(|seconds| Action::Warp { seconds }),
+        6 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Finalize { job, tamper }),
+        4 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Timeout { job, tamper }),
+        2 => job.clone().prop_map(|job| Action::Expire { job }),
+        4 => (job, 0u8..16, prop::bool::weighted(0.2))
+            .prop_map(|(job, mask, tamper)| Action::Resolve { job, mask, tamper }),
+        2 => (op.clone(), prop_oneof![1u64..=2_000_000, Just(u64::MAX)])
+            .prop_map(|(op, amount)| Action::Deposit { op, amount }),
+        2 => (op.clone(), prop_oneof![0u64..=STAKE, Just(u64::MAX)])
+            .prop_map(|(op, amount)| Action::Unstake { op, amount }),
+        2 => op.clone().prop_map(|op| Action::Withdraw { op }),
+        1 => op.clone().prop_map(|op| Action::Exit { op }),
+        1 => op.prop_map(|op| Action::Register { op }),
+    ]
+}
+
+struct JobRef {
+    key: Pubkey,
+    creator: usize,
+    id: u64,
+}
+
+struct World {
+    env: Env,
+    creators: Vec<User>,
+    ops: Vec<User>,
+    /// Receives nothing honestly: the target of tampered settlements.
+    mallory: User,
+    jobs: Vec<JobRef>,
+    next_id: u64,
+    /// (job, operator) → (root, salt) of a successful commit.
+    commits: HashMap<(Pubkey, usize), ([u8; 32], [u8; 32])>,
+    /// minted − supply after the previous step.
+    burned: u64,
+}
+
+impl World {
+    fn new() -> Self {
+        let mut env = Env::new();
+        let creators = (0..CREATORS).map(|_| env.user(100_000_000)).collect();
+        let ops = (0..OPERATORS)
+            .map(|_| {
+                // Half the tokens staked, half kept for later deposits.
+                let u = env.user(2 * STAKE);
+                let ixs = [
+                    env.keys.register_operator(u.pubkey(), u.token, u32::MAX),
+                    env.keys.deposit_stake(u.pubkey(), u.token, STAKE),
+                ];
+                env.send(&ixs, &[&u.key]).expect("register operator");
+                u
+            })
+            .collect();
+        let mallory = env.user(0);
+        let mut w = World {
+            env,
+            creators,
+            ops,
+            mallory,
+            jobs: vec![],
+            next_id: 1,
+            commits: HashMap::new(),
+            burned: 0,
+        };
+        // Two jobs to start with (one and two replicas), so that every case has work to do.
+        for (creator, replicas) in [(0, 1), (1, 2)] {
+            let a = Action::Create {
+                creator,
+                replicas,
+                reward: 100_000,
+                reuse_id: false,
+            };
+            assert!(w.step(&a).expect("sent").0.is_ok(), "initial job");
+        }
+        w
+    }
+
+    /// `who` < 3: the operator of a slot of `job` (if it has one); otherwise operator `who` − 3.
+    fn deliverer(&self, job: &Job, who: usize) -> usize {
+        let slot = (who < 3).then(|| job.assignments[who % job.replicas as usize].operator);
+        (0..OPERATORS)
+            .find(|&i| Some(self.op_key(i)) == slot)
+            .unwrap_or(who.saturating_sub(3) % OPERATORS)
+    }
+
+    fn op_key(&self, i: usize) -> Pubkey {
+        self.env.keys.operator(&self.ops[i].pubkey())
+    }
+
+    /// Every account whose content a failed transaction must leave alone.
+    fn tracked(&self) -> Vec<Pubkey> {
+        let k = &self.env.keys;
+        let mut v = vec![
+            k.market,
+            k.mint,
+            k.stake_vault,
+            k.treasury,
+            self.mallory.token,
+        ];
+        v.extend(self.creators.iter().map(|u| u.token));
+        v.extend(self.ops.iter().map(|u| u.token));
+        v.extend((0..OPERATORS).map(|i| self.op_key(i)));
+        for j in &self.jobs {
+            v.push(j.key);
+            v.push(pda::escrow(&j.key).0);
+        }
+        v
+    }
+
+    fn snapshot(&self) -> Vec<Option<(u64, Pubkey, Vec<u8>)>> {
+        self.tracked()
+            .iter()
+            .map(|k| {
+                self.env
+                    .svm
+                    .get_account(k)
+                    .filter(|a| a.lamports > 0)
+                    .map(|a| (a.lamports, a.owner, a.data))
+            })
+            .collect()
+    }
+
+    fn job(&self, i: usize) -> Option<(Pubkey, usize, Job)> {
+        if self.jobs.is_empty() {
+            return None;
+        }
+        let j = &self.jobs[self.jobs.len() - 1 - i % self.jobs.len()];
+        Some((j.key, j.creator, self.env.job(&j.key)))
+    }
+
+    /// `[operator, payout]` for a settlement of `job`. Payouts never change in this test, so
+    /// they are known even for operators whose account was closed since.
+    fn parties(&self, job: &Job, with_challenger: bool) -> Vec<(Pubkey, Pubkey)> {
+        tessera_client::ix::parties(job, with_challenger, |k| {
+            (0..OPERATORS)
+                .find(|&i| self.op_key(i) == *k)
+                .map(|i| self.ops[i].token)
+                .expect("a known operator")
+        })
+    }
+
+    /// Redirects a payout (or, with no party, the treasury or creator account) to Mallory.
+    fn tamper(&self, ix: &mut Instruction, parties: &[(Pubkey, Pubkey)], creator_token: Pubkey) {
+        let target = match parties.first() {
+            Some((_, payout)) => *payout,
+            None if ix
+                .accounts
+                .iter()
+                .any(|m| m.pubkey == self.env.keys.treasury) =>
+            {
+                self.env.keys.treasury
+            }
+            None => creator_token,
+        };
+        for m in ix.accounts.iter_mut().filter(|m| m.pubkey == target) {
+            m.pubkey = self.mallory.token;
+        }
+    }
+
+    /// Runs one action. Returns the result of its transaction (None when there was nothing to
+    /// send) and whether it must have failed.
+    fn step(&mut self, a: &Action) -> Option<(TxResult, bool)> {
+        let env = &mut self.env;
+        Some(match *a {
+            Action::Create {
+                creator,
+                replicas,
+                reward,
+                reuse_id,
+            } => {
+                // Reuse: the id of this creator's last job (fresh when it has none).
+                let previous = self
+                    .jobs
+                    .iter()
+                    .rev()
+                    .find(|j| j.creator == creator)
+                    .map(|j| j.id);
+                let id = previous.filter(|_| reuse_id).unwrap_or(self.next_id);
+                let args = env.job_args(id, replicas, reward);
+                let r = env.create_job_with(&self.creators[creator], args);
+                if r.is_ok() {
+                    assert!(id == self.next_id, "job id {id} was reused");
+                    let key = env.keys.job(&self.creators[creator].pubkey(), id);
+                    self.jobs.push(JobRef { key, creator, id });
+                    self.next_id += 1;
+                }
+                (r, false)
+            }
+            Action::Cancel { job } => {
+                let (key, c, _) = self.job(job)?;
+                let u = &self.creators[c];
+                let ix = self.env.keys.cancel_job(key, u.pubkey(), u.token);
+                (self.env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Claim { op, job } => {
+                let (key, _, _) = self.job(job)?;
+                (self.env.claim(&self.ops[op], key), false)
+            }
+            Action::Progress { job, agree, mask } => {
+                let (key, c, j) = self.job(job)?;
+                let slot = |s: SlotStatus| j.slots().iter().position(|a| a.status == s);
+                let now = self.env.now();
+                let late = (0..j.replicas as usize)
+                    .any(|i| j.slot_deadline(i).ok().flatten().is_some_and(|d| now > d));
+                let u = &self.creators[c];
+                if late {
+                    let ix = self.env.keys.timeout_job(
+                        key,
+                        u.pubkey(),
+                        u.token,
+                        &self.parties(&j, false),
+                    );
+                    let crank = self.env.cranker();
+                    return Some((self.env.send(&[ix], &[&crank]), false));
+                }
+                if j.state == JobState::Open && now > j.claim_deadline {
+                    let ix = self.env.keys.expire_job(
+                        key,
+                        u.pubkey(),
+                        u.token,
+                        &self.parties(&j, false),
+                    );
+                    let crank = self.env.cranker();
+                    return Some((self.env.send(&[ix], &[&crank]), false));
+                }
+                match j.state {
+                    JobState::Open => {
+                        let op = (0..OPERATORS).find(|&i| j.slot_of(&self.op_key(i)).is_none())?;
+                        (self.env.claim(&self.ops[op], key), false)
+                    }
+                    JobState::Claimed => {
+                        let i = slot(SlotStatus::Claimed)?;
+                        let op = self.deliverer(&j, i);
+                        let root = if agree || i == 0 { [1; 32] } else { [2; 32] };
+                        let salt = [op as u8 + 100; 32];
+                        if j.replicas == 1 {
+                            (self.env.submit(&self.ops[op], key, root), false)
+                        } else {
+                            let r = self.env.commit(&self.ops[op], key, root, salt);
+                            if r.is_ok() {
+                                self.commits.insert((key, op), (root, salt));
+                            }
+                            (r, false)
+                        }
+                    }
+                    JobState::Committed => {
+                        let op = self.deliverer(&j, slot(SlotStatus::Committed)?);
+                        let (root, salt) =
+                            *self.commits.get(&(key, op)).expect("a recorded commit");
+                        (self.env.reveal(&self.ops[op], key, root, salt), false)
+                    }
+                    JobState::Revealed => {
+                        if self.env.now() <= j.challenge_deadline {
+                            self.env.warp(j.challenge_deadline - self.env.now() + 1);
+                        }
+                        let ix = self.env.keys.finalize_job(
+                            key,
+                            u.pubkey(),
+                            u.token,
+                            &self.parties(&j, false),
+                        );
+                        let crank = self.env.cranker();
+                        (self.env.send(&[ix], &[&crank]), false)
+                    }
+                    JobState::Disputed => {
+                        let arbiter = self.env.arbiter.insecure_clone();
+                        let parties = self.parties(&j, true);
+                        let ix = self.env.keys.resolve_dispute(
+                            arbiter.pubkey(),
+                            key,
+                            u.pubkey(),
+                            u.token,
+                            &parties,
+                            mask,
+                        );
+                        (self.env.send(&[ix], &[&arbiter]), false)
+                    }
+                    _ => return None,
+                }
+            }
+            Action::Deliver {
+                op,
+                job,
+                root,
+                wrong_kind,
+            } => {
+                let (key, _, j) = self.job(job)?;
+                let op = self.deliverer(&j, op);
+                let salt = [op as u8 + 100; 32];
+                let r = if (j.replicas == 1) != wrong_kind {
+                    self.env.submit(&self.ops[op], key, [root; 32])
+                } else {
+                    self.env.commit(&self.ops[op], key, [root; 32], salt)
+                };
+                if r.is_ok() && j.replicas > 1 {
+                    self.commits.insert((key, op), ([root; 32], salt));
+                }
+                (r, wrong_kind)
+            }
+            Action::Reveal { op, job, honest } => {
+                let (key, _, j) = self.job(job)?;
+                let op = self.deliverer(&j, op);
+                let (root, salt) = self
+                    .commits
+                    .get(&(key, op))
+                    .copied()
+                    .unwrap_or(([1; 32], [0; 32]));
+                let salt = if honest { salt } else { [0xEE; 32] };
+                let r = self.env.reveal(&self.ops[op], key, root, salt);
+                (r, !honest)
+            }
+            Action::Challenge { op, job, hash } => {
+                let (key, _, _) = self.job(job)?;
+                let args = tessera::instructions::ChallengeArgs {
+                    chunk: tessera::constants::WHOLE_ROOT,
+                    hash: [hash; 32],
+                    operator_leaf: [0; 32],
+                    proof: vec![],
+                };
+                let u = &self.ops[op];
+                let ix = self.env.keys.challenge_result(u.pubkey(), key, args);
+                (self.env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Warp { seconds } => {
+                env.warp(seconds);
+                return None;
+            }
+            Action::Finalize { job, tamper } | Action::Timeout { job, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let parties = self.parties(&j, false);
+                let mut ix = if matches!(a, Action::Finalize { .. }) {
+                    self.env
+                        .keys
+                        .finalize_job(key, u.pubkey(), u.token, &parties)
+                } else {
+                    self.env
+                        .keys
+                        .timeout_job(key, u.pubkey(), u.token, &parties)
+                };
+                if tamper {
+                    self.tamper(&mut ix, &parties, u.token);
+                }
+                let crank = self.env.cranker();
+                (self.env.send(&[ix], &[&crank]), tamper)
+            }
+            Action::Expire { job } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let ix =
+                    self.env
+                        .keys
+                        .expire_job(key, u.pubkey(), u.token, &self.parties(&j, false));
+                let crank = self.env.cranker();
+                (self.env.send(&[ix], &[&crank]), false)
+            }
+            Action::Resolve { job, mask, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let parties = self.parties(&j, true);
+                let arbiter = self.env.arbiter.insecure_clone();
+                let mut ix = self.env.keys.resolve_dispute(
+                    arbiter.pubkey(),
+                    key,
+                    u.pubkey(),
+                    u.token,
+                    &parties,
+                    mask,
+                );
+                if tamper {
+                    self.tamper(&mut ix, &parties, u.token);
+                }
+                (self.env.send(&[ix], &[&arbiter]), tamper)
+            }
+            Action::Deposit { op, amount } => {
+                let u = &self.ops[op];
+                let ix = env.keys.deposit_stake(u.pubkey(), u.token, amount);
+                (env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Unstake { op, amount } => {
+                let u = &self.ops[op];
+                let ix = env.keys.request_unstake(u.pubkey(), amount);
+                (env.send(&[ix], &[&u.key]), amount == 0)
+            }
+            Action::Withdraw { op } => {
+                let u = &self.ops[op];
+                let ix = env.keys.withdraw_stake(u.pubkey(), u.token);
+                (env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Exit { op } => {
+                let u = &self.ops[op];
+                let ix = env.keys.exit_operator(u.pubkey());
+                (env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Register { op } => {
+                let u = &self.ops[op];
+                let exists = env
+                    .account::<Operator>(&env.keys.operator(&u.pubkey()))
+                    .is_some();
+                let ix = env.keys.register_operator(u.pubkey(), u.token, u32::MAX);
+                (env.send(&[ix], &[&u.key]), exists)
+            }
+        })
+    }
+
+    fn check_invariants(&mut self, what: &Action) {
+        let env = &self.env;
+        let k = env.keys;
+        let balance = |key: &Pubkey| -> u128 {
+            match env.svm.get_account(key) {
+                Some(a) if a.lamports > 0 => env.balance(key) as u128,
+                _ => 0,
+            }
+        };
+
+        // (a) Every token of the mint is in a tracked account; the burn only grows.
+        let mut accounts = vec![k.stake_vault, k.treasury, self.mallory.token];
+        accounts.extend(self.creators.iter().map(|u| u.token));
+        accounts.extend(self.ops.iter().map(|u| u.token));
+        accounts.extend(self.jobs.iter().map(|j| pda::escrow(&j.key).0));
+        let held: u128 = accounts.iter().map(balance).sum();
+        let supply = env.supply();
+        assert_eq!(
+            held, supply as u128,
+            "(a) balances != supply after {what:?}"
+        );
+        let burned = env
+            .minted
+            .checked_sub(supply)
+            .expect("(a) supply above minted");
+        assert!(burned >= self.burned, "(a) burned shrank after {what:?}");
+        self.burned = burned;
+
+        // (b) The vault holds every operator's stake and unbonding, nothing more or less.
+        let ops: Vec<(Pubkey, Option<Operator>)> = (0..OPERATORS)
+            .map(|i| {
+                let key = self.op_key(i);
+                (key, env.account::<Operator>(&key))
+            })
+            .collect();
+        let staked: u128 = ops
+            .iter()
+            .flat_map(|(_, o)| o)
+            .map(|o| o.stake as u128 + o.unbonding as u128)
+            .sum();
+        assert_eq!(
+            balance(&k.stake_vault),
+            staked,
+            "(b) vault != Σ stake + unbonding after {what:?}"
+        );
+
+        // (c) Live escrows hold reward × replicas; settled ones are closed.
+        let mut bonds: HashMap<Pubkey, u64> = HashMap::new();
+        for jr in &self.jobs {
+            let job = env.job(&jr.key);
+            let escrow = pda::escrow(&jr.key).0;
+            let live = matches!(
+                job.state,
+                JobState::Open
+                    | JobState::Claimed
+                    | JobState::Committed
+                    | JobState::Revealed
+                    | JobState::Disputed
+            );
+            if live {
+                let expected = job.reward_per_replica as u128 * job.replicas as u128;
+                assert_eq!(
+                    balance(&escrow),
+                    expected,
+                    "(c) escrow of a {:?} job after {what:?}",
+                    job.state
+                );
+                for (_, a) in job.settlement_slots() {
+                    *bonds.entry(a.operator).or_default() += a.bond;
+                }
+                if job.has_challenge() {
+                    *bonds.entry(job.challenge.challenger).or_default() += job.challenge.bond;
+                }
+            } else {
+                assert!(
+                    env.svm.get_account(&escrow).is_none_or(|a| a.lamports == 0),
+                    "(c) escrow of a {:?} job still open after {what:?}",
+                    job.state
+                );
+            }
+        }
+
+        // (d) Bonds: what the operator has locked is what live jobs hold of it.
+        for (key, o) in &ops {
+            let expected = bonds.get(key).copied().unwrap_or(0);
+            match o {
+                Some(o) => {
+                    assert_eq!(o.bonded, expected, "(d) bonded of {key} after {what:?}");
+                    assert!(o.bonded <= o.stake, "(d) bonded above stake after {what:?}");
+                }
+                None => assert_eq!(
+                    expected, 0,
+                    "(d) a closed operator holds bonds after {what:?}"
+                ),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tokens_are_conserved_under_random_use(actions in prop::collection::vec(action(), 10..=40)) {
+        let mut w = World::new();
+        w.check_invariants(&Action::Warp { seconds: 0 });
+        for a in &actions {
+            let before = w.snapshot();
+            if let Some((result, must_fail)) = w.step(a) {
+                if result.is_err() {
+                    prop_assert!(w.snapshot() == before, "failed {:?} changed an account", a);
+                } else {
+                    prop_assert!(!must_fail, "{:?} should have failed", a);
+                }
+            }
+            w.check_invariants(a);
+        }
+    }
+}
