@@ -276,10 +276,17 @@ impl Env {
         parties(job, with_challenger, |op| self.operator_at(op).payout)
     }
 
-    /// Finalize sent by a third party (a crank).
-    pub fn finalize(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+    /// A permissionless settling instruction for `job_key`, built by `build` from the job's
+    /// live parties and sent by a third party (a crank).
+    fn crank_with(
+        &mut self,
+        job_key: Pubkey,
+        creator: &User,
+        build: fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[(Pubkey, Pubkey)]) -> Instruction,
+    ) -> TxResult {
         let job = self.job(&job_key);
-        let ix = self.keys.finalize_job(
+        let ix = build(
+            &self.keys,
             job_key,
             creator.pubkey(),
             creator.token,
@@ -287,30 +294,18 @@ impl Env {
         );
         let crank = self.cranker();
         self.send(&[ix], &[&crank])
+    }
+
+    pub fn finalize(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        self.crank_with(job_key, creator, MarketKeys::finalize_job)
     }
 
     pub fn timeout(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
-        let job = self.job(&job_key);
-        let ix = self.keys.timeout_job(
-            job_key,
-            creator.pubkey(),
-            creator.token,
-            &self.parties(&job, false),
-        );
-        let crank = self.cranker();
-        self.send(&[ix], &[&crank])
+        self.crank_with(job_key, creator, MarketKeys::timeout_job)
     }
 
     pub fn expire(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
-        let job = self.job(&job_key);
-        let ix = self.keys.expire_job(
-            job_key,
-            creator.pubkey(),
-            creator.token,
-            &self.parties(&job, false),
-        );
-        let crank = self.cranker();
-        self.send(&[ix], &[&crank])
+        self.crank_with(job_key, creator, MarketKeys::expire_job)
     }
 
     pub fn resolve(&mut self, job_key: Pubkey, creator: &User, honest_mask: u8) -> TxResult {
