@@ -20,6 +20,9 @@ pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
 pub use tessera::error::TesseraError;
 
+/// A `MarketKeys` builder of a settling instruction: (job, creator, creator token, parties).
+type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[(Pubkey, Pubkey)]) -> Instruction;
+
 pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
 
 pub const DECIMALS: u8 = 6;
@@ -278,12 +281,7 @@ impl Env {
 
     /// A permissionless settling instruction for `job_key`, built by `build` from the job's
     /// live parties and sent by a third party (a crank).
-    fn crank_with(
-        &mut self,
-        job_key: Pubkey,
-        creator: &User,
-        build: fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[(Pubkey, Pubkey)]) -> Instruction,
-    ) -> TxResult {
+    fn crank_with(&mut self, job_key: Pubkey, creator: &User, build: CrankBuilder) -> TxResult {
         let job = self.job(&job_key);
         let ix = build(
             &self.keys,
