@@ -7,6 +7,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,9 @@ static thread_local dim3 blockIdx;
 static dim3 blockDim;
 static dim3 gridDim;
 static std::barrier<>* block_barrier = nullptr;
+// The launch geometry here and the kernels' __shared__ arrays are process-wide, as on a device
+// running one kernel at a time, so launches from concurrent callers (parallel tests) take turns.
+static std::mutex launch_lock;
 
 #define __global__
 #define __device__
@@ -46,6 +50,7 @@ extern "C" void emu_render_rect(RenderParams p, const Material* materials, const
                                 const Plane* planes, const Triangle* triangles,
                                 const BvhNode* nodes, unsigned char* out, u32 row0, u32 rows,
                                 u32 grid_x, u32 grid_y, u32 block_x, u32 block_y) {
+    std::lock_guard<std::mutex> launch(launch_lock);
     blockDim = {block_x, block_y, 1};
     gridDim = {grid_x, grid_y, 1};
     for (u32 by = 0; by < grid_y; ++by) {
@@ -68,6 +73,7 @@ extern "C" void emu_gemm_i8_requant(const int* x, const int* w, const int* folde
                                     int rows, int n, int kw, int out_stride, int zero_point,
                                     int relu, unsigned int grid_x, unsigned int grid_y,
                                     unsigned int threads) {
+    std::lock_guard<std::mutex> launch(launch_lock);
     blockDim = {threads, 1, 1};
     gridDim = {grid_x, grid_y, 1};
     for (unsigned int by = 0; by < grid_y; ++by) {
