@@ -1,0 +1,68 @@
+// Checked decoding of Tessera's accounts from raw bytes. The generated decoders (getJobDecoder,
+// decodeJob, fetchJob, ...) read the fields without checking the 8-byte discriminator; these
+// helpers check it first, as the program does, so bytes of another account type are rejected.
+import { SolanaError, type ReadonlyUint8Array } from '@solana/kit';
+import {
+  getJobDecoder,
+  getMarketDecoder,
+  getOperatorDecoder,
+  JOB_DISCRIMINATOR,
+  MARKET_DISCRIMINATOR,
+  OPERATOR_DISCRIMINATOR,
+  type Job,
+  type Market,
+  type Operator,
+} from './generated/accounts';
+import { identifyTesseraAccount, TesseraAccount } from './generated/programs';
+
+function checkDiscriminator(name: string, data: ReadonlyUint8Array, expected: ReadonlyUint8Array) {
+  if (data.length < expected.length || expected.some((b, i) => data[i] !== b)) {
+    throw new Error(`not a ${name} account: wrong or missing discriminator`);
+  }
+}
+
+/** Decodes the data of a Market account; throws on another account type or truncated data. */
+export function decodeMarketData(data: ReadonlyUint8Array): Market {
+  checkDiscriminator('Market', data, MARKET_DISCRIMINATOR);
+  return getMarketDecoder().decode(data);
+}
+
+/** Decodes the data of an Operator account; throws on another account type or truncated data. */
+export function decodeOperatorData(data: ReadonlyUint8Array): Operator {
+  checkDiscriminator('Operator', data, OPERATOR_DISCRIMINATOR);
+  return getOperatorDecoder().decode(data);
+}
+
+/** Decodes the data of a Job account; throws on another account type or truncated data. */
+export function decodeJobData(data: ReadonlyUint8Array): Job {
+  checkDiscriminator('Job', data, JOB_DISCRIMINATOR);
+  return getJobDecoder().decode(data);
+}
+
+export type DecodedTesseraAccount =
+  | { type: 'Market'; data: Market }
+  | { type: 'Operator'; data: Operator }
+  | { type: 'Job'; data: Job };
+
+/** Decodes any Tessera account, identified by its discriminator (e.g. getProgramAccounts). */
+export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAccount {
+  let kind: TesseraAccount;
+  try {
+    kind = identifyTesseraAccount(data);
+  } catch (e) {
+    if (e instanceof SolanaError) {
+      throw new Error('not a Tessera account: unknown discriminator');
+    }
+    throw e;
+  }
+  switch (kind) {
+    case TesseraAccount.Market:
+      return { type: 'Market', data: decodeMarketData(data) };
+    case TesseraAccount.Operator:
+      return { type: 'Operator', data: decodeOperatorData(data) };
+    case TesseraAccount.Job:
+      return { type: 'Job', data: decodeJobData(data) };
+    default:
+      throw new Error(`not a Tessera account: unhandled type ${TesseraAccount[kind]}`);
+  }
+}
