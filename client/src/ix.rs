@@ -100,18 +100,12 @@ impl MarketKeys {
         )
     }
 
-    pub fn register_operator(
-        &self,
-        authority: Pubkey,
-        payout: Pubkey,
-        capabilities: u32,
-    ) -> Instruction {
+    pub fn register_operator(&self, authority: Pubkey, capabilities: u32) -> Instruction {
         build(
             accounts::RegisterOperator {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
-                payout,
                 system_program: system_program::ID,
                 event_authority: pda::event_authority(),
                 program: ID,
@@ -167,18 +161,12 @@ impl MarketKeys {
         )
     }
 
-    pub fn update_operator(
-        &self,
-        authority: Pubkey,
-        payout: Pubkey,
-        capabilities: u32,
-    ) -> Instruction {
+    pub fn update_operator(&self, authority: Pubkey, capabilities: u32) -> Instruction {
         build(
             accounts::UpdateOperator {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
-                payout,
                 event_authority: pda::event_authority(),
                 program: ID,
             },
@@ -321,20 +309,21 @@ impl MarketKeys {
         )
     }
 
-    /// Finalize a job; `parties` are `(operator account, payout)` of every live slot in order
-    /// (see [`parties`]).
+    /// Finalize a job; `parties` are the operator accounts of every live slot in order (see
+    /// [`parties`]).
     pub fn finalize_job(
         &self,
         job: Pubkey,
         creator: Pubkey,
         creator_token: Pubkey,
-        parties: &[(Pubkey, Pubkey)],
+        parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
             build(
                 accounts::FinalizeJob {
                     settlement: self.settlement(job, creator, creator_token),
                     treasury: self.treasury,
+                    stake_vault: self.stake_vault,
                     event_authority: pda::event_authority(),
                     program: ID,
                 },
@@ -349,7 +338,7 @@ impl MarketKeys {
         job: Pubkey,
         creator: Pubkey,
         creator_token: Pubkey,
-        parties: &[(Pubkey, Pubkey)],
+        parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
             build(
@@ -370,7 +359,7 @@ impl MarketKeys {
         job: Pubkey,
         creator: Pubkey,
         creator_token: Pubkey,
-        parties: &[(Pubkey, Pubkey)],
+        parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
             build(
@@ -411,7 +400,7 @@ impl MarketKeys {
         job: Pubkey,
         creator: Pubkey,
         creator_token: Pubkey,
-        parties: &[(Pubkey, Pubkey)],
+        parties: &[Pubkey],
         honest_mask: u8,
     ) -> Instruction {
         with_remaining(
@@ -431,28 +420,19 @@ impl MarketKeys {
     }
 }
 
-fn party_metas(parties: &[(Pubkey, Pubkey)]) -> Vec<AccountMeta> {
+fn party_metas(parties: &[Pubkey]) -> Vec<AccountMeta> {
     parties
         .iter()
-        .flat_map(|(op, payout)| {
-            [
-                AccountMeta::new(*op, false),
-                AccountMeta::new(*payout, false),
-            ]
-        })
+        .map(|op| AccountMeta::new(*op, false))
         .collect()
 }
 
 /// The operator accounts a settling instruction takes for `job`, in order: live slots, then
-/// the challenger (for `resolve_dispute`). `payout_of` maps an operator account to its payout.
-pub fn parties(
-    job: &Job,
-    with_challenger: bool,
-    payout_of: impl Fn(&Pubkey) -> Pubkey,
-) -> Vec<(Pubkey, Pubkey)> {
+/// the challenger (for `resolve_dispute`).
+pub fn parties(job: &Job, with_challenger: bool) -> Vec<Pubkey> {
     let mut keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
     if with_challenger && job.has_challenge() {
         keys.push(job.challenge.challenger);
     }
-    keys.into_iter().map(|k| (k, payout_of(&k))).collect()
+    keys
 }

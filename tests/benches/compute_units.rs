@@ -79,14 +79,11 @@ fn main() {
     b.run("set_paused", ix, &[&admin]);
 
     let op = b.env.user(STAKE);
-    let ix = b
-        .env
-        .keys
-        .register_operator(op.pubkey(), op.token, u32::MAX);
+    let ix = b.env.keys.register_operator(op.pubkey(), u32::MAX);
     b.run("register_operator", ix, &[&op.key]);
     let ix = b.env.keys.deposit_stake(op.pubkey(), op.token, STAKE);
     b.run("deposit_stake", ix, &[&op.key]);
-    let ix = b.env.keys.update_operator(op.pubkey(), op.token, u32::MAX);
+    let ix = b.env.keys.update_operator(op.pubkey(), u32::MAX);
     b.run("update_operator", ix, &[&op.key]);
 
     // 1 replica: create, claim, submit, finalize.

@@ -21,7 +21,7 @@ pub use solana_signer::Signer;
 pub use tessera::error::TesseraError;
 
 /// A `MarketKeys` builder of a settling instruction: (job, creator, creator token, parties).
-type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[(Pubkey, Pubkey)]) -> Instruction;
+type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[Pubkey]) -> Instruction;
 
 pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
 
@@ -205,7 +205,7 @@ impl Env {
     pub fn operator(&mut self, stake: u64) -> User {
         let u = self.user(stake);
         let ixs = [
-            self.keys.register_operator(u.pubkey(), u.token, u32::MAX),
+            self.keys.register_operator(u.pubkey(), u32::MAX),
             self.keys.deposit_stake(u.pubkey(), u.token, stake),
         ];
         self.send(&ixs, &[&u.key]).expect("register operator");
@@ -274,9 +274,9 @@ impl Env {
         self.send(&[ix], &[&op.key])
     }
 
-    /// The `[operator, payout]` accounts a settling instruction takes for `job`.
-    pub fn parties(&self, job: &Job, with_challenger: bool) -> Vec<(Pubkey, Pubkey)> {
-        parties(job, with_challenger, |op| self.operator_at(op).payout)
+    /// The operator accounts a settling instruction takes for `job`.
+    pub fn parties(&self, job: &Job, with_challenger: bool) -> Vec<Pubkey> {
+        parties(job, with_challenger)
     }
 
     /// A permissionless settling instruction for `job_key`, built by `build` from the job's
@@ -346,6 +346,11 @@ impl Env {
         self.account(&self.keys.market).expect("market account")
     }
 
+    /// What `op` has earned and not yet withdrawn (held in the stake vault).
+    pub fn earned(&self, op: &User) -> u64 {
+        self.operator_of(op).earned
+    }
+
     pub fn operator_of(&self, u: &User) -> Operator {
         self.operator_at(&self.keys.operator(&u.pubkey()))
     }
@@ -377,7 +382,9 @@ impl Env {
     pub fn warp(&mut self, seconds: i64) {
         let mut clock = self.svm.get_sysvar::<anchor_lang::prelude::Clock>();
         clock.unix_timestamp += seconds;
-        clock.slot += (seconds.max(0) as u64) * 5 / 2;
+        clock.slot = clock
+            .slot
+            .saturating_add((seconds.max(0) as u64).saturating_mul(5) / 2);
         self.svm.set_sysvar(&clock);
     }
 }

@@ -3,7 +3,7 @@
 //! expiries, stake moves, clock jumps, tampered settlements) against the real program. After
 //! every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
-//! (b) the stake vault holds exactly Σ (stake + unbonding) over the operators;
+//! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
 //! (c) every live job's escrow holds reward × replicas; a settled job's escrow is closed;
 //! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges;
 //! and a failed transaction changes no tracked account.
@@ -169,7 +169,7 @@ impl World {
                 // Half the tokens staked, half kept for later deposits.
                 let u = env.user(2 * STAKE);
                 let ixs = [
-                    env.keys.register_operator(u.pubkey(), u.token, u32::MAX),
+                    env.keys.register_operator(u.pubkey(), u32::MAX),
                     env.keys.deposit_stake(u.pubkey(), u.token, STAKE),
                 ];
                 env.send(&ixs, &[&u.key]).expect("register operator");
@@ -253,29 +253,22 @@ impl World {
         Some((j.key, j.creator, self.env.job(&j.key)))
     }
 
-    /// `[operator, payout]` for a settlement of `job`. Payouts never change in this test, so
-    /// they are known even for operators whose account was closed since.
-    fn parties(&self, job: &Job, with_challenger: bool) -> Vec<(Pubkey, Pubkey)> {
-        tessera_client::ix::parties(job, with_challenger, |k| {
-            (0..OPERATORS)
-                .find(|&i| self.op_key(i) == *k)
-                .map(|i| self.ops[i].token)
-                .expect("a known operator")
-        })
+    /// The operator accounts of a settlement of `job`.
+    fn parties(&self, job: &Job, with_challenger: bool) -> Vec<Pubkey> {
+        tessera_client::ix::parties(job, with_challenger)
     }
 
-    /// Redirects a payout (or, with no party, the treasury or creator account) to Mallory.
-    fn tamper(&self, ix: &mut Instruction, parties: &[(Pubkey, Pubkey)], creator_token: Pubkey) {
-        let target = match parties.first() {
-            Some((_, payout)) => *payout,
-            None if ix
-                .accounts
-                .iter()
-                .any(|m| m.pubkey == self.env.keys.treasury) =>
-            {
-                self.env.keys.treasury
-            }
-            None => creator_token,
+    /// Redirects the operators' pay (the stake vault), the fee (treasury) or the refund
+    /// (creator account) of a settlement to Mallory.
+    fn tamper(&self, ix: &mut Instruction, creator_token: Pubkey) {
+        let k = &self.env.keys;
+        let has = |key: Pubkey| ix.accounts.iter().any(|m| m.pubkey == key);
+        let target = if has(k.stake_vault) {
+            k.stake_vault
+        } else if has(k.treasury) {
+            k.treasury
+        } else {
+            creator_token
         };
         for m in ix.accounts.iter_mut().filter(|m| m.pubkey == target) {
             m.pubkey = self.mallory.token;
@@ -464,7 +457,7 @@ impl World {
                         .timeout_job(key, u.pubkey(), u.token, &parties)
                 };
                 if tamper {
-                    self.tamper(&mut ix, &parties, u.token);
+                    self.tamper(&mut ix, u.token);
                 }
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), tamper)
@@ -493,7 +486,7 @@ impl World {
                     mask,
                 );
                 if tamper {
-                    self.tamper(&mut ix, &parties, u.token);
+                    self.tamper(&mut ix, u.token);
                 }
                 (self.env.send(&[ix], &[&arbiter]), tamper)
             }
@@ -522,7 +515,7 @@ impl World {
                 let exists = env
                     .account::<Operator>(&env.keys.operator(&u.pubkey()))
                     .is_some();
-                let ix = env.keys.register_operator(u.pubkey(), u.token, u32::MAX);
+                let ix = env.keys.register_operator(u.pubkey(), u32::MAX);
                 (env.send(&[ix], &[&u.key]), exists)
             }
         })
@@ -566,12 +559,12 @@ impl World {
         let staked: u128 = ops
             .iter()
             .flat_map(|(_, o)| o)
-            .map(|o| o.stake as u128 + o.unbonding as u128)
+            .map(|o| o.stake as u128 + o.unbonding as u128 + o.earned as u128)
             .sum();
         assert_eq!(
             balance(&k.stake_vault),
             staked,
-            "(b) vault != Σ stake + unbonding after {what:?}"
+            "(b) vault != Σ stake + unbonding + earned after {what:?}"
         );
 
         // (c) Live escrows hold reward × replicas; settled ones are closed.

@@ -223,7 +223,7 @@ fn claim_failures() {
 
     // Without the capability.
     let nocap = env.operator(STAKE);
-    let ix = env.keys.update_operator(nocap.pubkey(), nocap.token, 0);
+    let ix = env.keys.update_operator(nocap.pubkey(), 0);
     env.send(&[ix], &[&nocap.key]).unwrap();
     assert_tessera_error(&env.claim(&nocap, job), TesseraError::MissingCapability);
 
@@ -338,7 +338,7 @@ fn commit_reveal_failures() {
     env.warp(301);
     env.finalize(job, &creator).unwrap();
     // a is paid; b's reward goes back to the creator.
-    assert_eq!(env.balance(&a.token), REWARD - 25_000 - 10_000);
+    assert_eq!(env.earned(&a), REWARD - 25_000 - 10_000);
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn one_replica_paid() {
     let supply = env.supply();
     env.finalize(job, &creator).unwrap();
 
-    assert_eq!(env.balance(&op.token), PAY);
+    assert_eq!(env.earned(&op), PAY);
     assert_eq!(env.balance(&env.keys.treasury), FEE);
     assert_eq!(env.supply(), supply - BURN);
     assert_eq!(env.balance(&creator.token), 9 * REWARD);
@@ -58,7 +58,18 @@ fn one_replica_paid() {
         &env.finalize(job, &creator),
         anchor_lang::error::ErrorCode::AccountNotInitialized,
     );
+    assert_eq!(env.earned(&op), PAY);
+
+    // Earnings leave at once (no unbonding); the stake stays.
+    let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
+    env.send(&[ix.clone()], &[&op.key]).unwrap();
     assert_eq!(env.balance(&op.token), PAY);
+    assert_eq!(env.earned(&op), 0);
+    assert_eq!(env.balance(&env.keys.stake_vault), STAKE);
+    assert_tessera_error(
+        &env.send(&[ix], &[&op.key]),
+        TesseraError::NothingToWithdraw,
+    );
 }
 
 #[test]
@@ -88,8 +99,8 @@ fn two_replicas_agree_and_are_paid() {
     env.warp(env.params.challenge_window + 1);
     let supply = env.supply();
     env.finalize(job, &creator).unwrap();
-    assert_eq!(env.balance(&a.token), PAY);
-    assert_eq!(env.balance(&b.token), PAY);
+    assert_eq!(env.earned(&a), PAY);
+    assert_eq!(env.earned(&b), PAY);
     assert_eq!(env.balance(&env.keys.treasury), 2 * FEE);
     assert_eq!(env.supply(), supply - 2 * BURN);
     assert_eq!(env.operator_of(&a).bonded, 0);
@@ -135,8 +146,8 @@ fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
     let to_creator = slash / 2;
     let to_honest = slash / 4;
     let burned = slash - to_creator - to_honest;
-    assert_eq!(env.balance(&honest.token), PAY + to_honest);
-    assert_eq!(env.balance(&cheat.token), 0);
+    assert_eq!(env.earned(&honest), PAY + to_honest);
+    assert_eq!(env.earned(&cheat), 0);
     // Creator: compensation plus the cheat's reward back.
     assert_eq!(
         env.balance(&creator.token),
@@ -185,7 +196,7 @@ fn no_show_is_slashed_and_its_slot_taken_by_another() {
     env.submit(&good, job, root(1)).unwrap();
     env.warp(env.params.challenge_window + 1);
     env.finalize(job, &creator).unwrap();
-    assert_eq!(env.balance(&good.token), PAY);
+    assert_eq!(env.earned(&good), PAY);
 }
 
 #[test]
@@ -285,8 +296,8 @@ fn challenge_upheld_slashes_the_operator() {
         .unwrap();
     let slash = BOND;
     assert_eq!(env.balance(&creator.token), before + REWARD + slash / 2);
-    assert_eq!(env.balance(&verifier.token), slash / 4);
-    assert_eq!(env.balance(&op.token), 0);
+    assert_eq!(env.earned(&verifier), slash / 4);
+    assert_eq!(env.earned(&op), 0);
     assert_eq!(env.operator_of(&op).stake, STAKE - slash);
     let v = env.operator_of(&verifier);
     assert_eq!((v.stake, v.bonded), (STAKE, 0));
@@ -310,7 +321,7 @@ fn challenge_rejected_slashes_the_challenger() {
     let before = env.balance(&creator.token);
     env.resolve(job, &creator, 0b001).unwrap();
     let slash = BOND;
-    assert_eq!(env.balance(&op.token), PAY + slash / 4);
+    assert_eq!(env.earned(&op), PAY + slash / 4);
     assert_eq!(env.balance(&creator.token), before + slash / 2);
     assert_eq!(env.operator_of(&verifier).stake, STAKE - slash);
     assert_eq!(env.operator_of(&op).bonded, 0);

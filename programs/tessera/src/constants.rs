@@ -35,3 +35,8 @@ pub const MAX_PROOF_LEN: u8 = 20;
 /// `Challenge::chunk` value meaning "the whole root is challenged".
 #[constant]
 pub const WHOLE_ROOT: u32 = u32::MAX;
+
+/// Longest window, period or claim horizon a market or job may set (30 days, in seconds), so
+/// that no escrow or stake can be locked for longer.
+#[constant]
+pub const MAX_WINDOW: i64 = 30 * 24 * 3600;

@@ -35,7 +35,7 @@ pub enum TesseraError {
     StakeBelowMinimum,
     #[msg("The unbonding period has not ended yet; try again after the ready time.")]
     UnbondingNotReady,
-    #[msg("There is nothing to withdraw; request an unstake first.")]
+    #[msg("There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first.")]
     NothingToWithdraw,
     #[msg("The operator still has bonded stake in live claims; wait until they settle.")]
     OperatorHasBonds,
@@ -51,7 +51,7 @@ pub enum TesseraError {
     BadUri,
     #[msg("chunk_count must be between 1 and 2^20.")]
     BadChunkCount,
-    #[msg("The claim deadline must be in the future.")]
+    #[msg("The claim deadline must be in the future, and at most 30 days away.")]
     BadClaimDeadline,
     #[msg("exec_timeout must be greater than zero and at most the market's max_exec_timeout.")]
     BadExecTimeout,
@@ -89,9 +89,9 @@ pub enum TesseraError {
     JobHasClaims,
     #[msg("Only the job's creator may do this.")]
     NotCreator,
-    #[msg("Wrong or missing operator accounts: pass [operator, payout] for every slot, in slot order.")]
+    #[msg("Wrong or missing operator accounts: pass the operator account of every live slot (then the challenger's), in slot order, writable.")]
     WrongOperatorAccounts,
-    #[msg("The payout account is not the operator's registered payout account.")]
+    #[msg("The payout account is not the operator's registered payout account (no longer raised: rewards are credited to the operator's earnings).")]
     WrongPayout,
     #[msg("The creator token account is not owned by the job's creator.")]
     WrongCreatorAccount,
@@ -109,4 +109,16 @@ pub enum TesseraError {
     BadSlot,
     #[msg("An account's balance does not match what the program owes; refusing to continue.")]
     InvariantViolated,
+    #[msg("The signer is not this operator's authority; sign with the operator's keypair.")]
+    NotOperatorAuthority,
+    #[msg("The account belongs to another market; pass the accounts of this market.")]
+    WrongMarket,
+    #[msg("The escrow account is not this job's escrow.")]
+    WrongEscrow,
+    #[msg("The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).")]
+    UnsupportedMintExtension,
+    #[msg("A window or period is longer than the market allows (at most 30 days).")]
+    WindowTooLong,
+    #[msg("The stake vault is not this market's stake vault.")]
+    WrongStakeVault,
 }

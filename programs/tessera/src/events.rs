@@ -34,7 +34,6 @@ pub struct OperatorRegistered {
     pub market: Pubkey,
     pub operator: Pubkey,
     pub authority: Pubkey,
-    pub payout: Pubkey,
     pub capabilities: u32,
 }
 
@@ -58,7 +57,10 @@ pub struct UnstakeRequested {
 #[event]
 pub struct StakeWithdrawn {
     pub operator: Pubkey,
+    /// Everything paid out: earnings plus unbonded stake.
     pub amount: u64,
+    /// The part of `amount` that was earnings.
+    pub earnings: u64,
     /// The operator account was closed (it had exited and nothing is left).
     pub closed: bool,
 }
@@ -67,7 +69,6 @@ pub struct StakeWithdrawn {
 pub struct OperatorUpdated {
     pub operator: Pubkey,
     pub capabilities: u32,
-    pub payout: Pubkey,
 }
 
 #[event]
@@ -117,11 +118,12 @@ pub struct ResultDelivered {
     pub state: JobState,
 }
 
+/// `finalize_job`: the job was paid out and its escrow closed.
 #[event]
 pub struct JobSettled {
     pub job: Pubkey,
     pub root: [u8; 32],
-    /// Paid to operators in total.
+    /// Credited to the operators' earnings in total.
     pub paid: u64,
     /// Sent to the treasury.
     pub fee: u64,
@@ -137,9 +139,9 @@ pub enum SlashReason {
     Fraud,
 }
 
-#[event]
-pub struct OperatorSlashed {
-    pub job: Pubkey,
+/// One party slashed by a timeout or a dispute.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slash {
     pub operator: Pubkey,
     /// The slot, or 3 for a challenger.
     pub slot: u8,
@@ -149,6 +151,17 @@ pub struct OperatorSlashed {
     pub to_creator: u64,
     pub to_honest: u64,
     pub burned: u64,
+}
+
+/// `timeout_job`: the late slots slashed, and what became of the job.
+#[event]
+pub struct SlotsTimedOut {
+    pub job: Pubkey,
+    pub slashes: Vec<Slash>,
+    /// The job's state after the timeout (Open when slots reopened, Expired when refunded).
+    pub state: JobState,
+    /// Returned to the creator when the job expired (its escrow is then closed).
+    pub refunded: u64,
 }
 
 #[event]
@@ -168,8 +181,12 @@ pub struct DisputeResolved {
     pub paid: u64,
     pub fee: u64,
     pub burned: u64,
-    /// Paid from the slashes to each honest party.
+    /// Credited from the slashes to each honest party.
     pub honest_share: u64,
+    /// The wrong parties, slashed.
+    pub slashes: Vec<Slash>,
+    /// Returned to the creator (rewards of the wrong slots); the escrow is closed.
+    pub refunded: u64,
 }
 
 #[event]

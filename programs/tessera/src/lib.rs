@@ -65,13 +65,13 @@ pub mod tessera {
         instructions::operator::request_unstake::handler(ctx, amount)
     }
 
-    /// Pays out unbonded stake once the unbonding period has passed.
+    /// Pays out the operator's earnings, and its unbonding stake once the period has passed.
     #[access_control(ctx.accounts.validate())]
     pub fn withdraw_stake(ctx: Context<WithdrawStake>) -> Result<()> {
         instructions::operator::withdraw_stake::handler(ctx)
     }
 
-    /// Sets the operator's capabilities and payout account.
+    /// Sets the operator's capabilities.
     pub fn update_operator(ctx: Context<UpdateOperator>, capabilities: u32) -> Result<()> {
         instructions::operator::update_operator::handler(ctx, capabilities)
     }

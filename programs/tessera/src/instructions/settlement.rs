@@ -1,7 +1,7 @@
 //! What every settling instruction (finalize, timeout, expire, resolve) shares: the accounts of
 //! a job's money, the operator accounts passed as remaining accounts, and the moves out of the
 //! escrow and the stake vault.
-use crate::constants::{ESCROW_SEED, JOB_SEED, MARKET_SEED};
+use crate::constants::{JOB_SEED, MARKET_SEED};
 use crate::error::TesseraError;
 use crate::state::{Job, Market, Operator};
 use crate::token::Tokens;
@@ -11,12 +11,12 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 /// The accounts that hold or receive a job's tokens.
 #[derive(Accounts)]
 pub struct JobSettlement<'info> {
-    #[account(mut, has_one = market @ TesseraError::WrongJobState, has_one = creator @ TesseraError::NotCreator)]
+    #[account(mut, has_one = market @ TesseraError::WrongMarket, has_one = creator @ TesseraError::NotCreator)]
     pub job: Box<Account<'info, Job>>,
     #[account(has_one = mint @ TesseraError::WrongMint)]
     pub market: Box<Account<'info, Market>>,
     /// The job's escrow.
-    #[account(mut, seeds = [ESCROW_SEED, job.key().as_ref()], bump = job.escrow_bump)]
+    #[account(mut, address = job.escrow @ TesseraError::WrongEscrow)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Written by burns.
     #[account(mut)]
@@ -125,48 +125,32 @@ pub fn burn_from_vault<'info>(
     tokens.burn(vault, market.as_ref(), &[seeds], amount)
 }
 
-/// An operator taking part in a settlement, with its payout token account.
-pub struct Party<'info> {
-    pub operator: Account<'info, Operator>,
-    pub payout: AccountInfo<'info>,
-}
-
-impl Party<'_> {
-    /// Writes the operator account back.
-    pub fn save(&self) -> Result<()> {
-        self.operator.exit(&crate::ID)
-    }
-}
-
-/// Loads `[operator, payout]` pairs from the remaining accounts, one per key of `expected`, in
-/// order. Each operator must be the expected (writable, program-owned) account, each payout the
-/// operator's registered payout account.
+/// Loads the operator accounts of a settlement from the remaining accounts, one per key of
+/// `expected`, in order. Each must be the expected (writable, program-owned) operator account.
+/// Settlements credit operators inside the stake vault (`Operator::credit`), so they take no
+/// token account of an operator's: nothing an operator controls can block a settlement.
 pub fn load_parties<'info>(
     remaining: &'info [AccountInfo<'info>],
     expected: &[Pubkey],
-) -> Result<Vec<Party<'info>>> {
+) -> Result<Vec<Account<'info, Operator>>> {
     require!(
-        remaining.len() == expected.len() * 2,
+        remaining.len() == expected.len(),
         TesseraError::WrongOperatorAccounts
     );
     expected
         .iter()
-        .zip(remaining.as_chunks::<2>().0)
-        .map(|(key, pair)| {
-            let (op_info, payout) = (&pair[0], &pair[1]);
+        .zip(remaining)
+        .map(|(key, info)| {
             require!(
-                op_info.key == key && op_info.is_writable,
+                info.key == key && info.is_writable,
                 TesseraError::WrongOperatorAccounts
             );
-            let operator = Account::<Operator>::try_from(op_info)?;
-            require!(
-                payout.key == &operator.payout && payout.is_writable,
-                TesseraError::WrongPayout
-            );
-            Ok(Party {
-                operator,
-                payout: payout.clone(),
-            })
+            Account::<Operator>::try_from(info)
         })
         .collect()
+}
+
+/// Writes settled operator accounts back.
+pub fn save_parties(parties: &[Account<'_, Operator>]) -> Result<()> {
+    parties.iter().try_for_each(|p| p.exit(&crate::ID))
 }

@@ -133,7 +133,8 @@ pub struct Job {
     pub agreed_root: [u8; 32],
     pub challenge: Challenge,
     pub bump: u8,
-    pub escrow_bump: u8,
+    /// The job's escrow token account (`["escrow", job]`), kept so settlements check it by key.
+    pub escrow: Pubkey,
     pub reserved: [u8; 64],
 }
 

@@ -1,4 +1,4 @@
-use crate::constants::{BPS_DENOMINATOR, MAX_REPLICAS};
+use crate::constants::{BPS_DENOMINATOR, MAX_REPLICAS, MAX_WINDOW};
 use crate::error::TesseraError;
 use anchor_lang::prelude::*;
 
@@ -67,6 +67,17 @@ impl MarketParams {
                 && self.challenge_window > 0
                 && self.unbonding_period > 0,
             TesseraError::BadWindow
+        );
+        require!(
+            [
+                self.max_exec_timeout,
+                self.reveal_window,
+                self.challenge_window,
+                self.unbonding_period,
+            ]
+            .iter()
+            .all(|&w| w <= MAX_WINDOW),
+            TesseraError::WindowTooLong
         );
         Ok(())
     }

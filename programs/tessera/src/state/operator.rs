@@ -12,16 +12,16 @@ pub enum OperatorStatus {
 
 /// A node operator of a market: `["operator", market, authority]`.
 ///
-/// The stake vault holds `stake + unbonding` of every operator; `bonded ≤ stake` is the part
-/// locked by live claims and challenges.
+/// The stake vault holds `stake + unbonding + earned` of every operator; `bonded ≤ stake` is the
+/// part locked by live claims and challenges. Rewards are credited to `earned` inside the vault
+/// rather than pushed to a token account of the operator's, so that no operator can block a
+/// settlement by closing or freezing an account of its own.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Operator {
     pub market: Pubkey,
     /// The key that signs for this operator.
     pub authority: Pubkey,
-    /// Token account (of the market mint) that receives rewards and released shares.
-    pub payout: Pubkey,
     /// Tokens staked (bonded included).
     pub stake: u64,
     /// Part of `stake` locked by live claims and challenges.
@@ -30,6 +30,8 @@ pub struct Operator {
     pub unbonding: u64,
     /// When `unbonding` can be withdrawn (unix seconds).
     pub unbonding_ready_at: i64,
+    /// Rewards and honest shares credited by settlements, withdrawable at any time.
+    pub earned: u64,
     /// Bitmask of kernel ids this operator runs (bit `k` = kernel `k`).
     pub capabilities: u32,
     /// Score from the benchmark kernel (higher is faster); 0 until measured.
@@ -58,6 +60,12 @@ impl Operator {
         );
         self.bonded = add(self.bonded, amount)?;
         self.invariant()
+    }
+
+    /// Credits a reward or share (held in the stake vault) to `earned`.
+    pub fn credit(&mut self, amount: u64) -> Result<()> {
+        self.earned = add(self.earned, amount)?;
+        Ok(())
     }
 
     /// Unlocks a bond.

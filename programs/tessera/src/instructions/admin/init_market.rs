@@ -3,6 +3,10 @@ use crate::error::TesseraError;
 use crate::events::MarketInitialized;
 use crate::state::{Market, MarketParams};
 use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022;
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -47,8 +51,40 @@ pub struct InitMarket<'info> {
 
 impl InitMarket<'_> {
     pub fn validate(&self, args: &InitMarketArgs) -> Result<()> {
-        args.params.validate()
+        args.params.validate()?;
+        check_mint_extensions(&self.mint.to_account_info())
     }
+}
+
+/// Token-2022 mint extensions a market works with: they change nothing about how many tokens a
+/// transfer or burn moves, or who may move them. Any other (a transfer fee or hook, a permanent
+/// delegate, confidential transfers, a default frozen state, non-transferable or pausable
+/// tokens) would break the escrow and vault accounting or let a third party block settlements.
+const ALLOWED_MINT_EXTENSIONS: [ExtensionType; 7] = [
+    ExtensionType::MintCloseAuthority,
+    ExtensionType::MetadataPointer,
+    ExtensionType::TokenMetadata,
+    ExtensionType::GroupPointer,
+    ExtensionType::TokenGroup,
+    ExtensionType::GroupMemberPointer,
+    ExtensionType::TokenGroupMember,
+];
+
+fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    if *mint.owner != spl_token_2022::ID {
+        return Ok(());
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)
+        .map_err(|_| error!(TesseraError::UnsupportedMintExtension))?;
+    let types = state
+        .get_extension_types()
+        .map_err(|_| error!(TesseraError::UnsupportedMintExtension))?;
+    require!(
+        types.iter().all(|t| ALLOWED_MINT_EXTENSIONS.contains(t)),
+        TesseraError::UnsupportedMintExtension
+    );
+    Ok(())
 }
 
 pub fn handler(ctx: Context<InitMarket>, args: InitMarketArgs) -> Result<()> {

@@ -4,7 +4,7 @@ use crate::instructions::settlement::*;
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
-/// Remaining accounts: `[operator, payout]` for every live slot, in slot order.
+/// Remaining accounts: the operator account of every live slot, in slot order.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExpireJob<'info> {
@@ -27,17 +27,13 @@ impl ExpireJob<'_> {
 /// did claim a slot get their bonds back (they are not at fault).
 pub fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let live: Vec<(usize, Pubkey)> = s
-        .job
-        .settlement_slots()
-        .map(|(i, a)| (i, a.operator))
-        .collect();
-    let keys: Vec<Pubkey> = live.iter().map(|(_, k)| *k).collect();
+    let keys: Vec<Pubkey> = s.job.settlement_slots().map(|(_, a)| a.operator).collect();
+    let bonds: Vec<u64> = s.job.settlement_slots().map(|(_, a)| a.bond).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
-    for (party, (i, _)) in parties.iter_mut().zip(&live) {
-        party.operator.release(s.job.assignments[*i].bond)?;
-        party.save()?;
+    for (operator, bond) in parties.iter_mut().zip(bonds) {
+        operator.release(bond)?;
     }
+    save_parties(&parties)?;
     let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
     ctx.accounts.settlement.job.state = JobState::Expired;
     emit_cpi!(JobClosed {

@@ -1,18 +1,21 @@
 use crate::error::TesseraError;
-use crate::events::{JobClosed, JobSettled};
+use crate::events::JobSettled;
 use crate::instructions::settlement::*;
 use crate::math::{add, split_reward};
 use crate::state::JobState;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 
-/// Remaining accounts: `[operator, payout]` for every live slot, in slot order.
+/// Remaining accounts: the operator account of every live slot, in slot order.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct FinalizeJob<'info> {
     pub settlement: JobSettlement<'info>,
+    /// CHECK: the market's treasury (checked by key); the token program checks the rest.
     #[account(mut, address = settlement.market.treasury @ TesseraError::WrongTreasury)]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub treasury: UncheckedAccount<'info>,
+    /// CHECK: the market's stake vault (checked by key), where the rewards are credited.
+    #[account(mut, address = settlement.market.stake_vault @ TesseraError::WrongStakeVault)]
+    pub stake_vault: UncheckedAccount<'info>,
 }
 
 impl FinalizeJob<'_> {
@@ -27,26 +30,27 @@ impl FinalizeJob<'_> {
     }
 }
 
-/// Permissionless, after the challenge window: pays every replica that delivered the agreed
-/// root (reward − fee − burn), sends the fee to the treasury, burns, releases the bonds,
-/// refunds what failed slots leave, and closes the escrow.
+/// Permissionless, after the challenge window: credits every replica that delivered the agreed
+/// root with reward − fee − burn (moved once into the stake vault), sends the fee to the
+/// treasury, burns, releases the bonds, refunds what failed slots leave, and closes the escrow.
 pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
+    let split = split_reward(s.job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
     let keys: Vec<Pubkey> = s.job.settlement_slots().map(|(_, a)| a.operator).collect();
+    let bonds: Vec<u64> = s.job.settlement_slots().map(|(_, a)| a.bond).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
-    let slots: Vec<usize> = s.job.settlement_slots().map(|(i, _)| i).collect();
-    for (party, i) in parties.iter_mut().zip(slots) {
-        let split = split_reward(s.job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
-        s.pay_from_escrow(&party.payout, split.operator)?;
+    for (operator, bond) in parties.iter_mut().zip(bonds) {
+        operator.credit(split.operator)?;
+        operator.release(bond)?;
+        operator.jobs_completed = add(operator.jobs_completed, 1)?;
         paid = add(paid, split.operator)?;
         fee = add(fee, split.fee)?;
         burn = add(burn, split.burn)?;
-        party.operator.release(s.job.assignments[i].bond)?;
-        party.operator.jobs_completed = add(party.operator.jobs_completed, 1)?;
-        party.save()?;
     }
+    save_parties(&parties)?;
+    s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
     let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
@@ -58,11 +62,6 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         paid,
         fee,
         burned: burn,
-        refunded,
-    });
-    emit_cpi!(JobClosed {
-        job: job.key(),
-        state: JobState::Settled,
         refunded,
     });
     Ok(())

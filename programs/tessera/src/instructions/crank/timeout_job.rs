@@ -1,18 +1,18 @@
 use crate::error::TesseraError;
-use crate::events::{JobClosed, OperatorSlashed, SlashReason};
+use crate::events::{Slash, SlashReason, SlotsTimedOut};
 use crate::instructions::settlement::*;
-use crate::math::split_slash;
+use crate::math::{add, split_slash};
 use crate::state::{Assignment, JobState, SlotStatus};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 
-/// Remaining accounts: `[operator, payout]` for every live slot, in slot order.
+/// Remaining accounts: the operator account of every live slot, in slot order.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct TimeoutJob<'info> {
     pub settlement: JobSettlement<'info>,
-    #[account(mut, address = settlement.market.stake_vault @ TesseraError::InvariantViolated)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the market's stake vault (checked by key); the token program checks the rest.
+    #[account(mut, address = settlement.market.stake_vault @ TesseraError::WrongStakeVault)]
+    pub stake_vault: UncheckedAccount<'info>,
 }
 
 impl TimeoutJob<'_> {
@@ -50,7 +50,8 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     let vault = &ctx.accounts.stake_vault.to_account_info();
 
     let mut late = Vec::new();
-    for (party, (i, key)) in parties.iter_mut().zip(&live) {
+    let (mut to_creator, mut burned) = (0u64, 0u64);
+    for (operator, (i, key)) in parties.iter_mut().zip(&live) {
         let Some(deadline) = s.job.slot_deadline(*i)? else {
             continue;
         };
@@ -65,34 +66,12 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
             0,
             false,
         )?;
-        party.operator.slash(bond, split.total)?;
-        party.save()?;
-        pay_from_vault(
-            &tokens,
-            &s.market,
-            vault,
-            &s.creator_token.to_account_info(),
-            split.creator,
-        )?;
-        burn_from_vault(&tokens, &s.market, vault, split.burn)?;
-        late.push((*i, *key, bond, split));
-    }
-    require!(!late.is_empty(), TesseraError::NotLate);
-
-    let job = &mut ctx.accounts.settlement.job;
-    for &(i, _, _, _) in &late {
-        if reopen {
-            job.assignments[i] = Assignment::empty();
-        } else {
-            job.assignments[i].status = SlotStatus::Failed;
-        }
-    }
-    let state = job.advance(now, p.reveal_window, p.challenge_window)?;
-    for (i, operator, bond, split) in late {
-        emit_cpi!(OperatorSlashed {
-            job: ctx.accounts.settlement.job.key(),
-            operator,
-            slot: i as u8,
+        operator.slash(bond, split.total)?;
+        to_creator = add(to_creator, split.creator)?;
+        burned = add(burned, split.burn)?;
+        late.push(Slash {
+            operator: *key,
+            slot: *i as u8,
             reason: SlashReason::NoShow,
             bond,
             slashed: split.total,
@@ -101,13 +80,32 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
             burned: split.burn,
         });
     }
-    if state == JobState::Expired {
-        let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
-        emit_cpi!(JobClosed {
-            job: ctx.accounts.settlement.job.key(),
-            state,
-            refunded,
-        });
+    require!(!late.is_empty(), TesseraError::NotLate);
+    save_parties(&parties)?;
+    let creator_token = s.creator_token.to_account_info();
+    pay_from_vault(&tokens, &s.market, vault, &creator_token, to_creator)?;
+    burn_from_vault(&tokens, &s.market, vault, burned)?;
+
+    let job = &mut ctx.accounts.settlement.job;
+    for slash in &late {
+        let i = slash.slot as usize;
+        if reopen {
+            job.assignments[i] = Assignment::empty();
+        } else {
+            job.assignments[i].status = SlotStatus::Failed;
+        }
     }
+    let state = job.advance(now, p.reveal_window, p.challenge_window)?;
+    let refunded = if state == JobState::Expired {
+        ctx.accounts.settlement.refund_and_close_escrow()?
+    } else {
+        0
+    };
+    emit_cpi!(SlotsTimedOut {
+        job: ctx.accounts.settlement.job.key(),
+        slashes: late,
+        state,
+        refunded,
+    });
     Ok(())
 }

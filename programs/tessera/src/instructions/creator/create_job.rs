@@ -1,4 +1,4 @@
-use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_URI_LEN};
+use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_URI_LEN, MAX_WINDOW};
 use crate::error::TesseraError;
 use crate::events::JobCreated;
 use crate::math::mul;
@@ -81,8 +81,9 @@ impl CreateJob<'_> {
             args.chunk_count >= 1 && args.chunk_count <= MAX_CHUNKS,
             TesseraError::BadChunkCount
         );
+        let now = Clock::get()?.unix_timestamp;
         require!(
-            args.claim_deadline > Clock::get()?.unix_timestamp,
+            args.claim_deadline > now && args.claim_deadline - now <= MAX_WINDOW,
             TesseraError::BadClaimDeadline
         );
         require!(
@@ -141,7 +142,7 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
             operator_leaf: [0; 32],
         },
         bump: ctx.bumps.job,
-        escrow_bump: ctx.bumps.escrow,
+        escrow: ctx.accounts.escrow.key(),
         reserved: [0; 64],
     });
     emit_cpi!(JobCreated {

@@ -1,4 +1,4 @@
-use crate::constants::{MAX_PROOF_LEN, OPERATOR_SEED, WHOLE_ROOT};
+use crate::constants::{MAX_PROOF_LEN, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::ChallengeOpened;
 use crate::math::Bps;
@@ -25,11 +25,11 @@ pub struct ChallengeResult<'info> {
     /// The challenger (a staked operator acting as verifier).
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = challenger.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub challenger: Box<Account<'info, Operator>>,
-    #[account(mut, has_one = market @ TesseraError::WrongJobState)]
+    #[account(mut, has_one = market @ TesseraError::WrongMarket)]
     pub job: Box<Account<'info, Job>>,
 }
 

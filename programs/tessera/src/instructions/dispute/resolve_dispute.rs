@@ -1,16 +1,15 @@
 use crate::constants::WHOLE_ROOT;
 use crate::error::TesseraError;
-use crate::events::{DisputeResolved, JobClosed, OperatorSlashed, SlashReason};
+use crate::events::{DisputeResolved, Slash, SlashReason};
 use crate::instructions::settlement::*;
 use crate::math::{add, split_reward, split_slash, sub};
 use crate::state::JobState;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 
 /// Bit of the challenger in a verdict; bits 0..=2 are the slots.
 pub const CHALLENGER_BIT: u8 = 1 << 3;
 
-/// Remaining accounts: `[operator, payout]` for every live slot in slot order, then the
+/// Remaining accounts: the operator account of every live slot in slot order, then the
 /// challenger's if there is a challenge.
 #[event_cpi]
 #[derive(Accounts)]
@@ -18,10 +17,12 @@ pub struct ResolveDispute<'info> {
     #[account(address = settlement.market.arbiter @ TesseraError::NotArbiter)]
     pub arbiter: Signer<'info>,
     pub settlement: JobSettlement<'info>,
+    /// CHECK: the market's treasury (checked by key); the token program checks the rest.
     #[account(mut, address = settlement.market.treasury @ TesseraError::WrongTreasury)]
-    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, address = settlement.market.stake_vault @ TesseraError::InvariantViolated)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub treasury: UncheckedAccount<'info>,
+    /// CHECK: the market's stake vault (checked by key); the token program checks the rest.
+    #[account(mut, address = settlement.market.stake_vault @ TesseraError::WrongStakeVault)]
+    pub stake_vault: UncheckedAccount<'info>,
 }
 
 impl ResolveDispute<'_> {
@@ -47,8 +48,9 @@ fn participants(job: &crate::state::Job) -> u8 {
 
 /// The arbiter's verdict: `honest_mask` names the parties that were right (bit `i` = slot `i`,
 /// bit 3 = the challenger). Every other party is slashed by `slash_fraud_bps` of its bond: the
-/// creator gets `creator_compensation_bps` of it, the honest parties share `honest_share_bps`,
-/// the rest is burned. Honest slots are paid; the rewards of the others go back to the creator.
+/// creator gets `creator_compensation_bps` of it, the honest parties share `honest_share_bps`
+/// (credited to their earnings), the rest is burned. Honest slots are paid like a finalize;
+/// the rewards of the others go back to the creator.
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
@@ -64,13 +66,11 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     let keys: Vec<Pubkey> = members.iter().map(|m| m.1).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     let honest_count = members.iter().filter(|m| honest_mask & m.0 != 0).count() as u64;
-    let tokens = s.tokens();
-    let vault = &ctx.accounts.stake_vault.to_account_info();
 
     // Slash the wrong parties.
-    let (mut pool, mut vault_burn) = (0u64, 0u64);
+    let (mut pool, mut to_creator, mut vault_burn) = (0u64, 0u64, 0u64);
     let mut slashes = Vec::new();
-    for (party, &(bit, key, bond)) in parties.iter_mut().zip(&members) {
+    for (operator, &(bit, key, bond)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit != 0 {
             continue;
         }
@@ -81,17 +81,20 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
             p.honest_share_bps,
             honest_count > 0,
         )?;
-        party.operator.slash(bond, split.total)?;
-        pay_from_vault(
-            &tokens,
-            &s.market,
-            vault,
-            &s.creator_token.to_account_info(),
-            split.creator,
-        )?;
+        operator.slash(bond, split.total)?;
         pool = add(pool, split.honest)?;
+        to_creator = add(to_creator, split.creator)?;
         vault_burn = add(vault_burn, split.burn)?;
-        slashes.push((bit, key, bond, split));
+        slashes.push(Slash {
+            operator: key,
+            slot: bit.trailing_zeros() as u8,
+            reason: SlashReason::Fraud,
+            bond,
+            slashed: split.total,
+            to_creator: split.creator,
+            to_honest: split.honest,
+            burned: split.burn,
+        });
     }
     // Share the pool among the honest; the indivisible remainder is burned.
     let share = pool.checked_div(honest_count).unwrap_or(0);
@@ -100,15 +103,16 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         sub(pool, crate::math::mul(share, honest_count)?)?,
     )?;
 
-    // Pay the honest.
+    // Credit the honest: their share of the slashes, and the reward of each honest slot.
+    let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
     let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
     let mut agreed_root = [0u8; 32];
-    for (party, &(bit, _, bond)) in parties.iter_mut().zip(&members) {
+    for (operator, &(bit, _, bond)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit == 0 {
             continue;
         }
-        pay_from_vault(&tokens, &s.market, vault, &party.payout, share)?;
-        party.operator.release(bond)?;
+        operator.credit(share)?;
+        operator.release(bond)?;
         if bit == CHALLENGER_BIT {
             if job.challenge.chunk == WHOLE_ROOT && agreed_root == [0; 32] {
                 agreed_root = job.challenge.hash;
@@ -119,17 +123,19 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         if agreed_root == [0; 32] {
             agreed_root = job.assignments[slot].root;
         }
-        let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
-        s.pay_from_escrow(&party.payout, split.operator)?;
+        operator.credit(split.operator)?;
         paid = add(paid, split.operator)?;
         fee = add(fee, split.fee)?;
         burn = add(burn, split.burn)?;
-        party.operator.jobs_completed = add(party.operator.jobs_completed, 1)?;
+        operator.jobs_completed = add(operator.jobs_completed, 1)?;
     }
-    for party in &parties {
-        party.save()?;
-    }
+    save_parties(&parties)?;
+    let tokens = s.tokens();
+    let vault = &ctx.accounts.stake_vault.to_account_info();
+    let creator_token = s.creator_token.to_account_info();
+    pay_from_vault(&tokens, &s.market, vault, &creator_token, to_creator)?;
     burn_from_vault(&tokens, &s.market, vault, vault_burn)?;
+    s.pay_from_escrow(vault, paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
     let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
@@ -137,32 +143,15 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     let job = &mut ctx.accounts.settlement.job;
     job.agreed_root = agreed_root;
     job.state = JobState::Settled;
-    let job_key = job.key();
-    for (bit, operator, bond, split) in slashes {
-        emit_cpi!(OperatorSlashed {
-            job: job_key,
-            operator,
-            slot: bit.trailing_zeros() as u8,
-            reason: SlashReason::Fraud,
-            bond,
-            slashed: split.total,
-            to_creator: split.creator,
-            to_honest: split.honest,
-            burned: split.burn,
-        });
-    }
     emit_cpi!(DisputeResolved {
-        job: job_key,
+        job: job.key(),
         honest_mask,
         root: agreed_root,
         paid,
         fee,
         burned: burn,
         honest_share: share,
-    });
-    emit_cpi!(JobClosed {
-        job: job_key,
-        state: JobState::Settled,
+        slashes,
         refunded,
     });
     Ok(())

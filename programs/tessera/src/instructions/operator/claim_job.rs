@@ -1,4 +1,3 @@
-use crate::constants::OPERATOR_SEED;
 use crate::error::TesseraError;
 use crate::events::JobClaimed;
 use crate::math::Bps;
@@ -13,11 +12,11 @@ pub struct ClaimJob<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = operator.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
-    #[account(mut, has_one = market @ TesseraError::WrongJobState)]
+    #[account(mut, has_one = market @ TesseraError::WrongMarket)]
     pub job: Box<Account<'info, Job>>,
 }
 

@@ -1,6 +1,6 @@
 //! Delivering a result: `submit_result` (one replica), or `commit_result` then `reveal_result`
 //! (two or more replicas, so nobody can copy another operator's root).
-use crate::constants::{MAX_URI_LEN, OPERATOR_SEED};
+use crate::constants::MAX_URI_LEN;
 use crate::error::TesseraError;
 use crate::events::{ResultCommitted, ResultDelivered};
 use crate::math::add_time;
@@ -14,11 +14,11 @@ pub struct DeliverResult<'info> {
     pub market: Box<Account<'info, Market>>,
     /// Read-only: results do not touch the stake.
     #[account(
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = operator.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
-    #[account(mut, has_one = market @ TesseraError::WrongJobState)]
+    #[account(mut, has_one = market @ TesseraError::WrongMarket)]
     pub job: Box<Account<'info, Job>>,
 }
 

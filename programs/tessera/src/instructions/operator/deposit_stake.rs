@@ -1,4 +1,3 @@
-use crate::constants::OPERATOR_SEED;
 use crate::error::TesseraError;
 use crate::events::StakeDeposited;
 use crate::math::add;
@@ -15,11 +14,11 @@ pub struct DepositStake<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = operator.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
-    #[account(mut, address = market.stake_vault @ TesseraError::InvariantViolated)]
+    #[account(mut, address = market.stake_vault @ TesseraError::WrongStakeVault)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The authority's tokens.
     #[account(mut, token::mint = mint, token::token_program = token_program)]

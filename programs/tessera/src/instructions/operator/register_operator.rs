@@ -1,9 +1,7 @@
 use crate::constants::OPERATOR_SEED;
-use crate::error::TesseraError;
 use crate::events::OperatorRegistered;
 use crate::state::{Market, Operator, OperatorStatus};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::TokenAccount;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -20,9 +18,6 @@ pub struct RegisterOperator<'info> {
         bump
     )]
     pub operator: Box<Account<'info, Operator>>,
-    /// Receives rewards.
-    #[account(constraint = payout.mint == market.mint @ TesseraError::WrongMint)]
-    pub payout: Box<InterfaceAccount<'info, TokenAccount>>,
     pub system_program: Program<'info, System>,
 }
 
@@ -31,11 +26,11 @@ pub fn handler(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> 
     operator.set_inner(Operator {
         market: ctx.accounts.market.key(),
         authority: ctx.accounts.authority.key(),
-        payout: ctx.accounts.payout.key(),
         stake: 0,
         bonded: 0,
         unbonding: 0,
         unbonding_ready_at: 0,
+        earned: 0,
         capabilities,
         benchmark_score: 0,
         jobs_completed: 0,
@@ -49,7 +44,6 @@ pub fn handler(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> 
         market: operator.market,
         operator: operator.key(),
         authority: operator.authority,
-        payout: operator.payout,
         capabilities,
     });
     Ok(())

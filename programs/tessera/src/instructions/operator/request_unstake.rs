@@ -1,4 +1,3 @@
-use crate::constants::OPERATOR_SEED;
 use crate::error::TesseraError;
 use crate::events::UnstakeRequested;
 use crate::math::{add, add_time, sub};
@@ -12,8 +11,8 @@ pub struct RequestUnstake<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = operator.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
 }

@@ -1,7 +1,7 @@
-use crate::constants::OPERATOR_SEED;
 use crate::error::TesseraError;
 use crate::events::StakeWithdrawn;
 use crate::instructions::settlement::pay_from_vault;
+use crate::math::{add, sub};
 use crate::state::{Market, Operator, OperatorStatus};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
@@ -16,11 +16,11 @@ pub struct WithdrawStake<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
-        seeds = [OPERATOR_SEED, market.key().as_ref(), authority.key().as_ref()],
-        bump = operator.bump
+        has_one = market @ TesseraError::WrongMarket,
+        has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
-    #[account(mut, address = market.stake_vault @ TesseraError::InvariantViolated)]
+    #[account(mut, address = market.stake_vault @ TesseraError::WrongStakeVault)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Receives the tokens.
     #[account(mut, token::mint = mint, token::token_program = token_program)]
@@ -30,21 +30,32 @@ pub struct WithdrawStake<'info> {
 }
 
 impl WithdrawStake<'_> {
+    /// What can leave now: every earning, and the unbonding stake once its period has passed.
+    fn withdrawable(&self, now: i64) -> Result<(u64, u64)> {
+        let op = &self.operator;
+        let unbonded = if op.unbonding > 0 && now >= op.unbonding_ready_at {
+            op.unbonding
+        } else {
+            0
+        };
+        if op.earned == 0 && unbonded == 0 {
+            require!(op.unbonding == 0, TesseraError::UnbondingNotReady);
+            return err!(TesseraError::NothingToWithdraw);
+        }
+        Ok((op.earned, unbonded))
+    }
+
     pub fn validate(&self) -> Result<()> {
-        require!(self.operator.unbonding > 0, TesseraError::NothingToWithdraw);
-        require!(
-            Clock::get()?.unix_timestamp >= self.operator.unbonding_ready_at,
-            TesseraError::UnbondingNotReady
-        );
-        Ok(())
+        self.withdrawable(Clock::get()?.unix_timestamp).map(|_| ())
     }
 }
 
-/// Pays out everything unbonding. An exiting operator with nothing left is closed (rent back to
-/// its authority).
+/// Pays out the operator's earnings, and its unbonding stake once the unbonding period has
+/// passed. An exiting operator with nothing left is closed (rent back to its authority).
 pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
     let a = &ctx.accounts;
-    let amount = a.operator.unbonding;
+    let (earned, unbonded) = a.withdrawable(Clock::get()?.unix_timestamp)?;
+    let amount = add(earned, unbonded)?;
     let tokens = Tokens {
         program: a.token_program.to_account_info(),
         mint: a.mint.to_account_info(),
@@ -58,11 +69,15 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
         amount,
     )?;
     let operator = &mut ctx.accounts.operator;
-    operator.unbonding = 0;
-    let closed = operator.status == OperatorStatus::Exiting && operator.stake == 0;
+    operator.earned = 0;
+    operator.unbonding = sub(operator.unbonding, unbonded)?;
+    let closed = operator.status == OperatorStatus::Exiting
+        && operator.stake == 0
+        && operator.unbonding == 0;
     emit_cpi!(StakeWithdrawn {
         operator: ctx.accounts.operator.key(),
         amount,
+        earnings: earned,
         closed,
     });
     if closed {
