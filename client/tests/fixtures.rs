@@ -1,0 +1,869 @@
+//! Shared client fixtures: the Rust builders' instructions and encoded sample accounts for fixed
+//! inputs, written to `client/fixtures/fixtures.json`. The TypeScript client's tests
+//! (`client/ts/test/`) rebuild every instruction and decode every account from the same inputs
+//! and must agree byte for byte, so both clients are checked against one source of truth.
+//!
+//! Fails if the committed file is stale; `TESSERA_BLESS=1 cargo test -p tessera-client --test
+//! fixtures` rewrites it.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::AccountSerialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use tessera::state::{
+    Assignment, Challenge, Job, JobState, Market, MarketParams, Operator, OperatorStatus,
+    SlotStatus,
+};
+use tessera_client::ix::MarketKeys;
+use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
+
+/// A JSON value, written deterministically (keys in insertion order). 64-bit integers are
+/// strings (JavaScript numbers cannot hold them), byte arrays hex strings.
+enum J {
+    Str(String),
+    Num(i64),
+    Bool(bool),
+    Arr(Vec<J>),
+    Obj(Vec<(&'static str, J)>),
+}
+
+impl J {
+    fn write(&self, out: &mut String, indent: usize) {
+        let pad = |n: usize| "  ".repeat(n);
+        match self {
+            J::Str(s) => write_str(out, s),
+            J::Num(n) => write!(out, "{n}").unwrap(),
+            J::Bool(b) => write!(out, "{b}").unwrap(),
+            J::Arr(items) if items.is_empty() => out.push_str("[]"),
+            J::Obj(fields) if fields.is_empty() => out.push_str("{}"),
+            J::Arr(items) => {
+                out.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&pad(indent + 1));
+                    item.write(out, indent + 1);
+                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(indent));
+                out.push(']');
+            }
+            J::Obj(fields) => {
+                out.push_str("{\n");
+                for (i, (key, value)) in fields.iter().enumerate() {
+                    out.push_str(&pad(indent + 1));
+                    write_str(out, key);
+                    out.push_str(": ");
+                    value.write(out, indent + 1);
+                    out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(indent));
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).unwrap(),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn s(v: impl ToString) -> J {
+    J::Str(v.to_string())
+}
+
+fn n(v: impl Into<i64>) -> J {
+    J::Num(v.into())
+}
+
+fn hex(bytes: &[u8]) -> J {
+    J::Str(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn obj(fields: Vec<(&'static str, J)>) -> J {
+    J::Obj(fields)
+}
+
+/// Enum variants by their Rust (and IDL) names.
+fn variant(v: impl std::fmt::Debug) -> J {
+    s(format!("{v:?}"))
+}
+
+// ---- fixed inputs ----
+
+fn key(seed: u8) -> Pubkey {
+    Pubkey::new_from_array([seed; 32])
+}
+
+fn bytes32(seed: u8) -> [u8; 32] {
+    std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8))
+}
+
+/// Token-2022 (not the classic token program, which generated clients tend to default to).
+const TOKEN_2022: Pubkey = Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+
+const MINT: u8 = 1;
+const TREASURY: u8 = 2;
+const ADMIN: u8 = 3;
+const ARBITER: u8 = 4;
+const AUTHORITY: u8 = 5;
+const STAKE_TOKEN: u8 = 7;
+const CREATOR: u8 = 8;
+const CREATOR_TOKEN: u8 = 9;
+const AUTHORITY_2: u8 = 10;
+const VERIFIER: u8 = 12;
+const NEW_ADMIN: u8 = 14;
+const NEW_ARBITER: u8 = 15;
+const NEW_TREASURY: u8 = 16;
+const JOB_ID: u64 = 0x0102_0304_0506_0708;
+
+fn market_keys() -> MarketKeys {
+    MarketKeys::new(key(MINT), TOKEN_2022, key(TREASURY))
+}
+
+fn params() -> MarketParams {
+    MarketParams {
+        protocol_fee_bps: 250,
+        burn_bps: 100,
+        collateral_bps: 15_000,
+        slash_no_show_bps: 5_000,
+        slash_fraud_bps: 10_000,
+        creator_compensation_bps: 4_000,
+        honest_share_bps: 3_000,
+        max_replicas: 3,
+        min_operator_stake: 1_000_000_000,
+        min_reward_per_replica: 10_000,
+        max_exec_timeout: 86_400,
+        reveal_window: 600,
+        challenge_window: 3_600,
+        unbonding_period: 604_800,
+    }
+}
+
+fn params_json(p: &MarketParams) -> J {
+    let MarketParams {
+        protocol_fee_bps,
+        burn_bps,
+        collateral_bps,
+        slash_no_show_bps,
+        slash_fraud_bps,
+        creator_compensation_bps,
+        honest_share_bps,
+        max_replicas,
+        min_operator_stake,
+        min_reward_per_replica,
+        max_exec_timeout,
+        reveal_window,
+        challenge_window,
+        unbonding_period,
+    } = *p;
+    obj(vec![
+        ("protocol_fee_bps", n(protocol_fee_bps)),
+        ("burn_bps", n(burn_bps)),
+        ("collateral_bps", n(collateral_bps)),
+        ("slash_no_show_bps", n(slash_no_show_bps)),
+        ("slash_fraud_bps", n(slash_fraud_bps)),
+        ("creator_compensation_bps", n(creator_compensation_bps)),
+        ("honest_share_bps", n(honest_share_bps)),
+        ("max_replicas", n(max_replicas)),
+        ("min_operator_stake", s(min_operator_stake)),
+        ("min_reward_per_replica", s(min_reward_per_replica)),
+        ("max_exec_timeout", s(max_exec_timeout)),
+        ("reveal_window", s(reveal_window)),
+        ("challenge_window", s(challenge_window)),
+        ("unbonding_period", s(unbonding_period)),
+    ])
+}
+
+fn parties_json(parties: &[Pubkey]) -> J {
+    J::Arr(parties.iter().map(s).collect())
+}
+
+struct Fixture {
+    name: &'static str,
+    inputs: J,
+    ix: Instruction,
+}
+
+fn instructions() -> Vec<Fixture> {
+    let m = market_keys();
+    let (admin, arbiter, authority) = (key(ADMIN), key(ARBITER), key(AUTHORITY));
+    let (creator, creator_token) = (key(CREATOR), key(CREATOR_TOKEN));
+    let job = m.job(&creator, JOB_ID);
+    let parties = [m.operator(&authority), m.operator(&key(AUTHORITY_2))];
+    let with_challenger = [parties[0], parties[1], m.operator(&key(VERIFIER))];
+    let settle = |parties: &[Pubkey]| {
+        let mut f = vec![
+            ("job", s(job)),
+            ("creator", s(creator)),
+            ("creator_token", s(creator_token)),
+        ];
+        if !parties.is_empty() {
+            f.push(("parties", parties_json(parties)));
+        }
+        obj(f)
+    };
+    let create = CreateJobArgs {
+        job_id: JOB_ID,
+        kernel: 2,
+        kernel_params: bytes32(1),
+        input_uri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/input.bin"
+            .into(),
+        input_hash: bytes32(2),
+        chunk_count: 64,
+        replicas: 2,
+        reward_per_replica: 5_000_000,
+        claim_deadline: 1_700_000_000,
+        exec_timeout: 3_600,
+    };
+    let create_json = {
+        let CreateJobArgs {
+            job_id,
+            kernel,
+            kernel_params,
+            input_uri,
+            input_hash,
+            chunk_count,
+            replicas,
+            reward_per_replica,
+            claim_deadline,
+            exec_timeout,
+        } = &create;
+        obj(vec![
+            ("job_id", s(job_id)),
+            ("kernel", n(*kernel)),
+            ("kernel_params", hex(kernel_params)),
+            ("input_uri", s(input_uri)),
+            ("input_hash", hex(input_hash)),
+            ("chunk_count", n(*chunk_count)),
+            ("replicas", n(*replicas)),
+            ("reward_per_replica", s(reward_per_replica)),
+            ("claim_deadline", s(claim_deadline)),
+            ("exec_timeout", s(exec_timeout)),
+        ])
+    };
+    let challenge = ChallengeArgs {
+        chunk: 17,
+        hash: bytes32(3),
+        operator_leaf: bytes32(4),
+        proof: vec![bytes32(5), bytes32(6), bytes32(7)],
+    };
+    let challenge_json = {
+        let ChallengeArgs {
+            chunk,
+            hash,
+            operator_leaf,
+            proof,
+        } = &challenge;
+        obj(vec![
+            ("chunk", n(*chunk)),
+            ("hash", hex(hash)),
+            ("operator_leaf", hex(operator_leaf)),
+            ("proof", J::Arr(proof.iter().map(|p| hex(p)).collect())),
+        ])
+    };
+    let update = UpdateMarketArgs {
+        admin: key(NEW_ADMIN),
+        arbiter: key(NEW_ARBITER),
+        params: MarketParams {
+            protocol_fee_bps: 300,
+            ..params()
+        },
+    };
+    let update_json = obj(vec![
+        ("admin", s(update.admin)),
+        ("arbiter", s(update.arbiter)),
+        ("params", params_json(&update.params)),
+    ]);
+    let uri = "s3://tessera-results/job-0102030405060708/slot-0/".to_string();
+
+    vec![
+        Fixture {
+            name: "init_market",
+            inputs: obj(vec![
+                ("admin", s(admin)),
+                ("arbiter", s(arbiter)),
+                ("params", params_json(&params())),
+            ]),
+            ix: m.init_market(admin, arbiter, params()),
+        },
+        Fixture {
+            name: "update_market",
+            inputs: obj(vec![
+                ("admin", s(admin)),
+                ("args", update_json),
+                ("treasury", s(key(NEW_TREASURY))),
+            ]),
+            ix: m.update_market(admin, update, key(NEW_TREASURY)),
+        },
+        Fixture {
+            name: "set_paused",
+            inputs: obj(vec![("admin", s(admin)), ("paused", J::Bool(true))]),
+            ix: m.set_paused(admin, true),
+        },
+        Fixture {
+            name: "register_operator",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("capabilities", n(0b1011_u32)),
+            ]),
+            ix: m.register_operator(authority, 0b1011),
+        },
+        Fixture {
+            name: "deposit_stake",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("from", s(key(STAKE_TOKEN))),
+                ("amount", s(u64::MAX - 1)),
+            ]),
+            ix: m.deposit_stake(authority, key(STAKE_TOKEN), u64::MAX - 1),
+        },
+        Fixture {
+            name: "request_unstake",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("amount", s(2_500_000u64)),
+            ]),
+            ix: m.request_unstake(authority, 2_500_000),
+        },
+        Fixture {
+            name: "withdraw_stake",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("to", s(key(STAKE_TOKEN))),
+            ]),
+            ix: m.withdraw_stake(authority, key(STAKE_TOKEN)),
+        },
+        Fixture {
+            name: "update_operator",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("capabilities", n(u32::MAX)),
+            ]),
+            ix: m.update_operator(authority, u32::MAX),
+        },
+        Fixture {
+            name: "exit_operator",
+            inputs: obj(vec![("authority", s(authority))]),
+            ix: m.exit_operator(authority),
+        },
+        Fixture {
+            name: "create_job",
+            inputs: obj(vec![
+                ("creator", s(creator)),
+                ("creator_token", s(creator_token)),
+                ("args", create_json),
+            ]),
+            ix: m.create_job(creator, creator_token, create),
+        },
+        Fixture {
+            name: "cancel_job",
+            inputs: settle(&[]),
+            ix: m.cancel_job(job, creator, creator_token),
+        },
+        Fixture {
+            name: "claim_job",
+            inputs: obj(vec![("authority", s(authority)), ("job", s(job))]),
+            ix: m.claim_job(authority, job),
+        },
+        Fixture {
+            name: "submit_result",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("job", s(job)),
+                ("root", hex(&bytes32(8))),
+                ("output_uri", s(&uri)),
+            ]),
+            ix: m.submit_result(authority, job, bytes32(8), uri.clone()),
+        },
+        Fixture {
+            name: "commit_result",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("job", s(job)),
+                ("commitment", hex(&bytes32(9))),
+            ]),
+            ix: m.commit_result(authority, job, bytes32(9)),
+        },
+        Fixture {
+            name: "reveal_result",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("job", s(job)),
+                ("root", hex(&bytes32(8))),
+                ("salt", hex(&bytes32(10))),
+                ("output_uri", s("")),
+            ]),
+            ix: m.reveal_result(authority, job, bytes32(8), bytes32(10), String::new()),
+        },
+        Fixture {
+            name: "finalize_job",
+            inputs: settle(&parties),
+            ix: m.finalize_job(job, creator, creator_token, &parties),
+        },
+        Fixture {
+            name: "timeout_job",
+            inputs: settle(&parties),
+            ix: m.timeout_job(job, creator, creator_token, &parties),
+        },
+        Fixture {
+            name: "expire_job",
+            inputs: settle(&parties[..1]),
+            ix: m.expire_job(job, creator, creator_token, &parties[..1]),
+        },
+        Fixture {
+            name: "challenge_result",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("job", s(job)),
+                ("args", challenge_json),
+            ]),
+            ix: m.challenge_result(key(VERIFIER), job, challenge),
+        },
+        Fixture {
+            name: "resolve_dispute",
+            inputs: {
+                let J::Obj(mut f) = settle(&with_challenger) else {
+                    unreachable!()
+                };
+                f.insert(0, ("arbiter", s(arbiter)));
+                f.push(("honest_mask", n(0b101u8)));
+                obj(f)
+            },
+            ix: m.resolve_dispute(
+                arbiter,
+                job,
+                creator,
+                creator_token,
+                &with_challenger,
+                0b101,
+            ),
+        },
+    ]
+}
+
+fn instruction_json(f: Fixture) -> J {
+    obj(vec![
+        ("name", s(f.name)),
+        ("inputs", f.inputs),
+        ("programId", s(f.ix.program_id)),
+        (
+            "accounts",
+            J::Arr(
+                f.ix.accounts
+                    .iter()
+                    .map(|a| {
+                        obj(vec![
+                            ("pubkey", s(a.pubkey)),
+                            ("isSigner", J::Bool(a.is_signer)),
+                            ("isWritable", J::Bool(a.is_writable)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("data", hex(&f.ix.data)),
+    ])
+}
+
+// ---- sample accounts ----
+
+fn market() -> Market {
+    let m = market_keys();
+    Market {
+        admin: key(ADMIN),
+        arbiter: key(ARBITER),
+        mint: m.mint,
+        treasury: m.treasury,
+        stake_vault: m.stake_vault,
+        params: params(),
+        paused: true,
+        decimals: 6,
+        bump: pda::market(&m.mint).1,
+        stake_vault_bump: pda::stake_vault(&m.market).1,
+        reserved: [0; 64],
+    }
+}
+
+fn market_json(a: &Market) -> J {
+    let Market {
+        admin,
+        arbiter,
+        mint,
+        treasury,
+        stake_vault,
+        params,
+        paused,
+        decimals,
+        bump,
+        stake_vault_bump,
+        reserved,
+    } = a;
+    obj(vec![
+        ("admin", s(admin)),
+        ("arbiter", s(arbiter)),
+        ("mint", s(mint)),
+        ("treasury", s(treasury)),
+        ("stake_vault", s(stake_vault)),
+        ("params", params_json(params)),
+        ("paused", J::Bool(*paused)),
+        ("decimals", n(*decimals)),
+        ("bump", n(*bump)),
+        ("stake_vault_bump", n(*stake_vault_bump)),
+        ("reserved", hex(reserved)),
+    ])
+}
+
+fn operator() -> Operator {
+    let m = market_keys();
+    Operator {
+        market: m.market,
+        authority: key(AUTHORITY),
+        stake: 7_000_000_000,
+        bonded: 1_500_000_000,
+        unbonding: 250_000_000,
+        unbonding_ready_at: 1_700_604_800,
+        earned: 12_345_678,
+        capabilities: 0b1011,
+        benchmark_score: 123_456,
+        jobs_completed: 42,
+        jobs_failed: 3,
+        slashed_total: 75_000_000,
+        status: OperatorStatus::Exiting,
+        bump: pda::operator(&m.market, &key(AUTHORITY)).1,
+        reserved: [0; 64],
+    }
+}
+
+fn operator_json(a: &Operator) -> J {
+    let Operator {
+        market,
+        authority,
+        stake,
+        bonded,
+        unbonding,
+        unbonding_ready_at,
+        earned,
+        capabilities,
+        benchmark_score,
+        jobs_completed,
+        jobs_failed,
+        slashed_total,
+        status,
+        bump,
+        reserved,
+    } = a;
+    obj(vec![
+        ("market", s(market)),
+        ("authority", s(authority)),
+        ("stake", s(stake)),
+        ("bonded", s(bonded)),
+        ("unbonding", s(unbonding)),
+        ("unbonding_ready_at", s(unbonding_ready_at)),
+        ("earned", s(earned)),
+        ("capabilities", n(*capabilities)),
+        ("benchmark_score", n(*benchmark_score)),
+        ("jobs_completed", s(jobs_completed)),
+        ("jobs_failed", s(jobs_failed)),
+        ("slashed_total", s(slashed_total)),
+        ("status", variant(status)),
+        ("bump", n(*bump)),
+        ("reserved", hex(reserved)),
+    ])
+}
+
+fn job() -> Job {
+    let m = market_keys();
+    let creator = key(CREATOR);
+    let job = m.job(&creator, JOB_ID);
+    let slot = |authority: u8, status: SlotStatus, root: u8, uri: &str| Assignment {
+        operator: m.operator(&key(authority)),
+        claimed_at: 1_699_990_000 + authority as i64,
+        bond: 7_500_000,
+        commitment: bytes32(20 + authority),
+        root: bytes32(root),
+        output_uri: uri.into(),
+        status,
+    };
+    Job {
+        market: m.market,
+        creator,
+        job_id: JOB_ID,
+        kernel: 2,
+        kernel_params: bytes32(1),
+        input_uri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/input.bin"
+            .into(),
+        input_hash: bytes32(2),
+        chunk_count: 64,
+        replicas: 3,
+        reward_per_replica: 5_000_000,
+        created_at: 1_699_980_000,
+        claim_deadline: 1_700_000_000,
+        exec_timeout: 3_600,
+        state: JobState::Disputed,
+        assignments: [
+            slot(
+                AUTHORITY,
+                SlotStatus::Revealed,
+                8,
+                "s3://tessera-results/a/",
+            ),
+            slot(AUTHORITY_2, SlotStatus::Committed, 0, ""),
+            Assignment::empty(),
+        ],
+        reveal_deadline: 1_700_001_000,
+        challenge_deadline: -1,
+        agreed_root: bytes32(8),
+        challenge: Challenge {
+            challenger: m.operator(&key(VERIFIER)),
+            bond: 9_000_000,
+            chunk: u32::MAX,
+            hash: bytes32(3),
+            operator_leaf: [0; 32],
+        },
+        bump: pda::job(&m.market, &creator, JOB_ID).1,
+        escrow: pda::escrow(&job).0,
+        reserved: [0xa5; 64],
+    }
+}
+
+fn assignment_json(a: &Assignment) -> J {
+    let Assignment {
+        operator,
+        claimed_at,
+        bond,
+        commitment,
+        root,
+        output_uri,
+        status,
+    } = a;
+    obj(vec![
+        ("operator", s(operator)),
+        ("claimed_at", s(claimed_at)),
+        ("bond", s(bond)),
+        ("commitment", hex(commitment)),
+        ("root", hex(root)),
+        ("output_uri", s(output_uri)),
+        ("status", variant(status)),
+    ])
+}
+
+fn challenge_json(c: &Challenge) -> J {
+    let Challenge {
+        challenger,
+        bond,
+        chunk,
+        hash,
+        operator_leaf,
+    } = c;
+    obj(vec![
+        ("challenger", s(challenger)),
+        ("bond", s(bond)),
+        ("chunk", n(*chunk)),
+        ("hash", hex(hash)),
+        ("operator_leaf", hex(operator_leaf)),
+    ])
+}
+
+fn job_json(a: &Job) -> J {
+    let Job {
+        market,
+        creator,
+        job_id,
+        kernel,
+        kernel_params,
+        input_uri,
+        input_hash,
+        chunk_count,
+        replicas,
+        reward_per_replica,
+        created_at,
+        claim_deadline,
+        exec_timeout,
+        state,
+        assignments,
+        reveal_deadline,
+        challenge_deadline,
+        agreed_root,
+        challenge,
+        bump,
+        escrow,
+        reserved,
+    } = a;
+    obj(vec![
+        ("market", s(market)),
+        ("creator", s(creator)),
+        ("job_id", s(job_id)),
+        ("kernel", n(*kernel)),
+        ("kernel_params", hex(kernel_params)),
+        ("input_uri", s(input_uri)),
+        ("input_hash", hex(input_hash)),
+        ("chunk_count", n(*chunk_count)),
+        ("replicas", n(*replicas)),
+        ("reward_per_replica", s(reward_per_replica)),
+        ("created_at", s(created_at)),
+        ("claim_deadline", s(claim_deadline)),
+        ("exec_timeout", s(exec_timeout)),
+        ("state", variant(state)),
+        (
+            "assignments",
+            J::Arr(assignments.iter().map(assignment_json).collect()),
+        ),
+        ("reveal_deadline", s(reveal_deadline)),
+        ("challenge_deadline", s(challenge_deadline)),
+        ("agreed_root", hex(agreed_root)),
+        ("challenge", challenge_json(challenge)),
+        ("bump", n(*bump)),
+        ("escrow", s(escrow)),
+        ("reserved", hex(reserved)),
+    ])
+}
+
+fn account_json(ty: &'static str, fields: J, account: &impl AccountSerialize) -> J {
+    let mut data = Vec::new();
+    account.try_serialize(&mut data).unwrap();
+    obj(vec![
+        ("type", s(ty)),
+        ("fields", fields),
+        ("data", hex(&data)),
+    ])
+}
+
+fn pdas() -> J {
+    let m = market_keys();
+    let (authority, creator) = (key(AUTHORITY), key(CREATOR));
+    let job = pda::job(&m.market, &creator, JOB_ID);
+    let entry =
+        |name: &'static str, seeds: Vec<(&'static str, J)>, (address, bump): (Pubkey, u8)| {
+            obj(vec![
+                ("name", s(name)),
+                ("seeds", obj(seeds)),
+                ("address", s(address)),
+                ("bump", n(bump)),
+            ])
+        };
+    J::Arr(vec![
+        entry("market", vec![("mint", s(m.mint))], pda::market(&m.mint)),
+        entry(
+            "stake_vault",
+            vec![("market", s(m.market))],
+            pda::stake_vault(&m.market),
+        ),
+        entry(
+            "operator",
+            vec![("market", s(m.market)), ("authority", s(authority))],
+            pda::operator(&m.market, &authority),
+        ),
+        entry(
+            "job",
+            vec![
+                ("market", s(m.market)),
+                ("creator", s(creator)),
+                ("job_id", s(JOB_ID)),
+            ],
+            job,
+        ),
+        entry("escrow", vec![("job", s(job.0))], pda::escrow(&job.0)),
+        entry(
+            "event_authority",
+            vec![],
+            Pubkey::find_program_address(&[b"__event_authority"], &PROGRAM_ID),
+        ),
+    ])
+}
+
+fn fixtures() -> String {
+    let m = market_keys();
+    let doc = obj(vec![
+        (
+            "comment",
+            s("Generated by client/tests/fixtures.rs (TESSERA_BLESS=1 cargo test -p tessera-client --test fixtures); do not edit."),
+        ),
+        ("programId", s(PROGRAM_ID)),
+        (
+            "marketKeys",
+            obj(vec![
+                ("mint", s(m.mint)),
+                ("token_program", s(m.token_program)),
+                ("treasury", s(m.treasury)),
+                ("market", s(m.market)),
+                ("stake_vault", s(m.stake_vault)),
+            ]),
+        ),
+        ("pdas", pdas()),
+        (
+            "instructions",
+            J::Arr(instructions().into_iter().map(instruction_json).collect()),
+        ),
+        (
+            "accounts",
+            J::Arr(vec![
+                account_json("Market", market_json(&market()), &market()),
+                account_json("Operator", operator_json(&operator()), &operator()),
+                account_json("Job", job_json(&job()), &job()),
+            ]),
+        ),
+    ]);
+    let mut out = String::new();
+    doc.write(&mut out, 0);
+    out.push('\n');
+    out
+}
+
+#[test]
+fn fixtures_are_up_to_date() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/fixtures.json");
+    let fresh = fixtures();
+    if std::env::var_os("TESSERA_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale (or missing): run `TESSERA_BLESS=1 cargo test -p tessera-client --test \
+         fixtures` and commit the result (then `cd client/ts && npm test`)",
+        path.display()
+    );
+}
+
+/// Every instruction of the IDL has a fixture, and the fixture names are the IDL's.
+#[test]
+fn fixtures_cover_every_idl_instruction() {
+    let idl =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("idl/tessera.json"))
+            .unwrap();
+    let names: Vec<&str> = instructions().iter().map(|f| f.name).collect();
+    // The IDL is pretty-printed JSON (scripts/idl.sh): its instructions' names are the
+    // `"name"` keys at depth 3 of its "instructions" array. A scan, not a JSON dependency.
+    let section = idl
+        .split("\"instructions\": [")
+        .nth(1)
+        .and_then(|rest| rest.split("\n  \"accounts\": [").next())
+        .expect("IDL has an instructions array");
+    let idl_names: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("      \"name\": \""))
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("\"name\": \"")
+                .trim_end_matches("\",")
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    let mut idl_sorted = idl_names.clone();
+    idl_sorted.sort_unstable();
+    assert_eq!(
+        sorted, idl_sorted,
+        "the fixtures must cover exactly the IDL's instructions"
+    );
+}
