@@ -19,6 +19,8 @@ export const MAX_PROOF_LEN = 20;
 export const MAX_REPLICAS = 3;
 /** Longest `input_uri` / `output_uri`, in bytes. */
 export const MAX_URI_LEN = 128;
+/** Longest window, period or claim horizon a market or job may set (30 days, in seconds), so that no escrow or stake can be locked for longer. */
+export const MAX_WINDOW = 2592000n;
 /** Seed of an operator PDA: `["operator", market, authority]`. */
 export const OPERATOR_SEED = new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]);
 /** Seed of the stake vault PDA: `["stake_vault", market]`. */

@@ -107,7 +107,8 @@ export type Job = {
   agreedRoot: ReadonlyUint8Array;
   challenge: Challenge;
   bump: number;
-  escrowBump: number;
+  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
+  escrow: Address;
   reserved: ReadonlyUint8Array;
 };
 
@@ -146,7 +147,8 @@ export type JobArgs = {
   agreedRoot: ReadonlyUint8Array;
   challenge: ChallengeArgs;
   bump: number;
-  escrowBump: number;
+  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
+  escrow: Address;
   reserved: ReadonlyUint8Array;
 };
 
@@ -175,7 +177,7 @@ export function getJobEncoder(): Encoder<JobArgs> {
       ["agreedRoot", fixEncoderSize(getBytesEncoder(), 32)],
       ["challenge", getChallengeEncoder()],
       ["bump", getU8Encoder()],
-      ["escrowBump", getU8Encoder()],
+      ["escrow", getAddressEncoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
@@ -206,7 +208,7 @@ export function getJobDecoder(): Decoder<Job> {
     ["agreedRoot", fixDecoderSize(getBytesDecoder(), 32)],
     ["challenge", getChallengeDecoder()],
     ["bump", getU8Decoder()],
-    ["escrowBump", getU8Decoder()],
+    ["escrow", getAddressDecoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
   ]);
 }

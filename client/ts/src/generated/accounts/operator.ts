@@ -62,8 +62,6 @@ export type Operator = {
   market: Address;
   /** The key that signs for this operator. */
   authority: Address;
-  /** Token account (of the market mint) that receives rewards and released shares. */
-  payout: Address;
   /** Tokens staked (bonded included). */
   stake: bigint;
   /** Part of `stake` locked by live claims and challenges. */
@@ -72,6 +70,8 @@ export type Operator = {
   unbonding: bigint;
   /** When `unbonding` can be withdrawn (unix seconds). */
   unbondingReadyAt: bigint;
+  /** Rewards and honest shares credited by settlements, withdrawable at any time. */
+  earned: bigint;
   /** Bitmask of kernel ids this operator runs (bit `k` = kernel `k`). */
   capabilities: number;
   /** Score from the benchmark kernel (higher is faster); 0 until measured. */
@@ -91,8 +91,6 @@ export type OperatorArgs = {
   market: Address;
   /** The key that signs for this operator. */
   authority: Address;
-  /** Token account (of the market mint) that receives rewards and released shares. */
-  payout: Address;
   /** Tokens staked (bonded included). */
   stake: number | bigint;
   /** Part of `stake` locked by live claims and challenges. */
@@ -101,6 +99,8 @@ export type OperatorArgs = {
   unbonding: number | bigint;
   /** When `unbonding` can be withdrawn (unix seconds). */
   unbondingReadyAt: number | bigint;
+  /** Rewards and honest shares credited by settlements, withdrawable at any time. */
+  earned: number | bigint;
   /** Bitmask of kernel ids this operator runs (bit `k` = kernel `k`). */
   capabilities: number;
   /** Score from the benchmark kernel (higher is faster); 0 until measured. */
@@ -123,11 +123,11 @@ export function getOperatorEncoder(): FixedSizeEncoder<OperatorArgs> {
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["market", getAddressEncoder()],
       ["authority", getAddressEncoder()],
-      ["payout", getAddressEncoder()],
       ["stake", getU64Encoder()],
       ["bonded", getU64Encoder()],
       ["unbonding", getU64Encoder()],
       ["unbondingReadyAt", getI64Encoder()],
+      ["earned", getU64Encoder()],
       ["capabilities", getU32Encoder()],
       ["benchmarkScore", getU32Encoder()],
       ["jobsCompleted", getU64Encoder()],
@@ -147,11 +147,11 @@ export function getOperatorDecoder(): FixedSizeDecoder<Operator> {
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["market", getAddressDecoder()],
     ["authority", getAddressDecoder()],
-    ["payout", getAddressDecoder()],
     ["stake", getU64Decoder()],
     ["bonded", getU64Decoder()],
     ["unbonding", getU64Decoder()],
     ["unbondingReadyAt", getI64Decoder()],
+    ["earned", getU64Decoder()],
     ["capabilities", getU32Decoder()],
     ["benchmarkScore", getU32Decoder()],
     ["jobsCompleted", getU64Decoder()],
@@ -222,5 +222,5 @@ export async function fetchAllMaybeOperator(
 }
 
 export function getOperatorSize(): number {
-  return 234;
+  return 210;
 }

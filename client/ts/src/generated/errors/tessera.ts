@@ -46,7 +46,7 @@ export const TESSERA_ERROR__INSUFFICIENT_FREE_STAKE = 0x177d; // 6013
 export const TESSERA_ERROR__STAKE_BELOW_MINIMUM = 0x177e; // 6014
 /** UnbondingNotReady: The unbonding period has not ended yet; try again after the ready time. */
 export const TESSERA_ERROR__UNBONDING_NOT_READY = 0x177f; // 6015
-/** NothingToWithdraw: There is nothing to withdraw; request an unstake first. */
+/** NothingToWithdraw: There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first. */
 export const TESSERA_ERROR__NOTHING_TO_WITHDRAW = 0x1780; // 6016
 /** OperatorHasBonds: The operator still has bonded stake in live claims; wait until they settle. */
 export const TESSERA_ERROR__OPERATOR_HAS_BONDS = 0x1781; // 6017
@@ -62,7 +62,7 @@ export const TESSERA_ERROR__REWARD_TOO_LOW = 0x1785; // 6021
 export const TESSERA_ERROR__BAD_URI = 0x1786; // 6022
 /** BadChunkCount: chunk_count must be between 1 and 2^20. */
 export const TESSERA_ERROR__BAD_CHUNK_COUNT = 0x1787; // 6023
-/** BadClaimDeadline: The claim deadline must be in the future. */
+/** BadClaimDeadline: The claim deadline must be in the future, and at most 30 days away. */
 export const TESSERA_ERROR__BAD_CLAIM_DEADLINE = 0x1788; // 6024
 /** BadExecTimeout: exec_timeout must be greater than zero and at most the market's max_exec_timeout. */
 export const TESSERA_ERROR__BAD_EXEC_TIMEOUT = 0x1789; // 6025
@@ -100,9 +100,9 @@ export const TESSERA_ERROR__NOT_EXPIRED = 0x1798; // 6040
 export const TESSERA_ERROR__JOB_HAS_CLAIMS = 0x1799; // 6041
 /** NotCreator: Only the job's creator may do this. */
 export const TESSERA_ERROR__NOT_CREATOR = 0x179a; // 6042
-/** WrongOperatorAccounts: Wrong or missing operator accounts: pass [operator, payout] for every slot, in slot order. */
+/** WrongOperatorAccounts: Wrong or missing operator accounts: pass the operator account of every live slot (then the challenger's), in slot order, writable. */
 export const TESSERA_ERROR__WRONG_OPERATOR_ACCOUNTS = 0x179b; // 6043
-/** WrongPayout: The payout account is not the operator's registered payout account. */
+/** WrongPayout: The payout account is not the operator's registered payout account (no longer raised: rewards are credited to the operator's earnings). */
 export const TESSERA_ERROR__WRONG_PAYOUT = 0x179c; // 6044
 /** WrongCreatorAccount: The creator token account is not owned by the job's creator. */
 export const TESSERA_ERROR__WRONG_CREATOR_ACCOUNT = 0x179d; // 6045
@@ -120,6 +120,18 @@ export const TESSERA_ERROR__BAD_VERDICT = 0x17a2; // 6050
 export const TESSERA_ERROR__BAD_SLOT = 0x17a3; // 6051
 /** InvariantViolated: An account's balance does not match what the program owes; refusing to continue. */
 export const TESSERA_ERROR__INVARIANT_VIOLATED = 0x17a4; // 6052
+/** NotOperatorAuthority: The signer is not this operator's authority; sign with the operator's keypair. */
+export const TESSERA_ERROR__NOT_OPERATOR_AUTHORITY = 0x17a5; // 6053
+/** WrongMarket: The account belongs to another market; pass the accounts of this market. */
+export const TESSERA_ERROR__WRONG_MARKET = 0x17a6; // 6054
+/** WrongEscrow: The escrow account is not this job's escrow. */
+export const TESSERA_ERROR__WRONG_ESCROW = 0x17a7; // 6055
+/** UnsupportedMintExtension: The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable). */
+export const TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION = 0x17a8; // 6056
+/** WindowTooLong: A window or period is longer than the market allows (at most 30 days). */
+export const TESSERA_ERROR__WINDOW_TOO_LONG = 0x17a9; // 6057
+/** WrongStakeVault: The stake vault is not this market's stake vault. */
+export const TESSERA_ERROR__WRONG_STAKE_VAULT = 0x17aa; // 6058
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -157,6 +169,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__NOT_EXPIRED
   | typeof TESSERA_ERROR__NOTHING_TO_WITHDRAW
   | typeof TESSERA_ERROR__NOT_LATE
+  | typeof TESSERA_ERROR__NOT_OPERATOR_AUTHORITY
   | typeof TESSERA_ERROR__OPERATOR_HAS_BONDS
   | typeof TESSERA_ERROR__OPERATOR_NOT_ACTIVE
   | typeof TESSERA_ERROR__REVEAL_WINDOW_CLOSED
@@ -165,14 +178,19 @@ export type TesseraError =
   | typeof TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE
   | typeof TESSERA_ERROR__STAKE_BELOW_MINIMUM
   | typeof TESSERA_ERROR__UNBONDING_NOT_READY
+  | typeof TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION
   | typeof TESSERA_ERROR__USE_COMMIT_REVEAL
   | typeof TESSERA_ERROR__USE_SUBMIT
+  | typeof TESSERA_ERROR__WINDOW_TOO_LONG
   | typeof TESSERA_ERROR__WRONG_CREATOR_ACCOUNT
+  | typeof TESSERA_ERROR__WRONG_ESCROW
   | typeof TESSERA_ERROR__WRONG_JOB_STATE
+  | typeof TESSERA_ERROR__WRONG_MARKET
   | typeof TESSERA_ERROR__WRONG_MINT
   | typeof TESSERA_ERROR__WRONG_OPERATOR_ACCOUNTS
   | typeof TESSERA_ERROR__WRONG_PAYOUT
   | typeof TESSERA_ERROR__WRONG_SLOT_STATE
+  | typeof TESSERA_ERROR__WRONG_STAKE_VAULT
   | typeof TESSERA_ERROR__WRONG_TREASURY
   | typeof TESSERA_ERROR__ZERO_AMOUNT;
 
@@ -182,7 +200,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__ALREADY_CHALLENGED]: `The job was already challenged.`,
     [TESSERA_ERROR__ALREADY_CLAIMED]: `This operator already holds a slot of this job.`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
-    [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future.`,
+    [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
     [TESSERA_ERROR__BAD_EXEC_TIMEOUT]: `exec_timeout must be greater than zero and at most the market's max_exec_timeout.`,
     [TESSERA_ERROR__BAD_KERNEL]: `The kernel id is out of range (0..=31).`,
     [TESSERA_ERROR__BAD_MAX_REPLICAS]: `max_replicas must be between 1 and 3.`,
@@ -212,8 +230,9 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__NOT_ASSIGNED]: `The signer holds no slot of this job.`,
     [TESSERA_ERROR__NOT_CREATOR]: `Only the job's creator may do this.`,
     [TESSERA_ERROR__NOT_EXPIRED]: `The claim deadline has not passed yet; the job can still be claimed.`,
-    [TESSERA_ERROR__NOTHING_TO_WITHDRAW]: `There is nothing to withdraw; request an unstake first.`,
+    [TESSERA_ERROR__NOTHING_TO_WITHDRAW]: `There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first.`,
     [TESSERA_ERROR__NOT_LATE]: `Nothing is late yet; timeout can be called only after the deadline.`,
+    [TESSERA_ERROR__NOT_OPERATOR_AUTHORITY]: `The signer is not this operator's authority; sign with the operator's keypair.`,
     [TESSERA_ERROR__OPERATOR_HAS_BONDS]: `The operator still has bonded stake in live claims; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_NOT_ACTIVE]: `The operator is not active (exiting or banned); it cannot take new work.`,
     [TESSERA_ERROR__REVEAL_WINDOW_CLOSED]: `The reveal window has closed.`,
@@ -222,14 +241,19 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE]: `creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.`,
     [TESSERA_ERROR__STAKE_BELOW_MINIMUM]: `The operator's stake is below the market minimum; deposit more stake first.`,
     [TESSERA_ERROR__UNBONDING_NOT_READY]: `The unbonding period has not ended yet; try again after the ready time.`,
+    [TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION]: `The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).`,
     [TESSERA_ERROR__USE_COMMIT_REVEAL]: `Use commit_result and reveal_result for jobs with two or more replicas.`,
     [TESSERA_ERROR__USE_SUBMIT]: `Use submit_result for jobs with one replica.`,
+    [TESSERA_ERROR__WINDOW_TOO_LONG]: `A window or period is longer than the market allows (at most 30 days).`,
     [TESSERA_ERROR__WRONG_CREATOR_ACCOUNT]: `The creator token account is not owned by the job's creator.`,
+    [TESSERA_ERROR__WRONG_ESCROW]: `The escrow account is not this job's escrow.`,
     [TESSERA_ERROR__WRONG_JOB_STATE]: `The job is not in the state this instruction needs.`,
+    [TESSERA_ERROR__WRONG_MARKET]: `The account belongs to another market; pass the accounts of this market.`,
     [TESSERA_ERROR__WRONG_MINT]: `The token account does not belong to the market's mint; pass an account of that mint.`,
-    [TESSERA_ERROR__WRONG_OPERATOR_ACCOUNTS]: `Wrong or missing operator accounts: pass [operator, payout] for every slot, in slot order.`,
-    [TESSERA_ERROR__WRONG_PAYOUT]: `The payout account is not the operator's registered payout account.`,
+    [TESSERA_ERROR__WRONG_OPERATOR_ACCOUNTS]: `Wrong or missing operator accounts: pass the operator account of every live slot (then the challenger's), in slot order, writable.`,
+    [TESSERA_ERROR__WRONG_PAYOUT]: `The payout account is not the operator's registered payout account (no longer raised: rewards are credited to the operator's earnings).`,
     [TESSERA_ERROR__WRONG_SLOT_STATE]: `This slot is not in the state this instruction needs (already submitted, committed or revealed?).`,
+    [TESSERA_ERROR__WRONG_STAKE_VAULT]: `The stake vault is not this market's stake vault.`,
     [TESSERA_ERROR__WRONG_TREASURY]: `The treasury account does not match the market's treasury.`,
     [TESSERA_ERROR__ZERO_AMOUNT]: `The amount must be greater than zero.`,
   };

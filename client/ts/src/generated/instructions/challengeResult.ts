@@ -38,10 +38,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const CHALLENGE_RESULT_DISCRIMINATOR: ReadonlyUint8Array =
@@ -143,123 +141,6 @@ export function getChallengeResultInstructionDataCodec(): Codec<
     getChallengeResultInstructionDataEncoder(),
     getChallengeResultInstructionDataDecoder(),
   );
-}
-
-export type ChallengeResultAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountMarket extends string = string,
-  TAccountChallenger extends string = string,
-  TAccountJob extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  market: Address<TAccountMarket>;
-  /** The challenger (a staked operator acting as verifier). */
-  challenger?: Address<TAccountChallenger>;
-  job: Address<TAccountJob>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-  chunk: ChallengeResultInstructionDataArgs["chunk"];
-  hash: ChallengeResultInstructionDataArgs["hash"];
-  operatorLeaf: ChallengeResultInstructionDataArgs["operatorLeaf"];
-  proof: ChallengeResultInstructionDataArgs["proof"];
-};
-
-export async function getChallengeResultInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountMarket extends string,
-  TAccountChallenger extends string,
-  TAccountJob extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: ChallengeResultAsyncInput<
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountChallenger,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ChallengeResultInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountChallenger,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    market: { value: input.market ?? null, isWritable: false },
-    challenger: { value: input.challenger ?? null, isWritable: true },
-    job: { value: input.job ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.challenger.value) {
-    accounts.challenger.value = await findChallengerPda({
-      market: getAddressFromResolvedInstructionAccount(
-        "market",
-        accounts.market.value,
-      ),
-      authority: getAddressFromResolvedInstructionAccount(
-        "authority",
-        accounts.authority.value,
-      ),
-    });
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("challenger", accounts.challenger),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getChallengeResultInstructionDataEncoder().encode(
-      args as ChallengeResultInstructionDataArgs,
-    ),
-    programAddress,
-  } as ChallengeResultInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountChallenger,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
 }
 
 export type ChallengeResultInput<

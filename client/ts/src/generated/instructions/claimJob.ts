@@ -34,10 +34,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const CLAIM_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -109,114 +107,6 @@ export function getClaimJobInstructionDataCodec(): FixedSizeCodec<
     getClaimJobInstructionDataEncoder(),
     getClaimJobInstructionDataDecoder(),
   );
-}
-
-export type ClaimJobAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountMarket extends string = string,
-  TAccountOperator extends string = string,
-  TAccountJob extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  /** Read-only: claims on different jobs share no writable account. */
-  market: Address<TAccountMarket>;
-  operator?: Address<TAccountOperator>;
-  job: Address<TAccountJob>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-};
-
-export async function getClaimJobInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountMarket extends string,
-  TAccountOperator extends string,
-  TAccountJob extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: ClaimJobAsyncInput<
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ClaimJobInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    market: { value: input.market ?? null, isWritable: false },
-    operator: { value: input.operator ?? null, isWritable: true },
-    job: { value: input.job ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.operator.value) {
-    accounts.operator.value = await findChallengerPda({
-      market: getAddressFromResolvedInstructionAccount(
-        "market",
-        accounts.market.value,
-      ),
-      authority: getAddressFromResolvedInstructionAccount(
-        "authority",
-        accounts.authority.value,
-      ),
-    });
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getClaimJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ClaimJobInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountJob,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
 }
 
 export type ClaimJobInput<

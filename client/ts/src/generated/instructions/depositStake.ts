@@ -36,10 +36,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const DEPOSIT_STAKE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -135,148 +133,6 @@ export function getDepositStakeInstructionDataCodec(): FixedSizeCodec<
     getDepositStakeInstructionDataEncoder(),
     getDepositStakeInstructionDataDecoder(),
   );
-}
-
-export type DepositStakeAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountMarket extends string = string,
-  TAccountOperator extends string = string,
-  TAccountStakeVault extends string = string,
-  TAccountFrom extends string = string,
-  TAccountMint extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  market: Address<TAccountMarket>;
-  operator?: Address<TAccountOperator>;
-  stakeVault: Address<TAccountStakeVault>;
-  /** The authority's tokens. */
-  from: Address<TAccountFrom>;
-  mint: Address<TAccountMint>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-  amount: DepositStakeInstructionDataArgs["amount"];
-};
-
-export async function getDepositStakeInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountMarket extends string,
-  TAccountOperator extends string,
-  TAccountStakeVault extends string,
-  TAccountFrom extends string,
-  TAccountMint extends string,
-  TAccountTokenProgram extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: DepositStakeAsyncInput<
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountStakeVault,
-    TAccountFrom,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  DepositStakeInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountStakeVault,
-    TAccountFrom,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    market: { value: input.market ?? null, isWritable: false },
-    operator: { value: input.operator ?? null, isWritable: true },
-    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
-    from: { value: input.from ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: false },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.operator.value) {
-    accounts.operator.value = await findChallengerPda({
-      market: getAddressFromResolvedInstructionAccount(
-        "market",
-        accounts.market.value,
-      ),
-      authority: getAddressFromResolvedInstructionAccount(
-        "authority",
-        accounts.authority.value,
-      ),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("stakeVault", accounts.stakeVault),
-      getAccountMeta("from", accounts.from),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getDepositStakeInstructionDataEncoder().encode(
-      args as DepositStakeInstructionDataArgs,
-    ),
-    programAddress,
-  } as DepositStakeInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountStakeVault,
-    TAccountFrom,
-    TAccountMint,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
 }
 
 export type DepositStakeInput<

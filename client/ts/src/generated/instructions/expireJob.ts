@@ -31,10 +31,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findEscrowPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const EXPIRE_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -118,138 +116,6 @@ export function getExpireJobInstructionDataCodec(): FixedSizeCodec<
     getExpireJobInstructionDataEncoder(),
     getExpireJobInstructionDataDecoder(),
   );
-}
-
-export type ExpireJobAsyncInput<
-  TAccountJob extends string = string,
-  TAccountMarket extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountMint extends string = string,
-  TAccountCreator extends string = string,
-  TAccountCreatorToken extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  job: Address<TAccountJob>;
-  market: Address<TAccountMarket>;
-  /** The job's escrow. */
-  escrow?: Address<TAccountEscrow>;
-  /** Written by burns. */
-  mint: Address<TAccountMint>;
-  /** Receives the escrow's rent when it closes. */
-  creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-};
-
-export async function getExpireJobInstructionAsync<
-  TAccountJob extends string,
-  TAccountMarket extends string,
-  TAccountEscrow extends string,
-  TAccountMint extends string,
-  TAccountCreator extends string,
-  TAccountCreatorToken extends string,
-  TAccountTokenProgram extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: ExpireJobAsyncInput<
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  ExpireJobInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    market: { value: input.market ?? null, isWritable: false },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: true },
-    creator: { value: input.creator ?? null, isWritable: true },
-    creatorToken: { value: input.creatorToken ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("escrow", accounts.escrow),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("creator", accounts.creator),
-      getAccountMeta("creatorToken", accounts.creatorToken),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getExpireJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as ExpireJobInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
 }
 
 export type ExpireJobInput<

@@ -31,10 +31,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findEscrowPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const FINALIZE_JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -58,6 +56,7 @@ export type FinalizeJobInstruction<
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> =
     "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu",
   TAccountProgram extends string | AccountMeta<string> =
@@ -89,6 +88,9 @@ export type FinalizeJobInstruction<
       TAccountTreasury extends string
         ? WritableAccount<TAccountTreasury>
         : TAccountTreasury,
+      TAccountStakeVault extends string
+        ? WritableAccount<TAccountStakeVault>
+        : TAccountStakeVault,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -126,146 +128,6 @@ export function getFinalizeJobInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type FinalizeJobAsyncInput<
-  TAccountJob extends string = string,
-  TAccountMarket extends string = string,
-  TAccountEscrow extends string = string,
-  TAccountMint extends string = string,
-  TAccountCreator extends string = string,
-  TAccountCreatorToken extends string = string,
-  TAccountTokenProgram extends string = string,
-  TAccountTreasury extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  job: Address<TAccountJob>;
-  market: Address<TAccountMarket>;
-  /** The job's escrow. */
-  escrow?: Address<TAccountEscrow>;
-  /** Written by burns. */
-  mint: Address<TAccountMint>;
-  /** Receives the escrow's rent when it closes. */
-  creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
-  tokenProgram?: Address<TAccountTokenProgram>;
-  treasury: Address<TAccountTreasury>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-};
-
-export async function getFinalizeJobInstructionAsync<
-  TAccountJob extends string,
-  TAccountMarket extends string,
-  TAccountEscrow extends string,
-  TAccountMint extends string,
-  TAccountCreator extends string,
-  TAccountCreatorToken extends string,
-  TAccountTokenProgram extends string,
-  TAccountTreasury extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: FinalizeJobAsyncInput<
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountTreasury,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  FinalizeJobInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountTreasury,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    job: { value: input.job ?? null, isWritable: true },
-    market: { value: input.market ?? null, isWritable: false },
-    escrow: { value: input.escrow ?? null, isWritable: true },
-    mint: { value: input.mint ?? null, isWritable: true },
-    creator: { value: input.creator ?? null, isWritable: true },
-    creatorToken: { value: input.creatorToken ?? null, isWritable: true },
-    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    treasury: { value: input.treasury ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Resolve default values.
-  if (!accounts.escrow.value) {
-    accounts.escrow.value = await findEscrowPda({
-      job: getAddressFromResolvedInstructionAccount("job", accounts.job.value),
-    });
-  }
-  if (!accounts.tokenProgram.value) {
-    accounts.tokenProgram.value =
-      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("job", accounts.job),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("escrow", accounts.escrow),
-      getAccountMeta("mint", accounts.mint),
-      getAccountMeta("creator", accounts.creator),
-      getAccountMeta("creatorToken", accounts.creatorToken),
-      getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("treasury", accounts.treasury),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getFinalizeJobInstructionDataEncoder().encode({}),
-    programAddress,
-  } as FinalizeJobInstruction<
-    TProgramAddress,
-    TAccountJob,
-    TAccountMarket,
-    TAccountEscrow,
-    TAccountMint,
-    TAccountCreator,
-    TAccountCreatorToken,
-    TAccountTokenProgram,
-    TAccountTreasury,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type FinalizeJobInput<
   TAccountJob extends string = string,
   TAccountMarket extends string = string,
@@ -275,6 +137,7 @@ export type FinalizeJobInput<
   TAccountCreatorToken extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountTreasury extends string = string,
+  TAccountStakeVault extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
@@ -290,6 +153,7 @@ export type FinalizeJobInput<
   creatorToken: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
   treasury: Address<TAccountTreasury>;
+  stakeVault: Address<TAccountStakeVault>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
 };
@@ -303,6 +167,7 @@ export function getFinalizeJobInstruction<
   TAccountCreatorToken extends string,
   TAccountTokenProgram extends string,
   TAccountTreasury extends string,
+  TAccountStakeVault extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
@@ -316,6 +181,7 @@ export function getFinalizeJobInstruction<
     TAccountCreatorToken,
     TAccountTokenProgram,
     TAccountTreasury,
+    TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -330,6 +196,7 @@ export function getFinalizeJobInstruction<
   TAccountCreatorToken,
   TAccountTokenProgram,
   TAccountTreasury,
+  TAccountStakeVault,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -346,6 +213,7 @@ export function getFinalizeJobInstruction<
     creatorToken: { value: input.creatorToken ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     treasury: { value: input.treasury ?? null, isWritable: true },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -379,6 +247,7 @@ export function getFinalizeJobInstruction<
       getAccountMeta("creatorToken", accounts.creatorToken),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -394,6 +263,7 @@ export function getFinalizeJobInstruction<
     TAccountCreatorToken,
     TAccountTokenProgram,
     TAccountTreasury,
+    TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -417,8 +287,9 @@ export type ParsedFinalizeJobInstruction<
     creatorToken: TAccountMetas[5];
     tokenProgram: TAccountMetas[6];
     treasury: TAccountMetas[7];
-    eventAuthority: TAccountMetas[8];
-    program: TAccountMetas[9];
+    stakeVault: TAccountMetas[8];
+    eventAuthority: TAccountMetas[9];
+    program: TAccountMetas[10];
   };
   data: FinalizeJobInstructionData;
 };
@@ -431,12 +302,12 @@ export function parseFinalizeJobInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedFinalizeJobInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 10) {
+  if (instruction.accounts.length < 11) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 10,
+        expectedAccountMetas: 11,
       },
     );
   }
@@ -457,6 +328,7 @@ export function parseFinalizeJobInstruction<
       creatorToken: getNextAccount(),
       tokenProgram: getNextAccount(),
       treasury: getNextAccount(),
+      stakeVault: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

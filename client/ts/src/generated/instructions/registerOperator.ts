@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
+import { findOperatorPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const REGISTER_OPERATOR_DISCRIMINATOR: ReadonlyUint8Array =
@@ -56,7 +56,6 @@ export type RegisterOperatorInstruction<
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountMarket extends string | AccountMeta<string> = string,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountPayout extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
   TAccountEventAuthority extends string | AccountMeta<string> =
@@ -78,9 +77,6 @@ export type RegisterOperatorInstruction<
       TAccountOperator extends string
         ? WritableAccount<TAccountOperator>
         : TAccountOperator,
-      TAccountPayout extends string
-        ? ReadonlyAccount<TAccountPayout>
-        : TAccountPayout,
       TAccountSystemProgram extends string
         ? ReadonlyAccount<TAccountSystemProgram>
         : TAccountSystemProgram,
@@ -132,7 +128,6 @@ export type RegisterOperatorAsyncInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
-  TAccountPayout extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
@@ -141,8 +136,6 @@ export type RegisterOperatorAsyncInput<
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator?: Address<TAccountOperator>;
-  /** Receives rewards. */
-  payout: Address<TAccountPayout>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -153,7 +146,6 @@ export async function getRegisterOperatorInstructionAsync<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
-  TAccountPayout extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -163,7 +155,6 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -175,7 +166,6 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -189,7 +179,6 @@ export async function getRegisterOperatorInstructionAsync<
     authority: { value: input.authority ?? null, isWritable: true },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
-    payout: { value: input.payout ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -204,7 +193,7 @@ export async function getRegisterOperatorInstructionAsync<
 
   // Resolve default values.
   if (!accounts.operator.value) {
-    accounts.operator.value = await findChallengerPda({
+    accounts.operator.value = await findOperatorPda({
       market: getAddressFromResolvedInstructionAccount(
         "market",
         accounts.market.value,
@@ -234,7 +223,6 @@ export async function getRegisterOperatorInstructionAsync<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
-      getAccountMeta("payout", accounts.payout),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -248,7 +236,6 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -259,7 +246,6 @@ export type RegisterOperatorInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
-  TAccountPayout extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
@@ -268,8 +254,6 @@ export type RegisterOperatorInput<
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator: Address<TAccountOperator>;
-  /** Receives rewards. */
-  payout: Address<TAccountPayout>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -280,7 +264,6 @@ export function getRegisterOperatorInstruction<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
-  TAccountPayout extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -290,7 +273,6 @@ export function getRegisterOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -301,7 +283,6 @@ export function getRegisterOperatorInstruction<
   TAccountAuthority,
   TAccountMarket,
   TAccountOperator,
-  TAccountPayout,
   TAccountSystemProgram,
   TAccountEventAuthority,
   TAccountProgram
@@ -314,7 +295,6 @@ export function getRegisterOperatorInstruction<
     authority: { value: input.authority ?? null, isWritable: true },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
-    payout: { value: input.payout ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -347,7 +327,6 @@ export function getRegisterOperatorInstruction<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
-      getAccountMeta("payout", accounts.payout),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -361,7 +340,6 @@ export function getRegisterOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -378,11 +356,9 @@ export type ParsedRegisterOperatorInstruction<
     authority: TAccountMetas[0];
     market: TAccountMetas[1];
     operator: TAccountMetas[2];
-    /** Receives rewards. */
-    payout: TAccountMetas[3];
-    systemProgram: TAccountMetas[4];
-    eventAuthority: TAccountMetas[5];
-    program: TAccountMetas[6];
+    systemProgram: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: RegisterOperatorInstructionData;
 };
@@ -395,12 +371,12 @@ export function parseRegisterOperatorInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRegisterOperatorInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 7) {
+  if (instruction.accounts.length < 6) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 7,
+        expectedAccountMetas: 6,
       },
     );
   }
@@ -416,7 +392,6 @@ export function parseRegisterOperatorInstruction<
       authority: getNextAccount(),
       market: getNextAccount(),
       operator: getNextAccount(),
-      payout: getNextAccount(),
       systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -36,10 +36,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const REQUEST_UNSTAKE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array(
@@ -118,111 +116,6 @@ export function getRequestUnstakeInstructionDataCodec(): FixedSizeCodec<
     getRequestUnstakeInstructionDataEncoder(),
     getRequestUnstakeInstructionDataDecoder(),
   );
-}
-
-export type RequestUnstakeAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountMarket extends string = string,
-  TAccountOperator extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  market: Address<TAccountMarket>;
-  operator?: Address<TAccountOperator>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-  amount: RequestUnstakeInstructionDataArgs["amount"];
-};
-
-export async function getRequestUnstakeInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountMarket extends string,
-  TAccountOperator extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: RequestUnstakeAsyncInput<
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  RequestUnstakeInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    market: { value: input.market ?? null, isWritable: false },
-    operator: { value: input.operator ?? null, isWritable: true },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.operator.value) {
-    accounts.operator.value = await findChallengerPda({
-      market: getAddressFromResolvedInstructionAccount(
-        "market",
-        accounts.market.value,
-      ),
-      authority: getAddressFromResolvedInstructionAccount(
-        "authority",
-        accounts.authority.value,
-      ),
-    });
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getRequestUnstakeInstructionDataEncoder().encode(
-      args as RequestUnstakeInstructionDataArgs,
-    ),
-    programAddress,
-  } as RequestUnstakeInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
 }
 
 export type RequestUnstakeInput<

@@ -36,10 +36,8 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
-  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findChallengerPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const UPDATE_OPERATOR_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array(
@@ -57,7 +55,6 @@ export type UpdateOperatorInstruction<
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountMarket extends string | AccountMeta<string> = string,
   TAccountOperator extends string | AccountMeta<string> = string,
-  TAccountPayout extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> =
     "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu",
   TAccountProgram extends string | AccountMeta<string> =
@@ -77,9 +74,6 @@ export type UpdateOperatorInstruction<
       TAccountOperator extends string
         ? WritableAccount<TAccountOperator>
         : TAccountOperator,
-      TAccountPayout extends string
-        ? ReadonlyAccount<TAccountPayout>
-        : TAccountPayout,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -124,133 +118,16 @@ export function getUpdateOperatorInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type UpdateOperatorAsyncInput<
-  TAccountAuthority extends string = string,
-  TAccountMarket extends string = string,
-  TAccountOperator extends string = string,
-  TAccountPayout extends string = string,
-  TAccountEventAuthority extends string = string,
-  TAccountProgram extends string = string,
-> = {
-  authority: TransactionSigner<TAccountAuthority>;
-  market: Address<TAccountMarket>;
-  operator?: Address<TAccountOperator>;
-  /** The (possibly new) payout account. */
-  payout: Address<TAccountPayout>;
-  eventAuthority?: Address<TAccountEventAuthority>;
-  program?: Address<TAccountProgram>;
-  capabilities: UpdateOperatorInstructionDataArgs["capabilities"];
-};
-
-export async function getUpdateOperatorInstructionAsync<
-  TAccountAuthority extends string,
-  TAccountMarket extends string,
-  TAccountOperator extends string,
-  TAccountPayout extends string,
-  TAccountEventAuthority extends string,
-  TAccountProgram extends string,
-  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
->(
-  input: UpdateOperatorAsyncInput<
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountPayout,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
-  config?: { programAddress?: TProgramAddress },
-): Promise<
-  UpdateOperatorInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountPayout,
-    TAccountEventAuthority,
-    TAccountProgram
-  >
-> {
-  // Program address.
-  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
-
-  // Original accounts.
-  const originalAccounts = {
-    authority: { value: input.authority ?? null, isWritable: false },
-    market: { value: input.market ?? null, isWritable: false },
-    operator: { value: input.operator ?? null, isWritable: true },
-    payout: { value: input.payout ?? null, isWritable: false },
-    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
-    program: { value: input.program ?? null, isWritable: false },
-  };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
-
-  // Original args.
-  const args = { ...input };
-
-  // Resolve default values.
-  if (!accounts.operator.value) {
-    accounts.operator.value = await findChallengerPda({
-      market: getAddressFromResolvedInstructionAccount(
-        "market",
-        accounts.market.value,
-      ),
-      authority: getAddressFromResolvedInstructionAccount(
-        "authority",
-        accounts.authority.value,
-      ),
-    });
-  }
-  if (!accounts.eventAuthority.value) {
-    accounts.eventAuthority.value =
-      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
-  }
-  if (!accounts.program.value) {
-    accounts.program.value = programAddress;
-    accounts.program.isWritable = false;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
-  return Object.freeze({
-    accounts: [
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("market", accounts.market),
-      getAccountMeta("operator", accounts.operator),
-      getAccountMeta("payout", accounts.payout),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
-    ],
-    data: getUpdateOperatorInstructionDataEncoder().encode(
-      args as UpdateOperatorInstructionDataArgs,
-    ),
-    programAddress,
-  } as UpdateOperatorInstruction<
-    TProgramAddress,
-    TAccountAuthority,
-    TAccountMarket,
-    TAccountOperator,
-    TAccountPayout,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
-}
-
 export type UpdateOperatorInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
-  TAccountPayout extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator: Address<TAccountOperator>;
-  /** The (possibly new) payout account. */
-  payout: Address<TAccountPayout>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
   capabilities: UpdateOperatorInstructionDataArgs["capabilities"];
@@ -260,7 +137,6 @@ export function getUpdateOperatorInstruction<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
-  TAccountPayout extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
@@ -269,7 +145,6 @@ export function getUpdateOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -279,7 +154,6 @@ export function getUpdateOperatorInstruction<
   TAccountAuthority,
   TAccountMarket,
   TAccountOperator,
-  TAccountPayout,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -291,7 +165,6 @@ export function getUpdateOperatorInstruction<
     authority: { value: input.authority ?? null, isWritable: false },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
-    payout: { value: input.payout ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -319,7 +192,6 @@ export function getUpdateOperatorInstruction<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
-      getAccountMeta("payout", accounts.payout),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -332,7 +204,6 @@ export function getUpdateOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
-    TAccountPayout,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -347,10 +218,8 @@ export type ParsedUpdateOperatorInstruction<
     authority: TAccountMetas[0];
     market: TAccountMetas[1];
     operator: TAccountMetas[2];
-    /** The (possibly new) payout account. */
-    payout: TAccountMetas[3];
-    eventAuthority: TAccountMetas[4];
-    program: TAccountMetas[5];
+    eventAuthority: TAccountMetas[3];
+    program: TAccountMetas[4];
   };
   data: UpdateOperatorInstructionData;
 };
@@ -363,12 +232,12 @@ export function parseUpdateOperatorInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpdateOperatorInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 6) {
+  if (instruction.accounts.length < 5) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 6,
+        expectedAccountMetas: 5,
       },
     );
   }
@@ -384,7 +253,6 @@ export function parseUpdateOperatorInstruction<
       authority: getNextAccount(),
       market: getNextAccount(),
       operator: getNextAccount(),
-      payout: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

@@ -6,7 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./challenger";
 export * from "./escrow";
 export * from "./market";
+export * from "./operator";
 export * from "./stakeVault";

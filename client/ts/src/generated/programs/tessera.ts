@@ -44,26 +44,26 @@ import {
   type OperatorArgs,
 } from "../accounts";
 import {
-  getCancelJobInstructionAsync,
-  getChallengeResultInstructionAsync,
-  getClaimJobInstructionAsync,
-  getCommitResultInstructionAsync,
+  getCancelJobInstruction,
+  getChallengeResultInstruction,
+  getClaimJobInstruction,
+  getCommitResultInstruction,
   getCreateJobInstructionAsync,
-  getDepositStakeInstructionAsync,
-  getExitOperatorInstructionAsync,
-  getExpireJobInstructionAsync,
-  getFinalizeJobInstructionAsync,
+  getDepositStakeInstruction,
+  getExitOperatorInstruction,
+  getExpireJobInstruction,
+  getFinalizeJobInstruction,
   getInitMarketInstructionAsync,
   getRegisterOperatorInstructionAsync,
-  getRequestUnstakeInstructionAsync,
-  getResolveDisputeInstructionAsync,
-  getRevealResultInstructionAsync,
+  getRequestUnstakeInstruction,
+  getResolveDisputeInstruction,
+  getRevealResultInstruction,
   getSetPausedInstruction,
-  getSubmitResultInstructionAsync,
-  getTimeoutJobInstructionAsync,
+  getSubmitResultInstruction,
+  getTimeoutJobInstruction,
   getUpdateMarketInstruction,
-  getUpdateOperatorInstructionAsync,
-  getWithdrawStakeInstructionAsync,
+  getUpdateOperatorInstruction,
+  getWithdrawStakeInstruction,
   parseCancelJobInstruction,
   parseChallengeResultInstruction,
   parseClaimJobInstruction,
@@ -84,15 +84,15 @@ import {
   parseUpdateMarketInstruction,
   parseUpdateOperatorInstruction,
   parseWithdrawStakeInstruction,
-  type CancelJobAsyncInput,
-  type ChallengeResultAsyncInput,
-  type ClaimJobAsyncInput,
-  type CommitResultAsyncInput,
+  type CancelJobInput,
+  type ChallengeResultInput,
+  type ClaimJobInput,
+  type CommitResultInput,
   type CreateJobAsyncInput,
-  type DepositStakeAsyncInput,
-  type ExitOperatorAsyncInput,
-  type ExpireJobAsyncInput,
-  type FinalizeJobAsyncInput,
+  type DepositStakeInput,
+  type ExitOperatorInput,
+  type ExpireJobInput,
+  type FinalizeJobInput,
   type InitMarketAsyncInput,
   type ParsedCancelJobInstruction,
   type ParsedChallengeResultInstruction,
@@ -115,20 +115,20 @@ import {
   type ParsedUpdateOperatorInstruction,
   type ParsedWithdrawStakeInstruction,
   type RegisterOperatorAsyncInput,
-  type RequestUnstakeAsyncInput,
-  type ResolveDisputeAsyncInput,
-  type RevealResultAsyncInput,
+  type RequestUnstakeInput,
+  type ResolveDisputeInput,
+  type RevealResultInput,
   type SetPausedInput,
-  type SubmitResultAsyncInput,
-  type TimeoutJobAsyncInput,
+  type SubmitResultInput,
+  type TimeoutJobInput,
   type UpdateMarketInput,
-  type UpdateOperatorAsyncInput,
-  type WithdrawStakeAsyncInput,
+  type UpdateOperatorInput,
+  type WithdrawStakeInput,
 } from "../instructions";
 import {
-  findChallengerPda,
   findEscrowPda,
   findMarketPda,
+  findOperatorPda,
   findStakeVaultPda,
 } from "../pdas";
 
@@ -670,41 +670,34 @@ export type TesseraPluginAccounts = {
 
 export type TesseraPluginInstructions = {
   cancelJob: (
-    input: CancelJobAsyncInput,
-  ) => ReturnType<typeof getCancelJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: CancelJobInput,
+  ) => ReturnType<typeof getCancelJobInstruction> & SelfPlanAndSendFunctions;
   challengeResult: (
-    input: ChallengeResultAsyncInput,
-  ) => ReturnType<typeof getChallengeResultInstructionAsync> &
+    input: ChallengeResultInput,
+  ) => ReturnType<typeof getChallengeResultInstruction> &
     SelfPlanAndSendFunctions;
   claimJob: (
-    input: ClaimJobAsyncInput,
-  ) => ReturnType<typeof getClaimJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: ClaimJobInput,
+  ) => ReturnType<typeof getClaimJobInstruction> & SelfPlanAndSendFunctions;
   commitResult: (
-    input: CommitResultAsyncInput,
-  ) => ReturnType<typeof getCommitResultInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: CommitResultInput,
+  ) => ReturnType<typeof getCommitResultInstruction> & SelfPlanAndSendFunctions;
   createJob: (
     input: CreateJobAsyncInput,
   ) => ReturnType<typeof getCreateJobInstructionAsync> &
     SelfPlanAndSendFunctions;
   depositStake: (
-    input: DepositStakeAsyncInput,
-  ) => ReturnType<typeof getDepositStakeInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: DepositStakeInput,
+  ) => ReturnType<typeof getDepositStakeInstruction> & SelfPlanAndSendFunctions;
   exitOperator: (
-    input: ExitOperatorAsyncInput,
-  ) => ReturnType<typeof getExitOperatorInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: ExitOperatorInput,
+  ) => ReturnType<typeof getExitOperatorInstruction> & SelfPlanAndSendFunctions;
   expireJob: (
-    input: ExpireJobAsyncInput,
-  ) => ReturnType<typeof getExpireJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: ExpireJobInput,
+  ) => ReturnType<typeof getExpireJobInstruction> & SelfPlanAndSendFunctions;
   finalizeJob: (
-    input: FinalizeJobAsyncInput,
-  ) => ReturnType<typeof getFinalizeJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: FinalizeJobInput,
+  ) => ReturnType<typeof getFinalizeJobInstruction> & SelfPlanAndSendFunctions;
   initMarket: (
     input: InitMarketAsyncInput,
   ) => ReturnType<typeof getInitMarketInstructionAsync> &
@@ -714,46 +707,43 @@ export type TesseraPluginInstructions = {
   ) => ReturnType<typeof getRegisterOperatorInstructionAsync> &
     SelfPlanAndSendFunctions;
   requestUnstake: (
-    input: RequestUnstakeAsyncInput,
-  ) => ReturnType<typeof getRequestUnstakeInstructionAsync> &
+    input: RequestUnstakeInput,
+  ) => ReturnType<typeof getRequestUnstakeInstruction> &
     SelfPlanAndSendFunctions;
   resolveDispute: (
-    input: ResolveDisputeAsyncInput,
-  ) => ReturnType<typeof getResolveDisputeInstructionAsync> &
+    input: ResolveDisputeInput,
+  ) => ReturnType<typeof getResolveDisputeInstruction> &
     SelfPlanAndSendFunctions;
   revealResult: (
-    input: RevealResultAsyncInput,
-  ) => ReturnType<typeof getRevealResultInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: RevealResultInput,
+  ) => ReturnType<typeof getRevealResultInstruction> & SelfPlanAndSendFunctions;
   setPaused: (
     input: SetPausedInput,
   ) => ReturnType<typeof getSetPausedInstruction> & SelfPlanAndSendFunctions;
   submitResult: (
-    input: SubmitResultAsyncInput,
-  ) => ReturnType<typeof getSubmitResultInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: SubmitResultInput,
+  ) => ReturnType<typeof getSubmitResultInstruction> & SelfPlanAndSendFunctions;
   timeoutJob: (
-    input: TimeoutJobAsyncInput,
-  ) => ReturnType<typeof getTimeoutJobInstructionAsync> &
-    SelfPlanAndSendFunctions;
+    input: TimeoutJobInput,
+  ) => ReturnType<typeof getTimeoutJobInstruction> & SelfPlanAndSendFunctions;
   updateMarket: (
     input: UpdateMarketInput,
   ) => ReturnType<typeof getUpdateMarketInstruction> & SelfPlanAndSendFunctions;
   updateOperator: (
-    input: UpdateOperatorAsyncInput,
-  ) => ReturnType<typeof getUpdateOperatorInstructionAsync> &
+    input: UpdateOperatorInput,
+  ) => ReturnType<typeof getUpdateOperatorInstruction> &
     SelfPlanAndSendFunctions;
   withdrawStake: (
-    input: WithdrawStakeAsyncInput,
-  ) => ReturnType<typeof getWithdrawStakeInstructionAsync> &
+    input: WithdrawStakeInput,
+  ) => ReturnType<typeof getWithdrawStakeInstruction> &
     SelfPlanAndSendFunctions;
 };
 
 export type TesseraPluginPdas = {
   escrow: typeof findEscrowPda;
-  challenger: typeof findChallengerPda;
   market: typeof findMarketPda;
   stakeVault: typeof findStakeVaultPda;
+  operator: typeof findOperatorPda;
 };
 
 export type TesseraPluginRequirements = ClientWithRpc<
@@ -775,24 +765,18 @@ export function tesseraProgram() {
         },
         instructions: {
           cancelJob: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getCancelJobInstructionAsync(input),
-            ),
+            addSelfPlanAndSendFunctions(client, getCancelJobInstruction(input)),
           challengeResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getChallengeResultInstructionAsync(input),
+              getChallengeResultInstruction(input),
             ),
           claimJob: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getClaimJobInstructionAsync(input),
-            ),
+            addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getCommitResultInstructionAsync(input),
+              getCommitResultInstruction(input),
             ),
           createJob: (input) =>
             addSelfPlanAndSendFunctions(
@@ -802,22 +786,19 @@ export function tesseraProgram() {
           depositStake: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getDepositStakeInstructionAsync(input),
+              getDepositStakeInstruction(input),
             ),
           exitOperator: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getExitOperatorInstructionAsync(input),
+              getExitOperatorInstruction(input),
             ),
           expireJob: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getExpireJobInstructionAsync(input),
-            ),
+            addSelfPlanAndSendFunctions(client, getExpireJobInstruction(input)),
           finalizeJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getFinalizeJobInstructionAsync(input),
+              getFinalizeJobInstruction(input),
             ),
           initMarket: (input) =>
             addSelfPlanAndSendFunctions(
@@ -832,29 +813,29 @@ export function tesseraProgram() {
           requestUnstake: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getRequestUnstakeInstructionAsync(input),
+              getRequestUnstakeInstruction(input),
             ),
           resolveDispute: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getResolveDisputeInstructionAsync(input),
+              getResolveDisputeInstruction(input),
             ),
           revealResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getRevealResultInstructionAsync(input),
+              getRevealResultInstruction(input),
             ),
           setPaused: (input) =>
             addSelfPlanAndSendFunctions(client, getSetPausedInstruction(input)),
           submitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getSubmitResultInstructionAsync(input),
+              getSubmitResultInstruction(input),
             ),
           timeoutJob: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getTimeoutJobInstructionAsync(input),
+              getTimeoutJobInstruction(input),
             ),
           updateMarket: (input) =>
             addSelfPlanAndSendFunctions(
@@ -864,19 +845,19 @@ export function tesseraProgram() {
           updateOperator: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getUpdateOperatorInstructionAsync(input),
+              getUpdateOperatorInstruction(input),
             ),
           withdrawStake: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getWithdrawStakeInstructionAsync(input),
+              getWithdrawStakeInstruction(input),
             ),
         },
         pdas: {
           escrow: findEscrowPda,
-          challenger: findChallengerPda,
           market: findMarketPda,
           stakeVault: findStakeVaultPda,
+          operator: findOperatorPda,
         },
       },
     });

@@ -11,5 +11,6 @@ export * from "./challenge";
 export * from "./jobState";
 export * from "./marketParams";
 export * from "./operatorStatus";
+export * from "./slash";
 export * from "./slashReason";
 export * from "./slotStatus";

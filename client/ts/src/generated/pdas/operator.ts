@@ -14,13 +14,13 @@ import {
   type ProgramDerivedAddress,
 } from "@solana/kit";
 
-export type ChallengerSeeds = {
+export type OperatorSeeds = {
   market: Address;
   authority: Address;
 };
 
-export async function findChallengerPda(
-  seeds: ChallengerSeeds,
+export async function findOperatorPda(
+  seeds: OperatorSeeds,
   config: { programAddress?: Address | undefined } = {},
 ): Promise<ProgramDerivedAddress> {
   const {
