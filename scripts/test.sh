@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 scripts/build-program.sh
 # The committed IDL (client/idl/tessera.json) must match the program.
 scripts/idl.sh --check
+# The TypeScript client (client/ts) is generated from that IDL and agrees with the Rust builders
+# (client/fixtures/fixtures.json, checked by the client crate's tests).
+(cd client/ts && npm ci --no-audit --no-fund)
+scripts/ts-client.sh --check
+(cd client/ts && npm test)
 # The CUDA kernels compile with NVRTC (from the PyPI wheel) and pass the determinism checks.
 scripts/check-kernels.sh
 cargo test --workspace --locked
