@@ -1,0 +1,258 @@
+//! The command line, as clap sees it. Every option can also come from a `TESSERA_*`
+//! environment variable.
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+fn pubkey(s: &str) -> Result<Pubkey, String> {
+    s.parse::<Pubkey>()
+        .map_err(|_| format!("\"{s}\" is not a base58 address"))
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+/// Tessera: verifiable GPU compute on Solana. Post jobs, run a node, manage a market.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about, propagate_version = true)]
+pub struct Cli {
+    /// JSON-RPC URL or moniker: localhost (l), devnet (d), testnet (t), mainnet-beta (m).
+    #[arg(
+        long,
+        short = 'u',
+        env = "TESSERA_URL",
+        default_value = "localhost",
+        global = true
+    )]
+    pub url: String,
+    /// Keypair file that signs and pays [default: ~/.config/solana/id.json].
+    #[arg(long, short = 'k', env = "TESSERA_KEYPAIR", global = true)]
+    pub keypair: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'o', env = "TESSERA_OUTPUT", value_enum, default_value_t = OutputFormat::Human, global = true)]
+    pub output: OutputFormat,
+    /// The market's mint (a market is identified by its mint).
+    #[arg(long, env = "TESSERA_MINT", value_parser = pubkey, global = true)]
+    pub mint: Option<Pubkey>,
+    /// Object store for inputs: a directory, or a file://, s3://, gs://, az:// or https:// URL
+    /// [default: ~/.local/share/tessera/store].
+    #[arg(long, env = "TESSERA_STORE", global = true)]
+    pub store: Option<String>,
+    /// Compute-unit limit requested per transaction.
+    #[arg(long, env = "TESSERA_COMPUTE_UNIT_LIMIT", global = true)]
+    pub compute_unit_limit: Option<u32>,
+    /// Priority fee, in micro-lamports per compute unit.
+    #[arg(long, env = "TESSERA_PRIORITY_FEE", global = true)]
+    pub priority_fee: Option<u64>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, change and show a market (admin).
+    #[command(subcommand)]
+    Market(MarketCmd),
+    /// Register a node, manage its stake (operator).
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+    /// Submit jobs, follow them, fetch verified results (creator).
+    #[command(subcommand)]
+    Job(JobCmd),
+    // `localnet` (a local validator with the program and a market) comes here later.
+}
+
+/// Market parameters; amounts in tokens (e.g. 1.5), windows in seconds.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ParamArgs {
+    /// Share of each reward sent to the treasury, in basis points.
+    #[arg(long)]
+    pub protocol_fee_bps: Option<u16>,
+    /// Share of each reward burned, in basis points.
+    #[arg(long)]
+    pub burn_bps: Option<u16>,
+    /// Bond per claim relative to the reward, in basis points.
+    #[arg(long)]
+    pub collateral_bps: Option<u16>,
+    /// Share of the bond slashed from a no-show, in basis points.
+    #[arg(long)]
+    pub slash_no_show_bps: Option<u16>,
+    /// Share of the bond slashed from a cheat, in basis points.
+    #[arg(long)]
+    pub slash_fraud_bps: Option<u16>,
+    /// Share of a slash paid to the creator, in basis points.
+    #[arg(long)]
+    pub creator_compensation_bps: Option<u16>,
+    /// Share of a fraud slash paid to the honest parties, in basis points.
+    #[arg(long)]
+    pub honest_share_bps: Option<u16>,
+    /// Most replicas a job may ask for (1–3).
+    #[arg(long)]
+    pub max_replicas: Option<u8>,
+    /// Stake an operator needs to claim, in tokens.
+    #[arg(long)]
+    pub min_operator_stake: Option<String>,
+    /// Smallest reward per replica, in tokens.
+    #[arg(long)]
+    pub min_reward: Option<String>,
+    /// Longest execution timeout a job may set, in seconds.
+    #[arg(long)]
+    pub max_exec_timeout: Option<i64>,
+    /// Time to reveal once all replicas committed, in seconds.
+    #[arg(long)]
+    pub reveal_window: Option<i64>,
+    /// Time during which results can be challenged, in seconds.
+    #[arg(long)]
+    pub challenge_window: Option<i64>,
+    /// Time between an unstake request and the withdrawal, in seconds.
+    #[arg(long)]
+    pub unbonding_period: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MarketCmd {
+    /// Create the market of --mint (the signer becomes its admin).
+    Init {
+        /// Token account of the mint that receives protocol fees.
+        #[arg(long, value_parser = pubkey)]
+        treasury: Pubkey,
+        /// Who resolves disputes (a multisig in production) [default: the signer].
+        #[arg(long, value_parser = pubkey)]
+        arbiter: Option<Pubkey>,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Change the market of --mint (admin only); only the options given change.
+    Update {
+        #[arg(long, value_parser = pubkey)]
+        admin: Option<Pubkey>,
+        #[arg(long, value_parser = pubkey)]
+        arbiter: Option<Pubkey>,
+        #[arg(long, value_parser = pubkey)]
+        treasury: Option<Pubkey>,
+        /// Stop taking new jobs and claims.
+        #[arg(long, conflicts_with = "resume")]
+        pause: bool,
+        /// Take new jobs and claims again.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        params: ParamArgs,
+    },
+    /// Show the market of --mint.
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Register the signer as an operator, optionally with a first stake.
+    Register {
+        /// Kernels this node runs (comma-separated).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "render,gemm-i8,mlp-i8,benchmark"
+        )]
+        kernels: Vec<String>,
+        /// Stake to deposit now, in tokens.
+        #[arg(long)]
+        stake: Option<String>,
+        /// Token account the stake comes from [default: the signer's associated account].
+        #[arg(long, value_parser = pubkey)]
+        token_account: Option<Pubkey>,
+    },
+    /// Deposit stake, in tokens.
+    Stake {
+        amount: String,
+        #[arg(long, value_parser = pubkey)]
+        token_account: Option<Pubkey>,
+    },
+    /// Start unbonding free stake, in tokens (withdrawable after the unbonding period).
+    Unstake { amount: String },
+    /// Withdraw earnings and unbonded stake.
+    Withdraw {
+        /// Token account that receives the tokens [default: the signer's associated account].
+        #[arg(long, value_parser = pubkey)]
+        token_account: Option<Pubkey>,
+    },
+    /// Show an operator.
+    Show {
+        /// The operator's authority [default: the signer].
+        #[arg(long, value_parser = pubkey)]
+        authority: Option<Pubkey>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCmd {
+    /// Check an input, upload it, and post a job paying --reward per replica.
+    Submit {
+        /// The input file: a scene (.json) or a model (.safetensors).
+        input: PathBuf,
+        /// Kernel: render, gemm-i8, mlp-i8, benchmark [default: from the file's extension].
+        #[arg(long)]
+        kernel: Option<String>,
+        /// Reward per replica, in tokens.
+        #[arg(long)]
+        reward: String,
+        #[arg(long, default_value_t = 1)]
+        replicas: u8,
+        /// Seconds during which the job can be claimed.
+        #[arg(long, default_value_t = 3_600)]
+        claim_window: i64,
+        /// Seconds each replica has from its claim to deliver.
+        #[arg(long, default_value_t = 600)]
+        exec_timeout: i64,
+        /// Job id (unique per creator) [default: the time in milliseconds].
+        #[arg(long)]
+        job_id: Option<u64>,
+        /// Token account paying the rewards [default: the signer's associated account].
+        #[arg(long, value_parser = pubkey)]
+        token_account: Option<Pubkey>,
+        /// Wait for the result, then download, verify and write it to --out.
+        #[arg(long)]
+        wait: bool,
+        /// Where the result is written with --wait [default: <job>.<png|safetensors|bin>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seconds to wait with --wait.
+        #[arg(long, default_value_t = 3_600)]
+        timeout: u64,
+    },
+    /// Show a job; with --wait, follow it until its result is known.
+    Status {
+        #[arg(value_parser = pubkey)]
+        job: Pubkey,
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait with --wait.
+        #[arg(long, default_value_t = 3_600)]
+        timeout: u64,
+    },
+    /// List the market's jobs (yours unless --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Cancel an unclaimed job; the escrow is refunded.
+    Cancel {
+        #[arg(value_parser = pubkey)]
+        job: Pubkey,
+        /// Token account that receives the refund [default: the signer's associated account].
+        #[arg(long, value_parser = pubkey)]
+        token_account: Option<Pubkey>,
+    },
+    /// Download a job's output, verify every chunk against the committed root, assemble it.
+    Result {
+        #[arg(value_parser = pubkey)]
+        job: Pubkey,
+        /// Output file [default: <job>.<png|safetensors|bin>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}

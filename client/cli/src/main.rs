@@ -1,0 +1,5 @@
+use clap::Parser;
+
+fn main() {
+    std::process::exit(tessera_cli::main_with(tessera_cli::Cli::parse()));
+}

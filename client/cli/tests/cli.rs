@@ -1,0 +1,442 @@
+//! The command line without a network: parsing, and every bad input refused locally (exit
+//! code 1, one line on stderr saying what to do, nothing sent).
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use solana_keypair::Keypair;
+use tessera_cli::args::{Command, JobCmd, MarketCmd, OperatorCmd, OutputFormat};
+use tessera_cli::run::{apply_params, default_params, kernel_for, prepare};
+use tessera_cli::Cli;
+use tessera_client::ClientError;
+use tessera_kernels::KernelId;
+
+const MINT: &str = "So11111111111111111111111111111111111111112";
+/// Nothing listens here: a command that got as far as the network would fail differently.
+const NO_NODE: &str = "http://127.0.0.1:9";
+
+fn parse(args: &[&str]) -> Cli {
+    Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied())).unwrap()
+}
+
+fn parse_err(args: &[&str]) -> ErrorKind {
+    Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
+        .unwrap_err()
+        .kind()
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Self {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn keypair(&self) -> PathBuf {
+        let p = self.path("id.json");
+        let bytes = Keypair::new().to_bytes().to_vec();
+        std::fs::write(&p, serde_json::to_string(&bytes).unwrap()).unwrap();
+        p
+    }
+
+    fn scene(&self, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+        let mut s: serde_json::Value =
+            serde_json::from_str(include_str!("../../../worker/kernels/scenes/cornell.json"))
+                .unwrap();
+        edit(&mut s);
+        let p = self.path("scene.json");
+        std::fs::write(&p, serde_json::to_vec(&s).unwrap()).unwrap();
+        p
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn test_parse_submit_with_globals_anywhere() {
+    let cli = parse(&[
+        "job",
+        "submit",
+        "scene.json",
+        "--reward",
+        "1.5",
+        "--replicas",
+        "2",
+        "-u",
+        "d",
+        "--mint",
+        MINT,
+        "--output",
+        "json",
+        "--wait",
+    ]);
+    assert_eq!(cli.url, "d");
+    assert_eq!(cli.output, OutputFormat::Json);
+    assert_eq!(cli.mint.unwrap().to_string(), MINT);
+    match cli.command {
+        Command::Job(JobCmd::Submit {
+            input,
+            reward,
+            replicas,
+            wait,
+            claim_window,
+            exec_timeout,
+            kernel,
+            ..
+        }) => {
+            assert_eq!(input, PathBuf::from("scene.json"));
+            assert_eq!(reward, "1.5");
+            assert_eq!(replicas, 2);
+            assert!(wait);
+            assert_eq!((claim_window, exec_timeout), (3_600, 600));
+            assert_eq!(kernel, None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn test_parse_defaults() {
+    let cli = parse(&["market", "show"]);
+    assert_eq!(cli.url, "localhost");
+    assert_eq!(cli.output, OutputFormat::Human);
+    assert_eq!(cli.keypair, None);
+    assert!(matches!(cli.command, Command::Market(MarketCmd::Show)));
+}
+
+#[test]
+fn test_parse_operator_and_market_commands() {
+    let cli = parse(&[
+        "operator",
+        "register",
+        "--kernels",
+        "render,mlp-i8",
+        "--stake",
+        "10",
+    ]);
+    match cli.command {
+        Command::Operator(OperatorCmd::Register { kernels, stake, .. }) => {
+            assert_eq!(kernels, ["render", "mlp-i8"]);
+            assert_eq!(stake.as_deref(), Some("10"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let cli = parse(&[
+        "market",
+        "update",
+        "--pause",
+        "--burn-bps",
+        "50",
+        "--min-reward",
+        "0.5",
+    ]);
+    match cli.command {
+        Command::Market(MarketCmd::Update { pause, params, .. }) => {
+            assert!(pause);
+            assert_eq!(params.burn_bps, Some(50));
+            assert_eq!(params.min_reward.as_deref(), Some("0.5"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let cli = parse(&["job", "result", MINT, "--out", "x.png"]);
+    assert!(matches!(cli.command, Command::Job(JobCmd::Result { .. })));
+}
+
+#[test]
+fn test_parse_refusals() {
+    assert_eq!(
+        parse_err(&["job", "submit", "scene.json"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(
+        parse_err(&["job", "status", "not-a-key"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        parse_err(&["--output", "yaml", "market", "show"]),
+        ErrorKind::InvalidValue
+    );
+    assert_eq!(
+        parse_err(&["market", "update", "--pause", "--resume"]),
+        ErrorKind::ArgumentConflict
+    );
+    assert_eq!(
+        parse_err(&["job", "submit", "x", "--reward", "1", "--replicas", "300"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(parse_err(&["localnet"]), ErrorKind::InvalidSubcommand);
+}
+
+#[test]
+fn test_market_params_from_the_command_line() {
+    let cli = parse(&[
+        "market",
+        "init",
+        "--treasury",
+        MINT,
+        "--min-reward",
+        "0.25",
+        "--max-replicas",
+        "2",
+    ]);
+    let Command::Market(MarketCmd::Init { params, .. }) = cli.command else {
+        panic!()
+    };
+    let (base, _, _) = default_params();
+    let p = apply_params(base, &params, 6).unwrap();
+    assert_eq!(p.min_reward_per_replica, 250_000);
+    assert_eq!(p.max_replicas, 2);
+    assert_eq!(p.burn_bps, base.burn_bps);
+    let cli = parse(&[
+        "market",
+        "init",
+        "--treasury",
+        MINT,
+        "--min-reward",
+        "0.0000001",
+    ]);
+    let Command::Market(MarketCmd::Init { params, .. }) = cli.command else {
+        panic!()
+    };
+    assert!(matches!(
+        apply_params(base, &params, 6),
+        Err(ClientError::BadInput { .. })
+    ));
+}
+
+#[test]
+fn test_kernel_from_flag_or_extension() {
+    assert_eq!(
+        kernel_for(None, Path::new("a.json")).unwrap(),
+        KernelId::Render
+    );
+    assert_eq!(
+        kernel_for(None, Path::new("m.safetensors")).unwrap(),
+        KernelId::MlpI8
+    );
+    assert_eq!(
+        kernel_for(Some("gemm-i8"), Path::new("m.bin")).unwrap(),
+        KernelId::GemmI8
+    );
+    assert!(kernel_for(None, Path::new("m.bin"))
+        .unwrap_err()
+        .to_string()
+        .contains("--kernel"));
+    assert!(kernel_for(Some("raytrace"), Path::new("a.json")).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input, refused before any network access.
+// ---------------------------------------------------------------------------------------------
+
+fn prepare_err(args: &[&str]) -> String {
+    let e = prepare(&parse(args)).err().expect("expected a refusal");
+    assert!(matches!(e, ClientError::BadInput { .. }), "{e}");
+    e.to_string()
+}
+
+#[test]
+fn test_missing_input_file_is_refused() {
+    let f = Files::new();
+    let kp = f.keypair();
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "job",
+        "submit",
+        s(&f.path("nope.json")),
+        "--reward",
+        "1",
+    ]);
+    assert!(
+        e.contains("nope.json") && e.contains("check the path"),
+        "{e}"
+    );
+}
+
+#[test]
+fn test_malformed_scene_is_refused() {
+    let f = Files::new();
+    let kp = f.keypair();
+    let scene = f.scene(|s| s["samples_per_pixel"] = 0.into());
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "job",
+        "submit",
+        s(&scene),
+        "--reward",
+        "1",
+    ]);
+    assert!(e.contains("is not a valid render input"), "{e}");
+    let garbage = f.path("garbage.json");
+    std::fs::write(&garbage, b"{ not json").unwrap();
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "job",
+        "submit",
+        s(&garbage),
+        "--reward",
+        "1",
+    ]);
+    assert!(e.contains("fix the file"), "{e}");
+}
+
+#[test]
+fn test_unreadable_keypair_is_refused() {
+    let f = Files::new();
+    let scene = f.scene(|_| {});
+    let e = prepare_err(&[
+        "-k",
+        s(&f.path("missing.json")),
+        "--mint",
+        MINT,
+        "job",
+        "submit",
+        s(&scene),
+        "--reward",
+        "1",
+    ]);
+    assert!(
+        e.contains("cannot read keypair") && e.contains("solana-keygen new"),
+        "{e}"
+    );
+    let bad = f.path("bad.json");
+    std::fs::write(&bad, b"[1,2,3]").unwrap();
+    let e = prepare_err(&["-k", s(&bad), "operator", "stake", "1", "--mint", MINT]);
+    assert!(e.contains("cannot read keypair"), "{e}");
+}
+
+#[test]
+fn test_bad_amounts_kernels_and_missing_mint_are_refused() {
+    let f = Files::new();
+    let kp = f.keypair();
+    let scene = f.scene(|_| {});
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "job",
+        "submit",
+        s(&scene),
+        "--reward",
+        "1,5",
+    ]);
+    assert!(e.contains("not a token amount"), "{e}");
+    let e = prepare_err(&["-k", s(&kp), "--mint", MINT, "operator", "unstake", "1e6"]);
+    assert!(e.contains("not a token amount"), "{e}");
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "operator",
+        "register",
+        "--kernels",
+        "render,warp",
+    ]);
+    assert!(e.contains("unknown kernel \"warp\""), "{e}");
+    let e = prepare_err(&["-k", s(&kp), "job", "submit", s(&scene), "--reward", "1"]);
+    assert!(e.contains("--mint"), "{e}");
+    // Read-only commands need no keypair.
+    assert!(prepare(&parse(&["-k", "/nope", "--mint", MINT, "market", "show"])).is_ok());
+    assert!(prepare(&parse(&["-k", "/nope", "job", "status", MINT])).is_ok());
+}
+
+/// The binary: exit code 1 and one line on stderr saying what to do, before any network.
+#[test]
+fn test_binary_exits_non_zero_with_one_line() {
+    let f = Files::new();
+    let kp = f.keypair();
+    let scene = f.scene(|s| s["width"] = 0.into());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "-u",
+                NO_NODE,
+                "-k",
+                s(&kp),
+                "--mint",
+                MINT,
+                "job",
+                "submit",
+                s(&scene),
+                "--reward",
+                "1",
+            ],
+            "not a valid render input",
+        ),
+        (
+            vec![
+                "-u",
+                NO_NODE,
+                "-k",
+                s(&kp),
+                "--mint",
+                MINT,
+                "job",
+                "submit",
+                "/nope/scene.json",
+                "--reward",
+                "1",
+            ],
+            "check the path",
+        ),
+        (
+            vec![
+                "-u",
+                NO_NODE,
+                "-k",
+                "/nope/id.json",
+                "--mint",
+                MINT,
+                "operator",
+                "stake",
+                "1",
+            ],
+            "solana-keygen new",
+        ),
+        (
+            vec!["-u", "mainnet", "--mint", MINT, "market", "show"],
+            "pass --url",
+        ),
+    ];
+    for (args, hint) in cases {
+        let out = Process::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(&args)
+            .env_remove("TESSERA_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(hint),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}

@@ -1,0 +1,451 @@
+//! The creator's flows: submit a job (check the input, upload it, create the job), wait for
+//! it, list jobs, cancel, and fetch the verified result.
+use std::path::Path as FsPath;
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use tessera::instructions::CreateJobArgs;
+use tessera::state::{Job, JobState, SlotStatus};
+use tessera_kernels::{Job as KernelJob, KernelId};
+
+use super::{Ctx, MarketInfo};
+use crate::amount::format_amount;
+use crate::chain::{fetch, AccountFilter};
+use crate::error::ClientError;
+use crate::output::{self, Assembled};
+use crate::store::{self, Store};
+
+/// What a creator asks for.
+#[derive(Clone, Debug)]
+pub struct JobRequest {
+    /// Unique per (market, creator); `None`: the current time in milliseconds.
+    pub job_id: Option<u64>,
+    pub kernel: KernelId,
+    pub kernel_params: [u8; 32],
+    /// The input blob (a scene, a model).
+    pub input: Vec<u8>,
+    /// Base units of the market's mint paid to each replica.
+    pub reward_per_replica: u64,
+    pub replicas: u8,
+    /// Seconds from now during which the job can be claimed.
+    pub claim_window: i64,
+    /// Seconds each replica has from its claim to deliver.
+    pub exec_timeout: i64,
+}
+
+/// A created job.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    pub job: Pubkey,
+    pub job_id: u64,
+    pub input_uri: String,
+    pub input_hash: [u8; 32],
+    pub chunk_count: u32,
+    pub escrowed: u64,
+    pub signature: Signature,
+}
+
+/// Reads an input file, saying what to do if it cannot be read.
+pub fn read_input(path: &FsPath) -> Result<Vec<u8>, ClientError> {
+    std::fs::read(path).map_err(|e| {
+        ClientError::bad_input(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path of the input file",
+        )
+    })
+}
+
+/// sha256 of a blob (the job's `input_hash`).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Checks `req` against the kernel and the market, without any network: returns the parsed
+/// kernel job (for its chunk count).
+pub fn check_request(market: &MarketInfo, req: &JobRequest) -> Result<KernelJob, ClientError> {
+    let job = KernelJob::parse(req.kernel, &req.input).map_err(|e| {
+        ClientError::bad_input(
+            format!("the input is not a valid {} job: {e}", req.kernel),
+            "fix the input file (see docs/kernels.md for the formats) and submit again",
+        )
+    })?;
+    let p = &market.state.params;
+    let d = market.decimals;
+    if market.state.paused {
+        return Err(ClientError::bad_input(
+            "the market is paused and takes no new jobs",
+            "wait until its admin resumes it",
+        ));
+    }
+    if req.reward_per_replica < p.min_reward_per_replica.max(1) {
+        return Err(ClientError::bad_input(
+            format!(
+                "a reward of {} per replica is below the market's minimum of {}",
+                format_amount(req.reward_per_replica, d),
+                format_amount(p.min_reward_per_replica.max(1), d)
+            ),
+            "raise --reward",
+        ));
+    }
+    if req.replicas == 0 || req.replicas > p.max_replicas {
+        return Err(ClientError::bad_input(
+            format!(
+                "{} replicas asked, the market allows 1 to {}",
+                req.replicas, p.max_replicas
+            ),
+            "change --replicas",
+        ));
+    }
+    if req.exec_timeout <= 0 || req.exec_timeout > p.max_exec_timeout {
+        return Err(ClientError::bad_input(
+            format!(
+                "an execution timeout of {} s is outside the market's 1..={} s",
+                req.exec_timeout, p.max_exec_timeout
+            ),
+            "change --exec-timeout",
+        ));
+    }
+    if req.claim_window <= 0 {
+        return Err(ClientError::bad_input(
+            "the claim window must be longer than zero seconds",
+            "change --claim-window",
+        ));
+    }
+    Ok(job)
+}
+
+/// Submits a job: checks everything that can be checked first (input, market limits, the
+/// creator's balance, the job id), uploads the input to `store_base`, then creates the job.
+/// Nothing is uploaded or sent if a check fails. `progress(done, total)` reports the upload.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit_job(
+    ctx: &Ctx<'_>,
+    store: &Store,
+    store_base: &str,
+    market: &MarketInfo,
+    creator: &Keypair,
+    creator_token: &Pubkey,
+    req: &JobRequest,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Submitted, ClientError> {
+    let kernel_job = check_request(market, req)?;
+    let escrowed = req
+        .reward_per_replica
+        .checked_mul(req.replicas as u64)
+        .ok_or_else(|| ClientError::bad_input("reward × replicas overflows", "lower --reward"))?;
+    ctx.require_tokens(creator_token, &market.keys.mint, escrowed, market.decimals)
+        .await?;
+    let job_id = req.job_id.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default()
+    });
+    let job = market.keys.job(&creator.pubkey(), job_id);
+    if ctx.chain.get_account(&job).await?.is_some() {
+        return Err(ClientError::bad_input(
+            format!("job {job_id} already exists at {job}"),
+            "pass another --job-id",
+        ));
+    }
+    let input_hash = sha256(&req.input);
+    let base = store::normalize_base(store_base)?;
+    let input_uri = store::input_uri(&base, &input_hash);
+    if input_uri.len() > store::MAX_URI_LEN {
+        return Err(ClientError::bad_input(
+            format!(
+                "the input URI {input_uri} is {} bytes, the program takes at most {}",
+                input_uri.len(),
+                store::MAX_URI_LEN
+            ),
+            "use a store location with a shorter path",
+        ));
+    }
+    let now = ctx.chain.clock().await?.unix_timestamp;
+    let args = CreateJobArgs {
+        job_id,
+        kernel: req.kernel.id(),
+        kernel_params: req.kernel_params,
+        input_uri: input_uri.clone(),
+        input_hash,
+        chunk_count: kernel_job.chunk_count(),
+        replicas: req.replicas,
+        reward_per_replica: req.reward_per_replica,
+        claim_deadline: now.saturating_add(req.claim_window),
+        exec_timeout: req.exec_timeout,
+    };
+    store
+        .put(&input_uri, Bytes::from(req.input.clone()), progress)
+        .await?;
+    let ix = market
+        .keys
+        .create_job(creator.pubkey(), *creator_token, args);
+    let signature = ctx
+        .chain
+        .send_transaction(&[ix], &[creator], &ctx.tx)
+        .await?;
+    Ok(Submitted {
+        job,
+        job_id,
+        input_uri,
+        input_hash,
+        chunk_count: kernel_job.chunk_count(),
+        escrowed,
+        signature,
+    })
+}
+
+/// Reads a job.
+pub async fn job(ctx: &Ctx<'_>, address: &Pubkey) -> Result<Job, ClientError> {
+    fetch(ctx.chain, address)
+        .await?
+        .ok_or(ClientError::AccountNotFound {
+            what: "job",
+            address: *address,
+            fix: "check the job address (tessera job list shows yours)",
+        })
+}
+
+/// Jobs of `market`, optionally only those of `creator`, oldest first.
+pub async fn list_jobs(
+    ctx: &Ctx<'_>,
+    market: &Pubkey,
+    creator: Option<&Pubkey>,
+) -> Result<Vec<(Pubkey, Job)>, ClientError> {
+    // Job: discriminator (8), market (32), creator (32), …
+    let mut filters = vec![
+        AccountFilter::discriminator::<Job>(),
+        AccountFilter::Memcmp {
+            offset: 8,
+            bytes: market.to_bytes().to_vec(),
+        },
+    ];
+    if let Some(c) = creator {
+        filters.push(AccountFilter::Memcmp {
+            offset: 40,
+            bytes: c.to_bytes().to_vec(),
+        });
+    }
+    let mut jobs: Vec<(Pubkey, Job)> = ctx
+        .chain
+        .get_program_accounts(&tessera::ID, &filters)
+        .await?
+        .into_iter()
+        .filter_map(|(k, a)| crate::decode::<Job>(&a.data).ok().map(|j| (k, j)))
+        .collect();
+    jobs.sort_by_key(|(k, j)| (j.created_at, j.job_id, *k));
+    Ok(jobs)
+}
+
+/// Cancels an open job nobody has claimed; the escrow goes back to `refund_to`.
+pub async fn cancel_job(
+    ctx: &Ctx<'_>,
+    market: &MarketInfo,
+    creator: &Keypair,
+    job_address: &Pubkey,
+    refund_to: &Pubkey,
+) -> Result<Signature, ClientError> {
+    let j = job(ctx, job_address).await?;
+    if j.creator != creator.pubkey() {
+        return Err(ClientError::bad_input(
+            format!(
+                "job {job_address} was created by {}, not by {}",
+                j.creator,
+                creator.pubkey()
+            ),
+            "sign with the creator's keypair (--keypair)",
+        ));
+    }
+    if j.state != JobState::Open || j.slots().iter().any(|a| a.status != SlotStatus::Empty) {
+        return Err(ClientError::bad_input(
+            format!("job {job_address} is {:?} and has claims; only an unclaimed open job can be cancelled", j.state),
+            "wait for it to settle or expire",
+        ));
+    }
+    ctx.require_tokens(refund_to, &market.keys.mint, 0, market.decimals)
+        .await?;
+    let ix = market
+        .keys
+        .cancel_job(*job_address, creator.pubkey(), *refund_to);
+    ctx.chain.send_transaction(&[ix], &[creator], &ctx.tx).await
+}
+
+/// What [`wait_for_job`] reports as it sees the job change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobEvent {
+    /// The job entered a new state.
+    State(JobState),
+    /// Slot `slot` was claimed by `operator` (an operator account).
+    Claimed { slot: usize, operator: Pubkey },
+    /// Slot `slot` committed to a result (replicas ≥ 2).
+    Committed { slot: usize },
+    /// Slot `slot` delivered its root.
+    Revealed { slot: usize, root: [u8; 32] },
+    /// Slot `slot` missed its deadline.
+    Failed { slot: usize },
+}
+
+/// How far to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Until the result is known: every replica delivered the same root (or the arbiter
+    /// decided), or the job ended.
+    Result,
+    /// Until the job ended (settled, expired or cancelled).
+    End,
+}
+
+/// Whether a job has ended.
+pub fn is_terminal(state: JobState) -> bool {
+    matches!(
+        state,
+        JobState::Settled | JobState::Expired | JobState::Cancelled
+    )
+}
+
+/// Polls the job every `poll` until `until` is reached or `timeout` passes, reporting every
+/// change through `on_event`. Returns the job as last seen.
+pub async fn wait_for_job(
+    ctx: &Ctx<'_>,
+    address: &Pubkey,
+    until: WaitFor,
+    timeout: Duration,
+    poll: Duration,
+    on_event: &mut (dyn FnMut(&JobEvent) + Send),
+) -> Result<Job, ClientError> {
+    let start = Instant::now();
+    let mut last: Option<Job> = None;
+    loop {
+        let j = job(ctx, address).await?;
+        for e in changes(last.as_ref(), &j) {
+            on_event(&e);
+        }
+        let done =
+            is_terminal(j.state) || (until == WaitFor::Result && j.state == JobState::Revealed);
+        if done {
+            return Ok(j);
+        }
+        if start.elapsed() >= timeout {
+            return Err(ClientError::Timeout {
+                waited_s: start.elapsed().as_secs(),
+                state: format!("{:?}", j.state),
+            });
+        }
+        last = Some(j);
+        tokio::time::sleep(poll.min(timeout.saturating_sub(start.elapsed()))).await;
+    }
+}
+
+/// The events between two views of a job.
+pub fn changes(before: Option<&Job>, after: &Job) -> Vec<JobEvent> {
+    let mut events = Vec::new();
+    if before.map(|b| b.state) != Some(after.state) {
+        events.push(JobEvent::State(after.state));
+    }
+    for (i, a) in after.slots().iter().enumerate() {
+        let old = before.map(|b| (b.assignments[i].status, b.assignments[i].operator));
+        if old == Some((a.status, a.operator)) {
+            continue;
+        }
+        match a.status {
+            SlotStatus::Empty => {}
+            SlotStatus::Claimed => events.push(JobEvent::Claimed {
+                slot: i,
+                operator: a.operator,
+            }),
+            SlotStatus::Committed => events.push(JobEvent::Committed { slot: i }),
+            SlotStatus::Revealed => events.push(JobEvent::Revealed {
+                slot: i,
+                root: a.root,
+            }),
+            SlotStatus::Failed => events.push(JobEvent::Failed { slot: i }),
+        }
+    }
+    events
+}
+
+/// A verified result.
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub job: Job,
+    /// Where the chunks were read.
+    pub output_uri: String,
+    pub chunks: Vec<Vec<u8>>,
+    pub assembled: Assembled,
+}
+
+/// Downloads the job's input (checked against its hash) and output, checks every chunk
+/// against the agreed Merkle root, and assembles the output. Tries each replica that
+/// delivered the agreed root until one's output checks out. `progress(done, total)` counts
+/// chunks.
+pub async fn fetch_result(
+    ctx: &Ctx<'_>,
+    store: &Store,
+    address: &Pubkey,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<JobResult, ClientError> {
+    let j = job(ctx, address).await?;
+    let agreed = match j.state {
+        JobState::Revealed | JobState::Settled if j.agreed_root != [0; 32] => j.agreed_root,
+        JobState::Disputed => {
+            return Err(ClientError::bad_input(
+                format!("job {address} is disputed: its replicas disagree"),
+                "wait for the arbiter's decision, then fetch the result again",
+            ))
+        }
+        state => {
+            return Err(ClientError::bad_input(
+                format!("job {address} has no agreed result ({state:?})"),
+                "wait for it with `tessera job status --wait`",
+            ))
+        }
+    };
+    let kernel = KernelId::try_from(j.kernel).map_err(|e| {
+        ClientError::Output(format!(
+            "{e}: this client cannot assemble the output; update it"
+        ))
+    })?;
+    let input = store.get(&j.input_uri).await?;
+    if sha256(&input) != j.input_hash {
+        return Err(ClientError::Output(format!(
+            "the input at {} no longer matches the job's input hash",
+            j.input_uri
+        )));
+    }
+    let mut first_error = None;
+    for a in j.slots() {
+        if a.status != SlotStatus::Revealed || a.root != agreed {
+            continue;
+        }
+        let attempt = async {
+            let chunks =
+                output::download_verified(store, &a.output_uri, j.chunk_count, &agreed, progress)
+                    .await?;
+            let assembled = output::assemble(kernel, &input, &chunks)?;
+            Ok::<_, ClientError>((chunks, assembled))
+        };
+        match attempt.await {
+            Ok((chunks, assembled)) => {
+                return Ok(JobResult {
+                    output_uri: a.output_uri.clone(),
+                    job: j.clone(),
+                    chunks,
+                    assembled,
+                })
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| {
+        ClientError::Output(format!(
+            "no replica of job {address} delivered the agreed root"
+        ))
+    }))
+}

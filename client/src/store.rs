@@ -1,0 +1,255 @@
+//! Blobs in an object store, and the one definition of where Tessera puts them.
+//!
+//! A store is named by a URL (`object_store::parse_url_opts`): `file:///abs/dir` (or a plain
+//! local path) by default, `s3://bucket/prefix`, `gs://bucket/prefix`,
+//! `az://container/prefix` and `https://host/prefix` for real deployments. Cloud credentials
+//! come from the usual environment variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`).
+//!
+//! Layout under a base URL (the creator's store for inputs, the operator's for outputs):
+//!
+//! ```text
+//! <base>/inputs/<sha256 of the input, hex>           the input blob (content-addressed)
+//! <base>/outputs/<job>/<operator account>            an output_uri, as posted on chain
+//! <output_uri>/chunk-<i>                             output chunk i (i = 0, 1, …, decimal)
+//! <output_uri>/leaves                                the chunks' Merkle leaves, 32 bytes each
+//! ```
+//!
+//! `leaves` lets a reader check each chunk on its own and name the one that is wrong; the
+//! leaves themselves are checked against the root committed on chain before they are trusted.
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use bytes::Bytes;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use url::Url;
+
+use crate::error::ClientError;
+
+/// Longest URI the program accepts (`MAX_URI_LEN`).
+pub const MAX_URI_LEN: usize = tessera::constants::MAX_URI_LEN as usize;
+/// Blobs larger than this are uploaded in parts of this size (progress per part).
+pub const PART_SIZE: usize = 8 << 20;
+
+/// Where the input with sha256 `hash` lives under `base`.
+pub fn input_uri(base: &str, hash: &[u8; 32]) -> String {
+    format!("{}/inputs/{}", base.trim_end_matches('/'), hex(hash))
+}
+
+/// The `output_uri` an operator posts for its result of `job` (its operator account).
+pub fn output_uri(base: &str, job: &Pubkey, operator: &Pubkey) -> String {
+    format!("{}/outputs/{job}/{operator}", base.trim_end_matches('/'))
+}
+
+/// Where chunk `index` of the output at `output_uri` lives.
+pub fn chunk_uri(output_uri: &str, index: u32) -> String {
+    format!("{}/chunk-{index}", output_uri.trim_end_matches('/'))
+}
+
+/// Where the Merkle leaves of the output at `output_uri` live.
+pub fn leaves_uri(output_uri: &str) -> String {
+    format!("{}/leaves", output_uri.trim_end_matches('/'))
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turns a `--store` value into a base URL: URLs stay as they are (without a trailing `/`),
+/// a local path becomes an absolute `file://` URL.
+pub fn normalize_base(location: &str) -> Result<String, ClientError> {
+    let location = location.trim();
+    if location.is_empty() {
+        return Err(ClientError::bad_input(
+            "the store location is empty",
+            "pass --store with a directory or a file://, s3://, gs://, az:// or https:// URL",
+        ));
+    }
+    if let Ok(url) = Url::parse(location) {
+        if url.scheme().len() > 1 {
+            return Ok(location.trim_end_matches('/').to_string());
+        }
+    }
+    let path = std::path::absolute(location).map_err(|e| {
+        ClientError::bad_input(
+            format!("bad store path {location}: {e}"),
+            "pass an existing directory",
+        )
+    })?;
+    let url = Url::from_directory_path(&path).map_err(|_| {
+        ClientError::bad_input(
+            format!("bad store path {location}"),
+            "pass an absolute directory",
+        )
+    })?;
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Opens object stores by URL, with options (credentials, regions) applied to every store.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    options: Vec<(String, String)>,
+}
+
+impl Store {
+    /// A store without options (enough for local files and public HTTP).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store configured from the environment: every `AWS_*`, `GOOGLE_*` and `AZURE_*`
+    /// variable, as the object store builders name their options.
+    pub fn from_env() -> Self {
+        let options = std::env::vars()
+            .filter(|(k, _)| {
+                ["AWS_", "GOOGLE_", "AZURE_"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+            })
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Store { options }
+    }
+
+    /// Adds one option (e.g. `("aws_region", "eu-west-1")`).
+    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.push((key.into(), value.into()));
+        self
+    }
+
+    /// The store and the path inside it that `uri` names.
+    pub fn open(&self, uri: &str) -> Result<(Arc<dyn ObjectStore>, Path), ClientError> {
+        let url = Url::parse(uri).map_err(|e| {
+            ClientError::bad_input(
+                format!("\"{uri}\" is not a URL: {e}"),
+                "use a file://, s3://, gs://, az:// or https:// URL",
+            )
+        })?;
+        let (store, path) = object_store::parse_url_opts(&url, self.options.iter().cloned())
+            .map_err(|e| ClientError::Store(format!("cannot open {uri}: {e}")))?;
+        Ok((Arc::from(store), path))
+    }
+
+    /// Writes `bytes` at `uri`; `progress(done, total)` after every part.
+    pub async fn put(
+        &self,
+        uri: &str,
+        bytes: Bytes,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<(), ClientError> {
+        let (store, path) = self.open(uri)?;
+        let total = bytes.len() as u64;
+        progress(0, total);
+        let wrap = |e: object_store::Error| ClientError::Store(format!("cannot write {uri}: {e}"));
+        if bytes.len() <= PART_SIZE {
+            store
+                .put(&path, PutPayload::from_bytes(bytes))
+                .await
+                .map_err(wrap)?;
+        } else {
+            let upload = store.put_multipart(&path).await.map_err(wrap)?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+            let mut done = 0u64;
+            for part in bytes.chunks(PART_SIZE) {
+                writer.wait_for_capacity(4).await.map_err(wrap)?;
+                writer.write(part);
+                done += part.len() as u64;
+                progress(done, total);
+            }
+            writer.finish().await.map_err(wrap)?;
+        }
+        progress(total, total);
+        Ok(())
+    }
+
+    /// Reads the blob at `uri`.
+    pub async fn get(&self, uri: &str) -> Result<Bytes, ClientError> {
+        let (store, path) = self.open(uri)?;
+        let result = store.get(&path).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => {
+                ClientError::Store(format!("{uri} does not exist"))
+            }
+            e => ClientError::Store(format!("cannot read {uri}: {e}")),
+        })?;
+        result
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Store(format!("cannot read {uri}: {e}")))
+    }
+
+    /// Writes an output under `output_uri`: every chunk and the leaves (the worker's side of
+    /// the layout). `progress(done, total)` counts chunks.
+    pub async fn put_output<C: AsRef<[u8]>>(
+        &self,
+        output_uri: &str,
+        chunks: &[C],
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<(), ClientError> {
+        let total = chunks.len() as u64;
+        let mut leaves = Vec::with_capacity(chunks.len() * 32);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let chunk = chunk.as_ref();
+            leaves.extend_from_slice(&tessera_merkle::leaf_hash(chunk));
+            self.put(
+                &chunk_uri(output_uri, i as u32),
+                Bytes::copy_from_slice(chunk),
+                &mut |_, _| {},
+            )
+            .await?;
+            progress(i as u64 + 1, total);
+        }
+        self.put(&leaves_uri(output_uri), Bytes::from(leaves), &mut |_, _| {})
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let job = Pubkey::new_from_array([1; 32]);
+        let op = Pubkey::new_from_array([2; 32]);
+        assert_eq!(
+            input_uri("file:///s/", &[0xab; 32]),
+            format!("file:///s/inputs/{}", "ab".repeat(32))
+        );
+        let out = output_uri("s3://b/p", &job, &op);
+        assert_eq!(out, format!("s3://b/p/outputs/{job}/{op}"));
+        assert_eq!(chunk_uri(&out, 12), format!("{out}/chunk-12"));
+        assert_eq!(leaves_uri("file:///o/"), "file:///o/leaves");
+        // The longest layout still fits on chain with a short base.
+        assert!(out.len() <= MAX_URI_LEN);
+    }
+
+    #[test]
+    fn bases() {
+        assert_eq!(normalize_base("s3://bucket/x/").unwrap(), "s3://bucket/x");
+        assert_eq!(normalize_base("/tmp/store").unwrap(), "file:///tmp/store");
+        assert!(normalize_base("rel/dir").unwrap().starts_with("file:///"));
+        assert!(normalize_base("  ").is_err());
+    }
+
+    #[tokio::test]
+    async fn local_round_trip_with_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = normalize_base(dir.path().to_str().unwrap()).unwrap();
+        let store = Store::new();
+        let blob = Bytes::from(vec![5u8; PART_SIZE + 10]);
+        let uri = input_uri(&base, &[1; 32]);
+        let mut calls = Vec::new();
+        store
+            .put(&uri, blob.clone(), &mut |d, t| calls.push((d, t)))
+            .await
+            .unwrap();
+        assert_eq!(store.get(&uri).await.unwrap(), blob);
+        assert_eq!(calls.first(), Some(&(0, blob.len() as u64)));
+        assert_eq!(calls.last(), Some(&(blob.len() as u64, blob.len() as u64)));
+        assert!(calls.len() >= 3, "{calls:?}");
+        let missing = store.get(&format!("{base}/nope")).await.unwrap_err();
+        assert!(missing.to_string().contains("does not exist"), "{missing}");
+        assert!(store.get("not a url").await.is_err());
+    }
+}
