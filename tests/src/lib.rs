@@ -3,6 +3,8 @@
 // LiteSVM's failed-transaction type is large; tests return it as is to keep its logs.
 #![allow(clippy::result_large_err)]
 
+pub mod chain;
+
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_spl::token_2022::spl_token_2022 as spl;
