@@ -397,6 +397,15 @@ describe('instructions', () => {
     assert.equal(bytesToHex(ix.data), fixture.data);
   });
 
+  it('every instruction is identified by its discriminator', () => {
+    for (const fixture of fixtures.instructions) {
+      const pascal = camel(fixture.name).replace(/^./, (c) => c.toUpperCase());
+      const kind = tessera.identifyTesseraInstruction(hexToBytes(fixture.data));
+      assert.equal(tessera.TesseraInstruction[kind], pascal, fixture.name);
+    }
+    assert.throws(() => tessera.identifyTesseraInstruction(new Uint8Array(8)));
+  });
+
   it('instruction data decodes back to the inputs', () => {
     const fixture = fixtures.instructions.find((f) => f.name === 'create_job')!;
     const data = tessera.getCreateJobInstructionDataDecoder().decode(hexToBytes(fixture.data));
