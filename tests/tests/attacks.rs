@@ -9,6 +9,8 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::system_program;
+use anchor_spl::token_2022::spl_token_2022 as spl;
+use spl::extension::ExtensionType;
 use tessera::constants::OPERATOR_SEED;
 use tessera::instructions::UpdateMarketArgs;
 use tessera::state::{JobState, OperatorStatus};
@@ -296,7 +298,7 @@ fn accounts_owned_by_another_program_are_refused() {
             AnchorError::AccountOwnedByWrongProgram,
         );
 
-        // A mint with the real layout.
+        // A mint with the real layout: refused by its key (the market names its mint).
         let fake_mint = Pubkey::new_unique();
         let mut acc = mint.clone();
         acc.owner = owner;
@@ -304,10 +306,7 @@ fn accounts_owned_by_another_program_are_refused() {
         let mut ix = finalize_ix(&env, job, &creator);
         swap(&mut ix, env.keys.mint, fake_mint);
         let crank = env.cranker();
-        assert_anchor_error(
-            &env.send(&[ix], &[&crank]),
-            AnchorError::AccountOwnedByWrongProgram,
-        );
+        assert_tessera_error(&env.send(&[ix], &[&crank]), TesseraError::WrongMint);
     }
     assert!(!env.market().paused);
     assert_eq!(env.job(&job).state, JobState::Revealed);
@@ -1128,4 +1127,123 @@ fn a_closed_operator_token_account_does_not_block_settlement() {
     let ix = env.keys.withdraw_stake(griefer.pubkey(), fresh);
     env.send(&[ix], &[&griefer.key]).unwrap();
     assert_eq!(env.balance(&fresh), PAY);
+}
+
+/// A Token-2022 mint with `ext` (initialised by `init_ext`), a treasury of it, and the
+/// `init_market` of that mint.
+fn market_of_extended_mint(
+    env: &mut Env,
+    ext: ExtensionType,
+    init_ext: impl Fn(&Pubkey, &Pubkey) -> Instruction,
+) -> (MarketKeys, Instruction) {
+    let tp = anchor_spl::token_2022::ID;
+    let payer = env.admin.insecure_clone();
+    let mint = Keypair::new();
+    let len = ExtensionType::try_calculate_account_len::<spl::state::Mint>(&[ext]).unwrap();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            env.svm.minimum_balance_for_rent_exemption(len),
+            len as u64,
+            &tp,
+        ),
+        init_ext(&tp, &mint.pubkey()),
+        spl::instruction::initialize_mint2(&tp, &mint.pubkey(), &payer.pubkey(), None, DECIMALS)
+            .unwrap(),
+    ];
+    env.send(&ixs, &[&payer, &mint]).expect("create the mint");
+    let treasury = Keypair::new();
+    let account_exts = ExtensionType::get_required_init_account_extensions(&[ext]);
+    let len =
+        ExtensionType::try_calculate_account_len::<spl::state::Account>(&account_exts).unwrap();
+    let ixs = [
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &treasury.pubkey(),
+            env.svm.minimum_balance_for_rent_exemption(len),
+            len as u64,
+            &tp,
+        ),
+        spl::instruction::initialize_account3(
+            &tp,
+            &treasury.pubkey(),
+            &mint.pubkey(),
+            &payer.pubkey(),
+        )
+        .unwrap(),
+    ];
+    env.send(&ixs, &[&payer, &treasury])
+        .expect("create the treasury");
+    let keys = MarketKeys::new(mint.pubkey(), tp, treasury.pubkey());
+    let ix = keys.init_market(payer.pubkey(), env.arbiter.pubkey(), default_params());
+    (keys, ix)
+}
+
+#[test]
+fn token_2022_mints_with_unsafe_extensions_are_refused() {
+    use spl::extension::{metadata_pointer, transfer_fee};
+    let mut env = Env::new();
+    let admin = env.admin.insecure_clone();
+    let authority = admin.pubkey();
+    type Init = Box<dyn Fn(&Pubkey, &Pubkey) -> Instruction>;
+    // A transfer fee would make every escrow receive less than the job's reward; a permanent
+    // delegate could empty any escrow or the stake vault; non-transferable tokens could never
+    // be paid out.
+    let refused: [(ExtensionType, Init); 3] = [
+        (
+            ExtensionType::TransferFeeConfig,
+            Box::new(move |tp, m| {
+                transfer_fee::instruction::initialize_transfer_fee_config(
+                    tp,
+                    m,
+                    Some(&authority),
+                    Some(&authority),
+                    100,
+                    1_000,
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            ExtensionType::PermanentDelegate,
+            Box::new(move |tp, m| {
+                spl::instruction::initialize_permanent_delegate(tp, m, &authority).unwrap()
+            }),
+        ),
+        (
+            ExtensionType::NonTransferable,
+            Box::new(|tp, m| spl::instruction::initialize_non_transferable_mint(tp, m).unwrap()),
+        ),
+    ];
+    for (ext, init) in refused {
+        let (keys, ix) = market_of_extended_mint(&mut env, ext, init);
+        assert_tessera_error(
+            &env.send(&[ix], &[&admin]),
+            TesseraError::UnsupportedMintExtension,
+        );
+        assert!(env.svm.get_account(&keys.market).is_none(), "{ext:?}");
+        assert!(env.svm.get_account(&keys.stake_vault).is_none(), "{ext:?}");
+    }
+    // Metadata and a close authority change nothing about amounts: accepted.
+    let allowed: [(ExtensionType, Init); 2] = [
+        (
+            ExtensionType::MetadataPointer,
+            Box::new(move |tp, m| {
+                metadata_pointer::instruction::initialize(tp, m, Some(authority), Some(*m)).unwrap()
+            }),
+        ),
+        (
+            ExtensionType::MintCloseAuthority,
+            Box::new(move |tp, m| {
+                spl::instruction::initialize_mint_close_authority(tp, m, Some(&authority)).unwrap()
+            }),
+        ),
+    ];
+    for (ext, init) in allowed {
+        let (keys, ix) = market_of_extended_mint(&mut env, ext, init);
+        env.send(&[ix], &[&admin]).unwrap();
+        let market: tessera::state::Market = env.account(&keys.market).expect("market");
+        assert_eq!(market.mint, keys.mint, "{ext:?}");
+    }
 }

@@ -360,3 +360,33 @@ fn operator_unstakes_exits_and_is_closed() {
         .account::<tessera::state::Operator>(&env.keys.operator(&op.pubkey()))
         .is_none());
 }
+
+#[test]
+fn earnings_leave_before_unbonded_stake() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, job).unwrap();
+    env.submit(&op, job, root(1)).unwrap();
+    env.warp(env.params.challenge_window + 1);
+    env.finalize(job, &creator).unwrap();
+    let ix = env.keys.request_unstake(op.pubkey(), STAKE / 2);
+    env.send(&[ix], &[&op.key]).unwrap();
+
+    // The earnings leave now; the unbonding stake stays until its period has passed.
+    let withdraw = env.keys.withdraw_stake(op.pubkey(), op.token);
+    env.send(std::slice::from_ref(&withdraw), &[&op.key])
+        .unwrap();
+    assert_eq!(env.balance(&op.token), PAY);
+    let o = env.operator_of(&op);
+    assert_eq!((o.earned, o.unbonding, o.stake), (0, STAKE / 2, STAKE / 2));
+    assert_tessera_error(
+        &env.send(std::slice::from_ref(&withdraw), &[&op.key]),
+        TesseraError::UnbondingNotReady,
+    );
+    env.warp(env.params.unbonding_period);
+    env.send(&[withdraw], &[&op.key]).unwrap();
+    assert_eq!(env.balance(&op.token), PAY + STAKE / 2);
+    assert_eq!(env.balance(&env.keys.stake_vault), STAKE / 2);
+}

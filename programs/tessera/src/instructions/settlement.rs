@@ -6,21 +6,21 @@ use crate::error::TesseraError;
 use crate::state::{Job, Market, Operator};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 
 /// The accounts that hold or receive a job's tokens.
 #[derive(Accounts)]
 pub struct JobSettlement<'info> {
     #[account(mut, has_one = market @ TesseraError::WrongMarket, has_one = creator @ TesseraError::NotCreator)]
     pub job: Box<Account<'info, Job>>,
-    #[account(has_one = mint @ TesseraError::WrongMint)]
     pub market: Box<Account<'info, Market>>,
     /// The job's escrow.
     #[account(mut, address = job.escrow @ TesseraError::WrongEscrow)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// Written by burns.
-    #[account(mut)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the market's mint (checked by key), written by burns; the token program checks
+    /// the rest.
+    #[account(mut, address = market.mint @ TesseraError::WrongMint)]
+    pub mint: UncheckedAccount<'info>,
     /// Receives the escrow's rent when it closes.
     /// CHECK: only receives lamports; its key is checked against `job.creator`.
     #[account(mut)]
@@ -83,10 +83,11 @@ impl<'info> JobSettlement<'info> {
         })
     }
 
-    /// Refunds whatever is left in the escrow to the creator and closes it (rent to the creator).
-    pub fn refund_and_close_escrow(&mut self) -> Result<u64> {
-        self.escrow.reload()?;
-        let left = self.escrow.amount;
+    /// Refunds whatever is left in the escrow, once `moved` has been paid or burned from it in
+    /// this instruction, to the creator and closes it (rent to the creator). A wrong `moved`
+    /// cannot lose tokens: the token program refuses to close an escrow that is not empty.
+    pub fn refund_and_close_escrow(&mut self, moved: u64) -> Result<u64> {
+        let left = crate::math::sub(self.escrow.amount, moved)?;
         self.pay_from_escrow(&self.creator_token.to_account_info(), left)?;
         self.with_job_signer(|s| {
             self.tokens().close(

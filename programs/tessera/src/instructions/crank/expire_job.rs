@@ -34,7 +34,7 @@ pub fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
         operator.release(bond)?;
     }
     save_parties(&parties)?;
-    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+    let refunded = ctx.accounts.settlement.refund_and_close_escrow(0)?;
     ctx.accounts.settlement.job.state = JobState::Expired;
     emit_cpi!(JobClosed {
         job: ctx.accounts.settlement.job.key(),

@@ -53,7 +53,10 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
-    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+    let refunded = ctx
+        .accounts
+        .settlement
+        .refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
     let job = &mut ctx.accounts.settlement.job;
     job.state = JobState::Settled;
     emit_cpi!(JobSettled {

@@ -97,7 +97,7 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     }
     let state = job.advance(now, p.reveal_window, p.challenge_window)?;
     let refunded = if state == JobState::Expired {
-        ctx.accounts.settlement.refund_and_close_escrow()?
+        ctx.accounts.settlement.refund_and_close_escrow(0)?
     } else {
         0
     };

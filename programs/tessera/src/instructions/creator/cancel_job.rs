@@ -26,7 +26,7 @@ impl CancelJob<'_> {
 
 /// Refunds the whole escrow to the creator; only before anything is claimed.
 pub fn handler(ctx: Context<CancelJob>) -> Result<()> {
-    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+    let refunded = ctx.accounts.settlement.refund_and_close_escrow(0)?;
     ctx.accounts.settlement.job.state = JobState::Cancelled;
     emit_cpi!(JobClosed {
         job: ctx.accounts.settlement.job.key(),

@@ -5,7 +5,7 @@ use crate::math::mul;
 use crate::state::{Assignment, Challenge, Job, JobState, Market};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 use tessera_merkle::MAX_CHUNKS;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -31,7 +31,6 @@ pub struct CreateJobArgs {
 pub struct CreateJob<'info> {
     #[account(mut)]
     pub creator: Signer<'info>,
-    #[account(has_one = mint @ TesseraError::WrongMint)]
     pub market: Box<Account<'info, Market>>,
     #[account(
         init,
@@ -55,7 +54,9 @@ pub struct CreateJob<'info> {
     /// Pays the rewards.
     #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub creator_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the market's mint (checked by key); the token program checks the rest.
+    #[account(address = market.mint @ TesseraError::WrongMint)]
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }

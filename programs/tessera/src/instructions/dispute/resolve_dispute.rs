@@ -138,7 +138,10 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     s.pay_from_escrow(vault, paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
-    let refunded = ctx.accounts.settlement.refund_and_close_escrow()?;
+    let refunded = ctx
+        .accounts
+        .settlement
+        .refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
 
     let job = &mut ctx.accounts.settlement.job;
     job.agreed_root = agreed_root;
