@@ -62,7 +62,7 @@ fn one_replica_paid() {
 
     // Earnings leave at once (no unbonding); the stake stays.
     let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
-    env.send(&[ix.clone()], &[&op.key]).unwrap();
+    env.send(std::slice::from_ref(&ix), &[&op.key]).unwrap();
     assert_eq!(env.balance(&op.token), PAY);
     assert_eq!(env.earned(&op), 0);
     assert_eq!(env.balance(&env.keys.stake_vault), STAKE);
