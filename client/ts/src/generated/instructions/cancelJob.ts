@@ -143,7 +143,7 @@ export type CancelJobInput<
   market: Address<TAccountMarket>;
   /** The job's escrow. */
   escrow: Address<TAccountEscrow>;
-  /** Written by burns. */
+  /** the rest. */
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
@@ -270,7 +270,7 @@ export type ParsedCancelJobInstruction<
     market: TAccountMetas[2];
     /** The job's escrow. */
     escrow: TAccountMetas[3];
-    /** Written by burns. */
+    /** the rest. */
     mint: TAccountMetas[4];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[5];

@@ -133,7 +133,7 @@ export type ExpireJobInput<
   market: Address<TAccountMarket>;
   /** The job's escrow. */
   escrow: Address<TAccountEscrow>;
-  /** Written by burns. */
+  /** the rest. */
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
@@ -253,7 +253,7 @@ export type ParsedExpireJobInstruction<
     market: TAccountMetas[1];
     /** The job's escrow. */
     escrow: TAccountMetas[2];
-    /** Written by burns. */
+    /** the rest. */
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];

@@ -145,7 +145,7 @@ export type FinalizeJobInput<
   market: Address<TAccountMarket>;
   /** The job's escrow. */
   escrow: Address<TAccountEscrow>;
-  /** Written by burns. */
+  /** the rest. */
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
@@ -279,7 +279,7 @@ export type ParsedFinalizeJobInstruction<
     market: TAccountMetas[1];
     /** The job's escrow. */
     escrow: TAccountMetas[2];
-    /** Written by burns. */
+    /** the rest. */
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];

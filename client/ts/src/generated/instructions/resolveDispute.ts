@@ -164,7 +164,7 @@ export type ResolveDisputeInput<
   market: Address<TAccountMarket>;
   /** The job's escrow. */
   escrow: Address<TAccountEscrow>;
-  /** Written by burns. */
+  /** the rest. */
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
@@ -311,7 +311,7 @@ export type ParsedResolveDisputeInstruction<
     market: TAccountMetas[2];
     /** The job's escrow. */
     escrow: TAccountMetas[3];
-    /** Written by burns. */
+    /** the rest. */
     mint: TAccountMetas[4];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[5];

@@ -138,7 +138,7 @@ export type TimeoutJobInput<
   market: Address<TAccountMarket>;
   /** The job's escrow. */
   escrow: Address<TAccountEscrow>;
-  /** Written by burns. */
+  /** the rest. */
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
@@ -265,7 +265,7 @@ export type ParsedTimeoutJobInstruction<
     market: TAccountMetas[1];
     /** The job's escrow. */
     escrow: TAccountMetas[2];
-    /** Written by burns. */
+    /** the rest. */
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];
