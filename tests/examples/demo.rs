@@ -49,7 +49,6 @@ fn main() {
     let mut env = Env::new();
     let mut cu: Vec<(String, u64)> = vec![];
     let mut secs: Vec<(&str, f64)> = vec![];
-    let supply0 = env.supply();
     let ops = [env.operator(STAKE), env.operator(STAKE)];
     let creator = env.user(10 * REWARD);
     println!("market {} over mint {}", env.keys.market, env.keys.mint);
@@ -133,6 +132,15 @@ fn main() {
     let supply = env.supply();
     let m = env.finalize(job_key, &creator).unwrap();
     cu.push(("finalize_job".into(), m.compute_units_consumed));
+    // Each operator takes its earnings out of the stake vault.
+    for (i, op) in ops.iter().enumerate() {
+        let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
+        let m = env.send(&[ix], &[&op.key]).unwrap();
+        cu.push((
+            format!("withdraw_stake (operator {i})"),
+            m.compute_units_consumed,
+        ));
+    }
     secs.push(("settle", t.elapsed().as_secs_f64()));
 
     // Creator: download, verify every tile against the root, assemble.
@@ -177,7 +185,7 @@ fn main() {
     );
     // Nothing created or lost: what left the supply is exactly the burn of the two rewards.
     assert_eq!(
-        supply0 - env.supply(),
+        env.minted - env.supply(),
         2 * REWARD * env.params.burn_bps as u64 / 10_000
     );
     println!("\ncompute units");
