@@ -13,6 +13,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use proptest::prelude::*;
 use tessera::state::{Job, JobState, Operator, SlotStatus};
+use tessera_client::ix::parties;
 use tessera_client::pda;
 use tessera_tests::*;
 
@@ -253,11 +254,6 @@ impl World {
         Some((j.key, j.creator, self.env.job(&j.key)))
     }
 
-    /// The operator accounts of a settlement of `job`.
-    fn parties(&self, job: &Job, with_challenger: bool) -> Vec<Pubkey> {
-        tessera_client::ix::parties(job, with_challenger)
-    }
-
     /// Redirects the operators' pay (the stake vault), the fee (treasury) or the refund
     /// (creator account) of a settlement to Mallory.
     fn tamper(&self, ix: &mut Instruction, creator_token: Pubkey) {
@@ -322,22 +318,18 @@ impl World {
                     .any(|i| j.slot_deadline(i).ok().flatten().is_some_and(|d| now > d));
                 let u = &self.creators[c];
                 if late {
-                    let ix = self.env.keys.timeout_job(
-                        key,
-                        u.pubkey(),
-                        u.token,
-                        &self.parties(&j, false),
-                    );
+                    let ix =
+                        self.env
+                            .keys
+                            .timeout_job(key, u.pubkey(), u.token, &parties(&j, false));
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
                 if j.state == JobState::Open && now > j.claim_deadline {
-                    let ix = self.env.keys.expire_job(
-                        key,
-                        u.pubkey(),
-                        u.token,
-                        &self.parties(&j, false),
-                    );
+                    let ix =
+                        self.env
+                            .keys
+                            .expire_job(key, u.pubkey(), u.token, &parties(&j, false));
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
@@ -375,14 +367,14 @@ impl World {
                             key,
                             u.pubkey(),
                             u.token,
-                            &self.parties(&j, false),
+                            &parties(&j, false),
                         );
                         let crank = self.env.cranker();
                         (self.env.send(&[ix], &[&crank]), false)
                     }
                     JobState::Disputed => {
                         let arbiter = self.env.arbiter.insecure_clone();
-                        let parties = self.parties(&j, true);
+                        let parties = parties(&j, true);
                         let ix = self.env.keys.resolve_dispute(
                             arbiter.pubkey(),
                             key,
@@ -446,7 +438,7 @@ impl World {
             Action::Finalize { job, tamper } | Action::Timeout { job, tamper } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
-                let parties = self.parties(&j, false);
+                let parties = parties(&j, false);
                 let mut ix = if matches!(a, Action::Finalize { .. }) {
                     self.env
                         .keys
@@ -465,17 +457,17 @@ impl World {
             Action::Expire { job } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
-                let ix =
-                    self.env
-                        .keys
-                        .expire_job(key, u.pubkey(), u.token, &self.parties(&j, false));
+                let ix = self
+                    .env
+                    .keys
+                    .expire_job(key, u.pubkey(), u.token, &parties(&j, false));
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), false)
             }
             Action::Resolve { job, mask, tamper } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
-                let parties = self.parties(&j, true);
+                let parties = parties(&j, true);
                 let arbiter = self.env.arbiter.insecure_clone();
                 let mut ix = self.env.keys.resolve_dispute(
                     arbiter.pubkey(),

@@ -66,7 +66,6 @@ pub mod tessera {
     }
 
     /// Pays out the operator's earnings, and its unbonding stake once the period has passed.
-    #[access_control(ctx.accounts.validate())]
     pub fn withdraw_stake(ctx: Context<WithdrawStake>) -> Result<()> {
         instructions::operator::withdraw_stake::handler(ctx)
     }

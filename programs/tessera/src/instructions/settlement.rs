@@ -101,6 +101,22 @@ impl<'info> JobSettlement<'info> {
     }
 }
 
+impl<'info> JobSettlement<'info> {
+    /// Sends what slashes took out of the stake vault on: `to_creator` to the creator's token
+    /// account, `burned` burned.
+    pub fn slashes_out_of_vault(
+        &self,
+        vault: &AccountInfo<'info>,
+        to_creator: u64,
+        burned: u64,
+    ) -> Result<()> {
+        let tokens = self.tokens();
+        let creator_token = self.creator_token.to_account_info();
+        pay_from_vault(&tokens, &self.market, vault, &creator_token, to_creator)?;
+        burn_from_vault(&tokens, &self.market, vault, burned)
+    }
+}
+
 /// Moves `amount` out of the stake vault (signed by the market PDA).
 pub fn pay_from_vault<'info>(
     tokens: &Tokens<'info>,

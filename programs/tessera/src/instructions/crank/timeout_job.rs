@@ -46,7 +46,6 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     let reopen =
         now <= s.job.claim_deadline && matches!(s.job.state, JobState::Open | JobState::Claimed);
-    let tokens = s.tokens();
     let vault = &ctx.accounts.stake_vault.to_account_info();
 
     let mut late = Vec::new();
@@ -82,9 +81,7 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     }
     require!(!late.is_empty(), TesseraError::NotLate);
     save_parties(&parties)?;
-    let creator_token = s.creator_token.to_account_info();
-    pay_from_vault(&tokens, &s.market, vault, &creator_token, to_creator)?;
-    burn_from_vault(&tokens, &s.market, vault, burned)?;
+    s.slashes_out_of_vault(vault, to_creator, burned)?;
 
     let job = &mut ctx.accounts.settlement.job;
     for slash in &late {

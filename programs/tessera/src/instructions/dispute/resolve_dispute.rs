@@ -130,11 +130,8 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         operator.jobs_completed = add(operator.jobs_completed, 1)?;
     }
     save_parties(&parties)?;
-    let tokens = s.tokens();
     let vault = &ctx.accounts.stake_vault.to_account_info();
-    let creator_token = s.creator_token.to_account_info();
-    pay_from_vault(&tokens, &s.market, vault, &creator_token, to_creator)?;
-    burn_from_vault(&tokens, &s.market, vault, vault_burn)?;
+    s.slashes_out_of_vault(vault, to_creator, vault_burn)?;
     s.pay_from_escrow(vault, paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;

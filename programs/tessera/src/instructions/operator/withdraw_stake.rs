@@ -44,10 +44,6 @@ impl WithdrawStake<'_> {
         }
         Ok((op.earned, unbonded))
     }
-
-    pub fn validate(&self) -> Result<()> {
-        self.withdrawable(Clock::get()?.unix_timestamp).map(|_| ())
-    }
 }
 
 /// Pays out the operator's earnings, and its unbonding stake once the unbonding period has
