@@ -229,7 +229,8 @@ mod rpc {
         ClientError::Rpc(e.to_string())
     }
 
-    fn to_rpc_filter(f: &AccountFilter) -> RpcFilterType {
+    /// The JSON-RPC form of a filter.
+    pub fn to_rpc_filter(f: &AccountFilter) -> RpcFilterType {
         match f {
             AccountFilter::Memcmp { offset, bytes } => {
                 RpcFilterType::Memcmp(Memcmp::new_base58_encoded(*offset, bytes))
@@ -356,7 +357,7 @@ mod rpc {
 }
 
 #[cfg(feature = "rpc")]
-pub use rpc::map_rpc_error;
+pub use rpc::{map_rpc_error, to_rpc_filter};
 
 #[cfg(test)]
 mod tests {

@@ -1,200 +1,233 @@
-//! A whole Tessera job, end to end, on the real program (the SBPF `.so` in LiteSVM):
-//! a market and two staked operators; a creator stores a scene (content-addressed) and posts a
-//! 2-replica render job; each operator fetches the input, checks its sha256 and validates it
-//! before claiming, renders it (GPU when present, else the CPU reference), stores its tiles,
-//! commits, then reveals; after the challenge window anyone finalizes; the creator downloads
-//! the tiles, checks each against the revealed Merkle root and writes the PNG.
+//! The main job, end to end on a real local validator: an offline surfpool validator in process
+//! (JSON-RPC + websockets on 127.0.0.1) with the program's SBPF `.so` deployed, a test mint and
+//! a market; two `tessera-worker` operators (GPU when present, else the CPU reference); a
+//! creator submits the shipped Cornell box scene with 2 replicas. The workers check the input,
+//! claim, render, store their tiles, commit, reveal; after the challenge window a worker
+//! finalizes. The creator downloads every tile, checks it against the agreed Merkle root and
+//! writes the PNG. Then the settlement: who was paid what, the fee, the burn, compute units per
+//! instruction and seconds per phase.
 //!
-//! `scripts/demo.sh` (or: `scripts/build-program.sh && cargo run --release -p tessera-tests --example demo`)
+//! `scripts/demo.sh` (or: `scripts/build-program.sh && cargo run -p tessera-tests --example demo`)
 use std::path::{Path, PathBuf};
-use std::time::Instant;
-use tessera_kernels::{render::tiles_to_png, Backend, Job, KernelId};
-use tessera_tests::*;
+use std::time::{Duration, Instant};
+
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_transaction_status_client_types::UiTransactionEncoding;
+use tessera_client::amount::format_amount;
+use tessera_client::chain::{fetch, Chain};
+use tessera_client::flows::creator::{self, JobEvent, JobRequest, WaitFor};
+use tessera_client::flows::Ctx;
+use tessera_client::state::{JobState, MarketParams, Operator};
+use tessera_client::store::{hex, Store};
+use tessera_client::token::TokenAccount;
+use tessera_kernels::KernelId;
+use tessera_localnet::{Localnet, LocalnetConfig};
+use tessera_worker::config::{self, Config};
+use tessera_worker::metrics::Metrics;
+use tessera_worker::node::Worker;
 
 const REWARD: u64 = 5_000_000; // 5 tokens (6 decimals)
 const STAKE: u64 = 50_000_000;
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+async fn balance(rpc: &RpcClient, account: &anchor_lang::prelude::Pubkey) -> u64 {
+    Chain::get_account(rpc, account)
+        .await
+        .unwrap()
+        .and_then(|a| TokenAccount::from_account(&a))
+        .map_or(0, |t| t.amount)
 }
 
-fn tokens(amount: u64) -> String {
-    format!("{}.{:06}", amount / 1_000_000, amount % 1_000_000)
+async fn supply(rpc: &RpcClient, mint: &anchor_lang::prelude::Pubkey) -> u64 {
+    let m = Chain::get_account(rpc, mint).await.unwrap().unwrap();
+    u64::from_le_bytes(m.data[36..44].try_into().unwrap())
 }
 
-/// A content-addressed blob store on disk: `<dir>/<sha256>`.
-struct Blobs(PathBuf);
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = root.join("target/demo");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(out.join("store")).unwrap();
+    let store_base = format!("file://{}", out.join("store").canonicalize().unwrap().display());
+    let total = Instant::now();
 
-impl Blobs {
-    fn put(&self, bytes: &[u8]) -> String {
-        let name = hex(&tessera_merkle::sha256(&[bytes]));
-        std::fs::write(self.0.join(&name), bytes).unwrap();
-        format!("file://{}", self.0.join(name).display())
-    }
-
-    fn get(&self, uri: &str) -> Vec<u8> {
-        std::fs::read(uri.strip_prefix("file://").expect("file:// uri")).unwrap()
-    }
-}
-
-fn main() {
-    let root_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out_dir = root_dir.join("target/demo");
-    let blobs = Blobs(out_dir.join("blobs"));
-    std::fs::create_dir_all(&blobs.0).unwrap();
-    let scene_path = root_dir.join("worker/kernels/scenes/cornell.json");
-    let backend = Backend::cuda_if_available();
-    println!("compute backend: {}", backend.describe());
-
-    let mut env = Env::new();
-    let mut cu: Vec<(String, u64)> = vec![];
-    let mut secs: Vec<(&str, f64)> = vec![];
-    let ops = [env.operator(STAKE), env.operator(STAKE)];
-    let creator = env.user(10 * REWARD);
-    println!("market {} over mint {}", env.keys.market, env.keys.mint);
-
-    // Creator: store the input, post the job.
+    // The local validator, the program, a mint, funded keypairs, a market, two operators.
     let t = Instant::now();
-    let scene = std::fs::read(&scene_path).unwrap();
-    let parsed = Job::parse(KernelId::Render, &scene).expect("the shipped scene is valid");
-    let mut args = env.job_args(1, 2, REWARD);
-    args.kernel = KernelId::Render as u8;
-    args.input_uri = blobs.put(&scene);
-    args.input_hash = tessera_merkle::sha256(&[&scene]);
-    args.chunk_count = parsed.chunk_count();
-    let meta = env.create_job_with(&creator, args).unwrap();
-    cu.push(("create_job".into(), meta.compute_units_consumed));
-    let job_key = env.keys.job(&creator.pubkey(), 1);
-    secs.push(("submit", t.elapsed().as_secs_f64()));
-    println!(
-        "job {job_key}: {} tiles, 2 replicas, {} tokens each",
-        parsed.chunk_count(),
-        tokens(REWARD)
-    );
-
-    // Operators: check the input before claiming, then compute.
-    let t = Instant::now();
-    let mut results = vec![];
-    for (i, op) in ops.iter().enumerate() {
-        let job = env.job(&job_key);
-        let input = blobs.get(&job.input_uri);
-        assert_eq!(
-            tessera_merkle::sha256(&[&input]),
-            job.input_hash,
-            "input hash"
-        );
-        let work = Job::parse(KernelId::try_from(job.kernel).unwrap(), &input).unwrap();
-        let m = env.claim(op, job_key).unwrap();
-        cu.push((
-            format!("claim_job (operator {i})"),
-            m.compute_units_consumed,
-        ));
-        let c = Instant::now();
-        let output = work.run(&backend).unwrap();
-        println!(
-            "operator {i}: rendered in {:.2}s, root {}",
-            c.elapsed().as_secs_f64(),
-            hex(&output.root())
-        );
-        let uris: Vec<String> = output.chunks.iter().map(|ch| blobs.put(ch)).collect();
-        let manifest = blobs.put(uris.join("\n").as_bytes());
-        let salt = tessera_merkle::sha256(&[b"salt", &[i as u8]]);
-        let m = env.commit(op, job_key, output.root(), salt).unwrap();
-        cu.push((
-            format!("commit_result (operator {i})"),
-            m.compute_units_consumed,
-        ));
-        results.push((output.root(), salt, manifest));
-    }
-    secs.push(("claim + compute + commit", t.elapsed().as_secs_f64()));
-    let t = Instant::now();
-    for (i, (op, (root, salt, manifest))) in ops.iter().zip(&results).enumerate() {
-        let ix = env
-            .keys
-            .reveal_result(op.pubkey(), job_key, *root, *salt, manifest.clone());
-        let m = env.send(&[ix], &[&op.key]).unwrap();
-        cu.push((
-            format!("reveal_result (operator {i})"),
-            m.compute_units_consumed,
-        ));
-    }
-    let job = env.job(&job_key);
-    println!(
-        "revealed: state {:?}, agreed root {}",
-        job.state,
-        hex(&job.agreed_root)
-    );
-    secs.push(("reveal", t.elapsed().as_secs_f64()));
-
-    // Anyone finalizes after the challenge window.
-    let t = Instant::now();
-    env.warp(env.params.challenge_window + 1);
-    let supply = env.supply();
-    let m = env.finalize(job_key, &creator).unwrap();
-    cu.push(("finalize_job".into(), m.compute_units_consumed));
-    // Each operator takes its earnings out of the stake vault.
-    for (i, op) in ops.iter().enumerate() {
-        let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
-        let m = env.send(&[ix], &[&op.key]).unwrap();
-        cu.push((
-            format!("withdraw_stake (operator {i})"),
-            m.compute_units_consumed,
-        ));
-    }
-    secs.push(("settle", t.elapsed().as_secs_f64()));
-
-    // Creator: download, verify every tile against the root, assemble.
-    let t = Instant::now();
-    let job = env.job(&job_key);
-    let manifest = String::from_utf8(blobs.get(&job.assignments[0].output_uri)).unwrap();
-    let chunks: Vec<Vec<u8>> = manifest.lines().map(|u| blobs.get(u)).collect();
-    let leaves: Vec<[u8; 32]> = chunks
-        .iter()
-        .map(|c| tessera_merkle::leaf_hash(c))
-        .collect();
-    for (i, leaf) in leaves.iter().enumerate() {
-        let proof = tessera_merkle::proof(&leaves, i);
-        assert!(tessera_merkle::verify_proof(
-            &job.agreed_root,
-            leaf,
-            i as u32,
-            job.chunk_count,
-            &proof
-        ));
-    }
-    let Job::Render(r) = &parsed else {
-        unreachable!()
+    let mut cfg = LocalnetConfig::new(root.join("target/deploy/tessera.so"), out.join("keys"));
+    cfg.accounts = ["creator", "operator-1", "operator-2"].map(String::from).to_vec();
+    let net = Localnet::start(cfg).await.expect("local validator");
+    let params = MarketParams {
+        protocol_fee_bps: 250,
+        burn_bps: 100,
+        collateral_bps: 5_000,
+        slash_no_show_bps: 2_000,
+        slash_fraud_bps: 10_000,
+        creator_compensation_bps: 5_000,
+        honest_share_bps: 2_500,
+        max_replicas: 3,
+        min_operator_stake: STAKE / 10,
+        min_reward_per_replica: 1_000,
+        max_exec_timeout: 3_600,
+        reveal_window: 60,
+        challenge_window: 2,
+        unbonding_period: 60,
     };
-    let png = tiles_to_png(&chunks, r.scene.width, r.scene.height, r.scene.tile_size).unwrap();
-    let png_path = out_dir.join("cornell.png");
-    std::fs::write(&png_path, png).unwrap();
-    secs.push(("download + verify", t.elapsed().as_secs_f64()));
+    let market = net.create_market(params).await.unwrap();
+    let rpc = net.rpc();
+    println!("local validator  {} / {}", net.rpc_url, net.ws_url);
+    println!("market           {} over mint {}", market.address(), net.mint);
+    let mut workers = vec![];
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    for name in ["operator-1", "operator-2"] {
+        let op = net
+            .register_operator(&market, &net.keypair(name), STAKE)
+            .await
+            .unwrap();
+        let mut c = Config::from_toml_str(&format!("mint = \"{}\"", net.mint)).unwrap();
+        c.rpc_url = net.rpc_url.clone();
+        c.ws_url = Some(net.ws_url.clone());
+        c.keypair = net.keypairs[name].0.clone();
+        c.store = store_base.clone();
+        c.data_dir = out.join(name);
+        c.metrics_addr = None;
+        c.backend = config::Backend::Auto;
+        c.poll_interval_ms = 100;
+        let worker = Worker::new(c, Metrics::new()).await.expect("worker");
+        println!("{name}       operator {op}, staked {}", format_amount(STAKE, 6));
+        let rx = stop_rx.clone();
+        workers.push(tokio::spawn(async move { worker.run(rx).await.unwrap() }));
+    }
+    let setup_s = t.elapsed().as_secs_f64();
+
+    // The creator submits the shipped scene with 2 replicas.
+    let creator = net.keypair("creator");
+    let creator_token = net.token_account(&creator.pubkey());
+    let admin = net.keypair("admin").pubkey();
+    let treasury = net.token_account(&admin);
+    let (creator_before, treasury_before, supply_before) = (
+        balance(&rpc, &creator_token).await,
+        balance(&rpc, &treasury).await,
+        supply(&rpc, &net.mint).await,
+    );
+    let scene = std::fs::read(root.join("worker/kernels/scenes/cornell.json")).unwrap();
+    let ctx = Ctx::new(&rpc);
+    let t = Instant::now();
+    let submitted = creator::submit_job(
+        &ctx,
+        &Store::new(),
+        &store_base,
+        &market,
+        &creator,
+        &creator_token,
+        &JobRequest {
+            job_id: Some(1),
+            kernel: KernelId::Render,
+            kernel_params: [0; 32],
+            input: scene,
+            reward_per_replica: REWARD,
+            replicas: 2,
+            claim_window: 600,
+            exec_timeout: 600,
+        },
+        &mut |_, _| {},
+    )
+    .await
+    .expect("job submitted");
+    let job_key = submitted.job;
+    let created = Instant::now();
+    println!(
+        "job              {job_key}: {} tiles, 2 replicas, {} each",
+        submitted.chunk_count,
+        format_amount(REWARD, 6)
+    );
+
+    // Progress, as the creator sees it.
+    let mut phases: Vec<(String, f64)> = vec![("set up validator, market, operators".into(), setup_s)];
+    phases.push(("upload + create_job".into(), t.elapsed().as_secs_f64()));
+    let mut last = created;
+    let job = creator::wait_for_job(
+        &ctx,
+        &job_key,
+        WaitFor::End,
+        Duration::from_secs(600),
+        Duration::from_millis(50),
+        &mut |e| {
+            let now = Instant::now();
+            let line = match e {
+                JobEvent::Claimed { slot, operator } => format!("slot {slot} claimed by {operator}"),
+                JobEvent::Committed { slot } => format!("slot {slot} committed"),
+                JobEvent::Revealed { slot, root } => format!("slot {slot} revealed {}", &hex(root)[..16]),
+                JobEvent::Failed { slot } => format!("slot {slot} failed"),
+                JobEvent::State(s) => format!("job {s:?}"),
+            };
+            println!("  +{:>6.2}s  {line}", now.duration_since(created).as_secs_f64());
+            if let JobEvent::State(s) = e {
+                phases.push((format!("→ {s:?}"), now.duration_since(last).as_secs_f64()));
+                last = now;
+            }
+        },
+    )
+    .await
+    .expect("the job ends");
+    assert_eq!(job.state, JobState::Settled, "the job settled");
+
+    // The creator's verified image.
+    let t = Instant::now();
+    let result = creator::fetch_result(&ctx, &Store::new(), &job_key, &mut |_, _| {})
+        .await
+        .expect("verified result");
+    let png = out.join(format!("cornell.{}", result.assembled.extension()));
+    std::fs::write(&png, result.assembled.bytes()).unwrap();
+    phases.push(("download + verify + PNG".into(), t.elapsed().as_secs_f64()));
 
     println!("\nsettlement");
-    for (i, op) in ops.iter().enumerate() {
-        println!("  operator {i} paid   {}", tokens(env.balance(&op.token)));
+    for name in ["operator-1", "operator-2"] {
+        let key = market.keys.operator(&net.keypair(name).pubkey());
+        let op: Operator = fetch(&rpc, &key).await.unwrap().unwrap();
+        println!("  {name} earned    {}", format_amount(op.earned, 6));
     }
-    println!(
-        "  protocol fee     {}",
-        tokens(env.balance(&env.keys.treasury))
-    );
-    println!("  burned           {}", tokens(supply - env.supply()));
-    println!(
-        "  creator refunded {}",
-        tokens(env.balance(&creator.token) - 8 * REWARD)
-    );
-    // Nothing created or lost: what left the supply is exactly the burn of the two rewards.
-    assert_eq!(
-        env.minted - env.supply(),
-        2 * REWARD * env.params.burn_bps as u64 / 10_000
-    );
-    println!("\ncompute units");
-    for (name, units) in &cu {
-        println!("  {name:<28} {units:>7}");
+    let fee = balance(&rpc, &treasury).await - treasury_before;
+    let burned = supply_before - supply(&rpc, &net.mint).await;
+    let paid = creator_before - balance(&rpc, &creator_token).await;
+    println!("  protocol fee        {}", format_amount(fee, 6));
+    println!("  burned              {}", format_amount(burned, 6));
+    println!("  creator paid        {}", format_amount(paid, 6));
+    assert_eq!(paid, 2 * REWARD);
+
+    println!("\ncompute units (from the validator's transaction metadata)");
+    let sigs = rpc.get_signatures_for_address(&job_key).await.unwrap();
+    for s in sigs.iter().rev() {
+        let sig = s.signature.parse().unwrap();
+        let Ok(tx) = rpc.get_transaction(&sig, UiTransactionEncoding::Base64).await else {
+            continue;
+        };
+        let Some(meta) = tx.transaction.meta else { continue };
+        let cu: Option<u64> = meta.compute_units_consumed.into();
+        let logs: Option<Vec<String>> = meta.log_messages.into();
+        let name = logs
+            .unwrap_or_default()
+            .iter()
+            .find_map(|l| l.strip_prefix("Program log: Instruction: ").map(String::from))
+            .unwrap_or_else(|| "?".into());
+        println!("  {name:<20} {:>7}", cu.unwrap_or(0));
     }
     println!("\nseconds per phase");
-    for (name, s) in &secs {
-        println!("  {name:<28} {s:>7.3}");
+    for (name, s) in &phases {
+        println!("  {name:<36} {s:>7.2}");
     }
-    println!("\nimage: {}", png_path.display());
+    println!("  {:<36} {:>7.2}", "total", total.elapsed().as_secs_f64());
+    println!("\nimage: {}", png.display());
+
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    net.stop();
 }

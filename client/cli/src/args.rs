@@ -64,7 +64,32 @@ pub enum Command {
     /// Submit jobs, follow them, fetch verified results (creator).
     #[command(subcommand)]
     Job(JobCmd),
-    // `localnet` (a local validator with the program and a market) comes here later.
+    /// Run a local validator (in process, offline) with the program deployed, a test mint, a
+    /// market, and funded, staked operator keypairs, until Ctrl-C.
+    Localnet(LocalnetArgs),
+}
+
+/// `tessera localnet`.
+#[derive(Debug, Args, Clone)]
+pub struct LocalnetArgs {
+    /// The program's SBPF build.
+    #[arg(long, default_value = "target/deploy/tessera.so")]
+    pub program: PathBuf,
+    /// Where keypairs, worker configurations and `localnet.json` are written.
+    #[arg(long, default_value = ".tessera/localnet")]
+    pub dir: PathBuf,
+    /// JSON-RPC port on 127.0.0.1.
+    #[arg(long, default_value_t = 8899)]
+    pub rpc_port: u16,
+    /// Websocket port on 127.0.0.1.
+    #[arg(long, default_value_t = 8900)]
+    pub ws_port: u16,
+    /// Milliseconds per slot.
+    #[arg(long, default_value_t = 100)]
+    pub slot_time_ms: u64,
+    /// Operator keypairs to create, register and stake.
+    #[arg(long, default_value_t = 2)]
+    pub operators: u32,
 }
 
 /// Market parameters; amounts in tokens (e.g. 1.5), windows in seconds.

@@ -5,8 +5,10 @@
 //!  run    local checks first (keypair, input file, kernel parse, amount syntax: nothing is
 //!         sent if one fails), then a JSON-RPC `Chain` and the client's flows; human or JSON
 //!         output, indicatif progress for upload, download and waiting
+//!  localnet  `tessera localnet`: the embedded local validator, a market, staked operators
 //! ```
 pub mod args;
+pub mod localnet;
 pub mod run;
 
 pub use args::Cli;

@@ -129,6 +129,9 @@ fn kernel_names(mask: u32) -> Vec<&'static str> {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let printer = Printer { format: cli.output };
+    if let Command::Localnet(args) = &cli.command {
+        return crate::localnet::run(args, printer.format).await;
+    }
     // Local inputs first: nothing is fetched or sent if one is wrong.
     let url = cluster::resolve_url(&cli.url)?;
     let tx = TxOptions {

@@ -1,0 +1,682 @@
+//! End to end: the real program on an embedded local validator (surfpool, JSON-RPC and
+//! websockets on 127.0.0.1), real workers (tasks, and the `tessera-worker` binary for the crash
+//! test), a real object store on disk, the creator's client flows.
+//!
+//! Each test starts its own validator with short windows. They run one at a time (a lock),
+//! since their deadlines are in wall-clock seconds and the machine may be small.
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use tessera::math::{split_reward, split_slash, Bps};
+use tessera_client::chain::{fetch, Chain};
+use tessera_client::flows::creator::{self, JobRequest};
+use tessera_client::flows::{Ctx, MarketInfo};
+use tessera_client::output::Assembled;
+use tessera_client::state::{Job, JobState, MarketParams, Operator, SlotStatus};
+use tessera_client::store::{self, Store};
+use tessera_client::token::TokenAccount;
+use tessera_client::{CreateJobArgs, TxOptions};
+use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_localnet::{Localnet, LocalnetConfig};
+use tessera_worker::config::Config;
+use tessera_worker::metrics::Metrics;
+use tessera_worker::node::Worker;
+use tokio::sync::watch;
+
+const REWARD: u64 = 5_000_000;
+const STAKE: u64 = 100_000_000;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The shipped Cornell box, made small: 32×32 pixels, 4 samples, 4 tiles.
+fn small_scene() -> Vec<u8> {
+    let text = std::fs::read_to_string(repo().join("worker/kernels/scenes/cornell.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["width"] = 32.into();
+    v["height"] = 32.into();
+    v["samples_per_pixel"] = 4.into();
+    v["max_bounces"] = 4.into();
+    v["tile_size"] = 16.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn params(challenge_window: i64) -> MarketParams {
+    MarketParams {
+        protocol_fee_bps: 250,
+        burn_bps: 100,
+        collateral_bps: 5_000,
+        slash_no_show_bps: 2_000,
+        slash_fraud_bps: 10_000,
+        creator_compensation_bps: 5_000,
+        honest_share_bps: 2_500,
+        max_replicas: 3,
+        min_operator_stake: STAKE / 10,
+        min_reward_per_replica: 1_000,
+        max_exec_timeout: 600,
+        reveal_window: 30,
+        challenge_window,
+        unbonding_period: 60,
+    }
+}
+
+struct Net {
+    net: Localnet,
+    market: MarketInfo,
+    dir: tempfile::TempDir,
+    store_base: String,
+    rpc: RpcClient,
+}
+
+/// A worker running as a task.
+struct RunningWorker {
+    stop: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+    metrics: Arc<Metrics>,
+}
+
+impl RunningWorker {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(30), self.handle)
+            .await
+            .expect("the worker stops")
+            .unwrap();
+    }
+}
+
+impl Net {
+    /// A validator, a market with `challenge_window`, and operators `operator-1..3` staked.
+    async fn start(challenge_window: i64) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = LocalnetConfig::new(
+            repo().join("target/deploy/tessera.so"),
+            dir.path().join("keys"),
+        );
+        cfg.accounts = ["creator", "operator-1", "operator-2", "operator-3"]
+            .map(String::from)
+            .to_vec();
+        let net = Localnet::start(cfg).await.expect("local validator");
+        let market = net.create_market(params(challenge_window)).await.unwrap();
+        for name in ["operator-1", "operator-2", "operator-3"] {
+            net.register_operator(&market, &net.keypair(name), STAKE)
+                .await
+                .unwrap();
+        }
+        let store_dir = dir.path().join("store");
+        std::fs::create_dir_all(&store_dir).unwrap();
+        let store_base = format!("file://{}", store_dir.display());
+        let rpc = net.rpc();
+        Net {
+            net,
+            market,
+            dir,
+            store_base,
+            rpc,
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx::new(&self.rpc)
+    }
+
+    fn chain(&self) -> &dyn Chain {
+        &self.rpc
+    }
+
+    fn worker_config(&self, name: &str) -> Config {
+        let mut cfg = Config::from_toml_str(&format!("mint = \"{}\"", self.net.mint)).unwrap();
+        cfg.rpc_url = self.net.rpc_url.clone();
+        cfg.ws_url = Some(self.net.ws_url.clone());
+        cfg.keypair = self.net.keypairs[name].0.clone();
+        cfg.store = self.store_base.clone();
+        cfg.data_dir = self.dir.path().join("workers").join(name);
+        cfg.metrics_addr = None;
+        cfg.backend = tessera_worker::config::Backend::Cpu;
+        cfg.poll_interval_ms = 200;
+        cfg.resync_interval_secs = 2;
+        cfg
+    }
+
+    async fn spawn_worker(&self, name: &str, tweak: impl FnOnce(&mut Config)) -> RunningWorker {
+        let mut cfg = self.worker_config(name);
+        tweak(&mut cfg);
+        let metrics = Metrics::new();
+        let worker = Worker::new(cfg, metrics.clone()).await.expect("worker starts");
+        let (stop, stop_rx) = watch::channel(false);
+        let handle = tokio::spawn(async move {
+            worker.run(stop_rx).await.expect("worker runs");
+        });
+        RunningWorker {
+            stop,
+            handle,
+            metrics,
+        }
+    }
+
+    async fn job(&self, key: &Pubkey) -> Job {
+        fetch::<Job>(self.chain(), key).await.unwrap().expect("job")
+    }
+
+    async fn operator(&self, name: &str) -> Operator {
+        let key = self.market.keys.operator(&self.net.keypair(name).pubkey());
+        fetch::<Operator>(self.chain(), &key)
+            .await
+            .unwrap()
+            .expect("operator")
+    }
+
+    async fn balance(&self, owner: &Pubkey) -> u64 {
+        let a = self.net.token_account(owner);
+        self.chain()
+            .get_account(&a)
+            .await
+            .unwrap()
+            .and_then(|a| TokenAccount::from_account(&a))
+            .map_or(0, |t| t.amount)
+    }
+
+    async fn supply(&self) -> u64 {
+        let m = self
+            .chain()
+            .get_account(&self.net.mint)
+            .await
+            .unwrap()
+            .unwrap();
+        u64::from_le_bytes(m.data[36..44].try_into().unwrap())
+    }
+
+    /// Polls the job until `done` holds, failing after `secs`.
+    async fn wait_job(&self, key: &Pubkey, secs: u64, done: impl Fn(&Job) -> bool) -> Job {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let job = self.job(key).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {key} still {:?} after {secs}s: {:?}",
+                job.state,
+                job.slots().iter().map(|a| a.status).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The creator submits the small scene through the client flow.
+    async fn submit(&self, job_id: u64, replicas: u8, claim_window: i64, exec_timeout: i64) -> Pubkey {
+        let creator = self.net.keypair("creator");
+        let req = JobRequest {
+            job_id: Some(job_id),
+            kernel: KernelId::Render,
+            kernel_params: [0; 32],
+            input: small_scene(),
+            reward_per_replica: REWARD,
+            replicas,
+            claim_window,
+            exec_timeout,
+        };
+        let submitted = creator::submit_job(
+            &self.ctx(),
+            &Store::new(),
+            &self.store_base,
+            &self.market,
+            &creator,
+            &self.net.token_account(&creator.pubkey()),
+            &req,
+            &mut |_, _| {},
+        )
+        .await
+        .expect("job submitted");
+        submitted.job
+    }
+
+    async fn send(&self, ixs: &[anchor_lang::solana_program::instruction::Instruction], signer: &Keypair) {
+        self.chain()
+            .send_transaction(ixs, &[signer], &TxOptions::default())
+            .await
+            .expect("transaction");
+    }
+}
+
+/// An operator driven by hand through the client: claims, computes (optionally tampering with
+/// one chunk), stores its output, and delivers.
+struct Manual<'a> {
+    net: &'a Net,
+    key: Arc<Keypair>,
+}
+
+impl<'a> Manual<'a> {
+    fn new(net: &'a Net, name: &str) -> Self {
+        Manual {
+            net,
+            key: net.net.keypair(name),
+        }
+    }
+
+    fn operator(&self) -> Pubkey {
+        self.net.market.keys.operator(&self.key.pubkey())
+    }
+
+    async fn claim(&self, job: Pubkey) {
+        let ix = self.net.market.keys.claim_job(self.key.pubkey(), job);
+        self.net.send(&[ix], &self.key).await;
+    }
+
+    /// Computes the job's output, flips a byte of chunk 0 when `cheat`, stores it; returns the
+    /// root and the output's location.
+    async fn compute(&self, job: Pubkey, cheat: bool) -> ([u8; 32], String) {
+        let mut output = KernelJob::parse(KernelId::Render, &small_scene())
+            .unwrap()
+            .run(&Backend::Cpu)
+            .unwrap();
+        if cheat {
+            output.chunks[0][0] ^= 0xff;
+        }
+        let uri = store::output_uri(&self.net.store_base, &job, &self.operator());
+        Store::new()
+            .put_output(&uri, &output.chunks, &mut |_, _| {})
+            .await
+            .unwrap();
+        (output.root(), uri)
+    }
+
+    async fn submit(&self, job: Pubkey, root: [u8; 32], uri: String) {
+        let ix = self
+            .net
+            .market
+            .keys
+            .submit_result(self.key.pubkey(), job, root, uri);
+        self.net.send(&[ix], &self.key).await;
+    }
+
+    async fn commit(&self, job: Pubkey, root: [u8; 32]) -> [u8; 32] {
+        let salt = [42u8; 32];
+        let c = tessera_merkle::commitment(&root, &self.operator().to_bytes(), &salt);
+        let ix = self.net.market.keys.commit_result(self.key.pubkey(), job, c);
+        self.net.send(&[ix], &self.key).await;
+        salt
+    }
+
+    async fn reveal(&self, job: Pubkey, root: [u8; 32], salt: [u8; 32], uri: String) {
+        let ix = self
+            .net
+            .market
+            .keys
+            .reveal_result(self.key.pubkey(), job, root, salt, uri);
+        self.net.send(&[ix], &self.key).await;
+    }
+}
+
+fn true_root() -> [u8; 32] {
+    KernelJob::parse(KernelId::Render, &small_scene())
+        .unwrap()
+        .run(&Backend::Cpu)
+        .unwrap()
+        .root()
+}
+
+fn paid(reward: u64) -> u64 {
+    split_reward(reward, 250, 100).unwrap().operator
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_replica_render_is_computed_settled_and_paid_exactly() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let (creator_before, treasury_before, supply_before) = (
+        net.balance(&creator).await,
+        net.balance(&net.net.keypair("admin").pubkey()).await,
+        net.supply().await,
+    );
+    let worker = net.spawn_worker("operator-1", |_| {}).await;
+
+    let job_key = net.submit(1, 1, 120, 60).await;
+    let job = net
+        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(job.agreed_root, true_root());
+    assert_eq!(worker.metrics.jobs_claimed.get(), 1);
+
+    // The creator downloads the tiles, each checked against the root, and gets the PNG.
+    let result = creator::fetch_result(&net.ctx(), &Store::new(), &job_key, &mut |_, _| {})
+        .await
+        .unwrap();
+    let Assembled::Png(png) = &result.assembled else {
+        panic!("a render assembles to a PNG")
+    };
+    assert_eq!(&png[1..4], b"PNG");
+
+    // Balances: reward − fee − burn to the operator, the fee to the treasury, the burn out of
+    // the supply; the creator paid exactly the reward.
+    let split = split_reward(REWARD, 250, 100).unwrap();
+    let op = net.operator("operator-1").await;
+    assert_eq!(op.earned, split.operator);
+    assert_eq!(op.jobs_completed, 1);
+    assert_eq!(op.bonded, 0);
+    assert_eq!(net.balance(&creator).await, creator_before - REWARD);
+    assert_eq!(
+        net.balance(&net.net.keypair("admin").pubkey()).await,
+        treasury_before + split.fee
+    );
+    assert_eq!(net.supply().await, supply_before - split.burn);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while worker.metrics.jobs_completed.get() != 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(worker.metrics.jobs_completed.get(), 1);
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_commit_reveal_agree_and_are_both_paid() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let w1 = net.spawn_worker("operator-1", |_| {}).await;
+    let w2 = net.spawn_worker("operator-2", |_| {}).await;
+
+    let job_key = net.submit(1, 2, 120, 60).await;
+    let job = net
+        .wait_job(&job_key, 90, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(job.agreed_root, true_root());
+    for a in job.slots() {
+        assert_eq!(a.status, SlotStatus::Revealed);
+        assert_ne!(a.commitment, [0; 32], "each replica committed first");
+    }
+    for name in ["operator-1", "operator-2"] {
+        let op = net.operator(name).await;
+        assert_eq!(op.earned, paid(REWARD), "{name}");
+        assert_eq!(op.jobs_completed, 1, "{name}");
+    }
+    w1.stop().await;
+    w2.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cheating_replica_is_disputed_slashed_and_the_creator_compensated() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    let honest = net.spawn_worker("operator-1", |_| {}).await;
+    let arbiter = net
+        .spawn_worker("admin", |c| {
+            c.arbiter = true;
+        })
+        .await;
+    let cheat = Manual::new(&net, "operator-3");
+
+    let job_key = net.submit(1, 2, 120, 60).await;
+    cheat.claim(job_key).await;
+    let (root, uri) = cheat.compute(job_key, true).await;
+    let salt = cheat.commit(job_key, root).await;
+    net.wait_job(&job_key, 60, |j| j.state == JobState::Committed)
+        .await;
+    cheat.reveal(job_key, root, salt, uri).await;
+
+    let job = net
+        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(job.agreed_root, true_root(), "the honest root won");
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let c = net.operator("operator-3").await;
+    assert_eq!(c.slashed_total, slash.total);
+    assert_eq!(c.stake, STAKE - slash.total);
+    assert_eq!(c.jobs_failed, 1);
+    assert_eq!(c.earned, 0);
+    let h = net.operator("operator-1").await;
+    assert_eq!(h.earned, paid(REWARD) + slash.honest);
+    // The creator paid one reward (the cheat's came back) and got the compensation.
+    assert_eq!(
+        net.balance(&creator).await,
+        creator_before - REWARD + slash.creator
+    );
+    honest.stop().await;
+    arbiter.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() {
+    let _serial = serial();
+    let net = Net::start(30).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    let cheat = Manual::new(&net, "operator-3");
+    let job_key = net.submit(1, 1, 120, 60).await;
+    cheat.claim(job_key).await;
+    let (root, uri) = cheat.compute(job_key, true).await;
+    cheat.submit(job_key, root, uri).await;
+    net.wait_job(&job_key, 10, |j| j.state == JobState::Revealed)
+        .await;
+
+    let verifier = net
+        .spawn_worker("operator-1", |c| {
+            c.verify.enabled = true;
+            c.verify.chunks_per_job = 4;
+        })
+        .await;
+    let arbiter = net.spawn_worker("admin", |c| c.arbiter = true).await;
+    let job = net
+        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(verifier.metrics.challenges.get(), 1);
+    assert_eq!(job.challenge.chunk, 0, "the tampered chunk was found");
+    assert_eq!(
+        job.challenge.challenger,
+        net.market.keys.operator(&net.net.keypair("operator-1").pubkey())
+    );
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let c = net.operator("operator-3").await;
+    assert_eq!(c.slashed_total, slash.total);
+    assert_eq!(c.earned, 0);
+    let v = net.operator("operator-1").await;
+    assert_eq!(v.earned, slash.honest);
+    assert_eq!(v.bonded, 0, "the challenger's bond is released");
+    // Refunded in full, plus the compensation.
+    assert_eq!(net.balance(&creator).await, creator_before + slash.creator);
+    verifier.stop().await;
+    arbiter.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_no_show_is_timed_out_and_another_worker_finishes_the_job() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let ghost = Manual::new(&net, "operator-3");
+    let job_key = net.submit(1, 1, 120, 3).await;
+    ghost.claim(job_key).await;
+    let worker = net.spawn_worker("operator-1", |_| {}).await;
+
+    let job = net
+        .wait_job(&job_key, 90, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(job.agreed_root, true_root());
+    assert_eq!(
+        job.assignments[0].operator,
+        net.market.keys.operator(&net.net.keypair("operator-1").pubkey())
+    );
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let g = net.operator("operator-3").await;
+    assert_eq!(g.jobs_failed, 1);
+    assert_eq!(
+        g.slashed_total,
+        Bps::new(2_000).unwrap().apply(bond).unwrap()
+    );
+    assert_eq!(g.bonded, 0);
+    assert_eq!(net.operator("operator-1").await.earned, paid(REWARD));
+    worker.stop().await;
+}
+
+/// The `tessera-worker` binary (built by `scripts/test.sh` before the tests).
+fn worker_binary() -> PathBuf {
+    let path = std::env::var_os("TESSERA_WORKER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/debug/tessera-worker"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p tessera-worker` first",
+        path.display()
+    );
+    path
+}
+
+fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(worker_binary())
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("worker process")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let cfg = net.worker_config("operator-1");
+    let config_path = net.dir.path().join("operator-1.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\nmint = \"{}\"\nstore = \"{}\"\n\
+             data_dir = \"{}\"\nbackend = \"cpu\"\npoll_interval_ms = 200\nresync_interval_secs = 2\n\
+             metrics_addr = \"127.0.0.1:0\"\n",
+            cfg.rpc_url,
+            net.net.ws_url,
+            cfg.keypair.display(),
+            net.net.mint,
+            cfg.store,
+            cfg.data_dir.display()
+        ),
+    )
+    .unwrap();
+    let log = net.dir.path().join("worker.log");
+    let mut process = spawn_process(&config_path, &log);
+    let me = net.market.keys.operator(&net.net.keypair("operator-1").pubkey());
+
+    let job_key = net.submit(1, 2, 120, 60).await;
+    net.wait_job(&job_key, 60, |j| {
+        j.slot_of(&me)
+            .is_some_and(|i| j.assignments[i].status == SlotStatus::Committed)
+    })
+    .await;
+    process.kill().unwrap(); // SIGKILL
+    process.wait().unwrap();
+
+    // The second replica commits while the worker is down; reveals are now due.
+    let other = Manual::new(&net, "operator-3");
+    other.claim(job_key).await;
+    let (root, uri) = other.compute(job_key, false).await;
+    let salt = other.commit(job_key, root).await;
+    net.wait_job(&job_key, 10, |j| j.state == JobState::Committed)
+        .await;
+
+    let mut process = spawn_process(&config_path, &log);
+    net.wait_job(&job_key, 60, |j| {
+        j.slot_of(&me)
+            .is_some_and(|i| j.assignments[i].status == SlotStatus::Revealed)
+    })
+    .await;
+    other.reveal(job_key, root, salt, uri).await;
+    let job = net
+        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .await;
+    assert_eq!(job.agreed_root, true_root());
+    let op = net.operator("operator-1").await;
+    assert_eq!(op.earned, paid(REWARD));
+    assert_eq!(op.slashed_total, 0);
+    assert_eq!(op.jobs_completed, 1);
+    // SIGTERM: the worker stops cleanly.
+    let pid = process.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = process.wait().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("result revealed"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_inputs_are_never_claimed_and_expire_back_to_the_creator() {
+    let _serial = serial();
+    let net = Net::start(2).await;
+    let creator = net.net.keypair("creator");
+    let creator_token = net.net.token_account(&creator.pubkey());
+    let before = net.balance(&creator.pubkey()).await;
+    let worker = net.spawn_worker("operator-1", |_| {}).await;
+    let s = Store::new();
+
+    // One blob that does not match its hash, one that matches but does not parse.
+    let scene = small_scene();
+    let wrong_hash_uri = store::input_uri(&net.store_base, &tessera_merkle::sha256(&[&scene]));
+    s.put(&wrong_hash_uri, scene.clone().into(), &mut |_, _| {})
+        .await
+        .unwrap();
+    let garbage = b"{\"width\": \"not a scene\"}".to_vec();
+    let garbage_hash = tessera_merkle::sha256(&[&garbage]);
+    let garbage_uri = store::input_uri(&net.store_base, &garbage_hash);
+    s.put(&garbage_uri, garbage.into(), &mut |_, _| {})
+        .await
+        .unwrap();
+    let now = net.chain().clock().await.unwrap().unix_timestamp;
+    let mut keys = vec![];
+    for (id, uri, hash) in [
+        (1u64, wrong_hash_uri, [9u8; 32]),
+        (2, garbage_uri, garbage_hash),
+    ] {
+        let args = CreateJobArgs {
+            job_id: id,
+            kernel: KernelId::Render as u8,
+            kernel_params: [0; 32],
+            input_uri: uri,
+            input_hash: hash,
+            chunk_count: 4,
+            replicas: 1,
+            reward_per_replica: REWARD,
+            claim_deadline: now + 4,
+            exec_timeout: 60,
+        };
+        let ix = net
+            .market
+            .keys
+            .create_job(creator.pubkey(), creator_token, args);
+        net.send(&[ix], &creator).await;
+        keys.push(net.market.keys.job(&creator.pubkey(), id));
+    }
+    for key in &keys {
+        let job = net
+            .wait_job(key, 60, |j| j.state == JobState::Expired)
+            .await;
+        assert!(job.slots().iter().all(|a| a.status == SlotStatus::Empty));
+    }
+    assert_eq!(worker.metrics.jobs_rejected.get(), 2);
+    assert_eq!(worker.metrics.jobs_claimed.get(), 0);
+    assert_eq!(net.balance(&creator.pubkey()).await, before, "refunded in full");
+    let op = net.operator("operator-1").await;
+    assert_eq!((op.bonded, op.slashed_total, op.earned), (0, 0, 0));
+    worker.stop().await;
+}

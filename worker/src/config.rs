@@ -1,0 +1,1111 @@
+//! The worker's configuration: a TOML file, overridden by `TESSERA_*` environment variables.
+//!
+//! Sources, later ones winning field by field:
+//!
+//! 1. the built-in defaults (every field has one, so a partial file is enough; only `mint`
+//!    must be given somewhere);
+//! 2. the TOML file passed to [`Config::load`], if any (`tessera-worker.sample.toml` next to
+//!    this crate lists every field with its default);
+//! 3. environment variables: `TESSERA_` followed by the field name in capitals, with `__`
+//!    between a table and its field:
+//!
+//! | variable                                | field                         |
+//! |-----------------------------------------|-------------------------------|
+//! | `TESSERA_RPC_URL`                       | `rpc_url`                     |
+//! | `TESSERA_WS_URL`                        | `ws_url`                      |
+//! | `TESSERA_KEYPAIR`                       | `keypair`                     |
+//! | `TESSERA_MINT`                          | `mint`                        |
+//! | `TESSERA_STORE`                         | `store`                       |
+//! | `TESSERA_DATA_DIR`                      | `data_dir`                    |
+//! | `TESSERA_METRICS_ADDR`                  | `metrics_addr`                |
+//! | `TESSERA_BACKEND`                       | `backend`                     |
+//! | `TESSERA_MAX_CONCURRENT_JOBS`           | `max_concurrent_jobs`         |
+//! | `TESSERA_MIN_REWARD_PER_UNIT`           | `min_reward_per_unit`         |
+//! | `TESSERA_RESYNC_INTERVAL_SECS`          | `resync_interval_secs`        |
+//! | `TESSERA_POLL_INTERVAL_MS`              | `poll_interval_ms`            |
+//! | `TESSERA_CRANK`                         | `crank`                       |
+//! | `TESSERA_ARBITER`                       | `arbiter`                     |
+//! | `TESSERA_PRIORITY_FEE_MICRO_LAMPORTS`   | `priority_fee_micro_lamports` |
+//! | `TESSERA_VERIFY__ENABLED`               | `verify.enabled`              |
+//! | `TESSERA_VERIFY__SAMPLE_RATE`           | `verify.sample_rate`          |
+//! | `TESSERA_VERIFY__CHUNKS_PER_JOB`        | `verify.chunks_per_job`       |
+//!
+//! Only these variables are read: other `TESSERA_*` variables (the `tessera` CLI's
+//! `TESSERA_URL`, `TESSERA_OUTPUT`, `TESSERA_PRIORITY_FEE`, build switches, …) are ignored.
+//! `TESSERA_KEYPAIR`, `TESSERA_MINT` and `TESSERA_STORE` are the CLI's names too, so one
+//! shell can drive both with the same operator key, market and store. An empty variable
+//! unsets an optional field (`TESSERA_WS_URL=` derives the websocket URL again).
+//!
+//! A loaded configuration is validated ([`Config::validate`]); errors name the field and its
+//! variable.
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The prefix of the environment variables the worker reads.
+pub const ENV_PREFIX: &str = "TESSERA_";
+
+/// Keys the environment may set, as figment names them after `__` became `.`.
+const ENV_KEYS: &[&str] = &[
+    "rpc_url",
+    "ws_url",
+    "keypair",
+    "mint",
+    "store",
+    "data_dir",
+    "metrics_addr",
+    "backend",
+    "max_concurrent_jobs",
+    "min_reward_per_unit",
+    "resync_interval_secs",
+    "poll_interval_ms",
+    "crank",
+    "arbiter",
+    "priority_fee_micro_lamports",
+    "verify.enabled",
+    "verify.sample_rate",
+    "verify.chunks_per_job",
+];
+
+/// Default JSON-RPC endpoint: a local validator.
+pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8899";
+/// Default keypair file, the Solana CLI's.
+pub const DEFAULT_KEYPAIR: &str = "~/.config/solana/id.json";
+/// Default directory for the worker's state.
+pub const DEFAULT_DATA_DIR: &str = "~/.local/share/tessera-worker";
+/// Default address of the Prometheus endpoint.
+pub const DEFAULT_METRICS_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9464);
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file given could not be read.
+    #[error("cannot read the configuration file {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    /// The file or an environment variable does not parse, or names an unknown field.
+    #[error("bad configuration: {0}")]
+    Parse(String),
+    /// A field parses but its value is not acceptable.
+    #[error("invalid `{field}` (variable {}): {reason}", env_var(field))]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// The environment variable that sets `field` (`verify.enabled` -> `TESSERA_VERIFY__ENABLED`).
+pub fn env_var(field: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        field.replace('.', "__").to_ascii_uppercase()
+    )
+}
+
+/// Where results are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// CUDA when a usable GPU is found, the CPU otherwise.
+    #[default]
+    Auto,
+    /// The CPU kernels only.
+    Cpu,
+    /// CUDA only: the worker refuses to start without a usable GPU.
+    Cuda,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Auto => "auto",
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+        })
+    }
+}
+
+/// Checking other operators' revealed results.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Recompute samples of other operators' results and challenge wrong ones.
+    pub enabled: bool,
+    /// Fraction of revealed jobs checked, in `[0, 1]`.
+    pub sample_rate: f64,
+    /// Output chunks recomputed per checked job (at least 1).
+    pub chunks_per_job: u32,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            enabled: false,
+            sample_rate: 1.0,
+            chunks_per_job: 2,
+        }
+    }
+}
+
+/// The worker's configuration. See the [module documentation](self) for its sources.
+///
+/// [`Config::default`] is every field's default; it has no `mint`, so it does not pass
+/// [`Config::validate`] until one is set.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// JSON-RPC endpoint (`http://` or `https://`).
+    pub rpc_url: String,
+    /// Websocket (pubsub) endpoint; `None` derives it from `rpc_url` as the Solana CLI does
+    /// (see [`Config::ws_url`]).
+    pub ws_url: Option<String>,
+    /// The operator's keypair file; a leading `~/` is the home directory.
+    pub keypair: PathBuf,
+    /// The market's mint, base58. Required.
+    pub mint: String,
+    /// Object store the results are written to: a directory, or a `file://`, `s3://`,
+    /// `gs://`, `az://` or `https://` URL. Defaults to `file://<data_dir>/store` (left empty
+    /// while parsing, filled in once `data_dir` is known).
+    #[serde(default)]
+    pub store: String,
+    /// Directory of the worker's state database.
+    pub data_dir: PathBuf,
+    /// Address of the Prometheus `/metrics` endpoint; `None` (written `"off"`) disables it.
+    #[serde(with = "metrics_addr_serde")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Where results are computed.
+    pub backend: Backend,
+    /// Jobs computed at the same time (at least 1).
+    pub max_concurrent_jobs: u32,
+    /// Smallest reward, in base units of the mint per million work units, worth claiming.
+    pub min_reward_per_unit: f64,
+    /// Seconds between two full resyncs of the program's accounts (at least 1).
+    pub resync_interval_secs: u64,
+    /// Milliseconds between two checks for due steps and cranks (at least 50).
+    pub poll_interval_ms: u64,
+    /// Send the finalize, timeout and expire cranks that fall due.
+    pub crank: bool,
+    /// Rule disputed jobs when the keypair is the market's arbiter.
+    pub arbiter: bool,
+    /// Priority fee in micro-lamports per compute unit; `None` sends none.
+    pub priority_fee_micro_lamports: Option<u64>,
+    /// Checking other operators' results.
+    pub verify: VerifyConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let data_dir = PathBuf::from(DEFAULT_DATA_DIR);
+        Config {
+            rpc_url: DEFAULT_RPC_URL.to_string(),
+            ws_url: None,
+            keypair: PathBuf::from(DEFAULT_KEYPAIR),
+            mint: String::new(),
+            store: default_store(&data_dir),
+            data_dir,
+            metrics_addr: Some(DEFAULT_METRICS_ADDR),
+            backend: Backend::Auto,
+            max_concurrent_jobs: 2,
+            min_reward_per_unit: 0.0,
+            resync_interval_secs: 10,
+            poll_interval_ms: 500,
+            crank: true,
+            arbiter: false,
+            priority_fee_micro_lamports: None,
+            verify: VerifyConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then the TOML file at `path` (when given; it must
+    /// exist), then the `TESSERA_*` environment variables; then validates it.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_prefix(path, ENV_PREFIX)
+    }
+
+    /// [`Config::load`] with another variable prefix.
+    fn load_with_prefix(path: Option<&Path>, prefix: &str) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            match std::fs::metadata(path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => {
+                    return Err(ConfigError::Read {
+                        path: path.to_path_buf(),
+                        reason: "not a file".to_string(),
+                    })
+                }
+                Err(e) => {
+                    return Err(ConfigError::Read {
+                        path: path.to_path_buf(),
+                        reason: e.to_string(),
+                    })
+                }
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(env_source(prefix));
+        Self::extract(figment)
+    }
+
+    /// Parses a TOML document over the defaults (no environment) and validates the result.
+    pub fn from_toml_str(toml: &str) -> Result<Config, ConfigError> {
+        Self::extract(Figment::from(Toml::string(toml)))
+    }
+
+    fn extract(figment: Figment) -> Result<Config, ConfigError> {
+        let mut config: Config = figment.extract().map_err(|e| {
+            ConfigError::Parse(e.into_iter().map(describe).collect::<Vec<_>>().join("; "))
+        })?;
+        config.fill_in();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Gives empty optional fields their defaults: an empty `ws_url` is `None`, an empty
+    /// `store` follows `data_dir`.
+    fn fill_in(&mut self) {
+        if self.ws_url.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.ws_url = None;
+        }
+        if self.store.trim().is_empty() {
+            self.store = default_store(&self.data_dir);
+        }
+    }
+
+    /// Checks every field, naming the first one that is not acceptable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
+            ConfigError::Invalid {
+                field,
+                reason: reason.into(),
+            }
+        }
+
+        let rpc = split_url(&self.rpc_url)
+            .filter(|u| matches!(u.scheme.as_str(), "http" | "https") && !u.host.is_empty())
+            .ok_or_else(|| {
+                invalid(
+                    "rpc_url",
+                    format!("\"{}\" is not an http:// or https:// URL", self.rpc_url),
+                )
+            })?;
+        match &self.ws_url {
+            Some(ws) => {
+                split_url(ws)
+                    .filter(|u| matches!(u.scheme.as_str(), "ws" | "wss") && !u.host.is_empty())
+                    .ok_or_else(|| {
+                        invalid("ws_url", format!("\"{ws}\" is not a ws:// or wss:// URL"))
+                    })?;
+            }
+            None if rpc.port == Some(u16::MAX) => {
+                return Err(invalid(
+                    "ws_url",
+                    "rpc_url uses port 65535, so the websocket port (one more) cannot be derived: set ws_url",
+                ));
+            }
+            None => {}
+        }
+        if self.keypair.as_os_str().is_empty() {
+            return Err(invalid("keypair", "empty path"));
+        }
+        if self.mint.trim().is_empty() {
+            return Err(invalid(
+                "mint",
+                "required: the market's mint (base58), in the configuration file or the variable",
+            ));
+        }
+        Pubkey::from_str(self.mint.trim())
+            .map_err(|_| invalid("mint", format!("\"{}\" is not a base58 address", self.mint)))?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "empty path"));
+        }
+        let store = self.store.trim();
+        if let Some((scheme, rest)) = store.split_once("://") {
+            if scheme.is_empty()
+                || !scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            {
+                return Err(invalid("store", format!("\"{store}\" has no valid scheme")));
+            }
+            if scheme.eq_ignore_ascii_case("file")
+                && !(rest.starts_with('/') || rest == "~" || rest.starts_with("~/"))
+            {
+                return Err(invalid(
+                    "store",
+                    format!("\"{store}\": a file:// URL needs an absolute path (file:///dir)"),
+                ));
+            }
+            if rest.trim_matches('/').is_empty() {
+                return Err(invalid("store", format!("\"{store}\" names no location")));
+            }
+        }
+        if self.max_concurrent_jobs < 1 {
+            return Err(invalid("max_concurrent_jobs", "must be at least 1"));
+        }
+        if !self.min_reward_per_unit.is_finite() || self.min_reward_per_unit < 0.0 {
+            return Err(invalid(
+                "min_reward_per_unit",
+                format!(
+                    "must be a finite number >= 0, got {}",
+                    self.min_reward_per_unit
+                ),
+            ));
+        }
+        if self.resync_interval_secs < 1 {
+            return Err(invalid("resync_interval_secs", "must be at least 1"));
+        }
+        if self.poll_interval_ms < 50 {
+            return Err(invalid(
+                "poll_interval_ms",
+                format!("must be at least 50, got {}", self.poll_interval_ms),
+            ));
+        }
+        let rate = self.verify.sample_rate;
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(invalid(
+                "verify.sample_rate",
+                format!("must be between 0 and 1, got {rate}"),
+            ));
+        }
+        if self.verify.chunks_per_job < 1 {
+            return Err(invalid("verify.chunks_per_job", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The websocket endpoint: `ws_url` when set, otherwise derived from `rpc_url` the way
+    /// the Solana CLI does it: `http` becomes `ws`, `https` becomes `wss`, and an explicit
+    /// port is incremented (`http://127.0.0.1:8899` -> `ws://127.0.0.1:8900`).
+    pub fn ws_url(&self) -> String {
+        match self.ws_url.as_deref().map(str::trim) {
+            Some(ws) if !ws.is_empty() => ws.to_string(),
+            _ => derive_ws_url(&self.rpc_url),
+        }
+    }
+
+    /// The keypair file, `~/` expanded.
+    pub fn keypair_path(&self) -> PathBuf {
+        expand_home(&self.keypair)
+    }
+
+    /// The state directory, `~/` expanded.
+    pub fn data_dir(&self) -> PathBuf {
+        expand_home(&self.data_dir)
+    }
+
+    /// The object store's base URL, without a trailing `/`: a directory (or a
+    /// `file://~/…` URL) becomes an absolute `file://` URL, other URLs stay as they are.
+    pub fn store_base(&self) -> String {
+        let store = self.store.trim();
+        let local = match store.split_once("://") {
+            Some((scheme, rest))
+                if scheme.eq_ignore_ascii_case("file")
+                    && (rest == "~" || rest.starts_with("~/")) =>
+            {
+                rest
+            }
+            Some(_) => return store.trim_end_matches('/').to_string(),
+            None => store,
+        };
+        let path = expand_home(Path::new(local));
+        let path = path.to_string_lossy();
+        tessera_client::store::normalize_base(&path)
+            .unwrap_or_else(|_| format!("file://{}", path.trim_end_matches('/')))
+    }
+
+    /// The mint as an address (validated configurations always have one).
+    pub fn mint_pubkey(&self) -> Result<Pubkey, ConfigError> {
+        Pubkey::from_str(self.mint.trim()).map_err(|_| ConfigError::Invalid {
+            field: "mint",
+            reason: format!("\"{}\" is not a base58 address", self.mint),
+        })
+    }
+}
+
+/// One figment error, naming the key and where its value came from (the file, or the
+/// variable).
+fn describe(e: figment::Error) -> String {
+    let mut text = e.kind.to_string().trim_end().to_string();
+    let key = e.path.join(".");
+    let env_prefix = e.metadata.as_ref().and_then(|md| {
+        md.name
+            .contains("environment variable")
+            .then(|| md.name.split('`').nth(1).unwrap_or(ENV_PREFIX).to_string())
+    });
+    match env_prefix {
+        Some(prefix) if !key.is_empty() => {
+            text += &format!(
+                " in {prefix}{}",
+                key.replace('.', "__").to_ascii_uppercase()
+            );
+        }
+        _ => {
+            if !key.is_empty() {
+                text += &format!(" for `{key}`");
+            }
+            if let Some(md) = &e.metadata {
+                match &md.source {
+                    Some(source) => text += &format!(" in {source}"),
+                    None => text += &format!(" in the {}", md.name),
+                }
+            }
+        }
+    }
+    text
+}
+
+/// The environment source: `<prefix><FIELD>` for the known fields only, `__` nesting.
+fn env_source(prefix: &str) -> Env {
+    Env::prefixed(prefix).split("__").only(ENV_KEYS)
+}
+
+/// `file://<data_dir>/store`, or `<data_dir>/store` when `data_dir` is relative (a
+/// directory, made absolute by [`Config::store_base`]).
+fn default_store(data_dir: &Path) -> String {
+    let dir = data_dir.to_string_lossy();
+    let dir = dir.trim_end_matches('/');
+    if data_dir.is_absolute() || dir == "~" || dir.starts_with("~/") {
+        format!("file://{dir}/store")
+    } else {
+        format!("{dir}/store")
+    }
+}
+
+/// `path` with a leading `~` (alone or followed by `/`) replaced by `$HOME`; unchanged when
+/// `HOME` is not set.
+pub fn expand_home(path: &Path) -> PathBuf {
+    let Ok(rest) = path.strip_prefix("~") else {
+        return path.to_path_buf();
+    };
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join(rest),
+        None => path.to_path_buf(),
+    }
+}
+
+/// The parts of a URL the checks and the websocket derivation need.
+struct UrlParts<'a> {
+    /// Lower-cased.
+    scheme: String,
+    /// `user@`, kept as it was.
+    userinfo: &'a str,
+    /// Host, IPv6 literals with their brackets.
+    host: &'a str,
+    port: Option<u16>,
+    /// Path, query and fragment.
+    tail: &'a str,
+}
+
+fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => authority.split_at(i + 1),
+        None => ("", authority),
+    };
+    let port_sep = if hostport.starts_with('[') {
+        let close = hostport.find(']')?;
+        match &hostport[close + 1..] {
+            "" => None,
+            p if p.starts_with(':') => Some(close + 1),
+            _ => return None,
+        }
+    } else {
+        hostport.rfind(':')
+    };
+    let (host, port) = match port_sep {
+        Some(i) => (&hostport[..i], Some(hostport[i + 1..].parse::<u16>().ok()?)),
+        None => (hostport, None),
+    };
+    Some(UrlParts {
+        scheme: scheme.to_ascii_lowercase(),
+        userinfo,
+        host,
+        port,
+        tail,
+    })
+}
+
+/// The Solana CLI's websocket URL for a JSON-RPC URL (its `compute_websocket_url`).
+fn derive_ws_url(rpc_url: &str) -> String {
+    let Some(u) = split_url(rpc_url) else {
+        return rpc_url.trim().to_string();
+    };
+    let secure = u.scheme == "https";
+    // A scheme's default port is no explicit port (as a URL parser sees it).
+    let port = u
+        .port
+        .filter(|&p| !((secure && p == 443) || (u.scheme == "http" && p == 80)));
+    let port = match port {
+        Some(p) => format!(":{}", p.saturating_add(1)),
+        None => String::new(),
+    };
+    format!(
+        "{}://{}{}{port}{}",
+        if secure { "wss" } else { "ws" },
+        u.userinfo,
+        u.host,
+        u.tail
+    )
+}
+
+/// `metrics_addr` as a string: an address, or `"off"` (also `""`, `"none"`, `"disabled"`)
+/// for none.
+mod metrics_addr_serde {
+    use std::fmt;
+    use std::net::SocketAddr;
+
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(addr: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        match addr {
+            Some(addr) => s.collect_str(addr),
+            None => s.serialize_str("off"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        d.deserialize_any(AddrVisitor)
+    }
+
+    struct AddrVisitor;
+
+    impl<'de> Visitor<'de> for AddrVisitor {
+        type Value = Option<SocketAddr>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an address such as \"127.0.0.1:9464\", or \"off\"")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let v = v.trim();
+            if v.is_empty()
+                || ["off", "none", "disabled"]
+                    .iter()
+                    .any(|w| v.eq_ignore_ascii_case(w))
+            {
+                return Ok(None);
+            }
+            v.parse().map(Some).map_err(|_| {
+                E::custom(format!(
+                    "\"{v}\" is not an address such as \"127.0.0.1:9464\" (or \"off\")"
+                ))
+            })
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            match v {
+                false => Ok(None),
+                true => Err(E::invalid_value(de::Unexpected::Bool(true), &self)),
+            }
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../tessera-worker.sample.toml");
+    const MINT: &str = "So11111111111111111111111111111111111111112";
+
+    fn with_mint(toml: &str) -> String {
+        format!("mint = \"{MINT}\"\n{toml}")
+    }
+
+    fn defaults() -> Config {
+        Config {
+            mint: MINT.to_string(),
+            ..Config::default()
+        }
+    }
+
+    fn invalid_field(toml: &str) -> &'static str {
+        match Config::from_toml_str(&with_mint(toml)) {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field for {toml:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sample_is_the_defaults() {
+        assert_eq!(Config::from_toml_str(SAMPLE).unwrap(), defaults());
+    }
+
+    #[test]
+    fn sample_mentions_every_field() {
+        let setting = |key: &str| {
+            SAMPLE.lines().any(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix('#').unwrap_or(l).trim_start();
+                l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+            })
+        };
+        let json = serde_json::to_value(Config::default()).unwrap();
+        for (key, value) in json.as_object().unwrap() {
+            if let Some(table) = value.as_object() {
+                assert!(SAMPLE.contains(&format!("[{key}]")), "[{key}] missing");
+                for key in table.keys() {
+                    assert!(setting(key), "{key} missing from the sample");
+                }
+            } else {
+                assert!(setting(key), "{key} missing from the sample");
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_fill_a_partial_file() {
+        let config = Config::from_toml_str(&with_mint("max_concurrent_jobs = 4")).unwrap();
+        assert_eq!(
+            config,
+            Config {
+                max_concurrent_jobs: 4,
+                ..defaults()
+            }
+        );
+        assert_eq!(config.rpc_url, "http://127.0.0.1:8899");
+        assert_eq!(config.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(config.store, "file://~/.local/share/tessera-worker/store");
+        assert_eq!(config.verify, VerifyConfig::default());
+    }
+
+    #[test]
+    fn every_field_parses() {
+        let config = Config::from_toml_str(&with_mint(
+            r#"
+            rpc_url = "https://rpc.example.com/key"
+            ws_url = "wss://ws.example.com/key"
+            keypair = "/keys/operator.json"
+            store = "s3://bucket/results/"
+            data_dir = "/var/lib/tessera"
+            metrics_addr = "0.0.0.0:9000"
+            backend = "cuda"
+            max_concurrent_jobs = 8
+            min_reward_per_unit = 12.5
+            resync_interval_secs = 30
+            poll_interval_ms = 250
+            crank = false
+            arbiter = true
+            priority_fee_micro_lamports = 5000
+
+            [verify]
+            enabled = true
+            sample_rate = 0.25
+            chunks_per_job = 3
+            "#,
+        ))
+        .unwrap();
+        assert_eq!(
+            config,
+            Config {
+                rpc_url: "https://rpc.example.com/key".into(),
+                ws_url: Some("wss://ws.example.com/key".into()),
+                keypair: "/keys/operator.json".into(),
+                mint: MINT.into(),
+                store: "s3://bucket/results/".into(),
+                data_dir: "/var/lib/tessera".into(),
+                metrics_addr: Some("0.0.0.0:9000".parse().unwrap()),
+                backend: Backend::Cuda,
+                max_concurrent_jobs: 8,
+                min_reward_per_unit: 12.5,
+                resync_interval_secs: 30,
+                poll_interval_ms: 250,
+                crank: false,
+                arbiter: true,
+                priority_fee_micro_lamports: Some(5000),
+                verify: VerifyConfig {
+                    enabled: true,
+                    sample_rate: 0.25,
+                    chunks_per_job: 3,
+                },
+            }
+        );
+        assert_eq!(config.ws_url(), "wss://ws.example.com/key");
+        assert_eq!(config.store_base(), "s3://bucket/results");
+        assert_eq!(config.data_dir(), PathBuf::from("/var/lib/tessera"));
+        assert_eq!(config.keypair_path(), PathBuf::from("/keys/operator.json"));
+        assert_eq!(config.mint_pubkey().unwrap().to_string(), MINT);
+    }
+
+    #[test]
+    fn integers_are_accepted_for_fractions() {
+        let config = Config::from_toml_str(&with_mint(
+            "min_reward_per_unit = 3\n[verify]\nsample_rate = 0",
+        ))
+        .unwrap();
+        assert_eq!(config.min_reward_per_unit, 3.0);
+        assert_eq!(config.verify.sample_rate, 0.0);
+    }
+
+    #[test]
+    fn metrics_can_be_turned_off() {
+        for off in ["off", "OFF", "none", "disabled", ""] {
+            let toml = with_mint(&format!("metrics_addr = \"{off}\""));
+            assert_eq!(Config::from_toml_str(&toml).unwrap().metrics_addr, None);
+        }
+        let toml = with_mint("metrics_addr = false");
+        assert_eq!(Config::from_toml_str(&toml).unwrap().metrics_addr, None);
+        let toml = with_mint("metrics_addr = \"[::1]:9100\"");
+        assert_eq!(
+            Config::from_toml_str(&toml).unwrap().metrics_addr,
+            Some("[::1]:9100".parse().unwrap())
+        );
+        let err = Config::from_toml_str(&with_mint("metrics_addr = \"localhost\"")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Parse(m) if m.contains("\"localhost\" is not an address")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_and_mistyped_fields_are_refused() {
+        let err = Config::from_toml_str(&with_mint("max_jobs = 3")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Parse(m) if m.contains("max_jobs")),
+            "{err}"
+        );
+        let err = Config::from_toml_str(&with_mint("[verify]\nrate = 0.5")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Parse(m) if m.contains("rate")),
+            "{err}"
+        );
+        let err = Config::from_toml_str(&with_mint("backend = \"opencl\"")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Parse(m) if m.contains("opencl")),
+            "{err}"
+        );
+        let err = Config::from_toml_str(&with_mint("max_concurrent_jobs = \"two\"")).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
+        let err = Config::from_toml_str("rpc_url = ").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
+    }
+
+    #[test]
+    fn mint_is_required_and_checked() {
+        let err = Config::from_toml_str("").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { field: "mint", reason } if reason.contains("required")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("TESSERA_MINT"), "{err}");
+        let err = Config::from_toml_str("mint = \"not-a-key\"").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { field: "mint", reason } if reason.contains("base58")),
+            "{err}"
+        );
+        assert!(Config::default().validate().is_err());
+        assert!(defaults().validate().is_ok());
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        assert_eq!(
+            invalid_field("max_concurrent_jobs = 0"),
+            "max_concurrent_jobs"
+        );
+        assert_eq!(
+            invalid_field("min_reward_per_unit = -1.0"),
+            "min_reward_per_unit"
+        );
+        assert_eq!(
+            invalid_field("min_reward_per_unit = nan"),
+            "min_reward_per_unit"
+        );
+        assert_eq!(
+            invalid_field("min_reward_per_unit = inf"),
+            "min_reward_per_unit"
+        );
+        assert_eq!(
+            invalid_field("resync_interval_secs = 0"),
+            "resync_interval_secs"
+        );
+        assert_eq!(invalid_field("poll_interval_ms = 49"), "poll_interval_ms");
+        assert_eq!(
+            invalid_field("[verify]\nsample_rate = 1.5"),
+            "verify.sample_rate"
+        );
+        assert_eq!(
+            invalid_field("[verify]\nsample_rate = -0.1"),
+            "verify.sample_rate"
+        );
+        assert_eq!(
+            invalid_field("[verify]\nsample_rate = nan"),
+            "verify.sample_rate"
+        );
+        assert_eq!(
+            invalid_field("[verify]\nchunks_per_job = 0"),
+            "verify.chunks_per_job"
+        );
+        assert_eq!(invalid_field("rpc_url = \"localhost:8899\""), "rpc_url");
+        assert_eq!(invalid_field("rpc_url = \"ftp://host\""), "rpc_url");
+        assert_eq!(invalid_field("rpc_url = \"http://\""), "rpc_url");
+        assert_eq!(invalid_field("rpc_url = \"http://host:port\""), "rpc_url");
+        assert_eq!(invalid_field("ws_url = \"http://host:8900\""), "ws_url");
+        assert_eq!(invalid_field("rpc_url = \"http://host:65535\""), "ws_url");
+        assert_eq!(invalid_field("keypair = \"\""), "keypair");
+        assert_eq!(invalid_field("data_dir = \"\""), "data_dir");
+        assert_eq!(invalid_field("store = \"file://relative/dir\""), "store");
+        assert_eq!(invalid_field("store = \"s3://\""), "store");
+        assert_eq!(invalid_field("store = \"://x\""), "store");
+
+        let err = Config::from_toml_str(&with_mint("[verify]\nsample_rate = 2")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid `verify.sample_rate` (variable TESSERA_VERIFY__SAMPLE_RATE): \
+             must be between 0 and 1, got 2"
+        );
+        // The bounds themselves are fine.
+        Config::from_toml_str(&with_mint(
+            "max_concurrent_jobs = 1\nresync_interval_secs = 1\npoll_interval_ms = 50\n\
+             [verify]\nsample_rate = 1.0\nchunks_per_job = 1",
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn ws_url_is_derived_like_the_solana_cli() {
+        let ws = |rpc: &str| {
+            Config {
+                rpc_url: rpc.to_string(),
+                ..defaults()
+            }
+            .ws_url()
+        };
+        assert_eq!(ws("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(ws("http://localhost:8899/"), "ws://localhost:8900/");
+        assert_eq!(
+            ws("https://api.devnet.solana.com"),
+            "wss://api.devnet.solana.com"
+        );
+        assert_eq!(
+            ws("https://rpc.example.com:8443/key?x=1"),
+            "wss://rpc.example.com:8444/key?x=1"
+        );
+        assert_eq!(
+            ws("HTTPS://rpc.example.com:443/k"),
+            "wss://rpc.example.com/k"
+        );
+        assert_eq!(ws("http://[::1]:8899"), "ws://[::1]:8900");
+        assert_eq!(ws("http://user@host:1/"), "ws://user@host:2/");
+        let explicit = Config {
+            ws_url: Some("ws://elsewhere:1234".into()),
+            ..defaults()
+        };
+        assert_eq!(explicit.ws_url(), "ws://elsewhere:1234");
+        // An empty ws_url is no ws_url.
+        let config = Config::from_toml_str(&with_mint("ws_url = \"\"")).unwrap();
+        assert_eq!(config.ws_url, None);
+        assert_eq!(config.ws_url(), "ws://127.0.0.1:8900");
+    }
+
+    #[test]
+    fn home_is_expanded() {
+        let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+            return;
+        };
+        let home = PathBuf::from(home);
+        let config = defaults();
+        assert_eq!(config.keypair_path(), home.join(".config/solana/id.json"));
+        assert_eq!(config.data_dir(), home.join(".local/share/tessera-worker"));
+        assert_eq!(
+            config.store_base(),
+            tessera_client::store::normalize_base(
+                &home
+                    .join(".local/share/tessera-worker/store")
+                    .to_string_lossy()
+            )
+            .unwrap()
+        );
+        assert!(config.store_base().starts_with("file:///"));
+        assert_eq!(expand_home(Path::new("~")), home);
+        assert_eq!(
+            expand_home(Path::new("~other/x")),
+            PathBuf::from("~other/x")
+        );
+        assert_eq!(
+            expand_home(Path::new("/abs/~/x")),
+            PathBuf::from("/abs/~/x")
+        );
+    }
+
+    #[test]
+    fn store_follows_data_dir() {
+        let config = Config::from_toml_str(&with_mint("data_dir = \"/srv/tw\"")).unwrap();
+        assert_eq!(config.store, "file:///srv/tw/store");
+        assert_eq!(config.store_base(), "file:///srv/tw/store");
+
+        let config = Config::from_toml_str(&with_mint("data_dir = \"state/\"")).unwrap();
+        assert_eq!(config.store, "state/store");
+        let base = config.store_base();
+        assert!(
+            base.starts_with("file:///") && base.ends_with("/state/store"),
+            "{base}"
+        );
+
+        let config = Config::from_toml_str(&with_mint(
+            "data_dir = \"/srv/tw\"\nstore = \"/data/results/\"",
+        ))
+        .unwrap();
+        assert_eq!(config.store_base(), "file:///data/results");
+        let config =
+            Config::from_toml_str(&with_mint("store = \"file:///data/results/\"")).unwrap();
+        assert_eq!(config.store_base(), "file:///data/results");
+    }
+
+    #[test]
+    fn env_var_names() {
+        assert_eq!(env_var("rpc_url"), "TESSERA_RPC_URL");
+        assert_eq!(
+            env_var("verify.chunks_per_job"),
+            "TESSERA_VERIFY__CHUNKS_PER_JOB"
+        );
+        for key in ENV_KEYS {
+            assert!(env_var(key).starts_with(ENV_PREFIX));
+        }
+    }
+
+    #[test]
+    fn missing_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.toml");
+        let err = Config::load_with_prefix(Some(&path), "TESSERA_TEST_ABSENT_").unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+        assert!(err.to_string().contains("absent.toml"), "{err}");
+        let err = Config::load_with_prefix(Some(dir.path()), "TESSERA_TEST_ABSENT_").unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_name_the_key_and_its_source() {
+        const P: &str = "TESSERA_TEST_BAD_";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, with_mint("poll_interval_ms = \"soon\"")).unwrap();
+        let err = Config::load_with_prefix(Some(&path), P).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ConfigError::Parse(_)), "{text}");
+        assert!(text.contains("`poll_interval_ms`"), "{text}");
+        assert!(text.contains("bad.toml"), "{text}");
+
+        std::fs::write(&path, with_mint("")).unwrap();
+        std::env::set_var(format!("{P}VERIFY__CHUNKS_PER_JOB"), "many");
+        let err = Config::load_with_prefix(Some(&path), P).unwrap_err();
+        std::env::remove_var(format!("{P}VERIFY__CHUNKS_PER_JOB"));
+        let text = err.to_string();
+        assert!(
+            text.contains("TESSERA_TEST_BAD_VERIFY__CHUNKS_PER_JOB"),
+            "{text}"
+        );
+    }
+
+    /// Variables under a prefix of this test's own, so that no other test sees them.
+    #[test]
+    fn environment_overrides_the_file() {
+        const P: &str = "TESSERA_TEST_ENV_";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.toml");
+        std::fs::write(
+            &path,
+            "mint = \"11111111111111111111111111111111\"\nmax_concurrent_jobs = 3\n\
+             poll_interval_ms = 900\n[verify]\nchunks_per_job = 5\n",
+        )
+        .unwrap();
+        let set = |k: &str, v: &str| std::env::set_var(format!("{P}{k}"), v);
+        set("MINT", MINT);
+        set("RPC_URL", "https://rpc.example.com");
+        set("WS_URL", "");
+        set("KEYPAIR", "/keys/op.json");
+        set("MAX_CONCURRENT_JOBS", "6");
+        set("MIN_REWARD_PER_UNIT", "7");
+        set("METRICS_ADDR", "[::1]:9100");
+        set("BACKEND", "cpu");
+        set("CRANK", "false");
+        set("ARBITER", "true");
+        set("PRIORITY_FEE_MICRO_LAMPORTS", "1000");
+        set("VERIFY__ENABLED", "true");
+        set("VERIFY__SAMPLE_RATE", "0.5");
+        // Other tools' variables, and unknown ones, are ignored.
+        set("URL", "devnet");
+        set("BLESS", "1");
+        set("OUTPUT", "json");
+        set("PRIORITY_FEE", "99");
+        set("VERIFY", "{bogus=1}");
+        set("VERIFY__BOGUS", "1");
+
+        let config = Config::load_with_prefix(Some(&path), P);
+        for (k, _) in std::env::vars() {
+            if k.starts_with(P) {
+                std::env::remove_var(k);
+            }
+        }
+        let config = config.unwrap();
+        assert_eq!(
+            config,
+            Config {
+                rpc_url: "https://rpc.example.com".into(),
+                keypair: "/keys/op.json".into(),
+                max_concurrent_jobs: 6,
+                min_reward_per_unit: 7.0,
+                metrics_addr: Some("[::1]:9100".parse().unwrap()),
+                backend: Backend::Cpu,
+                poll_interval_ms: 900,
+                crank: false,
+                arbiter: true,
+                priority_fee_micro_lamports: Some(1000),
+                verify: VerifyConfig {
+                    enabled: true,
+                    sample_rate: 0.5,
+                    chunks_per_job: 5,
+                },
+                ..defaults()
+            }
+        );
+        assert_eq!(config.ws_url(), "wss://rpc.example.com");
+    }
+
+    #[test]
+    fn load_without_a_file_uses_the_environment() {
+        const P: &str = "TESSERA_TEST_NOFILE_";
+        std::env::set_var(format!("{P}MINT"), MINT);
+        std::env::set_var(format!("{P}METRICS_ADDR"), "off");
+        let config = Config::load_with_prefix(None, P);
+        std::env::remove_var(format!("{P}MINT"));
+        std::env::remove_var(format!("{P}METRICS_ADDR"));
+        assert_eq!(
+            config.unwrap(),
+            Config {
+                metrics_addr: None,
+                ..defaults()
+            }
+        );
+        let err = Config::load_with_prefix(None, P).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { field: "mint", .. }),
+            "{err}"
+        );
+    }
+}

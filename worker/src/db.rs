@@ -1,0 +1,155 @@
+//! What the worker knows about each job, in an embedded ACID store (redb).
+//!
+//! Every step that a later transaction depends on is written here, and committed to disk,
+//! **before** that transaction is sent: the root, the output's location and above all the
+//! commit salt. A worker killed at any point reads its records back on restart and, together
+//! with the job's state on chain, knows what is left to do: it never claims twice and always
+//! reveals the root it committed to.
+use std::path::Path;
+
+use anchor_lang::prelude::Pubkey;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+/// Job address → JSON of [`JobRecord`].
+const JOBS: TableDefinition<&[u8], &str> = TableDefinition::new("jobs");
+
+/// The worker's own record of one job.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// A claim was sent (or is about to be).
+    pub claimed: bool,
+    /// The Merkle root of this worker's output.
+    pub root: Option<[u8; 32]>,
+    /// Where the output chunks were stored.
+    pub output_uri: Option<String>,
+    /// The commit salt (replicas ≥ 2), chosen once and kept until the reveal.
+    pub salt: Option<[u8; 32]>,
+    /// Seconds the computation took.
+    pub compute_seconds: f64,
+    /// The input was refused before any claim (bad hash, malformed, too dear): why.
+    pub rejected: Option<String>,
+    /// (verifier) the result was checked; `Some(true)` when a mismatch was challenged.
+    pub verified: Option<bool>,
+    /// The job reached a terminal state and was counted in the metrics.
+    pub finished: bool,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("worker state store: {0}")]
+pub struct DbError(String);
+
+fn err(e: impl std::fmt::Display) -> DbError {
+    DbError(e.to_string())
+}
+
+/// The store, one file.
+pub struct Db {
+    db: Database,
+}
+
+impl Db {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let db = Database::create(path).map_err(err)?;
+        let tx = db.begin_write().map_err(err)?;
+        tx.open_table(JOBS).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Db { db })
+    }
+
+    /// The record of `job` (default when there is none).
+    pub fn get(&self, job: &Pubkey) -> Result<JobRecord, DbError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let table = tx.open_table(JOBS).map_err(err)?;
+        match table.get(job.as_ref()).map_err(err)? {
+            Some(v) => serde_json::from_str(v.value()).map_err(err),
+            None => Ok(JobRecord::default()),
+        }
+    }
+
+    /// Changes the record of `job` with `f` and commits it durably before returning.
+    pub fn update(
+        &self,
+        job: &Pubkey,
+        f: impl FnOnce(&mut JobRecord),
+    ) -> Result<JobRecord, DbError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        let record = {
+            let mut table = tx.open_table(JOBS).map_err(err)?;
+            let mut record = match table.get(job.as_ref()).map_err(err)? {
+                Some(v) => serde_json::from_str(v.value()).map_err(err)?,
+                None => JobRecord::default(),
+            };
+            f(&mut record);
+            let json = serde_json::to_string(&record).map_err(err)?;
+            table.insert(job.as_ref(), json.as_str()).map_err(err)?;
+            record
+        };
+        tx.commit().map_err(err)?;
+        Ok(record)
+    }
+
+    /// Every job with a record.
+    pub fn all(&self) -> Result<Vec<(Pubkey, JobRecord)>, DbError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let table = tx.open_table(JOBS).map_err(err)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(err)? {
+            let (k, v) = entry.map_err(err)?;
+            let key: [u8; 32] = k.value().try_into().map_err(err)?;
+            out.push((
+                Pubkey::new_from_array(key),
+                serde_json::from_str(v.value()).map_err(err)?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let job = Pubkey::new_unique();
+        {
+            let db = Db::open(&path).unwrap();
+            assert_eq!(db.get(&job).unwrap(), JobRecord::default());
+            db.update(&job, |r| {
+                r.claimed = true;
+                r.salt = Some([7; 32]);
+                r.root = Some([9; 32]);
+            })
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let r = db.get(&job).unwrap();
+        assert!(r.claimed);
+        assert_eq!(r.salt, Some([7; 32]));
+        assert_eq!(r.root, Some([9; 32]));
+        assert_eq!(db.all().unwrap(), vec![(job, r)]);
+    }
+
+    #[test]
+    fn updates_change_only_their_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.redb")).unwrap();
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        db.update(&a, |r| r.rejected = Some("bad hash".into()))
+            .unwrap();
+        db.update(&b, |r| r.claimed = true).unwrap();
+        db.update(&a, |r| r.finished = true).unwrap();
+        assert_eq!(db.get(&a).unwrap().rejected.as_deref(), Some("bad hash"));
+        assert!(db.get(&a).unwrap().finished);
+        assert!(!db.get(&b).unwrap().finished);
+        assert_eq!(db.all().unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,415 @@
+//! Prometheus metrics of the worker, served as OpenMetrics text on `GET /metrics`.
+//!
+//! Every metric is named `tessera_worker_…`; counters end in `_total` (OpenMetrics), the
+//! compute time in `_seconds_total`:
+//!
+//! | metric                                   | kind    | meaning                                        |
+//! |------------------------------------------|---------|------------------------------------------------|
+//! | `tessera_worker_jobs_claimed_total`      | counter | jobs claimed                                   |
+//! | `tessera_worker_jobs_completed_total`    | counter | delivered results that settled paid            |
+//! | `tessera_worker_jobs_failed_total`       | counter | claimed jobs that could not be delivered       |
+//! | `tessera_worker_jobs_rejected_total`     | counter | inputs refused before claiming                 |
+//! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
+//! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
+//! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
+//! | `tessera_worker_tx_retries_total`        | counter | transactions sent again                        |
+//! | `tessera_worker_tx_failed_total`         | counter | transactions given up on                       |
+//! | `tessera_worker_step_failures_total`     | counter | job steps that failed (retried with backoff)   |
+//! | `tessera_worker_ws_reconnects_total`     | counter | websocket subscriptions opened again           |
+//! | `tessera_worker_stake`                   | gauge   | free stake, base units of the mint             |
+//! | `tessera_worker_earned`                  | gauge   | earnings credited, base units of the mint      |
+//! | `tessera_worker_jobs_active`             | gauge   | jobs claimed and not yet settled               |
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The content type of [`Metrics::encode`]'s output.
+pub const CONTENT_TYPE_OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The worker's metrics. Counters and gauges are cheap to clone and update from any task;
+/// the registry only encodes them.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Every metric below, registered under the `tessera_worker` prefix.
+    pub registry: Registry,
+    /// Jobs claimed.
+    pub jobs_claimed: Counter,
+    /// Delivered results that settled paid.
+    pub jobs_completed: Counter,
+    /// Claimed jobs that could not be delivered (compute, upload or transaction failure,
+    /// missed deadline).
+    pub jobs_failed: Counter,
+    /// Inputs refused before claiming (hash mismatch, malformed input).
+    pub jobs_rejected: Counter,
+    /// Challenges sent against other operators' results.
+    pub challenges: Counter,
+    /// Seconds spent computing results.
+    pub compute_seconds: Counter<f64, AtomicU64>,
+    /// Transactions sent.
+    pub tx_sent: Counter,
+    /// Transactions sent again after a failure or an expired blockhash.
+    pub tx_retries: Counter,
+    /// Transactions given up on.
+    pub tx_failed: Counter,
+    /// Job steps (claim, deliver, crank, …) that failed; each is retried with backoff.
+    pub step_failures: Counter,
+    /// Times the websocket subscription was opened again after it dropped.
+    pub ws_reconnects: Counter,
+    /// Free stake, in base units of the mint.
+    pub stake: Gauge,
+    /// Earnings credited to the operator, in base units of the mint.
+    pub earned: Gauge,
+    /// Jobs claimed and not yet settled.
+    pub jobs_active: Gauge,
+}
+
+impl Metrics {
+    /// Fresh metrics (all zero), registered and ready to encode.
+    pub fn new() -> Arc<Metrics> {
+        let mut registry = Registry::with_prefix("tessera_worker");
+        let jobs_claimed = Counter::default();
+        let jobs_completed = Counter::default();
+        let jobs_failed = Counter::default();
+        let jobs_rejected = Counter::default();
+        let challenges = Counter::default();
+        let compute_seconds = Counter::<f64, AtomicU64>::default();
+        let tx_sent = Counter::default();
+        let tx_retries = Counter::default();
+        let tx_failed = Counter::default();
+        let step_failures = Counter::default();
+        let ws_reconnects = Counter::default();
+        let stake = Gauge::default();
+        let earned = Gauge::default();
+        let jobs_active = Gauge::default();
+
+        registry.register("jobs_claimed", "Jobs claimed", jobs_claimed.clone());
+        registry.register(
+            "jobs_completed",
+            "Delivered results that settled paid",
+            jobs_completed.clone(),
+        );
+        registry.register(
+            "jobs_failed",
+            "Claimed jobs that could not be delivered",
+            jobs_failed.clone(),
+        );
+        registry.register(
+            "jobs_rejected",
+            "Inputs refused before claiming (bad hash or malformed)",
+            jobs_rejected.clone(),
+        );
+        registry.register(
+            "challenges",
+            "Challenges sent against other operators' results",
+            challenges.clone(),
+        );
+        registry.register_with_unit(
+            "compute",
+            "Time spent computing results",
+            Unit::Seconds,
+            compute_seconds.clone(),
+        );
+        registry.register("tx_sent", "Transactions sent", tx_sent.clone());
+        registry.register("tx_retries", "Transactions sent again", tx_retries.clone());
+        registry.register("tx_failed", "Transactions given up on", tx_failed.clone());
+        registry.register(
+            "step_failures",
+            "Job steps that failed (retried with backoff)",
+            step_failures.clone(),
+        );
+        registry.register(
+            "ws_reconnects",
+            "Websocket subscriptions opened again after they dropped",
+            ws_reconnects.clone(),
+        );
+        registry.register(
+            "stake",
+            "Free stake, in base units of the mint",
+            stake.clone(),
+        );
+        registry.register(
+            "earned",
+            "Earnings credited to the operator, in base units of the mint",
+            earned.clone(),
+        );
+        registry.register(
+            "jobs_active",
+            "Jobs claimed and not yet settled",
+            jobs_active.clone(),
+        );
+
+        Arc::new(Metrics {
+            registry,
+            jobs_claimed,
+            jobs_completed,
+            jobs_failed,
+            jobs_rejected,
+            challenges,
+            compute_seconds,
+            tx_sent,
+            tx_retries,
+            tx_failed,
+            step_failures,
+            ws_reconnects,
+            stake,
+            earned,
+            jobs_active,
+        })
+    }
+
+    /// Every metric in the OpenMetrics text format (ends with `# EOF`).
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        encode(&mut text, &self.registry).expect("encoding metrics into a String");
+        text
+    }
+}
+
+/// Serves `metrics` over HTTP/1 on `addr` until `shutdown` resolves: `GET /metrics` gives
+/// [`Metrics::encode`], other paths 404.
+///
+/// Returns the address bound (the real port when `addr` asks for port 0) and the task
+/// accepting connections, which ends once `shutdown` resolves; connections already open are
+/// served to their end.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(error = %e, "metrics endpoint: accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let metrics = metrics.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let response = respond(&metrics, &request);
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let served = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+                if let Err(e) = served {
+                    tracing::debug!(error = %e, "metrics endpoint: connection ended with an error");
+                }
+            });
+        }
+        tracing::debug!(%bound, "metrics endpoint stopped");
+    });
+    Ok((bound, task))
+}
+
+/// The response to one request.
+fn respond(metrics: &Metrics, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let (status, body) = match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/metrics") => {
+            let mut response = Response::new(Full::new(Bytes::from(metrics.encode())));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(CONTENT_TYPE_OPENMETRICS),
+            );
+            return response;
+        }
+        (_, "/metrics") => (StatusCode::METHOD_NOT_ALLOWED, "use GET\n"),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "not found: metrics are at /metrics\n",
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
+
+    #[test]
+    fn encode_shows_every_metric() {
+        let metrics = Metrics::new();
+        metrics.jobs_claimed.inc();
+        metrics.jobs_claimed.inc();
+        metrics.jobs_completed.inc();
+        metrics.jobs_failed.inc_by(3);
+        metrics.jobs_rejected.inc();
+        metrics.challenges.inc();
+        metrics.compute_seconds.inc_by(1.5);
+        metrics.tx_sent.inc_by(7);
+        metrics.tx_retries.inc();
+        metrics.tx_failed.inc();
+        metrics.step_failures.inc_by(4);
+        metrics.ws_reconnects.inc();
+        metrics.stake.set(1_000_000);
+        metrics.earned.set(42);
+        metrics.jobs_active.set(2);
+
+        let text = metrics.encode();
+        for line in [
+            "tessera_worker_jobs_claimed_total 2",
+            "tessera_worker_jobs_completed_total 1",
+            "tessera_worker_jobs_failed_total 3",
+            "tessera_worker_jobs_rejected_total 1",
+            "tessera_worker_challenges_total 1",
+            "tessera_worker_compute_seconds_total 1.5",
+            "tessera_worker_tx_sent_total 7",
+            "tessera_worker_tx_retries_total 1",
+            "tessera_worker_tx_failed_total 1",
+            "tessera_worker_step_failures_total 4",
+            "tessera_worker_ws_reconnects_total 1",
+            "tessera_worker_stake 1000000",
+            "tessera_worker_earned 42",
+            "tessera_worker_jobs_active 2",
+            "# TYPE tessera_worker_jobs_claimed counter",
+            "# TYPE tessera_worker_stake gauge",
+            "# UNIT tessera_worker_compute_seconds seconds",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    async fn get(addr: SocketAddr, method: &str, path: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(
+                format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_over_http() {
+        let metrics = Metrics::new();
+        metrics.jobs_claimed.inc_by(5);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (addr, task) = serve(
+            "127.0.0.1:0".parse().unwrap(),
+            metrics.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+        .unwrap();
+        assert_ne!(addr.port(), 0);
+
+        let response = get(addr, "GET", "/metrics").await;
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(
+            response.to_ascii_lowercase().contains(
+                "\r\ncontent-type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"
+            ),
+            "{response}"
+        );
+        assert!(
+            response
+                .lines()
+                .any(|l| l == "tessera_worker_jobs_claimed_total 5"),
+            "{response}"
+        );
+
+        // Updates show in the next scrape.
+        metrics.jobs_claimed.inc();
+        let response = get(addr, "GET", "/metrics").await;
+        assert!(
+            response
+                .lines()
+                .any(|l| l == "tessera_worker_jobs_claimed_total 6"),
+            "{response}"
+        );
+
+        let response = get(addr, "GET", "/").await;
+        assert!(
+            response.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{response}"
+        );
+        let response = get(addr, "GET", "/metrics/extra").await;
+        assert!(
+            response.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{response}"
+        );
+        let response = get(addr, "POST", "/metrics").await;
+        assert!(
+            response.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+            "{response}"
+        );
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the server stops on shutdown")
+            .unwrap();
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "the listener is closed after shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn bind_errors_are_returned() {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = taken.local_addr().unwrap();
+        let result = serve(addr, Metrics::new(), std::future::pending()).await;
+        assert!(result.is_err());
+    }
+}

@@ -1,0 +1,713 @@
+//! The worker's loop: what to do about each job ([`decide`], pure) and doing it ([`Worker`]).
+//!
+//! The loop keeps the latest state of every job of the market (websocket changes, periodic
+//! resyncs, and a fresh read after each of its own steps). Whenever something changes or a
+//! tick passes, it asks [`decide`] for the next step of each job that has no step under way and
+//! runs the step as a task. A failed step is logged and tried again later with backoff; no RPC
+//! or store fault ends the worker.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use tessera_client::chain::{fetch, Chain, TxOptions};
+use tessera_client::flows::{Ctx, MarketInfo};
+use tessera_client::ix::{parties, MarketKeys};
+use tessera_client::state::{Job, JobState, Operator, SlotStatus};
+use tessera_client::store::{self, Store};
+use tessera_client::token::associated_token_address;
+use tessera_client::ClientError;
+use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::config::{self, Config};
+use crate::db::{Db, DbError, JobRecord};
+use crate::metrics::Metrics;
+use crate::verify;
+use crate::watch as jobs_watch;
+
+/// The next step for one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Fetch and check the input, then claim a free slot.
+    Claim,
+    /// Compute the claimed job and store the output.
+    Compute,
+    /// Deliver the root (1 replica).
+    Submit,
+    /// Commit to the root (≥ 2 replicas).
+    Commit,
+    /// Reveal the committed root.
+    Reveal,
+    /// Crank: pay out a revealed job after its challenge window.
+    Finalize,
+    /// Crank: slash late slots.
+    Timeout,
+    /// Crank: refund an unfilled job after its claim deadline.
+    Expire,
+    /// Verifier: recompute sampled chunks of another operator's revealed result.
+    Verify,
+    /// Arbiter: recompute the whole output of a disputed job and post the verdict.
+    Resolve,
+}
+
+/// What [`decide`] needs besides the job and its record.
+#[derive(Clone, Debug)]
+pub struct Situation {
+    /// This worker's operator account.
+    pub operator: Pubkey,
+    /// The chain's unix time.
+    pub now: i64,
+    /// Kernel capability bits of the operator.
+    pub capabilities: u32,
+    /// Whether another job may be claimed now (capacity, stake, not shutting down).
+    pub may_claim: bool,
+    pub crank: bool,
+    /// Whether this job falls in the verifier's sample.
+    pub verify: bool,
+    /// This worker holds the market's arbiter key and is configured to rule disputes.
+    pub arbiter: bool,
+}
+
+/// The next step for `job`, if any. Pure, so that every rule is tested on its own.
+pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
+    let mine = job.slot_of(&s.operator);
+    if let Some(i) = mine {
+        let slot = &job.assignments[i];
+        match (job.state, slot.status) {
+            (JobState::Open | JobState::Claimed, SlotStatus::Claimed) => {
+                return Some(match (&rec.root, &rec.output_uri) {
+                    (Some(_), Some(_)) if job.replicas == 1 => Step::Submit,
+                    (Some(_), Some(_)) => Step::Commit,
+                    _ => Step::Compute,
+                });
+            }
+            (JobState::Committed, SlotStatus::Committed) if rec.salt.is_some() => {
+                return Some(Step::Reveal);
+            }
+            _ => {}
+        }
+    }
+    let crankable = s.crank || mine.is_some();
+    match job.state {
+        JobState::Open if s.now > job.claim_deadline => crankable.then_some(Step::Expire),
+        JobState::Open | JobState::Claimed | JobState::Committed
+            if crankable && any_slot_late(job, s.now) =>
+        {
+            Some(Step::Timeout)
+        }
+        JobState::Open
+            if mine.is_none()
+                && s.may_claim
+                && rec.rejected.is_none()
+                && s.now <= job.claim_deadline
+                && job.kernel < 32
+                && s.capabilities & (1 << job.kernel) != 0
+                && job.slots().iter().any(|a| a.status == SlotStatus::Empty) =>
+        {
+            Some(Step::Claim)
+        }
+        JobState::Revealed if s.now > job.challenge_deadline => crankable.then_some(Step::Finalize),
+        JobState::Revealed
+            if s.verify
+                && mine.is_none()
+                && rec.verified.is_none()
+                && !job.has_challenge()
+                && s.now <= job.challenge_deadline =>
+        {
+            Some(Step::Verify)
+        }
+        JobState::Disputed if s.arbiter => Some(Step::Resolve),
+        _ => None,
+    }
+}
+
+fn any_slot_late(job: &Job, now: i64) -> bool {
+    (0..job.replicas as usize).any(|i| matches!(job.slot_deadline(i), Ok(Some(d)) if now > d))
+}
+
+/// Whether `job` falls in a verifier's sample of `rate` (0..=1): a hash of the job and the
+/// verifier, so each verifier checks its own stable subset.
+pub fn sampled(job: &Pubkey, verifier: &Pubkey, rate: f64) -> bool {
+    let h = tessera_merkle::sha256(&[job.as_ref(), verifier.as_ref()]);
+    let x = u32::from_le_bytes(h[..4].try_into().expect("4 bytes")) as f64 / u32::MAX as f64;
+    x < rate
+}
+
+/// Why a worker could not start or a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot read the keypair at {path}: {reason}")]
+    Keypair { path: String, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A running operator.
+pub struct Worker {
+    pub cfg: Config,
+    chain: Arc<RpcClient>,
+    key: Arc<Keypair>,
+    pub market: MarketInfo,
+    /// This worker's operator account.
+    pub operator: Pubkey,
+    store: Store,
+    store_base: String,
+    db: Db,
+    backend: Backend,
+    pub metrics: Arc<Metrics>,
+    compute: Semaphore,
+    tx: TxOptions,
+    /// Inputs fetched, checked and parsed before the claim, kept for the computation.
+    inputs: Mutex<HashMap<Pubkey, Arc<KernelJob>>>,
+}
+
+impl Worker {
+    /// Connects, reads the market and the operator, opens the state store.
+    pub async fn new(cfg: Config, metrics: Arc<Metrics>) -> Result<Arc<Worker>, WorkerError> {
+        let key = read_keypair(&cfg.keypair_path())?;
+        let chain = Arc::new(RpcClient::new_with_commitment(
+            cfg.rpc_url.clone(),
+            CommitmentConfig::confirmed(),
+        ));
+        let mint: Pubkey = cfg.mint.parse().map_err(|_| {
+            ClientError::bad_input(format!("mint \"{}\" is not a public key", cfg.mint), "set mint")
+        })?;
+        let market = Ctx::new(chain.as_ref()).market(&mint).await?;
+        let operator = market.keys.operator(&key.pubkey());
+        let backend = match cfg.backend {
+            config::Backend::Cpu => Backend::Cpu,
+            config::Backend::Cuda => {
+                Backend::cuda(0).map_err(|e| WorkerError::Other(format!("CUDA: {e}")))?
+            }
+            config::Backend::Auto => Backend::cuda_if_available(),
+        };
+        let db = Db::open(&cfg.data_dir().join("state.redb"))?;
+        let store_base = store::normalize_base(&cfg.store_base())?;
+        let tx = TxOptions {
+            priority_fee_micro_lamports: cfg.priority_fee_micro_lamports,
+            ..TxOptions::default()
+        };
+        tracing::info!(
+            operator = %operator,
+            authority = %key.pubkey(),
+            market = %market.address(),
+            backend = %backend.describe(),
+            "worker ready"
+        );
+        Ok(Arc::new(Worker {
+            cfg,
+            chain,
+            key: Arc::new(key),
+            market,
+            operator,
+            store: Store::from_env(),
+            store_base,
+            db,
+            backend,
+            metrics,
+            compute: Semaphore::new(1),
+            tx,
+            inputs: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    fn chain(&self) -> &dyn Chain {
+        self.chain.as_ref()
+    }
+
+    fn keys(&self) -> &MarketKeys {
+        &self.market.keys
+    }
+
+    /// Runs until `stop` turns true, then lets every step under way finish (none is cut in
+    /// the middle of a transaction) and returns.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> Result<(), WorkerError> {
+        let (updates_tx, mut updates) = mpsc::channel(1024);
+        let metrics = self.metrics.clone();
+        let watcher = tokio::spawn(jobs_watch::subscribe(
+            self.cfg.ws_url(),
+            self.market.address(),
+            updates_tx,
+            stop.clone(),
+            move || {
+                metrics.ws_reconnects.inc();
+            },
+        ));
+        let mut jobs: HashMap<Pubkey, Box<Job>> = HashMap::new();
+        let mut operator: Option<Operator> = None;
+        let mut now = 0i64;
+        let mut in_flight: HashMap<Pubkey, Step> = HashMap::new();
+        let mut retry_at: HashMap<Pubkey, (Instant, u32)> = HashMap::new();
+        let mut tasks: JoinSet<(Pubkey, Step, Result<(), WorkerError>)> = JoinSet::new();
+        let mut resync = tokio::time::interval(Duration::from_secs(self.cfg.resync_interval_secs));
+        let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.poll_interval_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                Some(done) = tasks.join_next() => {
+                    let (key, step, result) = done.map_err(|e| WorkerError::Other(e.to_string()))?;
+                    in_flight.remove(&key);
+                    match result {
+                        Ok(()) => { retry_at.remove(&key); }
+                        Err(e) => {
+                            let tries = retry_at.get(&key).map_or(0, |r| r.1) + 1;
+                            let wait = Duration::from_millis(250 << tries.min(6));
+                            tracing::warn!(job = %key, ?step, error = %e, retry_in_ms = wait.as_millis() as u64, "step failed");
+                            self.metrics.step_failures.inc();
+                            retry_at.insert(key, (Instant::now() + wait, tries));
+                        }
+                    }
+                    // Read the job again rather than wait for the websocket, so the next step
+                    // starts from what this one did.
+                    if let Ok(Some(a)) = self.chain().get_account(&key).await {
+                        match jobs_watch::decode_job(a.lamports, &a.data) {
+                            Some(j) => { jobs.insert(key, j); }
+                            None => { jobs.remove(&key); }
+                        }
+                    }
+                    if matches!(step, Step::Claim | Step::Finalize) || operator.is_none() {
+                        operator = self.refresh_operator().await;
+                    }
+                }
+                Some((key, job)) = updates.recv() => {
+                    match job { Some(j) => { jobs.insert(key, j); } None => { jobs.remove(&key); } }
+                }
+                _ = resync.tick() => {
+                    for (key, job) in jobs_watch::snapshot(self.chain(), &self.market.address()).await {
+                        if let Some(j) = job { jobs.insert(key, j); }
+                    }
+                    operator = self.refresh_operator().await;
+                }
+                _ = tick.tick() => {
+                    match self.chain().clock().await {
+                        Ok(c) => now = c.unix_timestamp,
+                        Err(e) => tracing::warn!(error = %e, "cannot read the clock"),
+                    }
+                }
+            }
+            if now == 0 {
+                continue;
+            }
+            self.account_finished(&jobs);
+            self.schedule(&jobs, operator.as_ref(), now, &mut in_flight, &retry_at, &mut tasks);
+        }
+
+        tracing::info!(steps = tasks.len(), "stopping: letting the steps under way finish");
+        while let Some(done) = tasks.join_next().await {
+            if let Ok((key, step, Err(e))) = done {
+                tracing::warn!(job = %key, ?step, error = %e, "step failed while stopping");
+            }
+        }
+        watcher.abort();
+        Ok(())
+    }
+
+    /// Starts the next step of every job that has none under way.
+    fn schedule(
+        self: &Arc<Self>,
+        jobs: &HashMap<Pubkey, Box<Job>>,
+        operator: Option<&Operator>,
+        now: i64,
+        in_flight: &mut HashMap<Pubkey, Step>,
+        retry_at: &HashMap<Pubkey, (Instant, u32)>,
+        tasks: &mut JoinSet<(Pubkey, Step, Result<(), WorkerError>)>,
+    ) {
+        // An arbiter need not be an operator; without an operator account nothing is claimed.
+        let (capabilities, op_active) = operator.map_or((0, false), |op| {
+            (
+                op.capabilities,
+                op.status == tessera_client::state::OperatorStatus::Active,
+            )
+        });
+        let mut active = jobs
+            .values()
+            .filter(|j| {
+                j.slot_of(&self.operator).is_some_and(|i| {
+                    matches!(
+                        j.assignments[i].status,
+                        SlotStatus::Claimed | SlotStatus::Committed
+                    )
+                })
+            })
+            .count()
+            + in_flight.values().filter(|s| **s == Step::Claim).count();
+        self.metrics.jobs_active.set(active as i64);
+        let mut order: Vec<(&Pubkey, &Box<Job>)> = jobs.iter().collect();
+        order.sort_by_key(|(k, j)| (j.created_at, **k));
+        for (key, job) in order {
+            if in_flight.contains_key(key) || retry_at.get(key).is_some_and(|r| r.0 > Instant::now())
+            {
+                continue;
+            }
+            let rec = match self.db.get(key) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the state store");
+                    return;
+                }
+            };
+            let situation = Situation {
+                operator: self.operator,
+                now,
+                capabilities,
+                may_claim: op_active && active < self.cfg.max_concurrent_jobs as usize,
+                crank: self.cfg.crank,
+                verify: self.cfg.verify.enabled
+                    && sampled(key, &self.operator, self.cfg.verify.sample_rate),
+                arbiter: self.cfg.arbiter && self.market.state.arbiter == self.key.pubkey(),
+            };
+            let Some(step) = decide(job, &rec, &situation) else { continue };
+            if retry_at.contains_key(key) {
+                self.metrics.tx_retries.inc();
+            }
+            if step == Step::Claim {
+                active += 1;
+            }
+            in_flight.insert(*key, step);
+            let me = self.clone();
+            let (key, job) = (*key, job.clone());
+            tasks.spawn(async move {
+                let result = me.step(key, &job, rec, step).await;
+                (key, step, result)
+            });
+        }
+    }
+
+    async fn refresh_operator(&self) -> Option<Operator> {
+        match fetch::<Operator>(self.chain(), &self.operator).await {
+            Ok(Some(op)) => {
+                self.metrics.stake.set(op.free_stake() as i64);
+                self.metrics.earned.set(op.earned as i64);
+                Some(op)
+            }
+            Ok(None) => {
+                tracing::warn!(operator = %self.operator, "not registered in this market: register and stake first (tessera operator register)");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the operator account");
+                None
+            }
+        }
+    }
+
+    /// Counts jobs this worker held once they end.
+    fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>) {
+        for (key, job) in jobs {
+            if !matches!(
+                job.state,
+                JobState::Settled | JobState::Expired | JobState::Cancelled
+            ) {
+                continue;
+            }
+            let Ok(rec) = self.db.get(key) else { return };
+            if !rec.claimed || rec.finished {
+                continue;
+            }
+            let paid = job.state == JobState::Settled
+                && job.slot_of(&self.operator).is_some_and(|i| {
+                    let a = &job.assignments[i];
+                    a.status == SlotStatus::Revealed && a.root == job.agreed_root
+                });
+            if paid {
+                self.metrics.jobs_completed.inc();
+            } else if job.state == JobState::Settled {
+                self.metrics.jobs_failed.inc();
+            }
+            let _ = self.db.update(key, |r| r.finished = true);
+            self.inputs.lock().expect("inputs").remove(key);
+        }
+    }
+
+    async fn step(
+        &self,
+        key: Pubkey,
+        job: &Job,
+        rec: JobRecord,
+        step: Step,
+    ) -> Result<(), WorkerError> {
+        tracing::debug!(job = %key, ?step, "step");
+        match step {
+            Step::Claim => self.claim(key, job).await,
+            Step::Compute => self.compute(key, job).await,
+            Step::Submit => {
+                let (root, uri) = (rec.root.expect("decided"), rec.output_uri.expect("decided"));
+                let ix = self.keys().submit_result(self.key.pubkey(), key, root, uri);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, root = %store::hex(&root), "result submitted");
+                Ok(())
+            }
+            Step::Commit => {
+                let root = rec.root.expect("decided");
+                // The salt is on disk before the commitment leaves: a restart reveals it.
+                let salt = match rec.salt {
+                    Some(s) => s,
+                    None => {
+                        let salt: [u8; 32] = rand::random();
+                        self.db.update(&key, |r| r.salt = Some(salt))?;
+                        salt
+                    }
+                };
+                let commitment =
+                    tessera_merkle::commitment(&root, &self.operator.to_bytes(), &salt);
+                let ix = self.keys().commit_result(self.key.pubkey(), key, commitment);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "result committed");
+                Ok(())
+            }
+            Step::Reveal => {
+                let (root, salt, uri) = (
+                    rec.root.expect("decided"),
+                    rec.salt.expect("decided"),
+                    rec.output_uri.expect("decided"),
+                );
+                let ix = self
+                    .keys()
+                    .reveal_result(self.key.pubkey(), key, root, salt, uri);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, root = %store::hex(&root), "result revealed");
+                Ok(())
+            }
+            Step::Finalize => {
+                let ix = self.keys().finalize_job(
+                    key,
+                    job.creator,
+                    self.creator_token(job),
+                    &parties(job, false),
+                );
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "job finalized");
+                Ok(())
+            }
+            Step::Timeout => {
+                let ix = self.keys().timeout_job(
+                    key,
+                    job.creator,
+                    self.creator_token(job),
+                    &parties(job, false),
+                );
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "late slots timed out");
+                Ok(())
+            }
+            Step::Expire => {
+                let ix = self.keys().expire_job(
+                    key,
+                    job.creator,
+                    self.creator_token(job),
+                    &parties(job, false),
+                );
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "unclaimed job expired and refunded");
+                Ok(())
+            }
+            Step::Verify => self.verify(key, job).await,
+            Step::Resolve => self.resolve(key, job).await,
+        }
+    }
+
+    /// The creator's token account settlements pay back to: its associated token account.
+    fn creator_token(&self, job: &Job) -> Pubkey {
+        associated_token_address(&job.creator, &self.keys().mint, &self.keys().token_program)
+    }
+
+    async fn send(
+        &self,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+    ) -> Result<(), WorkerError> {
+        self.metrics.tx_sent.inc();
+        match self.chain().send_transaction(ixs, &[&self.key], &self.tx).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.metrics.tx_failed.inc();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Fetches the input, checks its hash and parses it; `Err(reason)` when it is bad.
+    async fn load_input(&self, job: &Job) -> Result<Result<KernelJob, String>, WorkerError> {
+        let bytes = self.store.get(&job.input_uri).await?;
+        if tessera_merkle::sha256(&[&bytes]) != job.input_hash {
+            return Ok(Err("the input does not match its sha256".into()));
+        }
+        let Ok(kernel) = KernelId::try_from(job.kernel) else {
+            return Ok(Err(format!("unknown kernel {}", job.kernel)));
+        };
+        let parsed = match tokio::task::spawn_blocking(move || KernelJob::parse(kernel, &bytes))
+            .await
+            .map_err(|e| WorkerError::Other(e.to_string()))?
+        {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(format!("malformed input: {e}"))),
+        };
+        if parsed.chunk_count() != job.chunk_count {
+            return Ok(Err(format!(
+                "the input makes {} chunks, the job says {}",
+                parsed.chunk_count(),
+                job.chunk_count
+            )));
+        }
+        Ok(Ok(parsed))
+    }
+
+    async fn claim(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let parsed = match self.load_input(job).await? {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::warn!(job = %key, %reason, "input refused; not claiming");
+                self.metrics.jobs_rejected.inc();
+                self.db.update(&key, |r| r.rejected = Some(reason))?;
+                return Ok(());
+            }
+        };
+        let per_unit =
+            job.reward_per_replica as f64 * 1e6 / parsed.work_units().max(1) as f64;
+        if per_unit < self.cfg.min_reward_per_unit {
+            let reason = format!(
+                "reward {per_unit:.1} per million work units is below {}",
+                self.cfg.min_reward_per_unit
+            );
+            tracing::info!(job = %key, %reason, "not claiming");
+            self.db.update(&key, |r| r.rejected = Some(reason))?;
+            return Ok(());
+        }
+        self.inputs
+            .lock()
+            .expect("inputs")
+            .insert(key, Arc::new(parsed));
+        self.db.update(&key, |r| r.claimed = true)?;
+        let ix = self.keys().claim_job(self.key.pubkey(), key);
+        self.send(&[ix]).await?;
+        self.metrics.jobs_claimed.inc();
+        tracing::info!(job = %key, kernel = job.kernel, chunks = job.chunk_count, "job claimed");
+        Ok(())
+    }
+
+    async fn compute(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let cached = self.inputs.lock().expect("inputs").get(&key).cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            None => match self.load_input(job).await? {
+                Ok(p) => Arc::new(p),
+                Err(reason) => {
+                    // Checked before the claim; only a changed blob gets here.
+                    return Err(WorkerError::Other(format!("input no longer valid: {reason}")));
+                }
+            },
+        };
+        let _permit = self.compute.acquire().await.map_err(|e| WorkerError::Other(e.to_string()))?;
+        let backend = self.backend.clone();
+        let started = Instant::now();
+        let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
+            .await
+            .map_err(|e| WorkerError::Other(e.to_string()))?
+            .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.metrics.compute_seconds.inc_by(seconds);
+        let root = output.root();
+        let uri = store::output_uri(&self.store_base, &key, &self.operator);
+        self.store
+            .put_output(&uri, &output.chunks, &mut |_, _| {})
+            .await?;
+        self.db.update(&key, |r| {
+            r.root = Some(root);
+            r.output_uri = Some(uri.clone());
+            r.compute_seconds = seconds;
+        })?;
+        tracing::info!(job = %key, seconds, root = %store::hex(&root), "computed and stored");
+        Ok(())
+    }
+
+    async fn verify(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let input = self.store.get(&job.input_uri).await?;
+        let finding = verify::check(
+            &self.store,
+            job,
+            &input,
+            &self.backend,
+            self.cfg.verify.chunks_per_job,
+        )
+        .await?;
+        match finding {
+            verify::Finding::Agrees { checked } => {
+                tracing::info!(job = %key, ?checked, "verified: the result holds");
+                self.db.update(&key, |r| r.verified = Some(false))?;
+            }
+            verify::Finding::Unverifiable(why) => {
+                tracing::warn!(job = %key, %why, "cannot verify this result");
+                self.db.update(&key, |r| r.verified = Some(false))?;
+            }
+            verify::Finding::Wrong(args) => {
+                tracing::warn!(job = %key, chunk = args.chunk, "wrong result: challenging");
+                let ix = self.keys().challenge_result(self.key.pubkey(), key, args);
+                self.send(&[ix]).await?;
+                self.db.update(&key, |r| r.verified = Some(true))?;
+                self.metrics.challenges.inc();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Worker {
+    async fn resolve(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let parsed = match self.load_input(job).await? {
+            Ok(p) => p,
+            Err(reason) => return Err(WorkerError::Other(format!("cannot rule: {reason}"))),
+        };
+        let backend = self.backend.clone();
+        let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
+            .await
+            .map_err(|e| WorkerError::Other(e.to_string()))?
+            .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+        let mask = verify::verdict(job, &output.leaves());
+        let ix = self.keys().resolve_dispute(
+            self.key.pubkey(),
+            key,
+            job.creator,
+            self.creator_token(job),
+            &parties(job, true),
+            mask,
+        );
+        self.send(&[ix]).await?;
+        tracing::info!(job = %key, honest_mask = mask, "dispute resolved");
+        Ok(())
+    }
+}
+
+/// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
+pub fn read_keypair(path: &std::path::Path) -> Result<Keypair, WorkerError> {
+    let fail = |reason: String| WorkerError::Keypair {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let bytes: Vec<u8> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    Keypair::try_from(bytes.as_slice()).map_err(|e| fail(e.to_string()))
+}
+
+/// Jobs this worker holds a record of and that are not finished (for logs at start-up).
+pub fn unfinished(db: &Db) -> Result<HashSet<Pubkey>, DbError> {
+    Ok(db
+        .all()?
+        .into_iter()
+        .filter(|(_, r)| r.claimed && !r.finished)
+        .map(|(k, _)| k)
+        .collect())
+}

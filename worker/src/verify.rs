@@ -1,0 +1,148 @@
+//! Verifier mode: re-run sampled chunks of another operator's revealed result and prove a
+//! mismatch on chain.
+//!
+//! Because every kernel gives the same bytes on any GPU and on the CPU, one recomputed chunk is
+//! enough: its leaf hash either equals the operators' leaf at that index (proven under the
+//! agreed root by a Merkle proof) or it does not, and then the chunk challenge carries both
+//! leaves and the proof. When the stored leaves do not even hash to the agreed root, the whole
+//! output is recomputed and the root itself is challenged.
+use rand::seq::index::sample;
+use tessera_client::constants::WHOLE_ROOT;
+use tessera_client::state::{Job, SlotStatus};
+use tessera_client::store::{self, Store};
+use tessera_client::program::instructions::CHALLENGER_BIT;
+use tessera_client::ChallengeArgs;
+use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_merkle::{leaf_hash, proof, root_from_leaves, Hash};
+
+use crate::node::WorkerError;
+
+/// What a check found.
+#[derive(Debug)]
+pub enum Finding {
+    /// Every sampled chunk matched (their indices).
+    Agrees { checked: Vec<u32> },
+    /// The result is wrong: the challenge to post.
+    Wrong(ChallengeArgs),
+    /// The result cannot be checked (bad input, missing output): why.
+    Unverifiable(String),
+}
+
+/// Checks `chunks` randomly chosen chunks of `job`'s agreed result against a recomputation
+/// from `input` on `backend`.
+pub async fn check(
+    store: &Store,
+    job: &Job,
+    input: &[u8],
+    backend: &Backend,
+    chunks: u32,
+) -> Result<Finding, WorkerError> {
+    if tessera_merkle::sha256(&[input]) != job.input_hash {
+        return Ok(Finding::Unverifiable("the input does not match its hash".into()));
+    }
+    let Ok(kernel) = KernelId::try_from(job.kernel) else {
+        return Ok(Finding::Unverifiable(format!("unknown kernel {}", job.kernel)));
+    };
+    let parsed = match KernelJob::parse(kernel, input) {
+        Ok(p) => p,
+        Err(e) => return Ok(Finding::Unverifiable(format!("malformed input: {e}"))),
+    };
+    let Some(slot) = job
+        .slots()
+        .iter()
+        .find(|a| a.status == SlotStatus::Revealed && a.root == job.agreed_root)
+    else {
+        return Ok(Finding::Unverifiable("no revealed slot holds the agreed root".into()));
+    };
+    let count = job.chunk_count;
+    let leaves = read_leaves(store, &slot.output_uri, count).await;
+    let leaves = match leaves {
+        Some(l) if root_from_leaves(&l) == job.agreed_root => l,
+        _ => {
+            // No usable leaves: recompute everything and challenge the root if it differs.
+            let backend = backend.clone();
+            let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
+                .await
+                .map_err(|e| WorkerError::Other(e.to_string()))?
+                .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+            let root = output.root();
+            if root == job.agreed_root {
+                return Ok(Finding::Agrees {
+                    checked: (0..count).collect(),
+                });
+            }
+            return Ok(Finding::Wrong(ChallengeArgs {
+                chunk: WHOLE_ROOT,
+                hash: root,
+                operator_leaf: [0; 32],
+                proof: vec![],
+            }));
+        }
+    };
+    let mut picks: Vec<u32> = sample(
+        &mut rand::rng(),
+        count as usize,
+        (chunks as usize).min(count as usize),
+    )
+    .into_iter()
+    .map(|i| i as u32)
+    .collect();
+    picks.sort_unstable();
+    let parsed = std::sync::Arc::new(parsed);
+    for &i in &picks {
+        let (p, b) = (parsed.clone(), backend.clone());
+        let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
+            .await
+            .map_err(|e| WorkerError::Other(e.to_string()))?
+            .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+        let leaf = leaf_hash(&chunk);
+        if leaf != leaves[i as usize] {
+            return Ok(Finding::Wrong(ChallengeArgs {
+                chunk: i,
+                hash: leaf,
+                operator_leaf: leaves[i as usize],
+                proof: proof(&leaves, i as usize),
+            }));
+        }
+    }
+    Ok(Finding::Agrees { checked: picks })
+}
+
+/// The leaf hashes stored next to an output, if present and of the right length.
+async fn read_leaves(store: &Store, output_uri: &str, count: u32) -> Option<Vec<Hash>> {
+    let bytes = store.get(&store::leaves_uri(output_uri)).await.ok()?;
+    if bytes.len() != count as usize * 32 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32 bytes"))
+            .collect(),
+    )
+}
+
+/// The arbiter's verdict on a disputed job, from the true leaves of its output (recomputed):
+/// bit `i` for slot `i` when its root is the true root, bit 3 for the challenger when its
+/// claim is right (the true leaf at its chunk, or the true root).
+pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
+    let root = root_from_leaves(true_leaves);
+    let mut mask = 0u8;
+    for (i, a) in job.settlement_slots() {
+        if a.status == SlotStatus::Revealed && a.root == root {
+            mask |= 1 << i;
+        }
+    }
+    if job.has_challenge() {
+        let c = &job.challenge;
+        let right = if c.chunk == WHOLE_ROOT {
+            c.hash == root
+        } else {
+            true_leaves.get(c.chunk as usize) == Some(&c.hash)
+        };
+        if right {
+            mask |= CHALLENGER_BIT;
+        }
+    }
+    mask
+}

@@ -1,0 +1,158 @@
+//! Watching the market's jobs: `programSubscribe` for changes as they happen, plus a periodic
+//! `getProgramAccounts` resync that catches whatever a dropped websocket missed. A dropped or
+//! refused websocket is reopened with backoff; nothing here ends the worker.
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use futures_util::StreamExt;
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_commitment_config::CommitmentConfig;
+use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use tessera_client::chain::{to_rpc_filter, AccountFilter, Chain};
+use tessera_client::state::Job;
+use tessera_client::PROGRAM_ID;
+use tokio::sync::mpsc;
+use tokio::sync::watch;
+
+/// A job seen on chain; `None` when the account is gone (closed).
+pub type JobUpdate = (Pubkey, Option<Box<Job>>);
+
+/// Offset of `Job::market` (after the 8-byte discriminator).
+const JOB_MARKET_OFFSET: usize = 8;
+
+/// The filters selecting the jobs of `market`.
+pub fn job_filters(market: &Pubkey) -> Vec<AccountFilter> {
+    vec![
+        AccountFilter::discriminator::<Job>(),
+        AccountFilter::Memcmp {
+            offset: JOB_MARKET_OFFSET,
+            bytes: market.to_bytes().to_vec(),
+        },
+    ]
+}
+
+/// Decodes a job account's data; `None` for a closed account or foreign data.
+pub fn decode_job(lamports: u64, data: &[u8]) -> Option<Box<Job>> {
+    if lamports == 0 {
+        return None;
+    }
+    tessera_client::decode::<Job>(data).ok().map(Box::new)
+}
+
+/// Every job of `market`, now.
+pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Vec<JobUpdate> {
+    match chain
+        .get_program_accounts(&PROGRAM_ID, &job_filters(market))
+        .await
+    {
+        Ok(accounts) => accounts
+            .into_iter()
+            .filter_map(|(k, a)| decode_job(a.lamports, &a.data).map(|j| (k, Some(j))))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "resync failed; will try again");
+            Vec::new()
+        }
+    }
+}
+
+/// Sends every change of a job of `market` seen over the websocket at `ws_url` to `out`,
+/// reconnecting with backoff when the socket drops, until `stop` turns true.
+pub async fn subscribe(
+    ws_url: String,
+    market: Pubkey,
+    out: mpsc::Sender<JobUpdate>,
+    mut stop: watch::Receiver<bool>,
+    reconnects: impl Fn() + Send,
+) {
+    let mut backoff = Duration::from_millis(200);
+    while !*stop.borrow() {
+        let client = match PubsubClient::new(ws_url.as_str()).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, url = %ws_url, "websocket connect failed; retrying");
+                reconnects();
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        let config = RpcProgramAccountsConfig {
+            filters: Some(job_filters(&market).iter().map(to_rpc_filter).collect()),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        match client.program_subscribe(&PROGRAM_ID, Some(config)).await {
+            Ok((mut stream, unsubscribe)) => {
+                tracing::debug!("subscribed to the market's jobs");
+                backoff = Duration::from_millis(200);
+                loop {
+                    tokio::select! {
+                        item = stream.next() => match item {
+                            Some(resp) => {
+                                let keyed = resp.value;
+                                let Ok(key) = keyed.pubkey.parse::<Pubkey>() else { continue };
+                                let job = keyed
+                                    .account
+                                    .to_account()
+                                    .and_then(|a| decode_job(a.lamports, &a.data));
+                                if out.send((key, job)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            None => {
+                                tracing::warn!("websocket closed; reconnecting");
+                                reconnects();
+                                break;
+                            }
+                        },
+                        _ = stop.changed() => break,
+                    }
+                }
+                unsubscribe().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "programSubscribe failed; retrying");
+                reconnects();
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+        let _ = client.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::Discriminator;
+
+    #[test]
+    fn filters_select_this_markets_jobs() {
+        let market = Pubkey::new_unique();
+        let filters = job_filters(&market);
+        let mut data = vec![0u8; 100];
+        data[..8].copy_from_slice(Job::DISCRIMINATOR);
+        data[8..40].copy_from_slice(market.as_ref());
+        assert!(filters.iter().all(|f| f.matches(&data)));
+        data[8..40].copy_from_slice(Pubkey::new_unique().as_ref());
+        assert!(!filters.iter().all(|f| f.matches(&data)));
+    }
+
+    #[test]
+    fn closed_or_foreign_accounts_decode_to_none() {
+        assert!(decode_job(0, &[]).is_none());
+        assert!(decode_job(1, &[1, 2, 3]).is_none());
+    }
+}
