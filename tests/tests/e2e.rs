@@ -5,7 +5,7 @@
 //! Each test starts its own validator with short windows. They run one at a time (a lock),
 //! since their deadlines are in wall-clock seconds and the machine may be small.
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -101,6 +101,11 @@ impl RunningWorker {
 impl Net {
     /// A validator, a market with `challenge_window`, and operators `operator-1..3` staked.
     async fn start(challenge_window: i64) -> Net {
+        // Worker logs with RUST_LOG=info (shown for failing tests).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = LocalnetConfig::new(
             repo().join("target/deploy/tessera.so"),
@@ -476,6 +481,10 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
     let job = net
         .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
         .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while verifier.metrics.challenges.get() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(verifier.metrics.challenges.get(), 1);
     assert_eq!(job.challenge.chunk, 0, "the tampered chunk was found");
     assert_eq!(
@@ -548,7 +557,7 @@ fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> Child {
         .arg("--config")
         .arg(config)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
+        .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("worker process")

@@ -395,6 +395,7 @@ impl Worker {
                 self.metrics.earned.set(op.earned as i64);
                 Some(op)
             }
+            Ok(None) if self.cfg.arbiter => None,
             Ok(None) => {
                 tracing::warn!(operator = %self.operator, "not registered in this market: register and stake first (tessera operator register)");
                 None
@@ -657,8 +658,8 @@ impl Worker {
                 tracing::warn!(job = %key, chunk = args.chunk, "wrong result: challenging");
                 let ix = self.keys().challenge_result(self.key.pubkey(), key, args);
                 self.send(&[ix]).await?;
-                self.db.update(&key, |r| r.verified = Some(true))?;
                 self.metrics.challenges.inc();
+                self.db.update(&key, |r| r.verified = Some(true))?;
             }
         }
         Ok(())
