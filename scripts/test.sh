@@ -15,4 +15,6 @@ scripts/ts-client.sh --check
 (cd client/ts && npm test)
 # The CUDA kernels compile with NVRTC (from the PyPI wheel) and pass the determinism checks.
 scripts/check-kernels.sh
+# The crash test runs the worker binary itself (target/debug/tessera-worker).
+cargo build --locked -p tessera-worker
 cargo test --workspace --locked

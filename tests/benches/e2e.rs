@@ -47,7 +47,10 @@ struct Setup {
 
 async fn setup(workers: usize) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = LocalnetConfig::new(repo().join("target/deploy/tessera.so"), dir.path().join("keys"));
+    let mut cfg = LocalnetConfig::new(
+        repo().join("target/deploy/tessera.so"),
+        dir.path().join("keys"),
+    );
     cfg.accounts = std::iter::once("creator".to_string())
         .chain((1..=workers).map(|i| format!("operator-{i}")))
         .collect();
@@ -93,7 +96,10 @@ async fn setup(workers: usize) -> Setup {
         let metrics = Metrics::new();
         let w = Worker::new(c, metrics.clone()).await.unwrap();
         let rx = stop_rx.clone();
-        running.push((metrics, tokio::spawn(async move { w.run(rx).await.unwrap() })));
+        running.push((
+            metrics,
+            tokio::spawn(async move { w.run(rx).await.unwrap() }),
+        ));
     }
     Setup {
         net,

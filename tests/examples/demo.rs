@@ -47,21 +47,25 @@ async fn supply(rpc: &RpcClient, mint: &anchor_lang::prelude::Pubkey) -> u64 {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
     let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = root.join("target/demo");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(out.join("store")).unwrap();
-    let store_base = format!("file://{}", out.join("store").canonicalize().unwrap().display());
+    let store_base = format!(
+        "file://{}",
+        out.join("store").canonicalize().unwrap().display()
+    );
     let total = Instant::now();
 
     // The local validator, the program, a mint, funded keypairs, a market, two operators.
     let t = Instant::now();
     let mut cfg = LocalnetConfig::new(root.join("target/deploy/tessera.so"), out.join("keys"));
-    cfg.accounts = ["creator", "operator-1", "operator-2"].map(String::from).to_vec();
+    cfg.accounts = ["creator", "operator-1", "operator-2"]
+        .map(String::from)
+        .to_vec();
     let net = Localnet::start(cfg).await.expect("local validator");
     let params = MarketParams {
         protocol_fee_bps: 250,
@@ -82,7 +86,11 @@ async fn main() {
     let market = net.create_market(params).await.unwrap();
     let rpc = net.rpc();
     println!("local validator  {} / {}", net.rpc_url, net.ws_url);
-    println!("market           {} over mint {}", market.address(), net.mint);
+    println!(
+        "market           {} over mint {}",
+        market.address(),
+        net.mint
+    );
     let mut workers = vec![];
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     for name in ["operator-1", "operator-2"] {
@@ -100,7 +108,10 @@ async fn main() {
         c.backend = config::Backend::Auto;
         c.poll_interval_ms = 100;
         let worker = Worker::new(c, Metrics::new()).await.expect("worker");
-        println!("{name}       operator {op}, staked {}", format_amount(STAKE, 6));
+        println!(
+            "{name}       operator {op}, staked {}",
+            format_amount(STAKE, 6)
+        );
         let rx = stop_rx.clone();
         workers.push(tokio::spawn(async move { worker.run(rx).await.unwrap() }));
     }
@@ -149,7 +160,8 @@ async fn main() {
     );
 
     // Progress, as the creator sees it.
-    let mut phases: Vec<(String, f64)> = vec![("set up validator, market, operators".into(), setup_s)];
+    let mut phases: Vec<(String, f64)> =
+        vec![("set up validator, market, operators".into(), setup_s)];
     phases.push(("upload + create_job".into(), t.elapsed().as_secs_f64()));
     let mut last = created;
     let job = creator::wait_for_job(
@@ -161,13 +173,20 @@ async fn main() {
         &mut |e| {
             let now = Instant::now();
             let line = match e {
-                JobEvent::Claimed { slot, operator } => format!("slot {slot} claimed by {operator}"),
+                JobEvent::Claimed { slot, operator } => {
+                    format!("slot {slot} claimed by {operator}")
+                }
                 JobEvent::Committed { slot } => format!("slot {slot} committed"),
-                JobEvent::Revealed { slot, root } => format!("slot {slot} revealed {}", &hex(root)[..16]),
+                JobEvent::Revealed { slot, root } => {
+                    format!("slot {slot} revealed {}", &hex(root)[..16])
+                }
                 JobEvent::Failed { slot } => format!("slot {slot} failed"),
                 JobEvent::State(s) => format!("job {s:?}"),
             };
-            println!("  +{:>6.2}s  {line}", now.duration_since(created).as_secs_f64());
+            println!(
+                "  +{:>6.2}s  {line}",
+                now.duration_since(created).as_secs_f64()
+            );
             if let JobEvent::State(s) = e {
                 phases.push((format!("→ {s:?}"), now.duration_since(last).as_secs_f64()));
                 last = now;
@@ -205,16 +224,24 @@ async fn main() {
     let sigs = rpc.get_signatures_for_address(&job_key).await.unwrap();
     for s in sigs.iter().rev() {
         let sig = s.signature.parse().unwrap();
-        let Ok(tx) = rpc.get_transaction(&sig, UiTransactionEncoding::Base64).await else {
+        let Ok(tx) = rpc
+            .get_transaction(&sig, UiTransactionEncoding::Base64)
+            .await
+        else {
             continue;
         };
-        let Some(meta) = tx.transaction.meta else { continue };
+        let Some(meta) = tx.transaction.meta else {
+            continue;
+        };
         let cu: Option<u64> = meta.compute_units_consumed.into();
         let logs: Option<Vec<String>> = meta.log_messages.into();
         let name = logs
             .unwrap_or_default()
             .iter()
-            .find_map(|l| l.strip_prefix("Program log: Instruction: ").map(String::from))
+            .find_map(|l| {
+                l.strip_prefix("Program log: Instruction: ")
+                    .map(String::from)
+            })
             .unwrap_or_else(|| "?".into());
         println!("  {name:<20} {:>7}", cu.unwrap_or(0));
     }

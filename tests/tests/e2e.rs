@@ -6,7 +6,7 @@
 //! since their deadlines are in wall-clock seconds and the machine may be small.
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
@@ -32,11 +32,7 @@ use tokio::sync::watch;
 const REWARD: u64 = 5_000_000;
 const STAKE: u64 = 100_000_000;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -160,7 +156,9 @@ impl Net {
         let mut cfg = self.worker_config(name);
         tweak(&mut cfg);
         let metrics = Metrics::new();
-        let worker = Worker::new(cfg, metrics.clone()).await.expect("worker starts");
+        let worker = Worker::new(cfg, metrics.clone())
+            .await
+            .expect("worker starts");
         let (stop, stop_rx) = watch::channel(false);
         let handle = tokio::spawn(async move {
             worker.run(stop_rx).await.expect("worker runs");
@@ -223,7 +221,13 @@ impl Net {
     }
 
     /// The creator submits the small scene through the client flow.
-    async fn submit(&self, job_id: u64, replicas: u8, claim_window: i64, exec_timeout: i64) -> Pubkey {
+    async fn submit(
+        &self,
+        job_id: u64,
+        replicas: u8,
+        claim_window: i64,
+        exec_timeout: i64,
+    ) -> Pubkey {
         let creator = self.net.keypair("creator");
         let req = JobRequest {
             job_id: Some(job_id),
@@ -250,7 +254,11 @@ impl Net {
         submitted.job
     }
 
-    async fn send(&self, ixs: &[anchor_lang::solana_program::instruction::Instruction], signer: &Keypair) {
+    async fn send(
+        &self,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        signer: &Keypair,
+    ) {
         self.chain()
             .send_transaction(ixs, &[signer], &TxOptions::default())
             .await
@@ -312,7 +320,11 @@ impl<'a> Manual<'a> {
     async fn commit(&self, job: Pubkey, root: [u8; 32]) -> [u8; 32] {
         let salt = [42u8; 32];
         let c = tessera_merkle::commitment(&root, &self.operator().to_bytes(), &salt);
-        let ix = self.net.market.keys.commit_result(self.key.pubkey(), job, c);
+        let ix = self
+            .net
+            .market
+            .keys
+            .commit_result(self.key.pubkey(), job, c);
         self.net.send(&[ix], &self.key).await;
         salt
     }
@@ -341,7 +353,7 @@ fn paid(reward: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_replica_render_is_computed_settled_and_paid_exactly() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let creator = net.net.keypair("creator").pubkey();
     let (creator_before, treasury_before, supply_before) = (
@@ -390,7 +402,7 @@ async fn one_replica_render_is_computed_settled_and_paid_exactly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_workers_commit_reveal_agree_and_are_both_paid() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let w1 = net.spawn_worker("operator-1", |_| {}).await;
     let w2 = net.spawn_worker("operator-2", |_| {}).await;
@@ -415,7 +427,7 @@ async fn two_workers_commit_reveal_agree_and_are_both_paid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cheating_replica_is_disputed_slashed_and_the_creator_compensated() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let creator = net.net.keypair("creator").pubkey();
     let creator_before = net.balance(&creator).await;
@@ -459,7 +471,7 @@ async fn a_cheating_replica_is_disputed_slashed_and_the_creator_compensated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(30).await;
     let creator = net.net.keypair("creator").pubkey();
     let creator_before = net.balance(&creator).await;
@@ -489,7 +501,9 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
     assert_eq!(job.challenge.chunk, 0, "the tampered chunk was found");
     assert_eq!(
         job.challenge.challenger,
-        net.market.keys.operator(&net.net.keypair("operator-1").pubkey())
+        net.market
+            .keys
+            .operator(&net.net.keypair("operator-1").pubkey())
     );
     let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
     let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
@@ -507,7 +521,7 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_no_show_is_timed_out_and_another_worker_finishes_the_job() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let ghost = Manual::new(&net, "operator-3");
     let job_key = net.submit(1, 1, 120, 3).await;
@@ -520,7 +534,9 @@ async fn a_no_show_is_timed_out_and_another_worker_finishes_the_job() {
     assert_eq!(job.agreed_root, true_root());
     assert_eq!(
         job.assignments[0].operator,
-        net.market.keys.operator(&net.net.keypair("operator-1").pubkey())
+        net.market
+            .keys
+            .operator(&net.net.keypair("operator-1").pubkey())
     );
     let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
     let g = net.operator("operator-3").await;
@@ -565,7 +581,7 @@ fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let cfg = net.worker_config("operator-1");
     let config_path = net.dir.path().join("operator-1.toml");
@@ -586,7 +602,10 @@ async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid(
     .unwrap();
     let log = net.dir.path().join("worker.log");
     let mut process = spawn_process(&config_path, &log);
-    let me = net.market.keys.operator(&net.net.keypair("operator-1").pubkey());
+    let me = net
+        .market
+        .keys
+        .operator(&net.net.keypair("operator-1").pubkey());
 
     let job_key = net.submit(1, 2, 120, 60).await;
     net.wait_job(&job_key, 60, |j| {
@@ -631,7 +650,7 @@ async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_inputs_are_never_claimed_and_expire_back_to_the_creator() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let net = Net::start(2).await;
     let creator = net.net.keypair("creator");
     let creator_token = net.net.token_account(&creator.pubkey());
@@ -684,7 +703,11 @@ async fn bad_inputs_are_never_claimed_and_expire_back_to_the_creator() {
     }
     assert_eq!(worker.metrics.jobs_rejected.get(), 2);
     assert_eq!(worker.metrics.jobs_claimed.get(), 0);
-    assert_eq!(net.balance(&creator.pubkey()).await, before, "refunded in full");
+    assert_eq!(
+        net.balance(&creator.pubkey()).await,
+        before,
+        "refunded in full"
+    );
     let op = net.operator("operator-1").await;
     assert_eq!((op.bonded, op.slashed_total, op.earned), (0, 0, 0));
     worker.stop().await;

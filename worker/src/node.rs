@@ -182,7 +182,10 @@ impl Worker {
             CommitmentConfig::confirmed(),
         ));
         let mint: Pubkey = cfg.mint.parse().map_err(|_| {
-            ClientError::bad_input(format!("mint \"{}\" is not a public key", cfg.mint), "set mint")
+            ClientError::bad_input(
+                format!("mint \"{}\" is not a public key", cfg.mint),
+                "set mint",
+            )
         })?;
         let market = Ctx::new(chain.as_ref()).market(&mint).await?;
         let operator = market.keys.operator(&key.pubkey());
@@ -304,10 +307,20 @@ impl Worker {
                 continue;
             }
             self.account_finished(&jobs);
-            self.schedule(&jobs, operator.as_ref(), now, &mut in_flight, &retry_at, &mut tasks);
+            self.schedule(
+                &jobs,
+                operator.as_ref(),
+                now,
+                &mut in_flight,
+                &retry_at,
+                &mut tasks,
+            );
         }
 
-        tracing::info!(steps = tasks.len(), "stopping: letting the steps under way finish");
+        tracing::info!(
+            steps = tasks.len(),
+            "stopping: letting the steps under way finish"
+        );
         while let Some(done) = tasks.join_next().await {
             if let Ok((key, step, Err(e))) = done {
                 tracing::warn!(job = %key, ?step, error = %e, "step failed while stopping");
@@ -350,7 +363,8 @@ impl Worker {
         let mut order: Vec<(&Pubkey, &Box<Job>)> = jobs.iter().collect();
         order.sort_by_key(|(k, j)| (j.created_at, **k));
         for (key, job) in order {
-            if in_flight.contains_key(key) || retry_at.get(key).is_some_and(|r| r.0 > Instant::now())
+            if in_flight.contains_key(key)
+                || retry_at.get(key).is_some_and(|r| r.0 > Instant::now())
             {
                 continue;
             }
@@ -371,7 +385,9 @@ impl Worker {
                     && sampled(key, &self.operator, self.cfg.verify.sample_rate),
                 arbiter: self.cfg.arbiter && self.market.state.arbiter == self.key.pubkey(),
             };
-            let Some(step) = decide(job, &rec, &situation) else { continue };
+            let Some(step) = decide(job, &rec, &situation) else {
+                continue;
+            };
             if retry_at.contains_key(key) {
                 self.metrics.tx_retries.inc();
             }
@@ -466,7 +482,9 @@ impl Worker {
                 };
                 let commitment =
                     tessera_merkle::commitment(&root, &self.operator.to_bytes(), &salt);
-                let ix = self.keys().commit_result(self.key.pubkey(), key, commitment);
+                let ix = self
+                    .keys()
+                    .commit_result(self.key.pubkey(), key, commitment);
                 self.send(&[ix]).await?;
                 tracing::info!(job = %key, "result committed");
                 Ok(())
@@ -532,7 +550,11 @@ impl Worker {
         ixs: &[anchor_lang::solana_program::instruction::Instruction],
     ) -> Result<(), WorkerError> {
         self.metrics.tx_sent.inc();
-        match self.chain().send_transaction(ixs, &[&self.key], &self.tx).await {
+        match self
+            .chain()
+            .send_transaction(ixs, &[&self.key], &self.tx)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 self.metrics.tx_failed.inc();
@@ -577,8 +599,7 @@ impl Worker {
                 return Ok(());
             }
         };
-        let per_unit =
-            job.reward_per_replica as f64 * 1e6 / parsed.work_units().max(1) as f64;
+        let per_unit = job.reward_per_replica as f64 * 1e6 / parsed.work_units().max(1) as f64;
         if per_unit < self.cfg.min_reward_per_unit {
             let reason = format!(
                 "reward {per_unit:.1} per million work units is below {}",
@@ -608,11 +629,17 @@ impl Worker {
                 Ok(p) => Arc::new(p),
                 Err(reason) => {
                     // Checked before the claim; only a changed blob gets here.
-                    return Err(WorkerError::Other(format!("input no longer valid: {reason}")));
+                    return Err(WorkerError::Other(format!(
+                        "input no longer valid: {reason}"
+                    )));
                 }
             },
         };
-        let _permit = self.compute.acquire().await.map_err(|e| WorkerError::Other(e.to_string()))?;
+        let _permit = self
+            .compute
+            .acquire()
+            .await
+            .map_err(|e| WorkerError::Other(e.to_string()))?;
         let backend = self.backend.clone();
         let started = Instant::now();
         let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
@@ -711,4 +738,221 @@ pub fn unfinished(db: &Db) -> Result<HashSet<Pubkey>, DbError> {
         .filter(|(_, r)| r.claimed && !r.finished)
         .map(|(k, _)| k)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_client::state::Assignment;
+
+    const NOW: i64 = 1_000;
+
+    fn job(replicas: u8, state: JobState) -> Job {
+        Job {
+            market: Pubkey::new_unique(),
+            creator: Pubkey::new_unique(),
+            job_id: 1,
+            kernel: 0,
+            kernel_params: [0; 32],
+            input_uri: "file:///in".into(),
+            input_hash: [0; 32],
+            chunk_count: 4,
+            replicas,
+            reward_per_replica: 1_000,
+            created_at: 0,
+            claim_deadline: NOW + 100,
+            exec_timeout: 60,
+            state,
+            assignments: [
+                Assignment::empty(),
+                Assignment::empty(),
+                Assignment::empty(),
+            ],
+            reveal_deadline: 0,
+            challenge_deadline: 0,
+            agreed_root: [0; 32],
+            challenge: tessera_client::state::Challenge {
+                challenger: Pubkey::default(),
+                bond: 0,
+                chunk: 0,
+                hash: [0; 32],
+                operator_leaf: [0; 32],
+            },
+            bump: 0,
+            escrow: Pubkey::default(),
+            reserved: [0; 64],
+        }
+    }
+
+    fn situation(me: Pubkey) -> Situation {
+        Situation {
+            operator: me,
+            now: NOW,
+            capabilities: 1,
+            may_claim: true,
+            crank: true,
+            verify: false,
+            arbiter: false,
+        }
+    }
+
+    fn hold(job: &mut Job, slot: usize, who: Pubkey, status: SlotStatus) {
+        job.assignments[slot].operator = who;
+        job.assignments[slot].status = status;
+        job.assignments[slot].claimed_at = NOW - 10;
+    }
+
+    #[test]
+    fn an_open_job_is_claimed_only_when_it_may_be() {
+        let me = Pubkey::new_unique();
+        let j = job(1, JobState::Open);
+        let rec = JobRecord::default();
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Claim));
+
+        let full = Situation {
+            may_claim: false,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &full), None, "at capacity");
+        let unable = Situation {
+            capabilities: 0b10,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &unable), None, "kernel not run here");
+        let rejected = JobRecord {
+            rejected: Some("bad hash".into()),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rejected, &situation(me)), None, "bad input");
+    }
+
+    #[test]
+    fn a_claimed_slot_is_computed_then_delivered() {
+        let me = Pubkey::new_unique();
+        let mut j = job(1, JobState::Claimed);
+        hold(&mut j, 0, me, SlotStatus::Claimed);
+        let mut rec = JobRecord {
+            claimed: true,
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Compute));
+        rec.root = Some([1; 32]);
+        rec.output_uri = Some("file:///out".into());
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Submit));
+
+        let mut j2 = job(2, JobState::Open);
+        hold(&mut j2, 0, me, SlotStatus::Claimed);
+        assert_eq!(
+            decide(&j2, &rec, &situation(me)),
+            Some(Step::Commit),
+            "2 replicas commit; the free slot is not claimed a second time"
+        );
+    }
+
+    #[test]
+    fn reveal_needs_every_commit_and_the_stored_salt() {
+        let me = Pubkey::new_unique();
+        let mut j = job(2, JobState::Claimed);
+        hold(&mut j, 0, me, SlotStatus::Committed);
+        hold(&mut j, 1, Pubkey::new_unique(), SlotStatus::Claimed);
+        let rec = JobRecord {
+            claimed: true,
+            root: Some([1; 32]),
+            output_uri: Some("u".into()),
+            salt: Some([2; 32]),
+            ..JobRecord::default()
+        };
+        assert_eq!(
+            decide(&j, &rec, &situation(me)),
+            None,
+            "the other has not committed"
+        );
+        j.state = JobState::Committed;
+        j.assignments[1].status = SlotStatus::Committed;
+        j.reveal_deadline = NOW + 10;
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Reveal));
+        let lost = JobRecord { salt: None, ..rec };
+        assert_eq!(
+            decide(&j, &lost, &situation(me)),
+            None,
+            "never reveals another root"
+        );
+    }
+
+    #[test]
+    fn cranks_fire_only_when_due() {
+        let me = Pubkey::new_unique();
+        let rec = JobRecord::default();
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW;
+        assert_eq!(decide(&j, &rec, &situation(me)), None, "window still open");
+        j.challenge_deadline = NOW - 1;
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Finalize));
+        let no_crank = Situation {
+            crank: false,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &no_crank), None);
+
+        let mut late = job(1, JobState::Claimed);
+        hold(&mut late, 0, Pubkey::new_unique(), SlotStatus::Claimed);
+        late.assignments[0].claimed_at = NOW - 61;
+        assert_eq!(decide(&late, &rec, &situation(me)), Some(Step::Timeout));
+        late.assignments[0].claimed_at = NOW - 60;
+        assert_eq!(decide(&late, &rec, &situation(me)), None, "not late yet");
+
+        let mut unfilled = job(1, JobState::Open);
+        unfilled.claim_deadline = NOW - 1;
+        assert_eq!(decide(&unfilled, &rec, &situation(me)), Some(Step::Expire));
+    }
+
+    #[test]
+    fn verifiers_check_others_once_and_arbiters_rule_disputes() {
+        let me = Pubkey::new_unique();
+        let verifier = Situation {
+            verify: true,
+            ..situation(me)
+        };
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW + 5;
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &verifier),
+            Some(Step::Verify)
+        );
+        let done = JobRecord {
+            verified: Some(false),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &done, &verifier), None, "checked once");
+        let mut own = j.clone();
+        own.assignments[0].operator = me;
+        assert_eq!(
+            decide(&own, &JobRecord::default(), &verifier),
+            None,
+            "not its own"
+        );
+
+        j.state = JobState::Disputed;
+        assert_eq!(decide(&j, &JobRecord::default(), &situation(me)), None);
+        let arbiter = Situation {
+            arbiter: true,
+            ..situation(me)
+        };
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &arbiter),
+            Some(Step::Resolve)
+        );
+    }
+
+    #[test]
+    fn sampling_follows_the_rate() {
+        let v = Pubkey::new_unique();
+        let jobs: Vec<Pubkey> = (0..400).map(|_| Pubkey::new_unique()).collect();
+        assert!(jobs.iter().all(|j| sampled(j, &v, 1.0)));
+        assert!(!jobs.iter().any(|j| sampled(j, &v, 0.0)));
+        let some = jobs.iter().filter(|j| sampled(j, &v, 0.25)).count();
+        assert!((50..150).contains(&some), "{some} of 400 at 25 %");
+    }
 }

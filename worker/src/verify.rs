@@ -8,9 +8,9 @@
 //! output is recomputed and the root itself is challenged.
 use rand::seq::index::sample;
 use tessera_client::constants::WHOLE_ROOT;
+use tessera_client::program::instructions::CHALLENGER_BIT;
 use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store::{self, Store};
-use tessera_client::program::instructions::CHALLENGER_BIT;
 use tessera_client::ChallengeArgs;
 use tessera_kernels::{Backend, Job as KernelJob, KernelId};
 use tessera_merkle::{leaf_hash, proof, root_from_leaves, Hash};
@@ -38,10 +38,15 @@ pub async fn check(
     chunks: u32,
 ) -> Result<Finding, WorkerError> {
     if tessera_merkle::sha256(&[input]) != job.input_hash {
-        return Ok(Finding::Unverifiable("the input does not match its hash".into()));
+        return Ok(Finding::Unverifiable(
+            "the input does not match its hash".into(),
+        ));
     }
     let Ok(kernel) = KernelId::try_from(job.kernel) else {
-        return Ok(Finding::Unverifiable(format!("unknown kernel {}", job.kernel)));
+        return Ok(Finding::Unverifiable(format!(
+            "unknown kernel {}",
+            job.kernel
+        )));
     };
     let parsed = match KernelJob::parse(kernel, input) {
         Ok(p) => p,
@@ -52,7 +57,9 @@ pub async fn check(
         .iter()
         .find(|a| a.status == SlotStatus::Revealed && a.root == job.agreed_root)
     else {
-        return Ok(Finding::Unverifiable("no revealed slot holds the agreed root".into()));
+        return Ok(Finding::Unverifiable(
+            "no revealed slot holds the agreed root".into(),
+        ));
     };
     let count = job.chunk_count;
     let leaves = read_leaves(store, &slot.output_uri, count).await;
@@ -114,12 +121,7 @@ async fn read_leaves(store: &Store, output_uri: &str, count: u32) -> Option<Vec<
     if bytes.len() != count as usize * 32 {
         return None;
     }
-    Some(
-        bytes
-            .chunks_exact(32)
-            .map(|c| c.try_into().expect("32 bytes"))
-            .collect(),
-    )
+    Some(bytes.as_chunks::<32>().0.to_vec())
 }
 
 /// The arbiter's verdict on a disputed job, from the true leaves of its output (recomputed):
@@ -145,4 +147,77 @@ pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
         }
     }
     mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use tessera_client::state::{Assignment, Challenge, JobState};
+
+    fn disputed(roots: &[[u8; 32]], challenge: Option<(u32, [u8; 32])>) -> Job {
+        let mut assignments = [
+            Assignment::empty(),
+            Assignment::empty(),
+            Assignment::empty(),
+        ];
+        for (a, r) in assignments.iter_mut().zip(roots) {
+            a.operator = Pubkey::new_unique();
+            a.status = SlotStatus::Revealed;
+            a.root = *r;
+        }
+        let (challenger, chunk, hash) = match challenge {
+            Some((chunk, hash)) => (Pubkey::new_unique(), chunk, hash),
+            None => (Pubkey::default(), 0, [0; 32]),
+        };
+        Job {
+            market: Pubkey::default(),
+            creator: Pubkey::default(),
+            job_id: 0,
+            kernel: 0,
+            kernel_params: [0; 32],
+            input_uri: String::new(),
+            input_hash: [0; 32],
+            chunk_count: 2,
+            replicas: roots.len() as u8,
+            reward_per_replica: 1,
+            created_at: 0,
+            claim_deadline: 0,
+            exec_timeout: 1,
+            state: JobState::Disputed,
+            assignments,
+            reveal_deadline: 0,
+            challenge_deadline: 0,
+            agreed_root: [0; 32],
+            challenge: Challenge {
+                challenger,
+                bond: 1,
+                chunk,
+                hash,
+                operator_leaf: [0; 32],
+            },
+            bump: 0,
+            escrow: Pubkey::default(),
+            reserved: [0; 64],
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_who_was_right() {
+        let leaves = [leaf_hash(b"a"), leaf_hash(b"b")];
+        let root = root_from_leaves(&leaves);
+        let wrong = [9; 32];
+        assert_eq!(verdict(&disputed(&[root, wrong], None), &leaves), 0b01);
+        assert_eq!(
+            verdict(&disputed(&[wrong, root, root], None), &leaves),
+            0b110
+        );
+        // A chunk challenge is right when it names the true leaf.
+        let upheld = disputed(&[wrong], Some((1, leaves[1])));
+        assert_eq!(verdict(&upheld, &leaves), CHALLENGER_BIT);
+        let frivolous = disputed(&[root], Some((1, leaf_hash(b"x"))));
+        assert_eq!(verdict(&frivolous, &leaves), 0b1);
+        let whole = disputed(&[wrong], Some((WHOLE_ROOT, root)));
+        assert_eq!(verdict(&whole, &leaves), CHALLENGER_BIT);
+    }
 }

@@ -33,9 +33,7 @@ pub async fn run(args: &LocalnetArgs, format: OutputFormat) -> Result<(), Client
     for i in 1..=args.operators {
         let name = format!("operator-{i}");
         let key = net.keypair(&name);
-        let op = net
-            .register_operator(&market, &key, OPERATOR_STAKE)
-            .await?;
+        let op = net.register_operator(&market, &key, OPERATOR_STAKE).await?;
         let dir = std::fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
         let config = dir.join(format!("{name}.toml"));
         let toml = format!(

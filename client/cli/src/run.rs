@@ -234,6 +234,7 @@ async fn execute(
     let mint = cli.mint;
     let market = || async { ctx.market(&mint.expect("checked in prepare")).await };
     match &cli.command {
+        Command::Localnet(args) => crate::localnet::run(args, printer.format).await,
         Command::Market(cmd) => market_cmd(cmd, &p, ctx, printer, mint.expect("checked")).await,
         Command::Operator(cmd) => {
             let m = market().await?;

@@ -32,9 +32,11 @@ use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
 use surfpool_types::types::{BlockProductionMode, RpcConfig, SimnetConfig};
 use surfpool_types::{SimnetCommand, SimnetEvent, SurfpoolConfig};
 use tessera_client::chain::Chain;
-use tessera_client::token::{associated_token_address, ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use tessera_client::flows::{admin, operator, Ctx, MarketInfo};
 use tessera_client::state::MarketParams;
+use tessera_client::token::{
+    associated_token_address, ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID,
+};
 use tessera_client::{ClientError, TxOptions, PROGRAM_ID};
 
 /// Capability bits of every kernel.
@@ -93,7 +95,9 @@ impl LocalnetConfig {
 /// Why the local validator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalnetError {
-    #[error("cannot read the program at {path}: {source} (build it with scripts/build-program.sh)")]
+    #[error(
+        "cannot read the program at {path}: {source} (build it with scripts/build-program.sh)"
+    )]
     Program {
         path: PathBuf,
         source: std::io::Error,
@@ -373,7 +377,10 @@ pub fn create_ata_idempotent(
         program_id: ASSOCIATED_TOKEN_PROGRAM_ID,
         accounts: vec![
             AccountMeta::new(*payer, true),
-            AccountMeta::new(associated_token_address(owner, mint, &TOKEN_PROGRAM_ID), false),
+            AccountMeta::new(
+                associated_token_address(owner, mint, &TOKEN_PROGRAM_ID),
+                false,
+            ),
             AccountMeta::new_readonly(*owner, false),
             AccountMeta::new_readonly(*mint, false),
             AccountMeta::new_readonly(anchor_lang::system_program::ID, false),
@@ -389,9 +396,14 @@ pub async fn deploy(rpc: &RpcClient, id: &Pubkey, program: &[u8]) -> Result<(), 
     use solana_rpc_client_api::request::RpcRequest;
     let hex: String = program.iter().map(|b| format!("{b:02x}")).collect();
     let params = serde_json::json!([id.to_string(), hex, 0]);
-    rpc.send::<serde_json::Value>(RpcRequest::Custom { method: "surfnet_writeProgram" }, params)
-        .await
-        .map_err(|e| ClientError::Rpc(format!("deploying the program: {e}")))?;
+    rpc.send::<serde_json::Value>(
+        RpcRequest::Custom {
+            method: "surfnet_writeProgram",
+        },
+        params,
+    )
+    .await
+    .map_err(|e| ClientError::Rpc(format!("deploying the program: {e}")))?;
     Ok(())
 }
 
