@@ -9,7 +9,8 @@
 //!
 //! ```text
 //! <base>/inputs/<sha256 of the input, hex>           the input blob (content-addressed)
-//! <base>/outputs/<job>/<operator account>            an output_uri, as posted on chain
+//! <base>/out/<sha256(job ‖ operator account), first 16 bytes, hex>
+//!                                                    an output_uri, as posted on chain
 //! <output_uri>/chunk-<i>                             output chunk i (i = 0, 1, …, decimal)
 //! <output_uri>/leaves                                the chunks' Merkle leaves, 32 bytes each
 //! ```
@@ -36,9 +37,26 @@ pub fn input_uri(base: &str, hash: &[u8; 32]) -> String {
     format!("{}/inputs/{}", base.trim_end_matches('/'), hex(hash))
 }
 
-/// The `output_uri` an operator posts for its result of `job` (its operator account).
+/// The `output_uri` an operator posts for its result of `job` (its operator account): named
+/// by a hash of both, so that it stays short enough for the chain (see [`check_output_base`]).
 pub fn output_uri(base: &str, job: &Pubkey, operator: &Pubkey) -> String {
-    format!("{}/outputs/{job}/{operator}", base.trim_end_matches('/'))
+    let id = tessera_merkle::sha256(&[job.as_ref(), operator.as_ref()]);
+    format!("{}/out/{}", base.trim_end_matches('/'), hex(&id[..16]))
+}
+
+/// Checks that output URIs under `base` fit in the `MAX_URI_LEN` bytes the program accepts,
+/// so that an operator learns it before it claims anything rather than at its reveal.
+pub fn check_output_base(base: &str) -> Result<(), ClientError> {
+    let longest = output_uri(base, &Pubkey::default(), &Pubkey::default()).len();
+    if longest > MAX_URI_LEN {
+        return Err(ClientError::bad_input(
+            format!(
+                "output URIs under {base} are {longest} bytes; the program accepts {MAX_URI_LEN}"
+            ),
+            "use a shorter store location (at most 91 bytes)",
+        ));
+    }
+    Ok(())
 }
 
 /// Where chunk `index` of the output at `output_uri` lives.
@@ -217,11 +235,15 @@ mod tests {
             format!("file:///s/inputs/{}", "ab".repeat(32))
         );
         let out = output_uri("s3://b/p", &job, &op);
-        assert_eq!(out, format!("s3://b/p/outputs/{job}/{op}"));
+        assert!(out.starts_with("s3://b/p/out/"));
+        assert_eq!(out.len(), "s3://b/p/out/".len() + 32);
+        assert_ne!(out, output_uri("s3://b/p", &op, &job), "one per (job, operator)");
         assert_eq!(chunk_uri(&out, 12), format!("{out}/chunk-12"));
         assert_eq!(leaves_uri("file:///o/"), "file:///o/leaves");
         // The longest layout still fits on chain with a short base.
         assert!(out.len() <= MAX_URI_LEN);
+        assert!(check_output_base(&format!("file:///{}", "d".repeat(83))).is_ok());
+        assert!(check_output_base(&format!("file:///{}", "d".repeat(84))).is_err());
     }
 
     #[test]

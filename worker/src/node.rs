@@ -198,6 +198,7 @@ impl Worker {
         };
         let db = Db::open(&cfg.data_dir().join("state.redb"))?;
         let store_base = store::normalize_base(&cfg.store_base())?;
+        store::check_output_base(&store_base)?;
         let tx = TxOptions {
             priority_fee_micro_lamports: cfg.priority_fee_micro_lamports,
             ..TxOptions::default()
