@@ -237,7 +237,11 @@ mod tests {
         let out = output_uri("s3://b/p", &job, &op);
         assert!(out.starts_with("s3://b/p/out/"));
         assert_eq!(out.len(), "s3://b/p/out/".len() + 32);
-        assert_ne!(out, output_uri("s3://b/p", &op, &job), "one per (job, operator)");
+        assert_ne!(
+            out,
+            output_uri("s3://b/p", &op, &job),
+            "one per (job, operator)"
+        );
         assert_eq!(chunk_uri(&out, 12), format!("{out}/chunk-12"));
         assert_eq!(leaves_uri("file:///o/"), "file:///o/leaves");
         // The longest layout still fits on chain with a short base.

@@ -12,7 +12,7 @@ use solana_signer::Signer;
 use tessera_client::chain::fetch;
 use tessera_client::flows::creator::{self, JobRequest};
 use tessera_client::flows::Ctx;
-use tessera_client::state::{Job, JobState, MarketParams, SlotStatus};
+use tessera_client::state::{Job, JobState, SlotStatus};
 use tessera_client::store::Store;
 use tessera_kernels::KernelId;
 use tessera_localnet::{Localnet, LocalnetConfig};
@@ -56,22 +56,7 @@ async fn setup(workers: usize) -> Setup {
         .collect();
     let net = Localnet::start(cfg).await.unwrap();
     let market = net
-        .create_market(MarketParams {
-            protocol_fee_bps: 250,
-            burn_bps: 100,
-            collateral_bps: 5_000,
-            slash_no_show_bps: 2_000,
-            slash_fraud_bps: 10_000,
-            creator_compensation_bps: 5_000,
-            honest_share_bps: 2_500,
-            max_replicas: 3,
-            min_operator_stake: 1_000_000,
-            min_reward_per_replica: 1_000,
-            max_exec_timeout: 600,
-            reveal_window: 30,
-            challenge_window: 1,
-            unbonding_period: 60,
-        })
+        .create_market(tessera_localnet::local_params(1))
         .await
         .unwrap();
     let store_base = format!("file://{}", dir.path().join("store").display());

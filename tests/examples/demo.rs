@@ -18,7 +18,7 @@ use tessera_client::amount::format_amount;
 use tessera_client::chain::{fetch, Chain};
 use tessera_client::flows::creator::{self, JobEvent, JobRequest, WaitFor};
 use tessera_client::flows::Ctx;
-use tessera_client::state::{JobState, MarketParams, Operator};
+use tessera_client::state::{JobState, Operator};
 use tessera_client::store::{hex, Store};
 use tessera_client::token::TokenAccount;
 use tessera_kernels::KernelId;
@@ -67,22 +67,7 @@ async fn main() {
         .map(String::from)
         .to_vec();
     let net = Localnet::start(cfg).await.expect("local validator");
-    let params = MarketParams {
-        protocol_fee_bps: 250,
-        burn_bps: 100,
-        collateral_bps: 5_000,
-        slash_no_show_bps: 2_000,
-        slash_fraud_bps: 10_000,
-        creator_compensation_bps: 5_000,
-        honest_share_bps: 2_500,
-        max_replicas: 3,
-        min_operator_stake: STAKE / 10,
-        min_reward_per_replica: 1_000,
-        max_exec_timeout: 3_600,
-        reveal_window: 60,
-        challenge_window: 2,
-        unbonding_period: 60,
-    };
+    let params = tessera_localnet::local_params(2);
     let market = net.create_market(params).await.unwrap();
     let rpc = net.rpc();
     println!("local validator  {} / {}", net.rpc_url, net.ws_url);

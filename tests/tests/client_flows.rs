@@ -561,7 +561,7 @@ fn test_result_rejects_tampered_leaves_and_missing_chunks() {
         "{e}"
     );
     // A chunk missing from the store.
-    std::fs::remove_dir_all(f.dir.path().join("outputs")).unwrap();
+    std::fs::remove_dir_all(f.dir.path().join("out")).unwrap();
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,

@@ -18,7 +18,7 @@ use tessera_client::chain::{fetch, Chain};
 use tessera_client::flows::creator::{self, JobRequest};
 use tessera_client::flows::{Ctx, MarketInfo};
 use tessera_client::output::Assembled;
-use tessera_client::state::{Job, JobState, MarketParams, Operator, SlotStatus};
+use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::TokenAccount;
 use tessera_client::{CreateJobArgs, TxOptions};
@@ -48,25 +48,6 @@ fn small_scene() -> Vec<u8> {
     v["max_bounces"] = 4.into();
     v["tile_size"] = 16.into();
     serde_json::to_vec(&v).unwrap()
-}
-
-fn params(challenge_window: i64) -> MarketParams {
-    MarketParams {
-        protocol_fee_bps: 250,
-        burn_bps: 100,
-        collateral_bps: 5_000,
-        slash_no_show_bps: 2_000,
-        slash_fraud_bps: 10_000,
-        creator_compensation_bps: 5_000,
-        honest_share_bps: 2_500,
-        max_replicas: 3,
-        min_operator_stake: STAKE / 10,
-        min_reward_per_replica: 1_000,
-        max_exec_timeout: 600,
-        reveal_window: 30,
-        challenge_window,
-        unbonding_period: 60,
-    }
 }
 
 struct Net {
@@ -111,7 +92,10 @@ impl Net {
             .map(String::from)
             .to_vec();
         let net = Localnet::start(cfg).await.expect("local validator");
-        let market = net.create_market(params(challenge_window)).await.unwrap();
+        let market = net
+            .create_market(tessera_localnet::local_params(challenge_window))
+            .await
+            .unwrap();
         for name in ["operator-1", "operator-2", "operator-3"] {
             net.register_operator(&market, &net.keypair(name), STAKE)
                 .await

@@ -179,7 +179,14 @@ fn test_parse_refusals() {
         parse_err(&["job", "submit", "x", "--reward", "1", "--replicas", "300"]),
         ErrorKind::ValueValidation
     );
-    assert_eq!(parse_err(&["localnet"]), ErrorKind::InvalidSubcommand);
+    assert_eq!(
+        parse_err(&["localnet", "--rpc-port", "99999"]),
+        ErrorKind::ValueValidation
+    );
+    let Command::Localnet(l) = parse(&["localnet", "--operators", "3"]).command else {
+        panic!("localnet")
+    };
+    assert_eq!((l.operators, l.rpc_port, l.ws_port), (3, 8899, 8900));
 }
 
 #[test]

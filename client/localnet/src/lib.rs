@@ -92,6 +92,28 @@ impl LocalnetConfig {
     }
 }
 
+/// Market parameters for a local network: the usual shares (2.5 % fee, 1 % burn, 50 %
+/// collateral, 20 % no-show and 100 % fraud slashes), a 1-token minimum stake and windows short
+/// enough to watch a whole job settle (`challenge_window` seconds to challenge).
+pub fn local_params(challenge_window: i64) -> MarketParams {
+    MarketParams {
+        protocol_fee_bps: 250,
+        burn_bps: 100,
+        collateral_bps: 5_000,
+        slash_no_show_bps: 2_000,
+        slash_fraud_bps: 10_000,
+        creator_compensation_bps: 5_000,
+        honest_share_bps: 2_500,
+        max_replicas: 3,
+        min_operator_stake: 1_000_000,
+        min_reward_per_replica: 1_000,
+        max_exec_timeout: 600,
+        reveal_window: 30,
+        challenge_window,
+        unbonding_period: 60,
+    }
+}
+
 /// Why the local validator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalnetError {
