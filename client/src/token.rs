@@ -44,6 +44,14 @@ pub fn mint_decimals(account: &Account) -> Option<u8> {
     account.data.get(44).copied()
 }
 
+/// The supply of a mint account of either token program.
+pub fn mint_supply(account: &Account) -> Option<u64> {
+    if !is_token_program(&account.owner) || account.data.len() < 82 {
+        return None;
+    }
+    Some(u64::from_le_bytes(account.data[36..44].try_into().ok()?))
+}
+
 pub fn is_token_program(key: &Pubkey) -> bool {
     *key == TOKEN_PROGRAM_ID || *key == TOKEN_2022_PROGRAM_ID
 }
@@ -101,6 +109,9 @@ mod tests {
             ..acc.clone()
         };
         assert_eq!(mint_decimals(&m), Some(6));
+        let mut with_supply = m.clone();
+        with_supply.data[36..44].copy_from_slice(&1_000u64.to_le_bytes());
+        assert_eq!(mint_supply(&with_supply), Some(1_000));
         let foreign = Account {
             owner: Pubkey::default(),
             ..acc

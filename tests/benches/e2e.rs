@@ -24,18 +24,6 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn small_scene(seed: u64) -> Vec<u8> {
-    let text = std::fs::read_to_string(repo().join("worker/kernels/scenes/cornell.json")).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["width"] = 32.into();
-    v["height"] = 32.into();
-    v["samples_per_pixel"] = 2.into();
-    v["max_bounces"] = 4.into();
-    v["tile_size"] = 16.into();
-    v["seed"] = seed.into();
-    serde_json::to_vec(&v).unwrap()
-}
-
 struct Setup {
     net: Localnet,
     market: tessera_client::flows::MarketInfo,
@@ -110,7 +98,7 @@ async fn submit(s: &Setup, id: u64) -> anchor_lang::prelude::Pubkey {
             job_id: Some(id),
             kernel: KernelId::Render,
             kernel_params: [0; 32],
-            input: small_scene(id),
+            input: tessera_tests::small_cornell(2, id),
             reward_per_replica: 1_000_000,
             replicas: 1,
             claim_window: 600,

@@ -40,7 +40,7 @@ async fn balance(rpc: &RpcClient, account: &anchor_lang::prelude::Pubkey) -> u64
 
 async fn supply(rpc: &RpcClient, mint: &anchor_lang::prelude::Pubkey) -> u64 {
     let m = Chain::get_account(rpc, mint).await.unwrap().unwrap();
-    u64::from_le_bytes(m.data[36..44].try_into().unwrap())
+    tessera_client::token::mint_supply(&m).expect("a mint")
 }
 
 #[tokio::main(flavor = "multi_thread")]

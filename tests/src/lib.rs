@@ -445,3 +445,21 @@ pub fn assert_anchor_error(result: &TxResult, e: anchor_lang::error::ErrorCode) 
 pub fn assert_fails(result: &TxResult) {
     assert!(result.is_err(), "expected the transaction to fail");
 }
+
+/// The shipped Cornell box made small for end-to-end runs: 32×32 pixels, 4 tiles of 16²,
+/// `samples` per pixel, 4 bounces, and `seed` (so that inputs differ).
+pub fn small_cornell(samples: u32, seed: u64) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../worker/kernels/scenes/cornell.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the shipped scene");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("a JSON scene");
+    v["width"] = 32.into();
+    v["height"] = 32.into();
+    v["samples_per_pixel"] = samples.into();
+    v["max_bounces"] = 4.into();
+    v["tile_size"] = 16.into();
+    v["seed"] = seed.into();
+    serde_json::to_vec(&v).expect("serialisable")
+}

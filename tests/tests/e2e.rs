@@ -38,16 +38,9 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The shipped Cornell box, made small: 32×32 pixels, 4 samples, 4 tiles.
+/// The scene every job here renders (the shipped Cornell box at 32×32, 4 samples, 4 tiles).
 fn small_scene() -> Vec<u8> {
-    let text = std::fs::read_to_string(repo().join("worker/kernels/scenes/cornell.json")).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["width"] = 32.into();
-    v["height"] = 32.into();
-    v["samples_per_pixel"] = 4.into();
-    v["max_bounces"] = 4.into();
-    v["tile_size"] = 16.into();
-    serde_json::to_vec(&v).unwrap()
+    tessera_tests::small_cornell(4, 2024)
 }
 
 struct Net {
@@ -183,7 +176,7 @@ impl Net {
             .await
             .unwrap()
             .unwrap();
-        u64::from_le_bytes(m.data[36..44].try_into().unwrap())
+        tessera_client::token::mint_supply(&m).expect("a mint")
     }
 
     /// Polls the job until `done` holds, failing after `secs`.

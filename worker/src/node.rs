@@ -15,7 +15,7 @@ use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use tessera_client::chain::{fetch, Chain, TxOptions};
-use tessera_client::flows::{Ctx, MarketInfo};
+use tessera_client::flows::{creator, Ctx, MarketInfo};
 use tessera_client::ix::{parties, MarketKeys};
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
@@ -253,6 +253,8 @@ impl Worker {
         let mut operator: Option<Operator> = None;
         let mut now = 0i64;
         let mut in_flight: HashMap<Pubkey, Step> = HashMap::new();
+        // Ended jobs already accounted for: nothing more to do or read for them.
+        let mut ended: HashSet<Pubkey> = HashSet::new();
         let mut retry_at: HashMap<Pubkey, (Instant, u32)> = HashMap::new();
         let mut tasks: JoinSet<(Pubkey, Step, Result<(), WorkerError>)> = JoinSet::new();
         let mut resync = tokio::time::interval(Duration::from_secs(self.cfg.resync_interval_secs));
@@ -307,9 +309,10 @@ impl Worker {
             if now == 0 {
                 continue;
             }
-            self.account_finished(&jobs);
+            self.account_finished(&jobs, &mut ended);
             self.schedule(
                 &jobs,
+                &ended,
                 operator.as_ref(),
                 now,
                 &mut in_flight,
@@ -332,9 +335,11 @@ impl Worker {
     }
 
     /// Starts the next step of every job that has none under way.
+    #[allow(clippy::too_many_arguments)]
     fn schedule(
         self: &Arc<Self>,
         jobs: &HashMap<Pubkey, Box<Job>>,
+        ended: &HashSet<Pubkey>,
         operator: Option<&Operator>,
         now: i64,
         in_flight: &mut HashMap<Pubkey, Step>,
@@ -364,7 +369,8 @@ impl Worker {
         let mut order: Vec<(&Pubkey, &Box<Job>)> = jobs.iter().collect();
         order.sort_by_key(|(k, j)| (j.created_at, **k));
         for (key, job) in order {
-            if in_flight.contains_key(key)
+            if ended.contains(key)
+                || in_flight.contains_key(key)
                 || retry_at.get(key).is_some_and(|r| r.0 > Instant::now())
             {
                 continue;
@@ -425,15 +431,13 @@ impl Worker {
     }
 
     /// Counts jobs this worker held once they end.
-    fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>) {
+    fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>, ended: &mut HashSet<Pubkey>) {
         for (key, job) in jobs {
-            if !matches!(
-                job.state,
-                JobState::Settled | JobState::Expired | JobState::Cancelled
-            ) {
+            if ended.contains(key) || !creator::is_terminal(job.state) {
                 continue;
             }
             let Ok(rec) = self.db.get(key) else { return };
+            ended.insert(*key);
             if !rec.claimed || rec.finished {
                 continue;
             }
@@ -729,16 +733,6 @@ pub fn read_keypair(path: &std::path::Path) -> Result<Keypair, WorkerError> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let bytes: Vec<u8> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
     Keypair::try_from(bytes.as_slice()).map_err(|e| fail(e.to_string()))
-}
-
-/// Jobs this worker holds a record of and that are not finished (for logs at start-up).
-pub fn unfinished(db: &Db) -> Result<HashSet<Pubkey>, DbError> {
-    Ok(db
-        .all()?
-        .into_iter()
-        .filter(|(_, r)| r.claimed && !r.finished)
-        .map(|(k, _)| k)
-        .collect())
 }
 
 #[cfg(test)]
