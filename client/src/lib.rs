@@ -34,10 +34,36 @@ pub use tessera::{
 
 use anchor_lang::{AccountDeserialize, Discriminator};
 
-/// Decodes a program account of type `T` from its raw data (checks the discriminator).
+/// Decodes a program account of type `T` from its raw data (checks the discriminator, and the
+/// exact size of the zero-copy `Job`, which is read as `repr(C)` bytes).
 pub fn decode<T: AccountDeserialize + Discriminator>(
     data: &[u8],
 ) -> Result<T, anchor_lang::error::Error> {
+    if T::DISCRIMINATOR == state::Job::DISCRIMINATOR && data.len() != state::JOB_SPACE {
+        return Err(anchor_lang::error::ErrorCode::AccountDidNotDeserialize.into());
+    }
     let mut slice = data;
     T::try_deserialize(&mut slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use state::{Job, JOB_SPACE};
+
+    #[test]
+    fn a_job_of_the_wrong_size_is_an_error_not_a_panic() {
+        let mut data = Job::DISCRIMINATOR.to_vec();
+        data.resize(JOB_SPACE, 0);
+        let job = decode::<Job>(&data).unwrap();
+        assert_eq!(job.state(), state::JobState::Open);
+        assert_eq!(job.input_uri(), "");
+        for len in [8, JOB_SPACE - 1, JOB_SPACE + 1] {
+            data.resize(len, 0);
+            assert!(decode::<Job>(&data).is_err(), "{len} bytes");
+        }
+        data.resize(JOB_SPACE, 0);
+        data[0] ^= 1;
+        assert!(decode::<Job>(&data).is_err(), "wrong discriminator");
+    }
 }

@@ -7,11 +7,11 @@
 //! fixtures` rewrites it.
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use anchor_lang::AccountSerialize;
+use anchor_lang::{AccountSerialize, Discriminator};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
-    Assignment, Challenge, Job, JobState, Market, MarketParams, Operator, OperatorStatus,
+    pack_uri, Assignment, Challenge, Job, JobState, Market, MarketParams, Operator, OperatorStatus,
     SlotStatus,
 };
 use tessera_client::ix::MarketKeys;
@@ -589,8 +589,9 @@ fn job() -> Job {
         bond: 7_500_000,
         commitment: bytes32(20 + authority),
         root: bytes32(root),
-        output_uri: uri.into(),
-        status,
+        output_uri: pack_uri(uri),
+        status: status as u8,
+        padding: [0; 7],
     };
     Job {
         market: m.market,
@@ -598,8 +599,9 @@ fn job() -> Job {
         job_id: JOB_ID,
         kernel: 2,
         kernel_params: bytes32(1),
-        input_uri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/input.bin"
-            .into(),
+        input_uri: pack_uri(
+            "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/input.bin",
+        ),
         input_hash: bytes32(2),
         chunk_count: 64,
         replicas: 3,
@@ -607,7 +609,7 @@ fn job() -> Job {
         created_at: 1_699_980_000,
         claim_deadline: 1_700_000_000,
         exec_timeout: 3_600,
-        state: JobState::Disputed,
+        state: JobState::Disputed as u8,
         assignments: [
             slot(
                 AUTHORITY,
@@ -625,6 +627,7 @@ fn job() -> Job {
             challenger: m.operator(&key(VERIFIER)),
             bond: 9_000_000,
             chunk: u32::MAX,
+            padding: [0; 4],
             hash: bytes32(3),
             operator_leaf: [0; 32],
         },
@@ -643,6 +646,7 @@ fn assignment_json(a: &Assignment) -> J {
         root,
         output_uri,
         status,
+        padding,
     } = a;
     obj(vec![
         ("operator", s(operator)),
@@ -650,8 +654,9 @@ fn assignment_json(a: &Assignment) -> J {
         ("bond", s(bond)),
         ("commitment", hex(commitment)),
         ("root", hex(root)),
-        ("output_uri", s(output_uri)),
-        ("status", variant(status)),
+        ("output_uri", hex(output_uri)),
+        ("status", n(*status)),
+        ("padding", hex(padding)),
     ])
 }
 
@@ -660,6 +665,7 @@ fn challenge_json(c: &Challenge) -> J {
         challenger,
         bond,
         chunk,
+        padding,
         hash,
         operator_leaf,
     } = c;
@@ -667,6 +673,7 @@ fn challenge_json(c: &Challenge) -> J {
         ("challenger", s(challenger)),
         ("bond", s(bond)),
         ("chunk", n(*chunk)),
+        ("padding", hex(padding)),
         ("hash", hex(hash)),
         ("operator_leaf", hex(operator_leaf)),
     ])
@@ -703,7 +710,7 @@ fn job_json(a: &Job) -> J {
         ("job_id", s(job_id)),
         ("kernel", n(*kernel)),
         ("kernel_params", hex(kernel_params)),
-        ("input_uri", s(input_uri)),
+        ("input_uri", hex(input_uri)),
         ("input_hash", hex(input_hash)),
         ("chunk_count", n(*chunk_count)),
         ("replicas", n(*replicas)),
@@ -711,7 +718,7 @@ fn job_json(a: &Job) -> J {
         ("created_at", s(created_at)),
         ("claim_deadline", s(claim_deadline)),
         ("exec_timeout", s(exec_timeout)),
-        ("state", variant(state)),
+        ("state", n(*state)),
         (
             "assignments",
             J::Arr(assignments.iter().map(assignment_json).collect()),
@@ -726,9 +733,19 @@ fn job_json(a: &Job) -> J {
     ])
 }
 
-fn account_json(ty: &'static str, fields: J, account: &impl AccountSerialize) -> J {
+/// A Borsh account's data (discriminator included).
+fn borsh_data(account: &impl AccountSerialize) -> Vec<u8> {
     let mut data = Vec::new();
     account.try_serialize(&mut data).unwrap();
+    data
+}
+
+/// A zero-copy account's data: the discriminator, then the `repr(C)` bytes.
+fn zero_copy_data<T: Discriminator + bytemuck::Pod>(account: &T) -> Vec<u8> {
+    [T::DISCRIMINATOR, bytemuck::bytes_of(account)].concat()
+}
+
+fn account_json(ty: &'static str, fields: J, data: Vec<u8>) -> J {
     obj(vec![
         ("type", s(ty)),
         ("fields", fields),
@@ -805,9 +822,9 @@ fn fixtures() -> String {
         (
             "accounts",
             J::Arr(vec![
-                account_json("Market", market_json(&market()), &market()),
-                account_json("Operator", operator_json(&operator()), &operator()),
-                account_json("Job", job_json(&job()), &job()),
+                account_json("Market", market_json(&market()), borsh_data(&market())),
+                account_json("Operator", operator_json(&operator()), borsh_data(&operator())),
+                account_json("Job", job_json(&job()), zero_copy_data(&job())),
             ]),
         ),
     ]);

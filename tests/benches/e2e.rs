@@ -123,13 +123,13 @@ async fn latency() {
         loop {
             let job: Job = fetch(&rpc, &key).await.unwrap().unwrap();
             let t = t0.elapsed().as_secs_f64();
-            if claim.is_none() && job.assignments[0].status != SlotStatus::Empty {
+            if claim.is_none() && job.assignments[0].status() != SlotStatus::Empty {
                 claim = Some(t);
             }
-            if result.is_none() && job.assignments[0].status == SlotStatus::Revealed {
+            if result.is_none() && job.assignments[0].status() == SlotStatus::Revealed {
                 result = Some(t);
             }
-            if job.state == JobState::Settled {
+            if job.state() == JobState::Settled {
                 rows.push((created, claim.unwrap(), result.unwrap(), t));
                 break;
             }
@@ -169,7 +169,7 @@ async fn throughput(workers: usize, jobs: u64) {
     for key in &keys {
         loop {
             let job: Job = fetch(&rpc, key).await.unwrap().unwrap();
-            if job.state == JobState::Settled {
+            if job.state() == JobState::Settled {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

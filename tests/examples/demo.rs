@@ -180,7 +180,7 @@ async fn main() {
     )
     .await
     .expect("the job ends");
-    assert_eq!(job.state, JobState::Settled, "the job settled");
+    assert_eq!(job.state(), JobState::Settled, "the job settled");
 
     // The creator's verified image.
     let t = Instant::now();

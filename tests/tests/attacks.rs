@@ -150,7 +150,7 @@ fn missing_signer_is_refused() {
         AnchorError::AccountNotSigner,
     );
     assert_eq!(env.operator_of(&victim).bonded, 0);
-    assert_eq!(env.job(&job).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Open);
 
     // Withdraw the victim's unbonded stake into Mallory's account.
     let ix = env.keys.request_unstake(victim.pubkey(), STAKE);
@@ -213,7 +213,7 @@ fn missing_signer_is_refused() {
         AnchorError::AccountNotSigner,
     );
 
-    assert_eq!(env.job(&job).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Open);
     assert_eq!(balances(&env, &watched), before);
 }
 
@@ -309,8 +309,8 @@ fn accounts_owned_by_another_program_are_refused() {
         assert_tessera_error(&env.send(&[ix], &[&crank]), TesseraError::WrongMint);
     }
     assert!(!env.market().paused);
-    assert_eq!(env.job(&job).state, JobState::Revealed);
-    assert_eq!(env.job(&open).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
+    assert_eq!(env.job(&open).state(), JobState::Open);
     assert_eq!(balances(&env, &watched), before);
 }
 
@@ -574,7 +574,7 @@ fn wrong_pdas_and_non_canonical_bumps_are_refused() {
 
     let v = env.operator_of(&victim);
     assert_eq!((v.stake, v.bonded, v.unbonding), (STAKE, 0, 0));
-    assert_eq!(env.job(&job).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Open);
     assert_eq!(balances(&env, &watched), before);
 }
 
@@ -626,12 +626,12 @@ fn reinitialization_is_refused() {
     // The job: the same id again (would reset its slots), before and after settlement.
     let again = env.job_args(1, 1, REWARD);
     assert_fails(&env.create_job_with(&creator, again.clone()));
-    assert_eq!(env.job(&job).state, JobState::Revealed);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
     assert_eq!(balances(&env, &watched), before);
     env.finalize(job, &creator).unwrap();
     let after = balances(&env, &watched);
     assert_fails(&env.create_job_with(&creator, again));
-    assert_eq!(env.job(&job).state, JobState::Settled);
+    assert_eq!(env.job(&job).state(), JobState::Settled);
     assert!(env
         .svm
         .get_account(&escrow(&job))
@@ -708,7 +708,7 @@ fn duplicate_mutable_accounts_are_refused() {
     assert_fails(&env.send(&[ix], &[&creator.key]));
     assert!(env.account::<tessera::state::Job>(&job2).is_none());
 
-    assert_eq!(env.job(&job).state, JobState::Revealed);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
     assert_eq!(balances(&env, &watched), before);
     env.finalize(job, &creator).unwrap();
     assert_eq!((env.earned(&a), env.earned(&b)), (PAY, PAY));
@@ -789,7 +789,7 @@ fn closed_escrow_cannot_be_revived() {
     // In one transaction: settle (closes the escrow), refund its rent, settle again.
     let fin = finalize_ix(&env, job, &creator);
     assert_fails(&env.send(&[fin.clone(), refund.clone(), fin.clone()], &[&crank]));
-    assert_eq!(env.job(&job).state, JobState::Revealed);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
     assert_eq!(balances(&env, &watched), before);
     // Settle, then revive it and cancel / expire / settle again.
     env.send(std::slice::from_ref(&fin), &[&crank]).unwrap();
@@ -806,7 +806,7 @@ fn closed_escrow_cannot_be_revived() {
     assert_fails(&env.send(&[ix], &[&creator.key]));
     env.warp(3_601);
     assert_fails(&env.expire(job, &creator));
-    assert_eq!(env.job(&job).state, JobState::Settled);
+    assert_eq!(env.job(&job).state(), JobState::Settled);
     assert_eq!(balances(&env, &watched), settled);
 }
 
@@ -858,7 +858,7 @@ fn closed_operator_cannot_be_revived() {
     );
     assert_eq!(env.balance(&op.token), STAKE);
     assert_eq!(env.balance(&env.keys.stake_vault), STAKE);
-    assert_eq!(env.job(&job).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Open);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -928,7 +928,7 @@ fn accounts_of_another_type_are_refused() {
     swap(&mut ix, creator.token, env.keys.mint);
     assert_fails(&crank(&mut env, ix));
 
-    assert_eq!(env.job(&job).state, JobState::Revealed);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
     assert_eq!(balances(&env, &watched), before);
 }
 
@@ -1071,7 +1071,7 @@ fn token_2022_one_replica_lifecycle() {
     assert_eq!(env.balance(&env.keys.stake_vault), STAKE + PAY);
     let o = env.operator_of(&op);
     assert_eq!((o.stake, o.bonded, o.jobs_completed), (STAKE, 0, 1));
-    assert_eq!(env.job(&job).state, JobState::Settled);
+    assert_eq!(env.job(&job).state(), JobState::Settled);
     assert!(env
         .svm
         .get_account(&escrow(&job))

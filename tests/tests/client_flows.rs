@@ -153,13 +153,13 @@ fn test_submit_uploads_and_creates_job() {
     let job = f.env.job(&job_key);
     let hash = creator::sha256(&input);
     assert_eq!(job.input_hash, hash);
-    assert_eq!(job.input_uri, store::input_uri(&f.base(), &hash));
+    assert_eq!(job.input_uri(), store::input_uri(&f.base(), &hash));
     assert_eq!(job.kernel, KernelId::Render.id());
     assert_eq!(job.chunk_count, 6);
     assert_eq!(job.reward_per_replica, 50_000);
-    assert_eq!(job.state, JobState::Open);
+    assert_eq!(job.state(), JobState::Open);
     assert_eq!(f.env.balance(&f.creator.token), before - 50_000);
-    let stored = block_on(f.store.get(&job.input_uri)).unwrap();
+    let stored = block_on(f.store.get(job.input_uri())).unwrap();
     assert_eq!(stored.as_ref(), input.as_slice());
 }
 
@@ -233,13 +233,13 @@ fn test_wait_reports_progress_until_result() {
         &mut |e| events.push(e.clone()),
     ))
     .unwrap();
-    assert_eq!(j.state, JobState::Revealed);
+    assert_eq!(j.state(), JobState::Revealed);
     assert_eq!(events[0], JobEvent::State(JobState::Revealed));
     assert!(matches!(events[1], JobEvent::Revealed { slot: 0, root } if root == j.agreed_root));
     // The events between two views name each step.
-    let mut claimed = j.clone();
-    claimed.state = JobState::Claimed;
-    claimed.assignments[0].status = tessera::state::SlotStatus::Claimed;
+    let mut claimed = j;
+    claimed.set_state(JobState::Claimed);
+    claimed.assignments[0].set_status(tessera::state::SlotStatus::Claimed);
     let steps = creator::changes(None, &claimed);
     assert_eq!(
         steps,
@@ -267,7 +267,7 @@ fn test_cancel_refunds_the_escrow() {
         creator::cancel_job(&ctx, &m, &f.creator.key, &job, &f.creator.token).await
     })
     .unwrap();
-    assert_eq!(f.env.job(&job).state, JobState::Cancelled);
+    assert_eq!(f.env.job(&job).state(), JobState::Cancelled);
     assert_eq!(f.env.balance(&f.creator.token), before);
 }
 

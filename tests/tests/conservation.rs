@@ -312,7 +312,7 @@ impl World {
             }
             Action::Progress { job, agree, mask } => {
                 let (key, c, j) = self.job(job)?;
-                let slot = |s: SlotStatus| j.slots().iter().position(|a| a.status == s);
+                let slot = |s: SlotStatus| j.slots().iter().position(|a| a.status() == s);
                 let now = self.env.now();
                 let late = (0..j.replicas as usize)
                     .any(|i| j.slot_deadline(i).ok().flatten().is_some_and(|d| now > d));
@@ -325,7 +325,7 @@ impl World {
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
-                if j.state == JobState::Open && now > j.claim_deadline {
+                if j.state() == JobState::Open && now > j.claim_deadline {
                     let ix =
                         self.env
                             .keys
@@ -333,7 +333,7 @@ impl World {
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
-                match j.state {
+                match j.state() {
                     JobState::Open => {
                         let op = (0..OPERATORS).find(|&i| j.slot_of(&self.op_key(i)).is_none())?;
                         (self.env.claim(&self.ops[op], key), false)
@@ -565,7 +565,7 @@ impl World {
             let job = env.job(&jr.key);
             let escrow = pda::escrow(&jr.key).0;
             let live = matches!(
-                job.state,
+                job.state(),
                 JobState::Open
                     | JobState::Claimed
                     | JobState::Committed
@@ -578,7 +578,7 @@ impl World {
                     balance(&escrow),
                     expected,
                     "(c) escrow of a {:?} job after {what:?}",
-                    job.state
+                    job.state()
                 );
                 for (_, a) in job.settlement_slots() {
                     *bonds.entry(a.operator).or_default() += a.bond;
@@ -590,7 +590,7 @@ impl World {
                 assert!(
                     env.svm.get_account(&escrow).is_none_or(|a| a.lamports == 0),
                     "(c) escrow of a {:?} job still open after {what:?}",
-                    job.state
+                    job.state()
                 );
             }
         }

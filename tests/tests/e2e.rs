@@ -190,8 +190,8 @@ impl Net {
             assert!(
                 Instant::now() < deadline,
                 "job {key} still {:?} after {secs}s: {:?}",
-                job.state,
-                job.slots().iter().map(|a| a.status).collect::<Vec<_>>()
+                job.state(),
+                job.slots().iter().map(|a| a.status()).collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -342,7 +342,7 @@ async fn one_replica_render_is_computed_settled_and_paid_exactly() {
 
     let job_key = net.submit(1, 1, 120, 60).await;
     let job = net
-        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root());
     assert_eq!(worker.metrics.jobs_claimed.get(), 1);
@@ -386,11 +386,11 @@ async fn two_workers_commit_reveal_agree_and_are_both_paid() {
 
     let job_key = net.submit(1, 2, 120, 60).await;
     let job = net
-        .wait_job(&job_key, 90, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 90, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root());
     for a in job.slots() {
-        assert_eq!(a.status, SlotStatus::Revealed);
+        assert_eq!(a.status(), SlotStatus::Revealed);
         assert_ne!(a.commitment, [0; 32], "each replica committed first");
     }
     for name in ["operator-1", "operator-2"] {
@@ -420,12 +420,12 @@ async fn a_cheating_replica_is_disputed_slashed_and_the_creator_compensated() {
     cheat.claim(job_key).await;
     let (root, uri) = cheat.compute(job_key, true).await;
     let salt = cheat.commit(job_key, root).await;
-    net.wait_job(&job_key, 60, |j| j.state == JobState::Committed)
+    net.wait_job(&job_key, 60, |j| j.state() == JobState::Committed)
         .await;
     cheat.reveal(job_key, root, salt, uri).await;
 
     let job = net
-        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root(), "the honest root won");
     let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
@@ -457,7 +457,7 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
     cheat.claim(job_key).await;
     let (root, uri) = cheat.compute(job_key, true).await;
     cheat.submit(job_key, root, uri).await;
-    net.wait_job(&job_key, 10, |j| j.state == JobState::Revealed)
+    net.wait_job(&job_key, 10, |j| j.state() == JobState::Revealed)
         .await;
 
     let verifier = net
@@ -468,7 +468,7 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
         .await;
     let arbiter = net.spawn_worker("admin", |c| c.arbiter = true).await;
     let job = net
-        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Settled)
         .await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while verifier.metrics.challenges.get() == 0 && Instant::now() < deadline {
@@ -506,7 +506,7 @@ async fn a_no_show_is_timed_out_and_another_worker_finishes_the_job() {
     let worker = net.spawn_worker("operator-1", |_| {}).await;
 
     let job = net
-        .wait_job(&job_key, 90, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 90, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root());
     assert_eq!(
@@ -587,7 +587,7 @@ async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid(
     let job_key = net.submit(1, 2, 120, 60).await;
     net.wait_job(&job_key, 60, |j| {
         j.slot_of(&me)
-            .is_some_and(|i| j.assignments[i].status == SlotStatus::Committed)
+            .is_some_and(|i| j.assignments[i].status() == SlotStatus::Committed)
     })
     .await;
     process.kill().unwrap(); // SIGKILL
@@ -598,18 +598,18 @@ async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid(
     other.claim(job_key).await;
     let (root, uri) = other.compute(job_key, false).await;
     let salt = other.commit(job_key, root).await;
-    net.wait_job(&job_key, 10, |j| j.state == JobState::Committed)
+    net.wait_job(&job_key, 10, |j| j.state() == JobState::Committed)
         .await;
 
     let mut process = spawn_process(&config_path, &log);
     net.wait_job(&job_key, 60, |j| {
         j.slot_of(&me)
-            .is_some_and(|i| j.assignments[i].status == SlotStatus::Revealed)
+            .is_some_and(|i| j.assignments[i].status() == SlotStatus::Revealed)
     })
     .await;
     other.reveal(job_key, root, salt, uri).await;
     let job = net
-        .wait_job(&job_key, 60, |j| j.state == JobState::Settled)
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root());
     let op = net.operator("operator-1").await;
@@ -674,9 +674,9 @@ async fn bad_inputs_are_never_claimed_and_expire_back_to_the_creator() {
     }
     for key in &keys {
         let job = net
-            .wait_job(key, 60, |j| j.state == JobState::Expired)
+            .wait_job(key, 60, |j| j.state() == JobState::Expired)
             .await;
-        assert!(job.slots().iter().all(|a| a.status == SlotStatus::Empty));
+        assert!(job.slots().iter().all(|a| a.status() == SlotStatus::Empty));
     }
     assert_eq!(worker.metrics.jobs_rejected.get(), 2);
     assert_eq!(worker.metrics.jobs_claimed.get(), 0);

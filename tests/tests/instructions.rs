@@ -133,6 +133,11 @@ fn create_job_rejects_bad_arguments() {
         (|a| a.reward_per_replica = 999, TesseraError::RewardTooLow),
         (|a| a.input_uri = String::new(), TesseraError::BadUri),
         (|a| a.input_uri = "x".repeat(129), TesseraError::BadUri),
+        // Stored NUL-padded: a NUL would cut the URI short.
+        (
+            |a| a.input_uri = "file:///a\0b".into(),
+            TesseraError::BadUri,
+        ),
         (|a| a.chunk_count = 0, TesseraError::BadChunkCount),
         (
             |a| a.chunk_count = (1 << 20) + 1,
@@ -197,7 +202,7 @@ fn cancel_only_by_creator_and_before_claims() {
     env.send(std::slice::from_ref(&ix), &[&creator.key])
         .unwrap();
     assert_eq!(env.balance(&creator.token), 8 * REWARD);
-    assert_eq!(env.job(&job).state, tessera::state::JobState::Cancelled);
+    assert_eq!(env.job(&job).state(), tessera::state::JobState::Cancelled);
     // Replay: cancelled once only.
     assert_fails(&env.send(&[ix], &[&creator.key]));
     assert_eq!(env.balance(&creator.token), 8 * REWARD);
@@ -273,10 +278,38 @@ fn submit_failures() {
         .keys
         .submit_result(op.pubkey(), job, [1; 32], String::new());
     assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::BadUri);
+    for bad in ["y".repeat(129), "file:///out\0x".into()] {
+        let ix = env.keys.submit_result(op.pubkey(), job, [1; 32], bad);
+        assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::BadUri);
+    }
     env.submit(&op, job, [1; 32]).unwrap();
     // Twice.
     assert_tessera_error(&env.submit(&op, job, [2; 32]), TesseraError::WrongSlotState);
     assert_eq!(env.job(&job).agreed_root, [1; 32]);
+}
+
+#[test]
+fn uris_of_every_allowed_length_read_back_exactly() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    // 128 bytes fill the stored array (no terminator); multi-byte UTF-8 survives.
+    let input = format!("s3://é/{}", "i".repeat(128 - "s3://é/".len()));
+    let output = "o".to_string();
+    assert_eq!(input.len(), 128);
+    let mut args = env.job_args(1, 1, REWARD);
+    args.input_uri = input.clone();
+    env.create_job_with(&creator, args).unwrap();
+    let job = env.keys.job(&creator.pubkey(), 1);
+    env.claim(&op, job).unwrap();
+    let ix = env
+        .keys
+        .submit_result(op.pubkey(), job, [1; 32], output.clone());
+    env.send(&[ix], &[&op.key]).unwrap();
+    let j = env.job(&job);
+    assert_eq!(j.input_uri(), input);
+    assert_eq!(j.assignments[0].output_uri(), output);
+    assert_eq!(j.assignments[1].output_uri(), "");
 }
 
 #[test]
@@ -333,8 +366,11 @@ fn commit_reveal_failures() {
     // The no-reveal is slashed; the job has one revealed result left and goes to its window.
     env.timeout(job, &creator).unwrap();
     let j = env.job(&job);
-    assert_eq!(j.state, tessera::state::JobState::Revealed);
-    assert_eq!(j.assignments[1].status, tessera::state::SlotStatus::Failed);
+    assert_eq!(j.state(), tessera::state::JobState::Revealed);
+    assert_eq!(
+        j.assignments[1].status(),
+        tessera::state::SlotStatus::Failed
+    );
     env.warp(301);
     env.finalize(job, &creator).unwrap();
     // a is paid; b's reward goes back to the creator.

@@ -29,10 +29,10 @@ fn one_replica_paid() {
 
     env.claim(&op, job).unwrap();
     assert_eq!(env.operator_of(&op).bonded, BOND);
-    assert_eq!(env.job(&job).state, JobState::Claimed);
+    assert_eq!(env.job(&job).state(), JobState::Claimed);
     env.submit(&op, job, root(1)).unwrap();
     let j = env.job(&job);
-    assert_eq!(j.state, JobState::Revealed);
+    assert_eq!(j.state(), JobState::Revealed);
     assert_eq!(j.agreed_root, root(1));
 
     assert_tessera_error(
@@ -49,7 +49,7 @@ fn one_replica_paid() {
     assert_eq!(env.balance(&creator.token), 9 * REWARD);
     let o = env.operator_of(&op);
     assert_eq!((o.bonded, o.stake, o.jobs_completed), (0, STAKE, 1));
-    assert_eq!(env.job(&job).state, JobState::Settled);
+    assert_eq!(env.job(&job).state(), JobState::Settled);
     // The escrow is closed.
     let escrow = tessera_client::pda::escrow(&job).0;
     assert!(env.svm.get_account(&escrow).is_none_or(|a| a.lamports == 0));
@@ -80,9 +80,9 @@ fn two_replicas_agree_and_are_paid() {
     let b = env.operator(STAKE);
     let job = env.create_job(&creator, 2, 2, REWARD);
     env.claim(&a, job).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Open);
+    assert_eq!(env.job(&job).state(), JobState::Open);
     env.claim(&b, job).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Claimed);
+    assert_eq!(env.job(&job).state(), JobState::Claimed);
 
     env.commit(&a, job, root(9), salt(1)).unwrap();
     // Reveal before everyone committed is refused.
@@ -91,10 +91,10 @@ fn two_replicas_agree_and_are_paid() {
         TesseraError::WrongJobState,
     );
     env.commit(&b, job, root(9), salt(2)).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Committed);
+    assert_eq!(env.job(&job).state(), JobState::Committed);
     env.reveal(&a, job, root(9), salt(1)).unwrap();
     env.reveal(&b, job, root(9), salt(2)).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Revealed);
+    assert_eq!(env.job(&job).state(), JobState::Revealed);
 
     env.warp(env.params.challenge_window + 1);
     let supply = env.supply();
@@ -120,7 +120,7 @@ fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
     env.commit(&cheat, job, root(2), salt(2)).unwrap();
     env.reveal(&honest, job, root(1), salt(1)).unwrap();
     env.reveal(&cheat, job, root(2), salt(2)).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Disputed);
+    assert_eq!(env.job(&job).state(), JobState::Disputed);
     // Finalize cannot bypass the dispute.
     assert_tessera_error(&env.finalize(job, &creator), TesseraError::WrongJobState);
 
@@ -162,7 +162,7 @@ fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
     let h = env.operator_of(&honest);
     assert_eq!((h.stake, h.bonded, h.jobs_completed), (STAKE, 0, 1));
     let j = env.job(&job);
-    assert_eq!(j.state, JobState::Settled);
+    assert_eq!(j.state(), JobState::Settled);
     assert_eq!(j.agreed_root, root(1));
 }
 
@@ -187,8 +187,8 @@ fn no_show_is_slashed_and_its_slot_taken_by_another() {
     let g = env.operator_of(&ghost);
     assert_eq!((g.stake, g.bonded, g.jobs_failed), (STAKE - slash, 0, 1));
     let j = env.job(&job);
-    assert_eq!(j.state, JobState::Open);
-    assert_eq!(j.assignments[0].status, SlotStatus::Empty);
+    assert_eq!(j.state(), JobState::Open);
+    assert_eq!(j.assignments[0].status(), SlotStatus::Empty);
 
     // The late operator can no longer deliver; another takes the slot and is paid.
     assert_tessera_error(&env.submit(&ghost, job, root(1)), TesseraError::NotAssigned);
@@ -213,7 +213,7 @@ fn no_show_after_claim_deadline_refunds_the_creator() {
     env.timeout(job, &creator).unwrap();
     let slash = BOND / 5;
     assert_eq!(env.balance(&creator.token), 10 * REWARD + slash / 2);
-    assert_eq!(env.job(&job).state, JobState::Expired);
+    assert_eq!(env.job(&job).state(), JobState::Expired);
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn unclaimed_job_expires_and_is_refunded() {
     env.warp(3_601);
     env.expire(job, &creator).unwrap();
     assert_eq!(env.balance(&creator.token), 10 * REWARD);
-    assert_eq!(env.job(&job).state, JobState::Expired);
+    assert_eq!(env.job(&job).state(), JobState::Expired);
     assert_anchor_error(
         &env.expire(job, &creator),
         anchor_lang::error::ErrorCode::AccountNotInitialized,
@@ -288,7 +288,7 @@ fn challenge_upheld_slashes_the_operator() {
     let args = chunk_challenge(2, tessera_merkle::leaf_hash(b"the real chunk 2"));
     let ix = env.keys.challenge_result(verifier.pubkey(), job, args);
     env.send(&[ix], &[&verifier.key]).unwrap();
-    assert_eq!(env.job(&job).state, JobState::Disputed);
+    assert_eq!(env.job(&job).state(), JobState::Disputed);
     assert_eq!(env.operator_of(&verifier).bonded, BOND);
 
     let before = env.balance(&creator.token);

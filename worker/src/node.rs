@@ -79,7 +79,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
     let mine = job.slot_of(&s.operator);
     if let Some(i) = mine {
         let slot = &job.assignments[i];
-        match (job.state, slot.status) {
+        match (job.state(), slot.status()) {
             (JobState::Open | JobState::Claimed, SlotStatus::Claimed) => {
                 return Some(match (&rec.root, &rec.output_uri) {
                     (Some(_), Some(_)) if job.replicas == 1 => Step::Submit,
@@ -94,7 +94,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         }
     }
     let crankable = s.crank || mine.is_some();
-    match job.state {
+    match job.state() {
         JobState::Open if s.now > job.claim_deadline => crankable.then_some(Step::Expire),
         JobState::Open | JobState::Claimed | JobState::Committed
             if crankable && any_slot_late(job, s.now) =>
@@ -108,7 +108,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && s.now <= job.claim_deadline
                 && job.kernel < 32
                 && s.capabilities & (1 << job.kernel) != 0
-                && job.slots().iter().any(|a| a.status == SlotStatus::Empty) =>
+                && job.slots().iter().any(|a| a.status() == SlotStatus::Empty) =>
         {
             Some(Step::Claim)
         }
@@ -358,7 +358,7 @@ impl Worker {
             .filter(|j| {
                 j.slot_of(&self.operator).is_some_and(|i| {
                     matches!(
-                        j.assignments[i].status,
+                        j.assignments[i].status(),
                         SlotStatus::Claimed | SlotStatus::Committed
                     )
                 })
@@ -433,7 +433,7 @@ impl Worker {
     /// Counts jobs this worker held once they end.
     fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>, ended: &mut HashSet<Pubkey>) {
         for (key, job) in jobs {
-            if ended.contains(key) || !creator::is_terminal(job.state) {
+            if ended.contains(key) || !creator::is_terminal(job.state()) {
                 continue;
             }
             let Ok(rec) = self.db.get(key) else { return };
@@ -441,14 +441,14 @@ impl Worker {
             if !rec.claimed || rec.finished {
                 continue;
             }
-            let paid = job.state == JobState::Settled
+            let paid = job.state() == JobState::Settled
                 && job.slot_of(&self.operator).is_some_and(|i| {
                     let a = &job.assignments[i];
-                    a.status == SlotStatus::Revealed && a.root == job.agreed_root
+                    a.status() == SlotStatus::Revealed && a.root == job.agreed_root
                 });
             if paid {
                 self.metrics.jobs_completed.inc();
-            } else if job.state == JobState::Settled {
+            } else if job.state() == JobState::Settled {
                 self.metrics.jobs_failed.inc();
             }
             let _ = self.db.update(key, |r| r.finished = true);
@@ -570,7 +570,7 @@ impl Worker {
 
     /// Fetches the input, checks its hash and parses it; `Err(reason)` when it is bad.
     async fn load_input(&self, job: &Job) -> Result<Result<KernelJob, String>, WorkerError> {
-        let bytes = self.store.get(&job.input_uri).await?;
+        let bytes = self.store.get(job.input_uri()).await?;
         if tessera_merkle::sha256(&[&bytes]) != job.input_hash {
             return Ok(Err("the input does not match its sha256".into()));
         }
@@ -668,7 +668,7 @@ impl Worker {
     }
 
     async fn verify(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
-        let input = self.store.get(&job.input_uri).await?;
+        let input = self.store.get(job.input_uri()).await?;
         let finding = verify::check(
             &self.store,
             job,
@@ -749,7 +749,7 @@ mod tests {
             job_id: 1,
             kernel: 0,
             kernel_params: [0; 32],
-            input_uri: "file:///in".into(),
+            input_uri: tessera_client::state::pack_uri("file:///in"),
             input_hash: [0; 32],
             chunk_count: 4,
             replicas,
@@ -757,7 +757,7 @@ mod tests {
             created_at: 0,
             claim_deadline: NOW + 100,
             exec_timeout: 60,
-            state,
+            state: state as u8,
             assignments: [
                 Assignment::empty(),
                 Assignment::empty(),
@@ -770,6 +770,7 @@ mod tests {
                 challenger: Pubkey::default(),
                 bond: 0,
                 chunk: 0,
+                padding: [0; 4],
                 hash: [0; 32],
                 operator_leaf: [0; 32],
             },
@@ -793,7 +794,7 @@ mod tests {
 
     fn hold(job: &mut Job, slot: usize, who: Pubkey, status: SlotStatus) {
         job.assignments[slot].operator = who;
-        job.assignments[slot].status = status;
+        job.assignments[slot].set_status(status);
         job.assignments[slot].claimed_at = NOW - 10;
     }
 
@@ -862,8 +863,8 @@ mod tests {
             None,
             "the other has not committed"
         );
-        j.state = JobState::Committed;
-        j.assignments[1].status = SlotStatus::Committed;
+        j.set_state(JobState::Committed);
+        j.assignments[1].set_status(SlotStatus::Committed);
         j.reveal_deadline = NOW + 10;
         assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Reveal));
         let lost = JobRecord { salt: None, ..rec };
@@ -921,7 +922,7 @@ mod tests {
             ..JobRecord::default()
         };
         assert_eq!(decide(&j, &done, &verifier), None, "checked once");
-        let mut own = j.clone();
+        let mut own = j;
         own.assignments[0].operator = me;
         assert_eq!(
             decide(&own, &JobRecord::default(), &verifier),
@@ -929,7 +930,7 @@ mod tests {
             "not its own"
         );
 
-        j.state = JobState::Disputed;
+        j.set_state(JobState::Disputed);
         assert_eq!(decide(&j, &JobRecord::default(), &situation(me)), None);
         let arbiter = Situation {
             arbiter: true,

@@ -55,14 +55,14 @@ pub async fn check(
     let Some(slot) = job
         .slots()
         .iter()
-        .find(|a| a.status == SlotStatus::Revealed && a.root == job.agreed_root)
+        .find(|a| a.status() == SlotStatus::Revealed && a.root == job.agreed_root)
     else {
         return Ok(Finding::Unverifiable(
             "no revealed slot holds the agreed root".into(),
         ));
     };
     let count = job.chunk_count;
-    let leaves = read_leaves(store, &slot.output_uri, count).await;
+    let leaves = read_leaves(store, slot.output_uri(), count).await;
     let leaves = match leaves {
         Some(l) if root_from_leaves(&l) == job.agreed_root => l,
         _ => {
@@ -131,7 +131,7 @@ pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
     let root = root_from_leaves(true_leaves);
     let mut mask = 0u8;
     for (i, a) in job.settlement_slots() {
-        if a.status == SlotStatus::Revealed && a.root == root {
+        if a.status() == SlotStatus::Revealed && a.root == root {
             mask |= 1 << i;
         }
     }
@@ -163,7 +163,7 @@ mod tests {
         ];
         for (a, r) in assignments.iter_mut().zip(roots) {
             a.operator = Pubkey::new_unique();
-            a.status = SlotStatus::Revealed;
+            a.set_status(SlotStatus::Revealed);
             a.root = *r;
         }
         let (challenger, chunk, hash) = match challenge {
@@ -176,7 +176,7 @@ mod tests {
             job_id: 0,
             kernel: 0,
             kernel_params: [0; 32],
-            input_uri: String::new(),
+            input_uri: tessera_client::state::pack_uri(""),
             input_hash: [0; 32],
             chunk_count: 2,
             replicas: roots.len() as u8,
@@ -184,7 +184,7 @@ mod tests {
             created_at: 0,
             claim_deadline: 0,
             exec_timeout: 1,
-            state: JobState::Disputed,
+            state: JobState::Disputed as u8,
             assignments,
             reveal_deadline: 0,
             challenge_deadline: 0,
@@ -193,6 +193,7 @@ mod tests {
                 challenger,
                 bond: 1,
                 chunk,
+                padding: [0; 4],
                 hash,
                 operator_leaf: [0; 32],
             },

@@ -338,7 +338,7 @@ async fn execute(
                             .map(|(k, j)| {
                                 format!(
                                     "{k}  {:<9} {:<9} {}×{} reward",
-                                    format!("{:?}", j.state),
+                                    format!("{:?}", j.state()),
                                     kernel_name(j.kernel),
                                     j.replicas,
                                     format_amount(j.reward_per_replica, m.decimals)
@@ -392,19 +392,19 @@ fn job_json(k: &Pubkey, j: &Job) -> Value {
         "job_id": j.job_id,
         "creator": j.creator.to_string(),
         "kernel": kernel_name(j.kernel),
-        "state": format!("{:?}", j.state),
+        "state": format!("{:?}", j.state()),
         "replicas": j.replicas,
         "reward_per_replica": j.reward_per_replica,
         "chunk_count": j.chunk_count,
-        "input_uri": j.input_uri,
+        "input_uri": j.input_uri(),
         "input_hash": hex(&j.input_hash),
         "claim_deadline": j.claim_deadline,
         "agreed_root": if j.agreed_root == [0; 32] { Value::Null } else { hex(&j.agreed_root).into() },
         "slots": j.slots().iter().map(|a| json!({
             "operator": a.operator.to_string(),
-            "status": format!("{:?}", a.status),
+            "status": format!("{:?}", a.status()),
             "root": hex(&a.root),
-            "output_uri": a.output_uri,
+            "output_uri": a.output_uri(),
         })).collect::<Vec<_>>(),
     })
 }
@@ -418,19 +418,19 @@ fn print_job(printer: &Printer, k: &Pubkey, j: &Job, decimals: Option<u8>) {
         || {
             let mut s = format!(
                 "job {k}\n  state {:?}  kernel {}  id {}  chunks {}\n  reward {} × {} replicas\n  input {}",
-                j.state,
+                j.state(),
                 kernel_name(j.kernel),
                 j.job_id,
                 j.chunk_count,
                 amount(j.reward_per_replica),
                 j.replicas,
-                j.input_uri
+                j.input_uri()
             );
             if j.agreed_root != [0; 32] {
                 s.push_str(&format!("\n  agreed root {}", hex(&j.agreed_root)));
             }
             for (i, a) in j.slots().iter().enumerate() {
-                s.push_str(&format!("\n  slot {i}: {:?} {}", a.status, a.operator));
+                s.push_str(&format!("\n  slot {i}: {:?} {}", a.status(), a.operator));
             }
             s
         },

@@ -261,9 +261,9 @@ pub async fn cancel_job(
             "sign with the creator's keypair (--keypair)",
         ));
     }
-    if j.state != JobState::Open || j.slots().iter().any(|a| a.status != SlotStatus::Empty) {
+    if j.state() != JobState::Open || j.slots().iter().any(|a| a.status() != SlotStatus::Empty) {
         return Err(ClientError::bad_input(
-            format!("job {job_address} is {:?} and has claims; only an unclaimed open job can be cancelled", j.state),
+            format!("job {job_address} is {:?} and has claims; only an unclaimed open job can be cancelled", j.state()),
             "wait for it to settle or expire",
         ));
     }
@@ -326,14 +326,14 @@ pub async fn wait_for_job(
             on_event(&e);
         }
         let done =
-            is_terminal(j.state) || (until == WaitFor::Result && j.state == JobState::Revealed);
+            is_terminal(j.state()) || (until == WaitFor::Result && j.state() == JobState::Revealed);
         if done {
             return Ok(j);
         }
         if start.elapsed() >= timeout {
             return Err(ClientError::Timeout {
                 waited_s: start.elapsed().as_secs(),
-                state: format!("{:?}", j.state),
+                state: format!("{:?}", j.state()),
             });
         }
         last = Some(j);
@@ -344,15 +344,15 @@ pub async fn wait_for_job(
 /// The events between two views of a job.
 pub fn changes(before: Option<&Job>, after: &Job) -> Vec<JobEvent> {
     let mut events = Vec::new();
-    if before.map(|b| b.state) != Some(after.state) {
-        events.push(JobEvent::State(after.state));
+    if before.map(|b| b.state()) != Some(after.state()) {
+        events.push(JobEvent::State(after.state()));
     }
     for (i, a) in after.slots().iter().enumerate() {
-        let old = before.map(|b| (b.assignments[i].status, b.assignments[i].operator));
-        if old == Some((a.status, a.operator)) {
+        let old = before.map(|b| (b.assignments[i].status(), b.assignments[i].operator));
+        if old == Some((a.status(), a.operator)) {
             continue;
         }
-        match a.status {
+        match a.status() {
             SlotStatus::Empty => {}
             SlotStatus::Claimed => events.push(JobEvent::Claimed {
                 slot: i,
@@ -390,7 +390,7 @@ pub async fn fetch_result(
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<JobResult, ClientError> {
     let j = job(ctx, address).await?;
-    let agreed = match j.state {
+    let agreed = match j.state() {
         JobState::Revealed | JobState::Settled if j.agreed_root != [0; 32] => j.agreed_root,
         JobState::Disputed => {
             return Err(ClientError::bad_input(
@@ -410,21 +410,21 @@ pub async fn fetch_result(
             "{e}: this client cannot assemble the output; update it"
         ))
     })?;
-    let input = store.get(&j.input_uri).await?;
+    let input = store.get(j.input_uri()).await?;
     if sha256(&input) != j.input_hash {
         return Err(ClientError::Output(format!(
             "the input at {} no longer matches the job's input hash",
-            j.input_uri
+            j.input_uri()
         )));
     }
     let mut first_error = None;
     for a in j.slots() {
-        if a.status != SlotStatus::Revealed || a.root != agreed {
+        if a.status() != SlotStatus::Revealed || a.root != agreed {
             continue;
         }
         let attempt = async {
             let chunks =
-                output::download_verified(store, &a.output_uri, j.chunk_count, &agreed, progress)
+                output::download_verified(store, a.output_uri(), j.chunk_count, &agreed, progress)
                     .await?;
             let assembled = output::assemble(kernel, &input, &chunks)?;
             Ok::<_, ClientError>((chunks, assembled))
@@ -432,8 +432,8 @@ pub async fn fetch_result(
         match attempt.await {
             Ok((chunks, assembled)) => {
                 return Ok(JobResult {
-                    output_uri: a.output_uri.clone(),
-                    job: j.clone(),
+                    output_uri: a.output_uri().to_string(),
+                    job: j,
                     chunks,
                     assembled,
                 })

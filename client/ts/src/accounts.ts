@@ -66,3 +66,26 @@ export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAc
       throw new Error(`not a Tessera account: unhandled type ${TesseraAccount[kind]}`);
   }
 }
+
+/**
+ * The text of a URI stored in a Job (`inputUri`, an assignment's `outputUri`): UTF-8, padded
+ * with NUL bytes to MAX_URI_LEN ("" for a slot that has delivered nothing).
+ */
+export function uriText(bytes: ReadonlyUint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder('utf-8', { fatal: true }).decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/** An assignment's `status` byte (the program's `SlotStatus`). */
+export enum SlotStatus {
+  /** Free to claim. */
+  Empty = 0,
+  /** Claimed; result not yet submitted or committed. */
+  Claimed = 1,
+  /** Commitment posted (replicas ≥ 2). */
+  Committed = 2,
+  /** Root delivered (submitted or revealed). */
+  Revealed = 3,
+  /** Missed its deadline after the job could no longer be reopened. */
+  Failed = 4,
+}

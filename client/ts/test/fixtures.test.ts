@@ -490,6 +490,26 @@ describe('accounts', () => {
     assert.throws(() => tessera.decodeMarketData(job), /not a Market account/);
     assert.throws(() => tessera.decodeOperatorData(job), /not a Operator account/);
   });
+
+  it('a Job reads as its state, slot statuses and URI texts', () => {
+    const job = tessera.decodeJobData(hexToBytes(accountFixture('Job').data));
+    assert.equal(job.state, tessera.JobState.Disputed);
+    assert.equal(
+      tessera.uriText(job.inputUri),
+      'ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/input.bin',
+    );
+    assert.deepEqual(
+      job.assignments.map((a) => [a.status, tessera.uriText(a.outputUri)]),
+      [
+        [tessera.SlotStatus.Revealed, 's3://tessera-results/a/'],
+        [tessera.SlotStatus.Committed, ''],
+        [tessera.SlotStatus.Empty, ''],
+      ],
+    );
+    const full = new Uint8Array(tessera.MAX_URI_LEN).fill(0x61);
+    assert.equal(tessera.uriText(full), 'a'.repeat(tessera.MAX_URI_LEN));
+    assert.throws(() => tessera.uriText(new Uint8Array([0xff, 0xfe, 0])), TypeError);
+  });
 });
 
 // ---- PDAs and constants ----

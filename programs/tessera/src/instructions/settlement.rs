@@ -12,10 +12,10 @@ use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 #[derive(Accounts)]
 pub struct JobSettlement<'info> {
     #[account(mut, has_one = market @ TesseraError::WrongMarket, has_one = creator @ TesseraError::NotCreator)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     pub market: Box<Account<'info, Market>>,
     /// The job's escrow.
-    #[account(mut, address = job.escrow @ TesseraError::WrongEscrow)]
+    #[account(mut, address = job.load()?.escrow @ TesseraError::WrongEscrow)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: the market's mint (checked by key), written by burns; the token program checks
     /// the rest.
@@ -30,7 +30,7 @@ pub struct JobSettlement<'info> {
         mut,
         token::mint = mint,
         token::token_program = token_program,
-        constraint = creator_token.owner == job.creator @ TesseraError::WrongCreatorAccount
+        constraint = creator_token.owner == job.load()?.creator @ TesseraError::WrongCreatorAccount
     )]
     pub creator_token: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -45,16 +45,30 @@ impl<'info> JobSettlement<'info> {
         }
     }
 
+    /// A copy of the job, for the settling instructions: they read it, move tokens (the job
+    /// signs for its escrow in those CPIs, so its data must not be borrowed then), and write
+    /// back what changed with `save_job`.
+    pub fn job(&self) -> Result<Job> {
+        Ok(*self.job.load()?)
+    }
+
+    pub fn save_job(&self, job: &Job) -> Result<()> {
+        *self.job.load_mut()? = *job;
+        Ok(())
+    }
+
     /// Runs `f` with the job PDA's signer seeds (the escrow's authority).
-    fn with_job_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
-        let (job_id, bump) = (self.job.job_id.to_le_bytes(), [self.job.bump]);
-        let seeds: &[&[u8]] = &[
-            JOB_SEED,
-            self.job.market.as_ref(),
-            self.job.creator.as_ref(),
-            &job_id,
-            &bump,
-        ];
+    fn with_job_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> Result<R>) -> Result<R> {
+        let (market, creator, job_id, bump) = {
+            let job = self.job.load()?;
+            (
+                job.market,
+                job.creator,
+                job.job_id.to_le_bytes(),
+                [job.bump],
+            )
+        };
+        let seeds: &[&[u8]] = &[JOB_SEED, market.as_ref(), creator.as_ref(), &job_id, &bump];
         f(&[seeds])
     }
 
@@ -86,7 +100,7 @@ impl<'info> JobSettlement<'info> {
     /// Refunds whatever is left in the escrow, once `moved` has been paid or burned from it in
     /// this instruction, to the creator and closes it (rent to the creator). A wrong `moved`
     /// cannot lose tokens: the token program refuses to close an escrow that is not empty.
-    pub fn refund_and_close_escrow(&mut self, moved: u64) -> Result<u64> {
+    pub fn refund_and_close_escrow(&self, moved: u64) -> Result<u64> {
         let left = crate::math::sub(self.escrow.amount, moved)?;
         self.pay_from_escrow(&self.creator_token.to_account_info(), left)?;
         self.with_job_signer(|s| {

@@ -4,6 +4,7 @@ use crate::math::add_time;
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[repr(u8)]
 pub enum JobState {
     /// At least one replica slot is free.
     Open,
@@ -24,6 +25,7 @@ pub enum JobState {
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[repr(u8)]
 pub enum SlotStatus {
     /// Free to claim.
     Empty,
@@ -38,8 +40,35 @@ pub enum SlotStatus {
     Failed,
 }
 
-/// One replica of a job.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+/// A URI stored in an account: UTF-8, NUL-padded to `MAX_URI_LEN` bytes (URIs hold no NUL).
+pub type UriBytes = [u8; MAX_URI_LEN as usize];
+
+/// A URI an instruction may store: 1..=`MAX_URI_LEN` bytes, no NUL.
+pub fn check_uri(uri: &str) -> Result<()> {
+    require!(
+        !uri.is_empty() && uri.len() <= MAX_URI_LEN as usize && !uri.as_bytes().contains(&0),
+        TesseraError::BadUri
+    );
+    Ok(())
+}
+
+/// Packs `uri` (already checked: 1..=`MAX_URI_LEN` bytes, no NUL) into its stored form.
+pub fn pack_uri(uri: &str) -> UriBytes {
+    let mut out = [0u8; MAX_URI_LEN as usize];
+    out[..uri.len()].copy_from_slice(uri.as_bytes());
+    out
+}
+
+/// The stored URI as text ("" when empty; lossy only if the bytes were not written by the
+/// program).
+pub fn unpack_uri(bytes: &UriBytes) -> &str {
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    std::str::from_utf8(&bytes[..len]).unwrap_or("")
+}
+
+/// One replica of a job. Zero-copy (`repr(C)`, every byte a named field).
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Assignment {
     /// The operator account (PDA) holding the slot; default when empty.
     pub operator: Pubkey,
@@ -51,10 +80,11 @@ pub struct Assignment {
     pub commitment: [u8; 32],
     /// The delivered Merkle root of the output.
     pub root: [u8; 32],
-    /// Where the output chunks are stored.
-    #[max_len(MAX_URI_LEN)]
-    pub output_uri: String,
-    pub status: SlotStatus,
+    /// Where the output chunks are stored (see `unpack_uri`).
+    pub output_uri: UriBytes,
+    /// A `SlotStatus`.
+    pub status: u8,
+    pub padding: [u8; 7],
 }
 
 impl Assignment {
@@ -65,22 +95,36 @@ impl Assignment {
             bond: 0,
             commitment: [0; 32],
             root: [0; 32],
-            output_uri: String::new(),
-            status: SlotStatus::Empty,
+            output_uri: [0; MAX_URI_LEN as usize],
+            status: SlotStatus::Empty as u8,
+            padding: [0; 7],
         }
+    }
+
+    pub fn status(&self) -> SlotStatus {
+        SlotStatus::from_u8(self.status)
+    }
+
+    pub fn set_status(&mut self, status: SlotStatus) {
+        self.status = status as u8;
+    }
+
+    pub fn output_uri(&self) -> &str {
+        unpack_uri(&self.output_uri)
     }
 
     /// The slot holds a live claim (its operator's bond is locked).
     pub fn is_live(&self) -> bool {
         matches!(
-            self.status,
+            self.status(),
             SlotStatus::Claimed | SlotStatus::Committed | SlotStatus::Revealed
         )
     }
 }
 
 /// A verifier's challenge of a revealed result.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Challenge {
     /// The challenger's operator account; default when there is no challenge.
     pub challenger: Pubkey,
@@ -88,33 +132,40 @@ pub struct Challenge {
     pub bond: u64,
     /// The challenged chunk, or `WHOLE_ROOT`.
     pub chunk: u32,
+    pub padding: [u8; 4],
     /// The challenger's root (whole) or leaf hash (chunk).
     pub hash: [u8; 32],
     /// The operators' leaf at `chunk`, proven under the agreed root (chunk challenges).
     pub operator_leaf: [u8; 32],
 }
 
+impl Challenge {
+    pub fn none() -> Self {
+        Self {
+            challenger: Pubkey::default(),
+            bond: 0,
+            chunk: 0,
+            padding: [0; 4],
+            hash: [0; 32],
+            operator_leaf: [0; 32],
+        }
+    }
+}
+
 /// A compute job: `["job", market, creator, job_id]`. Its escrow is `["escrow", job]`.
-#[account]
-#[derive(InitSpace, Debug)]
+///
+/// Zero-copy: instructions read and write it in place instead of decoding and re-encoding its
+/// 1.3 KB. Fields are ordered so that `repr(C)` leaves no implicit padding, which makes the
+/// layout the same as the IDL's field-by-field encoding.
+#[account(zero_copy)]
+#[derive(Debug)]
 pub struct Job {
     pub market: Pubkey,
     pub creator: Pubkey,
+    /// The job's escrow token account (`["escrow", job]`), kept so settlements check it by key.
+    pub escrow: Pubkey,
     /// Chosen by the creator; unique per (market, creator).
     pub job_id: u64,
-    /// Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities.
-    pub kernel: u8,
-    /// Small kernel parameters (meaning defined by the kernel).
-    pub kernel_params: [u8; 32],
-    /// Where the input blob is stored.
-    #[max_len(MAX_URI_LEN)]
-    pub input_uri: String,
-    /// sha256 of the input blob.
-    pub input_hash: [u8; 32],
-    /// Number of output chunks (Merkle leaves).
-    pub chunk_count: u32,
-    /// Number of independent replicas (1..=3).
-    pub replicas: u8,
     /// Paid to each replica on success.
     pub reward_per_replica: u64,
     pub created_at: i64,
@@ -122,23 +173,84 @@ pub struct Job {
     pub claim_deadline: i64,
     /// Seconds a replica has from its claim to submit or commit.
     pub exec_timeout: i64,
-    pub state: JobState,
-    /// One per replica; only the first `replicas` are used.
-    pub assignments: [Assignment; MAX_REPLICAS as usize],
     /// Reveals are due by this time (set when every live slot has committed).
     pub reveal_deadline: i64,
     /// Challenges are accepted until this time (set when the results are in).
     pub challenge_deadline: i64,
+    /// Number of output chunks (Merkle leaves).
+    pub chunk_count: u32,
+    /// Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities.
+    pub kernel: u8,
+    /// Number of independent replicas (1..=3).
+    pub replicas: u8,
+    /// A `JobState`.
+    pub state: u8,
+    pub bump: u8,
+    /// Small kernel parameters (meaning defined by the kernel).
+    pub kernel_params: [u8; 32],
+    /// sha256 of the input blob.
+    pub input_hash: [u8; 32],
     /// The root every live replica delivered (or the arbiter upheld).
     pub agreed_root: [u8; 32],
+    /// Where the input blob is stored (see `unpack_uri`).
+    pub input_uri: UriBytes,
+    /// One per replica; only the first `replicas` are used.
+    pub assignments: [Assignment; MAX_REPLICAS as usize],
     pub challenge: Challenge,
-    pub bump: u8,
-    /// The job's escrow token account (`["escrow", job]`), kept so settlements check it by key.
-    pub escrow: Pubkey,
     pub reserved: [u8; 64],
 }
 
+/// Account size of a job, discriminator included.
+pub const JOB_SPACE: usize = 8 + std::mem::size_of::<Job>();
+
+impl JobState {
+    /// The state stored as `byte` (only the program writes it; an unknown value reads as
+    /// `Expired`, which no instruction acts on).
+    pub fn from_u8(byte: u8) -> Self {
+        const ALL: [JobState; 8] = [
+            JobState::Open,
+            JobState::Claimed,
+            JobState::Committed,
+            JobState::Revealed,
+            JobState::Disputed,
+            JobState::Settled,
+            JobState::Expired,
+            JobState::Cancelled,
+        ];
+        ALL.get(byte as usize).copied().unwrap_or(JobState::Expired)
+    }
+}
+
+impl SlotStatus {
+    /// The status stored as `byte` (an unknown value reads as `Failed`, which no instruction
+    /// acts on).
+    pub fn from_u8(byte: u8) -> Self {
+        const ALL: [SlotStatus; 5] = [
+            SlotStatus::Empty,
+            SlotStatus::Claimed,
+            SlotStatus::Committed,
+            SlotStatus::Revealed,
+            SlotStatus::Failed,
+        ];
+        ALL.get(byte as usize)
+            .copied()
+            .unwrap_or(SlotStatus::Failed)
+    }
+}
+
 impl Job {
+    pub fn state(&self) -> JobState {
+        JobState::from_u8(self.state)
+    }
+
+    pub fn set_state(&mut self, state: JobState) {
+        self.state = state as u8;
+    }
+
+    pub fn input_uri(&self) -> &str {
+        unpack_uri(&self.input_uri)
+    }
+
     pub fn slots(&self) -> &[Assignment] {
         &self.assignments[..self.replicas as usize]
     }
@@ -151,7 +263,7 @@ impl Job {
     pub fn slot_of(&self, operator: &Pubkey) -> Option<usize> {
         self.slots()
             .iter()
-            .position(|a| a.status != SlotStatus::Empty && a.operator == *operator)
+            .position(|a| a.status() != SlotStatus::Empty && a.operator == *operator)
     }
 
     /// Slots whose operator accounts settlement instructions take, in order.
@@ -166,9 +278,9 @@ impl Job {
     /// Deadline of slot `i` at time of call, or None if it is not waiting on its operator.
     pub fn slot_deadline(&self, i: usize) -> Result<Option<i64>> {
         let a = &self.assignments[i];
-        Ok(match a.status {
+        Ok(match a.status() {
             SlotStatus::Claimed => Some(add_time(a.claimed_at, self.exec_timeout)?),
-            SlotStatus::Committed if self.state == JobState::Committed => {
+            SlotStatus::Committed if self.state() == JobState::Committed => {
                 Some(self.reveal_deadline)
             }
             _ => None,
@@ -184,7 +296,7 @@ impl Job {
         challenge_window: i64,
     ) -> Result<JobState> {
         let slots = self.slots();
-        let any = |s: SlotStatus| slots.iter().any(|a| a.status == s);
+        let any = |s: SlotStatus| slots.iter().any(|a| a.status() == s);
         let next = if any(SlotStatus::Empty) {
             JobState::Open
         } else if any(SlotStatus::Claimed) {
@@ -194,7 +306,7 @@ impl Job {
         } else {
             let mut roots = slots
                 .iter()
-                .filter(|a| a.status == SlotStatus::Revealed)
+                .filter(|a| a.status() == SlotStatus::Revealed)
                 .map(|a| a.root);
             match roots.next() {
                 None => JobState::Expired,
@@ -205,19 +317,19 @@ impl Job {
                 Some(_) => JobState::Disputed,
             }
         };
-        if next != self.state {
+        if next != self.state() {
             match next {
                 JobState::Committed => self.reveal_deadline = add_time(now, reveal_window)?,
                 JobState::Revealed => self.challenge_deadline = add_time(now, challenge_window)?,
                 _ => {}
             }
         }
-        self.state = next;
+        self.set_state(next);
         Ok(next)
     }
 
     pub fn require_state(&self, state: JobState) -> Result<()> {
-        require!(self.state == state, TesseraError::WrongJobState);
+        require!(self.state() == state, TesseraError::WrongJobState);
         Ok(())
     }
 }

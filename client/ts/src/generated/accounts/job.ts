@@ -7,8 +7,6 @@
  */
 
 import {
-  addDecoderSizePrefix,
-  addEncoderSizePrefix,
   assertAccountExists,
   assertAccountsExist,
   combineCodec,
@@ -33,17 +31,15 @@ import {
   getU64Encoder,
   getU8Decoder,
   getU8Encoder,
-  getUtf8Decoder,
-  getUtf8Encoder,
   transformEncoder,
   type Account,
   type Address,
-  type Codec,
-  type Decoder,
   type EncodedAccount,
-  type Encoder,
   type FetchAccountConfig,
   type FetchAccountsConfig,
+  type FixedSizeCodec,
+  type FixedSizeDecoder,
+  type FixedSizeEncoder,
   type MaybeAccount,
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
@@ -53,14 +49,10 @@ import {
   getAssignmentEncoder,
   getChallengeDecoder,
   getChallengeEncoder,
-  getJobStateDecoder,
-  getJobStateEncoder,
   type Assignment,
   type AssignmentArgs,
   type Challenge,
   type ChallengeArgs,
-  type JobState,
-  type JobStateArgs,
 } from "../types";
 
 export const JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -75,20 +67,10 @@ export type Job = {
   discriminator: ReadonlyUint8Array;
   market: Address;
   creator: Address;
+  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
+  escrow: Address;
   /** Chosen by the creator; unique per (market, creator). */
   jobId: bigint;
-  /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
-  kernel: number;
-  /** Small kernel parameters (meaning defined by the kernel). */
-  kernelParams: ReadonlyUint8Array;
-  /** Where the input blob is stored. */
-  inputUri: string;
-  /** sha256 of the input blob. */
-  inputHash: ReadonlyUint8Array;
-  /** Number of output chunks (Merkle leaves). */
-  chunkCount: number;
-  /** Number of independent replicas (1..=3). */
-  replicas: number;
   /** Paid to each replica on success. */
   rewardPerReplica: bigint;
   createdAt: bigint;
@@ -96,39 +78,40 @@ export type Job = {
   claimDeadline: bigint;
   /** Seconds a replica has from its claim to submit or commit. */
   execTimeout: bigint;
-  state: JobState;
-  /** One per replica; only the first `replicas` are used. */
-  assignments: Array<Assignment>;
   /** Reveals are due by this time (set when every live slot has committed). */
   revealDeadline: bigint;
   /** Challenges are accepted until this time (set when the results are in). */
   challengeDeadline: bigint;
+  /** Number of output chunks (Merkle leaves). */
+  chunkCount: number;
+  /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
+  kernel: number;
+  /** Number of independent replicas (1..=3). */
+  replicas: number;
+  /** A `JobState`. */
+  state: number;
+  bump: number;
+  /** Small kernel parameters (meaning defined by the kernel). */
+  kernelParams: ReadonlyUint8Array;
+  /** sha256 of the input blob. */
+  inputHash: ReadonlyUint8Array;
   /** The root every live replica delivered (or the arbiter upheld). */
   agreedRoot: ReadonlyUint8Array;
+  /** Where the input blob is stored (see `unpack_uri`). */
+  inputUri: ReadonlyUint8Array;
+  /** One per replica; only the first `replicas` are used. */
+  assignments: Array<Assignment>;
   challenge: Challenge;
-  bump: number;
-  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
-  escrow: Address;
   reserved: ReadonlyUint8Array;
 };
 
 export type JobArgs = {
   market: Address;
   creator: Address;
+  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
+  escrow: Address;
   /** Chosen by the creator; unique per (market, creator). */
   jobId: number | bigint;
-  /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
-  kernel: number;
-  /** Small kernel parameters (meaning defined by the kernel). */
-  kernelParams: ReadonlyUint8Array;
-  /** Where the input blob is stored. */
-  inputUri: string;
-  /** sha256 of the input blob. */
-  inputHash: ReadonlyUint8Array;
-  /** Number of output chunks (Merkle leaves). */
-  chunkCount: number;
-  /** Number of independent replicas (1..=3). */
-  replicas: number;
   /** Paid to each replica on success. */
   rewardPerReplica: number | bigint;
   createdAt: number | bigint;
@@ -136,48 +119,59 @@ export type JobArgs = {
   claimDeadline: number | bigint;
   /** Seconds a replica has from its claim to submit or commit. */
   execTimeout: number | bigint;
-  state: JobStateArgs;
-  /** One per replica; only the first `replicas` are used. */
-  assignments: Array<AssignmentArgs>;
   /** Reveals are due by this time (set when every live slot has committed). */
   revealDeadline: number | bigint;
   /** Challenges are accepted until this time (set when the results are in). */
   challengeDeadline: number | bigint;
+  /** Number of output chunks (Merkle leaves). */
+  chunkCount: number;
+  /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
+  kernel: number;
+  /** Number of independent replicas (1..=3). */
+  replicas: number;
+  /** A `JobState`. */
+  state: number;
+  bump: number;
+  /** Small kernel parameters (meaning defined by the kernel). */
+  kernelParams: ReadonlyUint8Array;
+  /** sha256 of the input blob. */
+  inputHash: ReadonlyUint8Array;
   /** The root every live replica delivered (or the arbiter upheld). */
   agreedRoot: ReadonlyUint8Array;
+  /** Where the input blob is stored (see `unpack_uri`). */
+  inputUri: ReadonlyUint8Array;
+  /** One per replica; only the first `replicas` are used. */
+  assignments: Array<AssignmentArgs>;
   challenge: ChallengeArgs;
-  bump: number;
-  /** The job's escrow token account (`["escrow", job]`), kept so settlements check it by key. */
-  escrow: Address;
   reserved: ReadonlyUint8Array;
 };
 
 /** Gets the encoder for {@link JobArgs} account data. */
-export function getJobEncoder(): Encoder<JobArgs> {
+export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["market", getAddressEncoder()],
       ["creator", getAddressEncoder()],
+      ["escrow", getAddressEncoder()],
       ["jobId", getU64Encoder()],
-      ["kernel", getU8Encoder()],
-      ["kernelParams", fixEncoderSize(getBytesEncoder(), 32)],
-      ["inputUri", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
-      ["chunkCount", getU32Encoder()],
-      ["replicas", getU8Encoder()],
       ["rewardPerReplica", getU64Encoder()],
       ["createdAt", getI64Encoder()],
       ["claimDeadline", getI64Encoder()],
       ["execTimeout", getI64Encoder()],
-      ["state", getJobStateEncoder()],
-      ["assignments", getArrayEncoder(getAssignmentEncoder(), { size: 3 })],
       ["revealDeadline", getI64Encoder()],
       ["challengeDeadline", getI64Encoder()],
-      ["agreedRoot", fixEncoderSize(getBytesEncoder(), 32)],
-      ["challenge", getChallengeEncoder()],
+      ["chunkCount", getU32Encoder()],
+      ["kernel", getU8Encoder()],
+      ["replicas", getU8Encoder()],
+      ["state", getU8Encoder()],
       ["bump", getU8Encoder()],
-      ["escrow", getAddressEncoder()],
+      ["kernelParams", fixEncoderSize(getBytesEncoder(), 32)],
+      ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
+      ["agreedRoot", fixEncoderSize(getBytesEncoder(), 32)],
+      ["inputUri", fixEncoderSize(getBytesEncoder(), 128)],
+      ["assignments", getArrayEncoder(getAssignmentEncoder(), { size: 3 })],
+      ["challenge", getChallengeEncoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
@@ -185,36 +179,36 @@ export function getJobEncoder(): Encoder<JobArgs> {
 }
 
 /** Gets the decoder for {@link Job} account data. */
-export function getJobDecoder(): Decoder<Job> {
+export function getJobDecoder(): FixedSizeDecoder<Job> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["market", getAddressDecoder()],
     ["creator", getAddressDecoder()],
+    ["escrow", getAddressDecoder()],
     ["jobId", getU64Decoder()],
-    ["kernel", getU8Decoder()],
-    ["kernelParams", fixDecoderSize(getBytesDecoder(), 32)],
-    ["inputUri", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
-    ["chunkCount", getU32Decoder()],
-    ["replicas", getU8Decoder()],
     ["rewardPerReplica", getU64Decoder()],
     ["createdAt", getI64Decoder()],
     ["claimDeadline", getI64Decoder()],
     ["execTimeout", getI64Decoder()],
-    ["state", getJobStateDecoder()],
-    ["assignments", getArrayDecoder(getAssignmentDecoder(), { size: 3 })],
     ["revealDeadline", getI64Decoder()],
     ["challengeDeadline", getI64Decoder()],
-    ["agreedRoot", fixDecoderSize(getBytesDecoder(), 32)],
-    ["challenge", getChallengeDecoder()],
+    ["chunkCount", getU32Decoder()],
+    ["kernel", getU8Decoder()],
+    ["replicas", getU8Decoder()],
+    ["state", getU8Decoder()],
     ["bump", getU8Decoder()],
-    ["escrow", getAddressDecoder()],
+    ["kernelParams", fixDecoderSize(getBytesDecoder(), 32)],
+    ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
+    ["agreedRoot", fixDecoderSize(getBytesDecoder(), 32)],
+    ["inputUri", fixDecoderSize(getBytesDecoder(), 128)],
+    ["assignments", getArrayDecoder(getAssignmentDecoder(), { size: 3 })],
+    ["challenge", getChallengeDecoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
   ]);
 }
 
 /** Gets the codec for {@link Job} account data. */
-export function getJobCodec(): Codec<JobArgs, Job> {
+export function getJobCodec(): FixedSizeCodec<JobArgs, Job> {
   return combineCodec(getJobEncoder(), getJobDecoder());
 }
 
@@ -269,4 +263,8 @@ export async function fetchAllMaybeJob(
 ): Promise<MaybeAccount<Job>[]> {
   const maybeAccounts = await fetchEncodedAccounts(rpc, addresses, config);
   return maybeAccounts.map((maybeAccount) => decodeJob(maybeAccount));
+}
+
+export function getJobSize(): number {
+  return 1312;
 }

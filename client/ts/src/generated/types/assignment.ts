@@ -7,8 +7,6 @@
  */
 
 import {
-  addDecoderSizePrefix,
-  addEncoderSizePrefix,
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
@@ -20,26 +18,18 @@ import {
   getI64Encoder,
   getStructDecoder,
   getStructEncoder,
-  getU32Decoder,
-  getU32Encoder,
   getU64Decoder,
   getU64Encoder,
-  getUtf8Decoder,
-  getUtf8Encoder,
+  getU8Decoder,
+  getU8Encoder,
   type Address,
-  type Codec,
-  type Decoder,
-  type Encoder,
+  type FixedSizeCodec,
+  type FixedSizeDecoder,
+  type FixedSizeEncoder,
   type ReadonlyUint8Array,
 } from "@solana/kit";
-import {
-  getSlotStatusDecoder,
-  getSlotStatusEncoder,
-  type SlotStatus,
-  type SlotStatusArgs,
-} from ".";
 
-/** One replica of a job. */
+/** One replica of a job. Zero-copy (`repr(C)`, every byte a named field). */
 export type Assignment = {
   /** The operator account (PDA) holding the slot; default when empty. */
   operator: Address;
@@ -51,9 +41,11 @@ export type Assignment = {
   commitment: ReadonlyUint8Array;
   /** The delivered Merkle root of the output. */
   root: ReadonlyUint8Array;
-  /** Where the output chunks are stored. */
-  outputUri: string;
-  status: SlotStatus;
+  /** Where the output chunks are stored (see `unpack_uri`). */
+  outputUri: ReadonlyUint8Array;
+  /** A `SlotStatus`. */
+  status: number;
+  padding: ReadonlyUint8Array;
 };
 
 export type AssignmentArgs = {
@@ -67,35 +59,42 @@ export type AssignmentArgs = {
   commitment: ReadonlyUint8Array;
   /** The delivered Merkle root of the output. */
   root: ReadonlyUint8Array;
-  /** Where the output chunks are stored. */
-  outputUri: string;
-  status: SlotStatusArgs;
+  /** Where the output chunks are stored (see `unpack_uri`). */
+  outputUri: ReadonlyUint8Array;
+  /** A `SlotStatus`. */
+  status: number;
+  padding: ReadonlyUint8Array;
 };
 
-export function getAssignmentEncoder(): Encoder<AssignmentArgs> {
+export function getAssignmentEncoder(): FixedSizeEncoder<AssignmentArgs> {
   return getStructEncoder([
     ["operator", getAddressEncoder()],
     ["claimedAt", getI64Encoder()],
     ["bond", getU64Encoder()],
     ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
     ["root", fixEncoderSize(getBytesEncoder(), 32)],
-    ["outputUri", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-    ["status", getSlotStatusEncoder()],
+    ["outputUri", fixEncoderSize(getBytesEncoder(), 128)],
+    ["status", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 7)],
   ]);
 }
 
-export function getAssignmentDecoder(): Decoder<Assignment> {
+export function getAssignmentDecoder(): FixedSizeDecoder<Assignment> {
   return getStructDecoder([
     ["operator", getAddressDecoder()],
     ["claimedAt", getI64Decoder()],
     ["bond", getU64Decoder()],
     ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
     ["root", fixDecoderSize(getBytesDecoder(), 32)],
-    ["outputUri", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["status", getSlotStatusDecoder()],
+    ["outputUri", fixDecoderSize(getBytesDecoder(), 128)],
+    ["status", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 7)],
   ]);
 }
 
-export function getAssignmentCodec(): Codec<AssignmentArgs, Assignment> {
+export function getAssignmentCodec(): FixedSizeCodec<
+  AssignmentArgs,
+  Assignment
+> {
   return combineCodec(getAssignmentEncoder(), getAssignmentDecoder());
 }

@@ -35,6 +35,7 @@ export type Challenge = {
   bond: bigint;
   /** The challenged chunk, or `WHOLE_ROOT`. */
   chunk: number;
+  padding: ReadonlyUint8Array;
   /** The challenger's root (whole) or leaf hash (chunk). */
   hash: ReadonlyUint8Array;
   /** The operators' leaf at `chunk`, proven under the agreed root (chunk challenges). */
@@ -48,6 +49,7 @@ export type ChallengeArgs = {
   bond: number | bigint;
   /** The challenged chunk, or `WHOLE_ROOT`. */
   chunk: number;
+  padding: ReadonlyUint8Array;
   /** The challenger's root (whole) or leaf hash (chunk). */
   hash: ReadonlyUint8Array;
   /** The operators' leaf at `chunk`, proven under the agreed root (chunk challenges). */
@@ -59,6 +61,7 @@ export function getChallengeEncoder(): FixedSizeEncoder<ChallengeArgs> {
     ["challenger", getAddressEncoder()],
     ["bond", getU64Encoder()],
     ["chunk", getU32Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 4)],
     ["hash", fixEncoderSize(getBytesEncoder(), 32)],
     ["operatorLeaf", fixEncoderSize(getBytesEncoder(), 32)],
   ]);
@@ -69,6 +72,7 @@ export function getChallengeDecoder(): FixedSizeDecoder<Challenge> {
     ["challenger", getAddressDecoder()],
     ["bond", getU64Decoder()],
     ["chunk", getU32Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 4)],
     ["hash", fixDecoderSize(getBytesDecoder(), 32)],
     ["operatorLeaf", fixDecoderSize(getBytesDecoder(), 32)],
   ]);

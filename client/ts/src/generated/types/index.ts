@@ -13,4 +13,3 @@ export * from "./marketParams";
 export * from "./operatorStatus";
 export * from "./slash";
 export * from "./slashReason";
-export * from "./slotStatus";

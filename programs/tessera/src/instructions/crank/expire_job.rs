@@ -13,7 +13,7 @@ pub struct ExpireJob<'info> {
 
 impl ExpireJob<'_> {
     pub fn validate(&self) -> Result<()> {
-        let job = &self.settlement.job;
+        let job = self.settlement.job.load()?;
         job.require_state(JobState::Open)?;
         require!(
             Clock::get()?.unix_timestamp > job.claim_deadline,
@@ -27,17 +27,19 @@ impl ExpireJob<'_> {
 /// did claim a slot get their bonds back (they are not at fault).
 pub fn handler<'info>(ctx: Context<'info, ExpireJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let keys: Vec<Pubkey> = s.job.settlement_slots().map(|(_, a)| a.operator).collect();
-    let bonds: Vec<u64> = s.job.settlement_slots().map(|(_, a)| a.bond).collect();
+    let mut job = s.job()?;
+    let keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
+    let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     for (operator, bond) in parties.iter_mut().zip(bonds) {
         operator.release(bond)?;
     }
     save_parties(&parties)?;
-    let refunded = ctx.accounts.settlement.refund_and_close_escrow(0)?;
-    ctx.accounts.settlement.job.state = JobState::Expired;
+    let refunded = s.refund_and_close_escrow(0)?;
+    job.set_state(JobState::Expired);
+    s.save_job(&job)?;
     emit_cpi!(JobClosed {
-        job: ctx.accounts.settlement.job.key(),
+        job: s.job.key(),
         state: JobState::Expired,
         refunded,
     });

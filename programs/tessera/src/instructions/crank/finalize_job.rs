@@ -20,7 +20,7 @@ pub struct FinalizeJob<'info> {
 
 impl FinalizeJob<'_> {
     pub fn validate(&self) -> Result<()> {
-        let job = &self.settlement.job;
+        let job = self.settlement.job.load()?;
         job.require_state(JobState::Revealed)?;
         require!(
             Clock::get()?.unix_timestamp > job.challenge_deadline,
@@ -36,9 +36,10 @@ impl FinalizeJob<'_> {
 pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
-    let split = split_reward(s.job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
-    let keys: Vec<Pubkey> = s.job.settlement_slots().map(|(_, a)| a.operator).collect();
-    let bonds: Vec<u64> = s.job.settlement_slots().map(|(_, a)| a.bond).collect();
+    let mut job = s.job()?;
+    let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
+    let keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
+    let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
     for (operator, bond) in parties.iter_mut().zip(bonds) {
@@ -53,14 +54,11 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
-    let refunded = ctx
-        .accounts
-        .settlement
-        .refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
-    let job = &mut ctx.accounts.settlement.job;
-    job.state = JobState::Settled;
+    let refunded = s.refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
+    job.set_state(JobState::Settled);
+    s.save_job(&job)?;
     emit_cpi!(JobSettled {
-        job: job.key(),
+        job: s.job.key(),
         root: job.agreed_root,
         paid,
         fee,

@@ -17,7 +17,7 @@ pub struct TimeoutJob<'info> {
 
 impl TimeoutJob<'_> {
     pub fn validate(&self) -> Result<()> {
-        let state = self.settlement.job.state;
+        let state = self.settlement.job.load()?.state();
         require!(
             matches!(
                 state,
@@ -37,27 +37,27 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
-    let live: Vec<(usize, Pubkey)> = s
-        .job
+    let mut job = s.job()?;
+    let live: Vec<(usize, Pubkey)> = job
         .settlement_slots()
         .map(|(i, a)| (i, a.operator))
         .collect();
     let keys: Vec<Pubkey> = live.iter().map(|(_, k)| *k).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
     let reopen =
-        now <= s.job.claim_deadline && matches!(s.job.state, JobState::Open | JobState::Claimed);
+        now <= job.claim_deadline && matches!(job.state(), JobState::Open | JobState::Claimed);
     let vault = &ctx.accounts.stake_vault.to_account_info();
 
     let mut late = Vec::new();
     let (mut to_creator, mut burned) = (0u64, 0u64);
     for (operator, (i, key)) in parties.iter_mut().zip(&live) {
-        let Some(deadline) = s.job.slot_deadline(*i)? else {
+        let Some(deadline) = job.slot_deadline(*i)? else {
             continue;
         };
         if now <= deadline {
             continue;
         }
-        let bond = s.job.assignments[*i].bond;
+        let bond = job.assignments[*i].bond;
         let split = split_slash(
             bond,
             p.slash_no_show_bps,
@@ -83,23 +83,23 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
     save_parties(&parties)?;
     s.slashes_out_of_vault(vault, to_creator, burned)?;
 
-    let job = &mut ctx.accounts.settlement.job;
     for slash in &late {
         let i = slash.slot as usize;
         if reopen {
             job.assignments[i] = Assignment::empty();
         } else {
-            job.assignments[i].status = SlotStatus::Failed;
+            job.assignments[i].set_status(SlotStatus::Failed);
         }
     }
     let state = job.advance(now, p.reveal_window, p.challenge_window)?;
+    s.save_job(&job)?;
     let refunded = if state == JobState::Expired {
-        ctx.accounts.settlement.refund_and_close_escrow(0)?
+        s.refund_and_close_escrow(0)?
     } else {
         0
     };
     emit_cpi!(SlotsTimedOut {
-        job: ctx.accounts.settlement.job.key(),
+        job: s.job.key(),
         slashes: late,
         state,
         refunded,

@@ -1,8 +1,8 @@
-use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_URI_LEN, MAX_WINDOW};
+use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW};
 use crate::error::TesseraError;
 use crate::events::JobCreated;
 use crate::math::mul;
-use crate::state::{Assignment, Challenge, Job, JobState, Market};
+use crate::state::{check_uri, pack_uri, Assignment, Challenge, Job, JobState, Market, JOB_SPACE};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{TokenAccount, TokenInterface};
@@ -35,11 +35,11 @@ pub struct CreateJob<'info> {
     #[account(
         init,
         payer = creator,
-        space = 8 + Job::INIT_SPACE,
+        space = JOB_SPACE,
         seeds = [JOB_SEED, market.key().as_ref(), creator.key().as_ref(), &args.job_id.to_le_bytes()],
         bump
     )]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
     /// The job's own token account, owned by the job PDA.
     #[account(
         init,
@@ -74,10 +74,7 @@ impl CreateJob<'_> {
             args.reward_per_replica >= p.min_reward_per_replica && args.reward_per_replica > 0,
             TesseraError::RewardTooLow
         );
-        require!(
-            !args.input_uri.is_empty() && args.input_uri.len() <= MAX_URI_LEN as usize,
-            TesseraError::BadUri
-        );
+        check_uri(&args.input_uri)?;
         require!(
             args.chunk_count >= 1 && args.chunk_count <= MAX_CHUNKS,
             TesseraError::BadChunkCount
@@ -111,43 +108,33 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         total,
     )?;
 
-    let job = &mut ctx.accounts.job;
-    job.set_inner(Job {
+    let job = Job {
         market: ctx.accounts.market.key(),
         creator: ctx.accounts.creator.key(),
+        escrow: ctx.accounts.escrow.key(),
         job_id: args.job_id,
-        kernel: args.kernel,
-        kernel_params: args.kernel_params,
-        input_uri: args.input_uri,
-        input_hash: args.input_hash,
-        chunk_count: args.chunk_count,
-        replicas: args.replicas,
         reward_per_replica: args.reward_per_replica,
         created_at: Clock::get()?.unix_timestamp,
         claim_deadline: args.claim_deadline,
         exec_timeout: args.exec_timeout,
-        state: JobState::Open,
-        assignments: [
-            Assignment::empty(),
-            Assignment::empty(),
-            Assignment::empty(),
-        ],
         reveal_deadline: 0,
         challenge_deadline: 0,
-        agreed_root: [0; 32],
-        challenge: Challenge {
-            challenger: Pubkey::default(),
-            bond: 0,
-            chunk: 0,
-            hash: [0; 32],
-            operator_leaf: [0; 32],
-        },
+        chunk_count: args.chunk_count,
+        kernel: args.kernel,
+        replicas: args.replicas,
+        state: JobState::Open as u8,
         bump: ctx.bumps.job,
-        escrow: ctx.accounts.escrow.key(),
+        kernel_params: args.kernel_params,
+        input_hash: args.input_hash,
+        agreed_root: [0; 32],
+        input_uri: pack_uri(&args.input_uri),
+        assignments: [Assignment::empty(); MAX_REPLICAS as usize],
+        challenge: Challenge::none(),
         reserved: [0; 64],
-    });
+    };
+    *ctx.accounts.job.load_init()? = job;
     emit_cpi!(JobCreated {
-        job: job.key(),
+        job: ctx.accounts.job.key(),
         market: job.market,
         creator: job.creator,
         job_id: job.job_id,

@@ -30,12 +30,12 @@ pub struct ChallengeResult<'info> {
     )]
     pub challenger: Box<Account<'info, Operator>>,
     #[account(mut, has_one = market @ TesseraError::WrongMarket)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
 }
 
 impl ChallengeResult<'_> {
     pub fn validate(&self, args: &ChallengeArgs) -> Result<()> {
-        let (job, challenger) = (&self.job, &self.challenger);
+        let (job, challenger) = (&self.job.load()?, &self.challenger);
         job.require_state(JobState::Revealed)?;
         require!(
             Clock::get()?.unix_timestamp <= job.challenge_deadline,
@@ -81,7 +81,7 @@ impl ChallengeResult<'_> {
 /// challenger says the agreed root (or one chunk of it, proven by a Merkle path) is wrong.
 pub fn handler(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()> {
     let params = ctx.accounts.market.params;
-    let job = &mut ctx.accounts.job;
+    let mut job = ctx.accounts.job.load_mut()?;
     let bond = Bps::new(params.collateral_bps)?.apply(job.reward_per_replica)?;
     ctx.accounts.challenger.bond(bond)?;
     job.challenge = Challenge {
@@ -90,10 +90,11 @@ pub fn handler(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()>
         chunk: args.chunk,
         hash: args.hash,
         operator_leaf: args.operator_leaf,
+        padding: [0; 4],
     };
-    job.state = JobState::Disputed;
+    job.set_state(JobState::Disputed);
     emit_cpi!(ChallengeOpened {
-        job: job.key(),
+        job: ctx.accounts.job.key(),
         challenger: job.challenge.challenger,
         bond,
         chunk: args.chunk,

@@ -27,10 +27,10 @@ pub struct ResolveDispute<'info> {
 
 impl ResolveDispute<'_> {
     pub fn validate(&self, honest_mask: u8) -> Result<()> {
-        let job = &self.settlement.job;
+        let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
         require!(
-            honest_mask & !participants(job) == 0,
+            honest_mask & !participants(&job) == 0,
             TesseraError::BadVerdict
         );
         Ok(())
@@ -54,7 +54,7 @@ fn participants(job: &crate::state::Job) -> u8 {
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let p = s.market.params;
-    let job = &s.job;
+    let mut job = s.job()?;
     // Parties in order: live slots, then the challenger. Each with its verdict bit and bond.
     let mut members: Vec<(u8, Pubkey, u64)> = job
         .settlement_slots()
@@ -135,16 +135,13 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     s.pay_from_escrow(vault, paid)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
     s.burn_from_escrow(burn)?;
-    let refunded = ctx
-        .accounts
-        .settlement
-        .refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
+    let refunded = s.refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
 
-    let job = &mut ctx.accounts.settlement.job;
     job.agreed_root = agreed_root;
-    job.state = JobState::Settled;
+    job.set_state(JobState::Settled);
+    s.save_job(&job)?;
     emit_cpi!(DisputeResolved {
-        job: job.key(),
+        job: s.job.key(),
         honest_mask,
         root: agreed_root,
         paid,

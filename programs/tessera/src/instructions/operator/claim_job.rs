@@ -17,12 +17,12 @@ pub struct ClaimJob<'info> {
     )]
     pub operator: Box<Account<'info, Operator>>,
     #[account(mut, has_one = market @ TesseraError::WrongMarket)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
 }
 
 impl ClaimJob<'_> {
     pub fn validate(&self) -> Result<()> {
-        let (market, operator, job) = (&self.market, &self.operator, &self.job);
+        let (market, operator, job) = (&self.market, &self.operator, &self.job.load()?);
         require!(!market.paused, TesseraError::MarketPaused);
         job.require_state(JobState::Open)?;
         require!(
@@ -54,24 +54,24 @@ pub fn handler(ctx: Context<ClaimJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let params = ctx.accounts.market.params;
     let operator_key = ctx.accounts.operator.key();
-    let job = &mut ctx.accounts.job;
+    let mut job = ctx.accounts.job.load_mut()?;
     let bond = Bps::new(params.collateral_bps)?.apply(job.reward_per_replica)?;
     ctx.accounts.operator.bond(bond)?;
     let slot = job
         .slots()
         .iter()
-        .position(|a| a.status == SlotStatus::Empty)
+        .position(|a| a.status() == SlotStatus::Empty)
         .ok_or(TesseraError::JobFull)?;
     job.assignments[slot] = Assignment {
         operator: operator_key,
         claimed_at: now,
         bond,
-        status: SlotStatus::Claimed,
+        status: SlotStatus::Claimed as u8,
         ..Assignment::empty()
     };
     let state = job.advance(now, params.reveal_window, params.challenge_window)?;
     emit_cpi!(JobClaimed {
-        job: job.key(),
+        job: ctx.accounts.job.key(),
         operator: operator_key,
         slot: slot as u8,
         bond,

@@ -1,10 +1,9 @@
 //! Delivering a result: `submit_result` (one replica), or `commit_result` then `reveal_result`
 //! (two or more replicas, so nobody can copy another operator's root).
-use crate::constants::MAX_URI_LEN;
 use crate::error::TesseraError;
 use crate::events::{ResultCommitted, ResultDelivered};
 use crate::math::add_time;
-use crate::state::{Job, JobState, Market, Operator, SlotStatus};
+use crate::state::{check_uri, pack_uri, Job, JobState, Market, Operator, SlotStatus};
 use anchor_lang::prelude::*;
 
 #[event_cpi]
@@ -19,27 +18,26 @@ pub struct DeliverResult<'info> {
     )]
     pub operator: Box<Account<'info, Operator>>,
     #[account(mut, has_one = market @ TesseraError::WrongMarket)]
-    pub job: Box<Account<'info, Job>>,
+    pub job: AccountLoader<'info, Job>,
 }
 
 impl DeliverResult<'_> {
     /// The signer's slot, which must be in `status`.
-    fn slot(&self, status: SlotStatus) -> Result<usize> {
-        let i = self
-            .job
+    fn slot(&self, job: &Job, status: SlotStatus) -> Result<usize> {
+        let i = job
             .slot_of(&self.operator.key())
             .ok_or(TesseraError::NotAssigned)?;
         require!(
-            self.job.assignments[i].status == status,
+            job.assignments[i].status() == status,
             TesseraError::WrongSlotState
         );
         Ok(i)
     }
 
     /// The signer's claimed slot, before its execution timeout.
-    fn claimed_slot_in_time(&self) -> Result<usize> {
-        let i = self.slot(SlotStatus::Claimed)?;
-        let deadline = add_time(self.job.assignments[i].claimed_at, self.job.exec_timeout)?;
+    fn claimed_slot_in_time(&self, job: &Job) -> Result<usize> {
+        let i = self.slot(job, SlotStatus::Claimed)?;
+        let deadline = add_time(job.assignments[i].claimed_at, job.exec_timeout)?;
         require!(
             Clock::get()?.unix_timestamp <= deadline,
             TesseraError::ExecTimeoutPassed
@@ -48,37 +46,27 @@ impl DeliverResult<'_> {
     }
 }
 
-fn check_uri(uri: &str) -> Result<()> {
-    require!(
-        !uri.is_empty() && uri.len() <= MAX_URI_LEN as usize,
-        TesseraError::BadUri
-    );
-    Ok(())
-}
-
 /// One replica: delivers the root and output location in one step.
 pub fn submit(ctx: Context<DeliverResult>, root: [u8; 32], output_uri: String) -> Result<()> {
-    require!(
-        ctx.accounts.job.replicas == 1,
-        TesseraError::UseCommitReveal
-    );
     check_uri(&output_uri)?;
-    let i = ctx.accounts.claimed_slot_in_time()?;
-    deliver(ctx, i, root, output_uri)
+    let mut job = ctx.accounts.job.load_mut()?;
+    require!(job.replicas == 1, TesseraError::UseCommitReveal);
+    let i = ctx.accounts.claimed_slot_in_time(&job)?;
+    deliver(&ctx, &mut job, i, root, &output_uri)
 }
 
 /// Two or more replicas: posts `sha256(root ‖ operator ‖ salt)`.
 pub fn commit(ctx: Context<DeliverResult>, commitment: [u8; 32]) -> Result<()> {
-    require!(ctx.accounts.job.replicas >= 2, TesseraError::UseSubmit);
-    let i = ctx.accounts.claimed_slot_in_time()?;
+    let mut job = ctx.accounts.job.load_mut()?;
+    require!(job.replicas >= 2, TesseraError::UseSubmit);
+    let i = ctx.accounts.claimed_slot_in_time(&job)?;
     let now = Clock::get()?.unix_timestamp;
     let params = ctx.accounts.market.params;
-    let job = &mut ctx.accounts.job;
     job.assignments[i].commitment = commitment;
-    job.assignments[i].status = SlotStatus::Committed;
+    job.assignments[i].set_status(SlotStatus::Committed);
     let state = job.advance(now, params.reveal_window, params.challenge_window)?;
     emit_cpi!(ResultCommitted {
-        job: job.key(),
+        job: ctx.accounts.job.key(),
         operator: job.assignments[i].operator,
         slot: i as u8,
         commitment,
@@ -95,37 +83,37 @@ pub fn reveal(
     output_uri: String,
 ) -> Result<()> {
     check_uri(&output_uri)?;
-    let job = &ctx.accounts.job;
+    let mut job = ctx.accounts.job.load_mut()?;
     job.require_state(JobState::Committed)?;
     require!(
         Clock::get()?.unix_timestamp <= job.reveal_deadline,
         TesseraError::RevealWindowClosed
     );
-    let i = ctx.accounts.slot(SlotStatus::Committed)?;
+    let i = ctx.accounts.slot(&job, SlotStatus::Committed)?;
     let expected =
         tessera_merkle::commitment(&root, &ctx.accounts.operator.key().to_bytes(), &salt);
     require!(
         job.assignments[i].commitment == expected,
         TesseraError::CommitmentMismatch
     );
-    deliver(ctx, i, root, output_uri)
+    deliver(&ctx, &mut job, i, root, &output_uri)
 }
 
 fn deliver(
-    ctx: Context<DeliverResult>,
+    ctx: &Context<DeliverResult>,
+    job: &mut Job,
     i: usize,
     root: [u8; 32],
-    output_uri: String,
+    output_uri: &str,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let params = ctx.accounts.market.params;
-    let job = &mut ctx.accounts.job;
     job.assignments[i].root = root;
-    job.assignments[i].output_uri = output_uri;
-    job.assignments[i].status = SlotStatus::Revealed;
+    job.assignments[i].output_uri = pack_uri(output_uri);
+    job.assignments[i].set_status(SlotStatus::Revealed);
     let state = job.advance(now, params.reveal_window, params.challenge_window)?;
     emit_cpi!(ResultDelivered {
-        job: job.key(),
+        job: ctx.accounts.job.key(),
         operator: job.assignments[i].operator,
         slot: i as u8,
         root,
