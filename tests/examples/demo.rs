@@ -123,7 +123,7 @@ async fn main() {
         &creator,
         &creator_token,
         &JobRequest {
-            job_id: Some(1),
+            job_id: None,
             kernel: KernelId::Render,
             kernel_params: [0; 32],
             input: scene,

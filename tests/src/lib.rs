@@ -27,6 +27,24 @@ type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[Pubkey]) -> Instru
 
 pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
 
+/// The events of type `E` a transaction emitted (`emit_cpi!`: a self-CPI whose data is Anchor's
+/// event tag, the event's discriminator, then its Borsh encoding), in order.
+pub fn events<E>(meta: &TransactionMetadata) -> Vec<E>
+where
+    E: anchor_lang::Event + anchor_lang::AnchorDeserialize,
+{
+    let tag = anchor_lang::event::EVENT_IX_TAG_LE;
+    meta.inner_instructions
+        .iter()
+        .flatten()
+        .filter_map(|inner| {
+            let data = inner.instruction.data.strip_prefix(tag)?;
+            let body = data.strip_prefix(E::DISCRIMINATOR)?;
+            Some(E::try_from_slice(body).expect("an event of the program's own layout"))
+        })
+        .collect()
+}
+
 pub const DECIMALS: u8 = 6;
 pub const SOL: u64 = 1_000_000_000;
 /// Kernel id used by jobs in these tests (render).

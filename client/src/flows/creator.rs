@@ -140,11 +140,14 @@ pub async fn submit_job(
         .ok_or_else(|| ClientError::bad_input("reward × replicas overflows", "lower --reward"))?;
     ctx.require_tokens(creator_token, &market.keys.mint, escrowed, market.decimals)
         .await?;
+    // By default: a millisecond timestamp, moved up to the next id that `create_job` is cheapest
+    // at (see `pda::cheap_job_id`).
     let job_id = req.job_id.unwrap_or_else(|| {
-        std::time::SystemTime::now()
+        let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        crate::pda::cheap_job_id(&market.keys.market, &creator.pubkey(), now)
     });
     let job = market.keys.job(&creator.pubkey(), job_id);
     if ctx.chain.get_account(&job).await?.is_some() {

@@ -130,12 +130,27 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         operator.jobs_completed = add(operator.jobs_completed, 1)?;
     }
     save_parties(&parties)?;
+    // The escrow owes the vault `paid`; the vault owes the creator `to_creator` and the burn
+    // `vault_burn`. Netted, so that as few token CPIs run as possible: the escrow covers the
+    // vault's debts out of what it would have sent it (the creator's part first), and only the
+    // difference moves between escrow and vault. Every account ends as it would unnetted.
+    let covered = paid.min(add(to_creator, vault_burn)?);
+    let creator_from_escrow = to_creator.min(covered);
+    let burn_from_escrow = sub(covered, creator_from_escrow)?;
     let vault = &ctx.accounts.stake_vault.to_account_info();
-    s.slashes_out_of_vault(vault, to_creator, vault_burn)?;
-    s.pay_from_escrow(vault, paid)?;
+    s.slashes_out_of_vault(
+        vault,
+        sub(to_creator, creator_from_escrow)?,
+        sub(vault_burn, burn_from_escrow)?,
+    )?;
+    let to_vault = sub(paid, covered)?;
+    s.pay_from_escrow(vault, to_vault)?;
     s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
-    s.burn_from_escrow(burn)?;
-    let refunded = s.refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
+    let escrow_burn = add(burn, burn_from_escrow)?;
+    s.burn_from_escrow(escrow_burn)?;
+    // What is left goes to the creator: the refund, plus the compensation the escrow covered.
+    let sent = s.refund_and_close_escrow(add(add(to_vault, fee)?, escrow_burn)?)?;
+    let refunded = sub(sent, creator_from_escrow)?;
 
     job.agreed_root = agreed_root;
     job.set_state(JobState::Settled);
