@@ -77,6 +77,7 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         UnsupportedMintExtension,
         WindowTooLong,
         WrongStakeVault,
+        JobNotEnded,
     ]
 };
 

@@ -241,6 +241,18 @@ impl MarketKeys {
         )
     }
 
+    pub fn close_job(&self, creator: Pubkey, job: Pubkey) -> Instruction {
+        build(
+            accounts::CloseJob {
+                creator,
+                job,
+                event_authority: pda::event_authority(),
+                program: ID,
+            },
+            instruction::CloseJob {},
+        )
+    }
+
     pub fn claim_job(&self, authority: Pubkey, job: Pubkey) -> Instruction {
         build(
             accounts::ClaimJob {

@@ -369,6 +369,11 @@ fn instructions() -> Vec<Fixture> {
             ix: m.cancel_job(job, creator, creator_token),
         },
         Fixture {
+            name: "close_job",
+            inputs: obj(vec![("creator", s(creator)), ("job", s(job))]),
+            ix: m.close_job(creator, job),
+        },
+        Fixture {
             name: "claim_job",
             inputs: obj(vec![("authority", s(authority)), ("job", s(job))]),
             ix: m.claim_job(authority, job),

@@ -314,6 +314,11 @@ fn main() {
         b.env.keys.cancel_job(job, creator.pubkey(), creator.token),
         &[&creator.key],
     );
+    b.run(
+        "close_job",
+        b.env.keys.close_job(creator.pubkey(), job),
+        &[&creator.key],
+    );
 
     // Stake exit.
     b.run(

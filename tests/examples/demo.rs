@@ -204,6 +204,14 @@ async fn main() {
     println!("  burned              {}", format_amount(burned, 6));
     println!("  creator paid        {}", format_amount(paid, 6));
     assert_eq!(paid, 2 * REWARD);
+    // The result is in hand: the job's account goes, its rent back to the creator.
+    let (_, rent) = creator::close_job(&ctx, &market, &creator, &job_key)
+        .await
+        .expect("the ended job closes");
+    println!(
+        "  job account closed  {} SOL of rent back",
+        rent as f64 / 1e9
+    );
 
     println!("\ncompute units (from the validator's transaction metadata)");
     let sigs = rpc.get_signatures_for_address(&job_key).await.unwrap();

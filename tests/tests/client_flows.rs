@@ -272,6 +272,39 @@ fn test_cancel_refunds_the_escrow() {
 }
 
 #[test]
+fn test_close_returns_the_rent_of_an_ended_job_and_refuses_others_without_sending() {
+    let mut f = Fixture::new();
+    let (job, _) = submit_scene(&mut f, 50_000);
+    let stranger = f.env.user(0);
+    let mint = f.env.keys.mint;
+    let rent = f.env.svm.get_account(&job).unwrap().lamports;
+    let chain = LiteChain::new(&mut f.env.svm);
+    let close = |who: &tessera_tests::Keypair| {
+        block_on(async {
+            let ctx = Ctx::new(&chain);
+            let m = ctx.market(&mint).await.unwrap();
+            creator::close_job(&ctx, &m, who, &job).await
+        })
+    };
+    // Open: refused before anything is sent.
+    let e = close(&f.creator.key).unwrap_err();
+    assert!(e.to_string().contains("only an ended job"), "{e}");
+    block_on(async {
+        let ctx = Ctx::new(&chain);
+        let m = ctx.market(&mint).await.unwrap();
+        creator::cancel_job(&ctx, &m, &f.creator.key, &job, &f.creator.token).await
+    })
+    .unwrap();
+    let sent = chain.sent();
+    let e = close(&stranger.key).unwrap_err();
+    assert!(e.to_string().contains("was created by"), "{e}");
+    assert_eq!(chain.sent(), sent);
+    let (_, returned) = close(&f.creator.key).unwrap();
+    assert_eq!(returned, rent);
+    assert!(f.env.svm.get_account(&job).is_none_or(|a| a.lamports == 0));
+}
+
+#[test]
 fn test_send_retries_when_the_blockhash_expires() {
     let mut f = Fixture::new();
     let mint = f.env.keys.mint;

@@ -209,6 +209,94 @@ fn cancel_only_by_creator_and_before_claims() {
 }
 
 #[test]
+fn close_job_returns_the_rent_of_an_ended_job_to_its_creator_once() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let mallory = env.user(0);
+    let op = env.operator(STAKE);
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    let close = |env: &mut Env, who: &User| {
+        let ix = env.keys.close_job(who.pubkey(), job);
+        env.send(&[ix], &[&who.key])
+    };
+    // Not before it has ended: open, claimed, delivered.
+    assert_tessera_error(&close(&mut env, &creator), TesseraError::JobNotEnded);
+    env.claim(&op, job).unwrap();
+    assert_tessera_error(&close(&mut env, &creator), TesseraError::JobNotEnded);
+    env.submit(&op, job, [1; 32]).unwrap();
+    assert_tessera_error(&close(&mut env, &creator), TesseraError::JobNotEnded);
+    env.warp(env.params.challenge_window + 1);
+    env.finalize(job, &creator).unwrap();
+    // Not by anyone else.
+    assert_tessera_error(&close(&mut env, &mallory), TesseraError::NotCreator);
+
+    let settled = env.job(&job);
+    let rent = env.svm.get_account(&job).unwrap().lamports;
+    let sol_before = env.svm.get_balance(&creator.pubkey()).unwrap();
+    let meta = close(&mut env, &creator).unwrap();
+    // The rent, less the transaction fee the creator paid.
+    assert_eq!(
+        env.svm.get_balance(&creator.pubkey()).unwrap(),
+        sol_before + rent - 5_000
+    );
+    assert!(env.svm.get_account(&job).is_none_or(|a| a.lamports == 0));
+    let closed = events::<tessera::events::JobAccountClosed>(&meta);
+    assert_eq!(closed.len(), 1);
+    assert_eq!((closed[0].job, closed[0].rent), (job, rent));
+    assert_eq!(closed[0].state, tessera::state::JobState::Settled);
+    // Once: a replay, or anything else on the closed job, finds no program account there (the
+    // runtime hands a closed account back as an empty system account).
+    let gone = [
+        u32::from(anchor_lang::error::ErrorCode::AccountNotInitialized),
+        u32::from(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram),
+    ];
+    let parties = env.parties(&settled, false);
+    let finalize = env
+        .keys
+        .finalize_job(job, creator.pubkey(), creator.token, &parties);
+    let crank = env.cranker();
+    for result in [
+        close(&mut env, &creator),
+        env.claim(&op, job),
+        env.send(&[finalize], &[&crank]),
+    ] {
+        let code = custom_code(&result);
+        assert!(
+            code.is_some_and(|c| gone.contains(&c)),
+            "{:?}",
+            result.err()
+        );
+    }
+    // The id is free again: a new job starts from nothing, with its own escrow.
+    let again = env.create_job(&creator, 1, 1, REWARD);
+    assert_eq!(again, job);
+    let j = env.job(&job);
+    assert_eq!(j.state(), tessera::state::JobState::Open);
+    assert_eq!((j.agreed_root, j.assignments[0].root), ([0; 32], [0; 32]));
+    assert_eq!(env.balance(&j.escrow), REWARD);
+}
+
+#[test]
+fn cancelled_and_expired_jobs_can_be_closed() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let cancelled = env.create_job(&creator, 1, 1, REWARD);
+    let ix = env
+        .keys
+        .cancel_job(cancelled, creator.pubkey(), creator.token);
+    env.send(&[ix], &[&creator.key]).unwrap();
+    let expired = env.create_job(&creator, 2, 1, REWARD);
+    env.warp(3_601);
+    env.expire(expired, &creator).unwrap();
+    for job in [cancelled, expired] {
+        let ix = env.keys.close_job(creator.pubkey(), job);
+        env.send(&[ix], &[&creator.key]).unwrap();
+        assert!(env.svm.get_account(&job).is_none_or(|a| a.lamports == 0));
+    }
+    assert_eq!(env.balance(&creator.token), 10 * REWARD);
+}
+
+#[test]
 fn claim_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);

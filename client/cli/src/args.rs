@@ -272,6 +272,11 @@ pub enum JobCmd {
         #[arg(long, value_parser = pubkey)]
         token_account: Option<Pubkey>,
     },
+    /// Close an ended (settled, expired or cancelled) job's account; its rent comes back.
+    Close {
+        #[arg(value_parser = pubkey)]
+        job: Pubkey,
+    },
     /// Download a job's output, verify every chunk against the committed root, assemble it.
     Result {
         #[arg(value_parser = pubkey)]

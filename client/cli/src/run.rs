@@ -362,6 +362,16 @@ async fn execute(
                 );
                 Ok(())
             }
+            JobCmd::Close { job } => {
+                let m = market().await?;
+                let me = signer(&p);
+                let (sig, rent) = creator::close_job(ctx, &m, me, job).await?;
+                printer.emit(
+                    || format!("closed {job}; {rent} lamports of rent returned\n  signature {sig}"),
+                    json!({"job": job.to_string(), "rent": rent, "signature": sig.to_string()}),
+                );
+                Ok(())
+            }
             JobCmd::Result { job, out } => {
                 fetch_and_write(ctx, printer, &store, job, out.as_deref()).await
             }

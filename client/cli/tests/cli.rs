@@ -155,6 +155,8 @@ fn test_parse_operator_and_market_commands() {
     }
     let cli = parse(&["job", "result", MINT, "--out", "x.png"]);
     assert!(matches!(cli.command, Command::Job(JobCmd::Result { .. })));
+    let cli = parse(&["job", "close", MINT]);
+    assert!(matches!(cli.command, Command::Job(JobCmd::Close { job }) if job.to_string() == MINT));
 }
 
 #[test]
@@ -165,6 +167,10 @@ fn test_parse_refusals() {
     );
     assert_eq!(
         parse_err(&["job", "status", "not-a-key"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        parse_err(&["job", "close", "not-a-key"]),
         ErrorKind::ValueValidation
     );
     assert_eq!(

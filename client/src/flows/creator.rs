@@ -278,6 +278,48 @@ pub async fn cancel_job(
     ctx.chain.send_transaction(&[ix], &[creator], &ctx.tx).await
 }
 
+/// Closes an ended job's account (after its result has been fetched: the job is gone from the
+/// chain afterwards, its events remain). Returns the signature and the rent returned, in
+/// lamports.
+pub async fn close_job(
+    ctx: &Ctx<'_>,
+    market: &MarketInfo,
+    creator: &Keypair,
+    job_address: &Pubkey,
+) -> Result<(Signature, u64), ClientError> {
+    let j = job(ctx, job_address).await?;
+    if j.creator != creator.pubkey() {
+        return Err(ClientError::bad_input(
+            format!(
+                "job {job_address} was created by {}, not by {}",
+                j.creator,
+                creator.pubkey()
+            ),
+            "sign with the creator's keypair (--keypair)",
+        ));
+    }
+    if !is_terminal(j.state()) {
+        return Err(ClientError::bad_input(
+            format!(
+                "job {job_address} is {:?}; only an ended job can be closed",
+                j.state()
+            ),
+            "wait for it to settle or expire (tessera job wait)",
+        ));
+    }
+    let rent = ctx
+        .chain
+        .get_account(job_address)
+        .await?
+        .map_or(0, |a| a.lamports);
+    let ix = market.keys.close_job(creator.pubkey(), *job_address);
+    let sig = ctx
+        .chain
+        .send_transaction(&[ix], &[creator], &ctx.tx)
+        .await?;
+    Ok((sig, rent))
+}
+
 /// What [`wait_for_job`] reports as it sees the job change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobEvent {

@@ -291,6 +291,9 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
       ...(await settlement(inputs)),
     });
   },
+  async close_job(inputs) {
+    return tessera.getCloseJobInstruction({ creator: signer(inputs, 'creator'), job: key(inputs, 'job') });
+  },
   async claim_job(inputs) {
     return tessera.getClaimJobInstruction({ ...(await asOperator(inputs)), job: key(inputs, 'job') });
   },

@@ -121,4 +121,8 @@ pub enum TesseraError {
     WindowTooLong,
     #[msg("The stake vault is not this market's stake vault.")]
     WrongStakeVault,
+    #[msg(
+        "The job has not ended: only a settled, expired or cancelled job's account can be closed."
+    )]
+    JobNotEnded,
 }

@@ -189,6 +189,17 @@ pub struct DisputeResolved {
     pub refunded: u64,
 }
 
+/// An ended job's account was closed (`close_job`).
+#[event]
+pub struct JobAccountClosed {
+    pub job: Pubkey,
+    pub creator: Pubkey,
+    /// Settled, Expired or Cancelled.
+    pub state: JobState,
+    /// The account's lamports, returned to the creator.
+    pub rent: u64,
+}
+
 #[event]
 pub struct JobClosed {
     pub job: Pubkey,

@@ -93,6 +93,13 @@ pub mod tessera {
         instructions::creator::cancel_job::handler(ctx)
     }
 
+    /// Closes an ended (settled, expired or cancelled) job's account; its rent goes back to
+    /// the creator (creator).
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        instructions::creator::close_job::handler(ctx)
+    }
+
     /// Claims a replica slot, bonding free stake.
     #[access_control(ctx.accounts.validate())]
     pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {

@@ -132,6 +132,8 @@ export const TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION = 0x17a8; // 6056
 export const TESSERA_ERROR__WINDOW_TOO_LONG = 0x17a9; // 6057
 /** WrongStakeVault: The stake vault is not this market's stake vault. */
 export const TESSERA_ERROR__WRONG_STAKE_VAULT = 0x17aa; // 6058
+/** JobNotEnded: The job has not ended: only a settled, expired or cancelled job's account can be closed. */
+export const TESSERA_ERROR__JOB_NOT_ENDED = 0x17ab; // 6059
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -159,6 +161,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__INVARIANT_VIOLATED
   | typeof TESSERA_ERROR__JOB_FULL
   | typeof TESSERA_ERROR__JOB_HAS_CLAIMS
+  | typeof TESSERA_ERROR__JOB_NOT_ENDED
   | typeof TESSERA_ERROR__MARKET_PAUSED
   | typeof TESSERA_ERROR__MATH_OVERFLOW
   | typeof TESSERA_ERROR__MISSING_CAPABILITY
@@ -222,6 +225,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__INVARIANT_VIOLATED]: `An account's balance does not match what the program owes; refusing to continue.`,
     [TESSERA_ERROR__JOB_FULL]: `Every replica slot of this job is taken.`,
     [TESSERA_ERROR__JOB_HAS_CLAIMS]: `The job already has claims; it can no longer be cancelled.`,
+    [TESSERA_ERROR__JOB_NOT_ENDED]: `The job has not ended: only a settled, expired or cancelled job's account can be closed.`,
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,

@@ -9,6 +9,7 @@
 export * from "./cancelJob";
 export * from "./challengeResult";
 export * from "./claimJob";
+export * from "./closeJob";
 export * from "./commitResult";
 export * from "./createJob";
 export * from "./depositStake";

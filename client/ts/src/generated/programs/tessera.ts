@@ -47,6 +47,7 @@ import {
   getCancelJobInstruction,
   getChallengeResultInstruction,
   getClaimJobInstruction,
+  getCloseJobInstruction,
   getCommitResultInstruction,
   getCreateJobInstructionAsync,
   getDepositStakeInstruction,
@@ -67,6 +68,7 @@ import {
   parseCancelJobInstruction,
   parseChallengeResultInstruction,
   parseClaimJobInstruction,
+  parseCloseJobInstruction,
   parseCommitResultInstruction,
   parseCreateJobInstruction,
   parseDepositStakeInstruction,
@@ -87,6 +89,7 @@ import {
   type CancelJobInput,
   type ChallengeResultInput,
   type ClaimJobInput,
+  type CloseJobInput,
   type CommitResultInput,
   type CreateJobAsyncInput,
   type DepositStakeInput,
@@ -97,6 +100,7 @@ import {
   type ParsedCancelJobInstruction,
   type ParsedChallengeResultInstruction,
   type ParsedClaimJobInstruction,
+  type ParsedCloseJobInstruction,
   type ParsedCommitResultInstruction,
   type ParsedCreateJobInstruction,
   type ParsedDepositStakeInstruction,
@@ -188,6 +192,7 @@ export enum TesseraInstruction {
   CancelJob,
   ChallengeResult,
   ClaimJob,
+  CloseJob,
   CommitResult,
   CreateJob,
   DepositStake,
@@ -243,6 +248,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.ClaimJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([90, 100, 180, 200, 200, 163, 120, 182]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.CloseJob;
   }
   if (
     containsBytes(
@@ -450,6 +466,9 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.ClaimJob;
     } & ParsedClaimJobInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.CloseJob;
+    } & ParsedCloseJobInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
   | ({
@@ -525,6 +544,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.ClaimJob,
         ...parseClaimJobInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.CloseJob: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.CloseJob,
+        ...parseCloseJobInstruction(instruction),
       };
     }
     case TesseraInstruction.CommitResult: {
@@ -679,6 +705,9 @@ export type TesseraPluginInstructions = {
   claimJob: (
     input: ClaimJobInput,
   ) => ReturnType<typeof getClaimJobInstruction> & SelfPlanAndSendFunctions;
+  closeJob: (
+    input: CloseJobInput,
+  ) => ReturnType<typeof getCloseJobInstruction> & SelfPlanAndSendFunctions;
   commitResult: (
     input: CommitResultInput,
   ) => ReturnType<typeof getCommitResultInstruction> & SelfPlanAndSendFunctions;
@@ -773,6 +802,8 @@ export function tesseraProgram() {
             ),
           claimJob: (input) =>
             addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
+          closeJob: (input) =>
+            addSelfPlanAndSendFunctions(client, getCloseJobInstruction(input)),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,

@@ -1,0 +1,41 @@
+use crate::error::TesseraError;
+use crate::events::JobAccountClosed;
+use crate::state::{Job, JobState};
+use anchor_lang::prelude::*;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct CloseJob<'info> {
+    /// Receives the job account's rent.
+    #[account(mut)]
+    pub creator: Signer<'info>,
+    #[account(mut, has_one = creator @ TesseraError::NotCreator, close = creator)]
+    pub job: AccountLoader<'info, Job>,
+}
+
+impl CloseJob<'_> {
+    pub fn validate(&self) -> Result<()> {
+        // Every way into these states has already closed the escrow and released every bond.
+        require!(
+            matches!(
+                self.job.load()?.state(),
+                JobState::Settled | JobState::Expired | JobState::Cancelled
+            ),
+            TesseraError::JobNotEnded
+        );
+        Ok(())
+    }
+}
+
+/// Closes an ended job's account and returns its rent to the creator. The job's history stays
+/// in its events; the same job id can then be used for a new job.
+pub fn handler(ctx: Context<CloseJob>) -> Result<()> {
+    let state = ctx.accounts.job.load()?.state();
+    emit_cpi!(JobAccountClosed {
+        job: ctx.accounts.job.key(),
+        creator: ctx.accounts.creator.key(),
+        state,
+        rent: ctx.accounts.job.to_account_info().lamports(),
+    });
+    Ok(())
+}
