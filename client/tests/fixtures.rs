@@ -801,6 +801,25 @@ fn pdas() -> J {
     ])
 }
 
+/// `pda::cheap_job_id` from a few starting ids, for the TypeScript client's `cheapJobId`.
+fn cheap_job_ids() -> J {
+    let m = market_keys();
+    let creator = key(CREATOR);
+    J::Arr(
+        [0, JOB_ID, 1_700_000_000_000]
+            .into_iter()
+            .map(|start| {
+                obj(vec![
+                    ("market", s(m.market)),
+                    ("creator", s(creator)),
+                    ("start", s(start)),
+                    ("id", s(pda::cheap_job_id(&m.market, &creator, start))),
+                ])
+            })
+            .collect(),
+    )
+}
+
 fn fixtures() -> String {
     let m = market_keys();
     let doc = obj(vec![
@@ -820,6 +839,7 @@ fn fixtures() -> String {
             ]),
         ),
         ("pdas", pdas()),
+        ("cheapJobIds", cheap_job_ids()),
         (
             "instructions",
             J::Arr(instructions().into_iter().map(instruction_json).collect()),

@@ -64,6 +64,23 @@ export function escrowPda(job: Address, config: Config = {}): Promise<ProgramDer
   return derive([ESCROW_SEED, key(job)], config);
 }
 
+/**
+ * The first job id from `start` on whose job and escrow PDAs both have bump 255, as the Rust
+ * client's `pda::cheap_job_id`: `create_job` searches both canonical bumps on chain at 1 500
+ * compute units per bump tried, so at such an id it costs its minimum. One id in four qualifies.
+ */
+export async function cheapJobId(
+  market: Address,
+  creator: Address,
+  start: bigint | number,
+  config: Config = {},
+): Promise<bigint> {
+  for (let id = BigInt(start); ; id++) {
+    const [job, bump] = await jobPda(market, creator, id, config);
+    if (bump === 255 && (await escrowPda(job, config))[1] === 255) return id;
+  }
+}
+
 /** The authority the program signs its events with (Anchor's `emit_cpi!`). */
 export function eventAuthorityPda(config: Config = {}): Promise<ProgramDerivedAddress> {
   return derive([EVENT_AUTHORITY_SEED], config);

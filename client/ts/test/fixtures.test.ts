@@ -35,6 +35,7 @@ type Fixtures = {
   programId: string;
   marketKeys: Record<'mint' | 'token_program' | 'treasury' | 'market' | 'stake_vault', string>;
   pdas: PdaFixture[];
+  cheapJobIds: Record<'market' | 'creator' | 'start' | 'id', string>[];
   instructions: InstructionFixture[];
   accounts: AccountFixture[];
 };
@@ -526,6 +527,16 @@ describe('PDAs', () => {
     escrow: (s) => tessera.escrowPda(key(s, 'job')),
     event_authority: () => tessera.eventAuthorityPda(),
   };
+
+  it('cheapJobId picks the Rust client\'s ids', async () => {
+    for (const c of fixtures.cheapJobIds) {
+      const id = await tessera.cheapJobId(address(c.market), address(c.creator), BigInt(c.start));
+      assert.equal(id, BigInt(c.id));
+      const [job, bump] = await tessera.jobPda(address(c.market), address(c.creator), id);
+      assert.equal(bump, 255);
+      assert.equal((await tessera.escrowPda(job))[1], 255);
+    }
+  });
 
   it('every fixture PDA has a helper', () => {
     assert.deepEqual(fixtures.pdas.map((p) => p.name).sort(), Object.keys(derive).sort());
