@@ -9,10 +9,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use tessera::constants::WHOLE_ROOT;
 use tessera::instructions::{ChallengeArgs, UpdateMarketArgs};
+use tessera_tests::amounts::*;
 use tessera_tests::*;
 
-const REWARD: u64 = 1_000_000;
-const STAKE: u64 = 10_000_000;
 /// Job ids over which `create_job` is measured.
 const CREATE_SAMPLES: u64 = 255;
 

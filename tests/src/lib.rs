@@ -50,12 +50,32 @@ pub const SOL: u64 = 1_000_000_000;
 /// Kernel id used by jobs in these tests (render).
 pub const KERNEL: u8 = 1;
 
+/// The amounts the program tests use, and the split of `REWARD` under `default_params`.
+pub mod amounts {
+    use super::{BURN_BPS, COLLATERAL_BPS, FEE_BPS};
+
+    pub const REWARD: u64 = 1_000_000;
+    pub const STAKE: u64 = 10_000_000;
+    /// To the treasury, of each paid `REWARD`.
+    pub const FEE: u64 = REWARD * FEE_BPS as u64 / 10_000;
+    /// Burned, of each paid `REWARD`.
+    pub const BURN: u64 = REWARD * BURN_BPS as u64 / 10_000;
+    /// Credited to the operator, of each paid `REWARD`.
+    pub const PAY: u64 = REWARD - FEE - BURN;
+    /// Bonded by a claim on a `REWARD` job.
+    pub const BOND: u64 = REWARD * COLLATERAL_BPS as u64 / 10_000;
+}
+
+const FEE_BPS: u16 = 250;
+const BURN_BPS: u16 = 100;
+const COLLATERAL_BPS: u16 = 5_000;
+
 /// Parameters used unless a test says otherwise.
 pub fn default_params() -> MarketParams {
     MarketParams {
-        protocol_fee_bps: 250,
-        burn_bps: 100,
-        collateral_bps: 5_000,
+        protocol_fee_bps: FEE_BPS,
+        burn_bps: BURN_BPS,
+        collateral_bps: COLLATERAL_BPS,
         slash_no_show_bps: 2_000,
         slash_fraud_bps: 10_000,
         creator_compensation_bps: 5_000,

@@ -16,15 +16,8 @@ use tessera::instructions::UpdateMarketArgs;
 use tessera::state::{JobState, OperatorStatus};
 use tessera_client::ix::MarketKeys;
 use tessera_client::pda;
+use tessera_tests::amounts::*;
 use tessera_tests::*;
-
-const REWARD: u64 = 1_000_000;
-const STAKE: u64 = 10_000_000;
-/// Pay split of `REWARD` under the default parameters: 2.5 % fee, 1 % burn, 50 % collateral.
-const FEE: u64 = REWARD * 250 / 10_000;
-const BURN: u64 = REWARD * 100 / 10_000;
-const PAY: u64 = REWARD - FEE - BURN;
-const BOND: u64 = REWARD / 2;
 
 /// Replaces every account meta of `ix` whose key is `old` with `new`.
 fn swap(ix: &mut Instruction, old: Pubkey, new: Pubkey) {

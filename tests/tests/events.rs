@@ -7,15 +7,8 @@ use tessera::events::{
     DisputeResolved, JobClaimed, JobCreated, JobSettled, ResultDelivered, SlashReason,
 };
 use tessera::state::JobState;
+use tessera_tests::amounts::*;
 use tessera_tests::*;
-
-const REWARD: u64 = 1_000_000;
-const STAKE: u64 = 10_000_000;
-/// Pay split of `REWARD` under the default parameters: 2.5 % fee, 1 % burn.
-const FEE: u64 = REWARD * 250 / 10_000;
-const BURN: u64 = REWARD * 100 / 10_000;
-const PAY: u64 = REWARD - FEE - BURN;
-const BOND: u64 = REWARD / 2;
 
 /// The one event of type `E` in `meta`.
 fn one<E: Event + anchor_lang::AnchorDeserialize>(meta: &TxResult) -> E {

@@ -3,13 +3,11 @@
 #![allow(clippy::result_large_err)] // TxResult carries the failed transaction's metadata, as LiteSVM returns it.
 use anchor_lang::error::ErrorCode as AnchorError;
 use tessera::instructions::{CreateJobArgs, UpdateMarketArgs};
+use tessera_tests::amounts::*;
 use tessera_tests::*;
 
 /// An edit of some input, and the error it must cause.
 type Case<T> = (fn(&mut T), TesseraError);
-
-const REWARD: u64 = 1_000_000;
-const STAKE: u64 = 10_000_000;
 
 #[test]
 fn init_market_rejects_bad_parameters() {

@@ -1,9 +1,7 @@
 //! Whole job lifecycles on the real program, with exact balances.
 use tessera::state::{JobState, OperatorStatus, SlotStatus};
+use tessera_tests::amounts::*;
 use tessera_tests::*;
-
-const REWARD: u64 = 1_000_000;
-const STAKE: u64 = 10_000_000;
 
 fn root(b: u8) -> [u8; 32] {
     [b; 32]
@@ -12,12 +10,6 @@ fn root(b: u8) -> [u8; 32] {
 fn salt(b: u8) -> [u8; 32] {
     [b ^ 0x55; 32]
 }
-
-/// Pay split of `REWARD` under the default parameters: 2.5 % fee, 1 % burn.
-const FEE: u64 = REWARD * 250 / 10_000;
-const BURN: u64 = REWARD * 100 / 10_000;
-const PAY: u64 = REWARD - FEE - BURN;
-const BOND: u64 = REWARD / 2;
 
 #[test]
 fn one_replica_paid() {

@@ -245,6 +245,21 @@ pub async fn list_jobs(
     Ok(jobs)
 }
 
+/// Refuses, before anything is sent, a creator's step signed by someone else.
+fn require_creator(j: &Job, creator: &Keypair, job_address: &Pubkey) -> Result<(), ClientError> {
+    if j.creator == creator.pubkey() {
+        return Ok(());
+    }
+    Err(ClientError::bad_input(
+        format!(
+            "job {job_address} was created by {}, not by {}",
+            j.creator,
+            creator.pubkey()
+        ),
+        "sign with the creator's keypair (--keypair)",
+    ))
+}
+
 /// Cancels an open job nobody has claimed; the escrow goes back to `refund_to`.
 pub async fn cancel_job(
     ctx: &Ctx<'_>,
@@ -254,16 +269,7 @@ pub async fn cancel_job(
     refund_to: &Pubkey,
 ) -> Result<Signature, ClientError> {
     let j = job(ctx, job_address).await?;
-    if j.creator != creator.pubkey() {
-        return Err(ClientError::bad_input(
-            format!(
-                "job {job_address} was created by {}, not by {}",
-                j.creator,
-                creator.pubkey()
-            ),
-            "sign with the creator's keypair (--keypair)",
-        ));
-    }
+    require_creator(&j, creator, job_address)?;
     if j.state() != JobState::Open || j.slots().iter().any(|a| a.status() != SlotStatus::Empty) {
         return Err(ClientError::bad_input(
             format!("job {job_address} is {:?} and has claims; only an unclaimed open job can be cancelled", j.state()),
@@ -288,16 +294,7 @@ pub async fn close_job(
     job_address: &Pubkey,
 ) -> Result<(Signature, u64), ClientError> {
     let j = job(ctx, job_address).await?;
-    if j.creator != creator.pubkey() {
-        return Err(ClientError::bad_input(
-            format!(
-                "job {job_address} was created by {}, not by {}",
-                j.creator,
-                creator.pubkey()
-            ),
-            "sign with the creator's keypair (--keypair)",
-        ));
-    }
+    require_creator(&j, creator, job_address)?;
     if !is_terminal(j.state()) {
         return Err(ClientError::bad_input(
             format!(
