@@ -24,6 +24,7 @@
 //! | `TESSERA_RESYNC_INTERVAL_SECS`          | `resync_interval_secs`        |
 //! | `TESSERA_POLL_INTERVAL_MS`              | `poll_interval_ms`            |
 //! | `TESSERA_CRANK`                         | `crank`                       |
+//! | `TESSERA_CRANK_GRACE_SECS`              | `crank_grace_secs`            |
 //! | `TESSERA_ARBITER`                       | `arbiter`                     |
 //! | `TESSERA_PRIORITY_FEE_MICRO_LAMPORTS`   | `priority_fee_micro_lamports` |
 //! | `TESSERA_VERIFY__ENABLED`               | `verify.enabled`              |
@@ -65,6 +66,7 @@ const ENV_KEYS: &[&str] = &[
     "resync_interval_secs",
     "poll_interval_ms",
     "crank",
+    "crank_grace_secs",
     "arbiter",
     "priority_fee_micro_lamports",
     "verify.enabled",
@@ -186,6 +188,9 @@ pub struct Config {
     pub poll_interval_ms: u64,
     /// Send the finalize, timeout and expire cranks that fall due.
     pub crank: bool,
+    /// Seconds between two turns of the crank order: a job's own operators crank first, in
+    /// slot order, one turn apart; other workers after them. 0 sends every crank at once.
+    pub crank_grace_secs: u64,
     /// Rule disputed jobs when the keypair is the market's arbiter.
     pub arbiter: bool,
     /// Priority fee in micro-lamports per compute unit; `None` sends none.
@@ -211,6 +216,7 @@ impl Default for Config {
             resync_interval_secs: 10,
             poll_interval_ms: 500,
             crank: true,
+            crank_grace_secs: 2,
             arbiter: false,
             priority_fee_micro_lamports: None,
             verify: VerifyConfig::default(),
@@ -709,6 +715,7 @@ mod tests {
             resync_interval_secs = 30
             poll_interval_ms = 250
             crank = false
+            crank_grace_secs = 5
             arbiter = true
             priority_fee_micro_lamports = 5000
 
@@ -735,6 +742,7 @@ mod tests {
                 resync_interval_secs: 30,
                 poll_interval_ms: 250,
                 crank: false,
+                crank_grace_secs: 5,
                 arbiter: true,
                 priority_fee_micro_lamports: Some(5000),
                 verify: VerifyConfig {

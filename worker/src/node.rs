@@ -15,6 +15,7 @@ use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use tessera_client::chain::{fetch, Chain, TxOptions};
+use tessera_client::constants::MAX_REPLICAS;
 use tessera_client::flows::{creator, Ctx, MarketInfo};
 use tessera_client::ix::{parties, MarketKeys};
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
@@ -68,6 +69,8 @@ pub struct Situation {
     /// Whether another job may be claimed now (capacity, stake, not shutting down).
     pub may_claim: bool,
     pub crank: bool,
+    /// Seconds between two turns of the crank order (see [`crank_turn`]).
+    pub crank_grace: i64,
     /// Whether this job falls in the verifier's sample.
     pub verify: bool,
     /// This worker holds the market's arbiter key and is configured to rule disputes.
@@ -94,10 +97,13 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         }
     }
     let crankable = s.crank || mine.is_some();
+    let turn = |due: i64| crankable && s.now > crank_turn(due, mine, s.crank_grace);
     match job.state() {
-        JobState::Open if s.now > job.claim_deadline => crankable.then_some(Step::Expire),
+        JobState::Open if s.now > job.claim_deadline => {
+            turn(job.claim_deadline).then_some(Step::Expire)
+        }
         JobState::Open | JobState::Claimed | JobState::Committed
-            if crankable && any_slot_late(job, s.now) =>
+            if late_since(job, s.now).is_some_and(turn) =>
         {
             Some(Step::Timeout)
         }
@@ -112,7 +118,9 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::Claim)
         }
-        JobState::Revealed if s.now > job.challenge_deadline => crankable.then_some(Step::Finalize),
+        JobState::Revealed if s.now > job.challenge_deadline => {
+            turn(job.challenge_deadline).then_some(Step::Finalize)
+        }
         JobState::Revealed
             if s.verify
                 && mine.is_none()
@@ -127,8 +135,21 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
     }
 }
 
-fn any_slot_late(job: &Job, now: i64) -> bool {
-    (0..job.replicas as usize).any(|i| matches!(job.slot_deadline(i), Ok(Some(d)) if now > d))
+/// The earliest deadline a slot of `job` has missed by `now`, if any.
+fn late_since(job: &Job, now: i64) -> Option<i64> {
+    (0..job.replicas as usize)
+        .filter_map(|i| job.slot_deadline(i).ok().flatten())
+        .filter(|&d| now > d)
+        .min()
+}
+
+/// When a crank due at `due` is this worker's to send: the job's own operators first, in slot
+/// order, one `grace` apart, then every other cranking worker. Every worker computes the same
+/// order from the job alone, so a crank is normally sent once, by the operator it pays (or
+/// whose co-replica failed), and still goes out if that worker is down.
+pub fn crank_turn(due: i64, mine: Option<usize>, grace: i64) -> i64 {
+    let rank = mine.map_or(MAX_REPLICAS as i64, |slot| slot as i64);
+    due.saturating_add(rank.saturating_mul(grace))
 }
 
 /// Whether `job` falls in a verifier's sample of `rate` (0..=1): a hash of the job and the
@@ -388,6 +409,7 @@ impl Worker {
                 capabilities,
                 may_claim: op_active && active < self.cfg.max_concurrent_jobs as usize,
                 crank: self.cfg.crank,
+                crank_grace: self.cfg.crank_grace_secs as i64,
                 verify: self.cfg.verify.enabled
                     && sampled(key, &self.operator, self.cfg.verify.sample_rate),
                 arbiter: self.cfg.arbiter && self.market.state.arbiter == self.key.pubkey(),
@@ -780,6 +802,7 @@ mod tests {
             capabilities: 1,
             may_claim: true,
             crank: true,
+            crank_grace: 0,
             verify: false,
             arbiter: false,
         }
@@ -894,6 +917,56 @@ mod tests {
         let mut unfilled = job(1, JobState::Open);
         unfilled.claim_deadline = NOW - 1;
         assert_eq!(decide(&unfilled, &rec, &situation(me)), Some(Step::Expire));
+    }
+
+    #[test]
+    fn cranks_go_to_the_jobs_own_operators_first_then_to_everyone() {
+        let (first, second, outsider) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let rec = JobRecord::default();
+        let at = |who: Pubkey, now: i64| Situation {
+            now,
+            crank_grace: 2,
+            ..situation(who)
+        };
+        // Finalize, due after NOW - 1: slot 0 at once, slot 1 two seconds on, others after
+        // every slot's turn (3 × 2 s).
+        let mut j = job(2, JobState::Revealed);
+        hold(&mut j, 0, first, SlotStatus::Revealed);
+        hold(&mut j, 1, second, SlotStatus::Revealed);
+        j.challenge_deadline = NOW - 1;
+        let due = |who: Pubkey, j: &Job| {
+            (NOW..NOW + 20)
+                .find(|&now| decide(j, &rec, &at(who, now)).is_some())
+                .map(|now| (now, decide(j, &rec, &at(who, now)).unwrap()))
+        };
+        assert_eq!(due(first, &j), Some((NOW, Step::Finalize)));
+        assert_eq!(due(second, &j), Some((NOW + 2, Step::Finalize)));
+        assert_eq!(due(outsider, &j), Some((NOW + 6, Step::Finalize)));
+
+        // Timeout of slot 0 (late since NOW - 1): its co-replica's turn comes first, then
+        // everyone's; the late operator's own worker would compute first, not crank.
+        let mut late = job(2, JobState::Claimed);
+        hold(&mut late, 0, first, SlotStatus::Claimed);
+        hold(&mut late, 1, second, SlotStatus::Committed);
+        late.assignments[0].claimed_at = NOW - 61;
+        assert_eq!(due(second, &late), Some((NOW + 2, Step::Timeout)));
+        assert_eq!(due(outsider, &late), Some((NOW + 6, Step::Timeout)));
+        assert_eq!(due(first, &late), Some((NOW, Step::Compute)));
+
+        // Expire of an unclaimed job: nobody holds a slot, so every worker waits the same.
+        let mut unfilled = job(1, JobState::Open);
+        unfilled.claim_deadline = NOW - 1;
+        assert_eq!(due(outsider, &unfilled), Some((NOW + 6, Step::Expire)));
+        // Grace 0: everyone at once.
+        let eager = Situation {
+            crank_grace: 0,
+            ..situation(outsider)
+        };
+        assert_eq!(decide(&unfilled, &rec, &eager), Some(Step::Expire));
     }
 
     #[test]
