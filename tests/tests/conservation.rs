@@ -1,7 +1,7 @@
 //! Conservation under random use: random sequences of valid and invalid actions (jobs of random
 //! size and reward, claims, results that sometimes disagree, challenges, verdicts, timeouts,
-//! expiries, stake moves, clock jumps, tampered settlements) against the real program. After
-//! every step:
+//! expiries, closed jobs, stake moves, clock jumps, tampered settlements) against the real
+//! program. After every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
 //! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
 //! (c) every live job's escrow holds reward × replicas; a settled job's escrow is closed;
@@ -31,6 +31,11 @@ enum Action {
     },
     Cancel {
         job: usize,
+    },
+    /// Close the job's account, signed by its creator or by Mallory.
+    Close {
+        job: usize,
+        by_creator: bool,
     },
     /// The next step of the job's normal course: claim by an operator not on it yet, submit,
     /// commit (roots agree unless `agree` is false), reveal, finalize after the window, or
@@ -116,6 +121,8 @@ fn action() -> impl Strategy<Value = Action> {
         3 => (0..CREATORS, replicas, reward, prop::bool::weighted(0.1))
             .prop_map(|(creator, replicas, reward, reuse_id)| Action::Create { creator, replicas, reward, reuse_id }),
         1 => job.clone().prop_map(|job| Action::Cancel { job }),
+        3 => (job.clone(), prop::bool::weighted(0.8))
+            .prop_map(|(job, by_creator)| Action::Close { job, by_creator }),
         20 => (job.clone(), prop::bool::weighted(0.7), 0u8..16)
             .prop_map(|(job, agree, mask)| Action::Progress { job, agree, mask }),
         12 => (op.clone(), job.clone()).prop_map(|(op, job)| Action::Claim { op, job }),
@@ -305,6 +312,30 @@ impl World {
                 let u = &self.creators[c];
                 let ix = self.env.keys.cancel_job(key, u.pubkey(), u.token);
                 (self.env.send(&[ix], &[&u.key]), false)
+            }
+            Action::Close { job, by_creator } => {
+                let (key, c, j) = self.job(job)?;
+                let u = if by_creator {
+                    &self.creators[c]
+                } else {
+                    &self.mallory
+                };
+                let ix = self.env.keys.close_job(u.pubkey(), key);
+                let r = self.env.send(&[ix], &[&u.key]);
+                if r.is_ok() {
+                    // Gone for good: later actions pick among the other jobs.
+                    assert!(self
+                        .env
+                        .svm
+                        .get_account(&key)
+                        .is_none_or(|a| a.lamports == 0));
+                    self.jobs.retain(|x| x.key != key);
+                }
+                let ended = matches!(
+                    j.state(),
+                    JobState::Settled | JobState::Expired | JobState::Cancelled
+                );
+                (r, !(by_creator && ended))
             }
             Action::Claim { op, job } => {
                 let (key, _, _) = self.job(job)?;
