@@ -3,12 +3,10 @@
 use anchor_lang::prelude::Pubkey;
 use solana_account::Account;
 
-/// SPL Token.
-pub const TOKEN_PROGRAM_ID: Pubkey =
-    anchor_lang::pubkey!("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+/// SPL Token (the id the program's token interface accepts).
+pub const TOKEN_PROGRAM_ID: Pubkey = anchor_spl::token::ID;
 /// Token-2022.
-pub const TOKEN_2022_PROGRAM_ID: Pubkey =
-    anchor_lang::pubkey!("TokenzQdBNbLqP5VEhdkAS5EPFLC1PHnBqCXEpPxuEb");
+pub const TOKEN_2022_PROGRAM_ID: Pubkey = anchor_spl::token_2022::ID;
 /// The associated token account program.
 pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
     anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
@@ -70,10 +68,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn program_ids_match_anchor_spl() {
+    fn program_ids_are_the_token_programs() {
         assert_eq!(
             TOKEN_PROGRAM_ID.to_string(),
             "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        );
+        assert_eq!(
+            TOKEN_2022_PROGRAM_ID.to_string(),
+            "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
         );
         assert!(is_token_program(&TOKEN_2022_PROGRAM_ID));
         assert!(!is_token_program(&Pubkey::default()));

@@ -409,7 +409,7 @@ impl Env {
 
     pub fn supply(&self) -> u64 {
         let a = self.svm.get_account(&self.keys.mint).unwrap();
-        u64::from_le_bytes(a.data[36..44].try_into().unwrap())
+        tessera_client::token::mint_supply(&a).expect("a mint of either token program")
     }
 
     pub fn now(&self) -> i64 {

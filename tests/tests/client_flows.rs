@@ -47,7 +47,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let mut env = Env::new();
+        Self::on(Env::new())
+    }
+
+    fn on(mut env: Env) -> Self {
         let creator = env.user(1_000_000_000);
         Fixture {
             env,
@@ -161,6 +164,25 @@ fn test_submit_uploads_and_creates_job() {
     assert_eq!(f.env.balance(&f.creator.token), before - 50_000);
     let stored = block_on(f.store.get(job.input_uri())).unwrap();
     assert_eq!(stored.as_ref(), input.as_slice());
+}
+
+#[test]
+fn test_submit_and_cancel_on_a_token_2022_market() {
+    let mut f = Fixture::on(Env::with(anchor_spl::token_2022::ID, default_params()));
+    let mint = f.env.keys.mint;
+    let before = f.env.balance(&f.creator.token);
+    let (job_key, _) = submit_scene(&mut f, 50_000);
+    assert_eq!(f.env.balance(&f.creator.token), before - 50_000);
+    let chain = LiteChain::new(&mut f.env.svm);
+    block_on(async {
+        let ctx = Ctx::new(&chain);
+        let m = ctx.market(&mint).await.unwrap();
+        assert_eq!(m.keys.token_program, anchor_spl::token_2022::ID);
+        assert_eq!(m.decimals, tessera_tests::DECIMALS);
+        creator::cancel_job(&ctx, &m, &f.creator.key, &job_key, &f.creator.token).await
+    })
+    .unwrap();
+    assert_eq!(f.env.balance(&f.creator.token), before);
 }
 
 #[test]
