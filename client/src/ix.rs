@@ -31,6 +31,10 @@ pub struct MarketKeys {
     pub treasury: Pubkey,
 }
 
+/// The builders of the permissionless settlements (`finalize_job`, `timeout_job`,
+/// `expire_job`): the same accounts (job, creator, creator's token account, live operators).
+pub type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[Pubkey]) -> Instruction;
+
 impl MarketKeys {
     pub fn new(mint: Pubkey, token_program: Pubkey, treasury: Pubkey) -> Self {
         let market = pda::market(&mint).0;

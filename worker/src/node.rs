@@ -17,7 +17,7 @@ use solana_signer::Signer;
 use tessera_client::chain::{fetch, Chain, TxOptions};
 use tessera_client::constants::MAX_REPLICAS;
 use tessera_client::flows::{creator, Ctx, MarketInfo};
-use tessera_client::ix::{parties, MarketKeys};
+use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::associated_token_address;
@@ -529,37 +529,22 @@ impl Worker {
                 tracing::info!(job = %key, root = %store::hex(&root), "result revealed");
                 Ok(())
             }
-            Step::Finalize => {
-                let ix = self.keys().finalize_job(
+            Step::Finalize | Step::Timeout | Step::Expire => {
+                // The cranks share their accounts: the job's money and its live operators.
+                let (build, done): (CrankBuilder, &str) = match step {
+                    Step::Finalize => (MarketKeys::finalize_job, "job finalized"),
+                    Step::Timeout => (MarketKeys::timeout_job, "late slots timed out"),
+                    _ => (MarketKeys::expire_job, "unclaimed job expired and refunded"),
+                };
+                let ix = build(
+                    self.keys(),
                     key,
                     job.creator,
                     self.creator_token(job),
                     &parties(job, false),
                 );
                 self.send(&[ix]).await?;
-                tracing::info!(job = %key, "job finalized");
-                Ok(())
-            }
-            Step::Timeout => {
-                let ix = self.keys().timeout_job(
-                    key,
-                    job.creator,
-                    self.creator_token(job),
-                    &parties(job, false),
-                );
-                self.send(&[ix]).await?;
-                tracing::info!(job = %key, "late slots timed out");
-                Ok(())
-            }
-            Step::Expire => {
-                let ix = self.keys().expire_job(
-                    key,
-                    job.creator,
-                    self.creator_token(job),
-                    &parties(job, false),
-                );
-                self.send(&[ix]).await?;
-                tracing::info!(job = %key, "unclaimed job expired and refunded");
+                tracing::info!(job = %key, "{done}");
                 Ok(())
             }
             Step::Verify => self.verify(key, job).await,
