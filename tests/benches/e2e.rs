@@ -16,9 +16,13 @@ use tessera_client::state::{Job, JobState, SlotStatus};
 use tessera_client::store::Store;
 use tessera_kernels::KernelId;
 use tessera_localnet::{Localnet, LocalnetConfig};
-use tessera_worker::config::{Backend, Config};
+use tessera_worker::config::Backend;
 use tessera_worker::metrics::Metrics;
 use tessera_worker::node::Worker;
+
+#[path = "../common/local_worker.rs"]
+mod local_worker;
+use local_worker::local_worker_config;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -56,15 +60,8 @@ async fn setup(workers: usize) -> Setup {
         net.register_operator(&market, &net.keypair(&name), 500_000_000)
             .await
             .unwrap();
-        let mut c = Config::from_toml_str(&format!("mint = \"{}\"", net.mint)).unwrap();
-        c.rpc_url = net.rpc_url.clone();
-        c.ws_url = Some(net.ws_url.clone());
-        c.keypair = net.keypairs[&name].0.clone();
-        c.store = store_base.clone();
-        c.data_dir = dir.path().join(&name);
-        c.metrics_addr = None;
+        let mut c = local_worker_config(&net, &name, &store_base, dir.path().join(&name));
         c.backend = Backend::Auto;
-        c.poll_interval_ms = 100;
         c.max_concurrent_jobs = 4;
         let metrics = Metrics::new();
         let w = Worker::new(c, metrics.clone()).await.unwrap();

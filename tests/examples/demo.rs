@@ -23,9 +23,13 @@ use tessera_client::store::{hex, Store};
 use tessera_client::token::TokenAccount;
 use tessera_kernels::KernelId;
 use tessera_localnet::{Localnet, LocalnetConfig};
-use tessera_worker::config::{self, Config};
+use tessera_worker::config;
 use tessera_worker::metrics::Metrics;
 use tessera_worker::node::Worker;
+
+#[path = "../common/local_worker.rs"]
+mod local_worker;
+use local_worker::local_worker_config;
 
 const REWARD: u64 = 5_000_000; // 5 tokens (6 decimals)
 const STAKE: u64 = 50_000_000;
@@ -83,15 +87,8 @@ async fn main() {
             .register_operator(&market, &net.keypair(name), STAKE)
             .await
             .unwrap();
-        let mut c = Config::from_toml_str(&format!("mint = \"{}\"", net.mint)).unwrap();
-        c.rpc_url = net.rpc_url.clone();
-        c.ws_url = Some(net.ws_url.clone());
-        c.keypair = net.keypairs[name].0.clone();
-        c.store = store_base.clone();
-        c.data_dir = out.join(name);
-        c.metrics_addr = None;
+        let mut c = local_worker_config(&net, name, &store_base, out.join(name));
         c.backend = config::Backend::Auto;
-        c.poll_interval_ms = 100;
         let worker = Worker::new(c, Metrics::new()).await.expect("worker");
         println!(
             "{name}       operator {op}, staked {}",

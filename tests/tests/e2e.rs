@@ -29,6 +29,10 @@ use tessera_worker::metrics::Metrics;
 use tessera_worker::node::Worker;
 use tokio::sync::watch;
 
+#[path = "../common/local_worker.rs"]
+mod local_worker;
+use local_worker::local_worker_config;
+
 const REWARD: u64 = 5_000_000;
 const STAKE: u64 = 100_000_000;
 
@@ -116,13 +120,8 @@ impl Net {
     }
 
     fn worker_config(&self, name: &str) -> Config {
-        let mut cfg = Config::from_toml_str(&format!("mint = \"{}\"", self.net.mint)).unwrap();
-        cfg.rpc_url = self.net.rpc_url.clone();
-        cfg.ws_url = Some(self.net.ws_url.clone());
-        cfg.keypair = self.net.keypairs[name].0.clone();
-        cfg.store = self.store_base.clone();
-        cfg.data_dir = self.dir.path().join("workers").join(name);
-        cfg.metrics_addr = None;
+        let data_dir = self.dir.path().join("workers").join(name);
+        let mut cfg = local_worker_config(&self.net, name, &self.store_base, data_dir);
         cfg.backend = tessera_worker::config::Backend::Cpu;
         cfg.poll_interval_ms = 200;
         cfg.resync_interval_secs = 2;
