@@ -315,8 +315,8 @@ impl Worker {
                     match job { Some(j) => { jobs.insert(key, j); } None => { jobs.remove(&key); } }
                 }
                 _ = resync.tick() => {
-                    for (key, job) in jobs_watch::snapshot(self.chain(), &self.market.address()).await {
-                        if let Some(j) = job { jobs.insert(key, j); }
+                    if let Some(snapshot) = jobs_watch::snapshot(self.chain(), &self.market.address()).await {
+                        jobs_watch::apply_snapshot(&mut jobs, snapshot);
                     }
                     operator = self.refresh_operator().await;
                 }

@@ -1,6 +1,7 @@
 //! Watching the market's jobs: `programSubscribe` for changes as they happen, plus a periodic
 //! `getProgramAccounts` resync that catches whatever a dropped websocket missed. A dropped or
 //! refused websocket is reopened with backoff; nothing here ends the worker.
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
@@ -10,6 +11,7 @@ use solana_commitment_config::CommitmentConfig;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use tessera_client::chain::{to_rpc_filter, AccountFilter, Chain};
+use tessera_client::flows::creator::is_terminal;
 use tessera_client::state::Job;
 use tessera_client::PROGRAM_ID;
 use tokio::sync::mpsc;
@@ -41,20 +43,32 @@ pub fn decode_job(lamports: u64, data: &[u8]) -> Option<Box<Job>> {
 }
 
 /// Every job of `market`, now.
-pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Vec<JobUpdate> {
+pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Option<Vec<(Pubkey, Box<Job>)>> {
     match chain
         .get_program_accounts(&PROGRAM_ID, &job_filters(market))
         .await
     {
-        Ok(accounts) => accounts
-            .into_iter()
-            .filter_map(|(k, a)| decode_job(a.lamports, &a.data).map(|j| (k, Some(j))))
-            .collect(),
+        Ok(accounts) => Some(
+            accounts
+                .into_iter()
+                .filter_map(|(k, a)| decode_job(a.lamports, &a.data).map(|j| (k, j)))
+                .collect(),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "resync failed; will try again");
-            Vec::new()
+            None
         }
     }
+}
+
+/// Applies a resync to the jobs known so far: every job of `snapshot` is taken as it is, and a
+/// job that ended and is no longer on chain (its creator closed it; a missed websocket
+/// notification) is forgotten. A job still under way is kept even when the snapshot lacks
+/// it, since an account cannot be closed before its job ends: it is newer than the snapshot.
+pub fn apply_snapshot(jobs: &mut HashMap<Pubkey, Box<Job>>, snapshot: Vec<(Pubkey, Box<Job>)>) {
+    let present: HashSet<Pubkey> = snapshot.iter().map(|(k, _)| *k).collect();
+    jobs.retain(|k, j| present.contains(k) || !is_terminal(j.state()));
+    jobs.extend(snapshot);
 }
 
 /// Sends every change of a job of `market` seen over the websocket at `ws_url` to `out`,
@@ -137,6 +151,7 @@ pub async fn subscribe(
 mod tests {
     use super::*;
     use anchor_lang::Discriminator;
+    use tessera_client::state::JobState;
 
     #[test]
     fn filters_select_this_markets_jobs() {
@@ -148,6 +163,42 @@ mod tests {
         assert!(filters.iter().all(|f| f.matches(&data)));
         data[8..40].copy_from_slice(Pubkey::new_unique().as_ref());
         assert!(!filters.iter().all(|f| f.matches(&data)));
+    }
+
+    fn job_in(state: JobState) -> Box<Job> {
+        let mut data = Job::DISCRIMINATOR.to_vec();
+        data.resize(tessera_client::state::JOB_SPACE, 0);
+        let mut job = tessera_client::decode::<Job>(&data).unwrap();
+        job.set_state(state);
+        Box::new(job)
+    }
+
+    #[test]
+    fn a_resync_forgets_closed_jobs_and_keeps_newer_ones() {
+        let keys: Vec<Pubkey> = (0..4).map(|_| Pubkey::new_unique()).collect();
+        let mut jobs: HashMap<Pubkey, Box<Job>> = HashMap::from([
+            (keys[0], job_in(JobState::Settled)), // closed since: gone from the snapshot
+            (keys[1], job_in(JobState::Open)),    // created after the snapshot was taken
+            (keys[2], job_in(JobState::Claimed)), // moved on: the snapshot has it Revealed
+        ]);
+        let snapshot = vec![
+            (keys[2], job_in(JobState::Revealed)),
+            (keys[3], job_in(JobState::Open)), // missed by the websocket
+        ];
+        apply_snapshot(&mut jobs, snapshot);
+        let mut seen: Vec<(usize, JobState)> = jobs
+            .iter()
+            .map(|(k, j)| (keys.iter().position(|x| x == k).unwrap(), j.state()))
+            .collect();
+        seen.sort_by_key(|(i, _)| *i);
+        assert_eq!(
+            seen,
+            vec![
+                (1, JobState::Open),
+                (2, JobState::Revealed),
+                (3, JobState::Open)
+            ]
+        );
     }
 
     #[test]
