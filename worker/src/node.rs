@@ -16,7 +16,7 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use tessera_client::chain::{fetch, Chain, TxOptions};
 use tessera_client::constants::MAX_REPLICAS;
-use tessera_client::flows::{creator, Ctx, MarketInfo};
+use tessera_client::flows::{Ctx, MarketInfo};
 use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
@@ -455,7 +455,7 @@ impl Worker {
     /// Counts jobs this worker held once they end.
     fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>, ended: &mut HashSet<Pubkey>) {
         for (key, job) in jobs {
-            if ended.contains(key) || !creator::is_terminal(job.state()) {
+            if ended.contains(key) || !job.state().has_ended() {
                 continue;
             }
             let Ok(rec) = self.db.get(key) else { return };

@@ -11,7 +11,6 @@ use solana_commitment_config::CommitmentConfig;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use tessera_client::chain::{to_rpc_filter, AccountFilter, Chain};
-use tessera_client::flows::creator::is_terminal;
 use tessera_client::state::Job;
 use tessera_client::PROGRAM_ID;
 use tokio::sync::mpsc;
@@ -67,7 +66,7 @@ pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Option<Vec<(Pubkey,
 /// it, since an account cannot be closed before its job ends: it is newer than the snapshot.
 pub fn apply_snapshot(jobs: &mut HashMap<Pubkey, Box<Job>>, snapshot: Vec<(Pubkey, Box<Job>)>) {
     let present: HashSet<Pubkey> = snapshot.iter().map(|(k, _)| *k).collect();
-    jobs.retain(|k, j| present.contains(k) || !is_terminal(j.state()));
+    jobs.retain(|k, j| present.contains(k) || !j.state().has_ended());
     jobs.extend(snapshot);
 }
 

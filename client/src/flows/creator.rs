@@ -295,7 +295,7 @@ pub async fn close_job(
 ) -> Result<(Signature, u64), ClientError> {
     let j = job(ctx, job_address).await?;
     require_creator(&j, creator, job_address)?;
-    if !is_terminal(j.state()) {
+    if !j.state().has_ended() {
         return Err(ClientError::bad_input(
             format!(
                 "job {job_address} is {:?}; only an ended job can be closed",
@@ -342,14 +342,6 @@ pub enum WaitFor {
     End,
 }
 
-/// Whether a job has ended.
-pub fn is_terminal(state: JobState) -> bool {
-    matches!(
-        state,
-        JobState::Settled | JobState::Expired | JobState::Cancelled
-    )
-}
-
 /// Polls the job every `poll` until `until` is reached or `timeout` passes, reporting every
 /// change through `on_event`. Returns the job as last seen.
 pub async fn wait_for_job(
@@ -368,7 +360,7 @@ pub async fn wait_for_job(
             on_event(&e);
         }
         let done =
-            is_terminal(j.state()) || (until == WaitFor::Result && j.state() == JobState::Revealed);
+            j.state().has_ended() || (until == WaitFor::Result && j.state() == JobState::Revealed);
         if done {
             return Ok(j);
         }

@@ -204,6 +204,15 @@ pub struct Job {
 pub const JOB_SPACE: usize = 8 + std::mem::size_of::<Job>();
 
 impl JobState {
+    /// Settled, expired or cancelled: nothing more happens to the job, its escrow is closed and
+    /// every bond released, and its creator may close its account.
+    pub fn has_ended(self) -> bool {
+        matches!(
+            self,
+            JobState::Settled | JobState::Expired | JobState::Cancelled
+        )
+    }
+
     /// The state stored as `byte` (only the program writes it; an unknown value reads as
     /// `Expired`, which no instruction acts on).
     pub fn from_u8(byte: u8) -> Self {
@@ -331,5 +340,59 @@ impl Job {
     pub fn require_state(&self, state: JobState) -> Result<()> {
         require!(self.state() == state, TesseraError::WrongJobState);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATES: [JobState; 8] = [
+        JobState::Open,
+        JobState::Claimed,
+        JobState::Committed,
+        JobState::Revealed,
+        JobState::Disputed,
+        JobState::Settled,
+        JobState::Expired,
+        JobState::Cancelled,
+    ];
+
+    #[test]
+    fn states_and_statuses_round_trip_through_their_bytes() {
+        for s in STATES {
+            assert_eq!(JobState::from_u8(s as u8), s);
+        }
+        assert_eq!(JobState::from_u8(8), JobState::Expired);
+        for s in [
+            SlotStatus::Empty,
+            SlotStatus::Claimed,
+            SlotStatus::Committed,
+            SlotStatus::Revealed,
+            SlotStatus::Failed,
+        ] {
+            assert_eq!(SlotStatus::from_u8(s as u8), s);
+        }
+        assert_eq!(SlotStatus::from_u8(u8::MAX), SlotStatus::Failed);
+    }
+
+    #[test]
+    fn only_settled_expired_and_cancelled_jobs_have_ended() {
+        let ended: Vec<JobState> = STATES.into_iter().filter(|s| s.has_ended()).collect();
+        assert_eq!(
+            ended,
+            [JobState::Settled, JobState::Expired, JobState::Cancelled]
+        );
+    }
+
+    #[test]
+    fn uris_pack_and_unpack() {
+        assert_eq!(unpack_uri(&pack_uri("s3://b/x")), "s3://b/x");
+        let full = "u".repeat(MAX_URI_LEN as usize);
+        assert_eq!(unpack_uri(&pack_uri(&full)), full);
+        assert!(check_uri("").is_err());
+        assert!(check_uri(&format!("{full}u")).is_err());
+        assert!(check_uri("a\0b").is_err());
+        assert!(check_uri("é").is_ok());
     }
 }

@@ -1,6 +1,6 @@
 use crate::error::TesseraError;
 use crate::events::JobAccountClosed;
-use crate::state::{Job, JobState};
+use crate::state::Job;
 use anchor_lang::prelude::*;
 
 #[event_cpi]
@@ -15,12 +15,8 @@ pub struct CloseJob<'info> {
 
 impl CloseJob<'_> {
     pub fn validate(&self) -> Result<()> {
-        // Every way into these states has already closed the escrow and released every bond.
         require!(
-            matches!(
-                self.job.load()?.state(),
-                JobState::Settled | JobState::Expired | JobState::Cancelled
-            ),
+            self.job.load()?.state().has_ended(),
             TesseraError::JobNotEnded
         );
         Ok(())
