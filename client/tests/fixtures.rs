@@ -801,6 +801,25 @@ fn pdas() -> J {
     ])
 }
 
+/// The bytes of `SlotStatus` (stored as a byte in the zero-copy `Job`, so not an IDL type), for
+/// the TypeScript client's hand-written `SlotStatus`.
+fn slot_status() -> J {
+    let all = [
+        ("Empty", SlotStatus::Empty),
+        ("Claimed", SlotStatus::Claimed),
+        ("Committed", SlotStatus::Committed),
+        ("Revealed", SlotStatus::Revealed),
+        ("Failed", SlotStatus::Failed),
+    ];
+    for (name, s) in all {
+        assert_eq!(format!("{s:?}"), name);
+    }
+    obj(all
+        .into_iter()
+        .map(|(name, s)| (name, n(s as u8)))
+        .collect())
+}
+
 /// `pda::cheap_job_id` from a few starting ids, for the TypeScript client's `cheapJobId`.
 fn cheap_job_ids() -> J {
     let m = market_keys();
@@ -840,6 +859,7 @@ fn fixtures() -> String {
         ),
         ("pdas", pdas()),
         ("cheapJobIds", cheap_job_ids()),
+        ("slotStatus", slot_status()),
         (
             "instructions",
             J::Arr(instructions().into_iter().map(instruction_json).collect()),

@@ -36,6 +36,7 @@ type Fixtures = {
   marketKeys: Record<'mint' | 'token_program' | 'treasury' | 'market' | 'stake_vault', string>;
   pdas: PdaFixture[];
   cheapJobIds: Record<'market' | 'creator' | 'start' | 'id', string>[];
+  slotStatus: Record<string, number>;
   instructions: InstructionFixture[];
   accounts: AccountFixture[];
 };
@@ -493,6 +494,13 @@ describe('accounts', () => {
     assert.throws(() => tessera.decodeJobData(market), /not a Job account/);
     assert.throws(() => tessera.decodeMarketData(job), /not a Market account/);
     assert.throws(() => tessera.decodeOperatorData(job), /not a Operator account/);
+  });
+
+  it('SlotStatus has the program\'s bytes', () => {
+    const ts = Object.fromEntries(
+      Object.entries(tessera.SlotStatus).filter(([, v]) => typeof v === 'number'),
+    );
+    assert.deepEqual(ts, fixtures.slotStatus);
   });
 
   it('a Job reads as its state, slot statuses and URI texts', () => {
