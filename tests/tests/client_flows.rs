@@ -186,6 +186,47 @@ fn test_submit_and_cancel_on_a_token_2022_market() {
 }
 
 #[test]
+fn test_default_job_ids_are_cheap_and_never_collide() {
+    let mut f = Fixture::new();
+    let base = f.base();
+    let mint = f.env.keys.mint;
+    let mut req = request(scene(), 50_000);
+    req.job_id = None;
+    let chain = LiteChain::new(&mut f.env.svm);
+    let jobs: Vec<_> = block_on(async {
+        let m = market(&chain, &mint).await;
+        let mut out = vec![];
+        // Back to back, within the same few milliseconds: the second must move on.
+        for _ in 0..3 {
+            let s = creator::submit_job(
+                &Ctx::new(&chain),
+                &f.store,
+                &base,
+                &m,
+                &f.creator.key,
+                &f.creator.token,
+                &req,
+                &mut |_, _| {},
+            )
+            .await
+            .unwrap();
+            out.push((s.job_id, s.job));
+        }
+        out
+    });
+    let ids: std::collections::HashSet<u64> = jobs.iter().map(|j| j.0).collect();
+    assert_eq!(ids.len(), 3, "{jobs:?}");
+    for (id, job) in jobs {
+        let m = f.env.keys.market;
+        assert_eq!(
+            tessera_client::pda::cheap_job_id(&m, &f.creator.pubkey(), id),
+            id
+        );
+        assert_eq!(f.env.job(&job).job_id, id);
+    }
+}
+
+#[test]
 fn test_list_jobs_by_market_and_creator() {
     let mut f = Fixture::new();
     let (job_key, _) = submit_scene(&mut f, 50_000);
@@ -309,8 +350,10 @@ fn test_close_returns_the_rent_of_an_ended_job_and_refuses_others_without_sendin
         })
     };
     // Open: refused before anything is sent.
+    let sent = chain.sent();
     let e = close(&f.creator.key).unwrap_err();
     assert!(e.to_string().contains("only an ended job"), "{e}");
+    assert_eq!(chain.sent(), sent);
     block_on(async {
         let ctx = Ctx::new(&chain);
         let m = ctx.market(&mint).await.unwrap();

@@ -140,22 +140,19 @@ pub async fn submit_job(
         .ok_or_else(|| ClientError::bad_input("reward × replicas overflows", "lower --reward"))?;
     ctx.require_tokens(creator_token, &market.keys.mint, escrowed, market.decimals)
         .await?;
-    // By default: a millisecond timestamp, moved up to the next id that `create_job` is cheapest
-    // at (see `pda::cheap_job_id`).
-    let job_id = req.job_id.unwrap_or_else(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default();
-        crate::pda::cheap_job_id(&market.keys.market, &creator.pubkey(), now)
-    });
-    let job = market.keys.job(&creator.pubkey(), job_id);
-    if ctx.chain.get_account(&job).await?.is_some() {
-        return Err(ClientError::bad_input(
-            format!("job {job_id} already exists at {job}"),
-            "pass another --job-id",
-        ));
-    }
+    let (job_id, job) = match req.job_id {
+        Some(id) => {
+            let job = market.keys.job(&creator.pubkey(), id);
+            if ctx.chain.get_account(&job).await?.is_some() {
+                return Err(ClientError::bad_input(
+                    format!("job {id} already exists at {job}"),
+                    "pass another --job-id",
+                ));
+            }
+            (id, job)
+        }
+        None => default_job_id(ctx, market, &creator.pubkey()).await?,
+    };
     let input_hash = sha256(&req.input);
     let base = store::normalize_base(store_base)?;
     let input_uri = store::input_uri(&base, &input_hash);
@@ -245,6 +242,28 @@ pub async fn list_jobs(
     Ok(jobs)
 }
 
+/// The default job id: a millisecond timestamp, moved up to the next id that `create_job` is
+/// cheapest at (see `pda::cheap_job_id`) and that `creator` has not used yet (two submissions
+/// in the same few milliseconds would otherwise pick the same id).
+async fn default_job_id(
+    ctx: &Ctx<'_>,
+    market: &MarketInfo,
+    creator: &Pubkey,
+) -> Result<(u64, Pubkey), ClientError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let mut id = crate::pda::cheap_job_id(&market.keys.market, creator, now);
+    loop {
+        let job = market.keys.job(creator, id);
+        if ctx.chain.get_account(&job).await?.is_none() {
+            return Ok((id, job));
+        }
+        id = crate::pda::cheap_job_id(&market.keys.market, creator, id + 1);
+    }
+}
+
 /// Refuses, before anything is sent, a creator's step signed by someone else.
 fn require_creator(j: &Job, creator: &Keypair, job_address: &Pubkey) -> Result<(), ClientError> {
     if j.creator == creator.pubkey() {
@@ -293,7 +312,22 @@ pub async fn close_job(
     creator: &Keypair,
     job_address: &Pubkey,
 ) -> Result<(Signature, u64), ClientError> {
-    let j = job(ctx, job_address).await?;
+    let account = ctx
+        .chain
+        .get_account(job_address)
+        .await?
+        .filter(|a| a.lamports > 0)
+        .ok_or(ClientError::AccountNotFound {
+            what: "job",
+            address: *job_address,
+            fix: "check the job address (tessera job list shows yours)",
+        })?;
+    let j: Job = crate::decode(&account.data).map_err(|e| {
+        ClientError::bad_input(
+            format!("account {job_address} is not a job: {e}"),
+            "check the job address",
+        )
+    })?;
     require_creator(&j, creator, job_address)?;
     if !j.state().has_ended() {
         return Err(ClientError::bad_input(
@@ -304,11 +338,7 @@ pub async fn close_job(
             "wait for it to settle or expire (tessera job wait)",
         ));
     }
-    let rent = ctx
-        .chain
-        .get_account(job_address)
-        .await?
-        .map_or(0, |a| a.lamports);
+    let rent = account.lamports;
     let ix = market.keys.close_job(creator.pubkey(), *job_address);
     let sig = ctx
         .chain
