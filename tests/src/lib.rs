@@ -16,14 +16,11 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use tessera::instructions::CreateJobArgs;
 use tessera::state::{Job, Market, MarketParams, Operator};
-use tessera_client::ix::{parties, MarketKeys};
+use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
 
 pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
 pub use tessera::error::TesseraError;
-
-/// A `MarketKeys` builder of a settling instruction: (job, creator, creator token, parties).
-type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[Pubkey]) -> Instruction;
 
 pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
 

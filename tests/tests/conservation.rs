@@ -331,11 +331,9 @@ impl World {
                         .is_none_or(|a| a.lamports == 0));
                     self.jobs.retain(|x| x.key != key);
                 }
-                let ended = matches!(
-                    j.state(),
-                    JobState::Settled | JobState::Expired | JobState::Cancelled
-                );
-                (r, !(by_creator && ended))
+                let allowed = by_creator && j.state().has_ended();
+                assert_eq!(r.is_ok(), allowed, "{a:?} on a {:?} job", j.state());
+                (r, !allowed)
             }
             Action::Claim { op, job } => {
                 let (key, _, _) = self.job(job)?;

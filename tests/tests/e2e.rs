@@ -388,6 +388,7 @@ async fn two_workers_commit_reveal_agree_and_are_both_paid() {
         .wait_job(&job_key, 90, |j| j.state() == JobState::Settled)
         .await;
     assert_eq!(job.agreed_root, true_root());
+    assert_eq!(job.slots().len(), 2);
     for a in job.slots() {
         assert_eq!(a.status(), SlotStatus::Revealed);
         assert_ne!(a.commitment, [0; 32], "each replica committed first");
@@ -539,7 +540,32 @@ fn worker_binary() -> PathBuf {
     path
 }
 
-fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> Child {
+/// A worker process that is killed if the test ends (or fails) while it still runs.
+struct WorkerProcess(Child);
+
+impl std::ops::Deref for WorkerProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WorkerProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> WorkerProcess {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -552,6 +578,7 @@ fn spawn_process(config: &std::path::Path, log: &std::path::Path) -> Child {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
+        .map(WorkerProcess)
         .expect("worker process")
 }
 

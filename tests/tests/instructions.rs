@@ -376,7 +376,7 @@ fn submit_failures() {
 }
 
 #[test]
-fn uris_of_every_allowed_length_read_back_exactly() {
+fn uris_at_full_length_and_in_multibyte_utf8_read_back_exactly() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);

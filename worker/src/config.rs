@@ -178,7 +178,7 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Where results are computed.
     pub backend: Backend,
-    /// Jobs computed at the same time (at least 1).
+    /// Jobs held at once: claimed and not yet delivered (at least 1). Computations run one at a time.
     pub max_concurrent_jobs: u32,
     /// Smallest reward, in base units of the mint per million work units, worth claiming.
     pub min_reward_per_unit: f64,

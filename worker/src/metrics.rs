@@ -13,7 +13,7 @@
 //! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
 //! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
 //! | `tessera_worker_tx_retries_total`        | counter | transactions sent again                        |
-//! | `tessera_worker_tx_failed_total`         | counter | transactions given up on                       |
+//! | `tessera_worker_tx_failed_total`         | counter | transactions that failed (the step is retried) |
 //! | `tessera_worker_step_failures_total`     | counter | job steps that failed (retried with backoff)   |
 //! | `tessera_worker_ws_reconnects_total`     | counter | websocket subscriptions opened again           |
 //! | `tessera_worker_stake`                   | gauge   | free stake, base units of the mint             |
@@ -133,7 +133,11 @@ impl Metrics {
         );
         registry.register("tx_sent", "Transactions sent", tx_sent.clone());
         registry.register("tx_retries", "Transactions sent again", tx_retries.clone());
-        registry.register("tx_failed", "Transactions given up on", tx_failed.clone());
+        registry.register(
+            "tx_failed",
+            "Transactions that failed (the step is retried)",
+            tx_failed.clone(),
+        );
         registry.register(
             "step_failures",
             "Job steps that failed (retried with backoff)",

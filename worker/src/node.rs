@@ -135,6 +135,29 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
     }
 }
 
+/// How an ended job went for `operator`, read from the job alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Settled, and its slot delivered the agreed root.
+    Paid,
+    /// Settled with another root, or its slot failed (missed its deadline for good).
+    Failed,
+}
+
+/// `None` when `operator` holds no slot of the ended `job` (it lost the claim race, or its slot
+/// was reopened and taken) or its slot was released without fault (expired, cancelled).
+pub fn outcome(job: &Job, operator: &Pubkey) -> Option<Outcome> {
+    let a = &job.assignments[job.slot_of(operator)?];
+    match (job.state(), a.status()) {
+        (_, SlotStatus::Failed) => Some(Outcome::Failed),
+        (JobState::Settled, SlotStatus::Revealed) if a.root == job.agreed_root => {
+            Some(Outcome::Paid)
+        }
+        (JobState::Settled, _) => Some(Outcome::Failed),
+        _ => None,
+    }
+}
+
 /// The earliest deadline a slot of `job` has missed by `now`, if any.
 fn late_since(job: &Job, now: i64) -> Option<i64> {
     (0..job.replicas as usize)
@@ -463,16 +486,11 @@ impl Worker {
             if !rec.claimed || rec.finished {
                 continue;
             }
-            let paid = job.state() == JobState::Settled
-                && job.slot_of(&self.operator).is_some_and(|i| {
-                    let a = &job.assignments[i];
-                    a.status() == SlotStatus::Revealed && a.root == job.agreed_root
-                });
-            if paid {
-                self.metrics.jobs_completed.inc();
-            } else if job.state() == JobState::Settled {
-                self.metrics.jobs_failed.inc();
-            }
+            match outcome(job, &self.operator) {
+                Some(Outcome::Paid) => self.metrics.jobs_completed.inc(),
+                Some(Outcome::Failed) => self.metrics.jobs_failed.inc(),
+                None => 0,
+            };
             let _ = self.db.update(key, |r| r.finished = true);
             self.inputs.lock().expect("inputs").remove(key);
         }
@@ -874,6 +892,25 @@ mod tests {
             None,
             "never reveals another root"
         );
+    }
+
+    #[test]
+    fn outcomes_count_only_the_operators_own_slot() {
+        let (me, other) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut j = job(2, JobState::Settled);
+        j.agreed_root = [1; 32];
+        hold(&mut j, 0, me, SlotStatus::Revealed);
+        hold(&mut j, 1, other, SlotStatus::Revealed);
+        j.assignments[0].root = [1; 32];
+        j.assignments[1].root = [2; 32];
+        assert_eq!(outcome(&j, &me), Some(Outcome::Paid));
+        assert_eq!(outcome(&j, &other), Some(Outcome::Failed), "wrong root");
+        assert_eq!(outcome(&j, &Pubkey::new_unique()), None, "lost the claim");
+        let mut expired = job(1, JobState::Expired);
+        hold(&mut expired, 0, me, SlotStatus::Failed);
+        assert_eq!(outcome(&expired, &me), Some(Outcome::Failed), "no-show");
+        expired.assignments[0].set_status(SlotStatus::Claimed);
+        assert_eq!(outcome(&expired, &me), None, "released without fault");
     }
 
     #[test]

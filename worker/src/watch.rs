@@ -202,7 +202,13 @@ mod tests {
 
     #[test]
     fn closed_or_foreign_accounts_decode_to_none() {
-        assert!(decode_job(0, &[]).is_none());
+        let mut data = Job::DISCRIMINATOR.to_vec();
+        data.resize(tessera_client::state::JOB_SPACE, 0);
+        assert!(decode_job(1, &data).is_some());
+        assert!(
+            decode_job(0, &data).is_none(),
+            "a closed account keeps no job"
+        );
         assert!(decode_job(1, &[1, 2, 3]).is_none());
     }
 }
