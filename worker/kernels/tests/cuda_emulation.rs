@@ -53,38 +53,43 @@ type GemmFn = unsafe extern "C" fn(
     u32,
 );
 
+/// The emulation library, built once per test process: the tests run in parallel, and two of
+/// them writing the same file while another loads it read a truncated library.
 fn emulator() -> Option<Library> {
-    let path = match std::env::var("TESSERA_CUDA_EMU_LIB") {
-        Ok(p) => PathBuf::from(p),
-        Err(_) => {
-            let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libtessera_cuda_emu.so");
-            let src = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/emu/host_emu.cpp");
-            let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
-            let status = Command::new(&cxx)
-                .args([
-                    "-std=c++20",
-                    "-O2",
-                    "-ffp-contract=off",
-                    "-fno-fast-math",
-                    "-fPIC",
-                    "-shared",
-                    "-pthread",
-                    "-o",
-                ])
-                .arg(&out)
-                .arg(src)
-                .status();
-            match status {
-                Ok(s) if s.success() => out,
-                other => {
-                    eprintln!("CUDA host emulation skipped: {cxx} could not build it ({other:?})");
-                    return None;
-                }
-            }
-        }
-    };
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let path = BUILT.get_or_init(build_emulator).as_ref()?;
     // SAFETY: the library is host_emu.cpp, whose initialisers only set plain globals.
-    Some(unsafe { Library::new(&path) }.expect("load the emulation library"))
+    Some(unsafe { Library::new(path) }.expect("load the emulation library"))
+}
+
+fn build_emulator() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("TESSERA_CUDA_EMU_LIB") {
+        return Some(PathBuf::from(p));
+    }
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libtessera_cuda_emu.so");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/emu/host_emu.cpp");
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
+    let status = Command::new(&cxx)
+        .args([
+            "-std=c++20",
+            "-O2",
+            "-ffp-contract=off",
+            "-fno-fast-math",
+            "-fPIC",
+            "-shared",
+            "-pthread",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(src)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(out),
+        other => {
+            eprintln!("CUDA host emulation skipped: {cxx} could not build it ({other:?})");
+            None
+        }
+    }
 }
 
 fn non_empty<T: Copy + Default>(v: &[T]) -> Vec<T> {
