@@ -18,6 +18,7 @@ use tessera_client::chain::{fetch, Chain, TxOptions};
 use tessera_client::constants::MAX_REPLICAS;
 use tessera_client::flows::{Ctx, MarketInfo};
 use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
+use tessera_client::program::math::Bps;
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::associated_token_address;
@@ -66,8 +67,13 @@ pub struct Situation {
     pub now: i64,
     /// Kernel capability bits of the operator.
     pub capabilities: u32,
-    /// Whether another job may be claimed now (capacity, stake, not shutting down).
+    /// Whether another job may be claimed now (capacity, an active operator, not shutting down).
     pub may_claim: bool,
+    /// Stake a claim may bond now: the operator's free stake, or 0 when its stake is below the
+    /// market's minimum (the program refuses such a claim).
+    pub free_stake: u64,
+    /// The market's `collateral_bps`: a claim bonds that share of the job's reward.
+    pub collateral_bps: u16,
     pub crank: bool,
     /// Seconds between two turns of the crank order (see [`crank_turn`]).
     pub crank_grace: i64,
@@ -114,6 +120,9 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && s.now <= job.claim_deadline
                 && job.kernel < 32
                 && s.capabilities & (1 << job.kernel) != 0
+                && Bps::new(s.collateral_bps)
+                    .and_then(|b| b.apply(job.reward_per_replica))
+                    .is_ok_and(|bond| bond <= s.free_stake)
                 && job.slots().iter().any(|a| a.status() == SlotStatus::Empty) =>
         {
             Some(Step::Claim)
@@ -397,6 +406,10 @@ impl Worker {
                 op.status == tessera_client::state::OperatorStatus::Active,
             )
         });
+        let params = &self.market.state.params;
+        let free_stake = operator
+            .filter(|op| op.stake >= params.min_operator_stake)
+            .map_or(0, |op| op.free_stake());
         let mut active = jobs
             .values()
             .filter(|j| {
@@ -431,6 +444,8 @@ impl Worker {
                 now,
                 capabilities,
                 may_claim: op_active && active < self.cfg.max_concurrent_jobs as usize,
+                free_stake,
+                collateral_bps: params.collateral_bps,
                 crank: self.cfg.crank,
                 crank_grace: self.cfg.crank_grace_secs as i64,
                 verify: self.cfg.verify.enabled
@@ -804,6 +819,8 @@ mod tests {
             now: NOW,
             capabilities: 1,
             may_claim: true,
+            free_stake: u64::MAX,
+            collateral_bps: 5_000,
             crank: true,
             crank_grace: 0,
             verify: false,
@@ -839,6 +856,14 @@ mod tests {
             ..JobRecord::default()
         };
         assert_eq!(decide(&j, &rejected, &situation(me)), None, "bad input");
+        // The job's reward is 1 000 and collateral 50 %: a claim bonds 500 of free stake.
+        let stake = |free_stake| Situation {
+            free_stake,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &stake(500)), Some(Step::Claim));
+        assert_eq!(decide(&j, &rec, &stake(499)), None, "free stake short");
+        assert_eq!(decide(&j, &rec, &stake(0)), None, "stake below minimum");
     }
 
     #[test]
