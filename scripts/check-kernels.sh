@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the CUDA kernels on a machine without a GPU:
-#   1. compiles every .cu under worker/kernels/cuda with NVRTC, through the worker's own code
+#   1. compiles every .cu under kernels/cuda with NVRTC, through the worker's own code
 #      path (tessera_kernels::cuda::compile_ptx, same options), for compute_80 and compute_90;
 #   2. assembles the PTX with ptxas for sm_80 and sm_90 and reports registers and spills
 #      (a spill fails the check);

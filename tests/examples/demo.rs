@@ -109,7 +109,7 @@ async fn main() {
         balance(&rpc, &treasury).await,
         supply(&rpc, &net.mint).await,
     );
-    let scene = std::fs::read(root.join("worker/kernels/scenes/cornell.json")).unwrap();
+    let scene = std::fs::read(root.join("kernels/scenes/cornell.json")).unwrap();
     let ctx = Ctx::new(&rpc);
     let t = Instant::now();
     let submitted = creator::submit_job(

@@ -486,7 +486,7 @@ pub fn assert_fails(result: &TxResult) {
 pub fn small_cornell(samples: u32, seed: u64) -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../worker/kernels/scenes/cornell.json"
+        "/../kernels/scenes/cornell.json"
     );
     let text = std::fs::read_to_string(path).expect("the shipped scene");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("a JSON scene");

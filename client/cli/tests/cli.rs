@@ -50,8 +50,7 @@ impl Files {
 
     fn scene(&self, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
         let mut s: serde_json::Value =
-            serde_json::from_str(include_str!("../../../worker/kernels/scenes/cornell.json"))
-                .unwrap();
+            serde_json::from_str(include_str!("../../../kernels/scenes/cornell.json")).unwrap();
         edit(&mut s);
         let p = self.path("scene.json");
         std::fs::write(&p, serde_json::to_vec(&s).unwrap()).unwrap();
