@@ -4,7 +4,7 @@
 //! Nothing read from the store is trusted: the leaves file must hash to the committed root,
 //! and each chunk must hash to its leaf; a chunk that does not is named in the error.
 use bytes::Bytes;
-use tessera_kernels::{Job as KernelJob, KernelId};
+use tessera_kernels::{KernelId, Workload};
 
 use crate::error::ClientError;
 use crate::store::{chunk_uri, leaves_uri, Store};
@@ -105,7 +105,7 @@ pub fn assemble(
     input: &[u8],
     chunks: &[Vec<u8>],
 ) -> Result<Assembled, ClientError> {
-    let job = KernelJob::parse(kernel, input)
+    let job = Workload::parse(kernel, input)
         .map_err(|e| ClientError::Output(format!("the job's input does not parse: {e}")))?;
     if chunks.len() != job.chunk_count() as usize {
         return Err(ClientError::Output(format!(
@@ -115,13 +115,13 @@ pub fn assemble(
         )));
     }
     match &job {
-        KernelJob::Render(r) => {
+        Workload::Render(r) => {
             let s = &r.scene;
             tessera_kernels::render::tiles_to_png(chunks, s.width, s.height, s.tile_size)
                 .map(Assembled::Png)
                 .map_err(|e| ClientError::Output(e.to_string()))
         }
-        KernelJob::GemmI8(q) | KernelJob::MlpI8(q) => {
+        Workload::GemmI8(q) | Workload::MlpI8(q) => {
             let m = &q.model;
             let features = m.output_features();
             for (i, c) in chunks.iter().enumerate() {
@@ -150,6 +150,6 @@ pub fn assemble(
                 .map(Assembled::Safetensors)
                 .map_err(|e| ClientError::Output(e.to_string()))
         }
-        KernelJob::Benchmark(_) => Ok(Assembled::Raw(chunks.concat())),
+        Workload::Benchmark(_) => Ok(Assembled::Raw(chunks.concat())),
     }
 }

@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use tessera_kernels::benchmark::{synthetic_mlp, BenchmarkJob, SCENE_JSON};
+use tessera_kernels::benchmark::{synthetic_mlp, BenchmarkWorkload, SCENE_JSON};
 use tessera_kernels::cuda::{CudaDevice, NvrtcProfile};
 use tessera_kernels::render::trace::count_rays;
-use tessera_kernels::{Backend, Job, KernelId, Output};
+use tessera_kernels::{Backend, KernelId, Output, Workload};
 
 /// Median wall time of `runs` calls of `f`, after one warm-up call.
 fn median_time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
@@ -85,8 +85,10 @@ fn gpu_section(runs: usize) {
             scene(512, 32, include_str!("../scenes/cornell.json")),
         ),
     ] {
-        let job = Job::parse(KernelId::Render, &input).unwrap();
-        let Job::Render(r) = &job else { unreachable!() };
+        let job = Workload::parse(KernelId::Render, &input).unwrap();
+        let Workload::Render(r) = &job else {
+            unreachable!()
+        };
         let p = &r.prepared.params;
         let rays = count_rays(&r.prepared, 0, 0, p.width, p.height) as f64;
         let cpu = median_time(runs, || job.run(&Backend::Cpu).unwrap()).as_secs_f64();
@@ -131,7 +133,7 @@ fn gpu_section(runs: usize) {
         } else {
             KernelId::MlpI8
         };
-        let job = Job::parse(kernel, &model.to_safetensors()).unwrap();
+        let job = Workload::parse(kernel, &model.to_safetensors()).unwrap();
         let ops = 2.0 * model.macs() as f64;
         let g = median_time(runs, || job.run(&det).unwrap()).as_secs_f64();
         let Backend::Cuda(dev) = &det else {
@@ -188,8 +190,10 @@ fn main() {
         ),
     ];
     for (name, input) in &renders {
-        let job = Job::parse(KernelId::Render, input).unwrap();
-        let Job::Render(r) = &job else { unreachable!() };
+        let job = Workload::parse(KernelId::Render, input).unwrap();
+        let Workload::Render(r) = &job else {
+            unreachable!()
+        };
         let p = &r.prepared.params;
         let rays = count_rays(&r.prepared, 0, 0, p.width, p.height) as f64;
         let row = |backend: &Backend, label: &str| {
@@ -222,7 +226,7 @@ fn main() {
     ];
     for (name, kernel, model) in &gemms {
         let input = model.to_safetensors();
-        let job = Job::parse(*kernel, &input).unwrap();
+        let job = Workload::parse(*kernel, &input).unwrap();
         let ops = 2.0 * model.macs() as f64;
         let row = |backend: &Backend, label: &str| {
             let t = median_time(runs, || job.run(backend).unwrap());
@@ -240,8 +244,8 @@ fn main() {
     }
 
     // The benchmark kernel as operators run it.
-    let job = Job::parse(KernelId::Benchmark, &[]).unwrap();
-    let units = BenchmarkJob::get().work_units() as f64;
+    let job = Workload::parse(KernelId::Benchmark, &[]).unwrap();
+    let units = BenchmarkWorkload::get().work_units() as f64;
     let t = median_time(runs, || job.run(&Backend::Cpu).unwrap());
     println!(
         "| benchmark kernel ({:.0} work units) | cpu | {:.3} s | {:.2} M units/s |",

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use tessera_kernels::render::tiles_to_png;
-use tessera_kernels::{Backend, Job, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -23,8 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => Backend::cuda_if_available(),
     };
     let input = std::fs::read(scene)?;
-    let job = Job::parse(KernelId::Render, &input)?;
-    let Job::Render(r) = &job else { unreachable!() };
+    let job = Workload::parse(KernelId::Render, &input)?;
+    let Workload::Render(r) = &job else {
+        unreachable!()
+    };
     let t = Instant::now();
     let output = job.run(&backend)?;
     let secs = t.elapsed().as_secs_f64();

@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p tessera-kernels --example run-job -- mlp-i8 model.safetensors [cpu|gpu]`
 
-use tessera_kernels::{Backend, Job, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("gpu") => Backend::cuda(0)?,
         _ => Backend::cuda_if_available(),
     };
-    let job = Job::parse(kernel, &input)?;
+    let job = Workload::parse(kernel, &input)?;
     let t = std::time::Instant::now();
     let out = job.run(&backend)?;
     let root: String = out.root().iter().map(|b| format!("{b:02x}")).collect();

@@ -6,9 +6,9 @@
 use std::sync::OnceLock;
 
 use crate::quant::requant::quantize_multiplier;
-use crate::quant::{QuantJob, QuantLayer, QuantModel};
+use crate::quant::{QuantLayer, QuantModel, QuantWorkload};
 use crate::render::trace::pcg_hash;
-use crate::render::RenderJob;
+use crate::render::RenderWorkload;
 
 /// The scene of the benchmark.
 pub const SCENE_JSON: &str = include_str!("../scenes/benchmark.json");
@@ -43,19 +43,19 @@ pub const MLP_WIDTHS: [usize; 4] = [256, 256, 256, 128];
 
 /// The benchmark workload.
 #[derive(Clone, Debug)]
-pub struct BenchmarkJob {
-    pub render: RenderJob,
-    pub mlp: QuantJob,
+pub struct BenchmarkWorkload {
+    pub render: RenderWorkload,
+    pub mlp: QuantWorkload,
 }
 
-impl BenchmarkJob {
+impl BenchmarkWorkload {
     /// The workload (built once per process).
-    pub fn get() -> &'static BenchmarkJob {
-        static JOB: OnceLock<BenchmarkJob> = OnceLock::new();
-        JOB.get_or_init(|| BenchmarkJob {
-            render: RenderJob::from_json(SCENE_JSON.as_bytes())
+    pub fn get() -> &'static BenchmarkWorkload {
+        static JOB: OnceLock<BenchmarkWorkload> = OnceLock::new();
+        JOB.get_or_init(|| BenchmarkWorkload {
+            render: RenderWorkload::from_json(SCENE_JSON.as_bytes())
                 .expect("the benchmark scene is valid"),
-            mlp: QuantJob {
+            mlp: QuantWorkload {
                 model: synthetic_mlp(0x7e55_e4a0, MLP_ROWS, &MLP_WIDTHS, 32),
             },
         })

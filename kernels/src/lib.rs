@@ -3,9 +3,9 @@
 //!
 //! ```text
 //!  kernel id (u8) + input blob
-//!        │ Job::parse — validate, limits, work_units (nothing computed yet)
+//!        │ Workload::parse — validate, limits, work_units (nothing computed yet)
 //!        ▼
-//!      Job ──run(&Backend)──► Output { chunks } ──► tessera_merkle root / proofs
+//!      Workload ──run(&Backend)──► Output { chunks } ──► tessera_merkle root / proofs
 //!        │                     ▲
 //!        │         Backend::Cpu (rayon)  |  Backend::Cuda (cudarc: NVRTC + driver, loaded at run time)
 //!        │                     │                       cuda/render.cu, cuda/gemm.cu
@@ -23,16 +23,16 @@ pub mod backend;
 pub mod benchmark;
 pub mod cuda;
 pub mod error;
-pub mod job;
 pub mod limits;
 pub mod quant;
 pub mod registry;
 pub mod render;
+pub mod workload;
 
 pub use backend::Backend;
 pub use error::{GpuError, KernelError, ModelError, SceneError};
-pub use job::{merkle_root, recompute_chunk, Job, Output};
 pub use registry::KernelId;
+pub use workload::{merkle_root, recompute_chunk, Output, Workload};
 
 /// Runs the same check on every available backend: the test body gets a `&Backend` and a name.
 /// The CPU always runs; the GPU runs where one is present and is skipped with a message
@@ -60,6 +60,6 @@ mod tests {
     fn backend_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<crate::Backend>();
-        check::<crate::Job>();
+        check::<crate::Workload>();
     }
 }

@@ -1,21 +1,24 @@
-//! Jobs: a kernel id and an input blob in, chunks and their Merkle root out.
+//! Workloads: a kernel id and an input blob in, chunks and their Merkle root out.
+//!
+//! A [`Workload`] is what a job's input means once parsed and validated; the on-chain account
+//! that carries the job (escrow, slots, state) is `tessera::state::Job`.
 
 use rayon::prelude::*;
 
 use crate::backend::Backend;
-use crate::benchmark::BenchmarkJob;
+use crate::benchmark::BenchmarkWorkload;
 use crate::error::KernelError;
-use crate::quant::{self, QuantJob, QuantModel};
+use crate::quant::{self, QuantModel, QuantWorkload};
 use crate::registry::KernelId;
-use crate::render::{tiles, RenderJob};
+use crate::render::{tiles, RenderWorkload};
 
-/// A parsed and validated job, ready to run.
+/// A job's input, parsed and validated for its kernel: ready to run, nothing computed yet.
 #[derive(Clone, Debug)]
-pub enum Job {
-    Render(RenderJob),
-    GemmI8(QuantJob),
-    MlpI8(QuantJob),
-    Benchmark(BenchmarkJob),
+pub enum Workload {
+    Render(RenderWorkload),
+    GemmI8(QuantWorkload),
+    MlpI8(QuantWorkload),
+    Benchmark(BenchmarkWorkload),
 }
 
 /// The output of a job: its chunks, in order.
@@ -53,12 +56,12 @@ impl Output {
     }
 }
 
-impl Job {
+impl Workload {
     /// Parses and validates the input blob of a job running `kernel`. Nothing is computed:
     /// a worker calls this before claiming, so that a bad input is never claimed.
-    pub fn parse(kernel: KernelId, input: &[u8]) -> Result<Job, KernelError> {
+    pub fn parse(kernel: KernelId, input: &[u8]) -> Result<Workload, KernelError> {
         match kernel {
-            KernelId::Render => Ok(Job::Render(RenderJob::from_json(input)?)),
+            KernelId::Render => Ok(Workload::Render(RenderWorkload::from_json(input)?)),
             KernelId::GemmI8 => {
                 let model = QuantModel::from_safetensors(input)?;
                 if model.layers.len() != 1 {
@@ -67,9 +70,9 @@ impl Job {
                         expected: "a model of exactly one layer (use mlp-i8 for more)",
                     });
                 }
-                Ok(Job::GemmI8(QuantJob { model }))
+                Ok(Workload::GemmI8(QuantWorkload { model }))
             }
-            KernelId::MlpI8 => Ok(Job::MlpI8(QuantJob {
+            KernelId::MlpI8 => Ok(Workload::MlpI8(QuantWorkload {
                 model: QuantModel::from_safetensors(input)?,
             })),
             KernelId::Benchmark => {
@@ -79,26 +82,26 @@ impl Job {
                         expected: "an empty input (its workload is built in)",
                     });
                 }
-                Ok(Job::Benchmark(BenchmarkJob::get().clone()))
+                Ok(Workload::Benchmark(BenchmarkWorkload::get().clone()))
             }
         }
     }
 
     pub fn kernel(&self) -> KernelId {
         match self {
-            Job::Render(_) => KernelId::Render,
-            Job::GemmI8(_) => KernelId::GemmI8,
-            Job::MlpI8(_) => KernelId::MlpI8,
-            Job::Benchmark(_) => KernelId::Benchmark,
+            Workload::Render(_) => KernelId::Render,
+            Workload::GemmI8(_) => KernelId::GemmI8,
+            Workload::MlpI8(_) => KernelId::MlpI8,
+            Workload::Benchmark(_) => KernelId::Benchmark,
         }
     }
 
     /// Number of output chunks (the job's `chunk_count` on chain).
     pub fn chunk_count(&self) -> u32 {
         match self {
-            Job::Render(r) => r.chunk_count(),
-            Job::GemmI8(q) | Job::MlpI8(q) => q.chunk_count(),
-            Job::Benchmark(b) => b.chunk_count(),
+            Workload::Render(r) => r.chunk_count(),
+            Workload::GemmI8(q) | Workload::MlpI8(q) => q.chunk_count(),
+            Workload::Benchmark(b) => b.chunk_count(),
         }
     }
 
@@ -106,29 +109,29 @@ impl Job {
     /// quantized ≈ multiply-accumulates / 1024.
     pub fn work_units(&self) -> u64 {
         match self {
-            Job::Render(r) => r.work_units(),
-            Job::GemmI8(q) | Job::MlpI8(q) => q.work_units(),
-            Job::Benchmark(b) => b.work_units(),
+            Workload::Render(r) => r.work_units(),
+            Workload::GemmI8(q) | Workload::MlpI8(q) => q.work_units(),
+            Workload::Benchmark(b) => b.work_units(),
         }
     }
 
     /// Runs the whole job.
     pub fn run(&self, backend: &Backend) -> Result<Output, KernelError> {
         let chunks = match (self, backend) {
-            (Job::Render(r), Backend::Cpu) => r.render_cpu(),
-            (Job::Render(r), Backend::Cuda(dev)) => {
+            (Workload::Render(r), Backend::Cpu) => r.render_cpu(),
+            (Workload::Render(r), Backend::Cuda(dev)) => {
                 let s = &r.scene;
                 let image = dev.render_rect(&r.prepared, 0, 0, s.width, s.height)?;
                 tiles::split_into_tiles(&image, s.width, s.height, s.tile_size)
             }
-            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cpu) => q.run_cpu(),
-            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cuda(dev)) => {
+            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cpu) => q.run_cpu(),
+            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cuda(dev)) => {
                 let out = dev.mlp_rows(&q.model, 0, q.model.rows)?;
                 quant::split_rows(&q.model, &out)
             }
-            (Job::Benchmark(b), _) => {
-                let mut chunks = Job::Render(b.render.clone()).run(backend)?.chunks;
-                chunks.extend(Job::MlpI8(b.mlp.clone()).run(backend)?.chunks);
+            (Workload::Benchmark(b), _) => {
+                let mut chunks = Workload::Render(b.render.clone()).run(backend)?.chunks;
+                chunks.extend(Workload::MlpI8(b.mlp.clone()).run(backend)?.chunks);
                 chunks
             }
         };
@@ -143,13 +146,13 @@ impl Job {
             return Err(KernelError::ChunkOutOfRange { index, count });
         }
         match (self, backend) {
-            (Job::Render(r), Backend::Cpu) => r.render_tile_cpu(index),
-            (Job::Render(r), Backend::Cuda(dev)) => {
+            (Workload::Render(r), Backend::Cpu) => r.render_tile_cpu(index),
+            (Workload::Render(r), Backend::Cuda(dev)) => {
                 let (x, y, w, h) = r.tile_rect(index);
                 Ok(dev.render_rect(&r.prepared, x, y, w, h)?)
             }
-            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cpu) => q.chunk_cpu(index),
-            (Job::GemmI8(q) | Job::MlpI8(q), Backend::Cuda(dev)) => {
+            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cpu) => q.chunk_cpu(index),
+            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cuda(dev)) => {
                 let (s, e) = q.model.chunk_rows(index);
                 Ok(dev
                     .mlp_rows(&q.model, s, e)?
@@ -157,12 +160,12 @@ impl Job {
                     .map(|v| v as u8)
                     .collect())
             }
-            (Job::Benchmark(b), _) => {
+            (Workload::Benchmark(b), _) => {
                 let rc = b.render.chunk_count();
                 if index < rc {
-                    Job::Render(b.render.clone()).chunk(backend, index)
+                    Workload::Render(b.render.clone()).chunk(backend, index)
                 } else {
-                    Job::MlpI8(b.mlp.clone()).chunk(backend, index - rc)
+                    Workload::MlpI8(b.mlp.clone()).chunk(backend, index - rc)
                 }
             }
         }
@@ -172,7 +175,7 @@ impl Job {
 /// Computes chunk `index` of a job on the CPU reference, from the kernel id and input blob
 /// alone: a verifier's entry point.
 pub fn recompute_chunk(kernel: KernelId, input: &[u8], index: u32) -> Result<Vec<u8>, KernelError> {
-    Job::parse(kernel, input)?.chunk(&Backend::Cpu, index)
+    Workload::parse(kernel, input)?.chunk(&Backend::Cpu, index)
 }
 
 /// The Merkle root of any list of chunks.

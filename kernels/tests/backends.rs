@@ -6,7 +6,7 @@ mod common;
 
 use common::{odd_gemm, odd_mlp, small_cornell};
 use tessera_kernels::benchmark::GOLDEN_ROOT;
-use tessera_kernels::{for_each_backend, Backend, Job, KernelId};
+use tessera_kernels::{for_each_backend, Backend, KernelId, Workload};
 
 fn require_gpu_if_asked() {
     if std::env::var("TESSERA_REQUIRE_GPU").is_ok_and(|v| v == "1") {
@@ -20,7 +20,7 @@ fn require_gpu_if_asked() {
 /// the CPU reference.
 fn same_bytes_everywhere(kernel: KernelId, input: &[u8]) {
     require_gpu_if_asked();
-    let job = Job::parse(kernel, input).unwrap();
+    let job = Workload::parse(kernel, input).unwrap();
     let reference = job.run(&Backend::Cpu).unwrap();
     let count = job.chunk_count();
     for_each_backend!(|backend, name| {
@@ -70,7 +70,7 @@ fn mlp_is_bit_exact_on_every_backend() {
 #[test]
 fn benchmark_gives_the_golden_root_on_every_backend() {
     require_gpu_if_asked();
-    let job = Job::parse(KernelId::Benchmark, &[]).unwrap();
+    let job = Workload::parse(KernelId::Benchmark, &[]).unwrap();
     for_each_backend!(|backend, name| {
         assert_eq!(job.run(backend).unwrap().root(), GOLDEN_ROOT, "{name}");
     });
@@ -86,7 +86,7 @@ fn full_cornell_is_bit_exact_on_gpu() {
         return;
     };
     let input = include_bytes!("../scenes/cornell.json");
-    let job = Job::parse(KernelId::Render, input).unwrap();
+    let job = Workload::parse(KernelId::Render, input).unwrap();
     let g = job.run(&gpu).unwrap();
     let c = job.run(&Backend::Cpu).unwrap();
     assert!(g == c, "the Cornell box differs between GPU and CPU");

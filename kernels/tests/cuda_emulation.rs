@@ -11,13 +11,13 @@ use std::process::Command;
 
 use common::{odd_gemm, odd_mlp, small_cornell};
 use libloading::Library;
-use tessera_kernels::benchmark::BenchmarkJob;
+use tessera_kernels::benchmark::BenchmarkWorkload;
 use tessera_kernels::cuda::{gemm_launch, pad_i8_rows, render_launches, GEMM_THREADS};
 use tessera_kernels::quant::{run_rows_cpu, QuantModel};
 use tessera_kernels::render::prepared::{
     GpuBvhNode, GpuMaterial, GpuPlane, GpuSphere, GpuTriangle, RenderParams,
 };
-use tessera_kernels::render::{tile_rect, PreparedScene, RenderJob};
+use tessera_kernels::render::{tile_rect, PreparedScene, RenderWorkload};
 
 type RenderFn = unsafe extern "C" fn(
     RenderParams,
@@ -192,8 +192,8 @@ fn emu_mlp(lib: &Library, model: &QuantModel, start: usize, end: usize) -> Vec<i
 fn emulated_render_matches_cpu_reference() {
     let Some(lib) = emulator() else { return };
     let jobs = [
-        RenderJob::from_json(&small_cornell()).unwrap(),
-        BenchmarkJob::get().render.clone(),
+        RenderWorkload::from_json(&small_cornell()).unwrap(),
+        BenchmarkWorkload::get().render.clone(),
     ];
     for job in jobs {
         let (w, h) = (job.scene.width, job.scene.height);
@@ -219,7 +219,11 @@ fn emulated_render_matches_cpu_reference() {
 #[test]
 fn emulated_gemm_matches_cpu_reference() {
     let Some(lib) = emulator() else { return };
-    for model in [odd_gemm(), odd_mlp(), BenchmarkJob::get().mlp.model.clone()] {
+    for model in [
+        odd_gemm(),
+        odd_mlp(),
+        BenchmarkWorkload::get().mlp.model.clone(),
+    ] {
         let cpu = run_rows_cpu(&model, 0, model.rows);
         let emu = emu_mlp(&lib, &model, 0, model.rows);
         assert_eq!(emu.len(), cpu.len());

@@ -8,7 +8,7 @@ use tessera_kernels::benchmark::synthetic_mlp;
 use tessera_kernels::quant::requant::{multiply_by_quantized_multiplier, MIN_MULTIPLIER};
 use tessera_kernels::quant::{run_rows_cpu, QuantModel};
 use tessera_kernels::render::obj::parse_obj;
-use tessera_kernels::{Backend, Job, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 
 const CORNELL: &str = include_str!("../scenes/cornell.json");
 
@@ -27,13 +27,13 @@ proptest! {
 
     #[test]
     fn scene_parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = Job::parse(KernelId::Render, &bytes);
+        let _ = Workload::parse(KernelId::Render, &bytes);
     }
 
     #[test]
     fn model_parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = Job::parse(KernelId::MlpI8, &bytes);
-        let _ = Job::parse(KernelId::GemmI8, &bytes);
+        let _ = Workload::parse(KernelId::MlpI8, &bytes);
+        let _ = Workload::parse(KernelId::GemmI8, &bytes);
     }
 
     #[test]
@@ -71,11 +71,11 @@ proptest! {
                 v["tile_size"] = 8.into();
             }
             let small = serde_json::to_vec(&v).unwrap();
-            if let Ok(job) = Job::parse(KernelId::Render, &small) {
+            if let Ok(job) = Workload::parse(KernelId::Render, &small) {
                 let _ = job.chunk(&Backend::Cpu, 0).unwrap();
             }
         }
-        let _ = Job::parse(KernelId::Render, &bytes);
+        let _ = Workload::parse(KernelId::Render, &bytes);
     }
 
     /// A valid model with one byte of the file changed: never a panic; if still accepted, it
@@ -86,7 +86,7 @@ proptest! {
         let mut bytes = model.to_safetensors();
         let i = pos.index(bytes.len());
         bytes[i] = byte;
-        if let Ok(job) = Job::parse(KernelId::MlpI8, &bytes) {
+        if let Ok(job) = Workload::parse(KernelId::MlpI8, &bytes) {
             let out = job.run(&Backend::Cpu).unwrap();
             prop_assert_eq!(out.chunks.len() as u32, job.chunk_count());
         }

@@ -5,11 +5,11 @@
 mod common;
 
 use common::{hex, odd_gemm, odd_mlp, small_cornell};
-use tessera_kernels::benchmark::{BenchmarkJob, GOLDEN_ROOT};
-use tessera_kernels::{recompute_chunk, Backend, Job, KernelId};
+use tessera_kernels::benchmark::{BenchmarkWorkload, GOLDEN_ROOT};
+use tessera_kernels::{recompute_chunk, Backend, KernelId, Workload};
 
 fn root(kernel: KernelId, input: &[u8]) -> String {
-    let job = Job::parse(kernel, input).unwrap();
+    let job = Workload::parse(kernel, input).unwrap();
     hex(&job.run(&Backend::Cpu).unwrap().root())
 }
 
@@ -48,10 +48,13 @@ fn golden_gemm() {
 
 #[test]
 fn golden_benchmark() {
-    let job = Job::parse(KernelId::Benchmark, &[]).unwrap();
+    let job = Workload::parse(KernelId::Benchmark, &[]).unwrap();
     let out = job.run(&Backend::Cpu).unwrap();
     assert_eq!(hex(&out.root()), hex(&GOLDEN_ROOT));
-    assert_eq!(out.chunks.len() as u32, BenchmarkJob::get().chunk_count());
+    assert_eq!(
+        out.chunks.len() as u32,
+        BenchmarkWorkload::get().chunk_count()
+    );
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {
@@ -69,7 +72,7 @@ fn cpu_output_does_not_depend_on_thread_count() {
         (KernelId::GemmI8, odd_gemm().to_safetensors()),
     ];
     for (kernel, input) in inputs {
-        let job = Job::parse(kernel, &input).unwrap();
+        let job = Workload::parse(kernel, &input).unwrap();
         let one = pool(1).install(|| job.run(&Backend::Cpu).unwrap());
         let four = pool(4).install(|| job.run(&Backend::Cpu).unwrap());
         assert_eq!(one, four, "{kernel}");
@@ -84,7 +87,7 @@ fn recompute_chunk_equals_the_full_run() {
         (KernelId::GemmI8, odd_gemm().to_safetensors()),
     ];
     for (kernel, input) in inputs {
-        let job = Job::parse(kernel, &input).unwrap();
+        let job = Workload::parse(kernel, &input).unwrap();
         let full = job.run(&Backend::Cpu).unwrap();
         assert_eq!(full.chunks.len() as u32, job.chunk_count());
         for (i, chunk) in full.chunks.iter().enumerate() {
@@ -110,9 +113,9 @@ fn recompute_chunk_equals_the_full_run() {
 
 #[test]
 fn benchmark_chunks_recompute_alone() {
-    let job = Job::parse(KernelId::Benchmark, &[]).unwrap();
+    let job = Workload::parse(KernelId::Benchmark, &[]).unwrap();
     let full = job.run(&Backend::Cpu).unwrap();
-    let rc = BenchmarkJob::get().render.chunk_count();
+    let rc = BenchmarkWorkload::get().render.chunk_count();
     for i in [0, rc - 1, rc, job.chunk_count() - 1] {
         assert_eq!(
             recompute_chunk(KernelId::Benchmark, &[], i).unwrap(),
@@ -125,7 +128,11 @@ fn benchmark_chunks_recompute_alone() {
 /// saturate (otherwise a broken kernel could still match by luck).
 #[test]
 fn synthetic_models_have_spread_outputs() {
-    for model in [odd_mlp(), odd_gemm(), BenchmarkJob::get().mlp.model.clone()] {
+    for model in [
+        odd_mlp(),
+        odd_gemm(),
+        BenchmarkWorkload::get().mlp.model.clone(),
+    ] {
         let out = tessera_kernels::quant::run_rows_cpu(&model, 0, model.rows);
         let mut seen = [false; 256];
         let mut saturated = 0;
@@ -151,8 +158,8 @@ fn shipped_scenes_parse() {
         ("cornell", include_str!("../scenes/cornell.json")),
         ("benchmark", include_str!("../scenes/benchmark.json")),
     ] {
-        let job =
-            Job::parse(KernelId::Render, json.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let job = Workload::parse(KernelId::Render, json.as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(job.work_units() > 0);
     }
 }

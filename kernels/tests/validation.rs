@@ -5,7 +5,7 @@ mod common;
 use common::odd_mlp;
 use tessera_kernels::error::{ModelError, SceneError};
 use tessera_kernels::quant::QuantModel;
-use tessera_kernels::{Job, KernelError, KernelId};
+use tessera_kernels::{KernelError, KernelId, Workload};
 
 fn scene_with(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let mut s: serde_json::Value =
@@ -15,7 +15,7 @@ fn scene_with(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
 }
 
 fn scene_err(edit: impl FnOnce(&mut serde_json::Value)) -> SceneError {
-    match Job::parse(KernelId::Render, &scene_with(edit)) {
+    match Workload::parse(KernelId::Render, &scene_with(edit)) {
         Err(KernelError::Scene(e)) => e,
         Ok(_) => panic!("expected a scene error, the scene was accepted"),
         Err(e) => panic!("expected a scene error, got {e}"),
@@ -24,7 +24,7 @@ fn scene_err(edit: impl FnOnce(&mut serde_json::Value)) -> SceneError {
 
 #[test]
 fn test_scene_ok() {
-    let job = Job::parse(KernelId::Render, &scene_with(|_| {})).unwrap();
+    let job = Workload::parse(KernelId::Render, &scene_with(|_| {})).unwrap();
     assert_eq!(job.chunk_count(), 16);
     assert!(job.work_units() >= 128 * 128 * 32 * 8);
 }
@@ -99,14 +99,14 @@ fn test_scene_json_errors() {
     );
     let e = scene_err(|s| s["materials"][0]["type"] = "plastic".into());
     assert!(matches!(e, SceneError::Json(_)), "{e}");
-    match Job::parse(KernelId::Render, b"{") {
+    match Workload::parse(KernelId::Render, b"{") {
         Err(KernelError::Scene(SceneError::Json(_))) => {}
         Ok(_) => panic!("accepted"),
         Err(e) => panic!("unexpected error {e}"),
     }
     let big = vec![b' '; tessera_kernels::limits::MAX_SCENE_BYTES + 1];
     assert!(matches!(
-        Job::parse(KernelId::Render, &big),
+        Workload::parse(KernelId::Render, &big),
         Err(KernelError::Scene(SceneError::TooLarge { .. }))
     ));
 }
@@ -141,7 +141,7 @@ fn test_scene_too_many_triangles() {
 }
 
 fn model_err(bytes: &[u8]) -> ModelError {
-    match Job::parse(KernelId::MlpI8, bytes) {
+    match Workload::parse(KernelId::MlpI8, bytes) {
         Err(KernelError::Model(e)) => e,
         Ok(_) => panic!("expected a model error, the model was accepted"),
         Err(e) => panic!("expected a model error, got {e}"),
@@ -153,7 +153,7 @@ fn test_model_ok() {
     let m = odd_mlp();
     let parsed = QuantModel::from_safetensors(&m.to_safetensors()).unwrap();
     assert_eq!(parsed, m);
-    let job = Job::parse(KernelId::MlpI8, &m.to_safetensors()).unwrap();
+    let job = Workload::parse(KernelId::MlpI8, &m.to_safetensors()).unwrap();
     assert_eq!(job.chunk_count(), 5); // 70 rows in blocks of 16
     assert_eq!(job.work_units(), (70 * (37 * 70 + 70 * 5) / 1024) as u64);
 }
@@ -198,13 +198,13 @@ fn test_model_errors() {
     );
 
     // gemm-i8 takes one layer only.
-    match Job::parse(KernelId::GemmI8, &odd_mlp().to_safetensors()) {
+    match Workload::parse(KernelId::GemmI8, &odd_mlp().to_safetensors()) {
         Err(KernelError::Input { .. }) => {}
         Ok(_) => panic!("accepted"),
         Err(e) => panic!("unexpected error {e}"),
     }
     // The benchmark takes no input.
-    match Job::parse(KernelId::Benchmark, b"x") {
+    match Workload::parse(KernelId::Benchmark, b"x") {
         Err(KernelError::Input { .. }) => {}
         Ok(_) => panic!("accepted"),
         Err(e) => panic!("unexpected error {e}"),

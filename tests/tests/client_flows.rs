@@ -14,7 +14,7 @@ use tessera_client::flows::{operator, Ctx, MarketInfo};
 use tessera_client::output::Assembled;
 use tessera_client::store::{self, Store};
 use tessera_client::{Chain, ClientError};
-use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 use tessera_tests::chain::LiteChain;
 use tessera_tests::{default_params, Env, Signer, TesseraError, User};
 
@@ -29,7 +29,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 /// A small render scene (6 tiles, edge tiles smaller) that renders fast on the CPU.
 fn scene() -> Vec<u8> {
     let mut s: serde_json::Value =
-        serde_json::from_str(include_str!("../../worker/kernels/scenes/cornell.json")).unwrap();
+        serde_json::from_str(include_str!("../../kernels/scenes/cornell.json")).unwrap();
     s["width"] = 40.into();
     s["height"] = 24.into();
     s["samples_per_pixel"] = 2.into();
@@ -130,7 +130,7 @@ fn submit_scene(f: &mut Fixture, reward: u64) -> (Pubkey, Vec<u8>) {
 /// layout and submits the root. Returns (output chunks, output_uri).
 fn deliver(f: &mut Fixture, op: &User, job: Pubkey, input: &[u8]) -> (Vec<Vec<u8>>, String) {
     f.env.claim(op, job).expect("claim");
-    let out = KernelJob::parse(KernelId::Render, input)
+    let out = Workload::parse(KernelId::Render, input)
         .unwrap()
         .run(&Backend::Cpu)
         .unwrap();

@@ -22,7 +22,7 @@ use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::TokenAccount;
 use tessera_client::{CreateJobArgs, TxOptions};
-use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 use tessera_localnet::{Localnet, LocalnetConfig};
 use tessera_worker::config::Config;
 use tessera_worker::metrics::Metrics;
@@ -269,7 +269,7 @@ impl<'a> Manual<'a> {
     /// Computes the job's output, flips a byte of chunk 0 when `cheat`, stores it; returns the
     /// root and the output's location.
     async fn compute(&self, job: Pubkey, cheat: bool) -> ([u8; 32], String) {
-        let mut output = KernelJob::parse(KernelId::Render, &small_scene())
+        let mut output = Workload::parse(KernelId::Render, &small_scene())
             .unwrap()
             .run(&Backend::Cpu)
             .unwrap();
@@ -316,7 +316,7 @@ impl<'a> Manual<'a> {
 }
 
 fn true_root() -> [u8; 32] {
-    KernelJob::parse(KernelId::Render, &small_scene())
+    Workload::parse(KernelId::Render, &small_scene())
         .unwrap()
         .run(&Backend::Cpu)
         .unwrap()

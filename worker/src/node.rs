@@ -23,7 +23,7 @@ use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::associated_token_address;
 use tessera_client::ClientError;
-use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
@@ -223,7 +223,7 @@ pub struct Worker {
     compute: Semaphore,
     tx: TxOptions,
     /// Inputs fetched, checked and parsed before the claim, kept for the computation.
-    inputs: Mutex<HashMap<Pubkey, Arc<KernelJob>>>,
+    inputs: Mutex<HashMap<Pubkey, Arc<Workload>>>,
 }
 
 impl Worker {
@@ -609,7 +609,7 @@ impl Worker {
     }
 
     /// Fetches the input, checks its hash and parses it; `Err(reason)` when it is bad.
-    async fn load_input(&self, job: &Job) -> Result<Result<KernelJob, String>, WorkerError> {
+    async fn load_input(&self, job: &Job) -> Result<Result<Workload, String>, WorkerError> {
         let bytes = self.store.get(job.input_uri()).await?;
         if tessera_merkle::sha256(&[&bytes]) != job.input_hash {
             return Ok(Err("the input does not match its sha256".into()));
@@ -617,7 +617,7 @@ impl Worker {
         let Ok(kernel) = KernelId::try_from(job.kernel) else {
             return Ok(Err(format!("unknown kernel {}", job.kernel)));
         };
-        let parsed = match tokio::task::spawn_blocking(move || KernelJob::parse(kernel, &bytes))
+        let parsed = match tokio::task::spawn_blocking(move || Workload::parse(kernel, &bytes))
             .await
             .map_err(|e| WorkerError::Other(e.to_string()))?
         {

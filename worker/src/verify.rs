@@ -12,7 +12,7 @@ use tessera_client::program::instructions::CHALLENGER_BIT;
 use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::ChallengeArgs;
-use tessera_kernels::{Backend, Job as KernelJob, KernelId};
+use tessera_kernels::{Backend, KernelId, Workload};
 use tessera_merkle::{leaf_hash, proof, root_from_leaves, Hash};
 
 use crate::node::WorkerError;
@@ -48,7 +48,7 @@ pub async fn check(
             job.kernel
         )));
     };
-    let parsed = match KernelJob::parse(kernel, input) {
+    let parsed = match Workload::parse(kernel, input) {
         Ok(p) => p,
         Err(e) => return Ok(Finding::Unverifiable(format!("malformed input: {e}"))),
     };

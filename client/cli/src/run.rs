@@ -182,7 +182,7 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, ClientError> {
         }) => {
             let bytes = creator::read_input(path)?;
             let k = kernel_for(kernel.as_deref(), path)?;
-            tessera_kernels::Job::parse(k, &bytes).map_err(|e| {
+            tessera_kernels::Workload::parse(k, &bytes).map_err(|e| {
                 ClientError::bad_input(
                     format!("{} is not a valid {k} input: {e}", path.display()),
                     "fix the file (see docs/kernels.md for the formats) and submit again",

@@ -11,7 +11,7 @@ use solana_signature::Signature;
 use solana_signer::Signer;
 use tessera::instructions::CreateJobArgs;
 use tessera::state::{Job, JobState, SlotStatus};
-use tessera_kernels::{Job as KernelJob, KernelId};
+use tessera_kernels::{KernelId, Workload};
 
 use super::{Ctx, MarketInfo};
 use crate::amount::format_amount;
@@ -67,8 +67,8 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Checks `req` against the kernel and the market, without any network: returns the parsed
 /// kernel job (for its chunk count).
-pub fn check_request(market: &MarketInfo, req: &JobRequest) -> Result<KernelJob, ClientError> {
-    let job = KernelJob::parse(req.kernel, &req.input).map_err(|e| {
+pub fn check_request(market: &MarketInfo, req: &JobRequest) -> Result<Workload, ClientError> {
+    let job = Workload::parse(req.kernel, &req.input).map_err(|e| {
         ClientError::bad_input(
             format!("the input is not a valid {} job: {e}", req.kernel),
             "fix the input file (see docs/kernels.md for the formats) and submit again",

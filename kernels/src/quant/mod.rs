@@ -74,11 +74,11 @@ pub fn split_rows(model: &QuantModel, output: &[i8]) -> Vec<Vec<u8>> {
 
 /// A validated quantized job.
 #[derive(Clone, Debug)]
-pub struct QuantJob {
+pub struct QuantWorkload {
     pub model: QuantModel,
 }
 
-impl QuantJob {
+impl QuantWorkload {
     pub fn chunk_count(&self) -> u32 {
         self.model.chunk_count()
     }

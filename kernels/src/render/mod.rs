@@ -22,21 +22,21 @@ use crate::error::{KernelError, SceneError};
 
 /// A validated render job.
 #[derive(Clone, Debug)]
-pub struct RenderJob {
+pub struct RenderWorkload {
     pub scene: Scene,
     pub prepared: PreparedScene,
 }
 
-impl RenderJob {
+impl RenderWorkload {
     /// Parses, validates and prepares a scene from JSON bytes.
-    pub fn from_json(bytes: &[u8]) -> Result<RenderJob, SceneError> {
+    pub fn from_json(bytes: &[u8]) -> Result<RenderWorkload, SceneError> {
         // `PreparedScene::new` validates.
-        RenderJob::new(Scene::from_json_unvalidated(bytes)?)
+        RenderWorkload::new(Scene::from_json_unvalidated(bytes)?)
     }
 
-    pub fn new(scene: Scene) -> Result<RenderJob, SceneError> {
+    pub fn new(scene: Scene) -> Result<RenderWorkload, SceneError> {
         let prepared = PreparedScene::new(&scene)?;
-        Ok(RenderJob { scene, prepared })
+        Ok(RenderWorkload { scene, prepared })
     }
 
     pub fn chunk_count(&self) -> u32 {
