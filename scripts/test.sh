@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The project's test command: builds the program's .so (the program tests load it from
-# target/deploy), checks that the committed IDL is up to date, then runs every test of the
-# workspace.
+# The project's test command: checks formatting, builds the program's .so (the program tests
+# load it from target/deploy), checks that the committed IDL is up to date, runs clippy over
+# every crate and target with warnings denied, then runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cargo fmt --all -- --check
 scripts/build-program.sh
 # The committed IDL (client/idl/tessera.json) must match the program.
 scripts/idl.sh --check
@@ -15,6 +16,8 @@ scripts/ts-client.sh --check
 (cd client/ts && npm test)
 # The CUDA kernels compile with NVRTC (from the PyPI wheel) and pass the determinism checks.
 scripts/check-kernels.sh
+# Every crate, test, bench and example: no clippy or workspace-lint warning.
+cargo clippy --workspace --all-targets --locked -- -D warnings
 # The crash test runs the worker binary itself (target/debug/tessera-worker).
 cargo build --locked -p tessera-worker
 cargo test --workspace --locked
