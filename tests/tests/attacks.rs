@@ -708,7 +708,7 @@ fn duplicate_mutable_accounts_are_refused() {
 }
 
 #[test]
-fn earnings_leave_only_to_their_operator() {
+fn withdraw_stake_earnings_leave_only_to_their_operator() {
     // Settlements credit each operator inside the stake vault; only its authority can take the
     // earnings out, and only once.
     let mut env = Env::new();
@@ -930,7 +930,7 @@ fn accounts_of_another_type_are_refused() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn reward_times_replicas_overflow_is_refused() {
+fn create_job_reward_times_replicas_overflow_is_refused() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let before = balances(&env, &[creator.token]);
@@ -948,7 +948,7 @@ fn reward_times_replicas_overflow_is_refused() {
 }
 
 #[test]
-fn amounts_near_u64_max_settle_exactly() {
+fn finalize_job_amounts_near_u64_max_settle_exactly() {
     let mut env = Env::new();
     let op = env.operator(u64::MAX / 2);
     // The creator gets every token left: the supply is now u64::MAX.
@@ -982,7 +982,7 @@ fn amounts_near_u64_max_settle_exactly() {
 }
 
 #[test]
-fn time_overflow_is_refused() {
+fn update_market_time_overflow_is_refused() {
     // Windows are bounded (30 days), so no deadline can be pushed past i64::MAX by a parameter.
     let mut env = Env::new();
     let a = env.operator(STAKE);
@@ -1032,7 +1032,7 @@ fn time_overflow_is_refused() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn token_2022_one_replica_lifecycle() {
+fn finalize_job_on_a_token_2022_market_pays_one_replica() {
     let mut env = Env::with(anchor_spl::token_2022::ID, default_params());
     let mint = env.svm.get_account(&env.keys.mint).unwrap();
     assert_eq!(mint.owner, anchor_spl::token_2022::ID);
@@ -1087,7 +1087,7 @@ fn token_2022_one_replica_lifecycle() {
 /// settlement of its job: rewards are credited inside the stake vault, and withdrawn later to
 /// any account of the operator's choosing.
 #[test]
-fn a_closed_operator_token_account_does_not_block_settlement() {
+fn finalize_job_with_a_closed_operator_token_account_still_settles() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let a = env.operator(STAKE);
@@ -1174,7 +1174,7 @@ fn market_of_extended_mint(
 }
 
 #[test]
-fn token_2022_mints_with_unsafe_extensions_are_refused() {
+fn init_market_refuses_token_2022_mints_with_unsafe_extensions() {
     use spl::extension::{metadata_pointer, transfer_fee};
     let mut env = Env::new();
     let admin = env.admin.insecure_clone();

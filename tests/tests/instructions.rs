@@ -99,7 +99,7 @@ fn update_market_needs_the_admin_and_valid_parameters() {
 }
 
 #[test]
-fn paused_market_refuses_jobs_and_claims_but_settles() {
+fn set_paused_market_refuses_jobs_and_claims_but_settles() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -172,7 +172,7 @@ fn create_job_without_funds_fails_and_the_id_cannot_be_reused() {
 }
 
 #[test]
-fn cancel_only_by_creator_and_before_claims() {
+fn cancel_job_only_by_creator_and_before_claims() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let mallory = env.user(0);
@@ -276,7 +276,7 @@ fn close_job_returns_the_rent_of_an_ended_job_to_its_creator_once() {
 }
 
 #[test]
-fn cancelled_and_expired_jobs_can_be_closed() {
+fn close_job_of_cancelled_and_expired_jobs() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let cancelled = env.create_job(&creator, 1, 1, REWARD);
@@ -296,7 +296,7 @@ fn cancelled_and_expired_jobs_can_be_closed() {
 }
 
 #[test]
-fn claim_failures() {
+fn claim_job_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -335,7 +335,7 @@ fn claim_failures() {
 }
 
 #[test]
-fn claim_on_a_full_job_is_refused() {
+fn claim_job_on_a_full_job_is_refused() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let a = env.operator(STAKE);
@@ -346,7 +346,7 @@ fn claim_on_a_full_job_is_refused() {
 }
 
 #[test]
-fn submit_failures() {
+fn submit_result_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -376,7 +376,7 @@ fn submit_failures() {
 }
 
 #[test]
-fn uris_at_full_length_and_in_multibyte_utf8_read_back_exactly() {
+fn submit_result_uris_at_full_length_and_in_multibyte_utf8_read_back_exactly() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -400,7 +400,7 @@ fn uris_at_full_length_and_in_multibyte_utf8_read_back_exactly() {
 }
 
 #[test]
-fn submit_after_exec_timeout_is_refused() {
+fn submit_result_after_exec_timeout_is_refused() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -414,7 +414,7 @@ fn submit_after_exec_timeout_is_refused() {
 }
 
 #[test]
-fn commit_reveal_failures() {
+fn commit_result_and_reveal_result_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let a = env.operator(STAKE);
@@ -465,7 +465,7 @@ fn commit_reveal_failures() {
 }
 
 #[test]
-fn stake_failures() {
+fn deposit_stake_request_unstake_and_withdraw_stake_failures() {
     let mut env = Env::new();
     let op = env.operator(STAKE);
     let ix = env.keys.deposit_stake(op.pubkey(), op.token, 0);
@@ -497,7 +497,7 @@ fn stake_failures() {
 }
 
 #[test]
-fn exited_operator_cannot_claim_or_deposit() {
+fn exit_operator_then_claim_job_and_deposit_stake_are_refused() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -518,7 +518,7 @@ fn exited_operator_cannot_claim_or_deposit() {
 }
 
 #[test]
-fn challenge_failures() {
+fn challenge_result_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -575,7 +575,7 @@ fn challenge_failures() {
 }
 
 #[test]
-fn resolve_rejects_a_verdict_naming_absent_parties() {
+fn resolve_dispute_rejects_a_verdict_naming_absent_parties() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let a = env.operator(STAKE);

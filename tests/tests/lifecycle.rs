@@ -12,7 +12,7 @@ fn salt(b: u8) -> [u8; 32] {
 }
 
 #[test]
-fn one_replica_paid() {
+fn finalize_job_pays_one_replica() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -65,7 +65,7 @@ fn one_replica_paid() {
 }
 
 #[test]
-fn two_replicas_agree_and_are_paid() {
+fn finalize_job_pays_two_replicas_that_agree() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let a = env.operator(STAKE);
@@ -100,7 +100,7 @@ fn two_replicas_agree_and_are_paid() {
 }
 
 #[test]
-fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
+fn resolve_dispute_slashes_the_wrong_one_of_two_replicas_that_disagree() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let honest = env.operator(STAKE);
@@ -159,7 +159,7 @@ fn two_replicas_disagree_arbiter_slashes_the_wrong_one() {
 }
 
 #[test]
-fn no_show_is_slashed_and_its_slot_taken_by_another() {
+fn timeout_job_slashes_a_no_show_and_its_slot_is_taken_by_another() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let ghost = env.operator(STAKE);
@@ -192,7 +192,7 @@ fn no_show_is_slashed_and_its_slot_taken_by_another() {
 }
 
 #[test]
-fn no_show_after_claim_deadline_refunds_the_creator() {
+fn timeout_job_after_the_claim_deadline_refunds_the_creator() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let ghost = env.operator(STAKE);
@@ -209,7 +209,7 @@ fn no_show_after_claim_deadline_refunds_the_creator() {
 }
 
 #[test]
-fn unclaimed_job_expires_and_is_refunded() {
+fn expire_job_refunds_an_unclaimed_job() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let job = env.create_job(&creator, 6, 2, REWARD);
@@ -227,7 +227,7 @@ fn unclaimed_job_expires_and_is_refunded() {
 }
 
 #[test]
-fn partly_claimed_job_expires_and_releases_the_bond() {
+fn expire_job_of_a_partly_claimed_job_releases_the_bond() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -271,7 +271,7 @@ fn chunk_challenge(chunk: u32, hash: [u8; 32]) -> tessera::instructions::Challen
 }
 
 #[test]
-fn challenge_upheld_slashes_the_operator() {
+fn challenge_result_upheld_slashes_the_operator() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -296,7 +296,7 @@ fn challenge_upheld_slashes_the_operator() {
 }
 
 #[test]
-fn challenge_rejected_slashes_the_challenger() {
+fn challenge_result_rejected_slashes_the_challenger() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -320,7 +320,7 @@ fn challenge_rejected_slashes_the_challenger() {
 }
 
 #[test]
-fn operator_unstakes_exits_and_is_closed() {
+fn exit_operator_after_unstaking_closes_the_operator() {
     let mut env = Env::new();
     let op = env.operator(STAKE);
     let ix = env.keys.request_unstake(op.pubkey(), STAKE / 2);
@@ -354,7 +354,7 @@ fn operator_unstakes_exits_and_is_closed() {
 }
 
 #[test]
-fn earnings_leave_before_unbonded_stake() {
+fn withdraw_stake_pays_earnings_before_unbonded_stake() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
