@@ -606,3 +606,28 @@ fn resolve_dispute_rejects_a_verdict_naming_absent_parties() {
         AnchorError::AccountNotInitialized,
     );
 }
+
+/// The deployed program carries a `security.txt` block (`security_txt!`) that explorers and
+/// `query-security-txt` find between its markers: NUL-separated key/value pairs.
+#[test]
+fn deployed_program_carries_a_security_txt() {
+    const BEGIN: &[u8] = b"=======BEGIN SECURITY.TXT V1=======\0";
+    const END: &[u8] = b"=======END SECURITY.TXT V1=======\0";
+    let so = std::fs::read(program_path()).expect("run scripts/build-program.sh");
+    let find = |needle: &[u8]| so.windows(needle.len()).position(|w| w == needle);
+    let start = find(BEGIN).expect("no security.txt in the program") + BEGIN.len();
+    let end = find(END).expect("security.txt is not terminated");
+    assert!(start < end);
+    let fields: Vec<&str> = so[start..end]
+        .split(|&b| b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| std::str::from_utf8(f).unwrap())
+        .collect();
+    let pairs: std::collections::HashMap<&str, &str> =
+        fields.chunks(2).map(|kv| (kv[0], kv[1])).collect();
+    assert_eq!(pairs.get("name"), Some(&"Tessera"));
+    for key in ["project_url", "contacts", "policy", "source_code"] {
+        let value = pairs.get(key).unwrap_or_else(|| panic!("{key} missing"));
+        assert!(value.contains("https://"), "{key} = {value}");
+    }
+}

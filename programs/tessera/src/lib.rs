@@ -27,6 +27,19 @@ use instructions::*;
 
 declare_id!("3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd");
 
+// Where a security researcher reports a finding: embedded in the deployed `.so` (section
+// `.security.txt`), read by explorers and `query-security-txt`. The URLs are the workspace's
+// `repository` (Cargo.toml), so a deployment that forks the code names its own.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "Tessera",
+    project_url: env!("CARGO_PKG_REPOSITORY"),
+    contacts: concat!("link:", env!("CARGO_PKG_REPOSITORY"), "/security/advisories/new"),
+    policy: concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/SECURITY.md"),
+    source_code: env!("CARGO_PKG_REPOSITORY"),
+    preferred_languages: "en"
+}
+
 #[program]
 pub mod tessera {
     use super::*;
