@@ -25,8 +25,6 @@ pub struct JobRecord {
     pub output_uri: Option<String>,
     /// The commit salt (replicas ≥ 2), chosen once and kept until the reveal.
     pub salt: Option<[u8; 32]>,
-    /// Seconds the computation took.
-    pub compute_seconds: f64,
     /// The input was refused before any claim (bad hash, malformed, too dear): why.
     pub rejected: Option<String>,
     /// (verifier) the result was checked; `Some(true)` when a mismatch was challenged.
@@ -93,22 +91,6 @@ impl Db {
         tx.commit().map_err(err)?;
         Ok(record)
     }
-
-    /// Every job with a record.
-    pub fn all(&self) -> Result<Vec<(Pubkey, JobRecord)>, DbError> {
-        let tx = self.db.begin_read().map_err(err)?;
-        let table = tx.open_table(JOBS).map_err(err)?;
-        let mut out = Vec::new();
-        for entry in table.iter().map_err(err)? {
-            let (k, v) = entry.map_err(err)?;
-            let key: [u8; 32] = k.value().try_into().map_err(err)?;
-            out.push((
-                Pubkey::new_from_array(key),
-                serde_json::from_str(v.value()).map_err(err)?,
-            ));
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
@@ -135,7 +117,6 @@ mod tests {
         assert!(r.claimed);
         assert_eq!(r.salt, Some([7; 32]));
         assert_eq!(r.root, Some([9; 32]));
-        assert_eq!(db.all().unwrap(), vec![(job, r)]);
     }
 
     #[test]
@@ -150,6 +131,5 @@ mod tests {
         assert_eq!(db.get(&a).unwrap().rejected.as_deref(), Some("bad hash"));
         assert!(db.get(&a).unwrap().finished);
         assert!(!db.get(&b).unwrap().finished);
-        assert_eq!(db.all().unwrap().len(), 2);
     }
 }

@@ -1,16 +1,26 @@
 //! The Tessera operator daemon.
 //!
 //! ```text
-//!  config   TOML file + TESSERA_* overrides (tessera-worker.sample.toml)
-//!  watch    programSubscribe on the market's jobs + periodic getProgramAccounts resync
-//!  node     the loop: decide (pure) the next step of every job, run it as a task
-//!  db       redb: every step that a transaction depends on, recorded before it is sent
-//!  verify   verifier mode: recompute sampled chunks, challenge a wrong result
-//!  metrics  Prometheus /metrics on 127.0.0.1
+//!  config    TOML file + TESSERA_* overrides (tessera-worker.sample.toml)
+//!  watch     programSubscribe on the market's jobs + periodic getProgramAccounts resync
+//!  node      the Worker and its loop: asks decide for each job's next step, runs it as a task
+//!  decide    the policy (pure): the next step of a job, crank turns, verifier samples
+//!  steps     the steps: claim, compute and store, submit/commit/reveal, cranks, verify, resolve
+//!  input     a job's input fetched, hash-checked and parsed: one check for every step
+//!  verify    verifier mode: recompute sampled chunks, challenge a wrong result
+//!  db        redb: every step that a transaction depends on, recorded before it is sent
+//!  error     WorkerError: what failed
+//!  keypair   the operator's keypair file
+//!  metrics   Prometheus /metrics on 127.0.0.1
 //! ```
 pub mod config;
 pub mod db;
+pub mod decide;
+pub mod error;
+pub mod input;
+pub mod keypair;
 pub mod metrics;
 pub mod node;
+pub mod steps;
 pub mod verify;
 pub mod watch;

@@ -12,9 +12,10 @@
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
 //! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
 //! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
-//! | `tessera_worker_tx_retries_total`        | counter | transactions sent again                        |
 //! | `tessera_worker_tx_failed_total`         | counter | transactions that failed (the step is retried) |
 //! | `tessera_worker_step_failures_total`     | counter | job steps that failed (retried with backoff)   |
+//! | `tessera_worker_step_retries_total`      | counter | job steps started again after a failure        |
+//! | `tessera_worker_step_panics_total`       | counter | job steps that panicked (logged, retried)      |
 //! | `tessera_worker_ws_reconnects_total`     | counter | websocket subscriptions opened again           |
 //! | `tessera_worker_stake`                   | gauge   | free stake, base units of the mint             |
 //! | `tessera_worker_earned`                  | gauge   | earnings credited, base units of the mint      |
@@ -69,12 +70,14 @@ pub struct Metrics {
     pub compute_seconds: Counter<f64, AtomicU64>,
     /// Transactions sent.
     pub tx_sent: Counter,
-    /// Transactions sent again after a failure or an expired blockhash.
-    pub tx_retries: Counter,
     /// Transactions given up on.
     pub tx_failed: Counter,
     /// Job steps (claim, deliver, crank, …) that failed; each is retried with backoff.
     pub step_failures: Counter,
+    /// Job steps started again after a failure (after their backoff).
+    pub step_retries: Counter,
+    /// Job steps that panicked; each is logged with its job and step, and retried.
+    pub step_panics: Counter,
     /// Times the websocket subscription was opened again after it dropped.
     pub ws_reconnects: Counter,
     /// Free stake, in base units of the mint.
@@ -96,9 +99,10 @@ impl Metrics {
         let challenges = Counter::default();
         let compute_seconds = Counter::<f64, AtomicU64>::default();
         let tx_sent = Counter::default();
-        let tx_retries = Counter::default();
         let tx_failed = Counter::default();
         let step_failures = Counter::default();
+        let step_retries = Counter::default();
+        let step_panics = Counter::default();
         let ws_reconnects = Counter::default();
         let stake = Gauge::default();
         let earned = Gauge::default();
@@ -132,7 +136,6 @@ impl Metrics {
             compute_seconds.clone(),
         );
         registry.register("tx_sent", "Transactions sent", tx_sent.clone());
-        registry.register("tx_retries", "Transactions sent again", tx_retries.clone());
         registry.register(
             "tx_failed",
             "Transactions that failed (the step is retried)",
@@ -142,6 +145,16 @@ impl Metrics {
             "step_failures",
             "Job steps that failed (retried with backoff)",
             step_failures.clone(),
+        );
+        registry.register(
+            "step_retries",
+            "Job steps started again after a failure",
+            step_retries.clone(),
+        );
+        registry.register(
+            "step_panics",
+            "Job steps that panicked (logged and retried)",
+            step_panics.clone(),
         );
         registry.register(
             "ws_reconnects",
@@ -173,9 +186,10 @@ impl Metrics {
             challenges,
             compute_seconds,
             tx_sent,
-            tx_retries,
             tx_failed,
             step_failures,
+            step_retries,
+            step_panics,
             ws_reconnects,
             stake,
             earned,
@@ -291,7 +305,8 @@ mod tests {
         metrics.challenges.inc();
         metrics.compute_seconds.inc_by(1.5);
         metrics.tx_sent.inc_by(7);
-        metrics.tx_retries.inc();
+        metrics.step_retries.inc();
+        metrics.step_panics.inc_by(2);
         metrics.tx_failed.inc();
         metrics.step_failures.inc_by(4);
         metrics.ws_reconnects.inc();
@@ -308,9 +323,10 @@ mod tests {
             "tessera_worker_challenges_total 1",
             "tessera_worker_compute_seconds_total 1.5",
             "tessera_worker_tx_sent_total 7",
-            "tessera_worker_tx_retries_total 1",
             "tessera_worker_tx_failed_total 1",
             "tessera_worker_step_failures_total 4",
+            "tessera_worker_step_retries_total 1",
+            "tessera_worker_step_panics_total 2",
             "tessera_worker_ws_reconnects_total 1",
             "tessera_worker_stake 1000000",
             "tessera_worker_earned 42",

@@ -12,10 +12,11 @@ use tessera_client::program::instructions::CHALLENGER_BIT;
 use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::ChallengeArgs;
-use tessera_kernels::{Backend, KernelId, Workload};
+use tessera_kernels::Backend;
 use tessera_merkle::{leaf_hash, proof, root_from_leaves, Hash};
 
-use crate::node::WorkerError;
+use crate::error::WorkerError;
+use crate::input;
 
 /// What a check found.
 #[derive(Debug)]
@@ -29,28 +30,17 @@ pub enum Finding {
 }
 
 /// Checks `chunks` randomly chosen chunks of `job`'s agreed result against a recomputation
-/// from `input` on `backend`.
+/// on `backend`, from the job's input (fetched and checked as a worker checks it before a
+/// claim).
 pub async fn check(
     store: &Store,
     job: &Job,
-    input: &[u8],
     backend: &Backend,
     chunks: u32,
 ) -> Result<Finding, WorkerError> {
-    if tessera_merkle::sha256(&[input]) != job.input_hash {
-        return Ok(Finding::Unverifiable(
-            "the input does not match its hash".into(),
-        ));
-    }
-    let Ok(kernel) = KernelId::try_from(job.kernel) else {
-        return Ok(Finding::Unverifiable(format!(
-            "unknown kernel {}",
-            job.kernel
-        )));
-    };
-    let parsed = match Workload::parse(kernel, input) {
+    let parsed = match input::load(store, job).await? {
         Ok(p) => p,
-        Err(e) => return Ok(Finding::Unverifiable(format!("malformed input: {e}"))),
+        Err(refusal) => return Ok(Finding::Unverifiable(refusal.to_string())),
     };
     let Some(slot) = job
         .slots()
@@ -67,11 +57,14 @@ pub async fn check(
         Some(l) if root_from_leaves(&l) == job.agreed_root => l,
         _ => {
             // No usable leaves: recompute everything and challenge the root if it differs.
-            let backend = backend.clone();
-            let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
+            let b = backend.clone();
+            let output = tokio::task::spawn_blocking(move || parsed.run(&b))
                 .await
-                .map_err(|e| WorkerError::Other(e.to_string()))?
-                .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+                .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
+                .map_err(|source| WorkerError::Compute {
+                    device: backend.describe(),
+                    source,
+                })?;
             let root = output.root();
             if root == job.agreed_root {
                 return Ok(Finding::Agrees {
@@ -100,8 +93,11 @@ pub async fn check(
         let (p, b) = (parsed.clone(), backend.clone());
         let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
             .await
-            .map_err(|e| WorkerError::Other(e.to_string()))?
-            .map_err(|e| WorkerError::Other(format!("compute: {e}")))?;
+            .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
+            .map_err(|source| WorkerError::Compute {
+                device: backend.describe(),
+                source,
+            })?;
         let leaf = leaf_hash(&chunk);
         if leaf != leaves[i as usize] {
             return Ok(Finding::Wrong(ChallengeArgs {

@@ -1,0 +1,459 @@
+//! The policy: what to do next about one job ([`decide`]), read from the job on chain, the
+//! worker's own record of it and its [`Situation`]. Pure, so that every rule is tested on its
+//! own; [`crate::node`] runs what it decides and [`crate::steps`] holds the steps themselves.
+use anchor_lang::prelude::Pubkey;
+use tessera_client::constants::MAX_REPLICAS;
+use tessera_client::program::math::Bps;
+use tessera_client::state::{Job, JobState, SlotStatus};
+
+use crate::db::JobRecord;
+
+/// The next step for one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Fetch and check the input, then claim a free slot.
+    Claim,
+    /// Compute the claimed job and store the output.
+    Compute,
+    /// Deliver the root (1 replica).
+    Submit,
+    /// Commit to the root (≥ 2 replicas).
+    Commit,
+    /// Reveal the committed root.
+    Reveal,
+    /// Crank: pay out a revealed job after its challenge window.
+    Finalize,
+    /// Crank: slash late slots.
+    Timeout,
+    /// Crank: refund an unfilled job after its claim deadline.
+    Expire,
+    /// Verifier: recompute sampled chunks of another operator's revealed result.
+    Verify,
+    /// Arbiter: recompute the whole output of a disputed job and post the verdict.
+    Resolve,
+}
+
+/// What [`decide`] needs besides the job and its record.
+#[derive(Clone, Debug)]
+pub struct Situation {
+    /// This worker's operator account.
+    pub operator: Pubkey,
+    /// The chain's unix time.
+    pub now: i64,
+    /// Kernel capability bits of the operator.
+    pub capabilities: u32,
+    /// Whether another job may be claimed now (capacity, an active operator, not shutting down).
+    pub may_claim: bool,
+    /// Stake a claim may bond now: the operator's free stake, or 0 when its stake is below the
+    /// market's minimum (the program refuses such a claim).
+    pub free_stake: u64,
+    /// The market's `collateral_bps`: a claim bonds that share of the job's reward.
+    pub collateral_bps: u16,
+    pub crank: bool,
+    /// Seconds between two turns of the crank order (see [`crank_turn`]).
+    pub crank_grace: i64,
+    /// Whether this job falls in the verifier's sample.
+    pub verify: bool,
+    /// This worker holds the market's arbiter key and is configured to rule disputes.
+    pub arbiter: bool,
+}
+
+/// The next step for `job`, if any. Pure, so that every rule is tested on its own.
+pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
+    let mine = job.slot_of(&s.operator);
+    if let Some(i) = mine {
+        let slot = &job.assignments[i];
+        match (job.state(), slot.status()) {
+            (JobState::Open | JobState::Claimed, SlotStatus::Claimed) => {
+                return Some(match (&rec.root, &rec.output_uri) {
+                    (Some(_), Some(_)) if job.replicas == 1 => Step::Submit,
+                    (Some(_), Some(_)) => Step::Commit,
+                    _ => Step::Compute,
+                });
+            }
+            (JobState::Committed, SlotStatus::Committed) if rec.salt.is_some() => {
+                return Some(Step::Reveal);
+            }
+            _ => {}
+        }
+    }
+    let crankable = s.crank || mine.is_some();
+    let turn = |due: i64| crankable && s.now > crank_turn(due, mine, s.crank_grace);
+    match job.state() {
+        JobState::Open if s.now > job.claim_deadline => {
+            turn(job.claim_deadline).then_some(Step::Expire)
+        }
+        JobState::Open | JobState::Claimed | JobState::Committed
+            if late_since(job, s.now).is_some_and(turn) =>
+        {
+            Some(Step::Timeout)
+        }
+        JobState::Open
+            if mine.is_none()
+                && s.may_claim
+                && rec.rejected.is_none()
+                && s.now <= job.claim_deadline
+                && job.kernel < 32
+                && s.capabilities & (1 << job.kernel) != 0
+                && Bps::new(s.collateral_bps)
+                    .and_then(|b| b.apply(job.reward_per_replica))
+                    .is_ok_and(|bond| bond <= s.free_stake)
+                && job.slots().iter().any(|a| a.status() == SlotStatus::Empty) =>
+        {
+            Some(Step::Claim)
+        }
+        JobState::Revealed if s.now > job.challenge_deadline => {
+            turn(job.challenge_deadline).then_some(Step::Finalize)
+        }
+        JobState::Revealed
+            if s.verify
+                && mine.is_none()
+                && rec.verified.is_none()
+                && !job.has_challenge()
+                && s.now <= job.challenge_deadline =>
+        {
+            Some(Step::Verify)
+        }
+        JobState::Disputed if s.arbiter => Some(Step::Resolve),
+        _ => None,
+    }
+}
+
+/// How an ended job went for `operator`, read from the job alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Settled, and its slot delivered the agreed root.
+    Paid,
+    /// Settled with another root, or its slot failed (missed its deadline for good).
+    Failed,
+}
+
+/// `None` when `operator` holds no slot of the ended `job` (it lost the claim race, or its slot
+/// was reopened and taken) or its slot was released without fault (expired, cancelled).
+pub fn outcome(job: &Job, operator: &Pubkey) -> Option<Outcome> {
+    let a = &job.assignments[job.slot_of(operator)?];
+    match (job.state(), a.status()) {
+        (_, SlotStatus::Failed) => Some(Outcome::Failed),
+        (JobState::Settled, SlotStatus::Revealed) if a.root == job.agreed_root => {
+            Some(Outcome::Paid)
+        }
+        (JobState::Settled, _) => Some(Outcome::Failed),
+        _ => None,
+    }
+}
+
+/// The earliest deadline a slot of `job` has missed by `now`, if any.
+fn late_since(job: &Job, now: i64) -> Option<i64> {
+    (0..job.replicas as usize)
+        .filter_map(|i| job.slot_deadline(i).ok().flatten())
+        .filter(|&d| now > d)
+        .min()
+}
+
+/// When a crank due at `due` is this worker's to send: the job's own operators first, in slot
+/// order, one `grace` apart, then every other cranking worker. Every worker computes the same
+/// order from the job alone, so a crank is normally sent once, by the operator it pays (or
+/// whose co-replica failed), and still goes out if that worker is down.
+pub fn crank_turn(due: i64, mine: Option<usize>, grace: i64) -> i64 {
+    let rank = mine.map_or(MAX_REPLICAS as i64, |slot| slot as i64);
+    due.saturating_add(rank.saturating_mul(grace))
+}
+
+/// Whether `job` falls in a verifier's sample of `rate` (0..=1): a hash of the job and the
+/// verifier, so each verifier checks its own stable subset.
+pub fn sampled(job: &Pubkey, verifier: &Pubkey, rate: f64) -> bool {
+    let h = tessera_merkle::sha256(&[job.as_ref(), verifier.as_ref()]);
+    let x = u32::from_le_bytes(h[..4].try_into().expect("4 bytes")) as f64 / u32::MAX as f64;
+    x < rate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_client::state::Assignment;
+
+    const NOW: i64 = 1_000;
+
+    fn job(replicas: u8, state: JobState) -> Job {
+        Job {
+            market: Pubkey::new_unique(),
+            creator: Pubkey::new_unique(),
+            job_id: 1,
+            kernel: 0,
+            kernel_params: [0; 32],
+            input_uri: tessera_client::state::pack_uri("file:///in"),
+            input_hash: [0; 32],
+            chunk_count: 4,
+            replicas,
+            reward_per_replica: 1_000,
+            created_at: 0,
+            claim_deadline: NOW + 100,
+            exec_timeout: 60,
+            state: state as u8,
+            assignments: [
+                Assignment::empty(),
+                Assignment::empty(),
+                Assignment::empty(),
+            ],
+            reveal_deadline: 0,
+            challenge_deadline: 0,
+            agreed_root: [0; 32],
+            challenge: tessera_client::state::Challenge::none(),
+            bump: 0,
+            escrow: Pubkey::default(),
+            reserved: [0; 64],
+        }
+    }
+
+    fn situation(me: Pubkey) -> Situation {
+        Situation {
+            operator: me,
+            now: NOW,
+            capabilities: 1,
+            may_claim: true,
+            free_stake: u64::MAX,
+            collateral_bps: 5_000,
+            crank: true,
+            crank_grace: 0,
+            verify: false,
+            arbiter: false,
+        }
+    }
+
+    fn hold(job: &mut Job, slot: usize, who: Pubkey, status: SlotStatus) {
+        job.assignments[slot].operator = who;
+        job.assignments[slot].set_status(status);
+        job.assignments[slot].claimed_at = NOW - 10;
+    }
+
+    #[test]
+    fn an_open_job_is_claimed_only_when_it_may_be() {
+        let me = Pubkey::new_unique();
+        let j = job(1, JobState::Open);
+        let rec = JobRecord::default();
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Claim));
+
+        let full = Situation {
+            may_claim: false,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &full), None, "at capacity");
+        let unable = Situation {
+            capabilities: 0b10,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &unable), None, "kernel not run here");
+        let rejected = JobRecord {
+            rejected: Some("bad hash".into()),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rejected, &situation(me)), None, "bad input");
+        // The job's reward is 1 000 and collateral 50 %: a claim bonds 500 of free stake.
+        let stake = |free_stake| Situation {
+            free_stake,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &stake(500)), Some(Step::Claim));
+        assert_eq!(decide(&j, &rec, &stake(499)), None, "free stake short");
+        assert_eq!(decide(&j, &rec, &stake(0)), None, "stake below minimum");
+    }
+
+    #[test]
+    fn a_claimed_slot_is_computed_then_delivered() {
+        let me = Pubkey::new_unique();
+        let mut j = job(1, JobState::Claimed);
+        hold(&mut j, 0, me, SlotStatus::Claimed);
+        let mut rec = JobRecord {
+            claimed: true,
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Compute));
+        rec.root = Some([1; 32]);
+        rec.output_uri = Some("file:///out".into());
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Submit));
+
+        let mut j2 = job(2, JobState::Open);
+        hold(&mut j2, 0, me, SlotStatus::Claimed);
+        assert_eq!(
+            decide(&j2, &rec, &situation(me)),
+            Some(Step::Commit),
+            "2 replicas commit; the free slot is not claimed a second time"
+        );
+    }
+
+    #[test]
+    fn reveal_needs_every_commit_and_the_stored_salt() {
+        let me = Pubkey::new_unique();
+        let mut j = job(2, JobState::Claimed);
+        hold(&mut j, 0, me, SlotStatus::Committed);
+        hold(&mut j, 1, Pubkey::new_unique(), SlotStatus::Claimed);
+        let rec = JobRecord {
+            claimed: true,
+            root: Some([1; 32]),
+            output_uri: Some("u".into()),
+            salt: Some([2; 32]),
+            ..JobRecord::default()
+        };
+        assert_eq!(
+            decide(&j, &rec, &situation(me)),
+            None,
+            "the other has not committed"
+        );
+        j.set_state(JobState::Committed);
+        j.assignments[1].set_status(SlotStatus::Committed);
+        j.reveal_deadline = NOW + 10;
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Reveal));
+        let lost = JobRecord { salt: None, ..rec };
+        assert_eq!(
+            decide(&j, &lost, &situation(me)),
+            None,
+            "never reveals another root"
+        );
+    }
+
+    #[test]
+    fn outcomes_count_only_the_operators_own_slot() {
+        let (me, other) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut j = job(2, JobState::Settled);
+        j.agreed_root = [1; 32];
+        hold(&mut j, 0, me, SlotStatus::Revealed);
+        hold(&mut j, 1, other, SlotStatus::Revealed);
+        j.assignments[0].root = [1; 32];
+        j.assignments[1].root = [2; 32];
+        assert_eq!(outcome(&j, &me), Some(Outcome::Paid));
+        assert_eq!(outcome(&j, &other), Some(Outcome::Failed), "wrong root");
+        assert_eq!(outcome(&j, &Pubkey::new_unique()), None, "lost the claim");
+        let mut expired = job(1, JobState::Expired);
+        hold(&mut expired, 0, me, SlotStatus::Failed);
+        assert_eq!(outcome(&expired, &me), Some(Outcome::Failed), "no-show");
+        expired.assignments[0].set_status(SlotStatus::Claimed);
+        assert_eq!(outcome(&expired, &me), None, "released without fault");
+    }
+
+    #[test]
+    fn cranks_fire_only_when_due() {
+        let me = Pubkey::new_unique();
+        let rec = JobRecord::default();
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW;
+        assert_eq!(decide(&j, &rec, &situation(me)), None, "window still open");
+        j.challenge_deadline = NOW - 1;
+        assert_eq!(decide(&j, &rec, &situation(me)), Some(Step::Finalize));
+        let no_crank = Situation {
+            crank: false,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &no_crank), None);
+
+        let mut late = job(1, JobState::Claimed);
+        hold(&mut late, 0, Pubkey::new_unique(), SlotStatus::Claimed);
+        late.assignments[0].claimed_at = NOW - 61;
+        assert_eq!(decide(&late, &rec, &situation(me)), Some(Step::Timeout));
+        late.assignments[0].claimed_at = NOW - 60;
+        assert_eq!(decide(&late, &rec, &situation(me)), None, "not late yet");
+
+        let mut unfilled = job(1, JobState::Open);
+        unfilled.claim_deadline = NOW - 1;
+        assert_eq!(decide(&unfilled, &rec, &situation(me)), Some(Step::Expire));
+    }
+
+    #[test]
+    fn cranks_go_to_the_jobs_own_operators_first_then_to_everyone() {
+        let (first, second, outsider) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let rec = JobRecord::default();
+        let at = |who: Pubkey, now: i64| Situation {
+            now,
+            crank_grace: 2,
+            ..situation(who)
+        };
+        // Finalize, due after NOW - 1: slot 0 at once, slot 1 two seconds on, others after
+        // every slot's turn (3 × 2 s).
+        let mut j = job(2, JobState::Revealed);
+        hold(&mut j, 0, first, SlotStatus::Revealed);
+        hold(&mut j, 1, second, SlotStatus::Revealed);
+        j.challenge_deadline = NOW - 1;
+        let due = |who: Pubkey, j: &Job| {
+            (NOW..NOW + 20)
+                .find(|&now| decide(j, &rec, &at(who, now)).is_some())
+                .map(|now| (now, decide(j, &rec, &at(who, now)).unwrap()))
+        };
+        assert_eq!(due(first, &j), Some((NOW, Step::Finalize)));
+        assert_eq!(due(second, &j), Some((NOW + 2, Step::Finalize)));
+        assert_eq!(due(outsider, &j), Some((NOW + 6, Step::Finalize)));
+
+        // Timeout of slot 0 (late since NOW - 1): its co-replica's turn comes first, then
+        // everyone's; the late operator's own worker would compute first, not crank.
+        let mut late = job(2, JobState::Claimed);
+        hold(&mut late, 0, first, SlotStatus::Claimed);
+        hold(&mut late, 1, second, SlotStatus::Committed);
+        late.assignments[0].claimed_at = NOW - 61;
+        assert_eq!(due(second, &late), Some((NOW + 2, Step::Timeout)));
+        assert_eq!(due(outsider, &late), Some((NOW + 6, Step::Timeout)));
+        assert_eq!(due(first, &late), Some((NOW, Step::Compute)));
+
+        // Expire of an unclaimed job: nobody holds a slot, so every worker waits the same.
+        let mut unfilled = job(1, JobState::Open);
+        unfilled.claim_deadline = NOW - 1;
+        assert_eq!(due(outsider, &unfilled), Some((NOW + 6, Step::Expire)));
+        // Grace 0: everyone at once.
+        let eager = Situation {
+            crank_grace: 0,
+            ..situation(outsider)
+        };
+        assert_eq!(decide(&unfilled, &rec, &eager), Some(Step::Expire));
+    }
+
+    #[test]
+    fn verifiers_check_others_once_and_arbiters_rule_disputes() {
+        let me = Pubkey::new_unique();
+        let verifier = Situation {
+            verify: true,
+            ..situation(me)
+        };
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW + 5;
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &verifier),
+            Some(Step::Verify)
+        );
+        let done = JobRecord {
+            verified: Some(false),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &done, &verifier), None, "checked once");
+        let mut own = j;
+        own.assignments[0].operator = me;
+        assert_eq!(
+            decide(&own, &JobRecord::default(), &verifier),
+            None,
+            "not its own"
+        );
+
+        j.set_state(JobState::Disputed);
+        assert_eq!(decide(&j, &JobRecord::default(), &situation(me)), None);
+        let arbiter = Situation {
+            arbiter: true,
+            ..situation(me)
+        };
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &arbiter),
+            Some(Step::Resolve)
+        );
+    }
+
+    #[test]
+    fn sampling_follows_the_rate() {
+        let v = Pubkey::new_unique();
+        let jobs: Vec<Pubkey> = (0..400).map(|_| Pubkey::new_unique()).collect();
+        assert!(jobs.iter().all(|j| sampled(j, &v, 1.0)));
+        assert!(!jobs.iter().any(|j| sampled(j, &v, 0.0)));
+        let some = jobs.iter().filter(|j| sampled(j, &v, 0.25)).count();
+        assert!((50..150).contains(&some), "{some} of 400 at 25 %");
+    }
+}

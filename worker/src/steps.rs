@@ -1,0 +1,254 @@
+//! The steps [`crate::decide`] chooses, carried out: check and claim, compute and store,
+//! deliver (submit, or commit then reveal), crank (finalize, timeout, expire), verify another
+//! operator's result, rule a dispute. Each returns once its transaction is confirmed or has
+//! failed; what a later transaction depends on is in the state database before it is sent.
+use std::sync::Arc;
+use std::time::Instant;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use solana_signer::Signer;
+use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
+use tessera_client::state::Job;
+use tessera_client::store;
+use tessera_client::token::associated_token_address;
+use tessera_kernels::Backend;
+
+use crate::db::JobRecord;
+use crate::decide::Step;
+use crate::error::WorkerError;
+use crate::input;
+use crate::node::Worker;
+use crate::verify;
+
+impl Worker {
+    /// Runs `step` for `job` (its record `rec` read just before).
+    pub(crate) async fn step(
+        &self,
+        key: Pubkey,
+        job: &Job,
+        rec: JobRecord,
+        step: Step,
+    ) -> Result<(), WorkerError> {
+        tracing::debug!(job = %key, ?step, "step");
+        match step {
+            Step::Claim => self.claim(key, job).await,
+            Step::Compute => self.compute(key, job).await,
+            Step::Submit => {
+                let (root, uri) = (rec.root.expect("decided"), rec.output_uri.expect("decided"));
+                let ix = self.keys().submit_result(self.key.pubkey(), key, root, uri);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, root = %store::hex(&root), "result submitted");
+                Ok(())
+            }
+            Step::Commit => {
+                let root = rec.root.expect("decided");
+                // The salt is on disk before the commitment leaves: a restart reveals it.
+                let salt = match rec.salt {
+                    Some(s) => s,
+                    None => {
+                        let salt: [u8; 32] = rand::random();
+                        self.db.update(&key, |r| r.salt = Some(salt))?;
+                        salt
+                    }
+                };
+                let commitment =
+                    tessera_merkle::commitment(&root, &self.operator.to_bytes(), &salt);
+                let ix = self
+                    .keys()
+                    .commit_result(self.key.pubkey(), key, commitment);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "result committed");
+                Ok(())
+            }
+            Step::Reveal => {
+                let (root, salt, uri) = (
+                    rec.root.expect("decided"),
+                    rec.salt.expect("decided"),
+                    rec.output_uri.expect("decided"),
+                );
+                let ix = self
+                    .keys()
+                    .reveal_result(self.key.pubkey(), key, root, salt, uri);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, root = %store::hex(&root), "result revealed");
+                Ok(())
+            }
+            Step::Finalize | Step::Timeout | Step::Expire => self.crank(key, job, step).await,
+            Step::Verify => self.verify(key, job).await,
+            Step::Resolve => self.resolve(key, job).await,
+        }
+    }
+
+    /// Checks the input, then claims a free slot; a bad or underpaid input is recorded as
+    /// rejected and never claimed.
+    async fn claim(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let parsed = match input::load(&self.store, job).await? {
+            Ok(p) => p,
+            Err(refusal) => {
+                tracing::warn!(job = %key, reason = %refusal, "input refused; not claiming");
+                self.metrics.jobs_rejected.inc();
+                self.db
+                    .update(&key, |r| r.rejected = Some(refusal.to_string()))?;
+                return Ok(());
+            }
+        };
+        let per_unit = job.reward_per_replica as f64 * 1e6 / parsed.work_units().max(1) as f64;
+        if per_unit < self.cfg.min_reward_per_unit {
+            let reason = format!(
+                "reward {per_unit:.1} per million work units is below {}",
+                self.cfg.min_reward_per_unit
+            );
+            tracing::info!(job = %key, %reason, "not claiming");
+            self.db.update(&key, |r| r.rejected = Some(reason))?;
+            return Ok(());
+        }
+        self.inputs
+            .lock()
+            .expect("inputs")
+            .insert(key, Arc::new(parsed));
+        self.db.update(&key, |r| r.claimed = true)?;
+        let ix = self.keys().claim_job(self.key.pubkey(), key);
+        self.send(&[ix]).await?;
+        self.metrics.jobs_claimed.inc();
+        tracing::info!(job = %key, kernel = job.kernel, chunks = job.chunk_count, "job claimed");
+        Ok(())
+    }
+
+    /// Computes a claimed job and stores its chunks and leaves; the root and the output's
+    /// location go to the state database.
+    async fn compute(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let cached = self.inputs.lock().expect("inputs").get(&key).cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            // Checked before the claim; only a changed blob is refused here.
+            None => Arc::new(input::load(&self.store, job).await??),
+        };
+        let _permit = self.compute.acquire().await.expect("never closed");
+        let backend = self.backend.clone();
+        let device = backend.describe();
+        let started = Instant::now();
+        let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
+            .await
+            .map_err(|e| WorkerError::from_join("the computation", e))?
+            .map_err(|source| WorkerError::Compute { device, source })?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.metrics.compute_seconds.inc_by(seconds);
+        let root = output.root();
+        let uri = store::output_uri(&self.store_base, &key, &self.operator);
+        self.store
+            .put_output(&uri, &output.chunks, &mut |_, _| {})
+            .await
+            .map_err(|source| WorkerError::StoreOutput {
+                uri: uri.clone(),
+                source,
+            })?;
+        self.db.update(&key, |r| {
+            r.root = Some(root);
+            r.output_uri = Some(uri.clone());
+        })?;
+        tracing::info!(job = %key, seconds, root = %store::hex(&root), "computed and stored");
+        Ok(())
+    }
+
+    /// Finalize, timeout or expire: the cranks share their accounts (the job's money and its
+    /// live operators).
+    async fn crank(&self, key: Pubkey, job: &Job, step: Step) -> Result<(), WorkerError> {
+        let (build, done): (CrankBuilder, &str) = match step {
+            Step::Finalize => (MarketKeys::finalize_job, "job finalized"),
+            Step::Timeout => (MarketKeys::timeout_job, "late slots timed out"),
+            _ => (MarketKeys::expire_job, "unclaimed job expired and refunded"),
+        };
+        let ix = build(
+            self.keys(),
+            key,
+            job.creator,
+            self.creator_token(job),
+            &parties(job, false),
+        );
+        self.send(&[ix]).await?;
+        tracing::info!(job = %key, "{done}");
+        Ok(())
+    }
+
+    /// Recomputes sampled chunks of another operator's result (on the CPU reference) and
+    /// challenges it when they differ.
+    async fn verify(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let finding = verify::check(
+            &self.store,
+            job,
+            &Backend::Cpu,
+            self.cfg.verify.chunks_per_job,
+        )
+        .await?;
+        match finding {
+            verify::Finding::Agrees { checked } => {
+                tracing::info!(job = %key, ?checked, "verified: the result holds");
+                self.db.update(&key, |r| r.verified = Some(false))?;
+            }
+            verify::Finding::Unverifiable(why) => {
+                tracing::warn!(job = %key, %why, "cannot verify this result");
+                self.db.update(&key, |r| r.verified = Some(false))?;
+            }
+            verify::Finding::Wrong(args) => {
+                tracing::warn!(job = %key, chunk = args.chunk, "wrong result: challenging");
+                let ix = self.keys().challenge_result(self.key.pubkey(), key, args);
+                self.send(&[ix]).await?;
+                self.metrics.challenges.inc();
+                self.db.update(&key, |r| r.verified = Some(true))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The arbiter's ruling: recomputes the whole output on the CPU reference (a GPU that
+    /// diverged would slash honest operators) and posts which slots and which challenger were
+    /// right.
+    async fn resolve(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let parsed = input::load(&self.store, job).await??;
+        let output = tokio::task::spawn_blocking(move || parsed.run(&Backend::Cpu))
+            .await
+            .map_err(|e| WorkerError::from_join("the arbiter's computation", e))?
+            .map_err(|source| WorkerError::Compute {
+                device: Backend::Cpu.describe(),
+                source,
+            })?;
+        let mask = verify::verdict(job, &output.leaves());
+        let ix = self.keys().resolve_dispute(
+            self.key.pubkey(),
+            key,
+            job.creator,
+            self.creator_token(job),
+            &parties(job, true),
+            mask,
+        );
+        self.send(&[ix]).await?;
+        tracing::info!(job = %key, honest_mask = mask, "dispute resolved");
+        Ok(())
+    }
+
+    /// The creator's token account settlements pay back to: its associated token account.
+    fn creator_token(&self, job: &Job) -> Pubkey {
+        associated_token_address(&job.creator, &self.keys().mint, &self.keys().token_program)
+    }
+
+    fn keys(&self) -> &MarketKeys {
+        &self.market.keys
+    }
+
+    /// Signs and sends `ixs`, counting the transaction and its failure.
+    async fn send(&self, ixs: &[Instruction]) -> Result<(), WorkerError> {
+        self.metrics.tx_sent.inc();
+        match self
+            .chain()
+            .send_transaction(ixs, &[&self.key], &self.tx)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.metrics.tx_failed.inc();
+                Err(WorkerError::Transaction(e))
+            }
+        }
+    }
+}
