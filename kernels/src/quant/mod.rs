@@ -3,6 +3,7 @@
 //! Output chunks are row blocks of the last layer's int8 output (`rows_per_chunk × features`
 //! bytes, row-major; the last block may be shorter).
 
+pub mod gemm;
 pub mod model;
 pub mod requant;
 
@@ -24,8 +25,68 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         .fold(0i32, |s, v| s.wrapping_add(v))
 }
 
-/// One layer on the CPU: `rows × k` activations in, `rows × n` out.
+/// One layer on the CPU: `rows × k` activations in, `rows × n` out, on the fastest path
+/// this CPU has ([`gemm::Path::detected`]).
 pub fn layer_cpu(model: &QuantModel, i: usize, x: &[i8], rows: usize) -> Vec<i8> {
+    layer_cpu_with(gemm::Path::detected(), model, i, x, rows)
+}
+
+/// One layer on the CPU on a given path (every path gives the same bytes).
+///
+/// Panics if the CPU does not have the path's instructions.
+pub fn layer_cpu_with(
+    path: gemm::Path,
+    model: &QuantModel,
+    i: usize,
+    x: &[i8],
+    rows: usize,
+) -> Vec<i8> {
+    if path == gemm::Path::Scalar {
+        return layer_scalar(model, i, x, rows);
+    }
+    let l = &model.layers[i];
+    let folded = model.folded_bias(i);
+    let (k, n) = (l.k, l.n);
+    let packed = gemm::PackedWeights::new(path, &l.weight, k, n);
+    // Blocks of rows large enough for the weights to be read once per block from the cache,
+    // small enough for every thread to get a few.
+    let threads = rayon::current_num_threads().max(1);
+    let block = rows
+        .div_ceil(2 * threads)
+        .next_multiple_of(12)
+        .clamp(12, 96);
+    let mut out = vec![0i8; rows * n];
+    out.par_chunks_mut(n * block)
+        .zip(x.par_chunks(k * block))
+        .for_each(|(oblock, xblock)| {
+            let r = oblock.len() / n;
+            let mut acc = vec![0i32; r * n];
+            gemm::gemm_i32(
+                xblock,
+                r,
+                &packed,
+                &folded,
+                &mut acc,
+                &mut gemm::Scratch::default(),
+            );
+            for (orow, arow) in oblock.chunks_exact_mut(n).zip(acc.chunks_exact(n)) {
+                for (j, (o, &a)) in orow.iter_mut().zip(arow).enumerate() {
+                    *o = requant::requantize(
+                        a,
+                        l.multiplier[j],
+                        l.shift[j],
+                        l.output_zero_point,
+                        l.relu,
+                    );
+                }
+            }
+        });
+    out
+}
+
+/// One layer with one scalar dot product per output: the reference every SIMD path is
+/// tested against.
+pub fn layer_scalar(model: &QuantModel, i: usize, x: &[i8], rows: usize) -> Vec<i8> {
     let l = &model.layers[i];
     let folded = model.folded_bias(i);
     let (k, n) = (l.k, l.n);
@@ -53,10 +114,20 @@ pub fn layer_cpu(model: &QuantModel, i: usize, x: &[i8], rows: usize) -> Vec<i8>
 
 /// Runs input rows `[start, end)` through every layer on the CPU; returns their outputs.
 pub fn run_rows_cpu(model: &QuantModel, start: usize, end: usize) -> Vec<i8> {
+    run_rows_cpu_with(gemm::Path::detected(), model, start, end)
+}
+
+/// [`run_rows_cpu`] on a given path.
+pub fn run_rows_cpu_with(
+    path: gemm::Path,
+    model: &QuantModel,
+    start: usize,
+    end: usize,
+) -> Vec<i8> {
     let k0 = model.layers[0].k;
     let mut act = model.input[start * k0..end * k0].to_vec();
     for i in 0..model.layers.len() {
-        act = layer_cpu(model, i, &act, end - start);
+        act = layer_cpu_with(path, model, i, &act, end - start);
     }
     act
 }
@@ -105,5 +176,46 @@ impl QuantWorkload {
             .into_iter()
             .map(|v| v as u8)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benchmark::synthetic_mlp;
+
+    #[test]
+    fn every_path_runs_a_model_to_the_scalar_bytes() {
+        // Odd widths and batch sizes: tails in every tile, panel and row block.
+        for (seed, rows, widths) in [
+            (11, 1, vec![3, 5]),
+            (12, 37, vec![129, 67, 1, 250]),
+            (13, 200, vec![1000, 333, 64]),
+        ] {
+            let model = synthetic_mlp(seed, rows, &widths, 16);
+            let want = run_rows_cpu_with(gemm::Path::Scalar, &model, 0, rows);
+            assert_eq!(want.len(), rows * widths.last().unwrap());
+            for path in gemm::Path::supported() {
+                assert!(
+                    run_rows_cpu_with(path, &model, 0, rows) == want,
+                    "{} differs on {widths:?}",
+                    path.name()
+                );
+                if rows > 5 {
+                    let part = run_rows_cpu_with(path, &model, 3, rows - 2);
+                    let n = model.output_features();
+                    assert!(part == want[3 * n..(rows - 2) * n], "{} rows", path.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_path_is_the_detected_one() {
+        let model = synthetic_mlp(14, 20, &[40, 30], 8);
+        assert_eq!(
+            run_rows_cpu(&model, 0, 20),
+            run_rows_cpu_with(gemm::Path::detected(), &model, 0, 20)
+        );
     }
 }
