@@ -47,6 +47,7 @@ use anchor_lang::prelude::Pubkey;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 /// The prefix of the environment variables the worker reads.
 pub const ENV_PREFIX: &str = "TESSERA_";
@@ -290,23 +291,25 @@ impl Config {
             }
         }
 
-        let rpc = split_url(&self.rpc_url)
-            .filter(|u| matches!(u.scheme.as_str(), "http" | "https") && !u.host.is_empty())
-            .ok_or_else(|| {
-                invalid(
-                    "rpc_url",
-                    format!("\"{}\" is not an http:// or https:// URL", self.rpc_url),
-                )
-            })?;
+        let rpc = endpoint(&self.rpc_url, &["http", "https"]).map_err(|why| {
+            invalid(
+                "rpc_url",
+                format!(
+                    "\"{}\" is not an http:// or https:// URL: {why}",
+                    self.rpc_url
+                ),
+            )
+        })?;
         match &self.ws_url {
             Some(ws) => {
-                split_url(ws)
-                    .filter(|u| matches!(u.scheme.as_str(), "ws" | "wss") && !u.host.is_empty())
-                    .ok_or_else(|| {
-                        invalid("ws_url", format!("\"{ws}\" is not a ws:// or wss:// URL"))
-                    })?;
+                endpoint(ws, &["ws", "wss"]).map_err(|why| {
+                    invalid(
+                        "ws_url",
+                        format!("\"{ws}\" is not a ws:// or wss:// URL: {why}"),
+                    )
+                })?;
             }
-            None if rpc.port == Some(u16::MAX) => {
+            None if rpc.port() == Some(u16::MAX) => {
                 return Err(invalid(
                     "ws_url",
                     "rpc_url uses port 65535, so the websocket port (one more) cannot be derived: set ws_url",
@@ -329,26 +332,23 @@ impl Config {
             return Err(invalid("data_dir", "empty path"));
         }
         let store = self.store.trim();
-        if let Some((scheme, rest)) = store.split_once("://") {
-            if scheme.is_empty()
-                || !scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            {
-                return Err(invalid("store", format!("\"{store}\" has no valid scheme")));
-            }
-            if scheme.eq_ignore_ascii_case("file")
-                && !(rest.starts_with('/') || rest == "~" || rest.starts_with("~/"))
-            {
+        if store.contains("://") {
+            let url = Url::parse(store)
+                .map_err(|e| invalid("store", format!("\"{store}\" is not a URL: {e}")))?;
+            let host = url.host_str().unwrap_or("");
+            if url.scheme() == "file" && !(host.is_empty() || host == "~") {
                 return Err(invalid(
                     "store",
                     format!("\"{store}\": a file:// URL needs an absolute path (file:///dir)"),
                 ));
             }
-            if rest.trim_matches('/').is_empty() {
+            if host.is_empty() && url.path().trim_matches('/').is_empty() {
                 return Err(invalid("store", format!("\"{store}\" names no location")));
             }
         }
+        // Output URIs under the store go on chain, where their length is bounded.
+        tessera_client::store::check_output_base(&self.store_base())
+            .map_err(|e| invalid("store", e.to_string()))?;
         if self.max_concurrent_jobs < 1 {
             return Err(invalid("max_concurrent_jobs", "must be at least 1"));
         }
@@ -493,75 +493,40 @@ pub fn expand_home(path: &Path) -> PathBuf {
     }
 }
 
-/// The parts of a URL the checks and the websocket derivation need.
-struct UrlParts<'a> {
-    /// Lower-cased.
-    scheme: String,
-    /// `user@`, kept as it was.
-    userinfo: &'a str,
-    /// Host, IPv6 literals with their brackets.
-    host: &'a str,
-    port: Option<u16>,
-    /// Path, query and fragment.
-    tail: &'a str,
-}
-
-fn split_url(url: &str) -> Option<UrlParts<'_>> {
-    let url = url.trim();
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return None;
+/// `url` parsed, when its scheme is one of `schemes` and it names a host; else why not.
+fn endpoint(url: &str, schemes: &[&str]) -> Result<Url, String> {
+    let parsed = Url::parse(url.trim()).map_err(|e| e.to_string())?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(format!("the scheme is {}", parsed.scheme()));
     }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let (userinfo, hostport) = match authority.rfind('@') {
-        Some(i) => authority.split_at(i + 1),
-        None => ("", authority),
-    };
-    let port_sep = if hostport.starts_with('[') {
-        let close = hostport.find(']')?;
-        match &hostport[close + 1..] {
-            "" => None,
-            p if p.starts_with(':') => Some(close + 1),
-            _ => return None,
-        }
-    } else {
-        hostport.rfind(':')
-    };
-    let (host, port) = match port_sep {
-        Some(i) => (&hostport[..i], Some(hostport[i + 1..].parse::<u16>().ok()?)),
-        None => (hostport, None),
-    };
-    Some(UrlParts {
-        scheme: scheme.to_ascii_lowercase(),
-        userinfo,
-        host,
-        port,
-        tail,
-    })
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("it names no host".to_string());
+    }
+    Ok(parsed)
 }
 
-/// The Solana CLI's websocket URL for a JSON-RPC URL (its `compute_websocket_url`).
+/// The Solana CLI's websocket URL for a JSON-RPC URL (its `compute_websocket_url`): `http`
+/// becomes `ws`, `https` becomes `wss`, an explicit port (not the scheme's default) is
+/// incremented. A URL without a path keeps none.
 fn derive_ws_url(rpc_url: &str) -> String {
-    let Some(u) = split_url(rpc_url) else {
-        return rpc_url.trim().to_string();
+    let rpc_url = rpc_url.trim();
+    let Ok(mut url) = Url::parse(rpc_url) else {
+        return rpc_url.to_string();
     };
-    let secure = u.scheme == "https";
-    // A scheme's default port is no explicit port (as a URL parser sees it).
-    let port = u
-        .port
-        .filter(|&p| !((secure && p == 443) || (u.scheme == "http" && p == 80)));
-    let port = match port {
-        Some(p) => format!(":{}", p.saturating_add(1)),
-        None => String::new(),
-    };
-    format!(
-        "{}://{}{}{port}{}",
-        if secure { "wss" } else { "ws" },
-        u.userinfo,
-        u.host,
-        u.tail
-    )
+    let ws = if url.scheme() == "https" { "wss" } else { "ws" };
+    if url.set_scheme(ws).is_err() {
+        return rpc_url.to_string();
+    }
+    if let Some(port) = url.port() {
+        // Cannot fail: the URL has a host (http and https URLs always do).
+        let _ = url.set_port(Some(port.saturating_add(1)));
+    }
+    let text = url.to_string();
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    match text.strip_suffix('/') {
+        Some(without) if bare && !rpc_url.ends_with('/') => without.to_string(),
+        _ => text,
+    }
 }
 
 /// `metrics_addr` as a string: an address, or `"off"` (also `""`, `"none"`, `"disabled"`)
@@ -879,6 +844,7 @@ mod tests {
         assert_eq!(invalid_field("store = \"file://relative/dir\""), "store");
         assert_eq!(invalid_field("store = \"s3://\""), "store");
         assert_eq!(invalid_field("store = \"://x\""), "store");
+        assert_eq!(invalid_field("store = \"s3://bu cket/x\""), "store");
 
         let err = Config::from_toml_str(&with_mint("[verify]\nsample_rate = 2")).unwrap_err();
         assert_eq!(
@@ -892,6 +858,38 @@ mod tests {
              [verify]\nsample_rate = 1.0\nchunks_per_job = 1",
         ))
         .unwrap();
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_the_reason() {
+        let reason = |toml: &str| match Config::from_toml_str(&with_mint(toml)) {
+            Err(ConfigError::Invalid { field, reason }) => format!("{field}: {reason}"),
+            other => panic!("expected an invalid field for {toml:?}, got {other:?}"),
+        };
+        let r = reason("rpc_url = \"http://exa mple.com\"");
+        assert!(r.starts_with("rpc_url: ") && r.contains("invalid"), "{r}");
+        let r = reason("rpc_url = \"https://\"");
+        assert!(r.starts_with("rpc_url: "), "{r}");
+        let r = reason("rpc_url = \"http://host:99999\"");
+        assert!(r.starts_with("rpc_url: ") && r.contains("port"), "{r}");
+        let r = reason("rpc_url = \"ws://host:8900\"");
+        assert!(r.contains("the scheme is ws"), "{r}");
+        let r = reason("rpc_url = \"mailto:ops@example.com\"");
+        assert!(r.starts_with("rpc_url: "), "{r}");
+        let r = reason("rpc_url = \"unix:/run/rpc.sock\"");
+        assert!(r.contains("the scheme is unix"), "{r}");
+        let r = reason("ws_url = \"wss://\"");
+        assert!(r.starts_with("ws_url: "), "{r}");
+        let r = reason("ws_url = \"https://host\"");
+        assert!(r.contains("the scheme is https"), "{r}");
+        let r = reason("ws_url = \"ws://[::1\"");
+        assert!(r.starts_with("ws_url: "), "{r}");
+        // Output URIs must fit on chain: a long store location is refused up front.
+        let long = format!("store = \"s3://bucket/{}\"", "p".repeat(100));
+        let r = reason(&long);
+        assert!(r.starts_with("store: ") && r.contains("bytes"), "{r}");
+        let fits = format!("store = \"s3://bucket/{}\"", "p".repeat(40));
+        Config::from_toml_str(&with_mint(&fits)).unwrap();
     }
 
     #[test]

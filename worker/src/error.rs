@@ -22,9 +22,6 @@ pub enum WorkerError {
     /// The market (or its mint) could not be read at start-up.
     #[error("cannot read the market: {0}")]
     Market(#[source] ClientError),
-    /// The object store's location is not usable for outputs.
-    #[error("the store location is not usable: {0}")]
-    StoreLocation(#[source] ClientError),
     /// The worker's state database failed.
     #[error(transparent)]
     Db(#[from] DbError),
