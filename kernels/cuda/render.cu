@@ -388,12 +388,16 @@ __device__ __forceinline__ unsigned char to_byte(float c) {
     }
 }
 
-// One thread per pixel of rows [row0, row0 + rows) of the rectangle p.rect_*; `out` holds the
-// whole rectangle, RGBA8, row-major.
+// One thread per pixel of rows [row0, row0 + rows) of the rectangle p.rect_*, samples
+// [s0, s1) of each; `out` holds the whole rectangle, RGBA8, row-major. A pixel's samples may be
+// split over several launches (so that no launch runs long): then `acc` carries its running
+// sum, 3 floats per pixel of the band, from one launch to the next. The sum is built in sample
+// order from 0 either way, so the bytes are those of one launch over all samples.
 extern "C" __global__ void render_rect(RenderParams p, const Material* materials,
                                        const Sphere* spheres, const Plane* planes,
                                        const Triangle* triangles, const BvhNode* nodes,
-                                       unsigned char* out, u32 row0, u32 rows) {
+                                       unsigned char* out, u32 row0, u32 rows, u32 s0, u32 s1,
+                                       float* acc) {
     u32 col = blockIdx.x * blockDim.x + threadIdx.x;
     u32 row = row0 + blockIdx.y * blockDim.y + threadIdx.y;
     if (col >= p.rect_w || row >= p.rect_h || row >= row0 + rows) {
@@ -408,9 +412,19 @@ extern "C" __global__ void render_rect(RenderParams p, const Material* materials
     u32 px = p.rect_x + col;
     u32 py = p.rect_y + row;
     u32 key = pcg_hash(pcg_hash(p.seed_lo ^ pcg_hash(p.seed_hi)) ^ (py * p.width + px));
+    unsigned long long a = ((unsigned long long)(row - row0) * p.rect_w + col) * 3ull;
     V3 sum = v3(0.0f, 0.0f, 0.0f);
-    for (u32 si = 0; si < p.samples; ++si) {
+    if (s0 > 0u) {
+        sum = v3(acc[a + 0], acc[a + 1], acc[a + 2]);
+    }
+    for (u32 si = s0; si < s1; ++si) {
         sum = add(sum, sample(p, s, key, px, py, si));
+    }
+    if (s1 < p.samples) {
+        acc[a + 0] = sum.x;
+        acc[a + 1] = sum.y;
+        acc[a + 2] = sum.z;
+        return;
     }
     V3 mean = vdiv(sum, (float)p.samples);
     unsigned long long o = ((unsigned long long)row * p.rect_w + col) * 4ull;

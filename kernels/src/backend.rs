@@ -10,23 +10,17 @@ use crate::error::GpuError;
 pub enum Backend {
     /// The CPU reference, on the current rayon thread pool.
     Cpu,
-    /// A CUDA device.
+    /// A CUDA device, opened with every kernel compiled and loaded.
     Cuda(Arc<CudaDevice>),
 }
 
 impl Backend {
-    /// The first CUDA device when one is usable, else the CPU; logs which at `info`.
+    /// The first CUDA device when one is usable (opened, every kernel compiled and loaded),
+    /// else the CPU; logs which at `info`, and why not the GPU. A build without the `cuda`
+    /// feature always gives the CPU.
     pub fn cuda_if_available() -> Backend {
-        match CudaDevice::new(0) {
-            Ok(dev) => {
-                let (major, minor) = dev.compute_capability();
-                tracing::info!(
-                    device = dev.name(),
-                    compute_capability = %format!("{major}.{minor}"),
-                    "kernels run on the GPU (CUDA)"
-                );
-                Backend::Cuda(Arc::new(dev))
-            }
+        match Backend::cuda(0) {
+            Ok(b) => b,
             Err(e) => {
                 tracing::info!(
                     reason = %e,
@@ -38,13 +32,18 @@ impl Backend {
         }
     }
 
-    /// CUDA device `ordinal`, or an error saying why not.
+    /// CUDA device `ordinal`, opened, with every kernel compiled and loaded (nothing is left
+    /// for the first job to compile), or an error saying why not.
     pub fn cuda(ordinal: usize) -> Result<Backend, GpuError> {
-        Ok(Backend::Cuda(Arc::new(CudaDevice::new(ordinal)?)))
-    }
-
-    pub fn is_gpu(&self) -> bool {
-        matches!(self, Backend::Cuda(_))
+        let dev = CudaDevice::new(ordinal)?;
+        let (major, minor) = dev.compute_capability();
+        tracing::info!(
+            ordinal,
+            device = dev.name(),
+            compute_capability = %format!("{major}.{minor}"),
+            "CUDA device opened, kernels loaded"
+        );
+        Ok(Backend::Cuda(Arc::new(dev)))
     }
 
     /// A short description for logs and reports.
@@ -53,8 +52,20 @@ impl Backend {
             Backend::Cpu => format!("CPU ({} threads)", rayon::current_num_threads()),
             Backend::Cuda(d) => {
                 let (major, minor) = d.compute_capability();
-                format!("CUDA {} (sm_{major}{minor})", d.name())
+                format!("CUDA {} {} (sm_{major}{minor})", d.ordinal(), d.name())
             }
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "cuda")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_cuda_the_backend_is_the_cpu() {
+        assert!(matches!(Backend::cuda_if_available(), Backend::Cpu));
+        let e = Backend::cuda(0).unwrap_err();
+        assert!(matches!(e, GpuError::NotCompiled), "{e}");
     }
 }

@@ -17,7 +17,7 @@ pub const SCENE_JSON: &str = include_str!("../scenes/benchmark.json");
 pub const GOLDEN_ROOT: [u8; 32] =
     hex32("1386a8a4fe3ee5962b830d8bd62c30d21e9ec260fe03e1a74aa73589240e7284");
 
-const fn hex32(s: &str) -> [u8; 32] {
+pub(crate) const fn hex32(s: &str) -> [u8; 32] {
     let b = s.as_bytes();
     assert!(b.len() == 64);
     const fn nibble(c: u8) -> u8 {

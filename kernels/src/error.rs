@@ -95,8 +95,12 @@ pub enum ModelError {
 /// A failure of the CUDA backend.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
+    /// This build has no CUDA support (the `cuda` feature is off).
+    #[error("built without CUDA (enable the `cuda` feature of tessera-kernels)")]
+    NotCompiled,
     #[error("no CUDA device is usable: {0}")]
     Unavailable(String),
+    #[cfg(feature = "cuda")]
     #[error("CUDA driver error: {0}")]
     Driver(#[from] cudarc::driver::DriverError),
     #[error("NVRTC could not compile {source_name}: {message}")]
@@ -104,6 +108,35 @@ pub enum GpuError {
         source_name: &'static str,
         message: String,
     },
+    /// The installed NVRTC, driver and device do not fit together.
+    #[error("the CUDA libraries do not fit the device: {0}")]
+    Incompatible(String),
+    /// NVRTC's PTX breaks a determinism rule ([`crate::cuda::vet_ptx`]); it is not loaded.
+    #[error(
+        "NVRTC's code for {source_name} ({target}) breaks the determinism rules in {} \
+         instruction(s), first {}: not loaded",
+        .violations.len(),
+        .violations.first().map(ToString::to_string).unwrap_or_default()
+    )]
+    PtxRejected {
+        source_name: &'static str,
+        target: String,
+        violations: Vec<crate::cuda::PtxViolation>,
+    },
+}
+
+impl GpuError {
+    /// Whether the device's context is unusable after this error: the driver reports a
+    /// "sticky" error (a launch that timed out or faulted, an uncorrectable ECC error, …) to
+    /// every later call in the process. The device must not be used again; the process has to
+    /// be restarted to use it.
+    pub fn is_device_lost(&self) -> bool {
+        match self {
+            #[cfg(feature = "cuda")]
+            GpuError::Driver(e) => crate::cuda::is_sticky(e.0),
+            _ => false,
+        }
+    }
 }
 
 /// Any error of this crate.
@@ -124,4 +157,21 @@ pub enum KernelError {
     Image(String),
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    #[error(
+        "self-test failed on {device}: {workload} gave the Merkle root {got}, expected {expected}"
+    )]
+    SelfTestMismatch {
+        device: String,
+        workload: &'static str,
+        expected: String,
+        got: String,
+    },
+}
+
+impl KernelError {
+    /// Whether this is a GPU error after which the device is unusable
+    /// ([`GpuError::is_device_lost`]).
+    pub fn is_device_lost(&self) -> bool {
+        matches!(self, KernelError::Gpu(e) if e.is_device_lost())
+    }
 }

@@ -7,13 +7,15 @@
 //!        ▼
 //!      Workload ──run(&Backend)──► Output { chunks } ──► tessera_merkle root / proofs
 //!        │                     ▲
-//!        │         Backend::Cpu (rayon)  |  Backend::Cuda (cudarc: NVRTC + driver, loaded at run time)
+//!        │         Backend::Cpu (rayon)  |  Backend::Cuda (feature `cuda`: cudarc, NVRTC + driver
+//!        │                     │                        loaded at run time; a stand-in without it)
 //!        │                     │                       cuda/render.cu, cuda/gemm.cu
 //!        └──chunk(&Backend, i)─┘  one tile / one row block alone: what verifiers re-run
 //! ```
 //!
 //! Kernels (ids in [`registry`]): `render` (path tracer, RGBA8 tiles), `gemm-i8` and `mlp-i8`
 //! (int8 quantized layers, int8 row blocks), `benchmark` (fixed workload, known root).
+//! [`selftest::self_test`] checks a backend against known roots before it is trusted.
 //!
 //! Determinism: integer arithmetic where possible; f32 with IEEE `+ - * / sqrt` in one fixed
 //! order elsewhere (no FMA contraction, no approximate intrinsics, no atomics, own PCG random
@@ -27,6 +29,7 @@ pub mod limits;
 pub mod quant;
 pub mod registry;
 pub mod render;
+pub mod selftest;
 pub mod workload;
 
 pub use backend::Backend;

@@ -12,7 +12,9 @@ use std::process::Command;
 use common::{odd_gemm, odd_mlp, small_cornell};
 use libloading::Library;
 use tessera_kernels::benchmark::BenchmarkWorkload;
-use tessera_kernels::cuda::{gemm_launch, pad_i8_rows, render_launches, GEMM_THREADS};
+use tessera_kernels::cuda::{
+    gemm_launch, pad_i8_rows, render_plan, RenderPlan, GEMM_THREADS, MAX_LAUNCH_COST,
+};
 use tessera_kernels::quant::{run_rows_cpu, QuantModel};
 use tessera_kernels::render::prepared::{
     GpuBvhNode, GpuMaterial, GpuPlane, GpuSphere, GpuTriangle, RenderParams,
@@ -29,6 +31,9 @@ type RenderFn = unsafe extern "C" fn(
     *mut u8,
     u32,
     u32,
+    u32,
+    u32,
+    *mut f32,
     u32,
     u32,
     u32,
@@ -100,8 +105,14 @@ fn non_empty<T: Copy + Default>(v: &[T]) -> Vec<T> {
     }
 }
 
-/// What `CudaDevice::render_rect` does, with the kernel run by the emulator.
-fn emu_render(lib: &Library, s: &PreparedScene, x: u32, y: u32, w: u32, h: u32) -> Vec<u8> {
+/// What `CudaDevice::render_rect` does, with the kernel run by the emulator: the launches of
+/// `render_plan(…, max_cost)`.
+fn emu_render(
+    lib: &Library,
+    s: &PreparedScene,
+    (x, y, w, h): (u32, u32, u32, u32),
+    max_cost: u64,
+) -> Vec<u8> {
     // SAFETY: the symbol has the signature of `RenderFn` (host_emu.cpp).
     let f = unsafe { lib.get::<RenderFn>(b"emu_render_rect") }.unwrap();
     let p = s.params_for_rect(x, y, w, h);
@@ -113,8 +124,12 @@ fn emu_render(lib: &Library, s: &PreparedScene, x: u32, y: u32, w: u32, h: u32) 
         non_empty(&s.nodes),
     );
     let mut out = vec![0u8; (w * h * 4) as usize];
-    for (row0, rows, cfg) in render_launches(&p) {
-        // SAFETY: as for the device launch: every array holds what `p` says.
+    let plan = render_plan(&p, max_cost);
+    let mut acc = vec![0f32; plan.accumulator_floats.max(1)];
+    for l in &plan.launches {
+        let cfg = l.config;
+        // SAFETY: as for the device launch: every array holds what `p` says, and `acc` what
+        // the plan asks for.
         unsafe {
             f(
                 p,
@@ -124,8 +139,11 @@ fn emu_render(lib: &Library, s: &PreparedScene, x: u32, y: u32, w: u32, h: u32) 
                 t.as_ptr(),
                 n.as_ptr(),
                 out.as_mut_ptr(),
-                row0,
-                rows,
+                l.row0,
+                l.rows,
+                l.sample0,
+                l.sample0 + l.samples,
+                acc.as_mut_ptr(),
                 cfg.grid_dim.0,
                 cfg.grid_dim.1,
                 cfg.block_dim.0,
@@ -197,7 +215,7 @@ fn emulated_render_matches_cpu_reference() {
     ];
     for job in jobs {
         let (w, h) = (job.scene.width, job.scene.height);
-        let emu = emu_render(&lib, &job.prepared, 0, 0, w, h);
+        let emu = emu_render(&lib, &job.prepared, (0, 0, w, h), MAX_LAUNCH_COST);
         let cpu = tessera_kernels::render::tiles::assemble_tiles(
             &job.render_cpu(),
             w,
@@ -211,9 +229,52 @@ fn emulated_render_matches_cpu_reference() {
         let last = job.chunk_count() - 1;
         let (x, y, tw, th) = tile_rect(w, h, job.scene.tile_size, last);
         assert!(
-            emu_render(&lib, &job.prepared, x, y, tw, th) == job.render_tile_cpu(last).unwrap()
+            emu_render(&lib, &job.prepared, (x, y, tw, th), MAX_LAUNCH_COST)
+                == job.render_tile_cpu(last).unwrap()
         );
     }
+}
+
+/// Launches bounded far below one row's cost: bands of a few rows, each pixel's samples split
+/// over several launches with the running sums carried in the accumulator. The bytes must be
+/// those of the CPU reference all the same.
+#[test]
+fn emulated_split_launches_match_cpu_reference() {
+    let Some(lib) = emulator() else { return };
+    let mut scene: serde_json::Value =
+        serde_json::from_slice(&small_cornell()).expect("the scene is JSON");
+    scene["samples_per_pixel"] = 7.into();
+    let job = RenderWorkload::from_json(&serde_json::to_vec(&scene).unwrap()).unwrap();
+    let (w, h) = (job.scene.width, job.scene.height);
+    let cpu = tessera_kernels::render::tiles::assemble_tiles(
+        &job.render_cpu(),
+        w,
+        h,
+        job.scene.tile_size,
+    )
+    .unwrap();
+    let params = job.prepared.params_for_rect(0, 0, w, h);
+    let one_row_sample = RenderPlan::launch_cost(&params, &render_plan(&params, 1).launches[0]);
+    // 3 samples of a row per launch at most: the 7 samples go in launches of 3, 3 and 1.
+    for max_cost in [one_row_sample, 3 * one_row_sample, 7 * one_row_sample * 5] {
+        let plan = render_plan(&params, max_cost);
+        assert!(
+            plan.launches.len() > 1,
+            "{max_cost}: {} launches",
+            plan.launches.len()
+        );
+        let emu = emu_render(&lib, &job.prepared, (0, 0, w, h), max_cost);
+        let diff = emu.iter().zip(&cpu).filter(|(a, b)| a != b).count();
+        assert_eq!(
+            diff,
+            0,
+            "max cost {max_cost}: {diff} of {} bytes differ",
+            cpu.len()
+        );
+    }
+    let split = render_plan(&params, 3 * one_row_sample);
+    assert!(split.accumulator_floats > 0);
+    assert!(split.launches.iter().any(|l| l.sample0 > 0));
 }
 
 #[test]
@@ -223,6 +284,8 @@ fn emulated_gemm_matches_cpu_reference() {
         odd_gemm(),
         odd_mlp(),
         BenchmarkWorkload::get().mlp.model.clone(),
+        // Positive shifts: the left-shift requantization path.
+        tessera_kernels::selftest::left_shift_mlp(),
     ] {
         let cpu = run_rows_cpu(&model, 0, model.rows);
         let emu = emu_mlp(&lib, &model, 0, model.rows);

@@ -49,7 +49,8 @@ static inline int __dp4a(int a, int b, int c) {
 extern "C" void emu_render_rect(RenderParams p, const Material* materials, const Sphere* spheres,
                                 const Plane* planes, const Triangle* triangles,
                                 const BvhNode* nodes, unsigned char* out, u32 row0, u32 rows,
-                                u32 grid_x, u32 grid_y, u32 block_x, u32 block_y) {
+                                u32 s0, u32 s1, float* acc, u32 grid_x, u32 grid_y, u32 block_x,
+                                u32 block_y) {
     std::lock_guard<std::mutex> launch(launch_lock);
     blockDim = {block_x, block_y, 1};
     gridDim = {grid_x, grid_y, 1};
@@ -59,7 +60,8 @@ extern "C" void emu_render_rect(RenderParams p, const Material* materials, const
                 for (u32 tx = 0; tx < block_x; ++tx) {
                     blockIdx = {bx, by, 0};
                     threadIdx = {tx, ty, 0};
-                    render_rect(p, materials, spheres, planes, triangles, nodes, out, row0, rows);
+                    render_rect(p, materials, spheres, planes, triangles, nodes, out, row0, rows, s0,
+                                s1, acc);
                 }
             }
         }

@@ -1,82 +1,29 @@
-//! The CUDA backend: the `.cu` sources under `cuda/`, compiled by NVRTC at run time (once per
-//! device and profile, then cached), launched through the driver API. Both libraries are loaded
-//! dynamically, so the crate builds and runs where CUDA is not installed.
+//! The real CUDA device (feature `cuda`): opens a context, compiles every kernel with NVRTC
+//! and loads it when the device is opened, and launches through the driver API.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cudarc::driver::{
-    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DeviceRepr, LaunchConfig,
-    PushKernelArg,
-};
-use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
+use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, PushKernelArg};
+use cudarc::nvrtc::Ptx;
 
+use crate::cuda::{
+    choose_target, gemm_launch, pad_i8_rows, render_plan, vet_ptx, CompileTarget, CudaSource,
+    CudaVersions, LaunchConfig, NvrtcProfile, MAX_LAUNCH_COST,
+};
 use crate::error::GpuError;
 use crate::quant::QuantModel;
 use crate::render::prepared::{
-    GpuBvhNode, GpuMaterial, GpuPlane, GpuSphere, GpuTriangle, PreparedScene, RenderParams,
+    GpuBvhNode, GpuMaterial, GpuPlane, GpuSphere, GpuTriangle, PreparedScene,
 };
 
-/// The NVRTC options of every kernel the worker runs: no contraction into FMA, IEEE division
-/// and square root. NVRTC's default `--ftz=false` (denormals kept) is relied on as well;
-/// `scripts/check-kernels.sh` checks the PTX for `.ftz`, `fma.`, `.approx` and `atom.`.
-pub const NVRTC_OPTIONS: [&str; 3] = ["--fmad=false", "--prec-div=true", "--prec-sqrt=true"];
-
-/// Compiler settings. Only [`NvrtcProfile::Deterministic`] gives results that match the CPU
-/// reference; the others exist to measure what determinism costs and must never be used for
-/// a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NvrtcProfile {
-    /// [`NVRTC_OPTIONS`].
-    Deterministic,
-    /// The same with `--fmad=true` (multiply-adds may be fused).
-    Fmad,
-    /// `--use_fast_math` (FMA, approximate division and square root, flush to zero).
-    FastMath,
-}
-
-impl NvrtcProfile {
-    pub fn options(self) -> Vec<String> {
-        let v: &[&str] = match self {
-            NvrtcProfile::Deterministic => &NVRTC_OPTIONS,
-            NvrtcProfile::Fmad => &["--fmad=true", "--prec-div=true", "--prec-sqrt=true"],
-            NvrtcProfile::FastMath => &["--use_fast_math"],
-        };
-        v.iter().map(|s| s.to_string()).collect()
-    }
-}
-
-/// A CUDA source file and the kernels it defines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CudaSource {
-    Render,
-    Gemm,
-}
-
-impl CudaSource {
-    pub const ALL: [CudaSource; 2] = [CudaSource::Render, CudaSource::Gemm];
-
-    /// File name under `cuda/`.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            CudaSource::Render => "render.cu",
-            CudaSource::Gemm => "gemm.cu",
-        }
-    }
-
-    pub fn source(self) -> &'static str {
-        match self {
-            CudaSource::Render => include_str!("../cuda/render.cu"),
-            CudaSource::Gemm => include_str!("../cuda/gemm.cu"),
-        }
-    }
-
-    /// The `extern "C"` kernels of the file.
-    pub fn kernels(self) -> &'static [&'static str] {
-        match self {
-            CudaSource::Render => &["render_rect"],
-            CudaSource::Gemm => &["gemm_i8_requant"],
+impl From<LaunchConfig> for cudarc::driver::LaunchConfig {
+    fn from(c: LaunchConfig) -> Self {
+        cudarc::driver::LaunchConfig {
+            grid_dim: c.grid_dim,
+            block_dim: c.block_dim,
+            shared_mem_bytes: c.shared_mem_bytes,
         }
     }
 }
@@ -92,66 +39,215 @@ pub fn libraries_present() -> (bool, bool) {
     }
 }
 
-/// Compiles a source to PTX with NVRTC: the code path of the worker, also used by
-/// `examples/compile_ptx.rs` and `scripts/check-kernels.sh`. `arch` is a virtual architecture
-/// such as `compute_90`; `None` leaves NVRTC's default.
-pub fn compile_ptx(
-    source: CudaSource,
-    profile: NvrtcProfile,
-    arch: Option<&str>,
-) -> Result<String, GpuError> {
-    let (_, nvrtc) = libraries_present();
-    if !nvrtc {
-        return Err(GpuError::Unavailable(
-            "the NVRTC library (libnvrtc) was not found on the library path".into(),
-        ));
+fn driver_library() -> Result<(), GpuError> {
+    if libraries_present().0 {
+        Ok(())
+    } else {
+        Err(GpuError::Unavailable(
+            "the CUDA driver library (libcuda) was not found".into(),
+        ))
     }
-    let mut options = profile.options();
-    if let Some(a) = arch {
-        options.push(format!("--gpu-architecture={a}"));
-    }
-    let opts = CompileOptions {
-        options,
-        name: Some(source.file_name().to_string()),
-        ..Default::default()
-    };
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        compile_ptx_with_opts(source.source(), opts)
-    }))
-    .map_err(|_| GpuError::Unavailable("NVRTC failed to load".into()))?;
-    result
-        .map(|ptx| ptx.to_src())
-        .map_err(|e| GpuError::Compile {
-            source_name: source.file_name(),
-            message: e.to_string(),
-        })
 }
 
-// SAFETY: plain `#[repr(C)]` structs of u32/f32 fields with no padding and no pointers; their
-// layouts are mirrored by the structs of `cuda/render.cu`.
-unsafe impl DeviceRepr for RenderParams {}
+/// Number of CUDA devices the driver reports.
+pub(super) fn device_count() -> Result<usize, GpuError> {
+    driver_library()?;
+    let count = catch_unwind(CudaContext::device_count)
+        .map_err(|_| GpuError::Unavailable("the CUDA driver failed to load".into()))?;
+    match count {
+        Ok(n) => Ok(n.max(0) as usize),
+        Err(e) if e.0 == cudarc::driver::sys::CUresult::CUDA_ERROR_NO_DEVICE => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The versions of the NVRTC and driver libraries on this machine.
+pub fn cuda_versions() -> Result<CudaVersions, GpuError> {
+    use cudarc::driver::sys as cu;
+    use cudarc::nvrtc::sys as nv;
+    driver_library()?;
+    nvrtc_library()?;
+    catch_unwind(|| -> Result<CudaVersions, GpuError> {
+        let nvrtc_err = |what: &str, r: nv::nvrtcResult| {
+            GpuError::Unavailable(format!("NVRTC failed to report its {what}: {r:?}"))
+        };
+        let (mut major, mut minor, mut count, mut driver) = (0, 0, 0, 0);
+        // SAFETY: each call writes the integers it is given and nothing else; the arch list
+        // is sized by the count NVRTC reports.
+        unsafe {
+            nv::nvrtcVersion(&mut major, &mut minor)
+                .result()
+                .map_err(|e| nvrtc_err("version", e.0))?;
+            nv::nvrtcGetNumSupportedArchs(&mut count)
+                .result()
+                .map_err(|e| nvrtc_err("architectures", e.0))?;
+            let mut archs = vec![0; count.max(0) as usize];
+            if count > 0 {
+                nv::nvrtcGetSupportedArchs(archs.as_mut_ptr())
+                    .result()
+                    .map_err(|e| nvrtc_err("architectures", e.0))?;
+            }
+            cu::cuDriverGetVersion(&mut driver).result()?;
+            Ok(CudaVersions {
+                nvrtc: (major, minor),
+                nvrtc_archs: archs.into_iter().map(|a| a.max(0) as u32).collect(),
+                driver,
+            })
+        }
+    })
+    .map_err(|_| GpuError::Unavailable("the CUDA libraries failed to load".into()))?
+}
+
+fn nvrtc_library() -> Result<(), GpuError> {
+    if libraries_present().1 {
+        Ok(())
+    } else {
+        Err(GpuError::Unavailable(
+            "the NVRTC library (libnvrtc) was not found on the library path".into(),
+        ))
+    }
+}
+
+/// What NVRTC made of one source for one target.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The PTX (for a CUBIN target, the PTX that NVRTC assembled into it).
+    pub ptx: String,
+    /// The machine code, for [`CompileTarget::Cubin`].
+    pub cubin: Option<Vec<u8>>,
+}
+
+/// Compiles `source` with NVRTC for `target`: the code path of the worker, also used by
+/// `examples/compile_ptx.rs` and `scripts/check-kernels.sh`. With the deterministic profile
+/// the PTX is vetted ([`vet_ptx`]); code that breaks a rule is an error, never returned.
+pub fn compile(
+    source: CudaSource,
+    profile: NvrtcProfile,
+    target: CompileTarget,
+) -> Result<Compiled, GpuError> {
+    nvrtc_library()?;
+    let mut options = profile.options();
+    options.push(target.arch_option());
+    let compiled = catch_unwind(AssertUnwindSafe(|| nvrtc_compile(source, &options, target)))
+        .map_err(|_| GpuError::Unavailable("NVRTC failed to load".into()))??;
+    if profile == NvrtcProfile::Deterministic {
+        let violations = vet_ptx(&compiled.ptx);
+        if !violations.is_empty() {
+            return Err(GpuError::PtxRejected {
+                source_name: source.file_name(),
+                target: target.to_string(),
+                violations,
+            });
+        }
+    }
+    Ok(compiled)
+}
+
+fn nvrtc_compile(
+    source: CudaSource,
+    options: &[String],
+    target: CompileTarget,
+) -> Result<Compiled, GpuError> {
+    use cudarc::nvrtc::{result, sys};
+    let failed = |what: &str, e: result::NvrtcError| GpuError::Compile {
+        source_name: source.file_name(),
+        message: format!("{what}: {e}"),
+    };
+    let src = std::ffi::CString::new(source.source()).expect("a source has no NUL byte");
+    let name = std::ffi::CString::new(source.file_name()).expect("a file name has no NUL byte");
+    let prog = result::create_program(&src, Some(&name)).map_err(|e| failed("create", e))?;
+    // SAFETY: `prog` was created above and is destroyed once, at the end; `src` and `name`
+    // outlive it.
+    let out = unsafe {
+        let compiled = match result::compile_program(prog, options) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let log = result::get_program_log(prog).unwrap_or_default();
+                let log = std::ffi::CStr::from_ptr(log.as_ptr()).to_string_lossy();
+                Err(GpuError::Compile {
+                    source_name: source.file_name(),
+                    message: format!("{e} with {}: {}", options.join(" "), log.trim()),
+                })
+            }
+        };
+        compiled.and_then(|()| {
+            let ptx = result::get_ptx(prog).map_err(|e| failed("PTX", e))?;
+            let ptx = std::ffi::CStr::from_ptr(ptx.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            let cubin = match target {
+                CompileTarget::Ptx { .. } => None,
+                CompileTarget::Cubin { .. } => {
+                    let mut size = 0usize;
+                    sys::nvrtcGetCUBINSize(prog, &mut size)
+                        .result()
+                        .map_err(|e| failed("CUBIN size", e))?;
+                    let mut cubin = vec![0u8; size];
+                    sys::nvrtcGetCUBIN(prog, cubin.as_mut_ptr().cast())
+                        .result()
+                        .map_err(|e| failed("CUBIN", e))?;
+                    Some(cubin)
+                }
+            };
+            Ok(Compiled { ptx, cubin })
+        })
+    };
+    // SAFETY: as above; nothing uses `prog` after this.
+    unsafe { result::destroy_program(prog) }.map_err(|e| failed("destroy", e))?;
+    out
+}
+
+// The kernels' parameter and scene structs are plain `#[repr(C)]` structs of u32/f32 fields
+// with no padding and no pointers; their layouts are mirrored by the structs of
+// `cuda/render.cu` (checked by the host emulation, which passes them to that code).
+// SAFETY: as above.
+unsafe impl DeviceRepr for crate::render::prepared::RenderParams {}
+// SAFETY: as above.
 unsafe impl DeviceRepr for GpuMaterial {}
+// SAFETY: as above.
 unsafe impl DeviceRepr for GpuSphere {}
+// SAFETY: as above.
 unsafe impl DeviceRepr for GpuPlane {}
+// SAFETY: as above.
 unsafe impl DeviceRepr for GpuTriangle {}
+// SAFETY: as above.
 unsafe impl DeviceRepr for GpuBvhNode {}
 
-/// PTX already compiled in this process, by (source, profile, arch).
-type PtxCache = Mutex<HashMap<(CudaSource, NvrtcProfile, String), String>>;
+/// Code already compiled in this process, by (source, profile, target): devices of the same
+/// architecture share it.
+type CodeCache = Mutex<HashMap<(CudaSource, NvrtcProfile, CompileTarget), Arc<Compiled>>>;
 
-fn ptx_cache() -> &'static PtxCache {
-    static CACHE: OnceLock<PtxCache> = OnceLock::new();
+fn code_cache() -> &'static CodeCache {
+    static CACHE: OnceLock<CodeCache> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// One CUDA device with its compiled modules.
+fn compile_cached(
+    source: CudaSource,
+    profile: NvrtcProfile,
+    target: CompileTarget,
+) -> Result<Arc<Compiled>, GpuError> {
+    let key = (source, profile, target);
+    if let Some(c) = code_cache().lock().expect("code cache lock").get(&key) {
+        return Ok(c.clone());
+    }
+    let c = Arc::new(compile(source, profile, target)?);
+    code_cache()
+        .lock()
+        .expect("code cache lock")
+        .insert(key, c.clone());
+    Ok(c)
+}
+
+/// One CUDA device with every kernel compiled and loaded.
 pub struct CudaDevice {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     name: String,
     compute_capability: (i32, i32),
     profile: NvrtcProfile,
-    modules: Mutex<HashMap<CudaSource, Arc<CudaModule>>>,
+    render: CudaFunction,
+    gemm: CudaFunction,
 }
 
 impl std::fmt::Debug for CudaDevice {
@@ -165,51 +261,6 @@ impl std::fmt::Debug for CudaDevice {
     }
 }
 
-/// Row bands of a render launch are cut so that one launch traces at most about this many rays.
-const RAYS_PER_LAUNCH: u64 = 1 << 28;
-/// Threads of a render block: 16 × 8.
-pub const RENDER_BLOCK: (u32, u32) = (16, 8);
-/// Tile sizes of `gemm.cu`.
-pub const GEMM_BM: u32 = 64;
-pub const GEMM_BN: u32 = 64;
-pub const GEMM_THREADS: u32 = 256;
-
-/// The launches that render the rectangle of `params`: (first row, rows, launch config).
-pub fn render_launches(params: &RenderParams) -> Vec<(u32, u32, LaunchConfig)> {
-    let per_row = params.rect_w as u64 * params.samples as u64 * params.max_bounces as u64;
-    let band = (RAYS_PER_LAUNCH / per_row.max(1)).clamp(1, params.rect_h.max(1) as u64) as u32;
-    let band = band.div_ceil(RENDER_BLOCK.1) * RENDER_BLOCK.1;
-    let mut out = Vec::new();
-    let mut row0 = 0;
-    while row0 < params.rect_h {
-        let rows = band.min(params.rect_h - row0);
-        out.push((
-            row0,
-            rows,
-            LaunchConfig {
-                grid_dim: (
-                    params.rect_w.div_ceil(RENDER_BLOCK.0),
-                    rows.div_ceil(RENDER_BLOCK.1),
-                    1,
-                ),
-                block_dim: (RENDER_BLOCK.0, RENDER_BLOCK.1, 1),
-                shared_mem_bytes: 0,
-            },
-        ));
-        row0 += rows;
-    }
-    out
-}
-
-/// The launch of one quantized layer of `rows × n` outputs.
-pub fn gemm_launch(rows: u32, n: u32) -> LaunchConfig {
-    LaunchConfig {
-        grid_dim: (n.div_ceil(GEMM_BN), rows.div_ceil(GEMM_BM), 1),
-        block_dim: (GEMM_THREADS, 1, 1),
-        shared_mem_bytes: 0,
-    }
-}
-
 /// `v` with at least one element: the driver cannot allocate zero bytes.
 fn non_empty<T: Copy + Default>(v: &[T]) -> Vec<T> {
     if v.is_empty() {
@@ -219,45 +270,24 @@ fn non_empty<T: Copy + Default>(v: &[T]) -> Vec<T> {
     }
 }
 
-/// Copies `rows × k` int8 into `rows × round_up(k, 4)`, zero-padded: the kernel reads each row
-/// as 32-bit words of four features.
-pub fn pad_i8_rows(v: &[i8], rows: usize, k: usize) -> Vec<i8> {
-    let stride = k.div_ceil(4) * 4;
-    let mut out = vec![0i8; rows * stride];
-    for r in 0..rows {
-        out[r * stride..r * stride + k].copy_from_slice(&v[r * k..(r + 1) * k]);
-    }
-    out
-}
-
 impl CudaDevice {
-    /// Opens device `ordinal` with the deterministic profile.
+    /// Opens device `ordinal` with the deterministic profile, and compiles and loads every
+    /// kernel: a device that opens is ready to run jobs.
     pub fn new(ordinal: usize) -> Result<CudaDevice, GpuError> {
         CudaDevice::with_profile(ordinal, NvrtcProfile::Deterministic)
     }
 
     /// Opens device `ordinal`, compiling kernels with `profile` (benchmarks only).
     pub fn with_profile(ordinal: usize, profile: NvrtcProfile) -> Result<CudaDevice, GpuError> {
-        match libraries_present() {
-            (false, _) => {
-                return Err(GpuError::Unavailable(
-                    "the CUDA driver library (libcuda) was not found".into(),
-                ))
-            }
-            (_, false) => {
-                return Err(GpuError::Unavailable(
-                    "the NVRTC library (libnvrtc) was not found on the library path".into(),
-                ))
-            }
-            _ => {}
+        driver_library()?;
+        nvrtc_library()?;
+        let count = device_count()?;
+        if ordinal >= count {
+            return Err(GpuError::Unavailable(format!(
+                "device {ordinal} asked for, {count} present"
+            )));
         }
         let opened = catch_unwind(|| -> Result<_, GpuError> {
-            let count = CudaContext::device_count()?;
-            if ordinal as i64 >= count as i64 {
-                return Err(GpuError::Unavailable(format!(
-                    "device {ordinal} asked for, {count} present"
-                )));
-            }
             let ctx = CudaContext::new(ordinal)?;
             let name = ctx.name()?;
             let cc = ctx.compute_capability()?;
@@ -271,6 +301,26 @@ impl CudaDevice {
                 compute_capability.0, compute_capability.1
             )));
         }
+        let versions = cuda_versions()?;
+        let target = choose_target(&name, compute_capability, &versions)?;
+        tracing::info!(
+            ordinal,
+            device = %name,
+            nvrtc = %format!("{}.{}", versions.nvrtc.0, versions.nvrtc.1),
+            driver = %format!("{}.{}", versions.driver / 1000, versions.driver % 1000 / 10),
+            %target,
+            "compiling the CUDA kernels"
+        );
+        let load = |source: CudaSource| -> Result<CudaFunction, GpuError> {
+            let code = compile_cached(source, profile, target)?;
+            let image = match &code.cubin {
+                Some(cubin) => Ptx::from_binary(cubin.clone()),
+                None => Ptx::from_src(code.ptx.clone()),
+            };
+            Ok(ctx.load_module(image)?.load_function(source.kernel())?)
+        };
+        let render = load(CudaSource::Render)?;
+        let gemm = load(CudaSource::Gemm)?;
         let stream = ctx.default_stream();
         Ok(CudaDevice {
             ctx,
@@ -278,8 +328,14 @@ impl CudaDevice {
             name,
             compute_capability,
             profile,
-            modules: Mutex::new(HashMap::new()),
+            render,
+            gemm,
         })
+    }
+
+    /// The device's ordinal (as given to [`CudaDevice::new`]).
+    pub fn ordinal(&self) -> usize {
+        self.ctx.ordinal()
     }
 
     pub fn name(&self) -> &str {
@@ -294,58 +350,6 @@ impl CudaDevice {
         self.profile
     }
 
-    fn module(&self, source: CudaSource) -> Result<Arc<CudaModule>, GpuError> {
-        let mut modules = self.modules.lock().expect("module cache lock");
-        if let Some(m) = modules.get(&source) {
-            return Ok(m.clone());
-        }
-        let (major, minor) = self.compute_capability;
-        let arch = format!("compute_{major}{minor}");
-        let key = (source, self.profile, arch.clone());
-        let cached = ptx_cache()
-            .lock()
-            .expect("ptx cache lock")
-            .get(&key)
-            .cloned();
-        let ptx = match cached {
-            Some(p) => p,
-            None => {
-                let p = match compile_ptx(source, self.profile, Some(&arch)) {
-                    Ok(p) => p,
-                    // An NVRTC older than the device does not know its architecture: PTX for
-                    // sm_80 is JIT-compiled forward by the driver.
-                    Err(GpuError::Compile { .. }) => {
-                        compile_ptx(source, self.profile, Some("compute_80"))?
-                    }
-                    Err(e) => return Err(e),
-                };
-                ptx_cache()
-                    .lock()
-                    .expect("ptx cache lock")
-                    .insert(key, p.clone());
-                p
-            }
-        };
-        tracing::debug!(source = source.file_name(), %arch, device = %self.name, "loading CUDA module");
-        let m = self.ctx.load_module(Ptx::from_src(ptx))?;
-        modules.insert(source, m.clone());
-        Ok(m)
-    }
-
-    fn function(&self, source: CudaSource, name: &str) -> Result<CudaFunction, GpuError> {
-        Ok(self.module(source)?.load_function(name)?)
-    }
-
-    /// Compiles and loads every kernel now (otherwise done on first use).
-    pub fn warm_up(&self) -> Result<(), GpuError> {
-        for s in CudaSource::ALL {
-            for k in s.kernels() {
-                self.function(s, k)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Renders the rectangle (x, y, w, h): RGBA8, row-major.
     pub fn render_rect(
         &self,
@@ -355,7 +359,7 @@ impl CudaDevice {
         w: u32,
         h: u32,
     ) -> Result<Vec<u8>, GpuError> {
-        let f = self.function(CudaSource::Render, "render_rect")?;
+        let f = &self.render;
         let params = scene.params_for_rect(x, y, w, h);
         let s = &self.stream;
         let materials = s.clone_htod(&non_empty(&scene.materials))?;
@@ -364,8 +368,11 @@ impl CudaDevice {
         let triangles = s.clone_htod(&non_empty(&scene.triangles))?;
         let nodes = s.clone_htod(&non_empty(&scene.nodes))?;
         let mut out = s.alloc_zeros::<u8>((w as usize) * (h as usize) * 4)?;
-        for (row0, rows, cfg) in render_launches(&params) {
-            let mut b = s.launch_builder(&f);
+        let plan = render_plan(&params, MAX_LAUNCH_COST);
+        let mut acc = s.alloc_zeros::<f32>(plan.accumulator_floats.max(1))?;
+        for l in &plan.launches {
+            let s1 = l.sample0 + l.samples;
+            let mut b = s.launch_builder(f);
             b.arg(&params)
                 .arg(&materials)
                 .arg(&spheres)
@@ -373,12 +380,17 @@ impl CudaDevice {
                 .arg(&triangles)
                 .arg(&nodes)
                 .arg(&mut out)
-                .arg(&row0)
-                .arg(&rows);
+                .arg(&l.row0)
+                .arg(&l.rows)
+                .arg(&l.sample0)
+                .arg(&s1)
+                .arg(&mut acc);
             // SAFETY: the arguments match `render_rect` in render.cu in number, order and
-            // type; every array holds the count `params` gives (at least one element), and
-            // `out` holds rect_w × rect_h × 4 bytes, the most the kernel writes.
-            unsafe { b.launch(cfg) }?;
+            // type; every array holds the count `params` gives (at least one element), `out`
+            // holds rect_w × rect_h × 4 bytes, the most the kernel writes, and `acc` holds
+            // 3 floats per pixel of the largest band whenever the plan splits samples (the
+            // kernel touches it only then).
+            unsafe { b.launch(l.config.into()) }?;
         }
         Ok(s.clone_dtoh(&out)?)
     }
@@ -413,7 +425,7 @@ impl CudaDevice {
         input: &CudaSlice<i8>,
         rows: usize,
     ) -> Result<CudaSlice<i8>, GpuError> {
-        let f = self.function(CudaSource::Gemm, "gemm_i8_requant")?;
+        let f = &self.gemm;
         let s = &self.stream;
         let mut act: Option<CudaSlice<i8>> = None;
         for l in layers {
@@ -423,7 +435,7 @@ impl CudaDevice {
                 (rows as i32, l.n as i32, l.kw as i32, stride as i32);
             let relu = l.relu as i32;
             let x = act.as_ref().unwrap_or(input);
-            let mut b = s.launch_builder(&f);
+            let mut b = s.launch_builder(f);
             b.arg(x)
                 .arg(&l.weight)
                 .arg(&l.folded_bias)
@@ -440,7 +452,7 @@ impl CudaDevice {
             // words and `weight` n × kw words (rows padded to 4 bytes, with zeros; device
             // allocations are 256-byte aligned, so the word reads are aligned), the
             // per-feature arrays hold n elements and `out` rows × stride bytes.
-            unsafe { b.launch(gemm_launch(rows as u32, l.n as u32)) }?;
+            unsafe { b.launch(gemm_launch(rows as u32, l.n as u32).into()) }?;
             act = Some(out);
         }
         Ok(act.expect("a model has at least one layer"))
@@ -499,4 +511,69 @@ struct DeviceLayer {
     kw: usize,
     zero_point: i32,
     relu: bool,
+}
+
+/// Whether a driver result is one of the "sticky" errors that leave the context unusable:
+/// every later call in the process fails the same way.
+pub(crate) fn is_sticky(r: cudarc::driver::sys::CUresult) -> bool {
+    use cudarc::driver::sys::CUresult as R;
+    matches!(
+        r,
+        R::CUDA_ERROR_ECC_UNCORRECTABLE
+            | R::CUDA_ERROR_NVLINK_UNCORRECTABLE
+            | R::CUDA_ERROR_CONTAINED
+            | R::CUDA_ERROR_ILLEGAL_ADDRESS
+            | R::CUDA_ERROR_LAUNCH_TIMEOUT
+            | R::CUDA_ERROR_CONTEXT_IS_DESTROYED
+            | R::CUDA_ERROR_ASSERT
+            | R::CUDA_ERROR_HARDWARE_STACK_ERROR
+            | R::CUDA_ERROR_ILLEGAL_INSTRUCTION
+            | R::CUDA_ERROR_MISALIGNED_ADDRESS
+            | R::CUDA_ERROR_INVALID_ADDRESS_SPACE
+            | R::CUDA_ERROR_INVALID_PC
+            | R::CUDA_ERROR_LAUNCH_FAILED
+            | R::CUDA_ERROR_DEVICE_UNAVAILABLE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use cudarc::driver::sys::CUresult as R;
+    use cudarc::driver::DriverError;
+
+    use crate::error::{GpuError, KernelError};
+
+    #[test]
+    fn sticky_driver_errors_mean_the_device_is_lost() {
+        for r in [
+            R::CUDA_ERROR_LAUNCH_TIMEOUT,
+            R::CUDA_ERROR_ILLEGAL_ADDRESS,
+            R::CUDA_ERROR_LAUNCH_FAILED,
+            R::CUDA_ERROR_ECC_UNCORRECTABLE,
+            R::CUDA_ERROR_MISALIGNED_ADDRESS,
+        ] {
+            let e = GpuError::from(DriverError(r));
+            assert!(e.is_device_lost(), "{r:?}");
+            assert!(KernelError::from(e).is_device_lost(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn other_errors_leave_the_device_usable() {
+        for r in [
+            R::CUDA_ERROR_OUT_OF_MEMORY,
+            R::CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES,
+            R::CUDA_ERROR_INVALID_VALUE,
+            R::CUDA_ERROR_NO_BINARY_FOR_GPU,
+            R::CUDA_ERROR_UNSUPPORTED_PTX_VERSION,
+        ] {
+            assert!(!GpuError::from(DriverError(r)).is_device_lost(), "{r:?}");
+        }
+        assert!(!GpuError::Unavailable("none".into()).is_device_lost());
+        assert!(!GpuError::Compile {
+            source_name: "render.cu",
+            message: "x".into()
+        }
+        .is_device_lost());
+    }
 }
