@@ -5,6 +5,7 @@
 // Comparisons are written `!(a > b)` on purpose: they decide NaN the way the CUDA source does.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod json_f32;
 pub mod math;
 pub mod obj;
 pub mod prepared;

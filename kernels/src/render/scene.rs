@@ -1,7 +1,8 @@
 //! The scene format (JSON, see `docs/kernels.md`) and its validation.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use super::json_f32;
 use super::math::V3;
 use super::obj;
 use crate::error::SceneError;
@@ -59,11 +60,14 @@ pub struct Scene {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Camera {
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub look_from: [f32; 3],
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub look_at: [f32; 3],
-    #[serde(default = "default_vup")]
+    #[serde(default = "default_vup", deserialize_with = "json_f32::vec3")]
     pub vup: [f32; 3],
     /// Vertical field of view in degrees, in [1, 179].
+    #[serde(deserialize_with = "json_f32::f32")]
     pub vfov: f32,
 }
 
@@ -72,7 +76,9 @@ pub struct Camera {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sky {
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub top: [f32; 3],
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub bottom: [f32; 3],
 }
 
@@ -85,9 +91,10 @@ impl Default for Sky {
     }
 }
 
-/// A surface material.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+/// A surface material. Written as JSON with a `"type"` field; read by hand
+/// ([`MaterialFields`]) so that its numbers, like every scene number, come from their text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum Material {
     /// Lambertian reflector.
     Diffuse { albedo: [f32; 3] },
@@ -107,10 +114,86 @@ pub enum Material {
     Emissive { emit: [f32; 3] },
 }
 
+/// Every field any material may have, each number read from its text: the form a material is
+/// read in before its `type` says which fields it must have.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaterialFields {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, deserialize_with = "some_vec3")]
+    albedo: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "some_f32")]
+    fuzz: Option<f32>,
+    #[serde(default, deserialize_with = "some_f32")]
+    ior: Option<f32>,
+    #[serde(default, deserialize_with = "some_vec3")]
+    tint: Option<[f32; 3]>,
+    #[serde(default, deserialize_with = "some_vec3")]
+    emit: Option<[f32; 3]>,
+}
+
+fn some_f32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    json_f32::f32(d).map(Some)
+}
+
+fn some_vec3<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[f32; 3]>, D::Error> {
+    json_f32::vec3(d).map(Some)
+}
+
+impl<'de> Deserialize<'de> for Material {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Material, D::Error> {
+        use serde::de::Error;
+        const KINDS: &[&str] = &["diffuse", "metal", "glass", "emissive"];
+        let f = MaterialFields::deserialize(d)?;
+        let allowed: &[&'static str] = match f.kind.as_str() {
+            "diffuse" => &["albedo"],
+            "metal" => &["albedo", "fuzz"],
+            "glass" => &["ior", "tint"],
+            "emissive" => &["emit"],
+            other => return Err(D::Error::unknown_variant(other, KINDS)),
+        };
+        let present = [
+            ("albedo", f.albedo.is_some()),
+            ("fuzz", f.fuzz.is_some()),
+            ("ior", f.ior.is_some()),
+            ("tint", f.tint.is_some()),
+            ("emit", f.emit.is_some()),
+        ];
+        if let Some((name, _)) = present
+            .iter()
+            .find(|(name, there)| *there && !allowed.contains(name))
+        {
+            return Err(D::Error::unknown_field(name, allowed));
+        }
+        let need = |v: Option<[f32; 3]>, name: &'static str| {
+            v.ok_or_else(|| D::Error::missing_field(name))
+        };
+        Ok(match f.kind.as_str() {
+            "diffuse" => Material::Diffuse {
+                albedo: need(f.albedo, "albedo")?,
+            },
+            "metal" => Material::Metal {
+                albedo: need(f.albedo, "albedo")?,
+                fuzz: f.fuzz.unwrap_or(0.0),
+            },
+            "glass" => Material::Glass {
+                ior: f.ior.ok_or_else(|| D::Error::missing_field("ior"))?,
+                tint: f.tint.unwrap_or_else(default_one3),
+            },
+            _ => Material::Emissive {
+                emit: need(f.emit, "emit")?,
+            },
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sphere {
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub center: [f32; 3],
+    #[serde(deserialize_with = "json_f32::f32")]
     pub radius: f32,
     pub material: u32,
 }
@@ -119,7 +202,9 @@ pub struct Sphere {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plane {
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub point: [f32; 3],
+    #[serde(deserialize_with = "json_f32::vec3")]
     pub normal: [f32; 3],
     pub material: u32,
 }
@@ -129,7 +214,7 @@ pub struct Plane {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mesh {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json_f32::vec3s")]
     pub vertices: Vec<[f32; 3]>,
     /// Vertex indices (from 0) of each triangle.
     #[serde(default)]
@@ -137,9 +222,9 @@ pub struct Mesh {
     /// OBJ text (the subset in `docs/kernels.md`), instead of `vertices` + `triangles`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obj: Option<String>,
-    #[serde(default = "default_one3")]
+    #[serde(default = "default_one3", deserialize_with = "json_f32::vec3")]
     pub scale: [f32; 3],
-    #[serde(default = "default_zero3")]
+    #[serde(default = "default_zero3", deserialize_with = "json_f32::vec3")]
     pub translate: [f32; 3],
     pub material: u32,
 }
@@ -216,11 +301,6 @@ impl Scene {
             });
         }
         serde_json::from_slice(bytes).map_err(|e| SceneError::Json(e.to_string()))
-    }
-
-    /// The scene as JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a scene always serializes")
     }
 
     /// Number of tiles across and down.
