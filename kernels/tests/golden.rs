@@ -163,3 +163,76 @@ fn shipped_scenes_parse() {
         assert!(job.work_units() > 0);
     }
 }
+
+/// Scene numbers are the f32 nearest to their decimal text (D1): these three strings are read
+/// one way by serde_json's default float parsing (three roundings) and another by a correctly
+/// rounding parser, and must be read the correct way everywhere in a scene, the tagged
+/// material enum included, whatever serde_json's features in the build.
+#[test]
+fn golden_scene_floats_are_correctly_rounded() {
+    use tessera_kernels::render::{Material, Scene};
+    let (a, b, c) = (
+        "134.37290191650391",
+        "847.43527221679688",
+        "28.35719394683838",
+    );
+    let want = [0x4306_5f77u32, 0x4453_dbdc, 0x41e2_db89];
+    let json = format!(
+        r#"{{"width": 8, "height": 8, "samples_per_pixel": 1, "tile_size": 8,
+            "camera": {{"look_from": [{a}, {b}, {c}], "look_at": [0, 0, 0], "vfov": {c}}},
+            "materials": [{{"type": "emissive", "emit": [{a}, {b}, {c}]}},
+                          {{"type": "metal", "albedo": [0.5, 0.5, 0.5], "fuzz": 0.1}}],
+            "spheres": [{{"center": [{a}, {b}, {c}], "radius": {a}, "material": 0}}],
+            "meshes": [{{"vertices": [[{a}, {b}, {c}], [0, 0, 1], [0, 1, 0]],
+                         "triangles": [[0, 1, 2]], "material": 1}}]}}"#
+    );
+    let scene = Scene::from_json(json.as_bytes()).unwrap();
+    let bits = |v: [f32; 3]| v.map(f32::to_bits);
+    assert_eq!(bits(scene.camera.look_from), want);
+    assert_eq!(scene.camera.vfov.to_bits(), want[2]);
+    assert_eq!(scene.spheres[0].radius.to_bits(), want[0]);
+    assert_eq!(bits(scene.spheres[0].center), want);
+    assert_eq!(bits(scene.meshes[0].vertices[0]), want);
+    let Material::Emissive { emit } = scene.materials[0] else {
+        panic!("{:?}", scene.materials[0])
+    };
+    assert_eq!(bits(emit), want);
+    assert_eq!(
+        scene.materials[1],
+        Material::Metal {
+            albedo: [0.5; 3],
+            fuzz: 0.1
+        }
+    );
+}
+
+/// A material is read by hand: its errors still name the field or type that is wrong.
+#[test]
+fn material_errors_name_what_is_wrong() {
+    use tessera_kernels::render::Scene;
+    for (material, says) in [
+        (
+            r#"{"type": "plastic", "albedo": [1, 1, 1]}"#,
+            "unknown variant `plastic`",
+        ),
+        (r#"{"type": "diffuse"}"#, "missing field `albedo`"),
+        (
+            r#"{"type": "diffuse", "albedo": [1, 1, 1], "ior": 1.5}"#,
+            "unknown field `ior`",
+        ),
+        (r#"{"type": "glass", "ior": "1.5"}"#, "expected a number"),
+        (
+            r#"{"type": "diffuse", "albedo": [1, 1]}"#,
+            "an array of 3 numbers",
+        ),
+        (r#"{"albedo": [1, 1, 1]}"#, "missing field `type`"),
+    ] {
+        let json = format!(
+            r#"{{"width": 8, "height": 8, "samples_per_pixel": 1,
+                "camera": {{"look_from": [0, 0, 1], "look_at": [0, 0, 0], "vfov": 40}},
+                "materials": [{material}]}}"#
+        );
+        let e = Scene::from_json(json.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains(says), "{material}: {e}");
+    }
+}
