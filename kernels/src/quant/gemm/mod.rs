@@ -137,7 +137,7 @@ impl Path {
                 nr: 64,
                 g: 4,
                 elem: 1,
-                kc: 128,
+                kc: 64,
             },
             Path::AvxVnni | Path::Avx512VnniYmm => Geometry {
                 mr: 6,
@@ -238,22 +238,12 @@ impl PackedWeights {
         };
         let kp = k.div_ceil(geo.g) * geo.g;
         let np = n.div_ceil(geo.nr) * geo.nr;
-        let groups = kp / geo.g;
         let mut data = vec![0u8; np * kp * geo.elem];
-        for panel in 0..np / geo.nr {
-            let base = panel * groups * geo.nr * geo.g;
-            for j in 0..geo.nr.min(n - panel * geo.nr) {
-                let col = panel * geo.nr + j;
-                let row = &weight[col * k..(col + 1) * k];
-                for (kk, &w) in row.iter().enumerate() {
-                    let at = base + (kk / geo.g) * geo.nr * geo.g + j * geo.g + kk % geo.g;
-                    if geo.elem == 2 {
-                        data[2 * at..2 * at + 2].copy_from_slice(&(w as i16).to_ne_bytes());
-                    } else {
-                        data[at] = w as u8;
-                    }
-                }
-            }
+        match (geo.g, geo.elem) {
+            (4, 1) => pack::<4, 1>(weight, k, n, geo.nr, &mut data),
+            (2, 2) => pack::<2, 2>(weight, k, n, geo.nr, &mut data),
+            (16, 1) => pack::<16, 1>(weight, k, n, geo.nr, &mut data),
+            other => unreachable!("no packing for groups of {other:?}"),
         }
         let mut correction = vec![0i32; np];
         if path.shifts_activations() {
@@ -291,6 +281,52 @@ impl PackedWeights {
         self.n
     }
 }
+
+/// Packs `weight` (`n × k`) into panels of `nr` columns: `[panel][group][nr][G]` elements of
+/// `E` bytes (int8, or int16 when `E` is 2), zero beyond `k` and `n`.
+fn pack<const G: usize, const E: usize>(
+    weight: &[i8],
+    k: usize,
+    n: usize,
+    nr: usize,
+    data: &mut [u8],
+) {
+    let groups = k.div_ceil(G);
+    let panel_len = groups * nr * G * E;
+    let full = k / G;
+    for (col, row) in weight.chunks_exact(k).enumerate().take(n) {
+        let (panel, j) = (col / nr, col % nr);
+        let dst = &mut data[panel * panel_len..(panel + 1) * panel_len];
+        let (whole, tail) = row.as_chunks::<G>();
+        for (group, src) in whole.iter().enumerate() {
+            let at = (group * nr + j) * G * E;
+            let d = &mut dst[at..at + G * E];
+            if E == 2 {
+                for (d, &w) in d.as_chunks_mut::<2>().0.iter_mut().zip(src) {
+                    *d = (w as i16).to_ne_bytes();
+                }
+            } else {
+                for (d, &w) in d.iter_mut().zip(src) {
+                    *d = w as u8;
+                }
+            }
+        }
+        if !tail.is_empty() {
+            let at = (full * nr + j) * G * E;
+            for (i, &w) in tail.iter().enumerate() {
+                let d = &mut dst[at + i * E..at + (i + 1) * E];
+                if E == 2 {
+                    d.copy_from_slice(&(w as i16).to_ne_bytes());
+                } else {
+                    d[0] = w as u8;
+                }
+            }
+        }
+    }
+}
+
+/// Rows per block: a block's activations stay in L2 while every panel passes over them.
+const MC: usize = 96;
 
 /// Reusable buffers of one caller (one thread): converted activations and accumulators.
 #[derive(Default)]
@@ -370,51 +406,64 @@ pub fn gemm_i32(
     scratch
         .init
         .extend((0..w.np).map(|j| init_at(j).wrapping_add(w.correction[j])));
-    // Accumulators of whole panels; copied out at the end (n may not fill the last panel).
+    // Accumulators of whole panels: `out` itself when n fills them, else a buffer copied
+    // out at the end. Every accumulator is written (from `init`) before it is read.
     let ldc = w.np;
-    scratch.c.clear();
-    scratch.c.resize(m * ldc, 0);
+    let direct = ldc == n;
+    if !direct {
+        scratch.c.clear();
+        scratch.c.resize(m * ldc, 0);
+    }
+    let c_all: &mut [i32] = if direct { out } else { &mut scratch.c };
 
     let groups = w.kp / geo.g;
     let panel_bytes = groups * geo.nr * geo.g * geo.elem;
     let group_bytes = geo.nr * geo.g * geo.elem;
-    let mut g0 = 0;
-    while g0 < groups {
-        let gs = geo.kc.min(groups - g0);
+    // Blocks of MC rows; in each, panel by panel, the panel's k-blocks (L1) run over the
+    // block's tiles, whose accumulators stay in L1/L2 between k-blocks.
+    for m0 in (0..m).step_by(MC) {
+        let m1 = (m0 + MC).min(m);
         for panel in 0..w.np / geo.nr {
-            let b = &w.data[panel * panel_bytes + g0 * group_bytes..][..gs * group_bytes];
-            let init = if g0 == 0 {
-                scratch.init[panel * geo.nr..].as_ptr()
-            } else {
-                std::ptr::null()
-            };
-            let mut r0 = 0;
-            while r0 < m {
-                let rows = geo.mr.min(m - r0);
-                let a_tile = &scratch.a[r0 * lda + g0 * geo.g * geo.elem..];
-                let c_tile = &mut scratch.c[r0 * ldc + panel * geo.nr..];
-                debug_assert!(a_tile.len() >= (rows - 1) * lda + gs * geo.g * geo.elem);
-                debug_assert!(c_tile.len() >= (rows - 1) * ldc + geo.nr);
-                // SAFETY: `kernels` belong to `w.path`, checked supported above; the tile
-                // reads `rows` rows of `lda` bytes from `a_tile` (at most `gs` groups each,
-                // within the padded row), `gs` groups of the panel from `b`, `nr` values of
-                // `init` (a panel of `scratch.init`, `np` long), and reads and writes `rows`
-                // rows of `nr` accumulators in `c_tile`; the asserts above bound all of it.
-                unsafe {
-                    kernels[rows - 1](
-                        gs,
-                        a_tile.as_ptr(),
-                        lda,
-                        b.as_ptr(),
-                        c_tile.as_mut_ptr(),
-                        ldc,
-                        init,
-                    );
+            let mut g0 = 0;
+            while g0 < groups {
+                let gs = geo.kc.min(groups - g0);
+                let b = &w.data[panel * panel_bytes + g0 * group_bytes..][..gs * group_bytes];
+                let init = if g0 == 0 {
+                    scratch.init[panel * geo.nr..(panel + 1) * geo.nr].as_ptr()
+                } else {
+                    std::ptr::null()
+                };
+                let mut r0 = m0;
+                while r0 < m1 {
+                    let rows = geo.mr.min(m1 - r0);
+                    let a_tile = &scratch.a[r0 * lda + g0 * geo.g * geo.elem..];
+                    let c_tile = &mut c_all[r0 * ldc + panel * geo.nr..];
+                    assert!(a_tile.len() >= (rows - 1) * lda + gs * geo.g * geo.elem);
+                    assert!(c_tile.len() >= (rows - 1) * ldc + geo.nr);
+                    // SAFETY: `kernels` belong to `w.path`, checked supported above; the
+                    // tile reads `rows` rows of `lda` bytes from `a_tile` (`gs` groups each),
+                    // `gs` groups of the panel from `b` (sliced to them), `nr` values of
+                    // `init` (sliced to them), and reads and writes `rows` rows of `nr`
+                    // accumulators in `c_tile`; the asserts above bound `a_tile` and `c_tile`.
+                    unsafe {
+                        kernels[rows - 1](
+                            gs,
+                            a_tile.as_ptr(),
+                            lda,
+                            b.as_ptr(),
+                            c_tile.as_mut_ptr(),
+                            ldc,
+                            init,
+                        );
+                    }
+                    r0 += rows;
                 }
-                r0 += rows;
+                g0 += gs;
             }
         }
-        g0 += gs;
+    }
+    if direct {
+        return;
     }
     for (src, dst) in scratch.c.chunks_exact(ldc).zip(out.chunks_exact_mut(n)) {
         dst.copy_from_slice(&src[..n]);
@@ -494,8 +543,9 @@ mod tests {
 
     #[test]
     fn blocked_k_and_many_panels_match() {
-        // k spans several cache blocks on every path; n several panels plus a tail.
-        let (m, k, n) = (20, 2 * 2048 + 37, 130);
+        // m spans several row blocks, k several cache blocks on every path, n several panels
+        // plus a tail.
+        let (m, k, n) = (2 * MC + 13, 2 * 2048 + 37, 130);
         let mut s = 0x9e37_79b9u32;
         let mut next = || {
             s ^= s << 13;

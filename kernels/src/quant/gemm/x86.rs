@@ -36,8 +36,12 @@ unsafe fn avx512_vnni<const R: usize>(
                 };
             }
         }
-        for g in 0..groups {
-            let bp = b.add(g * 256);
+        let mut rows = [a; R];
+        for r in 0..R {
+            rows[r] = a.add(r * lda);
+        }
+        let mut bp = b;
+        for _ in 0..groups {
             let bv = [
                 _mm512_loadu_si512(bp.cast()),
                 _mm512_loadu_si512(bp.add(64).cast()),
@@ -45,11 +49,13 @@ unsafe fn avx512_vnni<const R: usize>(
                 _mm512_loadu_si512(bp.add(192).cast()),
             ];
             for r in 0..R {
-                let av = _mm512_set1_epi32(a.add(r * lda + 4 * g).cast::<i32>().read_unaligned());
+                let av = _mm512_set1_epi32(rows[r].cast::<i32>().read_unaligned());
+                rows[r] = rows[r].add(4);
                 for v in 0..4 {
                     acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, bv[v]);
                 }
             }
+            bp = bp.add(256);
         }
         for r in 0..R {
             for v in 0..4 {
@@ -92,20 +98,24 @@ macro_rules! ymm_kernel {
                         };
                     }
                 }
-                for g in 0..groups {
-                    let bp = b.add(g * 64);
+                let mut rows = [a; R];
+                for r in 0..R {
+                    rows[r] = a.add(r * lda);
+                }
+                let mut bp = b;
+                for _ in 0..groups {
                     let bv = [
                         _mm256_loadu_si256(bp.cast()),
                         _mm256_loadu_si256(bp.add(32).cast()),
                     ];
                     for r in 0..R {
-                        let av = _mm256_set1_epi32(
-                            a.add(r * lda + 4 * g).cast::<i32>().read_unaligned(),
-                        );
+                        let av = _mm256_set1_epi32(rows[r].cast::<i32>().read_unaligned());
+                        rows[r] = rows[r].add(4);
                         for v in 0..2 {
                             acc[r][v] = $dot(acc[r][v], av, bv[v]);
                         }
                     }
+                    bp = bp.add(64);
                 }
                 for r in 0..R {
                     for v in 0..2 {
