@@ -36,14 +36,15 @@ impl KernelId {
         self as u8
     }
 
-    /// This kernel's bit in a capability bitmask (`1 << id`).
-    pub const fn mask(self) -> u64 {
-        1u64 << (self as u8)
+    /// This kernel's bit in a capability bitmask (`1 << id`), the type of the on-chain
+    /// `Operator::capabilities`.
+    pub const fn mask(self) -> u32 {
+        1u32 << (self as u8)
     }
 
     /// The bitmask of every kernel this crate implements.
-    pub const fn all_mask() -> u64 {
-        let mut m = 0u64;
+    pub const fn all_mask() -> u32 {
+        let mut m = 0u32;
         let mut i = 0;
         while i < Self::ALL.len() {
             m |= Self::ALL[i].mask();
@@ -53,8 +54,25 @@ impl KernelId {
     }
 
     /// Whether `capabilities` (a bitmask) includes this kernel.
-    pub const fn is_in(self, capabilities: u64) -> bool {
+    pub const fn is_in(self, capabilities: u32) -> bool {
         capabilities & self.mask() != 0
+    }
+
+    /// The bitmask of `kernels`.
+    pub fn mask_of(kernels: impl IntoIterator<Item = KernelId>) -> u32 {
+        kernels.into_iter().fold(0, |m, k| m | k.mask())
+    }
+
+    /// The kernels whose bits `capabilities` has, in id order (bits that name no kernel are
+    /// left out).
+    pub fn in_mask(capabilities: u32) -> impl Iterator<Item = KernelId> {
+        Self::ALL.into_iter().filter(move |k| k.is_in(capabilities))
+    }
+
+    /// Whether a job of kernel id `kernel` (as stored on chain) is in `capabilities`; an id that
+    /// names no kernel is in no mask.
+    pub fn id_is_in(kernel: u8, capabilities: u32) -> bool {
+        KernelId::try_from(kernel).is_ok_and(|k| k.is_in(capabilities))
     }
 
     /// The kernel's short name, as used in file names, logs and the CLI.
@@ -134,5 +152,30 @@ mod tests {
         assert_eq!(KernelId::try_from(0), Err(UnknownKernel(0)));
         assert_eq!(KernelId::try_from(5), Err(UnknownKernel(5)));
         assert_eq!(KernelId::from_name("nope"), None);
+    }
+
+    #[test]
+    fn masks_and_names() {
+        assert_eq!(KernelId::mask_of([]), 0);
+        assert_eq!(
+            KernelId::mask_of([KernelId::Render, KernelId::MlpI8]),
+            0b1010
+        );
+        assert_eq!(KernelId::mask_of(KernelId::ALL), KernelId::all_mask());
+        assert_eq!(
+            KernelId::in_mask(0b1010).collect::<Vec<_>>(),
+            [KernelId::Render, KernelId::MlpI8]
+        );
+        // Bits that name no kernel (0, 5 and up) are not kernels.
+        assert_eq!(
+            KernelId::in_mask(u32::MAX).collect::<Vec<_>>(),
+            KernelId::ALL
+        );
+        assert_eq!(KernelId::in_mask(0b1 | 1 << 5).count(), 0);
+        assert!(KernelId::id_is_in(1, 0b10));
+        assert!(!KernelId::id_is_in(2, 0b10));
+        assert!(!KernelId::id_is_in(0, u32::MAX));
+        assert!(!KernelId::id_is_in(31, u32::MAX));
+        assert!(!KernelId::id_is_in(200, u32::MAX));
     }
 }
