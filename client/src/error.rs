@@ -195,6 +195,12 @@ pub enum ClientError {
     /// The input is wrong; nothing was sent.
     #[error("{problem}; {fix}")]
     BadInput { problem: String, fix: String },
+    /// A keypair file cannot be read (or written).
+    #[error("cannot use the keypair file {}: {reason}; give the path of a Solana CLI keypair (a JSON array of 64 bytes), or create one with `solana-keygen new`", path.display())]
+    Keypair {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 impl ClientError {

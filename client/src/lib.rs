@@ -3,6 +3,7 @@
 //! ```text
 //!  ix, pda          instruction builders and addresses: no network
 //!  chain::Chain     the narrow view of a chain the flows need (JSON-RPC here, LiteSVM in tests)
+//!  filters          getProgramAccounts filters for the program's accounts (a market's jobs)
 //!  store            blobs in an object store (local files, S3, GCS, Azure, HTTP) and their layout
 //!  output           verify output chunks against the committed Merkle root; assemble PNG/safetensors
 //!  flows::{admin, operator, creator}
@@ -10,6 +11,9 @@
 //!  error            one ClientError: program errors by variant and message, funds, RPC, input
 //!  amount, cluster, token
 //!                   token amounts ↔ base units, --url shorthands, SPL token account facts
+//!  presets          market parameters: the mainnet-style defaults and a local network's
+//!  keys, paths      Solana CLI keypair files; default locations (`~/.config/solana/id.json`,
+//!                   the local store) and `~` expansion
 //! ```
 //!
 //! Re-exports the program's types so callers use one definition of every layout.
@@ -17,10 +21,14 @@ pub mod amount;
 pub mod chain;
 pub mod cluster;
 pub mod error;
+pub mod filters;
 pub mod flows;
 pub mod ix;
+pub mod keys;
 pub mod output;
+pub mod paths;
 pub mod pda;
+pub mod presets;
 pub mod store;
 pub mod token;
 

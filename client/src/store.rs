@@ -130,12 +130,6 @@ impl Store {
         Store { options }
     }
 
-    /// Adds one option (e.g. `("aws_region", "eu-west-1")`).
-    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.push((key.into(), value.into()));
-        self
-    }
-
     /// The store and the path inside it that `uri` names.
     pub fn open(&self, uri: &str) -> Result<(Arc<dyn ObjectStore>, Path), ClientError> {
         let url = Url::parse(uri).map_err(|e| {

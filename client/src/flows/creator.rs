@@ -15,8 +15,9 @@ use tessera_kernels::{KernelId, Workload};
 
 use super::{Ctx, MarketInfo};
 use crate::amount::format_amount;
-use crate::chain::{fetch, AccountFilter};
+use crate::chain::fetch;
 use crate::error::ClientError;
+use crate::filters;
 use crate::output::{self, Assembled};
 use crate::store::{self, Store};
 
@@ -65,15 +66,19 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Checks `req` against the kernel and the market, without any network: returns the parsed
-/// kernel job (for its chunk count).
-pub fn check_request(market: &MarketInfo, req: &JobRequest) -> Result<Workload, ClientError> {
-    let job = Workload::parse(req.kernel, &req.input).map_err(|e| {
+/// Parses `input` with `kernel`'s own parser (the check a worker makes before it claims):
+/// `name` says in the error which input is wrong (a file name, or "the input").
+pub fn parse_input(kernel: KernelId, input: &[u8], name: &str) -> Result<Workload, ClientError> {
+    Workload::parse(kernel, input).map_err(|e| {
         ClientError::bad_input(
-            format!("the input is not a valid {} job: {e}", req.kernel),
+            format!("{name} is not a valid {kernel} job input: {e}"),
             "fix the input file (see docs/kernels.md for the formats) and submit again",
         )
-    })?;
+    })
+}
+
+/// Checks `req`'s reward, replicas and windows against the market's limits (not its input).
+pub fn check_against_market(market: &MarketInfo, req: &JobRequest) -> Result<(), ClientError> {
     let p = &market.state.params;
     let d = market.decimals;
     if market.state.paused {
@@ -116,7 +121,7 @@ pub fn check_request(market: &MarketInfo, req: &JobRequest) -> Result<Workload, 
             "change --claim-window",
         ));
     }
-    Ok(job)
+    Ok(())
 }
 
 /// Submits a job: checks everything that can be checked first (input, market limits, the
@@ -133,7 +138,36 @@ pub async fn submit_job(
     req: &JobRequest,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Submitted, ClientError> {
-    let kernel_job = check_request(market, req)?;
+    let workload = parse_input(req.kernel, &req.input, "the input")?;
+    submit_parsed_job(
+        ctx,
+        store,
+        store_base,
+        market,
+        creator,
+        creator_token,
+        req,
+        &workload,
+        progress,
+    )
+    .await
+}
+
+/// [`submit_job`] for an input already parsed by [`parse_input`]: `workload` must be
+/// `req.input` parsed with `req.kernel` (its chunk count goes on chain).
+#[allow(clippy::too_many_arguments)]
+pub async fn submit_parsed_job(
+    ctx: &Ctx<'_>,
+    store: &Store,
+    store_base: &str,
+    market: &MarketInfo,
+    creator: &Keypair,
+    creator_token: &Pubkey,
+    req: &JobRequest,
+    workload: &Workload,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Submitted, ClientError> {
+    check_against_market(market, req)?;
     let escrowed = req
         .reward_per_replica
         .checked_mul(req.replicas as u64)
@@ -173,7 +207,7 @@ pub async fn submit_job(
         kernel_params: req.kernel_params,
         input_uri: input_uri.clone(),
         input_hash,
-        chunk_count: kernel_job.chunk_count(),
+        chunk_count: workload.chunk_count(),
         replicas: req.replicas,
         reward_per_replica: req.reward_per_replica,
         claim_deadline: now.saturating_add(req.claim_window),
@@ -194,7 +228,7 @@ pub async fn submit_job(
         job_id,
         input_uri,
         input_hash,
-        chunk_count: kernel_job.chunk_count(),
+        chunk_count: workload.chunk_count(),
         escrowed,
         signature,
     })
@@ -217,20 +251,10 @@ pub async fn list_jobs(
     market: &Pubkey,
     creator: Option<&Pubkey>,
 ) -> Result<Vec<(Pubkey, Job)>, ClientError> {
-    // Job: discriminator (8), market (32), creator (32), …
-    let mut filters = vec![
-        AccountFilter::discriminator::<Job>(),
-        AccountFilter::Memcmp {
-            offset: 8,
-            bytes: market.to_bytes().to_vec(),
-        },
-    ];
-    if let Some(c) = creator {
-        filters.push(AccountFilter::Memcmp {
-            offset: 40,
-            bytes: c.to_bytes().to_vec(),
-        });
-    }
+    let filters = match creator {
+        Some(c) => filters::jobs_of_creator(market, c),
+        None => filters::job_accounts(market),
+    };
     let mut jobs: Vec<(Pubkey, Job)> = ctx
         .chain
         .get_program_accounts(&tessera::ID, &filters)
