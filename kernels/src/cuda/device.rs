@@ -541,7 +541,41 @@ mod tests {
     use cudarc::driver::sys::CUresult as R;
     use cudarc::driver::DriverError;
 
-    use crate::error::{GpuError, KernelError};
+    use super::*;
+    use crate::error::KernelError;
+
+    /// With NVRTC on the library path (`scripts/check-kernels.sh` puts it there): the
+    /// deterministic build of every source passes the vetting, and what `--use_fast_math` and
+    /// `--fmad=true` make of the render kernel is caught by it.
+    #[test]
+    fn vetting_passes_the_deterministic_build_and_catches_fast_math() {
+        if !libraries_present().1 {
+            eprintln!("skipped: NVRTC is not on the library path");
+            return;
+        }
+        let target = CompileTarget::Cubin { sm: 90 };
+        for source in CudaSource::ALL {
+            let code = compile(source, NvrtcProfile::Deterministic, target).unwrap();
+            assert!(code.cubin.as_ref().is_some_and(|c| !c.is_empty()));
+            assert_eq!(vet_ptx(&code.ptx), vec![]);
+        }
+        let fast = compile(CudaSource::Render, NvrtcProfile::FastMath, target).unwrap();
+        let rules: Vec<&str> = vet_ptx(&fast.ptx).iter().map(|v| v.rule).collect();
+        assert!(rules.iter().any(|r| r.contains("fma")), "{rules:?}");
+        assert!(
+            rules
+                .iter()
+                .any(|r| r.contains(".approx") || r.contains(".ftz")),
+            "{rules:?}"
+        );
+        let fmad = compile(CudaSource::Render, NvrtcProfile::Fmad, target).unwrap();
+        assert!(vet_ptx(&fmad.ptx).iter().any(|v| v.rule.contains("fma")));
+        let versions = cuda_versions();
+        // Without a driver library the versions cannot be read; NVRTC alone still compiles.
+        if let Ok(v) = versions {
+            assert!(v.nvrtc_archs.contains(&90), "{v:?}");
+        }
+    }
 
     #[test]
     fn sticky_driver_errors_mean_the_device_is_lost() {
