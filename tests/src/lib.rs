@@ -63,28 +63,12 @@ pub mod amounts {
     pub const BOND: u64 = REWARD * COLLATERAL_BPS as u64 / 10_000;
 }
 
-const FEE_BPS: u16 = 250;
-const BURN_BPS: u16 = 100;
-const COLLATERAL_BPS: u16 = 5_000;
+use tessera_client::presets::{BURN_BPS, COLLATERAL_BPS, PROTOCOL_FEE_BPS as FEE_BPS};
 
-/// Parameters used unless a test says otherwise.
+/// Parameters used unless a test says otherwise: the mainnet-style preset for a mint of
+/// `DECIMALS` (a 1-token minimum stake, a 0.001-token minimum reward).
 pub fn default_params() -> MarketParams {
-    MarketParams {
-        protocol_fee_bps: FEE_BPS,
-        burn_bps: BURN_BPS,
-        collateral_bps: COLLATERAL_BPS,
-        slash_no_show_bps: 2_000,
-        slash_fraud_bps: 10_000,
-        creator_compensation_bps: 5_000,
-        honest_share_bps: 2_500,
-        max_replicas: 3,
-        min_operator_stake: 1_000_000,
-        min_reward_per_replica: 1_000,
-        max_exec_timeout: 3_600,
-        reveal_window: 600,
-        challenge_window: 300,
-        unbonding_period: 86_400,
-    }
+    tessera_client::presets::mainnet(DECIMALS)
 }
 
 /// Path of the program built by `scripts/build-program.sh`.

@@ -14,7 +14,7 @@
 //! when the value is dropped.
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -37,10 +37,8 @@ use tessera_client::state::MarketParams;
 use tessera_client::token::{
     associated_token_address, ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID,
 };
-use tessera_client::{ClientError, TxOptions, PROGRAM_ID};
-
-/// Capability bits of every kernel.
-pub const ALL_KERNELS: u32 = u32::MAX;
+use tessera_client::{keys, presets, ClientError, TxOptions, PROGRAM_ID};
+use tessera_kernels::KernelId;
 
 /// Size of an SPL Token mint account.
 const MINT_LEN: usize = 82;
@@ -92,26 +90,11 @@ impl LocalnetConfig {
     }
 }
 
-/// Market parameters for a local network: the usual shares (2.5 % fee, 1 % burn, 50 %
-/// collateral, 20 % no-show and 100 % fraud slashes), a 1-token minimum stake and windows short
-/// enough to watch a whole job settle (`challenge_window` seconds to challenge).
+/// Market parameters for a local network ([`presets::local`]): the usual shares, a 1-token
+/// minimum stake and windows short enough to watch a whole job settle (`challenge_window`
+/// seconds to challenge).
 pub fn local_params(challenge_window: i64) -> MarketParams {
-    MarketParams {
-        protocol_fee_bps: 250,
-        burn_bps: 100,
-        collateral_bps: 5_000,
-        slash_no_show_bps: 2_000,
-        slash_fraud_bps: 10_000,
-        creator_compensation_bps: 5_000,
-        honest_share_bps: 2_500,
-        max_replicas: 3,
-        min_operator_stake: 1_000_000,
-        min_reward_per_replica: 1_000,
-        max_exec_timeout: 600,
-        reveal_window: 30,
-        challenge_window,
-        unbonding_period: 60,
-    }
+    presets::local(challenge_window)
 }
 
 /// Why the local validator could not start.
@@ -239,7 +222,7 @@ impl Localnet {
         for name in &names {
             let key = Arc::new(Keypair::new());
             let path = cfg.dir.join(format!("{name}.json"));
-            write_keypair(&path, &key)?;
+            keys::write_keypair(&path, &key)?;
             let sig = rpc
                 .request_airdrop(&key.pubkey(), cfg.sol_each * LAMPORTS_PER_SOL)
                 .await
@@ -365,7 +348,7 @@ impl Localnet {
         let rpc = self.rpc();
         let ctx = Ctx::new(&rpc);
         let from = self.token_account(&key.pubkey());
-        operator::register(&ctx, market, key, ALL_KERNELS, &from, stake).await?;
+        operator::register(&ctx, market, key, KernelId::all_mask(), &from, stake).await?;
         Ok(market.keys.operator(&key.pubkey()))
     }
 
@@ -427,12 +410,6 @@ pub async fn deploy(rpc: &RpcClient, id: &Pubkey, program: &[u8]) -> Result<(), 
     .await
     .map_err(|e| ClientError::Rpc(format!("deploying the program: {e}")))?;
     Ok(())
-}
-
-/// Writes a keypair as the Solana CLI does: a JSON array of its 64 bytes.
-pub fn write_keypair(path: &Path, key: &Keypair) -> std::io::Result<()> {
-    let bytes: Vec<u8> = key.to_bytes().to_vec();
-    std::fs::write(path, serde_json::to_string(&bytes)?)
 }
 
 /// `port`, or a free one when it is 0 (bind to port 0, read it, release it).
