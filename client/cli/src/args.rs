@@ -90,10 +90,14 @@ pub struct LocalnetArgs {
     /// Operator keypairs to create, register and stake.
     #[arg(long, default_value_t = 2)]
     pub operators: u32,
+    /// The market's challenge window, in seconds (its other parameters are the local preset's:
+    /// 600 s of execution at most, 30 s to reveal, 60 s to unbond).
+    #[arg(long, default_value_t = 10)]
+    pub challenge_window: i64,
 }
 
 /// Market parameters; amounts in tokens (e.g. 1.5), windows in seconds.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct ParamArgs {
     /// Share of each reward sent to the treasury, in basis points.
     #[arg(long)]

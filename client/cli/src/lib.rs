@@ -1,14 +1,19 @@
 //! The `tessera` command line, thin over `tessera_client`'s flows.
 //!
 //! ```text
-//!  args   clap: global --url --keypair --output --mint --store, then market | operator | job
-//!  run    local checks first (keypair, input file, kernel parse, amount syntax: nothing is
-//!         sent if one fails), then a JSON-RPC `Chain` and the client's flows; human or JSON
-//!         output, indicatif progress for upload, download and waiting
-//!  localnet  `tessera localnet`: the embedded local validator, a market, staked operators
+//!  args      clap: global --url --keypair --output --mint --store, then market | operator |
+//!            job | localnet
+//!  run       dispatch: `localnet` on its own, the other families over a commands::Session
+//!  input     local checks first (keypair, input file and its one parse, kernel names, amount
+//!            syntax): nothing is fetched or sent if one fails
+//!  commands  one file per family: market (admin), operator, job (creator), localnet (the
+//!            embedded validator, a market, staked operators and their worker configurations)
+//!  printer   human or JSON output, indicatif progress, accounts rendered for both
 //! ```
 pub mod args;
-pub mod localnet;
+pub mod commands;
+pub mod input;
+pub mod printer;
 pub mod run;
 
 pub use args::Cli;

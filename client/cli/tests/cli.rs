@@ -7,9 +7,10 @@ use clap::error::ErrorKind;
 use clap::Parser;
 use solana_keypair::Keypair;
 use tessera_cli::args::{Command, JobCmd, MarketCmd, OperatorCmd, OutputFormat};
-use tessera_cli::run::{apply_params, default_params, kernel_for, prepare};
+use tessera_cli::commands::market::apply_params;
+use tessera_cli::input::{kernel_for, prepare};
 use tessera_cli::Cli;
-use tessera_client::ClientError;
+use tessera_client::{presets, ClientError};
 use tessera_kernels::KernelId;
 
 const MINT: &str = "So11111111111111111111111111111111111111112";
@@ -209,7 +210,7 @@ fn test_market_params_from_the_command_line() {
     let Command::Market(MarketCmd::Init { params, .. }) = cli.command else {
         panic!()
     };
-    let (base, _, _) = default_params();
+    let base = presets::mainnet(6);
     let p = apply_params(base, &params, 6).unwrap();
     assert_eq!(p.min_reward_per_replica, 250_000);
     assert_eq!(p.max_replicas, 2);
@@ -258,7 +259,13 @@ fn test_kernel_from_flag_or_extension() {
 
 fn prepare_err(args: &[&str]) -> String {
     let e = prepare(&parse(args)).err().expect("expected a refusal");
-    assert!(matches!(e, ClientError::BadInput { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ClientError::BadInput { .. } | ClientError::Keypair { .. }
+        ),
+        "{e}"
+    );
     e.to_string()
 }
 
@@ -299,7 +306,7 @@ fn test_malformed_scene_is_refused() {
         "--reward",
         "1",
     ]);
-    assert!(e.contains("is not a valid render input"), "{e}");
+    assert!(e.contains("is not a valid render job input"), "{e}");
     let garbage = f.path("garbage.json");
     std::fs::write(&garbage, b"{ not json").unwrap();
     let e = prepare_err(&[
@@ -313,7 +320,7 @@ fn test_malformed_scene_is_refused() {
         "--reward",
         "1",
     ]);
-    assert!(e.contains("fix the file"), "{e}");
+    assert!(e.contains("fix the input file"), "{e}");
 }
 
 #[test]
@@ -332,13 +339,18 @@ fn test_unreadable_keypair_is_refused() {
         "1",
     ]);
     assert!(
-        e.contains("cannot read keypair") && e.contains("solana-keygen new"),
+        e.contains("keypair file")
+            && e.contains(s(&f.path("missing.json")))
+            && e.contains("solana-keygen new"),
         "{e}"
     );
     let bad = f.path("bad.json");
     std::fs::write(&bad, b"[1,2,3]").unwrap();
     let e = prepare_err(&["-k", s(&bad), "operator", "stake", "1", "--mint", MINT]);
-    assert!(e.contains("cannot read keypair"), "{e}");
+    assert!(
+        e.contains("keypair file") && e.contains(s(&bad)) && e.contains("found 3"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -399,7 +411,7 @@ fn test_binary_exits_non_zero_with_one_line() {
                 "--reward",
                 "1",
             ],
-            "not a valid render input",
+            "not a valid render job input",
         ),
         (
             vec![

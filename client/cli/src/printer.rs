@@ -1,0 +1,177 @@
+//! Output as people or programs want it: a human line (or a few) or one JSON object per
+//! result, and indicatif progress (hidden with `--output json`). The renderings of accounts
+//! shared by several commands live here too.
+use anchor_lang::prelude::Pubkey;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+use tessera_client::amount::format_amount;
+use tessera_client::flows::MarketInfo;
+use tessera_client::state::Job;
+use tessera_client::store::hex;
+use tessera_kernels::KernelId;
+
+use crate::args::OutputFormat;
+
+/// Prints results as people or programs want them.
+pub struct Printer {
+    pub format: OutputFormat,
+}
+
+impl Printer {
+    /// Prints `human()` or `json`, by the output format.
+    pub fn emit(&self, human: impl FnOnce() -> String, json: Value) {
+        match self.format {
+            OutputFormat::Human => println!("{}", human()),
+            OutputFormat::Json => println!("{json}"),
+        }
+    }
+
+    /// A progress bar with `template`, hidden for JSON output.
+    pub fn bar(&self, len: u64, template: &str) -> ProgressBar {
+        if self.format == OutputFormat::Json {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    }
+}
+
+/// A kernel's name from its on-chain id (`kernel-<id>` for an id this build does not know).
+pub fn kernel_name(id: u8) -> String {
+    KernelId::try_from(id)
+        .map(|k| k.name().to_string())
+        .unwrap_or_else(|_| format!("kernel-{id}"))
+}
+
+/// The names of the kernels in a capability bitmask.
+pub fn kernel_names(capabilities: u32) -> Vec<&'static str> {
+    KernelId::in_mask(capabilities)
+        .map(KernelId::name)
+        .collect()
+}
+
+/// A job account as JSON.
+pub fn job_json(k: &Pubkey, j: &Job) -> Value {
+    json!({
+        "job": k.to_string(),
+        "job_id": j.job_id,
+        "creator": j.creator.to_string(),
+        "kernel": kernel_name(j.kernel),
+        "state": format!("{:?}", j.state()),
+        "replicas": j.replicas,
+        "reward_per_replica": j.reward_per_replica,
+        "chunk_count": j.chunk_count,
+        "input_uri": j.input_uri(),
+        "input_hash": hex(&j.input_hash),
+        "claim_deadline": j.claim_deadline,
+        "agreed_root": if j.agreed_root == [0; 32] { Value::Null } else { hex(&j.agreed_root).into() },
+        "slots": j.slots().iter().map(|a| json!({
+            "operator": a.operator.to_string(),
+            "status": format!("{:?}", a.status()),
+            "root": hex(&a.root),
+            "output_uri": a.output_uri(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Prints a job account; amounts in tokens when the mint's `decimals` are known.
+pub fn print_job(printer: &Printer, k: &Pubkey, j: &Job, decimals: Option<u8>) {
+    let amount = |v: u64| match decimals {
+        Some(d) => format_amount(v, d),
+        None => format!("{v} base units"),
+    };
+    printer.emit(
+        || {
+            let mut s = format!(
+                "job {k}\n  state {:?}  kernel {}  id {}  chunks {}\n  reward {} × {} replicas\n  input {}",
+                j.state(),
+                kernel_name(j.kernel),
+                j.job_id,
+                j.chunk_count,
+                amount(j.reward_per_replica),
+                j.replicas,
+                j.input_uri()
+            );
+            if j.agreed_root != [0; 32] {
+                s.push_str(&format!("\n  agreed root {}", hex(&j.agreed_root)));
+            }
+            for (i, a) in j.slots().iter().enumerate() {
+                s.push_str(&format!("\n  slot {i}: {:?} {}", a.status(), a.operator));
+            }
+            s
+        },
+        job_json(k, j),
+    );
+}
+
+/// A market as JSON.
+pub fn market_json(m: &MarketInfo) -> Value {
+    let p = &m.state.params;
+    json!({
+        "market": m.address().to_string(), "mint": m.keys.mint.to_string(),
+        "decimals": m.decimals, "token_program": m.keys.token_program.to_string(),
+        "admin": m.state.admin.to_string(), "arbiter": m.state.arbiter.to_string(),
+        "treasury": m.state.treasury.to_string(), "stake_vault": m.state.stake_vault.to_string(),
+        "paused": m.state.paused,
+        "params": {
+            "protocol_fee_bps": p.protocol_fee_bps, "burn_bps": p.burn_bps,
+            "collateral_bps": p.collateral_bps, "slash_no_show_bps": p.slash_no_show_bps,
+            "slash_fraud_bps": p.slash_fraud_bps,
+            "creator_compensation_bps": p.creator_compensation_bps,
+            "honest_share_bps": p.honest_share_bps, "max_replicas": p.max_replicas,
+            "min_operator_stake": p.min_operator_stake,
+            "min_reward_per_replica": p.min_reward_per_replica,
+            "max_exec_timeout": p.max_exec_timeout, "reveal_window": p.reveal_window,
+            "challenge_window": p.challenge_window, "unbonding_period": p.unbonding_period,
+        },
+    })
+}
+
+/// A market for people.
+pub fn market_human(m: &MarketInfo) -> String {
+    let p = &m.state.params;
+    let d = m.decimals;
+    format!(
+        "market {}{}\n  mint {} ({} decimals)\n  admin {}  arbiter {}\n  treasury {}\n  \
+         fee {} bps  burn {} bps  collateral {} bps\n  slash: no-show {} bps, fraud {} bps; \
+         creator gets {} bps, honest parties {} bps\n  replicas ≤ {}  min stake {}  min reward {}\n  \
+         windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s",
+        m.address(),
+        if m.state.paused { " (paused)" } else { "" },
+        m.keys.mint,
+        d,
+        m.state.admin,
+        m.state.arbiter,
+        m.state.treasury,
+        p.protocol_fee_bps,
+        p.burn_bps,
+        p.collateral_bps,
+        p.slash_no_show_bps,
+        p.slash_fraud_bps,
+        p.creator_compensation_bps,
+        p.honest_share_bps,
+        p.max_replicas,
+        format_amount(p.min_operator_stake, d),
+        format_amount(p.min_reward_per_replica, d),
+        p.max_exec_timeout,
+        p.reveal_window,
+        p.challenge_window,
+        p.unbonding_period
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_from_ids_and_masks() {
+        assert_eq!(kernel_name(1), "render");
+        assert_eq!(kernel_name(9), "kernel-9");
+        assert_eq!(kernel_names(0b1010), ["render", "mlp-i8"]);
+        assert!(kernel_names(0).is_empty());
+    }
+}
