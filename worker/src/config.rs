@@ -19,6 +19,9 @@
 //! | `TESSERA_DATA_DIR`                      | `data_dir`                    |
 //! | `TESSERA_METRICS_ADDR`                  | `metrics_addr`                |
 //! | `TESSERA_BACKEND`                       | `backend`                     |
+//! | `TESSERA_DEVICES`                       | `devices`                     |
+//! | `TESSERA_MAX_COMPUTE_FAILURES`          | `max_compute_failures`        |
+//! | `TESSERA_SELF_TEST_RETRY_SECS`          | `self_test_retry_secs`        |
 //! | `TESSERA_MAX_CONCURRENT_JOBS`           | `max_concurrent_jobs`         |
 //! | `TESSERA_MIN_REWARD_PER_UNIT`           | `min_reward_per_unit`         |
 //! | `TESSERA_RESYNC_INTERVAL_SECS`          | `resync_interval_secs`        |
@@ -62,6 +65,9 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "metrics_addr",
     "backend",
+    "devices",
+    "max_compute_failures",
+    "self_test_retry_secs",
     "max_concurrent_jobs",
     "min_reward_per_unit",
     "resync_interval_secs",
@@ -106,17 +112,61 @@ pub fn env_var(field: &str) -> String {
     )
 }
 
-/// Where results are computed.
+/// Where results are computed. Every GPU used, and the CPU reference, must first pass the
+/// start-up self-test (known workloads, known Merkle roots).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
-    /// CUDA when a usable GPU is found, the CPU otherwise.
+    /// The GPUs of `devices` that pass the self-test; the CPU when none does.
     #[default]
     Auto,
-    /// The CPU kernels only.
+    /// The CPU reference only.
     Cpu,
-    /// CUDA only: the worker refuses to start without a usable GPU.
+    /// The GPUs of `devices` that pass the self-test; the worker refuses to start when none
+    /// does.
     Cuda,
+}
+
+/// Which CUDA devices the worker uses: `"all"` (every device the driver reports) or a list
+/// of ordinals (`[0, 2]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "DevicesRepr", into = "DevicesRepr")]
+pub enum Devices {
+    #[default]
+    All,
+    /// These ordinals, in this order.
+    List(Vec<usize>),
+}
+
+/// [`Devices`] as written: a word or a list.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+enum DevicesRepr {
+    Word(String),
+    List(Vec<usize>),
+}
+
+impl TryFrom<DevicesRepr> for Devices {
+    type Error = String;
+
+    fn try_from(r: DevicesRepr) -> Result<Self, String> {
+        match r {
+            DevicesRepr::Word(w) if w.trim().eq_ignore_ascii_case("all") => Ok(Devices::All),
+            DevicesRepr::Word(w) => Err(format!(
+                "\"{w}\" is not \"all\" or a list of device ordinals such as [0, 1]"
+            )),
+            DevicesRepr::List(v) => Ok(Devices::List(v)),
+        }
+    }
+}
+
+impl From<Devices> for DevicesRepr {
+    fn from(d: Devices) -> Self {
+        match d {
+            Devices::All => DevicesRepr::Word("all".to_string()),
+            Devices::List(v) => DevicesRepr::List(v),
+        }
+    }
 }
 
 impl std::fmt::Display for Backend {
@@ -179,7 +229,16 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Where results are computed.
     pub backend: Backend,
-    /// Jobs held at once: claimed and not yet delivered (at least 1). Computations run one at a time.
+    /// The CUDA devices to use (`backend` `auto` or `cuda`).
+    pub devices: Devices,
+    /// Compute failures in a row after which no new job is claimed until the self-test passes
+    /// again (at least 1). A lost GPU (a sticky driver error) stops claims at once.
+    pub max_compute_failures: u32,
+    /// Seconds before the self-test is first re-run once claims have stopped (at least 1);
+    /// the wait doubles after each failed re-run, up to ten minutes.
+    pub self_test_retry_secs: u64,
+    /// Jobs held at once: claimed and not yet delivered (at least 1). Each device computes one
+    /// job at a time; a job's chunks are spread over the devices idle when it starts.
     pub max_concurrent_jobs: u32,
     /// Smallest reward, in base units of the mint per million work units, worth claiming.
     pub min_reward_per_unit: f64,
@@ -212,6 +271,9 @@ impl Default for Config {
             data_dir,
             metrics_addr: Some(DEFAULT_METRICS_ADDR),
             backend: Backend::Auto,
+            devices: Devices::All,
+            max_compute_failures: 3,
+            self_test_retry_secs: 30,
             max_concurrent_jobs: 2,
             min_reward_per_unit: 0.0,
             resync_interval_secs: 10,
@@ -349,6 +411,27 @@ impl Config {
         // Output URIs under the store go on chain, where their length is bounded.
         tessera_client::store::check_output_base(&self.store_base())
             .map_err(|e| invalid("store", e.to_string()))?;
+        if matches!(&self.devices, Devices::List(v) if v.is_empty()) {
+            return Err(invalid(
+                "devices",
+                "an empty list: name at least one device, or \"all\"",
+            ));
+        }
+        if let Devices::List(v) = &self.devices {
+            if let Some(d) = v
+                .iter()
+                .enumerate()
+                .find_map(|(i, d)| v[..i].contains(d).then_some(d))
+            {
+                return Err(invalid("devices", format!("device {d} is listed twice")));
+            }
+        }
+        if self.max_compute_failures < 1 {
+            return Err(invalid("max_compute_failures", "must be at least 1"));
+        }
+        if self.self_test_retry_secs < 1 {
+            return Err(invalid("self_test_retry_secs", "must be at least 1"));
+        }
         if self.max_concurrent_jobs < 1 {
             return Err(invalid("max_concurrent_jobs", "must be at least 1"));
         }
@@ -675,6 +758,9 @@ mod tests {
             data_dir = "/var/lib/tessera"
             metrics_addr = "0.0.0.0:9000"
             backend = "cuda"
+            devices = [1, 0]
+            max_compute_failures = 5
+            self_test_retry_secs = 60
             max_concurrent_jobs = 8
             min_reward_per_unit = 12.5
             resync_interval_secs = 30
@@ -702,6 +788,9 @@ mod tests {
                 data_dir: "/var/lib/tessera".into(),
                 metrics_addr: Some("0.0.0.0:9000".parse().unwrap()),
                 backend: Backend::Cuda,
+                devices: Devices::List(vec![1, 0]),
+                max_compute_failures: 5,
+                self_test_retry_secs: 60,
                 max_concurrent_jobs: 8,
                 min_reward_per_unit: 12.5,
                 resync_interval_secs: 30,
@@ -771,6 +860,10 @@ mod tests {
             matches!(&err, ConfigError::Parse(m) if m.contains("opencl")),
             "{err}"
         );
+        let err = Config::from_toml_str(&with_mint("devices = \"some\"")).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
+        let err = Config::from_toml_str(&with_mint("devices = [-1]")).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
         let err = Config::from_toml_str(&with_mint("max_concurrent_jobs = \"two\"")).unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)), "{err}");
         let err = Config::from_toml_str("rpc_url = ").unwrap_err();
@@ -817,6 +910,16 @@ mod tests {
             "resync_interval_secs"
         );
         assert_eq!(invalid_field("poll_interval_ms = 49"), "poll_interval_ms");
+        assert_eq!(invalid_field("devices = []"), "devices");
+        assert_eq!(invalid_field("devices = [0, 1, 0]"), "devices");
+        assert_eq!(
+            invalid_field("max_compute_failures = 0"),
+            "max_compute_failures"
+        );
+        assert_eq!(
+            invalid_field("self_test_retry_secs = 0"),
+            "self_test_retry_secs"
+        );
         assert_eq!(
             invalid_field("[verify]\nsample_rate = 1.5"),
             "verify.sample_rate"
@@ -1049,6 +1152,8 @@ mod tests {
         set("MIN_REWARD_PER_UNIT", "7");
         set("METRICS_ADDR", "[::1]:9100");
         set("BACKEND", "cpu");
+        set("DEVICES", "[2, 3]");
+        set("MAX_COMPUTE_FAILURES", "4");
         set("CRANK", "false");
         set("ARBITER", "true");
         set("PRIORITY_FEE_MICRO_LAMPORTS", "1000");
@@ -1078,6 +1183,8 @@ mod tests {
                 min_reward_per_unit: 7.0,
                 metrics_addr: Some("[::1]:9100".parse().unwrap()),
                 backend: Backend::Cpu,
+                devices: Devices::List(vec![2, 3]),
+                max_compute_failures: 4,
                 poll_interval_ms: 900,
                 crank: false,
                 arbiter: true,

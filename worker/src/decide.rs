@@ -1,6 +1,8 @@
 //! The policy: what to do next about one job ([`decide`]), read from the job on chain, the
 //! worker's own record of it and its [`Situation`]. Pure, so that every rule is tested on its
 //! own; [`crate::node`] runs what it decides and [`crate::steps`] holds the steps themselves.
+use std::time::{Duration, Instant};
+
 use anchor_lang::prelude::Pubkey;
 use tessera_client::constants::MAX_REPLICAS;
 use tessera_client::program::math::Bps;
@@ -44,6 +46,9 @@ pub struct Situation {
     pub capabilities: u32,
     /// Whether another job may be claimed now (capacity, an active operator, not shutting down).
     pub may_claim: bool,
+    /// Whether the compute backends are trusted now ([`Health::may_claim`]): after repeated
+    /// compute failures or a lost GPU, nothing is claimed until the self-test passes again.
+    pub healthy: bool,
     /// Stake a claim may bond now: the operator's free stake, or 0 when its stake is below the
     /// market's minimum (the program refuses such a claim).
     pub free_stake: u64,
@@ -91,6 +96,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         JobState::Open
             if mine.is_none()
                 && s.may_claim
+                && s.healthy
                 && rec.rejected.is_none()
                 && s.now <= job.claim_deadline
                 && job.kernel < 32
@@ -116,6 +122,85 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         }
         JobState::Disputed if s.arbiter => Some(Step::Resolve),
         _ => None,
+    }
+}
+
+/// When the worker stops claiming because its compute backends failed, and when it tries them
+/// again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthPolicy {
+    /// Compute failures in a row that stop claiming.
+    pub max_failures: u32,
+    /// Wait before the first re-run of the self-test; it doubles after each failed re-run.
+    pub first_retest: Duration,
+    /// The longest wait between two re-runs.
+    pub max_retest: Duration,
+}
+
+/// Whether the compute backends may be trusted with a new claim. A worker whose computations
+/// keep failing would otherwise claim job after job and be slashed for each one it cannot
+/// deliver: after [`HealthPolicy::max_failures`] failures in a row, or at once when a GPU is
+/// lost (a sticky driver error), it stops claiming until its backends pass the self-test
+/// again, re-run with exponential backoff. Jobs already claimed carry on meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    policy: HealthPolicy,
+    /// Compute failures since the last success.
+    failures: u32,
+    /// While claims are stopped: when the self-test is due again, and the wait after that.
+    suspended: Option<(Instant, Duration)>,
+}
+
+impl Health {
+    pub fn new(policy: HealthPolicy) -> Health {
+        Health {
+            policy,
+            failures: 0,
+            suspended: None,
+        }
+    }
+
+    /// Whether a new job may be claimed.
+    pub fn may_claim(&self) -> bool {
+        self.suspended.is_none()
+    }
+
+    /// Compute failures since the last success.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// A computation succeeded.
+    pub fn computed(&mut self) {
+        self.failures = 0;
+    }
+
+    /// A computation failed (`device_lost`: its GPU is unusable for good). Returns `true` when
+    /// this failure stops claiming.
+    pub fn compute_failed(&mut self, device_lost: bool, now: Instant) -> bool {
+        self.failures = self.failures.saturating_add(1);
+        if self.suspended.is_some() || !(device_lost || self.failures >= self.policy.max_failures) {
+            return false;
+        }
+        self.suspended = Some((now + self.policy.first_retest, self.policy.first_retest));
+        true
+    }
+
+    /// Whether the self-test should run again now.
+    pub fn retest_due(&self, now: Instant) -> bool {
+        self.suspended.is_some_and(|(at, _)| now >= at)
+    }
+
+    /// The self-test ran again at `now`: a pass lets claims resume, a failure doubles the wait
+    /// before the next run (up to [`HealthPolicy::max_retest`]).
+    pub fn self_tested(&mut self, passed: bool, now: Instant) {
+        if passed {
+            self.failures = 0;
+            self.suspended = None;
+        } else if let Some((_, wait)) = self.suspended {
+            let next = (wait * 2).min(self.policy.max_retest);
+            self.suspended = Some((now + next, next));
+        }
     }
 }
 
@@ -211,6 +296,7 @@ mod tests {
             now: NOW,
             capabilities: 1,
             may_claim: true,
+            healthy: true,
             free_stake: u64::MAX,
             collateral_bps: 5_000,
             crank: true,
@@ -238,6 +324,11 @@ mod tests {
             ..situation(me)
         };
         assert_eq!(decide(&j, &rec, &full), None, "at capacity");
+        let unhealthy = Situation {
+            healthy: false,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &unhealthy), None, "backends failing");
         let unable = Situation {
             capabilities: 0b10,
             ..situation(me)
@@ -455,5 +546,71 @@ mod tests {
         assert!(!jobs.iter().any(|j| sampled(j, &v, 0.0)));
         let some = jobs.iter().filter(|j| sampled(j, &v, 0.25)).count();
         assert!((50..150).contains(&some), "{some} of 400 at 25 %");
+    }
+
+    const POLICY: HealthPolicy = HealthPolicy {
+        max_failures: 3,
+        first_retest: Duration::from_secs(10),
+        max_retest: Duration::from_secs(25),
+    };
+
+    #[test]
+    fn claims_stop_after_repeated_compute_failures() {
+        let t0 = Instant::now();
+        let mut h = Health::new(POLICY);
+        assert!(h.may_claim());
+        assert!(!h.compute_failed(false, t0));
+        assert!(!h.compute_failed(false, t0));
+        h.computed();
+        assert_eq!(h.failures(), 0, "a success resets the count");
+        assert!(!h.compute_failed(false, t0));
+        assert!(!h.compute_failed(false, t0));
+        assert!(h.may_claim(), "two in a row are not enough");
+        assert!(h.compute_failed(false, t0), "the third stops claiming");
+        assert!(!h.may_claim());
+        assert!(!h.compute_failed(false, t0), "already stopped");
+        // A success of a job already claimed (on the CPU) does not resume claiming.
+        h.computed();
+        assert!(!h.may_claim());
+    }
+
+    #[test]
+    fn a_lost_gpu_stops_claims_at_once() {
+        let t0 = Instant::now();
+        let mut h = Health::new(POLICY);
+        assert!(h.compute_failed(true, t0));
+        assert!(!h.may_claim());
+        let lenient = HealthPolicy {
+            max_failures: u32::MAX,
+            ..POLICY
+        };
+        let mut h = Health::new(lenient);
+        assert!(!h.compute_failed(false, t0));
+        assert!(h.compute_failed(true, t0));
+    }
+
+    #[test]
+    fn claims_resume_once_the_self_test_passes_again_with_backoff() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut h = Health::new(POLICY);
+        assert!(!h.retest_due(t0), "healthy: nothing to re-test");
+        h.compute_failed(true, t0);
+        assert!(!h.retest_due(t0 + s(9)));
+        assert!(h.retest_due(t0 + s(10)));
+        h.self_tested(false, t0 + s(10));
+        assert!(!h.may_claim());
+        assert!(!h.retest_due(t0 + s(29)), "the wait doubled to 20 s");
+        assert!(h.retest_due(t0 + s(30)));
+        h.self_tested(false, t0 + s(30));
+        assert!(!h.retest_due(t0 + s(54)), "capped at 25 s");
+        assert!(h.retest_due(t0 + s(55)));
+        h.self_tested(true, t0 + s(55));
+        assert!(h.may_claim());
+        assert_eq!(h.failures(), 0);
+        assert!(!h.retest_due(t0 + s(1000)));
+        // A pass while healthy changes nothing.
+        h.self_tested(true, t0);
+        assert!(h.may_claim());
     }
 }

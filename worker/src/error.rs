@@ -85,6 +85,12 @@ impl WorkerError {
             },
         }
     }
+
+    /// Whether a computation failed because its GPU is lost for good (a sticky driver
+    /// error): that device must not be used again.
+    pub fn is_device_lost(&self) -> bool {
+        matches!(self, WorkerError::Compute { source, .. } if source.is_device_lost())
+    }
 }
 
 #[cfg(test)]

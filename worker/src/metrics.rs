@@ -20,6 +20,13 @@
 //! | `tessera_worker_stake`                   | gauge   | free stake, base units of the mint             |
 //! | `tessera_worker_earned`                  | gauge   | earnings credited, base units of the mint      |
 //! | `tessera_worker_jobs_active`             | gauge   | jobs claimed and not yet settled               |
+//! | `tessera_worker_device_jobs_total`       | counter | jobs a device computed (or took part in)       |
+//! | `tessera_worker_device_chunks_total`     | counter | output chunks a device computed                |
+//! | `tessera_worker_device_compute_seconds_total` | counter | time a device spent computing          |
+//! | `tessera_worker_device_failures_total`   | counter | computations that failed on a device           |
+//! | `tessera_worker_claims_suspended`        | gauge   | 1 while claims are stopped (backends failing)  |
+//!
+//! The `device_*` metrics carry a `device` label: `cpu`, or `cuda:<ordinal>`.
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +44,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 use tokio::net::TcpListener;
@@ -86,6 +94,24 @@ pub struct Metrics {
     pub earned: Gauge,
     /// Jobs claimed and not yet settled.
     pub jobs_active: Gauge,
+    /// Per device: jobs computed (or taken part in, when a job's chunks are spread).
+    pub device_jobs: Family<DeviceLabel, Counter>,
+    /// Per device: output chunks computed.
+    pub device_chunks: Family<DeviceLabel, Counter>,
+    /// Per device: seconds spent computing.
+    pub device_seconds: Family<DeviceLabel, Counter<f64, AtomicU64>>,
+    /// Per device: computations that failed.
+    pub device_failures: Family<DeviceLabel, Counter>,
+    /// 1 while claims are stopped because the compute backends failed, else 0.
+    pub claims_suspended: Gauge,
+}
+
+/// The `device` label of the per-device metrics.
+pub type DeviceLabel = Vec<(&'static str, String)>;
+
+/// The label set naming `device`.
+pub fn device_label(device: &str) -> DeviceLabel {
+    vec![("device", device.to_string())]
 }
 
 impl Metrics {
@@ -107,6 +133,11 @@ impl Metrics {
         let stake = Gauge::default();
         let earned = Gauge::default();
         let jobs_active = Gauge::default();
+        let device_jobs = Family::<DeviceLabel, Counter>::default();
+        let device_chunks = Family::<DeviceLabel, Counter>::default();
+        let device_seconds = Family::<DeviceLabel, Counter<f64, AtomicU64>>::default();
+        let device_failures = Family::<DeviceLabel, Counter>::default();
+        let claims_suspended = Gauge::default();
 
         registry.register("jobs_claimed", "Jobs claimed", jobs_claimed.clone());
         registry.register(
@@ -176,6 +207,32 @@ impl Metrics {
             "Jobs claimed and not yet settled",
             jobs_active.clone(),
         );
+        registry.register(
+            "device_jobs",
+            "Jobs a device computed (or took part in)",
+            device_jobs.clone(),
+        );
+        registry.register(
+            "device_chunks",
+            "Output chunks a device computed",
+            device_chunks.clone(),
+        );
+        registry.register_with_unit(
+            "device_compute",
+            "Time a device spent computing",
+            Unit::Seconds,
+            device_seconds.clone(),
+        );
+        registry.register(
+            "device_failures",
+            "Computations that failed on a device",
+            device_failures.clone(),
+        );
+        registry.register(
+            "claims_suspended",
+            "1 while claims are stopped because the compute backends failed",
+            claims_suspended.clone(),
+        );
 
         Arc::new(Metrics {
             registry,
@@ -194,6 +251,11 @@ impl Metrics {
             stake,
             earned,
             jobs_active,
+            device_jobs,
+            device_chunks,
+            device_seconds,
+            device_failures,
+            claims_suspended,
         })
     }
 
@@ -306,6 +368,14 @@ mod tests {
         metrics.compute_seconds.inc_by(1.5);
         metrics.tx_sent.inc_by(7);
         metrics.step_retries.inc();
+        metrics
+            .device_chunks
+            .get_or_create(&device_label("cuda:1"))
+            .inc_by(9);
+        metrics
+            .device_seconds
+            .get_or_create(&device_label("cpu"))
+            .inc_by(1.5);
         metrics.step_panics.inc_by(2);
         metrics.tx_failed.inc();
         metrics.step_failures.inc_by(4);
@@ -326,6 +396,8 @@ mod tests {
             "tessera_worker_tx_failed_total 1",
             "tessera_worker_step_failures_total 4",
             "tessera_worker_step_retries_total 1",
+            "tessera_worker_device_chunks_total{device=\"cuda:1\"} 9",
+            "tessera_worker_device_compute_seconds_total{device=\"cpu\"} 1.5",
             "tessera_worker_step_panics_total 2",
             "tessera_worker_ws_reconnects_total 1",
             "tessera_worker_stake 1000000",

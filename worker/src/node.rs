@@ -6,6 +6,7 @@
 //! panic in a step ends the worker.
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,13 +19,14 @@ use tessera_client::chain::{fetch, Chain, TxOptions};
 use tessera_client::flows::{Ctx, MarketInfo};
 use tessera_client::state::{Job, Operator, SlotStatus};
 use tessera_client::store::Store;
-use tessera_kernels::{Backend, Workload};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tessera_kernels::Workload;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config};
 use crate::db::Db;
-use crate::decide::{decide, outcome, sampled, Outcome, Situation, Step};
+use crate::decide::{decide, outcome, sampled, Health, HealthPolicy, Outcome, Situation, Step};
+use crate::devices::{self, Pool, SelfTest};
 use crate::error::WorkerError;
 use crate::keypair::read_keypair;
 use crate::metrics::Metrics;
@@ -41,17 +43,31 @@ pub struct Worker {
     pub(crate) store: Store,
     pub(crate) store_base: String,
     pub(crate) db: Db,
-    pub(crate) backend: Backend,
+    /// The devices that passed the self-test; one job per device at once.
+    pub(crate) pool: Pool,
+    /// Whether the devices are trusted with new claims.
+    pub(crate) health: Mutex<Health>,
+    /// A re-run of the self-test is under way.
+    retesting: AtomicBool,
     pub metrics: Arc<Metrics>,
-    pub(crate) compute: Semaphore,
     pub(crate) tx: TxOptions,
     /// Inputs fetched, checked and parsed before the claim, kept for the computation.
     pub(crate) inputs: Mutex<HashMap<Pubkey, Arc<Workload>>>,
 }
 
 impl Worker {
-    /// Connects, reads the market and the operator, opens the state store.
+    /// Connects, reads the market and the operator, opens the state store, and chooses the
+    /// devices by the kernels' self-test (see [`devices::choose`]).
     pub async fn new(cfg: Config, metrics: Arc<Metrics>) -> Result<Arc<Worker>, WorkerError> {
+        Self::with_self_test(cfg, metrics, devices::kernel_self_test()).await
+    }
+
+    /// [`Worker::new`] with another self-test.
+    pub async fn with_self_test(
+        cfg: Config,
+        metrics: Arc<Metrics>,
+        self_test: SelfTest,
+    ) -> Result<Arc<Worker>, WorkerError> {
         let key = read_keypair(&cfg.keypair_path())?;
         let chain = Arc::new(RpcClient::new_with_commitment(
             cfg.rpc_url.clone(),
@@ -63,12 +79,23 @@ impl Worker {
             .await
             .map_err(WorkerError::Market)?;
         let operator = market.keys.operator(&key.pubkey());
-        let backend = match cfg.backend {
-            config::Backend::Cpu => Backend::Cpu,
-            config::Backend::Cuda => Backend::cuda(0)
-                .map_err(|e| WorkerError::NoBackend(format!("CUDA device 0: {e}")))?,
-            config::Backend::Auto => Backend::cuda_if_available(),
-        };
+        let (kind, wanted, test) = (cfg.backend, cfg.devices.clone(), self_test.clone());
+        let gpus = tokio::task::spawn_blocking(move || {
+            devices::choose(kind, &wanted, &devices::Cuda, &test)
+        })
+        .await
+        .map_err(|e| WorkerError::from_join("the self-test", e))??;
+        let pool = Pool::new(
+            gpus,
+            cfg.backend != config::Backend::Cuda,
+            metrics.clone(),
+            self_test,
+        );
+        let health = Health::new(HealthPolicy {
+            max_failures: cfg.max_compute_failures,
+            first_retest: Duration::from_secs(cfg.self_test_retry_secs),
+            max_retest: Duration::from_secs(600).max(Duration::from_secs(cfg.self_test_retry_secs)),
+        });
         let db = Db::open(&cfg.data_dir().join("state.redb"))?;
         // Validated with the configuration: a URL whose output URIs fit on chain.
         let store_base = cfg.store_base();
@@ -80,7 +107,7 @@ impl Worker {
             operator = %operator,
             authority = %key.pubkey(),
             market = %market.address(),
-            backend = %backend.describe(),
+            devices = %pool.describe(),
             "worker ready"
         );
         Ok(Arc::new(Worker {
@@ -92,9 +119,10 @@ impl Worker {
             store: Store::from_env(),
             store_base,
             db,
-            backend,
+            pool,
+            health: Mutex::new(health),
+            retesting: AtomicBool::new(false),
             metrics,
-            compute: Semaphore::new(1),
             tx,
             inputs: Mutex::new(HashMap::new()),
         }))
@@ -169,6 +197,7 @@ impl Worker {
                 continue;
             }
             self.account_finished(&jobs, &mut ended);
+            self.retest_when_due();
             self.schedule(
                 &jobs,
                 &ended,
@@ -232,6 +261,7 @@ impl Worker {
             .count()
             + in_flight.values().filter(|s| **s == Step::Claim).count();
         self.metrics.jobs_active.set(active as i64);
+        let healthy = self.health.lock().expect("health").may_claim();
         let mut order: Vec<(&Pubkey, &Box<Job>)> = jobs.iter().collect();
         order.sort_by_key(|(k, j)| (j.created_at, **k));
         for (key, job) in order {
@@ -253,6 +283,7 @@ impl Worker {
                 now,
                 capabilities,
                 may_claim: op_active && active < self.cfg.max_concurrent_jobs as usize,
+                healthy,
                 free_stake,
                 collateral_bps: params.collateral_bps,
                 crank: self.cfg.crank,
@@ -298,6 +329,55 @@ impl Worker {
                 None
             }
         }
+    }
+
+    /// Books a computation's result in the devices' health: after repeated failures, or at
+    /// once when a GPU is lost, no new job is claimed and the jobs already claimed run on the
+    /// CPU until the self-test passes again.
+    pub(crate) fn computed(&self, result: Result<(), &WorkerError>) {
+        let mut health = self.health.lock().expect("health");
+        match result {
+            Ok(()) => health.computed(),
+            Err(e) => {
+                if health.compute_failed(e.is_device_lost(), Instant::now()) {
+                    tracing::error!(
+                        failures = health.failures(),
+                        error = %e,
+                        "compute keeps failing: no new claims until the self-test passes again; \
+                         jobs already claimed continue on the CPU"
+                    );
+                    self.pool.set_on_cpu(true);
+                    self.metrics.claims_suspended.set(1);
+                }
+            }
+        }
+    }
+
+    /// Starts a re-run of the self-test when one is due (claims stopped, backoff over).
+    fn retest_when_due(self: &Arc<Self>) {
+        if !self
+            .health
+            .lock()
+            .expect("health")
+            .retest_due(Instant::now())
+            || self.retesting.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let result = me.pool.retest().await;
+            let mut health = me.health.lock().expect("health");
+            health.self_tested(result.is_ok(), Instant::now());
+            match result {
+                Ok(()) => {
+                    tracing::info!(devices = %me.pool.describe(), "self-test passed again: claiming resumes");
+                    me.metrics.claims_suspended.set(0);
+                }
+                Err(why) => tracing::warn!(%why, "self-test failed again: still not claiming"),
+            }
+            me.retesting.store(false, Ordering::Release);
+        });
     }
 
     /// Counts jobs this worker held once they end.

@@ -3,7 +3,6 @@
 //! operator's result, rule a dispute. Each returns once its transaction is confirmed or has
 //! failed; what a later transaction depends on is in the state database before it is sent.
 use std::sync::Arc;
-use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -124,16 +123,12 @@ impl Worker {
             // Checked before the claim; only a changed blob is refused here.
             None => Arc::new(input::load(&self.store, job).await??),
         };
-        let _permit = self.compute.acquire().await.expect("never closed");
-        let backend = self.backend.clone();
-        let device = backend.describe();
-        let started = Instant::now();
-        let output = tokio::task::spawn_blocking(move || parsed.run(&backend))
-            .await
-            .map_err(|e| WorkerError::from_join("the computation", e))?
-            .map_err(|source| WorkerError::Compute { device, source })?;
-        let seconds = started.elapsed().as_secs_f64();
+        let computed = self.pool.compute(parsed).await;
+        self.computed(computed.as_ref().map(|_| ()));
+        let computed = computed?;
+        let seconds = computed.seconds;
         self.metrics.compute_seconds.inc_by(seconds);
+        let output = computed.output;
         let root = output.root();
         let uri = store::output_uri(&self.store_base, &key, &self.operator);
         self.store
@@ -147,7 +142,7 @@ impl Worker {
             r.root = Some(root);
             r.output_uri = Some(uri.clone());
         })?;
-        tracing::info!(job = %key, seconds, root = %store::hex(&root), "computed and stored");
+        tracing::info!(job = %key, seconds, devices = ?computed.devices, root = %store::hex(&root), "computed and stored");
         Ok(())
     }
 
