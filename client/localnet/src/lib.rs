@@ -283,20 +283,6 @@ impl Localnet {
             .clone()
     }
 
-    /// Creates a new keypair with `sol` SOL (no file, no tokens).
-    pub async fn funded_keypair(&self, sol: u64) -> Result<Keypair, ClientError> {
-        let key = Keypair::new();
-        let rpc = self.rpc();
-        let sig = rpc
-            .request_airdrop(&key.pubkey(), sol * LAMPORTS_PER_SOL)
-            .await
-            .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
-        rpc.poll_for_signature(&sig)
-            .await
-            .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
-        Ok(key)
-    }
-
     /// The associated token account of `owner` for the test mint.
     pub fn token_account(&self, owner: &Pubkey) -> Pubkey {
         associated_token_address(owner, &self.mint, &TOKEN_PROGRAM_ID)
