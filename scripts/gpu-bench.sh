@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# On a machine with an NVIDIA GPU: runs the CPU-vs-GPU bit-exactness tests (a missing GPU is a
-# failure here, not a skip), then the GPU benchmarks: render rays/s, int8 TOPS against the
+# On a machine with an NVIDIA GPU: runs the worker's start-up self-test on every device (the
+# kernels compiled to CUBIN, vetted and loaded as the worker does, then the benchmark and the
+# left-shift MLP against their known roots), then the CPU-vs-GPU bit-exactness tests (a missing
+# GPU is a failure here, not a skip), then the GPU benchmarks: render rays/s, int8 TOPS against the
 # card's peak, GPU-vs-CPU speed-up, and the cost of determinism (the same kernels built with
 # --fmad=true and with --use_fast_math). With compute-sanitizer on the PATH, the kernels also
 # run under memcheck and racecheck.
 #
-#   scripts/gpu-bench.sh                 build with cargo, then run
+# Everything it prints is also written to target/gpu-bench/<UTC time>.log (override with
+# GPU_BENCH_LOG): the record of what a device did.
+#
+#   scripts/gpu-bench.sh                 build with cargo (feature `cuda`), then run
 #   BIN_DIR=dir scripts/gpu-bench.sh     run prebuilt binaries (for a GPU machine without
 #                                        network): build them elsewhere with
-#     cargo test  --release -p tessera-kernels --test backends --no-run
-#     cargo bench -p tessera-kernels --bench kernels --no-run
-#   and copy target/release/deps/{backends,kernels}-<hash> into dir.
+#     cargo build --release -p tessera-kernels --features cuda --example self-test
+#     cargo test  --release -p tessera-kernels --features cuda --test backends --no-run
+#     cargo bench -p tessera-kernels --features cuda --bench kernels --no-run
+#   and copy target/release/examples/self-test and target/release/deps/{backends,kernels}-<hash>
+#   into dir.
 #
 # NVRTC is loaded at run time: from the CUDA toolkit (CUDA_HOME, default /usr/local/cuda), or
 # from .tools/cuda-venv (scripts/check-kernels.sh installs it there).
@@ -18,6 +25,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+LOG="${GPU_BENCH_LOG:-${CARGO_TARGET_DIR:-$ROOT/target}/gpu-bench/$(date -u +%Y%m%dT%H%M%SZ).log}"
+mkdir -p "$(dirname "$LOG")"
+exec > >(tee -a "$LOG") 2>&1
+echo "gpu-bench: $(date -u +%FT%TZ), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), log $LOG"
 
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
     echo "gpu-bench: no NVIDIA GPU found (nvidia-smi)" >&2
@@ -64,16 +76,22 @@ newest_exec() {
 }
 
 if [[ -n "${BIN_DIR:-}" ]]; then
+    selftest="$BIN_DIR/self-test"
     backends="$(newest_exec "$BIN_DIR"/backends-*)"
     bench="$(newest_exec "$BIN_DIR"/kernels-*)"
 else
     echo "==> building"
-    cargo test --release -p tessera-kernels --test backends --no-run
-    cargo bench -p tessera-kernels --bench kernels --no-run
-    target="${CARGO_TARGET_DIR:-$ROOT/target}/release/deps"
-    backends="$(newest_exec "$target"/backends-*)"
-    bench="$(newest_exec "$target"/kernels-*)"
+    cargo build --release -p tessera-kernels --features cuda --example self-test
+    cargo test --release -p tessera-kernels --features cuda --test backends --no-run
+    cargo bench -p tessera-kernels --features cuda --bench kernels --no-run
+    target="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+    selftest="$target/examples/self-test"
+    backends="$(newest_exec "$target"/deps/backends-*)"
+    bench="$(newest_exec "$target"/deps/kernels-*)"
 fi
+
+echo "==> start-up self-test on every device (as the worker runs it before its first claim)"
+"$selftest" --require-gpu
 
 echo "==> CPU vs GPU, byte for byte"
 "$backends" --test-threads=1 --nocapture
