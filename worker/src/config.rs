@@ -84,7 +84,7 @@ const ENV_KEYS: &[&str] = &[
 /// Default JSON-RPC endpoint: a local validator.
 pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8899";
 /// Default keypair file, the Solana CLI's.
-pub const DEFAULT_KEYPAIR: &str = "~/.config/solana/id.json";
+pub use tessera_client::paths::DEFAULT_KEYPAIR;
 /// Default directory for the worker's state.
 pub const DEFAULT_DATA_DIR: &str = "~/.local/share/tessera-worker";
 /// Default address of the Prometheus endpoint.
@@ -566,15 +566,7 @@ fn default_store(data_dir: &Path) -> String {
 
 /// `path` with a leading `~` (alone or followed by `/`) replaced by `$HOME`; unchanged when
 /// `HOME` is not set.
-pub fn expand_home(path: &Path) -> PathBuf {
-    let Ok(rest) = path.strip_prefix("~") else {
-        return path.to_path_buf();
-    };
-    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        Some(home) => PathBuf::from(home).join(rest),
-        None => path.to_path_buf(),
-    }
-}
+pub use tessera_client::paths::expand_home;
 
 /// `url` parsed, when its scheme is one of `schemes` and it names a host; else why not.
 fn endpoint(url: &str, schemes: &[&str]) -> Result<Url, String> {

@@ -1,8 +1,6 @@
 //! Why the worker could not start, or why a step failed: [`WorkerError`]. Each variant says
 //! what failed (the keypair, the market, the input, the store, a transaction, a computation,
 //! the state database); a failed step is logged with it and tried again with backoff.
-use std::path::PathBuf;
-
 use tessera_client::ClientError;
 use tessera_kernels::KernelError;
 
@@ -17,8 +15,8 @@ pub enum WorkerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The operator's keypair file could not be read.
-    #[error("cannot read the keypair at {}: {reason}", path.display())]
-    Keypair { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Keypair(ClientError),
     /// The market (or its mint) could not be read at start-up.
     #[error("cannot read the market: {0}")]
     Market(#[source] ClientError),

@@ -13,7 +13,6 @@
 //!  verify    verifier mode: recompute sampled chunks, challenge a wrong result
 //!  db        redb: every step that a transaction depends on, recorded before it is sent
 //!  error     WorkerError: what failed
-//!  keypair   the operator's keypair file
 //!  metrics   Prometheus /metrics on 127.0.0.1
 //! ```
 pub mod config;
@@ -22,7 +21,6 @@ pub mod decide;
 pub mod devices;
 pub mod error;
 pub mod input;
-pub mod keypair;
 pub mod metrics;
 pub mod node;
 pub mod steps;

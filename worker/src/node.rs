@@ -28,7 +28,6 @@ use crate::db::Db;
 use crate::decide::{decide, outcome, sampled, Health, HealthPolicy, Outcome, Situation, Step};
 use crate::devices::{self, Pool, SelfTest};
 use crate::error::WorkerError;
-use crate::keypair::read_keypair;
 use crate::metrics::Metrics;
 use crate::watch as jobs_watch;
 
@@ -68,7 +67,8 @@ impl Worker {
         metrics: Arc<Metrics>,
         self_test: SelfTest,
     ) -> Result<Arc<Worker>, WorkerError> {
-        let key = read_keypair(&cfg.keypair_path())?;
+        let key = tessera_client::keys::read_keypair(&cfg.keypair_path())
+            .map_err(WorkerError::Keypair)?;
         let chain = Arc::new(RpcClient::new_with_commitment(
             cfg.rpc_url.clone(),
             CommitmentConfig::confirmed(),
