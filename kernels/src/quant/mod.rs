@@ -70,15 +70,14 @@ pub fn layer_cpu_with(
                 &mut gemm::Scratch::default(),
             );
             for (orow, arow) in oblock.chunks_exact_mut(n).zip(acc.chunks_exact(n)) {
-                for (j, (o, &a)) in orow.iter_mut().zip(arow).enumerate() {
-                    *o = requant::requantize(
-                        a,
-                        l.multiplier[j],
-                        l.shift[j],
-                        l.output_zero_point,
-                        l.relu,
-                    );
-                }
+                requant::requantize_row(
+                    arow,
+                    &l.multiplier,
+                    &l.shift,
+                    l.output_zero_point,
+                    l.relu,
+                    orow,
+                );
             }
         });
     out
