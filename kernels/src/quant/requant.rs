@@ -108,14 +108,18 @@ pub fn requantize_row_with(
 ) {
     let n = acc.len();
     assert!(multiplier.len() == n && shift.len() == n && out.len() == n);
-    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if vector && vector_supported() {
+    let done = if vector && vector_supported() {
         // SAFETY: AVX-512 F is present (checked above); the slices are `n` long (asserted).
-        done = unsafe { x86::requantize_avx512(acc, multiplier, shift, zero_point, relu, out) };
-    }
+        unsafe { x86::requantize_avx512(acc, multiplier, shift, zero_point, relu, out) }
+    } else {
+        0
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = vector;
+    let done = {
+        let _ = vector;
+        0
+    };
     for j in done..n {
         out[j] = requantize(acc[j], multiplier[j], shift[j], zero_point, relu);
     }
