@@ -21,8 +21,8 @@ impl Printer {
     /// Prints `human()` or `json`, by the output format.
     pub fn emit(&self, human: impl FnOnce() -> String, json: Value) {
         match self.format {
-            OutputFormat::Human => println!("{}", human()),
-            OutputFormat::Json => println!("{json}"),
+            OutputFormat::Human => print_line(human()),
+            OutputFormat::Json => print_line(json),
         }
     }
 
@@ -36,6 +36,17 @@ impl Printer {
             bar.set_style(style);
         }
         bar
+    }
+}
+
+/// Prints one result on stdout. A reader that went away (`tessera job list | head`) ends the
+/// output quietly instead of with a panic; any other failure is said on stderr.
+pub fn print_line(text: impl std::fmt::Display) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{text}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+        }
     }
 }
 

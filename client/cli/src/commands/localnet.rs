@@ -9,7 +9,7 @@ use tessera_client::amount::format_amount;
 use tessera_client::{presets, ClientError};
 use tessera_localnet::{Localnet, LocalnetConfig};
 
-use crate::args::{LocalnetArgs, OutputFormat};
+use crate::args::LocalnetArgs;
 use crate::printer::Printer;
 
 /// Stake each operator deposits (base units: 100 tokens at 6 decimals).
@@ -109,38 +109,41 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
     });
     std::fs::write(dir.join("localnet.json"), summary.to_string())
         .map_err(|e| ClientError::bad_input(e.to_string(), "check --dir"))?;
-    match printer.format {
-        OutputFormat::Json => println!("{summary}"),
-        OutputFormat::Human => {
-            println!("local validator (offline) running");
-            println!("  JSON-RPC   {}", net.rpc_url);
-            println!("  websocket  {}", net.ws_url);
-            println!("  program    {}", tessera_client::PROGRAM_ID);
-            println!("  mint       {} ({} decimals)", net.mint, net.decimals);
-            println!(
-                "  market     {} (challenge window {} s)",
-                market.address(),
-                args.challenge_window
-            );
+    printer.emit(
+        || {
+            let mut lines = vec![
+                "local validator (offline) running".to_string(),
+                format!("  JSON-RPC   {}", net.rpc_url),
+                format!("  websocket  {}", net.ws_url),
+                format!("  program    {}", tessera_client::PROGRAM_ID),
+                format!("  mint       {} ({} decimals)", net.mint, net.decimals),
+                format!(
+                    "  market     {} (challenge window {} s)",
+                    market.address(),
+                    args.challenge_window
+                ),
+            ];
             for (name, (path, key)) in &net.keypairs {
-                println!("  {name:<11}{} {}", key.pubkey(), path.display());
+                lines.push(format!("  {name:<11}{} {}", key.pubkey(), path.display()));
             }
             for (name, op, config) in &operators {
-                println!(
+                lines.push(format!(
                     "  {name} staked {} as operator {op}; run: tessera-worker --config {}",
                     format_amount(OPERATOR_STAKE, net.decimals),
                     config.display()
-                );
+                ));
             }
-            println!(
+            lines.push(format!(
                 "  submit:    tessera --url {} --keypair {} --mint {} --store {store} job submit …",
                 net.rpc_url,
                 net.keypairs["creator"].0.display(),
                 net.mint
-            );
-            println!("Ctrl-C stops it.");
-        }
-    }
+            ));
+            lines.push("Ctrl-C stops it.".to_string());
+            lines.join("\n")
+        },
+        summary,
+    );
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| ClientError::bad_input(e.to_string(), "send SIGINT"))?;
