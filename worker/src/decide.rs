@@ -7,6 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use tessera_client::constants::MAX_REPLICAS;
 use tessera_client::program::math::Bps;
 use tessera_client::state::{Job, JobState, SlotStatus};
+use tessera_kernels::KernelId;
 
 use crate::db::JobRecord;
 
@@ -99,8 +100,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && s.healthy
                 && rec.rejected.is_none()
                 && s.now <= job.claim_deadline
-                && job.kernel < 32
-                && s.capabilities & (1 << job.kernel) != 0
+                && KernelId::id_is_in(job.kernel, s.capabilities)
                 && Bps::new(s.collateral_bps)
                     .and_then(|b| b.apply(job.reward_per_replica))
                     .is_ok_and(|bond| bond <= s.free_stake)
@@ -264,7 +264,7 @@ mod tests {
             market: Pubkey::new_unique(),
             creator: Pubkey::new_unique(),
             job_id: 1,
-            kernel: 0,
+            kernel: KernelId::Render.id(),
             kernel_params: [0; 32],
             input_uri: tessera_client::state::pack_uri("file:///in"),
             input_hash: [0; 32],
@@ -294,7 +294,7 @@ mod tests {
         Situation {
             operator: me,
             now: NOW,
-            capabilities: 1,
+            capabilities: KernelId::Render.mask(),
             may_claim: true,
             healthy: true,
             free_stake: u64::MAX,
@@ -330,10 +330,20 @@ mod tests {
         };
         assert_eq!(decide(&j, &rec, &unhealthy), None, "backends failing");
         let unable = Situation {
-            capabilities: 0b10,
+            capabilities: KernelId::GemmI8.mask(),
             ..situation(me)
         };
         assert_eq!(decide(&j, &rec, &unable), None, "kernel not run here");
+        // Every capability bit set, but an id that names no kernel (or lies past the mask).
+        for kernel in [0, 31, 32, 200] {
+            let mut unknown = j.clone();
+            unknown.kernel = kernel;
+            let all_bits = Situation {
+                capabilities: u32::MAX,
+                ..situation(me)
+            };
+            assert_eq!(decide(&unknown, &rec, &all_bits), None, "kernel {kernel}");
+        }
         let rejected = JobRecord {
             rejected: Some("bad hash".into()),
             ..JobRecord::default()

@@ -10,7 +10,8 @@ use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
-use tessera_client::chain::{to_rpc_filter, AccountFilter, Chain};
+use tessera_client::chain::{to_rpc_filter, Chain};
+use tessera_client::filters::job_accounts;
 use tessera_client::state::Job;
 use tessera_client::PROGRAM_ID;
 use tokio::sync::mpsc;
@@ -18,20 +19,6 @@ use tokio::sync::watch;
 
 /// A job seen on chain; `None` when the account is gone (closed).
 pub type JobUpdate = (Pubkey, Option<Box<Job>>);
-
-/// Offset of `Job::market` (after the 8-byte discriminator).
-const JOB_MARKET_OFFSET: usize = 8;
-
-/// The filters selecting the jobs of `market`.
-pub fn job_filters(market: &Pubkey) -> Vec<AccountFilter> {
-    vec![
-        AccountFilter::discriminator::<Job>(),
-        AccountFilter::Memcmp {
-            offset: JOB_MARKET_OFFSET,
-            bytes: market.to_bytes().to_vec(),
-        },
-    ]
-}
 
 /// Decodes a job account's data; `None` for a closed account or foreign data.
 pub fn decode_job(lamports: u64, data: &[u8]) -> Option<Box<Job>> {
@@ -44,7 +31,7 @@ pub fn decode_job(lamports: u64, data: &[u8]) -> Option<Box<Job>> {
 /// Every job of `market`, now.
 pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Option<Vec<(Pubkey, Box<Job>)>> {
     match chain
-        .get_program_accounts(&PROGRAM_ID, &job_filters(market))
+        .get_program_accounts(&PROGRAM_ID, &job_accounts(market))
         .await
     {
         Ok(accounts) => Some(
@@ -95,7 +82,7 @@ pub async fn subscribe(
             }
         };
         let config = RpcProgramAccountsConfig {
-            filters: Some(job_filters(&market).iter().map(to_rpc_filter).collect()),
+            filters: Some(job_accounts(&market).iter().map(to_rpc_filter).collect()),
             account_config: RpcAccountInfoConfig {
                 encoding: Some(UiAccountEncoding::Base64),
                 commitment: Some(CommitmentConfig::confirmed()),
@@ -155,7 +142,7 @@ mod tests {
     #[test]
     fn filters_select_this_markets_jobs() {
         let market = Pubkey::new_unique();
-        let filters = job_filters(&market);
+        let filters = job_accounts(&market);
         let mut data = vec![0u8; 100];
         data[..8].copy_from_slice(Job::DISCRIMINATOR);
         data[8..40].copy_from_slice(market.as_ref());
