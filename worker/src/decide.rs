@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(decide(&j, &rec, &unable), None, "kernel not run here");
         // Every capability bit set, but an id that names no kernel (or lies past the mask).
         for kernel in [0, 31, 32, 200] {
-            let mut unknown = j.clone();
+            let mut unknown = j;
             unknown.kernel = kernel;
             let all_bits = Situation {
                 capabilities: u32::MAX,
