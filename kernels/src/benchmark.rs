@@ -110,6 +110,7 @@ pub fn synthetic_mlp(seed: u32, rows: usize, widths: &[usize], rows_per_chunk: u
             shift,
             output_zero_point: if last { 0 } else { -100 },
             relu: !last,
+            packed: Default::default(),
         });
     }
     QuantModel {

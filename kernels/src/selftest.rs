@@ -145,6 +145,7 @@ pub fn left_shift_mlp() -> QuantModel {
             shift,
             output_zero_point: if last { 3 } else { -20 },
             relu: !last,
+            packed: Default::default(),
         });
     }
     QuantModel {

@@ -117,21 +117,13 @@ impl Workload {
 
     /// Runs the whole job.
     pub fn run(&self, backend: &Backend) -> Result<Output, KernelError> {
-        let chunks = match (self, backend) {
-            (Workload::Render(r), Backend::Cpu) => r.render_cpu(),
-            (Workload::Render(r), Backend::Cuda(dev)) => {
-                let s = &r.scene;
-                let image = dev.render_rect(&r.prepared, 0, 0, s.width, s.height)?;
-                tiles::split_into_tiles(&image, s.width, s.height, s.tile_size)
-            }
-            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cpu) => q.run_cpu(),
-            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cuda(dev)) => {
-                let out = dev.mlp_rows(&q.model, 0, q.model.rows)?;
-                quant::split_rows(&q.model, &out)
-            }
-            (Workload::Benchmark(b), _) => {
-                let mut chunks = Workload::Render(b.render.clone()).run(backend)?.chunks;
-                chunks.extend(Workload::MlpI8(b.mlp.clone()).run(backend)?.chunks);
+        let chunks = match self {
+            Workload::Render(r) => run_render(r, backend)?,
+            Workload::GemmI8(q) | Workload::MlpI8(q) => run_quant(q, backend)?,
+            Workload::Benchmark(b) => {
+                // By reference: the MLP keeps its packed weights from one call to the next.
+                let mut chunks = run_render(&b.render, backend)?;
+                chunks.extend(run_quant(&b.mlp, backend)?);
                 chunks
             }
         };
@@ -145,29 +137,64 @@ impl Workload {
         if index >= count {
             return Err(KernelError::ChunkOutOfRange { index, count });
         }
-        match (self, backend) {
-            (Workload::Render(r), Backend::Cpu) => r.render_tile_cpu(index),
-            (Workload::Render(r), Backend::Cuda(dev)) => {
-                let (x, y, w, h) = r.tile_rect(index);
-                Ok(dev.render_rect(&r.prepared, x, y, w, h)?)
-            }
-            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cpu) => q.chunk_cpu(index),
-            (Workload::GemmI8(q) | Workload::MlpI8(q), Backend::Cuda(dev)) => {
-                let (s, e) = q.model.chunk_rows(index);
-                Ok(dev
-                    .mlp_rows(&q.model, s, e)?
-                    .into_iter()
-                    .map(|v| v as u8)
-                    .collect())
-            }
-            (Workload::Benchmark(b), _) => {
+        match self {
+            Workload::Render(r) => chunk_render(r, backend, index),
+            Workload::GemmI8(q) | Workload::MlpI8(q) => chunk_quant(q, backend, index),
+            Workload::Benchmark(b) => {
                 let rc = b.render.chunk_count();
                 if index < rc {
-                    Workload::Render(b.render.clone()).chunk(backend, index)
+                    chunk_render(&b.render, backend, index)
                 } else {
-                    Workload::MlpI8(b.mlp.clone()).chunk(backend, index - rc)
+                    chunk_quant(&b.mlp, backend, index - rc)
                 }
             }
+        }
+    }
+}
+
+fn run_render(r: &RenderWorkload, backend: &Backend) -> Result<Vec<Vec<u8>>, KernelError> {
+    Ok(match backend {
+        Backend::Cpu => r.render_cpu(),
+        Backend::Cuda(dev) => {
+            let s = &r.scene;
+            let image = dev.render_rect(&r.prepared, 0, 0, s.width, s.height)?;
+            tiles::split_into_tiles(&image, s.width, s.height, s.tile_size)
+        }
+    })
+}
+
+/// Tile `index` (in range).
+fn chunk_render(r: &RenderWorkload, backend: &Backend, index: u32) -> Result<Vec<u8>, KernelError> {
+    match backend {
+        Backend::Cpu => r.render_tile_cpu(index),
+        Backend::Cuda(dev) => {
+            let (x, y, w, h) = r.tile_rect(index);
+            Ok(dev.render_rect(&r.prepared, x, y, w, h)?)
+        }
+    }
+}
+
+fn run_quant(q: &QuantWorkload, backend: &Backend) -> Result<Vec<Vec<u8>>, KernelError> {
+    Ok(match backend {
+        Backend::Cpu => q.run_cpu(),
+        Backend::Cuda(dev) => {
+            let out = dev.mlp_rows(&q.model, 0, q.model.rows)?;
+            quant::split_rows(&q.model, &out)
+        }
+    })
+}
+
+/// Row block `index` (in range).
+fn chunk_quant(q: &QuantWorkload, backend: &Backend, index: u32) -> Result<Vec<u8>, KernelError> {
+    match backend {
+        Backend::Cpu => q.chunk_cpu(index),
+        Backend::Cuda(dev) => {
+            let (s, e) = q.model.chunk_rows(index);
+            Ok(dev
+                .mlp_rows(&q.model, s, e)?
+                .into_iter()
+                .map(|v| v as u8)
+                .collect())
         }
     }
 }
@@ -181,4 +208,69 @@ pub fn recompute_chunk(kernel: KernelId, input: &[u8], index: u32) -> Result<Vec
 /// The Merkle root of any list of chunks.
 pub fn merkle_root<C: AsRef<[u8]>>(chunks: &[C]) -> [u8; 32] {
     tessera_merkle::root_of_chunks(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::gemm::{PackedWeights, Path};
+
+    fn send_sync_clone<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn workloads_are_send_sync_and_clone() {
+        send_sync_clone::<Workload>();
+        send_sync_clone::<QuantWorkload>();
+        send_sync_clone::<BenchmarkWorkload>();
+    }
+
+    #[test]
+    fn a_chunk_recompute_keeps_the_packed_weights_of_the_job() {
+        let model = crate::benchmark::synthetic_mlp(21, 40, &[33, 70, 9], 16);
+        let input = model.to_safetensors();
+        let job = Workload::parse(KernelId::MlpI8, &input).unwrap();
+        let Workload::MlpI8(q) = &job else {
+            unreachable!()
+        };
+        assert!(q.model.layers.iter().all(|l| l.packed.paths().is_empty()));
+        let first = job.chunk(&Backend::Cpu, 1).unwrap();
+        let path = Path::detected();
+        let panels: Vec<&PackedWeights> = q.model.layers.iter().map(|l| l.packed(path)).collect();
+        if path != Path::Scalar {
+            for l in &q.model.layers {
+                assert_eq!(l.packed.paths(), vec![path]);
+            }
+        }
+        // Later chunks and the whole run use the same packing and give the same bytes.
+        assert_eq!(job.chunk(&Backend::Cpu, 1).unwrap(), first);
+        let whole = job.run(&Backend::Cpu).unwrap();
+        assert_eq!(whole.chunks[1], first);
+        assert_eq!(whole.chunks.len(), 3);
+        for (l, p) in q.model.layers.iter().zip(panels) {
+            assert!(std::ptr::eq(l.packed(path), p));
+        }
+        // A verifier starting from the input alone gets the same chunk.
+        assert_eq!(recompute_chunk(KernelId::MlpI8, &input, 1).unwrap(), first);
+    }
+
+    #[test]
+    fn the_benchmark_mlp_is_packed_once_across_calls() {
+        let job = Workload::parse(KernelId::Benchmark, &[]).unwrap();
+        let Workload::Benchmark(b) = &job else {
+            unreachable!()
+        };
+        let rc = b.render.chunk_count();
+        let first = job.chunk(&Backend::Cpu, rc).unwrap();
+        let path = Path::detected();
+        let panels: Vec<&PackedWeights> =
+            b.mlp.model.layers.iter().map(|l| l.packed(path)).collect();
+        assert_eq!(job.chunk(&Backend::Cpu, rc).unwrap(), first);
+        for (l, p) in b.mlp.model.layers.iter().zip(panels) {
+            assert!(std::ptr::eq(l.packed(path), p));
+        }
+        assert!(matches!(
+            job.chunk(&Backend::Cpu, job.chunk_count()),
+            Err(KernelError::ChunkOutOfRange { .. })
+        ));
+    }
 }

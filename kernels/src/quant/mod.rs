@@ -9,7 +9,7 @@ pub mod requant;
 
 use rayon::prelude::*;
 
-pub use model::{QuantLayer, QuantModel};
+pub use model::{PackedPanels, QuantLayer, QuantModel};
 
 use crate::error::KernelError;
 
@@ -47,7 +47,8 @@ pub fn layer_cpu_with(
     let l = &model.layers[i];
     let folded = model.folded_bias(i);
     let (k, n) = (l.k, l.n);
-    let packed = gemm::PackedWeights::new(path, &l.weight, k, n);
+    // Packed on the layer's first run on this path, then kept.
+    let packed = l.packed(path);
     // Blocks of rows large enough for the weights to be read once per block from the cache,
     // small enough for every thread to get a few.
     let threads = rayon::current_num_threads().max(1);
@@ -64,7 +65,7 @@ pub fn layer_cpu_with(
             gemm::gemm_i32(
                 xblock,
                 r,
-                &packed,
+                packed,
                 &folded,
                 &mut acc,
                 &mut gemm::Scratch::default(),
@@ -207,6 +208,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_layer_is_packed_once_per_path_and_kept() {
+        let model = synthetic_mlp(15, 30, &[50, 70, 20], 8);
+        let want = run_rows_cpu_with(gemm::Path::Scalar, &model, 0, 30);
+        let simd: Vec<gemm::Path> = gemm::Path::supported()
+            .into_iter()
+            .filter(|&p| p != gemm::Path::Scalar)
+            .collect();
+        for (i, &path) in simd.iter().enumerate() {
+            assert!(run_rows_cpu_with(path, &model, 0, 30) == want);
+            let held: Vec<&gemm::PackedWeights> =
+                model.layers.iter().map(|l| l.packed(path)).collect();
+            for l in &model.layers {
+                assert_eq!(l.packed.paths(), simd[..=i].to_vec());
+            }
+            // A second run (and a chunk of rows) reuses the packing, to the same bytes.
+            assert!(run_rows_cpu_with(path, &model, 0, 30) == want);
+            assert!(run_rows_cpu_with(path, &model, 8, 16) == want[8 * 20..16 * 20]);
+            for (l, p) in model.layers.iter().zip(held) {
+                assert!(std::ptr::eq(l.packed(path), p));
+            }
+        }
+        // The scalar reference reads the weights as they are: nothing packed for it.
+        for l in &model.layers {
+            assert!(!l.packed.paths().contains(&gemm::Path::Scalar));
+        }
+    }
+
+    #[test]
+    fn a_clone_starts_unpacked_and_may_change_its_weights() {
+        let model = synthetic_mlp(16, 24, &[40, 36, 12], 8);
+        let path = gemm::Path::detected();
+        let before = run_rows_cpu(&model, 0, 24);
+        let mut changed = model.clone();
+        assert!(changed.layers.iter().all(|l| l.packed.paths().is_empty()));
+        assert_eq!(changed, model, "the cache takes no part in equality");
+        for w in &mut changed.layers[0].weight {
+            *w = w.wrapping_neg();
+        }
+        changed.layers[1].weight[5] ^= 0x55;
+        let after = run_rows_cpu_with(path, &changed, 0, 24);
+        assert_ne!(after, before);
+        assert_eq!(
+            after,
+            run_rows_cpu_with(gemm::Path::Scalar, &changed, 0, 24)
+        );
+        // The original kept its own packing and bytes.
+        assert_eq!(run_rows_cpu(&model, 0, 24), before);
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn weights_changed_after_a_run_are_caught_in_debug_builds() {
+        let mut model = synthetic_mlp(17, 12, &[20, 8], 4);
+        let _ = run_rows_cpu(&model, 0, 12);
+        model.layers[0].weight[3] ^= 1;
+        let r = std::panic::catch_unwind(|| run_rows_cpu(&model, 0, 12));
+        assert!(r.is_err(), "stale packed weights were used");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! and their quantization parameters (`docs/kernels.md`, "MLP safetensors layout").
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use safetensors::{Dtype, SafeTensors};
 
+use super::gemm::{PackedWeights, Path};
 use super::requant::{MAX_SHIFT, MIN_MULTIPLIER, MIN_SHIFT};
 use crate::error::ModelError;
 use crate::limits;
@@ -33,6 +35,111 @@ pub struct QuantLayer {
     pub output_zero_point: i32,
     /// Clamp the output at the zero point (ReLU).
     pub relu: bool,
+    /// What the CPU derives from `weight` the first time the layer runs, kept for every later
+    /// run: `PackedPanels::default()` when building a layer.
+    pub packed: PackedPanels,
+}
+
+/// What a layer derives from its weights when it first runs on the CPU, built once and kept:
+/// the sum of each weight row (for the zero-point fold and the unsigned-activation
+/// correction) and the weights packed into panels for each SIMD path the layer runs on.
+///
+/// A cache, not data: layers with equal fields are equal whatever their caches hold, and a
+/// clone of a layer starts with an empty cache, so a clone may have its weights changed. The
+/// weights of a layer must not change once it has run (debug builds check it on every run);
+/// share a layer that has run through an `Arc` rather than a clone to keep its packing.
+#[derive(Default)]
+pub struct PackedPanels {
+    row_sums: OnceLock<Vec<i32>>,
+    /// One slot per path, in the order of [`Path::ALL`].
+    panels: [OnceLock<PackedWeights>; Path::ALL.len()],
+    /// A hash of the weights the cache was built from.
+    #[cfg(debug_assertions)]
+    fingerprint: OnceLock<u64>,
+}
+
+impl PackedPanels {
+    /// The paths whose packing is held.
+    pub fn paths(&self) -> Vec<Path> {
+        Path::ALL
+            .into_iter()
+            .zip(&self.panels)
+            .filter(|(_, p)| p.get().is_some())
+            .map(|(path, _)| path)
+            .collect()
+    }
+}
+
+impl Clone for PackedPanels {
+    /// An empty cache: the clone's weights may be changed before it runs.
+    fn clone(&self) -> PackedPanels {
+        PackedPanels::default()
+    }
+}
+
+impl PartialEq for PackedPanels {
+    /// Always equal: a cache says nothing the layer's other fields do not.
+    fn eq(&self, _: &PackedPanels) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for PackedPanels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackedPanels")
+            .field("row_sums", &self.row_sums.get().is_some())
+            .field("paths", &self.paths())
+            .finish()
+    }
+}
+
+impl QuantLayer {
+    /// `Σ_k w[n, k]` for each output feature n (exact: |Σ| ≤ 128 · 16384), computed once.
+    pub fn row_sums(&self) -> &[i32] {
+        self.check_unchanged();
+        self.packed.row_sums.get_or_init(|| {
+            (0..self.n)
+                .map(|n| {
+                    self.weight[n * self.k..(n + 1) * self.k]
+                        .iter()
+                        .map(|&w| w as i32)
+                        .sum()
+                })
+                .collect()
+        })
+    }
+
+    /// The weights packed for `path`, packed on the first call for that path.
+    ///
+    /// Panics if the CPU does not have the path's instructions.
+    pub fn packed(&self, path: Path) -> &PackedWeights {
+        self.check_unchanged();
+        self.packed.panels[path.slot()]
+            .get_or_init(|| PackedWeights::new(path, &self.weight, self.k, self.n))
+    }
+
+    /// In debug builds, panics if the weights changed since the cache was first filled.
+    fn check_unchanged(&self) {
+        #[cfg(debug_assertions)]
+        {
+            // FNV-1a over the weight bytes and the shape.
+            let hash = |w: &[i8]| {
+                let shape = [self.k as u64, self.n as u64];
+                w.iter()
+                    .map(|&b| b as u8 as u64)
+                    .chain(shape)
+                    .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                        (h ^ b).wrapping_mul(0x0100_0000_01b3)
+                    })
+            };
+            let now = hash(&self.weight);
+            let then = *self.packed.fingerprint.get_or_init(|| now);
+            assert!(
+                now == then,
+                "the weights of a layer changed after the layer ran (its packing is kept)"
+            );
+        }
+    }
 }
 
 /// A quantized MLP with its input batch.
@@ -332,6 +439,7 @@ impl QuantModel {
                 shift,
                 output_zero_point,
                 relu,
+                packed: PackedPanels::default(),
             });
         }
         Ok(QuantModel {
@@ -442,18 +550,15 @@ impl QuantModel {
     }
 
     /// Bias with the input zero point folded in: `bias[n] - zp_in · Σ_k w[n, k]`, exact in
-    /// int32 within the limits. Both backends accumulate `Σ x·w` and add this.
+    /// int32 within the limits. Both backends accumulate `Σ x·w` and add this. The row sums
+    /// are computed once per layer ([`QuantLayer::row_sums`]).
     pub fn folded_bias(&self, i: usize) -> Vec<i32> {
         let l = &self.layers[i];
         let zp = self.layer_input_zero_point(i);
-        (0..l.n)
-            .map(|n| {
-                let wsum: i32 = l.weight[n * l.k..(n + 1) * l.k]
-                    .iter()
-                    .map(|&w| w as i32)
-                    .sum();
-                l.bias[n] - zp * wsum
-            })
+        l.bias
+            .iter()
+            .zip(l.row_sums())
+            .map(|(&b, &wsum)| b - zp * wsum)
             .collect()
     }
 }

@@ -14,7 +14,8 @@
 //! - NEON on aarch64 (`smull` + `sadalp`): int8 products widened to int16, pairs added into
 //!   int32 lanes.
 //!
-//! Weights are packed once ([`PackedWeights`]) into panels of `NR` output columns, `G`
+//! Weights are packed once ([`PackedWeights`]; a model's layer keeps its packing, see
+//! [`super::QuantLayer::packed`]) into panels of `NR` output columns, `G`
 //! consecutive k per column in each group (the operand layout of the instruction); the
 //! driver walks blocks of k that keep a weight panel in L1, and micro-kernels keep an
 //! `MR × NR` tile of accumulators in registers.
@@ -115,6 +116,18 @@ impl Path {
     /// Every path this CPU runs.
     pub fn supported() -> Vec<Path> {
         Path::ALL.into_iter().filter(|p| p.is_supported()).collect()
+    }
+
+    /// The position of the path in [`Path::ALL`].
+    pub(crate) fn slot(self) -> usize {
+        match self {
+            Path::Avx512Vnni => 0,
+            Path::AvxVnni => 1,
+            Path::Avx512VnniYmm => 2,
+            Path::Avx2 => 3,
+            Path::Neon => 4,
+            Path::Scalar => 5,
+        }
     }
 
     /// A short name, for logs and benchmark tables.
@@ -556,6 +569,13 @@ mod tests {
         let a: Vec<i8> = (0..m * k).map(|_| next()).collect();
         let w: Vec<i8> = (0..n * k).map(|_| next()).collect();
         check_all(&a, m, &w, k, n, &[]);
+    }
+
+    #[test]
+    fn slots_follow_the_order_of_all() {
+        for (i, p) in Path::ALL.into_iter().enumerate() {
+            assert_eq!(p.slot(), i, "{}", p.name());
+        }
     }
 
     #[test]
