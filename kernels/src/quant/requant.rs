@@ -59,9 +59,66 @@ pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, relu: 
     v.clamp(lo.max(-128), 127) as i8
 }
 
+/// A way of requantizing a row; every one gives the bytes of [`requantize`], element by
+/// element (the vector code runs the same integer steps, lane by lane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RowPath {
+    /// [`requantize`] on each element.
+    Scalar,
+    /// 8 elements at a time: int32 lanes, the products and their rounding in int64 halves.
+    Avx2,
+    /// 8 elements at a time in AVX-512 int64 lanes.
+    Avx512,
+}
+
+impl RowPath {
+    /// Every path, in order of preference.
+    pub const ALL: [RowPath; 3] = [RowPath::Avx512, RowPath::Avx2, RowPath::Scalar];
+
+    /// The fastest path this CPU runs, detected once per process.
+    pub fn detected() -> RowPath {
+        static DETECTED: std::sync::OnceLock<RowPath> = std::sync::OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            RowPath::ALL
+                .into_iter()
+                .find(|p| p.is_supported())
+                .unwrap_or(RowPath::Scalar)
+        })
+    }
+
+    /// Whether this CPU has the instructions of the path.
+    pub fn is_supported(self) -> bool {
+        match self {
+            RowPath::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            RowPath::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            RowPath::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Every path this CPU runs.
+    pub fn supported() -> Vec<RowPath> {
+        RowPath::ALL
+            .into_iter()
+            .filter(|p| p.is_supported())
+            .collect()
+    }
+
+    /// A short name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            RowPath::Scalar => "scalar",
+            RowPath::Avx2 => "avx2",
+            RowPath::Avx512 => "avx512",
+        }
+    }
+}
+
 /// Requantizes one row: `out[j] = requantize(acc[j], multiplier[j], shift[j], zero_point,
-/// relu)`, with AVX-512 where the CPU has it (the same bytes: the vector code is the same
-/// integer arithmetic, lane by lane).
+/// relu)`, on the fastest [`RowPath`] this CPU has (the same bytes on every one).
 pub fn requantize_row(
     acc: &[i32],
     multiplier: &[i32],
@@ -71,7 +128,7 @@ pub fn requantize_row(
     out: &mut [i8],
 ) {
     requantize_row_with(
-        vector_supported(),
+        RowPath::detected(),
         acc,
         multiplier,
         shift,
@@ -81,24 +138,11 @@ pub fn requantize_row(
     );
 }
 
-/// Whether [`requantize_row`] runs vector code on this CPU (AVX-512 F).
-pub fn vector_supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// [`requantize_row`], with the vector code (`vector`, where supported) or element by element.
+/// [`requantize_row`] on a given path.
 ///
-/// Panics if the slices' lengths differ.
+/// Panics if the slices' lengths differ, or if the CPU does not have the path's instructions.
 pub fn requantize_row_with(
-    vector: bool,
+    path: RowPath,
     acc: &[i32],
     multiplier: &[i32],
     shift: &[i32],
@@ -108,17 +152,21 @@ pub fn requantize_row_with(
 ) {
     let n = acc.len();
     assert!(multiplier.len() == n && shift.len() == n && out.len() == n);
-    #[cfg(target_arch = "x86_64")]
-    let done = if vector && vector_supported() {
-        // SAFETY: AVX-512 F is present (checked above); the slices are `n` long (asserted).
-        unsafe { x86::requantize_avx512(acc, multiplier, shift, zero_point, relu, out) }
-    } else {
-        0
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let done = {
-        let _ = vector;
-        0
+    assert!(path.is_supported(), "{} is not supported here", path.name());
+    let done = match path {
+        RowPath::Scalar => 0,
+        // SAFETY: AVX-512 F is present (asserted above); the slices are `n` long (asserted).
+        #[cfg(target_arch = "x86_64")]
+        RowPath::Avx512 => unsafe {
+            x86::requantize_avx512(acc, multiplier, shift, zero_point, relu, out)
+        },
+        // SAFETY: AVX2 is present (asserted above); the slices are `n` long (asserted).
+        #[cfg(target_arch = "x86_64")]
+        RowPath::Avx2 => unsafe {
+            x86::requantize_avx2(acc, multiplier, shift, zero_point, relu, out)
+        },
+        #[allow(unreachable_patterns)]
+        _ => 0,
     };
     for j in done..n {
         out[j] = requantize(acc[j], multiplier[j], shift[j], zero_point, relu);
@@ -202,6 +250,113 @@ mod x86 {
         }
         whole
     }
+
+    /// [`super::saturating_rounding_doubling_high_mul`] of the int32 values in the even
+    /// 32-bit lanes of `a` and `b` (`i32::MIN · i32::MIN` excepted: the caller takes it),
+    /// into the low half of each 64-bit lane (the high half is left undefined). Callable
+    /// where AVX2 is enabled.
+    #[target_feature(enable = "avx2")]
+    fn high_mul_even(a: __m256i, b: __m256i) -> __m256i {
+        let zero = _mm256_setzero_si256();
+        // The exact int64 product, then the nudge (+2^30, or 1 - 2^30 below 0) ...
+        let ab = _mm256_mul_epi32(a, b);
+        let nudge = _mm256_blendv_epi8(
+            _mm256_set1_epi64x(1 << 30),
+            _mm256_set1_epi64x(1 - (1 << 30)),
+            _mm256_cmpgt_epi64(zero, ab),
+        );
+        let t = _mm256_add_epi64(ab, nudge);
+        // ... and a division by 2^31 truncating toward zero: add 2^31 - 1 below 0, then keep
+        // bits 31..62 (the quotient fits in int32, so a logical shift gives its low half).
+        let t = _mm256_add_epi64(
+            t,
+            _mm256_and_si256(
+                _mm256_cmpgt_epi64(zero, t),
+                _mm256_set1_epi64x((1 << 31) - 1),
+            ),
+        );
+        _mm256_srli_epi64::<31>(t)
+    }
+
+    /// [`super::requantize`] on 8 elements at a time in int32 lanes (the rounding multiply
+    /// in int64, even and odd lanes apart); returns how many elements it wrote (a multiple
+    /// of 8; the caller finishes the rest).
+    ///
+    /// # Safety
+    /// The CPU has AVX2; `multiplier`, `shift` and `out` are at least `acc.len()` long.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn requantize_avx2(
+        acc: &[i32],
+        multiplier: &[i32],
+        shift: &[i32],
+        zero_point: i32,
+        relu: bool,
+        out: &mut [i8],
+    ) -> usize {
+        let lo = if relu { zero_point.max(-128) } else { -128 };
+        let zero = _mm256_setzero_si256();
+        let one = _mm256_set1_epi32(1);
+        let i32_min = _mm256_set1_epi32(i32::MIN);
+        let i32_max = _mm256_set1_epi32(i32::MAX);
+        // clamp(v + zp, lo, 127) = clamp(v, lo - zp, 127 - zp) + zp, with no overflow.
+        let v_lo = _mm256_set1_epi32(lo - zero_point);
+        let v_hi = _mm256_set1_epi32(127 - zero_point);
+        let v_zp = _mm256_set1_epi32(zero_point);
+        let whole = acc.len() / 8 * 8;
+        let mut j = 0;
+        while j < whole {
+            // SAFETY: `j + 8 <= acc.len()`, and the other slices are at least as long.
+            let (x, m, s) = unsafe {
+                (
+                    _mm256_loadu_si256(acc.as_ptr().add(j).cast()),
+                    _mm256_loadu_si256(multiplier.as_ptr().add(j).cast()),
+                    _mm256_loadu_si256(shift.as_ptr().add(j).cast()),
+                )
+            };
+            // multiply_by_quantized_multiplier: a left shift (0..=7), saturated where shifting
+            // back does not give x (to i32::MIN below 0, i32::MAX from 0 up), ...
+            let left = _mm256_max_epi32(s, zero);
+            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero);
+            let up = _mm256_sllv_epi32(x, left);
+            let overflow = _mm256_xor_si256(
+                _mm256_cmpeq_epi32(_mm256_srav_epi32(up, left), x),
+                _mm256_set1_epi32(-1),
+            );
+            let saturated = _mm256_xor_si256(i32_max, _mm256_srai_epi32::<31>(x));
+            let shifted = _mm256_blendv_epi8(up, saturated, overflow);
+            // ... saturating_rounding_doubling_high_mul, even lanes and odd lanes, ...
+            let even = high_mul_even(shifted, m);
+            let odd = high_mul_even(_mm256_srli_epi64::<32>(shifted), _mm256_srli_epi64::<32>(m));
+            let high = _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd));
+            let both_min = _mm256_and_si256(
+                _mm256_cmpeq_epi32(shifted, i32_min),
+                _mm256_cmpeq_epi32(m, i32_min),
+            );
+            let high = _mm256_blendv_epi8(high, i32_max, both_min);
+            // ... then rounding_divide_by_pot (0..=31): every value below fits in int32.
+            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+            let remainder = _mm256_and_si256(high, mask);
+            let threshold =
+                _mm256_sub_epi32(_mm256_srai_epi32::<1>(mask), _mm256_cmpgt_epi32(zero, high));
+            let q = _mm256_sub_epi32(
+                _mm256_srav_epi32(high, right),
+                _mm256_cmpgt_epi32(remainder, threshold),
+            );
+            // requantize: zero point and clamp, then the low byte of each lane.
+            let v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(q, v_lo), v_hi), v_zp);
+            let bytes = _mm256_packs_epi16(_mm256_packs_epi32(v, v), zero);
+            let row = _mm_unpacklo_epi32(
+                _mm256_castsi256_si128(bytes),
+                _mm256_extracti128_si256::<1>(bytes),
+            );
+            // SAFETY: `j + 8 <= out.len()`; the store writes 8 bytes.
+            unsafe {
+                _mm_storel_epi64(out.as_mut_ptr().add(j).cast(), row);
+            }
+            j += 8;
+        }
+        whole
+    }
 }
 
 /// Splits a positive real multiplier into (Q0.31 multiplier, shift) such that
@@ -249,10 +404,10 @@ mod tests {
         let want: Vec<i8> = (0..n)
             .map(|j| requantize(acc[j], multiplier[j], shift[j], zp, relu))
             .collect();
-        for vector in [false, true] {
+        for path in RowPath::supported() {
             let mut out = vec![0x55u8 as i8; n];
-            requantize_row_with(vector, acc, multiplier, shift, zp, relu, &mut out);
-            assert_eq!(out, want, "vector = {vector}");
+            requantize_row_with(path, acc, multiplier, shift, zp, relu, &mut out);
+            assert_eq!(out, want, "{}", path.name());
         }
     }
 
@@ -297,8 +452,64 @@ mod tests {
                 check_row(&acc, &mult, &shift, zp, relu);
             }
         }
-        if vector_supported() {
-            eprintln!("requantization: AVX-512 checked against the element-by-element code");
+        eprintln!(
+            "requantization: {:?} checked against the element-by-element code",
+            RowPath::supported()
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn row_requantization_matches_element_by_element_on_random_rows() {
+        // Rows of every length up to 3 vectors and a tail, values drawn from the whole range
+        // and from near the rounding boundaries, per-element multipliers and shifts.
+        let mut s = 0x2545_f491u32;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for len in 0..=27 {
+            for round in 0..40 {
+                let acc: Vec<i32> = (0..len)
+                    .map(|_| match next() % 4 {
+                        0 => next() as i32,
+                        1 => (next() % 8192) as i32 - 4096,
+                        2 => (1 << (next() % 31)) * if next() % 2 == 0 { 1 } else { -1 },
+                        _ => [i32::MIN, i32::MAX, 0, -1, 1][(next() % 5) as usize],
+                    })
+                    .collect();
+                let mult: Vec<i32> = (0..len)
+                    .map(|_| match next() % 5 {
+                        0 => 0,
+                        1 => i32::MAX,
+                        2 => MIN_MULTIPLIER,
+                        _ => MIN_MULTIPLIER + (next() % (1 << 30)) as i32,
+                    })
+                    .collect();
+                let shift: Vec<i32> = (0..len)
+                    .map(|_| MIN_SHIFT + (next() % (MAX_SHIFT - MIN_SHIFT + 1) as u32) as i32)
+                    .collect();
+                let zp = (next() % 256) as i32 - 128;
+                check_row(&acc, &mult, &shift, zp, round % 2 == 0);
+            }
+        }
+    }
+
+    #[test]
+    fn row_paths_are_detected_once_and_listed() {
+        let p = RowPath::detected();
+        assert!(p.is_supported());
+        assert_eq!(RowPath::supported().first(), Some(&p));
+        assert!(RowPath::supported().contains(&RowPath::Scalar));
+        if let Some(p) = RowPath::ALL.into_iter().find(|p| !p.is_supported()) {
+            let r = std::panic::catch_unwind(|| {
+                requantize_row_with(p, &[1], &[MIN_MULTIPLIER], &[0], 0, false, &mut [0])
+            });
+            assert!(r.is_err(), "{} ran on a CPU without it", p.name());
         }
     }
 
