@@ -196,6 +196,26 @@ mod tests {
     }
 
     #[test]
+    fn the_worker_loads_the_configuration_as_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = sample(tmp.path());
+        let path = tmp.path().join("operator-1.toml");
+        cfg.write(&path, "for operator-1").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let worker = tessera_worker::config::Config::from_toml_str(&text).unwrap();
+        assert_eq!(worker.rpc_url, cfg.rpc_url);
+        assert_eq!(worker.ws_url.as_deref(), Some(cfg.ws_url.as_str()));
+        assert_eq!(worker.keypair, cfg.keypair);
+        assert_eq!(worker.mint, cfg.mint);
+        assert_eq!(worker.store, cfg.store);
+        assert_eq!(worker.data_dir, cfg.data_dir);
+        assert_eq!(worker.metrics_addr, Some(cfg.metrics_addr));
+        // A key the worker does not know is refused, so a renamed field cannot slip through.
+        let misspelt = text.replace("rpc_url", "rpc_uri");
+        assert!(tessera_worker::config::Config::from_toml_str(&misspelt).is_err());
+    }
+
+    #[test]
     fn paths_that_need_escaping_survive() {
         let tmp = tempfile::tempdir().unwrap();
         let odd = tmp
