@@ -233,3 +233,33 @@ fn test_model_limits() {
     let e = model_err(&m.to_safetensors());
     assert!(e.to_string().contains("`layers`"), "{e}");
 }
+
+#[test]
+fn counts_above_their_limits_are_named() {
+    use tessera_kernels::limits;
+    let too_many = |key: &'static str, max: usize| {
+        let e = scene_err(|s| {
+            let first = s[key][0].clone();
+            s[key] = serde_json::Value::Array(vec![first; max + 1]);
+        });
+        match e {
+            SceneError::TooMany {
+                what,
+                count,
+                max: m,
+            } => {
+                assert_eq!((what, count, m), (key, max + 1, max), "{key}")
+            }
+            e => panic!("{key}: {e}"),
+        }
+    };
+    too_many("spheres", limits::MAX_SPHERES);
+    too_many("planes", limits::MAX_PLANES);
+    too_many("materials", limits::MAX_MATERIALS);
+    // At the limit itself a scene is accepted.
+    let at_limit = scene_with(|s| {
+        let first = s["planes"][0].clone();
+        s["planes"] = serde_json::Value::Array(vec![first; limits::MAX_PLANES]);
+    });
+    assert!(Workload::parse(KernelId::Render, &at_limit).is_ok());
+}

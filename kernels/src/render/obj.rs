@@ -4,6 +4,7 @@
 //! from the last vertex defined so far. `#` comments and the statements `vn vt o g s usemtl
 //! mtllib l` are ignored; anything else is an error.
 
+use super::scene::at_most;
 use crate::error::SceneError;
 use crate::limits;
 
@@ -64,13 +65,7 @@ pub fn parse_obj(text: &str, mesh: usize) -> Result<ObjMesh, SceneError> {
                         return Err(err("a vertex has at most four coordinates".into()));
                     }
                 }
-                if out.vertices.len() >= limits::MAX_VERTICES {
-                    return Err(SceneError::TooMany {
-                        what: "vertices",
-                        count: out.vertices.len() + 1,
-                        max: limits::MAX_VERTICES,
-                    });
-                }
+                at_most("vertices", out.vertices.len() + 1, limits::MAX_VERTICES)?;
                 out.vertices.push(xyz);
             }
             "f" => {
@@ -110,13 +105,11 @@ pub fn parse_obj(text: &str, mesh: usize) -> Result<ObjMesh, SceneError> {
                     ],
                     _ => return Err(err("a face needs 3 or 4 vertices".into())),
                 };
-                if out.triangles.len() + tris.len() > limits::MAX_TRIANGLES {
-                    return Err(SceneError::TooMany {
-                        what: "triangles",
-                        count: out.triangles.len() + tris.len(),
-                        max: limits::MAX_TRIANGLES,
-                    });
-                }
+                at_most(
+                    "triangles",
+                    out.triangles.len() + tris.len(),
+                    limits::MAX_TRIANGLES,
+                )?;
                 out.triangles.extend_from_slice(tris);
             }
             "vn" | "vt" | "vp" | "o" | "g" | "s" | "usemtl" | "mtllib" | "l" => {}

@@ -241,6 +241,14 @@ fn range_u32(field: &str, v: u32, min: u32, max: u32) -> Result<(), SceneError> 
     Ok(())
 }
 
+/// `TooMany` when a scene has more than `max` of `what` (`count` of them).
+pub(crate) fn at_most(what: &'static str, count: usize, max: usize) -> Result<(), SceneError> {
+    if count > max {
+        return Err(SceneError::TooMany { what, count, max });
+    }
+    Ok(())
+}
+
 fn range_f32(field: &str, v: f32, min: f32, max: f32) -> Result<(), SceneError> {
     // Written so that NaN fails.
     if !(v >= min && v <= max) {
@@ -374,13 +382,7 @@ impl Scene {
                 "the scene needs at least one material".into(),
             ));
         }
-        if self.materials.len() > limits::MAX_MATERIALS {
-            return Err(SceneError::TooMany {
-                what: "materials",
-                count: self.materials.len(),
-                max: limits::MAX_MATERIALS,
-            });
-        }
+        at_most("materials", self.materials.len(), limits::MAX_MATERIALS)?;
         for (i, m) in self.materials.iter().enumerate() {
             let f = format!("materials[{i}]");
             match m {
@@ -400,13 +402,7 @@ impl Scene {
         }
         let nm = self.materials.len();
 
-        if self.spheres.len() > limits::MAX_SPHERES {
-            return Err(SceneError::TooMany {
-                what: "spheres",
-                count: self.spheres.len(),
-                max: limits::MAX_SPHERES,
-            });
-        }
+        at_most("spheres", self.spheres.len(), limits::MAX_SPHERES)?;
         for (i, s) in self.spheres.iter().enumerate() {
             finite(&format!("spheres[{i}].center"), s.center)?;
             if !(s.radius > 0.0 && s.radius <= limits::MAX_COORD) {
@@ -420,13 +416,7 @@ impl Scene {
             material_index(format!("spheres[{i}].material"), s.material, nm)?;
         }
 
-        if self.planes.len() > limits::MAX_PLANES {
-            return Err(SceneError::TooMany {
-                what: "planes",
-                count: self.planes.len(),
-                max: limits::MAX_PLANES,
-            });
-        }
+        at_most("planes", self.planes.len(), limits::MAX_PLANES)?;
         for (i, p) in self.planes.iter().enumerate() {
             finite(&format!("planes[{i}].point"), p.point)?;
             let n = finite(&format!("planes[{i}].normal"), p.normal)?;
@@ -438,13 +428,7 @@ impl Scene {
             material_index(format!("planes[{i}].material"), p.material, nm)?;
         }
 
-        if self.meshes.len() > limits::MAX_MESHES {
-            return Err(SceneError::TooMany {
-                what: "meshes",
-                count: self.meshes.len(),
-                max: limits::MAX_MESHES,
-            });
-        }
+        at_most("meshes", self.meshes.len(), limits::MAX_MESHES)?;
         let mut triangles = 0usize;
         let mut vertices = 0usize;
         for (i, m) in self.meshes.iter().enumerate() {
@@ -452,20 +436,8 @@ impl Scene {
             material_index(format!("meshes[{i}].material"), m.material, nm)?;
             vertices += nv;
             triangles += nt;
-            if vertices > limits::MAX_VERTICES {
-                return Err(SceneError::TooMany {
-                    what: "vertices",
-                    count: vertices,
-                    max: limits::MAX_VERTICES,
-                });
-            }
-            if triangles > limits::MAX_TRIANGLES {
-                return Err(SceneError::TooMany {
-                    what: "triangles",
-                    count: triangles,
-                    max: limits::MAX_TRIANGLES,
-                });
-            }
+            at_most("vertices", vertices, limits::MAX_VERTICES)?;
+            at_most("triangles", triangles, limits::MAX_TRIANGLES)?;
         }
         Ok(())
     }
@@ -488,13 +460,7 @@ impl Mesh {
                 Ok((m.vertices.len(), m.triangles.len()))
             }
             None => {
-                if self.vertices.len() > limits::MAX_VERTICES {
-                    return Err(SceneError::TooMany {
-                        what: "vertices",
-                        count: self.vertices.len(),
-                        max: limits::MAX_VERTICES,
-                    });
-                }
+                at_most("vertices", self.vertices.len(), limits::MAX_VERTICES)?;
                 for (j, v) in self.vertices.iter().enumerate() {
                     finite(&format!("meshes[{i}].vertices[{j}]"), *v)?;
                 }
