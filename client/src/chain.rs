@@ -214,7 +214,7 @@ mod rpc {
     const CONFIRM_POLL: Duration = Duration::from_millis(400);
 
     /// Maps an RPC client error: a transaction error (preflight or on-chain) to what the
-    /// program said, anything else to [`ClientError::Rpc`].
+    /// program said, anything else by [`ClientError::from_rpc_message`] (unreachable or not).
     pub fn map_rpc_error(e: RpcClientError) -> ClientError {
         if let Some(tx_err) = e.get_transaction_error() {
             let logs = match e.kind.as_ref() {
@@ -226,7 +226,7 @@ mod rpc {
             };
             return ClientError::from_transaction_error(tx_err, logs);
         }
-        ClientError::Rpc(e.to_string())
+        ClientError::from_rpc_message(e.to_string())
     }
 
     /// The JSON-RPC form of a filter.

@@ -177,9 +177,13 @@ pub enum ClientError {
         error: TransactionError,
         logs: Vec<String>,
     },
-    /// The RPC node could not be reached or answered with an error.
-    #[error("RPC error: {0}; check --url and that the node is up")]
+    /// The RPC node answered, with an error (see [`ClientError::from_rpc_message`]).
+    #[error("the RPC node answered with an error: {0}")]
     Rpc(String),
+    /// The RPC node could not be reached: the connection was refused or timed out, or the
+    /// host is unknown.
+    #[error("cannot reach the RPC node: {0}; check the RPC URL (`--url`, or the worker's `rpc_url`) and that the node is up")]
+    RpcUnreachable(String),
     /// The object store failed.
     #[error("object store: {0}")]
     Store(String),
@@ -210,6 +214,35 @@ impl ClientError {
             problem: problem.into(),
             fix: fix.into(),
         }
+    }
+
+    /// An RPC failure from its message: [`ClientError::RpcUnreachable`] when the request
+    /// never reached the node (refused, timed out, no such host), else [`ClientError::Rpc`].
+    /// The Solana RPC client reports every failed `getAccountInfo` as `AccountNotFound:
+    /// pubkey=…: <cause>`, even when the node was never reached; that prefix is dropped when
+    /// the cause is the network, so an unreachable node is not taken for a missing account.
+    pub fn from_rpc_message(message: impl Into<String>) -> Self {
+        /// What the HTTP client says when a request did not reach the node.
+        const UNREACHABLE: &[&str] = &[
+            "error sending request",
+            "connection refused",
+            "tcp connect error",
+            "dns error",
+            "failed to lookup address",
+            "operation timed out",
+            "connection closed before message completed",
+            "connection reset",
+        ];
+        let message = message.into();
+        let lower = message.to_ascii_lowercase();
+        if !UNREACHABLE.iter().any(|m| lower.contains(m)) {
+            return ClientError::Rpc(message);
+        }
+        let cause = match message.strip_prefix("AccountNotFound: pubkey=") {
+            Some(rest) => rest.split_once(": ").map_or(rest, |(_, cause)| cause),
+            None => &message,
+        };
+        ClientError::RpcUnreachable(cause.to_string())
     }
 
     /// Maps a failed transaction to the error a user can act on.
@@ -342,6 +375,38 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(err.to_string().contains("does not exist yet"));
+    }
+
+    #[test]
+    fn an_unreachable_node_is_not_a_missing_account() {
+        let cause = "error sending request for url (http://127.0.0.1:1/): client error (Connect): tcp connect error: Connection refused (os error 111)";
+        let e = ClientError::from_rpc_message(format!(
+            "AccountNotFound: pubkey={}: {cause}",
+            Pubkey::new_unique()
+        ));
+        assert!(
+            matches!(&e, ClientError::RpcUnreachable(c) if c == cause),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("cannot reach the RPC node: {cause}; check the RPC URL (`--url`, or the worker's `rpc_url`) and that the node is up")
+        );
+        let e = ClientError::from_rpc_message("operation timed out");
+        assert!(matches!(e, ClientError::RpcUnreachable(_)), "{e:?}");
+        // The node answered: no advice about the URL or the node being up.
+        let e = ClientError::from_rpc_message("-32602: Invalid param: WrongSize");
+        assert_eq!(
+            e.to_string(),
+            "the RPC node answered with an error: -32602: Invalid param: WrongSize"
+        );
+        // A program error says what the program said, nothing about the node.
+        let e = ClientError::from_transaction_error(
+            TransactionError::InstructionError(0, InstructionError::Custom(6034)),
+            vec![],
+        );
+        assert!(!e.to_string().contains("node"), "{e}");
+        assert!(!e.to_string().contains("--url"), "{e}");
     }
 
     #[test]
