@@ -204,6 +204,87 @@ impl Health {
     }
 }
 
+/// Exponential backoff: waits of `first`, doubling each time, at most `max`; [`reset`] starts
+/// again from `first`. Every wait the worker makes for the RPC node (at start-up, and during
+/// an outage) follows one.
+///
+/// [`reset`]: Backoff::reset
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    first: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    /// Waits for the RPC node: 1 s, 2 s, 4 s, … up to 30 s.
+    pub const RPC: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+
+    pub const fn new(first: Duration, max: Duration) -> Backoff {
+        Backoff {
+            first,
+            max,
+            next: first,
+        }
+    }
+
+    /// The wait before the next try; the one after it is twice as long (up to the cap).
+    pub fn next_wait(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = self.next.saturating_mul(2).min(self.max);
+        wait
+    }
+
+    pub fn reset(&mut self) {
+        self.next = self.first;
+    }
+}
+
+/// The RPC node as the loop sees it: reachable, or down since some time with the next try
+/// backed off. While it is down the loop asks it only when [`due`], and logs one line per
+/// failed try (each with its wait), not one per tick.
+///
+/// [`due`]: Outage::due
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outage {
+    backoff: Backoff,
+    /// While down: since when, and when to try again.
+    down: Option<(Instant, Instant)>,
+}
+
+impl Outage {
+    pub fn new(backoff: Backoff) -> Outage {
+        Outage {
+            backoff,
+            down: None,
+        }
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.down.is_some()
+    }
+
+    /// Whether the node should be asked at `now`: always while it is up, after the wait while
+    /// it is down.
+    pub fn due(&self, now: Instant) -> bool {
+        self.down.is_none_or(|(_, retry)| now >= retry)
+    }
+
+    /// A request failed at `now`: the wait before the next try.
+    pub fn failed(&mut self, now: Instant) -> Duration {
+        let wait = self.backoff.next_wait();
+        let since = self.down.map_or(now, |(since, _)| since);
+        self.down = Some((since, now + wait));
+        wait
+    }
+
+    /// A request succeeded at `now`: how long the node was down, if it was.
+    pub fn recovered(&mut self, now: Instant) -> Option<Duration> {
+        self.backoff.reset();
+        self.down.take().map(|(since, _)| now - since)
+    }
+}
+
 /// How an ended job went for `operator`, read from the job alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -556,6 +637,51 @@ mod tests {
         assert!(!jobs.iter().any(|j| sampled(j, &v, 0.0)));
         let some = jobs.iter().filter(|j| sampled(j, &v, 0.25)).count();
         assert!((50..150).contains(&some), "{some} of 400 at 25 %");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_resets() {
+        let s = Duration::from_secs;
+        let mut b = Backoff::RPC;
+        let waits: Vec<u64> = (0..8).map(|_| b.next_wait().as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+        b.reset();
+        assert_eq!(b.next_wait(), s(1));
+        let mut huge = Backoff::new(Duration::MAX / 2, Duration::MAX);
+        huge.next_wait();
+        assert_eq!(huge.next_wait(), Duration::MAX / 2 * 2, "no overflow");
+        assert_eq!(huge.next_wait(), Duration::MAX);
+    }
+
+    #[test]
+    fn an_outage_is_retried_with_backoff_and_timed() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut o = Outage::new(Backoff::RPC);
+        assert!(!o.is_down() && o.due(t0));
+        assert_eq!(o.recovered(t0), None, "was not down");
+        assert_eq!(o.failed(t0), s(1));
+        assert!(o.is_down());
+        assert!(
+            !o.due(t0 + Duration::from_millis(500)),
+            "a tick inside the wait"
+        );
+        assert!(o.due(t0 + s(1)));
+        assert_eq!(o.failed(t0 + s(1)), s(2));
+        assert!(!o.due(t0 + s(2)));
+        assert!(o.due(t0 + s(3)));
+        assert_eq!(o.failed(t0 + s(3)), s(4));
+        assert_eq!(
+            o.recovered(t0 + s(7)),
+            Some(s(7)),
+            "down since the first failure"
+        );
+        assert!(!o.is_down() && o.due(t0 + s(7)));
+        assert_eq!(
+            o.failed(t0 + s(8)),
+            s(1),
+            "a new outage starts from the first wait"
+        );
     }
 
     const POLICY: HealthPolicy = HealthPolicy {

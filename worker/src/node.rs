@@ -19,13 +19,16 @@ use tessera_client::chain::{fetch, Chain, TxOptions};
 use tessera_client::flows::{Ctx, MarketInfo};
 use tessera_client::state::{Job, Operator, SlotStatus};
 use tessera_client::store::Store;
+use tessera_client::ClientError;
 use tessera_kernels::Workload;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config};
 use crate::db::Db;
-use crate::decide::{decide, outcome, sampled, Health, HealthPolicy, Outcome, Situation, Step};
+use crate::decide::{
+    decide, outcome, sampled, Backoff, Health, HealthPolicy, Outage, Outcome, Situation, Step,
+};
 use crate::devices::{self, Pool, SelfTest};
 use crate::error::WorkerError;
 use crate::metrics::Metrics;
@@ -74,10 +77,14 @@ impl Worker {
             CommitmentConfig::confirmed(),
         ));
         let mint = cfg.mint_pubkey()?;
-        let market = Ctx::new(chain.as_ref())
-            .market(&mint)
-            .await
-            .map_err(WorkerError::Market)?;
+        let market = wait_for_market(
+            chain.as_ref(),
+            &cfg.rpc_url,
+            &mint,
+            Backoff::RPC,
+            &mut |_, _| {},
+        )
+        .await?;
         let operator = market.keys.operator(&key.pubkey());
         let (kind, wanted, test) = (cfg.backend, cfg.devices.clone(), self_test.clone());
         let gpus = tokio::task::spawn_blocking(move || {
@@ -153,6 +160,7 @@ impl Worker {
         // Ended jobs already accounted for: nothing more to do or read for them.
         let mut ended: HashSet<Pubkey> = HashSet::new();
         let mut retry_at = RetryAt::new();
+        let mut outage = Outage::new(Backoff::RPC);
         let mut tasks = StepTasks::default();
         let mut resync = tokio::time::interval(Duration::from_secs(self.cfg.resync_interval_secs));
         let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.poll_interval_ms));
@@ -180,20 +188,33 @@ impl Worker {
                 Some((key, job)) = updates.recv() => {
                     match job { Some(j) => { jobs.insert(key, j); } None => { jobs.remove(&key); } }
                 }
-                _ = resync.tick() => {
+                // While the node is down only the clock asks it, with backoff.
+                _ = resync.tick(), if !outage.is_down() => {
                     if let Some(snapshot) = jobs_watch::snapshot(self.chain(), &self.market.address()).await {
                         jobs_watch::apply_snapshot(&mut jobs, snapshot);
                     }
                     operator = self.refresh_operator().await;
                 }
                 _ = tick.tick() => {
+                    if !outage.due(Instant::now()) {
+                        continue;
+                    }
                     match self.chain().clock().await {
-                        Ok(c) => now = c.unix_timestamp,
-                        Err(e) => tracing::warn!(error = %e, "cannot read the clock"),
+                        Ok(c) => {
+                            now = c.unix_timestamp;
+                            if let Some(down) = outage.recovered(Instant::now()) {
+                                tracing::info!(url = %self.cfg.rpc_url, down_s = down.as_secs(), "the RPC answers again");
+                            }
+                        }
+                        Err(e) => {
+                            let wait = outage.failed(Instant::now());
+                            tracing::warn!(url = %self.cfg.rpc_url, error = %e, retry_in_s = wait.as_secs(), "cannot read the clock; no new step until the RPC answers");
+                        }
                     }
                 }
             }
-            if now == 0 {
+            // While the node is down every step would fail: none starts until it answers.
+            if now == 0 || outage.is_down() {
                 continue;
             }
             self.account_finished(&jobs, &mut ended);
@@ -402,6 +423,59 @@ impl Worker {
     }
 }
 
+/// What the worker is waiting for at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// The RPC node does not answer.
+    Rpc { url: String, error: String },
+    /// The node answers, but an account the market needs does not exist yet (the mint, or
+    /// the market itself).
+    Account { what: &'static str, address: Pubkey },
+}
+
+impl std::fmt::Display for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Waiting::Rpc { url, error } => write!(f, "the RPC at {url} ({error})"),
+            Waiting::Account { what, address } => write!(f, "the {what} account {address}"),
+        }
+    }
+}
+
+/// Reads the market of `mint`, waiting (with `backoff`) while the RPC node at `url` cannot be
+/// reached or the mint or the market does not exist yet: a worker started before its
+/// validator, or before the market is created, starts once they appear. Each wait is logged
+/// on one line saying what it waits for and how long, and reported to `on_wait`. Any other
+/// error (the mint is not a mint, a malformed account) ends the wait.
+pub async fn wait_for_market(
+    chain: &dyn Chain,
+    url: &str,
+    mint: &Pubkey,
+    mut backoff: Backoff,
+    on_wait: &mut (dyn FnMut(&Waiting, Duration) + Send),
+) -> Result<MarketInfo, WorkerError> {
+    loop {
+        let waiting = match Ctx::new(chain).market(mint).await {
+            Ok(market) => return Ok(market),
+            Err(ClientError::RpcUnreachable(error)) => Waiting::Rpc {
+                url: url.to_string(),
+                error,
+            },
+            Err(ClientError::AccountNotFound { what, address, .. }) => {
+                Waiting::Account { what, address }
+            }
+            Err(e) => return Err(WorkerError::Market(e)),
+        };
+        let wait = backoff.next_wait();
+        tracing::warn!(
+            retry_in_s = wait.as_secs_f64(),
+            "waiting for {waiting} (mint {mint})"
+        );
+        on_wait(&waiting, wait);
+        tokio::time::sleep(wait).await;
+    }
+}
+
 /// Retry bookkeeping: when each job that failed its last step may be tried again, and how many
 /// times in a row it failed.
 type RetryAt = HashMap<Pubkey, (Instant, u32)>;
@@ -496,6 +570,143 @@ fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anchor_lang::{Discriminator, Space};
+    use solana_account::Account;
+    use std::sync::atomic::AtomicU32;
+    use tessera_client::chain::{AccountFilter, ChainClock};
+    use tessera_client::state::Market;
+
+    /// A node that is down for its first `down` requests, then up without the market for
+    /// `empty` more (each try reads the mint, then the market), then up with both.
+    struct Appearing {
+        down: u32,
+        empty: u32,
+        calls: AtomicU32,
+        mint: Pubkey,
+    }
+
+    #[async_trait::async_trait]
+    impl Chain for Appearing {
+        async fn get_account(&self, address: &Pubkey) -> Result<Option<Account>, ClientError> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            if n < self.down {
+                return Err(ClientError::from_rpc_message(format!(
+                    "AccountNotFound: pubkey={address}: error sending request for url (http://127.0.0.1:1/)"
+                )));
+            }
+            let mint = *address == self.mint;
+            if n < self.down + self.empty && !mint {
+                return Ok(None);
+            }
+            let (owner, data) = if mint {
+                let mut data = vec![0u8; 82];
+                data[44] = 6; // decimals
+                (tessera_client::token::TOKEN_PROGRAM_ID, data)
+            } else {
+                let mut data = Market::DISCRIMINATOR.to_vec();
+                data.resize(8 + Market::INIT_SPACE, 0);
+                (tessera_client::PROGRAM_ID, data)
+            };
+            Ok(Some(Account {
+                lamports: 1,
+                data,
+                owner,
+                executable: false,
+                rent_epoch: 0,
+            }))
+        }
+        async fn get_multiple_accounts(
+            &self,
+            _: &[Pubkey],
+        ) -> Result<Vec<Option<Account>>, ClientError> {
+            Err(ClientError::Rpc("not used here".into()))
+        }
+        async fn get_program_accounts(
+            &self,
+            _: &Pubkey,
+            _: &[AccountFilter],
+        ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+            Err(ClientError::Rpc("not used here".into()))
+        }
+        async fn latest_blockhash(&self) -> Result<solana_hash::Hash, ClientError> {
+            Err(ClientError::Rpc("not used here".into()))
+        }
+        async fn send_signed(
+            &self,
+            _: &solana_transaction::Transaction,
+        ) -> Result<solana_signature::Signature, ClientError> {
+            Err(ClientError::Rpc("not used here".into()))
+        }
+        async fn clock(&self) -> Result<ChainClock, ClientError> {
+            Err(ClientError::Rpc("not used here".into()))
+        }
+    }
+
+    /// Started before its node, the worker waits for it with growing delays, saying what it
+    /// waits for; then for the market; and carries on once both are there.
+    #[tokio::test]
+    async fn start_up_waits_for_the_node_then_the_market() {
+        let mint = Pubkey::new_unique();
+        let chain = Appearing {
+            down: 3,
+            empty: 4,
+            calls: AtomicU32::new(0),
+            mint,
+        };
+        let mut seen = Vec::new();
+        let backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(4));
+        let market = wait_for_market(&chain, "http://node:8899", &mint, backoff, &mut |w, d| {
+            seen.push((w.to_string(), d.as_millis()))
+        })
+        .await
+        .expect("the market once it exists");
+        assert_eq!(market.keys.mint, mint);
+        let rpc =
+            "the RPC at http://node:8899 (error sending request for url (http://127.0.0.1:1/))";
+        let market_account = format!(
+            "the market account {}",
+            tessera_client::pda::market(&mint).0
+        );
+        assert_eq!(
+            seen,
+            vec![
+                (rpc.to_string(), 1),
+                (rpc.to_string(), 2),
+                (rpc.to_string(), 4),
+                (market_account.clone(), 4),
+                (market_account, 4),
+            ]
+        );
+    }
+
+    /// Against a port nobody listens on, start-up keeps trying, each wait longer up to the
+    /// cap, and reports the node as unreachable (not as a missing account).
+    #[tokio::test]
+    async fn start_up_against_a_dead_port_keeps_retrying_with_backoff() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let chain = RpcClient::new(url.clone());
+        let mut seen = Vec::new();
+        let backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(40));
+        let waited = tokio::time::timeout(
+            Duration::from_millis(600),
+            wait_for_market(&chain, &url, &Pubkey::new_unique(), backoff, &mut |w, d| {
+                seen.push((w.clone(), d.as_millis()))
+            }),
+        )
+        .await;
+        assert!(waited.is_err(), "still waiting: {waited:?}");
+        assert!(seen.len() >= 5, "{seen:?}");
+        let waits: Vec<u128> = seen.iter().map(|(_, d)| *d).take(5).collect();
+        assert_eq!(waits, [10, 20, 40, 40, 40]);
+        for (w, _) in &seen {
+            assert!(matches!(w, Waiting::Rpc { url: u, .. } if *u == url), "{w}");
+        }
+    }
 
     /// A step that panics is reported with its job and step, counted, and scheduled for a
     /// retry; the steps beside it and after it run to their end.
