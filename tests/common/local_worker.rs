@@ -5,7 +5,8 @@ use tessera_localnet::Localnet;
 use tessera_worker::config::Config;
 
 /// A worker configuration for operator `name` (one of `net`'s keypairs) on the local validator:
-/// its store at `store`, its state under `data_dir`, no metrics endpoint, and a 100 ms poll.
+/// its store at `store`, its state under `data_dir`, no metrics endpoint, a 100 ms poll, and a
+/// 1 s delivery margin (jobs here allow a few seconds).
 /// The e2e tests, the bench and the demo start from it and change what they measure.
 pub fn local_worker_config(
     net: &Localnet,
@@ -22,5 +23,6 @@ pub fn local_worker_config(
     c.data_dir = data_dir;
     c.metrics_addr = None;
     c.poll_interval_ms = 100;
+    c.min_exec_margin_secs = 1;
     c
 }

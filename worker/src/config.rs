@@ -24,6 +24,8 @@
 //! | `TESSERA_SELF_TEST_RETRY_SECS`          | `self_test_retry_secs`        |
 //! | `TESSERA_MAX_CONCURRENT_JOBS`           | `max_concurrent_jobs`         |
 //! | `TESSERA_MIN_REWARD_PER_UNIT`           | `min_reward_per_unit`         |
+//! | `TESSERA_MIN_EXEC_MARGIN_SECS`          | `min_exec_margin_secs`        |
+//! | `TESSERA_WORK_UNITS_PER_SEC`            | `work_units_per_sec`          |
 //! | `TESSERA_RESYNC_INTERVAL_SECS`          | `resync_interval_secs`        |
 //! | `TESSERA_POLL_INTERVAL_MS`              | `poll_interval_ms`            |
 //! | `TESSERA_CRANK`                         | `crank`                       |
@@ -70,6 +72,8 @@ const ENV_KEYS: &[&str] = &[
     "self_test_retry_secs",
     "max_concurrent_jobs",
     "min_reward_per_unit",
+    "min_exec_margin_secs",
+    "work_units_per_sec",
     "resync_interval_secs",
     "poll_interval_ms",
     "crank",
@@ -242,6 +246,14 @@ pub struct Config {
     pub max_concurrent_jobs: u32,
     /// Smallest reward, in base units of the mint per million work units, worth claiming.
     pub min_reward_per_unit: f64,
+    /// Seconds, besides the estimated compute time, a job's `exec_timeout` must leave for the
+    /// claim, the upload and the delivery; a job that leaves less is not claimed (a deadline
+    /// no worker can meet only farms no-show slashes).
+    pub min_exec_margin_secs: u64,
+    /// Work units per second this worker is assumed to compute, for the estimate above, until
+    /// it has computed a job of the kernel (then its measured rate is used). Cautious: the CPU
+    /// reference does several million.
+    pub work_units_per_sec: f64,
     /// Seconds between two full resyncs of the program's accounts (at least 1).
     pub resync_interval_secs: u64,
     /// Milliseconds between two checks for due steps and cranks (at least 50).
@@ -276,6 +288,8 @@ impl Default for Config {
             self_test_retry_secs: 30,
             max_concurrent_jobs: 2,
             min_reward_per_unit: 0.0,
+            min_exec_margin_secs: 10,
+            work_units_per_sec: 2_000_000.0,
             resync_interval_secs: 10,
             poll_interval_ms: 500,
             crank: true,
@@ -441,6 +455,15 @@ impl Config {
                 format!(
                     "must be a finite number >= 0, got {}",
                     self.min_reward_per_unit
+                ),
+            ));
+        }
+        if !self.work_units_per_sec.is_finite() || self.work_units_per_sec <= 0.0 {
+            return Err(invalid(
+                "work_units_per_sec",
+                format!(
+                    "must be a finite number > 0, got {}",
+                    self.work_units_per_sec
                 ),
             ));
         }
@@ -755,6 +778,8 @@ mod tests {
             self_test_retry_secs = 60
             max_concurrent_jobs = 8
             min_reward_per_unit = 12.5
+            min_exec_margin_secs = 4
+            work_units_per_sec = 1e8
             resync_interval_secs = 30
             poll_interval_ms = 250
             crank = false
@@ -785,6 +810,8 @@ mod tests {
                 self_test_retry_secs: 60,
                 max_concurrent_jobs: 8,
                 min_reward_per_unit: 12.5,
+                min_exec_margin_secs: 4,
+                work_units_per_sec: 1e8,
                 resync_interval_secs: 30,
                 poll_interval_ms: 250,
                 crank: false,

@@ -19,6 +19,13 @@ const JOBS: TableDefinition<&[u8], &str> = TableDefinition::new("jobs");
 pub struct JobRecord {
     /// A claim was sent (or is about to be).
     pub claimed: bool,
+    /// The claim landed: this worker held a slot of the job. It never claims the job again
+    /// (after a timeout reopened its slot, say).
+    #[serde(default)]
+    pub claim_landed: bool,
+    /// The delivery was given up because the program no longer accepts it: why.
+    #[serde(default)]
+    pub gave_up: Option<String>,
     /// The Merkle root of this worker's output.
     pub root: Option<[u8; 32]>,
     /// Where the output chunks were stored.

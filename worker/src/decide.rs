@@ -34,6 +34,34 @@ pub enum Step {
     Verify,
     /// Arbiter: recompute the whole output of a disputed job and post the verdict.
     Resolve,
+    /// Stop delivering a claimed job the program no longer accepts a delivery for, and record
+    /// why; the job is never claimed again.
+    GiveUp(GiveUp),
+}
+
+/// Why a claimed job's delivery is given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GiveUp {
+    /// The slot's `claimed_at + exec_timeout` has passed: a submit or commit would fail with
+    /// `ExecTimeoutPassed`.
+    ExecTimeout,
+    /// The reveal deadline has passed: a reveal would fail with `RevealWindowClosed`.
+    RevealClosed,
+    /// The slot is no longer this operator's: it was timed out (failed, or reopened for
+    /// another operator) while this worker was not looking.
+    SlotLost,
+}
+
+impl std::fmt::Display for GiveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GiveUp::ExecTimeout => {
+                "past the slot's exec timeout (claimed_at + exec_timeout): the program no longer accepts a result"
+            }
+            GiveUp::RevealClosed => "the reveal window closed: the program no longer accepts a reveal",
+            GiveUp::SlotLost => "the slot was timed out: it is no longer this operator's",
+        })
+    }
 }
 
 /// What [`decide`] needs besides the job and its record.
@@ -67,20 +95,43 @@ pub struct Situation {
 /// The next step for `job`, if any. Pure, so that every rule is tested on its own.
 pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
     let mine = job.slot_of(&s.operator);
+    // A delivery the program would refuse is given up once (and recorded), never retried.
+    let give_up = |why| rec.gave_up.is_none().then_some(Step::GiveUp(why));
     if let Some(i) = mine {
         let slot = &job.assignments[i];
         match (job.state(), slot.status()) {
             (JobState::Open | JobState::Claimed, SlotStatus::Claimed) => {
-                return Some(match (&rec.root, &rec.output_uri) {
-                    (Some(_), Some(_)) if job.replicas == 1 => Step::Submit,
-                    (Some(_), Some(_)) => Step::Commit,
-                    _ => Step::Compute,
-                });
+                if s.now > slot.claimed_at.saturating_add(job.exec_timeout) {
+                    if let Some(step) = give_up(GiveUp::ExecTimeout) {
+                        return Some(step);
+                    }
+                } else {
+                    return Some(match (&rec.root, &rec.output_uri) {
+                        (Some(_), Some(_)) if job.replicas == 1 => Step::Submit,
+                        (Some(_), Some(_)) => Step::Commit,
+                        _ => Step::Compute,
+                    });
+                }
             }
             (JobState::Committed, SlotStatus::Committed) if rec.salt.is_some() => {
-                return Some(Step::Reveal);
+                if s.now <= job.reveal_deadline {
+                    return Some(Step::Reveal);
+                }
+                if let Some(step) = give_up(GiveUp::RevealClosed) {
+                    return Some(step);
+                }
+            }
+            (_, SlotStatus::Failed) if rec.claimed => {
+                if let Some(step) = give_up(GiveUp::SlotLost) {
+                    return Some(step);
+                }
             }
             _ => {}
+        }
+    } else if rec.claim_landed && !job.state().has_ended() {
+        // Held once, gone now: timed out and reopened for someone else.
+        if let Some(step) = give_up(GiveUp::SlotLost) {
+            return Some(step);
         }
     }
     let crankable = s.crank || mine.is_some();
@@ -99,6 +150,8 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && s.may_claim
                 && s.healthy
                 && rec.rejected.is_none()
+                && !rec.claim_landed
+                && rec.gave_up.is_none()
                 && s.now <= job.claim_deadline
                 && KernelId::id_is_in(job.kernel, s.capabilities)
                 && Bps::new(s.collateral_bps)
@@ -285,6 +338,33 @@ impl Outage {
     }
 }
 
+/// Whether a job with `exec_timeout` seconds per slot can be computed and delivered in time:
+/// its estimated compute time (`work_units` at `units_per_sec`, this worker's throughput for
+/// the kernel) plus `margin` seconds (transactions, upload) must fit. A creator who sets an
+/// execution timeout no worker can meet would otherwise collect no-show slashes. `Err` says
+/// why not.
+pub fn fits_in_time(
+    exec_timeout: i64,
+    work_units: u64,
+    units_per_sec: f64,
+    margin: u64,
+) -> Result<(), String> {
+    let compute = if units_per_sec > 0.0 {
+        work_units as f64 / units_per_sec
+    } else {
+        f64::INFINITY
+    };
+    let needed = compute + margin as f64;
+    if (exec_timeout as f64) < needed {
+        return Err(format!(
+            "exec_timeout {exec_timeout} s is shorter than the estimated {compute:.1} s of compute \
+             ({work_units} work units at {units_per_sec:.0}/s) plus the {margin} s margin \
+             (min_exec_margin_secs)"
+        ));
+    }
+    Ok(())
+}
+
 /// How an ended job went for `operator`, read from the job alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -463,6 +543,114 @@ mod tests {
         );
     }
 
+    /// A delivery the program would refuse is given up once (not retried every backoff), and
+    /// a job this worker held is never claimed again.
+    #[test]
+    fn a_late_delivery_is_given_up_once_and_the_job_never_reclaimed() {
+        let me = Pubkey::new_unique();
+        let mut j = job(1, JobState::Claimed);
+        hold(&mut j, 0, me, SlotStatus::Claimed); // claimed at NOW - 10, exec_timeout 60
+        let mut rec = JobRecord {
+            claimed: true,
+            claim_landed: true,
+            root: Some([1; 32]),
+            output_uri: Some("file:///out".into()),
+            ..JobRecord::default()
+        };
+        let at = |now| Situation {
+            now,
+            ..situation(me)
+        };
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 50)),
+            Some(Step::Submit),
+            "at the deadline"
+        );
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 51)),
+            Some(Step::GiveUp(GiveUp::ExecTimeout))
+        );
+        rec.gave_up = Some(GiveUp::ExecTimeout.to_string());
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 51)),
+            Some(Step::Timeout),
+            "recorded: no submit; the late slot is cranked like anyone's"
+        );
+        let no_crank = Situation {
+            crank: false,
+            ..at(NOW + 51)
+        };
+        assert_eq!(
+            decide(&j, &rec, &no_crank),
+            Some(Step::Timeout),
+            "its own slot"
+        );
+
+        // Timed out and reopened: the job is open again, but not for this worker.
+        let mut reopened = job(1, JobState::Open);
+        reopened.claim_deadline = NOW + 100;
+        assert_eq!(decide(&reopened, &rec, &situation(me)), None);
+        let unrecorded = JobRecord {
+            gave_up: None,
+            ..rec.clone()
+        };
+        assert_eq!(
+            decide(&reopened, &unrecorded, &situation(me)),
+            Some(Step::GiveUp(GiveUp::SlotLost)),
+            "timed out while the worker was down: recorded"
+        );
+        // A claim that never landed may be tried again.
+        let lost_race = JobRecord {
+            claimed: true,
+            ..JobRecord::default()
+        };
+        assert_eq!(
+            decide(&reopened, &lost_race, &situation(me)),
+            Some(Step::Claim)
+        );
+
+        // Failed in place (the job was past its claim deadline).
+        let mut failed = job(2, JobState::Claimed);
+        hold(&mut failed, 0, me, SlotStatus::Failed);
+        assert_eq!(
+            decide(&failed, &unrecorded, &situation(me)),
+            Some(Step::GiveUp(GiveUp::SlotLost))
+        );
+        assert_eq!(decide(&failed, &rec, &situation(me)), None);
+
+        // A reveal after the reveal window.
+        let mut c = job(2, JobState::Committed);
+        hold(&mut c, 0, me, SlotStatus::Committed);
+        hold(&mut c, 1, Pubkey::new_unique(), SlotStatus::Committed);
+        c.reveal_deadline = NOW;
+        let committed = JobRecord {
+            salt: Some([2; 32]),
+            ..unrecorded
+        };
+        assert_eq!(decide(&c, &committed, &at(NOW)), Some(Step::Reveal));
+        assert_eq!(
+            decide(&c, &committed, &at(NOW + 1)),
+            Some(Step::GiveUp(GiveUp::RevealClosed))
+        );
+    }
+
+    #[test]
+    fn an_exec_timeout_must_fit_the_estimate_and_the_margin() {
+        // 50 M work units at 10 M/s: 5 s of compute, plus a 10 s margin.
+        assert!(fits_in_time(15, 50_000_000, 1e7, 10).is_ok());
+        let e = fits_in_time(14, 50_000_000, 1e7, 10).unwrap_err();
+        assert!(e.contains("exec_timeout 14 s"), "{e}");
+        assert!(e.contains("5.0 s of compute"), "{e}");
+        assert!(e.contains("10 s margin"), "{e}");
+        // A 1 s timeout is refused whatever the work.
+        assert!(fits_in_time(1, 1, 1e9, 10).is_err());
+        assert!(fits_in_time(1, 1, 1e9, 0).is_ok());
+        assert!(
+            fits_in_time(600, 1, 0.0, 0).is_err(),
+            "no throughput: nothing fits"
+        );
+    }
+
     #[test]
     fn reveal_needs_every_commit_and_the_stored_salt() {
         let me = Pubkey::new_unique();
@@ -569,14 +757,18 @@ mod tests {
         assert_eq!(due(outsider, &j), Some((NOW + 6, Step::Finalize)));
 
         // Timeout of slot 0 (late since NOW - 1): its co-replica's turn comes first, then
-        // everyone's; the late operator's own worker would compute first, not crank.
+        // everyone's; the late operator's own worker gives up its delivery (the program would
+        // refuse it), then cranks like the others.
         let mut late = job(2, JobState::Claimed);
         hold(&mut late, 0, first, SlotStatus::Claimed);
         hold(&mut late, 1, second, SlotStatus::Committed);
         late.assignments[0].claimed_at = NOW - 61;
         assert_eq!(due(second, &late), Some((NOW + 2, Step::Timeout)));
         assert_eq!(due(outsider, &late), Some((NOW + 6, Step::Timeout)));
-        assert_eq!(due(first, &late), Some((NOW, Step::Compute)));
+        assert_eq!(
+            due(first, &late),
+            Some((NOW, Step::GiveUp(GiveUp::ExecTimeout)))
+        );
 
         // Expire of an unclaimed job: nobody holds a slot, so every worker waits the same.
         let mut unfilled = job(1, JobState::Open);

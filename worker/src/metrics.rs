@@ -9,6 +9,7 @@
 //! | `tessera_worker_jobs_completed_total`    | counter | delivered results that settled paid            |
 //! | `tessera_worker_jobs_failed_total`       | counter | claimed jobs that could not be delivered       |
 //! | `tessera_worker_jobs_rejected_total`     | counter | inputs refused before claiming                 |
+//! | `tessera_worker_deliveries_given_up_total` | counter | claimed jobs the program no longer accepted a delivery for |
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
 //! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
 //! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
@@ -72,6 +73,9 @@ pub struct Metrics {
     pub jobs_failed: Counter,
     /// Inputs refused before claiming (hash mismatch, malformed input).
     pub jobs_rejected: Counter,
+    /// Claimed jobs whose delivery was given up: past the exec timeout or the reveal window,
+    /// or the slot was timed out.
+    pub deliveries_given_up: Counter,
     /// Challenges sent against other operators' results.
     pub challenges: Counter,
     /// Seconds spent computing results.
@@ -123,6 +127,7 @@ impl Metrics {
         let jobs_failed = Counter::default();
         let jobs_rejected = Counter::default();
         let challenges = Counter::default();
+        let deliveries_given_up = Counter::default();
         let compute_seconds = Counter::<f64, AtomicU64>::default();
         let tx_sent = Counter::default();
         let tx_failed = Counter::default();
@@ -154,6 +159,11 @@ impl Metrics {
             "jobs_rejected",
             "Inputs refused before claiming (bad hash or malformed)",
             jobs_rejected.clone(),
+        );
+        registry.register(
+            "deliveries_given_up",
+            "Claimed jobs the program no longer accepted a delivery for (past the deadline, or the slot timed out)",
+            deliveries_given_up.clone(),
         );
         registry.register(
             "challenges",
@@ -240,6 +250,7 @@ impl Metrics {
             jobs_completed,
             jobs_failed,
             jobs_rejected,
+            deliveries_given_up,
             challenges,
             compute_seconds,
             tx_sent,

@@ -55,6 +55,8 @@ pub struct Worker {
     pub(crate) tx: TxOptions,
     /// Inputs fetched, checked and parsed before the claim, kept for the computation.
     pub(crate) inputs: Mutex<HashMap<Pubkey, Arc<Workload>>>,
+    /// Work units per second measured per kernel id (the last job computed).
+    pub(crate) rates: Mutex<HashMap<u8, f64>>,
 }
 
 impl Worker {
@@ -132,6 +134,7 @@ impl Worker {
             metrics,
             tx,
             inputs: Mutex::new(HashMap::new()),
+            rates: Mutex::new(HashMap::new()),
         }))
     }
 

@@ -14,7 +14,7 @@ use tessera_client::token::associated_token_address;
 use tessera_kernels::Backend;
 
 use crate::db::JobRecord;
-use crate::decide::Step;
+use crate::decide::{self, Step};
 use crate::error::WorkerError;
 use crate::input;
 use crate::node::Worker;
@@ -76,12 +76,32 @@ impl Worker {
             Step::Finalize | Step::Timeout | Step::Expire => self.crank(key, job, step).await,
             Step::Verify => self.verify(key, job).await,
             Step::Resolve => self.resolve(key, job).await,
+            Step::GiveUp(why) => {
+                tracing::warn!(job = %key, %why, "delivery given up; this job will not be claimed again");
+                self.metrics.deliveries_given_up.inc();
+                self.db
+                    .update(&key, |r| r.gave_up = Some(why.to_string()))?;
+                self.inputs.lock().expect("inputs").remove(&key);
+                Ok(())
+            }
         }
     }
 
-    /// Checks the input, then claims a free slot; a bad or underpaid input is recorded as
-    /// rejected and never claimed.
+    /// Records why `job` is not claimed (it stays so: it is not looked at again).
+    fn refuse(&self, key: Pubkey, reason: String) -> Result<(), WorkerError> {
+        tracing::info!(job = %key, %reason, "not claiming");
+        self.db.update(&key, |r| r.rejected = Some(reason))?;
+        Ok(())
+    }
+
+    /// Checks the input, then claims a free slot; a bad or underpaid input, or one that cannot
+    /// be computed within the job's `exec_timeout`, is recorded as rejected and never claimed.
     async fn claim(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let margin = self.cfg.min_exec_margin_secs;
+        // Not even the margin fits: no need to fetch the input.
+        if let Err(reason) = decide::fits_in_time(job.exec_timeout, 0, 1.0, margin) {
+            return self.refuse(key, reason);
+        }
         let parsed = match input::load(&self.store, job).await? {
             Ok(p) => p,
             Err(refusal) => {
@@ -98,9 +118,13 @@ impl Worker {
                 "reward {per_unit:.1} per million work units is below {}",
                 self.cfg.min_reward_per_unit
             );
-            tracing::info!(job = %key, %reason, "not claiming");
-            self.db.update(&key, |r| r.rejected = Some(reason))?;
-            return Ok(());
+            return self.refuse(key, reason);
+        }
+        let rate = self.units_per_sec(job.kernel);
+        if let Err(reason) =
+            decide::fits_in_time(job.exec_timeout, parsed.work_units(), rate, margin)
+        {
+            return self.refuse(key, reason);
         }
         self.inputs
             .lock()
@@ -109,6 +133,7 @@ impl Worker {
         self.db.update(&key, |r| r.claimed = true)?;
         let ix = self.keys().claim_job(self.key.pubkey(), key);
         self.send(&[ix]).await?;
+        self.db.update(&key, |r| r.claim_landed = true)?;
         self.metrics.jobs_claimed.inc();
         tracing::info!(job = %key, kernel = job.kernel, chunks = job.chunk_count, "job claimed");
         Ok(())
@@ -117,17 +142,21 @@ impl Worker {
     /// Computes a claimed job and stores its chunks and leaves; the root and the output's
     /// location go to the state database.
     async fn compute(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        // Decided only while this worker holds a slot (a claim whose record was cut short
+        // before its confirmation was written, say).
+        self.db.update(&key, |r| r.claim_landed = true)?;
         let cached = self.inputs.lock().expect("inputs").get(&key).cloned();
         let parsed = match cached {
             Some(p) => p,
             // Checked before the claim; only a changed blob is refused here.
             None => Arc::new(input::load(&self.store, job).await??),
         };
-        let computed = self.pool.compute(parsed).await;
+        let computed = self.pool.compute(parsed.clone()).await;
         self.computed(computed.as_ref().map(|_| ()));
         let computed = computed?;
         let seconds = computed.seconds;
         self.metrics.compute_seconds.inc_by(seconds);
+        self.measured(job.kernel, parsed.work_units(), seconds);
         let output = computed.output;
         let root = output.root();
         let uri = store::output_uri(&self.store_base, &key, &self.operator);
@@ -220,6 +249,27 @@ impl Worker {
         self.send(&[ix]).await?;
         tracing::info!(job = %key, honest_mask = mask, "dispute resolved");
         Ok(())
+    }
+
+    /// Work units per second this worker computes `kernel` at: the rate of its last job of
+    /// that kernel, else the configured `work_units_per_sec`.
+    fn units_per_sec(&self, kernel: u8) -> f64 {
+        self.rates
+            .lock()
+            .expect("rates")
+            .get(&kernel)
+            .copied()
+            .unwrap_or(self.cfg.work_units_per_sec)
+    }
+
+    /// Books a computation's rate for the next estimates (ignored when too short to time).
+    fn measured(&self, kernel: u8, work_units: u64, seconds: f64) {
+        if seconds >= 0.01 && work_units > 0 {
+            self.rates
+                .lock()
+                .expect("rates")
+                .insert(kernel, work_units as f64 / seconds);
+        }
     }
 
     /// The creator's token account settlements pay back to: its associated token account.
