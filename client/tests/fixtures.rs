@@ -11,15 +11,16 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
-    pack_uri, Assignment, Challenge, Job, JobState, Market, MarketParams, Operator, OperatorStatus,
-    SlotStatus,
+    pack_uri, Assignment, Challenge, ClaimTerms, Job, JobState, JobTerms, Market, MarketParams,
+    Operator, OperatorStatus, SlotStatus,
 };
-use tessera_client::ix::MarketKeys;
+use tessera_client::ix::{without_creator_token, MarketKeys};
 use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
 
 /// A JSON value, written deterministically (keys in insertion order). 64-bit integers are
 /// strings (JavaScript numbers cannot hold them), byte arrays hex strings.
 enum J {
+    Null,
     Str(String),
     Num(i64),
     Bool(bool),
@@ -31,6 +32,7 @@ impl J {
     fn write(&self, out: &mut String, indent: usize) {
         let pad = |n: usize| "  ".repeat(n);
         match self {
+            J::Null => out.push_str("null"),
             J::Str(s) => write_str(out, s),
             J::Num(n) => write!(out, "{n}").unwrap(),
             J::Bool(b) => write!(out, "{b}").unwrap(),
@@ -141,9 +143,12 @@ fn params() -> MarketParams {
         min_operator_stake: 1_000_000_000,
         min_reward_per_replica: 10_000,
         max_exec_timeout: 86_400,
+        min_exec_timeout: 90,
+        min_exec_ms_per_chunk: 250,
         reveal_window: 600,
         challenge_window: 3_600,
         unbonding_period: 604_800,
+        dispute_window: 1_209_600,
     }
 }
 
@@ -160,9 +165,12 @@ fn params_json(p: &MarketParams) -> J {
         min_operator_stake,
         min_reward_per_replica,
         max_exec_timeout,
+        min_exec_timeout,
+        min_exec_ms_per_chunk,
         reveal_window,
         challenge_window,
         unbonding_period,
+        dispute_window,
     } = *p;
     obj(vec![
         ("protocol_fee_bps", n(protocol_fee_bps)),
@@ -176,14 +184,34 @@ fn params_json(p: &MarketParams) -> J {
         ("min_operator_stake", s(min_operator_stake)),
         ("min_reward_per_replica", s(min_reward_per_replica)),
         ("max_exec_timeout", s(max_exec_timeout)),
+        ("min_exec_timeout", s(min_exec_timeout)),
+        ("min_exec_ms_per_chunk", n(min_exec_ms_per_chunk)),
         ("reveal_window", s(reveal_window)),
         ("challenge_window", s(challenge_window)),
         ("unbonding_period", s(unbonding_period)),
+        ("dispute_window", s(dispute_window)),
     ])
 }
 
 fn parties_json(parties: &[Pubkey]) -> J {
     J::Arr(parties.iter().map(s).collect())
+}
+
+fn claim_terms_json(t: &ClaimTerms) -> J {
+    let ClaimTerms {
+        input_hash,
+        reward_per_replica,
+        exec_timeout,
+        chunk_count,
+        max_bond,
+    } = t;
+    obj(vec![
+        ("input_hash", hex(input_hash)),
+        ("reward_per_replica", s(reward_per_replica)),
+        ("exec_timeout", s(exec_timeout)),
+        ("chunk_count", n(*chunk_count)),
+        ("max_bond", s(max_bond)),
+    ])
 }
 
 struct Fixture {
@@ -283,6 +311,21 @@ fn instructions() -> Vec<Fixture> {
         ("params", params_json(&update.params)),
     ]);
     let uri = "s3://tessera-results/job-0102030405060708/slot-0/".to_string();
+    // What an operator reads from the job before claiming it (the sample Job account below).
+    let vetted = self::job().claim_terms();
+    // A settlement that sends the creator no tokens, without its token account: the input is
+    // null and the account's place holds the program id (Anchor's "none").
+    let without_creator = {
+        let J::Obj(mut f) = settle(&parties) else {
+            unreachable!()
+        };
+        for (name, value) in &mut f {
+            if *name == "creator_token" {
+                *value = J::Null;
+            }
+        }
+        obj(f)
+    };
 
     vec![
         Fixture {
@@ -375,8 +418,12 @@ fn instructions() -> Vec<Fixture> {
         },
         Fixture {
             name: "claim_job",
-            inputs: obj(vec![("authority", s(authority)), ("job", s(job))]),
-            ix: m.claim_job(authority, job),
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("job", s(job)),
+                ("vetted", claim_terms_json(&vetted)),
+            ]),
+            ix: m.claim_job(authority, job, vetted),
         },
         Fixture {
             name: "submit_result",
@@ -410,8 +457,11 @@ fn instructions() -> Vec<Fixture> {
         },
         Fixture {
             name: "finalize_job",
-            inputs: settle(&parties),
-            ix: m.finalize_job(job, creator, creator_token, &parties),
+            inputs: without_creator,
+            ix: without_creator_token(
+                m.finalize_job(job, creator, creator_token, &parties),
+                &creator_token,
+            ),
         },
         Fixture {
             name: "timeout_job",
@@ -450,6 +500,16 @@ fn instructions() -> Vec<Fixture> {
                 &with_challenger,
                 0b101,
             ),
+        },
+        Fixture {
+            name: "expire_dispute",
+            inputs: settle(&with_challenger),
+            ix: m.expire_dispute(job, creator, creator_token, &with_challenger),
+        },
+        Fixture {
+            name: "collect_fees",
+            inputs: obj(vec![]),
+            ix: m.collect_fees(),
         },
     ]
 }
@@ -493,6 +553,10 @@ fn market() -> Market {
         decimals: 6,
         bump: pda::market(&m.mint).1,
         stake_vault_bump: pda::stake_vault(&m.market).1,
+        fee_vault: m.fee_vault,
+        fee_vault_bump: pda::fee_vault(&m.market).1,
+        pending_arbiter: key(NEW_ARBITER),
+        arbiter_change_at: 1_713_000_000,
         reserved: [0; 64],
     }
 }
@@ -509,6 +573,10 @@ fn market_json(a: &Market) -> J {
         decimals,
         bump,
         stake_vault_bump,
+        fee_vault,
+        fee_vault_bump,
+        pending_arbiter,
+        arbiter_change_at,
         reserved,
     } = a;
     obj(vec![
@@ -522,6 +590,10 @@ fn market_json(a: &Market) -> J {
         ("decimals", n(*decimals)),
         ("bump", n(*bump)),
         ("stake_vault_bump", n(*stake_vault_bump)),
+        ("fee_vault", s(fee_vault)),
+        ("fee_vault_bump", n(*fee_vault_bump)),
+        ("pending_arbiter", s(pending_arbiter)),
+        ("arbiter_change_at", s(arbiter_change_at)),
         ("reserved", hex(reserved)),
     ])
 }
@@ -541,6 +613,7 @@ fn operator() -> Operator {
         jobs_completed: 42,
         jobs_failed: 3,
         slashed_total: 75_000_000,
+        live_claims: 2,
         status: OperatorStatus::Exiting,
         bump: pda::operator(&m.market, &key(AUTHORITY)).1,
         reserved: [0; 64],
@@ -561,6 +634,7 @@ fn operator_json(a: &Operator) -> J {
         jobs_completed,
         jobs_failed,
         slashed_total,
+        live_claims,
         status,
         bump,
         reserved,
@@ -578,6 +652,7 @@ fn operator_json(a: &Operator) -> J {
         ("jobs_completed", s(jobs_completed)),
         ("jobs_failed", s(jobs_failed)),
         ("slashed_total", s(slashed_total)),
+        ("live_claims", n(*live_claims)),
         ("status", variant(status)),
         ("bump", n(*bump)),
         ("reserved", hex(reserved)),
@@ -627,6 +702,7 @@ fn job() -> Job {
         ],
         reveal_deadline: 1_700_001_000,
         challenge_deadline: -1,
+        dispute_deadline: 1_701_209_600,
         agreed_root: bytes32(8),
         challenge: Challenge {
             challenger: m.operator(&key(VERIFIER)),
@@ -638,6 +714,20 @@ fn job() -> Job {
         },
         bump: pda::job(&m.market, &creator, JOB_ID).1,
         escrow: pda::escrow(&job).0,
+        terms: JobTerms {
+            arbiter: key(ARBITER),
+            reveal_window: 600,
+            challenge_window: 3_600,
+            dispute_window: 1_209_600,
+            bond: 7_500_000,
+            protocol_fee_bps: 250,
+            burn_bps: 100,
+            slash_no_show_bps: 5_000,
+            slash_fraud_bps: 10_000,
+            creator_compensation_bps: 4_000,
+            honest_share_bps: 3_000,
+            padding: [0; 4],
+        },
         reserved: [0xa5; 64],
     }
 }
@@ -684,6 +774,37 @@ fn challenge_json(c: &Challenge) -> J {
     ])
 }
 
+fn terms_json(t: &JobTerms) -> J {
+    let JobTerms {
+        arbiter,
+        reveal_window,
+        challenge_window,
+        dispute_window,
+        bond,
+        protocol_fee_bps,
+        burn_bps,
+        slash_no_show_bps,
+        slash_fraud_bps,
+        creator_compensation_bps,
+        honest_share_bps,
+        padding,
+    } = t;
+    obj(vec![
+        ("arbiter", s(arbiter)),
+        ("reveal_window", s(reveal_window)),
+        ("challenge_window", s(challenge_window)),
+        ("dispute_window", s(dispute_window)),
+        ("bond", s(bond)),
+        ("protocol_fee_bps", n(*protocol_fee_bps)),
+        ("burn_bps", n(*burn_bps)),
+        ("slash_no_show_bps", n(*slash_no_show_bps)),
+        ("slash_fraud_bps", n(*slash_fraud_bps)),
+        ("creator_compensation_bps", n(*creator_compensation_bps)),
+        ("honest_share_bps", n(*honest_share_bps)),
+        ("padding", hex(padding)),
+    ])
+}
+
 fn job_json(a: &Job) -> J {
     let Job {
         market,
@@ -703,10 +824,12 @@ fn job_json(a: &Job) -> J {
         assignments,
         reveal_deadline,
         challenge_deadline,
+        dispute_deadline,
         agreed_root,
         challenge,
         bump,
         escrow,
+        terms,
         reserved,
     } = a;
     obj(vec![
@@ -730,10 +853,12 @@ fn job_json(a: &Job) -> J {
         ),
         ("reveal_deadline", s(reveal_deadline)),
         ("challenge_deadline", s(challenge_deadline)),
+        ("dispute_deadline", s(dispute_deadline)),
         ("agreed_root", hex(agreed_root)),
         ("challenge", challenge_json(challenge)),
         ("bump", n(*bump)),
         ("escrow", s(escrow)),
+        ("terms", terms_json(terms)),
         ("reserved", hex(reserved)),
     ])
 }
@@ -777,6 +902,11 @@ fn pdas() -> J {
             "stake_vault",
             vec![("market", s(m.market))],
             pda::stake_vault(&m.market),
+        ),
+        entry(
+            "fee_vault",
+            vec![("market", s(m.market))],
+            pda::fee_vault(&m.market),
         ),
         entry(
             "operator",
@@ -855,6 +985,7 @@ fn fixtures() -> String {
                 ("treasury", s(m.treasury)),
                 ("market", s(m.market)),
                 ("stake_vault", s(m.stake_vault)),
+                ("fee_vault", s(m.fee_vault)),
             ]),
         ),
         ("pdas", pdas()),

@@ -13,6 +13,7 @@ import {
   type Market,
   type Operator,
 } from './generated/accounts';
+import type { ClaimJobInstructionDataArgs } from './generated/instructions';
 import { identifyTesseraAccount, TesseraAccount } from './generated/programs';
 
 function checkDiscriminator(name: string, data: ReadonlyUint8Array, expected: ReadonlyUint8Array) {
@@ -74,6 +75,25 @@ export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAc
 export function uriText(bytes: ReadonlyUint8Array): string {
   const end = bytes.indexOf(0);
   return new TextDecoder('utf-8', { fatal: true }).decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/**
+ * The terms a claim of `job` carries (`claim_job`'s arguments), as the Rust client's
+ * `Job::claim_terms`: the input hash, reward, execution timeout and chunk count of the job as
+ * read, and the job's bond as the most the claim may lock. The program refuses the claim
+ * (`TermsChanged`) if the job no longer has these terms when the claim lands, so read them from
+ * the job the operator vetted:
+ *
+ *     getClaimJobInstruction({ authority, market, operator, job: address, ...claimTerms(job) })
+ */
+export function claimTerms(job: Job): ClaimJobInstructionDataArgs {
+  return {
+    inputHash: job.inputHash,
+    rewardPerReplica: job.rewardPerReplica,
+    execTimeout: job.execTimeout,
+    chunkCount: job.chunkCount,
+    maxBond: job.terms.bond,
+  };
 }
 
 /** An assignment's `status` byte (the program's `SlotStatus`). */

@@ -1,6 +1,6 @@
 // Tessera's TypeScript client: the code generated from the program's IDL (instructions,
-// accounts, types, errors, constants) plus PDA derivation, checked account decoding and the
-// settling instructions' remaining accounts.
+// accounts, types, errors, constants) plus PDA derivation, checked account decoding, the terms a
+// claim carries and the settling instructions' remaining accounts.
 export * from './generated';
 export * from './generated/constants';
 export * from './pda';

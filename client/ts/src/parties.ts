@@ -1,6 +1,7 @@
 // The remaining accounts of the settling instructions (finalize_job, timeout_job, expire_job,
-// resolve_dispute), which the IDL cannot describe: the operator account of every live slot of
-// the job, in slot order (then the challenger's, for resolve_dispute), all writable.
+// resolve_dispute, expire_dispute), which the IDL cannot describe: the operator account of every
+// live slot of the job, in slot order (then the challenger's, for resolve_dispute and
+// expire_dispute when the job was challenged), all writable.
 import { AccountRole, type AccountMeta, type Address, type Instruction } from '@solana/kit';
 
 /** The account metas of `operators` (operator PDAs), in order. */

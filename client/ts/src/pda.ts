@@ -11,6 +11,7 @@ import {
 import {
   ESCROW_SEED,
   EVENT_AUTHORITY_SEED,
+  FEE_VAULT_SEED,
   JOB_SEED,
   MARKET_SEED,
   OPERATOR_SEED,
@@ -37,6 +38,14 @@ export function marketPda(mint: Address, config: Config = {}): Promise<ProgramDe
 /** A market's stake vault (token account): `["stake_vault", market]`. */
 export function stakeVaultPda(market: Address, config: Config = {}): Promise<ProgramDerivedAddress> {
   return derive([STAKE_VAULT_SEED, key(market)], config);
+}
+
+/**
+ * A market's fee vault (token account): `["fee_vault", market]`. Settlements pay the protocol
+ * fee into it; `collect_fees` (anyone) sends its balance to the market's treasury.
+ */
+export function feeVaultPda(market: Address, config: Config = {}): Promise<ProgramDerivedAddress> {
+  return derive([FEE_VAULT_SEED, key(market)], config);
 }
 
 /** An operator of a market: `["operator", market, authority]`. */

@@ -33,7 +33,7 @@ type AccountFixture = { type: string; fields: Obj; data: string };
 type PdaFixture = { name: string; seeds: Obj; address: string; bump: number };
 type Fixtures = {
   programId: string;
-  marketKeys: Record<'mint' | 'token_program' | 'treasury' | 'market' | 'stake_vault', string>;
+  marketKeys: Record<'mint' | 'token_program' | 'treasury' | 'market' | 'stake_vault' | 'fee_vault', string>;
   pdas: PdaFixture[];
   cheapJobIds: Record<'market' | 'creator' | 'start' | 'id', string>[];
   slotStatus: Record<string, number>;
@@ -156,18 +156,22 @@ const signer = (inputs: Obj, name: string) => createNoopSigner(key(inputs, name)
 const u64 = (inputs: Obj, name: string) => BigInt(inputs[name] as string);
 const bytes = (inputs: Obj, name: string) => hexToBytes(inputs[name] as string);
 
-/** The flattened fields of an instruction's single struct argument (`args`). */
-function structArgs<T>(instruction: string, inputs: Obj): T {
-  const arg = idl.instructions.find((i) => i.name === instruction)?.args.find((a) => a.name === 'args');
-  assert.ok(arg, `${instruction} takes an args struct`);
-  return toArgs(arg.type, inputs.args) as T;
+/** The flattened fields of an instruction's single struct argument (`args` unless named). */
+function structArgs<T>(instruction: string, inputs: Obj, name = 'args'): T {
+  const arg = idl.instructions.find((i) => i.name === instruction)?.args.find((a) => a.name === name);
+  assert.ok(arg, `${instruction} takes a struct ${name}`);
+  return toArgs(arg.type, inputs[name]) as T;
 }
 
 function parties(inputs: Obj): Address[] {
   return (inputs.parties as string[]).map((p) => address(p));
 }
 
-/** The accounts every settling instruction shares (the program's `JobSettlement`). */
+/**
+ * The accounts every settling instruction shares (the program's `JobSettlement`). The creator's
+ * token account is optional: a null input leaves it out (the builder puts the program id in its
+ * place, Anchor's "none").
+ */
 async function settlement(inputs: Obj) {
   const [market] = await tessera.marketPda(m.mint);
   const job = key(inputs, 'job');
@@ -178,9 +182,16 @@ async function settlement(inputs: Obj) {
     escrow,
     mint: m.mint,
     creator: key(inputs, 'creator'),
-    creatorToken: key(inputs, 'creator_token'),
+    creatorToken: inputs.creator_token === null ? undefined : key(inputs, 'creator_token'),
     tokenProgram: m.tokenProgram,
   };
+}
+
+/** The market's vaults: the stake vault (rewards, bonds) and the fee vault (protocol fees). */
+async function vaults(market: Address) {
+  const [stakeVault] = await tessera.stakeVaultPda(market);
+  const [feeVault] = await tessera.feeVaultPda(market);
+  return { stakeVault, feeVault };
 }
 
 /** The accounts of an operator's instruction: its authority signs, its PDA is derived. */
@@ -193,13 +204,12 @@ async function asOperator(inputs: Obj) {
 const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   async init_market(inputs) {
     const [market] = await tessera.marketPda(m.mint);
-    const [stakeVault] = await tessera.stakeVaultPda(market);
     return tessera.getInitMarketInstruction({
       admin: signer(inputs, 'admin'),
       market,
       mint: m.mint,
       treasury: m.treasury,
-      stakeVault,
+      ...(await vaults(market)),
       tokenProgram: m.tokenProgram,
       ...structArgs<tessera.InitMarketInstructionDataArgs>('init_market', {
         args: { arbiter: inputs.arbiter, params: inputs.params },
@@ -297,7 +307,11 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     return tessera.getCloseJobInstruction({ creator: signer(inputs, 'creator'), job: key(inputs, 'job') });
   },
   async claim_job(inputs) {
-    return tessera.getClaimJobInstruction({ ...(await asOperator(inputs)), job: key(inputs, 'job') });
+    return tessera.getClaimJobInstruction({
+      ...(await asOperator(inputs)),
+      job: key(inputs, 'job'),
+      ...structArgs<tessera.ClaimJobInstructionDataArgs>('claim_job', inputs, 'vetted'),
+    });
   },
   async submit_result(inputs) {
     return tessera.getSubmitResultInstruction({
@@ -325,8 +339,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   },
   async finalize_job(inputs) {
     const s = await settlement(inputs);
-    const [stakeVault] = await tessera.stakeVaultPda(s.market);
-    const ix = tessera.getFinalizeJobInstruction({ ...s, treasury: m.treasury, stakeVault });
+    const ix = tessera.getFinalizeJobInstruction({ ...s, ...(await vaults(s.market)) });
     return tessera.withParties(ix, parties(inputs));
   },
   async timeout_job(inputs) {
@@ -335,7 +348,9 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     return tessera.withParties(tessera.getTimeoutJobInstruction({ ...s, stakeVault }), parties(inputs));
   },
   async expire_job(inputs) {
-    return tessera.withParties(tessera.getExpireJobInstruction(await settlement(inputs)), parties(inputs));
+    const s = await settlement(inputs);
+    const [stakeVault] = await tessera.stakeVaultPda(s.market);
+    return tessera.withParties(tessera.getExpireJobInstruction({ ...s, stakeVault }), parties(inputs));
   },
   async challenge_result(inputs) {
     const { authority, market, operator } = await asOperator(inputs);
@@ -349,15 +364,29 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   },
   async resolve_dispute(inputs) {
     const s = await settlement(inputs);
-    const [stakeVault] = await tessera.stakeVaultPda(s.market);
     const ix = tessera.getResolveDisputeInstruction({
       arbiter: signer(inputs, 'arbiter'),
       ...s,
-      treasury: m.treasury,
-      stakeVault,
+      ...(await vaults(s.market)),
       honestMask: inputs.honest_mask as number,
     });
     return tessera.withParties(ix, parties(inputs));
+  },
+  async expire_dispute(inputs) {
+    const s = await settlement(inputs);
+    const ix = tessera.getExpireDisputeInstruction({ ...s, ...(await vaults(s.market)) });
+    return tessera.withParties(ix, parties(inputs));
+  },
+  async collect_fees() {
+    const [market] = await tessera.marketPda(m.mint);
+    const [feeVault] = await tessera.feeVaultPda(market);
+    return tessera.getCollectFeesInstruction({
+      market,
+      feeVault,
+      treasury: m.treasury,
+      mint: m.mint,
+      tokenProgram: m.tokenProgram,
+    });
   },
 };
 
@@ -417,6 +446,37 @@ describe('instructions', () => {
     const { discriminator, ...args } = data;
     assert.deepEqual(discriminator, tessera.CREATE_JOB_DISCRIMINATOR);
     assert.deepEqual(args, structArgs('create_job', fixture.inputs));
+
+    const claim = fixtures.instructions.find((f) => f.name === 'claim_job')!;
+    const vetted = tessera.getClaimJobInstructionDataDecoder().decode(hexToBytes(claim.data));
+    const { discriminator: claimDiscriminator, ...terms } = vetted;
+    assert.deepEqual(claimDiscriminator, tessera.CLAIM_JOB_DISCRIMINATOR);
+    assert.deepEqual(terms, structArgs('claim_job', claim.inputs, 'vetted'));
+  });
+
+  it('claimTerms reads the terms a claim carries from the job, as the Rust client', () => {
+    // The claim_job fixture carries `Job::claim_terms` of the sample Job account.
+    const job = tessera.decodeJobData(hexToBytes(accountFixture('Job').data));
+    const claim = fixtures.instructions.find((f) => f.name === 'claim_job')!;
+    assert.deepEqual(tessera.claimTerms(job), structArgs('claim_job', claim.inputs, 'vetted'));
+    // The bond is the job's own (its terms), not a slot's (equal in the sample) or the market's.
+    const rebonded = { ...job, terms: { ...job.terms, bond: 1n } };
+    assert.equal(tessera.claimTerms(rebonded).maxBond, 1n);
+    const ix = tessera.getClaimJobInstruction({
+      authority: createNoopSigner(key(claim.inputs, 'authority')),
+      market: address(fixtures.marketKeys.market),
+      operator: address(claim.accounts[2].pubkey),
+      job: key(claim.inputs, 'job'),
+      ...tessera.claimTerms(job),
+    });
+    assert.equal(bytesToHex(ix.data), claim.data);
+  });
+
+  it('a settlement without the creator\'s token account puts the program id in its place', () => {
+    const fixture = fixtures.instructions.find((f) => f.name === 'finalize_job')!;
+    assert.equal(fixture.inputs.creator_token, null);
+    // job, market, escrow, mint, creator, then the optional creator_token.
+    assert.deepEqual(fixture.accounts[5], { pubkey: idl.address, isSigner: false, isWritable: false });
   });
 });
 
@@ -530,6 +590,7 @@ describe('PDAs', () => {
   const derive: Record<string, (seeds: Obj) => ReturnType<typeof tessera.marketPda>> = {
     market: (s) => tessera.marketPda(key(s, 'mint')),
     stake_vault: (s) => tessera.stakeVaultPda(key(s, 'market')),
+    fee_vault: (s) => tessera.feeVaultPda(key(s, 'market')),
     operator: (s) => tessera.operatorPda(key(s, 'market'), key(s, 'authority')),
     job: (s) => tessera.jobPda(key(s, 'market'), key(s, 'creator'), u64(s, 'job_id')),
     escrow: (s) => tessera.escrowPda(key(s, 'job')),
@@ -561,8 +622,12 @@ describe('PDAs', () => {
   it('the market keys are the derived ones', async () => {
     const [market] = await tessera.marketPda(m.mint);
     const [stakeVault] = await tessera.stakeVaultPda(market);
+    const [feeVault] = await tessera.feeVaultPda(market);
     assert.equal(market, fixtures.marketKeys.market);
     assert.equal(stakeVault, fixtures.marketKeys.stake_vault);
+    assert.equal(feeVault, fixtures.marketKeys.fee_vault);
+    // The generated PDA helper (from the IDL's seeds) agrees.
+    assert.equal((await tessera.findFeeVaultPda({ market }))[0], feeVault);
   });
 
   it('the program address is the IDL\'s', () => {

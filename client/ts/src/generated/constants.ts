@@ -3,14 +3,24 @@
  * scripts/generate.mjs. Do not edit it: run scripts/ts-client.sh.
  */
 
+/** How long a new arbiter waits before it takes over (longer than any job can live, so that no job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were created under). */
+export const ARBITER_CHANGE_DELAY = 13046400n;
 /** 100 % in basis points. */
 export const BPS_DENOMINATOR = 10000;
 /** Seed of a job's escrow token account PDA: `["escrow", job]`. */
 export const ESCROW_SEED = new Uint8Array([101, 115, 99, 114, 111, 119]);
+/** Seed of the fee vault PDA: `["fee_vault", market]`, where protocol fees accrue until `collect_fees` sends them to the treasury. */
+export const FEE_VAULT_SEED = new Uint8Array([102, 101, 101, 95, 118, 97, 117, 108, 116]);
 /** Seed of a job PDA: `["job", market, creator, job_id (u64 LE)]`. */
 export const JOB_SEED = new Uint8Array([106, 111, 98]);
 /** Seed of the market PDA: `["market", mint]`. */
 export const MARKET_SEED = new Uint8Array([109, 97, 114, 107, 101, 116]);
+/** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 10×). */
+export const MAX_COLLATERAL_BPS = 50000;
+/** Most `protocol_fee_bps + burn_bps` may take of a reward (20 %). */
+export const MAX_FEE_AND_BURN_BPS = 2000;
+/** Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim horizon, then (for a claim just before it) the execution timeout, the reveal window, the challenge window and the dispute window, each at most `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state (150 days). */
+export const MAX_JOB_LIFETIME = 12960000n;
 /** Kernel ids are bits of the operator's `capabilities` (u32). */
 export const MAX_KERNEL_ID = 31;
 /** Longest Merkle proof a chunk challenge may carry (2^20 chunks). */
@@ -19,7 +29,7 @@ export const MAX_PROOF_LEN = 20;
 export const MAX_REPLICAS = 3;
 /** Longest `input_uri` / `output_uri`, in bytes. */
 export const MAX_URI_LEN = 128;
-/** Longest window, period or claim horizon a market or job may set (30 days, in seconds), so that no escrow or stake can be locked for longer. */
+/** Longest window, period or claim horizon a market or job may set (30 days, in seconds). */
 export const MAX_WINDOW = 2592000n;
 /** Seed of an operator PDA: `["operator", market, authority]`. */
 export const OPERATOR_SEED = new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]);

@@ -49,10 +49,14 @@ import {
   getAssignmentEncoder,
   getChallengeDecoder,
   getChallengeEncoder,
+  getJobTermsDecoder,
+  getJobTermsEncoder,
   type Assignment,
   type AssignmentArgs,
   type Challenge,
   type ChallengeArgs,
+  type JobTerms,
+  type JobTermsArgs,
 } from "../types";
 
 export const JOB_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -82,6 +86,11 @@ export type Job = {
   revealDeadline: bigint;
   /** Challenges are accepted until this time (set when the results are in). */
   challengeDeadline: bigint;
+  /**
+   * The arbiter may rule until this time (set when the job becomes Disputed); after it
+   * anyone may settle the job with `expire_dispute`.
+   */
+  disputeDeadline: bigint;
   /** Number of output chunks (Merkle leaves). */
   chunkCount: number;
   /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
@@ -102,6 +111,8 @@ export type Job = {
   /** One per replica; only the first `replicas` are used. */
   assignments: Array<Assignment>;
   challenge: Challenge;
+  /** The market's terms when the job was created. */
+  terms: JobTerms;
   reserved: ReadonlyUint8Array;
 };
 
@@ -123,6 +134,11 @@ export type JobArgs = {
   revealDeadline: number | bigint;
   /** Challenges are accepted until this time (set when the results are in). */
   challengeDeadline: number | bigint;
+  /**
+   * The arbiter may rule until this time (set when the job becomes Disputed); after it
+   * anyone may settle the job with `expire_dispute`.
+   */
+  disputeDeadline: number | bigint;
   /** Number of output chunks (Merkle leaves). */
   chunkCount: number;
   /** Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities. */
@@ -143,6 +159,8 @@ export type JobArgs = {
   /** One per replica; only the first `replicas` are used. */
   assignments: Array<AssignmentArgs>;
   challenge: ChallengeArgs;
+  /** The market's terms when the job was created. */
+  terms: JobTermsArgs;
   reserved: ReadonlyUint8Array;
 };
 
@@ -161,6 +179,7 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["execTimeout", getI64Encoder()],
       ["revealDeadline", getI64Encoder()],
       ["challengeDeadline", getI64Encoder()],
+      ["disputeDeadline", getI64Encoder()],
       ["chunkCount", getU32Encoder()],
       ["kernel", getU8Encoder()],
       ["replicas", getU8Encoder()],
@@ -172,6 +191,7 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["inputUri", fixEncoderSize(getBytesEncoder(), 128)],
       ["assignments", getArrayEncoder(getAssignmentEncoder(), { size: 3 })],
       ["challenge", getChallengeEncoder()],
+      ["terms", getJobTermsEncoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
@@ -192,6 +212,7 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["execTimeout", getI64Decoder()],
     ["revealDeadline", getI64Decoder()],
     ["challengeDeadline", getI64Decoder()],
+    ["disputeDeadline", getI64Decoder()],
     ["chunkCount", getU32Decoder()],
     ["kernel", getU8Decoder()],
     ["replicas", getU8Decoder()],
@@ -203,6 +224,7 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["inputUri", fixDecoderSize(getBytesDecoder(), 128)],
     ["assignments", getArrayDecoder(getAssignmentDecoder(), { size: 3 })],
     ["challenge", getChallengeDecoder()],
+    ["terms", getJobTermsDecoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
   ]);
 }
@@ -266,5 +288,5 @@ export async function fetchAllMaybeJob(
 }
 
 export function getJobSize(): number {
-  return 1312;
+  return 1400;
 }

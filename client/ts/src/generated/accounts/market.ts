@@ -21,6 +21,8 @@ import {
   getBooleanEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getI64Decoder,
+  getI64Encoder,
   getStructDecoder,
   getStructEncoder,
   getU8Decoder,
@@ -57,7 +59,10 @@ export type Market = {
   discriminator: ReadonlyUint8Array;
   /** May update parameters and pause the market. */
   admin: Address;
-  /** Resolves disputes (a multisig in production). */
+  /**
+   * Resolves disputes of jobs created while it is the arbiter (a multisig in production).
+   * See [`Market::arbiter_at`].
+   */
   arbiter: Address;
   /** The SPL Token or Token-2022 mint all amounts are in. */
   mint: Address;
@@ -75,6 +80,20 @@ export type Market = {
   bump: number;
   /** Bump of the stake vault PDA. */
   stakeVaultBump: number;
+  /**
+   * The fee vault PDA `["fee_vault", market]`: protocol fees accrue there and
+   * `collect_fees` sends them to `treasury`, so no treasury account can block a settlement.
+   */
+  feeVault: Address;
+  /** Bump of the fee vault PDA. */
+  feeVaultBump: number;
+  /**
+   * The arbiter the admin named last, taking over at `arbiter_change_at`
+   * (`Pubkey::default()` when no change is pending).
+   */
+  pendingArbiter: Address;
+  /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
+  arbiterChangeAt: bigint;
   /** Room for future fields. */
   reserved: ReadonlyUint8Array;
 };
@@ -82,7 +101,10 @@ export type Market = {
 export type MarketArgs = {
   /** May update parameters and pause the market. */
   admin: Address;
-  /** Resolves disputes (a multisig in production). */
+  /**
+   * Resolves disputes of jobs created while it is the arbiter (a multisig in production).
+   * See [`Market::arbiter_at`].
+   */
   arbiter: Address;
   /** The SPL Token or Token-2022 mint all amounts are in. */
   mint: Address;
@@ -100,6 +122,20 @@ export type MarketArgs = {
   bump: number;
   /** Bump of the stake vault PDA. */
   stakeVaultBump: number;
+  /**
+   * The fee vault PDA `["fee_vault", market]`: protocol fees accrue there and
+   * `collect_fees` sends them to `treasury`, so no treasury account can block a settlement.
+   */
+  feeVault: Address;
+  /** Bump of the fee vault PDA. */
+  feeVaultBump: number;
+  /**
+   * The arbiter the admin named last, taking over at `arbiter_change_at`
+   * (`Pubkey::default()` when no change is pending).
+   */
+  pendingArbiter: Address;
+  /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
+  arbiterChangeAt: number | bigint;
   /** Room for future fields. */
   reserved: ReadonlyUint8Array;
 };
@@ -119,6 +155,10 @@ export function getMarketEncoder(): FixedSizeEncoder<MarketArgs> {
       ["decimals", getU8Encoder()],
       ["bump", getU8Encoder()],
       ["stakeVaultBump", getU8Encoder()],
+      ["feeVault", getAddressEncoder()],
+      ["feeVaultBump", getU8Encoder()],
+      ["pendingArbiter", getAddressEncoder()],
+      ["arbiterChangeAt", getI64Encoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
     ]),
     (value) => ({ ...value, discriminator: MARKET_DISCRIMINATOR }),
@@ -139,6 +179,10 @@ export function getMarketDecoder(): FixedSizeDecoder<Market> {
     ["decimals", getU8Decoder()],
     ["bump", getU8Decoder()],
     ["stakeVaultBump", getU8Decoder()],
+    ["feeVault", getAddressDecoder()],
+    ["feeVaultBump", getU8Decoder()],
+    ["pendingArbiter", getAddressDecoder()],
+    ["arbiterChangeAt", getI64Decoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
   ]);
 }
@@ -202,5 +246,5 @@ export async function fetchAllMaybeMarket(
 }
 
 export function getMarketSize(): number {
-  return 299;
+  return 392;
 }

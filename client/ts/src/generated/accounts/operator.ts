@@ -82,6 +82,11 @@ export type Operator = {
   jobsFailed: bigint;
   /** Total tokens slashed from this operator. */
   slashedTotal: bigint;
+  /**
+   * Claims and challenges holding a bond, not yet settled. `exit_operator` needs 0, so an
+   * operator cannot leave (and close its account) while a job still names it.
+   */
+  liveClaims: number;
   status: OperatorStatus;
   bump: number;
   reserved: ReadonlyUint8Array;
@@ -111,6 +116,11 @@ export type OperatorArgs = {
   jobsFailed: number | bigint;
   /** Total tokens slashed from this operator. */
   slashedTotal: number | bigint;
+  /**
+   * Claims and challenges holding a bond, not yet settled. `exit_operator` needs 0, so an
+   * operator cannot leave (and close its account) while a job still names it.
+   */
+  liveClaims: number;
   status: OperatorStatusArgs;
   bump: number;
   reserved: ReadonlyUint8Array;
@@ -133,6 +143,7 @@ export function getOperatorEncoder(): FixedSizeEncoder<OperatorArgs> {
       ["jobsCompleted", getU64Encoder()],
       ["jobsFailed", getU64Encoder()],
       ["slashedTotal", getU64Encoder()],
+      ["liveClaims", getU32Encoder()],
       ["status", getOperatorStatusEncoder()],
       ["bump", getU8Encoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
@@ -157,6 +168,7 @@ export function getOperatorDecoder(): FixedSizeDecoder<Operator> {
     ["jobsCompleted", getU64Decoder()],
     ["jobsFailed", getU64Decoder()],
     ["slashedTotal", getU64Decoder()],
+    ["liveClaims", getU32Decoder()],
     ["status", getOperatorStatusDecoder()],
     ["bump", getU8Decoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
@@ -222,5 +234,5 @@ export async function fetchAllMaybeOperator(
 }
 
 export function getOperatorSize(): number {
-  return 210;
+  return 214;
 }

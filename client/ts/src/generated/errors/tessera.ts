@@ -16,7 +16,7 @@ import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 /** BpsTooLarge: A basis-point value exceeds 10 000 (100 %); use a value between 0 and 10 000. */
 export const TESSERA_ERROR__BPS_TOO_LARGE = 0x1770; // 6000
-/** FeeAndBurnTooLarge: protocol_fee_bps + burn_bps exceeds 10 000; lower the fee or the burn. */
+/** FeeAndBurnTooLarge: protocol_fee_bps + burn_bps exceeds 2 000 (20 %); lower the fee or the burn. */
 export const TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE = 0x1771; // 6001
 /** SlashSplitTooLarge: creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them. */
 export const TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE = 0x1772; // 6002
@@ -126,7 +126,7 @@ export const TESSERA_ERROR__NOT_OPERATOR_AUTHORITY = 0x17a5; // 6053
 export const TESSERA_ERROR__WRONG_MARKET = 0x17a6; // 6054
 /** WrongEscrow: The escrow account is not this job's escrow. */
 export const TESSERA_ERROR__WRONG_ESCROW = 0x17a7; // 6055
-/** UnsupportedMintExtension: The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable). */
+/** UnsupportedMintExtension: The mint has a Token-2022 extension the market cannot work with (close authority, transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable). */
 export const TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION = 0x17a8; // 6056
 /** WindowTooLong: A window or period is longer than the market allows (at most 30 days). */
 export const TESSERA_ERROR__WINDOW_TOO_LONG = 0x17a9; // 6057
@@ -134,18 +134,43 @@ export const TESSERA_ERROR__WINDOW_TOO_LONG = 0x17a9; // 6057
 export const TESSERA_ERROR__WRONG_STAKE_VAULT = 0x17aa; // 6058
 /** JobNotEnded: The job has not ended: only a settled, expired or cancelled job's account can be closed. */
 export const TESSERA_ERROR__JOB_NOT_ENDED = 0x17ab; // 6059
+/** BadCollateral: collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake. */
+export const TESSERA_ERROR__BAD_COLLATERAL = 0x17ac; // 6060
+/** TermsChanged: The job's terms differ from those the operator vetted (input, reward, timeout, bond or chunks); re-read the job before claiming. */
+export const TESSERA_ERROR__TERMS_CHANGED = 0x17ad; // 6061
+/** OperatorHasLiveClaims: The operator still holds live claims or challenges; wait until they settle. */
+export const TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS = 0x17ae; // 6062
+/** ExecTimeoutTooShort: exec_timeout is shorter than the market minimum for this many chunks (min_exec_timeout + chunk_count × min_exec_ms_per_chunk / 1000). */
+export const TESSERA_ERROR__EXEC_TIMEOUT_TOO_SHORT = 0x17af; // 6063
+/** DisputeOpen: The dispute deadline has not passed yet; the arbiter may still rule. */
+export const TESSERA_ERROR__DISPUTE_OPEN = 0x17b0; // 6064
+/** DisputeDeadlinePassed: The dispute deadline has passed; the dispute can only be expired now. */
+export const TESSERA_ERROR__DISPUTE_DEADLINE_PASSED = 0x17b1; // 6065
+/** CreatorTokenAccountRequired: Tokens go to the creator in this settlement: pass the creator's token account (create its associated token account first if it was closed). */
+export const TESSERA_ERROR__CREATOR_TOKEN_ACCOUNT_REQUIRED = 0x17b2; // 6066
+/** WrongFeeVault: The fee vault is not this market's fee vault. */
+export const TESSERA_ERROR__WRONG_FEE_VAULT = 0x17b3; // 6067
+/** BadArbiter: The arbiter must be a real key, not the default (all-zero) key. */
+export const TESSERA_ERROR__BAD_ARBITER = 0x17b4; // 6068
+/** BadTreasury: The treasury must not be one of the market's own vaults. */
+export const TESSERA_ERROR__BAD_TREASURY = 0x17b5; // 6069
+/** NoFees: There are no accrued fees to collect. */
+export const TESSERA_ERROR__NO_FEES = 0x17b6; // 6070
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
   | typeof TESSERA_ERROR__ALREADY_CLAIMED
+  | typeof TESSERA_ERROR__BAD_ARBITER
   | typeof TESSERA_ERROR__BAD_CHUNK_COUNT
   | typeof TESSERA_ERROR__BAD_CLAIM_DEADLINE
+  | typeof TESSERA_ERROR__BAD_COLLATERAL
   | typeof TESSERA_ERROR__BAD_EXEC_TIMEOUT
   | typeof TESSERA_ERROR__BAD_KERNEL
   | typeof TESSERA_ERROR__BAD_MAX_REPLICAS
   | typeof TESSERA_ERROR__BAD_MERKLE_PROOF
   | typeof TESSERA_ERROR__BAD_REPLICAS
   | typeof TESSERA_ERROR__BAD_SLOT
+  | typeof TESSERA_ERROR__BAD_TREASURY
   | typeof TESSERA_ERROR__BAD_URI
   | typeof TESSERA_ERROR__BAD_VERDICT
   | typeof TESSERA_ERROR__BAD_WINDOW
@@ -155,7 +180,11 @@ export type TesseraError =
   | typeof TESSERA_ERROR__CHALLENGE_WINDOW_OPEN
   | typeof TESSERA_ERROR__CLAIM_DEADLINE_PASSED
   | typeof TESSERA_ERROR__COMMITMENT_MISMATCH
+  | typeof TESSERA_ERROR__CREATOR_TOKEN_ACCOUNT_REQUIRED
+  | typeof TESSERA_ERROR__DISPUTE_DEADLINE_PASSED
+  | typeof TESSERA_ERROR__DISPUTE_OPEN
   | typeof TESSERA_ERROR__EXEC_TIMEOUT_PASSED
+  | typeof TESSERA_ERROR__EXEC_TIMEOUT_TOO_SHORT
   | typeof TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE
   | typeof TESSERA_ERROR__INSUFFICIENT_FREE_STAKE
   | typeof TESSERA_ERROR__INVARIANT_VIOLATED
@@ -165,6 +194,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__MARKET_PAUSED
   | typeof TESSERA_ERROR__MATH_OVERFLOW
   | typeof TESSERA_ERROR__MISSING_CAPABILITY
+  | typeof TESSERA_ERROR__NO_FEES
   | typeof TESSERA_ERROR__NOT_ADMIN
   | typeof TESSERA_ERROR__NOT_ARBITER
   | typeof TESSERA_ERROR__NOT_ASSIGNED
@@ -174,12 +204,14 @@ export type TesseraError =
   | typeof TESSERA_ERROR__NOT_LATE
   | typeof TESSERA_ERROR__NOT_OPERATOR_AUTHORITY
   | typeof TESSERA_ERROR__OPERATOR_HAS_BONDS
+  | typeof TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS
   | typeof TESSERA_ERROR__OPERATOR_NOT_ACTIVE
   | typeof TESSERA_ERROR__REVEAL_WINDOW_CLOSED
   | typeof TESSERA_ERROR__REWARD_TOO_LOW
   | typeof TESSERA_ERROR__SELF_CHALLENGE
   | typeof TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE
   | typeof TESSERA_ERROR__STAKE_BELOW_MINIMUM
+  | typeof TESSERA_ERROR__TERMS_CHANGED
   | typeof TESSERA_ERROR__UNBONDING_NOT_READY
   | typeof TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION
   | typeof TESSERA_ERROR__USE_COMMIT_REVEAL
@@ -187,6 +219,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__WINDOW_TOO_LONG
   | typeof TESSERA_ERROR__WRONG_CREATOR_ACCOUNT
   | typeof TESSERA_ERROR__WRONG_ESCROW
+  | typeof TESSERA_ERROR__WRONG_FEE_VAULT
   | typeof TESSERA_ERROR__WRONG_JOB_STATE
   | typeof TESSERA_ERROR__WRONG_MARKET
   | typeof TESSERA_ERROR__WRONG_MINT
@@ -202,14 +235,17 @@ if (process.env["NODE_ENV"] !== "production") {
   tesseraErrorMessages = {
     [TESSERA_ERROR__ALREADY_CHALLENGED]: `The job was already challenged.`,
     [TESSERA_ERROR__ALREADY_CLAIMED]: `This operator already holds a slot of this job.`,
+    [TESSERA_ERROR__BAD_ARBITER]: `The arbiter must be a real key, not the default (all-zero) key.`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
+    [TESSERA_ERROR__BAD_COLLATERAL]: `collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.`,
     [TESSERA_ERROR__BAD_EXEC_TIMEOUT]: `exec_timeout must be greater than zero and at most the market's max_exec_timeout.`,
     [TESSERA_ERROR__BAD_KERNEL]: `The kernel id is out of range (0..=31).`,
     [TESSERA_ERROR__BAD_MAX_REPLICAS]: `max_replicas must be between 1 and 3.`,
     [TESSERA_ERROR__BAD_MERKLE_PROOF]: `The Merkle proof does not show this leaf under the committed root.`,
     [TESSERA_ERROR__BAD_REPLICAS]: `The number of replicas is zero or above the market's max_replicas.`,
     [TESSERA_ERROR__BAD_SLOT]: `The slot index is out of range.`,
+    [TESSERA_ERROR__BAD_TREASURY]: `The treasury must not be one of the market's own vaults.`,
     [TESSERA_ERROR__BAD_URI]: `The URI is empty or longer than 128 bytes.`,
     [TESSERA_ERROR__BAD_VERDICT]: `The verdict names a party that did not take part in the dispute.`,
     [TESSERA_ERROR__BAD_WINDOW]: `Every window and period must be longer than zero seconds.`,
@@ -219,8 +255,12 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__CHALLENGE_WINDOW_OPEN]: `The challenge window is still open; finalize after it closes.`,
     [TESSERA_ERROR__CLAIM_DEADLINE_PASSED]: `The claim deadline has passed; the job can no longer be claimed.`,
     [TESSERA_ERROR__COMMITMENT_MISMATCH]: `The revealed root and salt do not match the commitment.`,
+    [TESSERA_ERROR__CREATOR_TOKEN_ACCOUNT_REQUIRED]: `Tokens go to the creator in this settlement: pass the creator's token account (create its associated token account first if it was closed).`,
+    [TESSERA_ERROR__DISPUTE_DEADLINE_PASSED]: `The dispute deadline has passed; the dispute can only be expired now.`,
+    [TESSERA_ERROR__DISPUTE_OPEN]: `The dispute deadline has not passed yet; the arbiter may still rule.`,
     [TESSERA_ERROR__EXEC_TIMEOUT_PASSED]: `The execution timeout of this slot has passed; the result is too late.`,
-    [TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE]: `protocol_fee_bps + burn_bps exceeds 10 000; lower the fee or the burn.`,
+    [TESSERA_ERROR__EXEC_TIMEOUT_TOO_SHORT]: `exec_timeout is shorter than the market minimum for this many chunks (min_exec_timeout + chunk_count × min_exec_ms_per_chunk / 1000).`,
+    [TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE]: `protocol_fee_bps + burn_bps exceeds 2 000 (20 %); lower the fee or the burn.`,
     [TESSERA_ERROR__INSUFFICIENT_FREE_STAKE]: `Not enough free stake: deposit more stake or wait until live claims settle.`,
     [TESSERA_ERROR__INVARIANT_VIOLATED]: `An account's balance does not match what the program owes; refusing to continue.`,
     [TESSERA_ERROR__JOB_FULL]: `Every replica slot of this job is taken.`,
@@ -229,6 +269,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,
+    [TESSERA_ERROR__NO_FEES]: `There are no accrued fees to collect.`,
     [TESSERA_ERROR__NOT_ADMIN]: `Only the market admin may do this; sign with the admin keypair.`,
     [TESSERA_ERROR__NOT_ARBITER]: `Only the market arbiter may resolve disputes; sign with the arbiter keypair.`,
     [TESSERA_ERROR__NOT_ASSIGNED]: `The signer holds no slot of this job.`,
@@ -238,19 +279,22 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__NOT_LATE]: `Nothing is late yet; timeout can be called only after the deadline.`,
     [TESSERA_ERROR__NOT_OPERATOR_AUTHORITY]: `The signer is not this operator's authority; sign with the operator's keypair.`,
     [TESSERA_ERROR__OPERATOR_HAS_BONDS]: `The operator still has bonded stake in live claims; wait until they settle.`,
+    [TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS]: `The operator still holds live claims or challenges; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_NOT_ACTIVE]: `The operator is not active (exiting or banned); it cannot take new work.`,
     [TESSERA_ERROR__REVEAL_WINDOW_CLOSED]: `The reveal window has closed.`,
     [TESSERA_ERROR__REWARD_TOO_LOW]: `The reward per replica is below the market's minimum.`,
     [TESSERA_ERROR__SELF_CHALLENGE]: `An operator of this job cannot challenge it.`,
     [TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE]: `creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.`,
     [TESSERA_ERROR__STAKE_BELOW_MINIMUM]: `The operator's stake is below the market minimum; deposit more stake first.`,
+    [TESSERA_ERROR__TERMS_CHANGED]: `The job's terms differ from those the operator vetted (input, reward, timeout, bond or chunks); re-read the job before claiming.`,
     [TESSERA_ERROR__UNBONDING_NOT_READY]: `The unbonding period has not ended yet; try again after the ready time.`,
-    [TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION]: `The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).`,
+    [TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION]: `The mint has a Token-2022 extension the market cannot work with (close authority, transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).`,
     [TESSERA_ERROR__USE_COMMIT_REVEAL]: `Use commit_result and reveal_result for jobs with two or more replicas.`,
     [TESSERA_ERROR__USE_SUBMIT]: `Use submit_result for jobs with one replica.`,
     [TESSERA_ERROR__WINDOW_TOO_LONG]: `A window or period is longer than the market allows (at most 30 days).`,
     [TESSERA_ERROR__WRONG_CREATOR_ACCOUNT]: `The creator token account is not owned by the job's creator.`,
     [TESSERA_ERROR__WRONG_ESCROW]: `The escrow account is not this job's escrow.`,
+    [TESSERA_ERROR__WRONG_FEE_VAULT]: `The fee vault is not this market's fee vault.`,
     [TESSERA_ERROR__WRONG_JOB_STATE]: `The job is not in the state this instruction needs.`,
     [TESSERA_ERROR__WRONG_MARKET]: `The account belongs to another market; pass the accounts of this market.`,
     [TESSERA_ERROR__WRONG_MINT]: `The token account does not belong to the market's mint; pass an account of that mint.`,

@@ -147,8 +147,12 @@ export type CancelJobInput<
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
+  /**
+   * Receives refunds and compensation. Needed only when tokens go to the creator (a
+   * settlement that sends it none works without it, so a creator who closed its token
+   * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+   */
+  creatorToken?: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -274,8 +278,12 @@ export type ParsedCancelJobInstruction<
     mint: TAccountMetas[4];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[5];
-    /** Receives refunds and compensation. */
-    creatorToken: TAccountMetas[6];
+    /**
+     * Receives refunds and compensation. Needed only when tokens go to the creator (a
+     * settlement that sends it none works without it, so a creator who closed its token
+     * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+     */
+    creatorToken?: TAccountMetas[6] | undefined;
     tokenProgram: TAccountMetas[7];
     eventAuthority: TAccountMetas[8];
     program: TAccountMetas[9];
@@ -306,6 +314,12 @@ export function parseCancelJobInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === TESSERA_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -315,7 +329,7 @@ export function parseCancelJobInstruction<
       escrow: getNextAccount(),
       mint: getNextAccount(),
       creator: getNextAccount(),
-      creatorToken: getNextAccount(),
+      creatorToken: getNextOptionalAccount(),
       tokenProgram: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -12,8 +12,14 @@ import {
   fixEncoderSize,
   getBytesDecoder,
   getBytesEncoder,
+  getI64Decoder,
+  getI64Encoder,
   getStructDecoder,
   getStructEncoder,
+  getU32Decoder,
+  getU32Encoder,
+  getU64Decoder,
+  getU64Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
@@ -82,13 +88,35 @@ export type ClaimJobInstruction<
     ]
   >;
 
-export type ClaimJobInstructionData = { discriminator: ReadonlyUint8Array };
+export type ClaimJobInstructionData = {
+  discriminator: ReadonlyUint8Array;
+  inputHash: ReadonlyUint8Array;
+  rewardPerReplica: bigint;
+  execTimeout: bigint;
+  chunkCount: number;
+  /** The most stake the claim may bond. */
+  maxBond: bigint;
+};
 
-export type ClaimJobInstructionDataArgs = {};
+export type ClaimJobInstructionDataArgs = {
+  inputHash: ReadonlyUint8Array;
+  rewardPerReplica: number | bigint;
+  execTimeout: number | bigint;
+  chunkCount: number;
+  /** The most stake the claim may bond. */
+  maxBond: number | bigint;
+};
 
 export function getClaimJobInstructionDataEncoder(): FixedSizeEncoder<ClaimJobInstructionDataArgs> {
   return transformEncoder(
-    getStructEncoder([["discriminator", fixEncoderSize(getBytesEncoder(), 8)]]),
+    getStructEncoder([
+      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
+      ["inputHash", fixEncoderSize(getBytesEncoder(), 32)],
+      ["rewardPerReplica", getU64Encoder()],
+      ["execTimeout", getI64Encoder()],
+      ["chunkCount", getU32Encoder()],
+      ["maxBond", getU64Encoder()],
+    ]),
     (value) => ({ ...value, discriminator: CLAIM_JOB_DISCRIMINATOR }),
   );
 }
@@ -96,6 +124,11 @@ export function getClaimJobInstructionDataEncoder(): FixedSizeEncoder<ClaimJobIn
 export function getClaimJobInstructionDataDecoder(): FixedSizeDecoder<ClaimJobInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
+    ["inputHash", fixDecoderSize(getBytesDecoder(), 32)],
+    ["rewardPerReplica", getU64Decoder()],
+    ["execTimeout", getI64Decoder()],
+    ["chunkCount", getU32Decoder()],
+    ["maxBond", getU64Decoder()],
   ]);
 }
 
@@ -124,6 +157,11 @@ export type ClaimJobInput<
   job: Address<TAccountJob>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
+  inputHash: ClaimJobInstructionDataArgs["inputHash"];
+  rewardPerReplica: ClaimJobInstructionDataArgs["rewardPerReplica"];
+  execTimeout: ClaimJobInstructionDataArgs["execTimeout"];
+  chunkCount: ClaimJobInstructionDataArgs["chunkCount"];
+  maxBond: ClaimJobInstructionDataArgs["maxBond"];
 };
 
 export function getClaimJobInstruction<
@@ -170,6 +208,9 @@ export function getClaimJobInstruction<
     ResolvedInstructionAccount
   >;
 
+  // Original args.
+  const args = { ...input };
+
   // Resolve default values.
   if (!accounts.eventAuthority.value) {
     accounts.eventAuthority.value =
@@ -190,7 +231,9 @@ export function getClaimJobInstruction<
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
-    data: getClaimJobInstructionDataEncoder().encode({}),
+    data: getClaimJobInstructionDataEncoder().encode(
+      args as ClaimJobInstructionDataArgs,
+    ),
     programAddress,
   } as ClaimJobInstruction<
     TProgramAddress,

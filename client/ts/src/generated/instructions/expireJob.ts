@@ -53,6 +53,7 @@ export type ExpireJobInstruction<
   TAccountCreatorToken extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+  TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> =
     "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu",
   TAccountProgram extends string | AccountMeta<string> =
@@ -81,6 +82,9 @@ export type ExpireJobInstruction<
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
+      TAccountStakeVault extends string
+        ? WritableAccount<TAccountStakeVault>
+        : TAccountStakeVault,
       TAccountEventAuthority extends string
         ? ReadonlyAccount<TAccountEventAuthority>
         : TAccountEventAuthority,
@@ -126,6 +130,7 @@ export type ExpireJobInput<
   TAccountCreator extends string = string,
   TAccountCreatorToken extends string = string,
   TAccountTokenProgram extends string = string,
+  TAccountStakeVault extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
@@ -137,9 +142,14 @@ export type ExpireJobInput<
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
+  /**
+   * Receives refunds and compensation. Needed only when tokens go to the creator (a
+   * settlement that sends it none works without it, so a creator who closed its token
+   * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+   */
+  creatorToken?: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
+  stakeVault: Address<TAccountStakeVault>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
 };
@@ -152,6 +162,7 @@ export function getExpireJobInstruction<
   TAccountCreator extends string,
   TAccountCreatorToken extends string,
   TAccountTokenProgram extends string,
+  TAccountStakeVault extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
@@ -164,6 +175,7 @@ export function getExpireJobInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
+    TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
   >,
@@ -177,6 +189,7 @@ export function getExpireJobInstruction<
   TAccountCreator,
   TAccountCreatorToken,
   TAccountTokenProgram,
+  TAccountStakeVault,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -192,6 +205,7 @@ export function getExpireJobInstruction<
     creator: { value: input.creator ?? null, isWritable: true },
     creatorToken: { value: input.creatorToken ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
@@ -224,6 +238,7 @@ export function getExpireJobInstruction<
       getAccountMeta("creator", accounts.creator),
       getAccountMeta("creatorToken", accounts.creatorToken),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
@@ -238,6 +253,7 @@ export function getExpireJobInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
+    TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -257,11 +273,16 @@ export type ParsedExpireJobInstruction<
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];
-    /** Receives refunds and compensation. */
-    creatorToken: TAccountMetas[5];
+    /**
+     * Receives refunds and compensation. Needed only when tokens go to the creator (a
+     * settlement that sends it none works without it, so a creator who closed its token
+     * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+     */
+    creatorToken?: TAccountMetas[5] | undefined;
     tokenProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    stakeVault: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: ExpireJobInstructionData;
 };
@@ -274,12 +295,12 @@ export function parseExpireJobInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedExpireJobInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -289,6 +310,12 @@ export function parseExpireJobInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === TESSERA_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -297,8 +324,9 @@ export function parseExpireJobInstruction<
       escrow: getNextAccount(),
       mint: getNextAccount(),
       creator: getNextAccount(),
-      creatorToken: getNextAccount(),
+      creatorToken: getNextOptionalAccount(),
       tokenProgram: getNextAccount(),
+      stakeVault: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

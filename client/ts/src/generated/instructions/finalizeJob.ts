@@ -55,7 +55,7 @@ export type FinalizeJobInstruction<
   TAccountCreatorToken extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountFeeVault extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> =
     "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu",
@@ -85,9 +85,9 @@ export type FinalizeJobInstruction<
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
-      TAccountTreasury extends string
-        ? WritableAccount<TAccountTreasury>
-        : TAccountTreasury,
+      TAccountFeeVault extends string
+        ? WritableAccount<TAccountFeeVault>
+        : TAccountFeeVault,
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
         : TAccountStakeVault,
@@ -136,7 +136,7 @@ export type FinalizeJobInput<
   TAccountCreator extends string = string,
   TAccountCreatorToken extends string = string,
   TAccountTokenProgram extends string = string,
-  TAccountTreasury extends string = string,
+  TAccountFeeVault extends string = string,
   TAccountStakeVault extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
@@ -149,10 +149,14 @@ export type FinalizeJobInput<
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
+  /**
+   * Receives refunds and compensation. Needed only when tokens go to the creator (a
+   * settlement that sends it none works without it, so a creator who closed its token
+   * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+   */
+  creatorToken?: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  treasury: Address<TAccountTreasury>;
+  feeVault: Address<TAccountFeeVault>;
   stakeVault: Address<TAccountStakeVault>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -166,7 +170,7 @@ export function getFinalizeJobInstruction<
   TAccountCreator extends string,
   TAccountCreatorToken extends string,
   TAccountTokenProgram extends string,
-  TAccountTreasury extends string,
+  TAccountFeeVault extends string,
   TAccountStakeVault extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -180,7 +184,7 @@ export function getFinalizeJobInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
-    TAccountTreasury,
+    TAccountFeeVault,
     TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
@@ -195,7 +199,7 @@ export function getFinalizeJobInstruction<
   TAccountCreator,
   TAccountCreatorToken,
   TAccountTokenProgram,
-  TAccountTreasury,
+  TAccountFeeVault,
   TAccountStakeVault,
   TAccountEventAuthority,
   TAccountProgram
@@ -212,7 +216,7 @@ export function getFinalizeJobInstruction<
     creator: { value: input.creator ?? null, isWritable: true },
     creatorToken: { value: input.creatorToken ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    treasury: { value: input.treasury ?? null, isWritable: true },
+    feeVault: { value: input.feeVault ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -246,7 +250,7 @@ export function getFinalizeJobInstruction<
       getAccountMeta("creator", accounts.creator),
       getAccountMeta("creatorToken", accounts.creatorToken),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("feeVault", accounts.feeVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -262,7 +266,7 @@ export function getFinalizeJobInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
-    TAccountTreasury,
+    TAccountFeeVault,
     TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
@@ -283,10 +287,14 @@ export type ParsedFinalizeJobInstruction<
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];
-    /** Receives refunds and compensation. */
-    creatorToken: TAccountMetas[5];
+    /**
+     * Receives refunds and compensation. Needed only when tokens go to the creator (a
+     * settlement that sends it none works without it, so a creator who closed its token
+     * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+     */
+    creatorToken?: TAccountMetas[5] | undefined;
     tokenProgram: TAccountMetas[6];
-    treasury: TAccountMetas[7];
+    feeVault: TAccountMetas[7];
     stakeVault: TAccountMetas[8];
     eventAuthority: TAccountMetas[9];
     program: TAccountMetas[10];
@@ -317,6 +325,12 @@ export function parseFinalizeJobInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === TESSERA_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -325,9 +339,9 @@ export function parseFinalizeJobInstruction<
       escrow: getNextAccount(),
       mint: getNextAccount(),
       creator: getNextAccount(),
-      creatorToken: getNextAccount(),
+      creatorToken: getNextOptionalAccount(),
       tokenProgram: getNextAccount(),
-      treasury: getNextAccount(),
+      feeVault: getNextAccount(),
       stakeVault: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findMarketPda, findStakeVaultPda } from "../pdas";
+import { findFeeVaultPda, findMarketPda, findStakeVaultPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 import {
   getMarketParamsDecoder,
@@ -63,6 +63,7 @@ export type InitMarketInstruction<
   TAccountMint extends string | AccountMeta<string> = string,
   TAccountTreasury extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
+  TAccountFeeVault extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -92,6 +93,9 @@ export type InitMarketInstruction<
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
         : TAccountStakeVault,
+      TAccountFeeVault extends string
+        ? WritableAccount<TAccountFeeVault>
+        : TAccountFeeVault,
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
@@ -154,6 +158,7 @@ export type InitMarketAsyncInput<
   TAccountMint extends string = string,
   TAccountTreasury extends string = string,
   TAccountStakeVault extends string = string,
+  TAccountFeeVault extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -167,6 +172,11 @@ export type InitMarketAsyncInput<
   treasury: Address<TAccountTreasury>;
   /** Holds every operator's stake; owned by the market PDA. */
   stakeVault?: Address<TAccountStakeVault>;
+  /**
+   * Where protocol fees accrue; owned by the market PDA, emptied into the treasury by
+   * `collect_fees`.
+   */
+  feeVault?: Address<TAccountFeeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
@@ -181,6 +191,7 @@ export async function getInitMarketInstructionAsync<
   TAccountMint extends string,
   TAccountTreasury extends string,
   TAccountStakeVault extends string,
+  TAccountFeeVault extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
@@ -193,6 +204,7 @@ export async function getInitMarketInstructionAsync<
     TAccountMint,
     TAccountTreasury,
     TAccountStakeVault,
+    TAccountFeeVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -207,6 +219,7 @@ export async function getInitMarketInstructionAsync<
     TAccountMint,
     TAccountTreasury,
     TAccountStakeVault,
+    TAccountFeeVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -223,6 +236,7 @@ export async function getInitMarketInstructionAsync<
     mint: { value: input.mint ?? null, isWritable: false },
     treasury: { value: input.treasury ?? null, isWritable: false },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    feeVault: { value: input.feeVault ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -247,6 +261,14 @@ export async function getInitMarketInstructionAsync<
   }
   if (!accounts.stakeVault.value) {
     accounts.stakeVault.value = await findStakeVaultPda({
+      market: getAddressFromResolvedInstructionAccount(
+        "market",
+        accounts.market.value,
+      ),
+    });
+  }
+  if (!accounts.feeVault.value) {
+    accounts.feeVault.value = await findFeeVaultPda({
       market: getAddressFromResolvedInstructionAccount(
         "market",
         accounts.market.value,
@@ -278,6 +300,7 @@ export async function getInitMarketInstructionAsync<
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("stakeVault", accounts.stakeVault),
+      getAccountMeta("feeVault", accounts.feeVault),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -294,6 +317,7 @@ export async function getInitMarketInstructionAsync<
     TAccountMint,
     TAccountTreasury,
     TAccountStakeVault,
+    TAccountFeeVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -307,6 +331,7 @@ export type InitMarketInput<
   TAccountMint extends string = string,
   TAccountTreasury extends string = string,
   TAccountStakeVault extends string = string,
+  TAccountFeeVault extends string = string,
   TAccountTokenProgram extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
@@ -320,6 +345,11 @@ export type InitMarketInput<
   treasury: Address<TAccountTreasury>;
   /** Holds every operator's stake; owned by the market PDA. */
   stakeVault: Address<TAccountStakeVault>;
+  /**
+   * Where protocol fees accrue; owned by the market PDA, emptied into the treasury by
+   * `collect_fees`.
+   */
+  feeVault: Address<TAccountFeeVault>;
   tokenProgram?: Address<TAccountTokenProgram>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
@@ -334,6 +364,7 @@ export function getInitMarketInstruction<
   TAccountMint extends string,
   TAccountTreasury extends string,
   TAccountStakeVault extends string,
+  TAccountFeeVault extends string,
   TAccountTokenProgram extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
@@ -346,6 +377,7 @@ export function getInitMarketInstruction<
     TAccountMint,
     TAccountTreasury,
     TAccountStakeVault,
+    TAccountFeeVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -359,6 +391,7 @@ export function getInitMarketInstruction<
   TAccountMint,
   TAccountTreasury,
   TAccountStakeVault,
+  TAccountFeeVault,
   TAccountTokenProgram,
   TAccountSystemProgram,
   TAccountEventAuthority,
@@ -374,6 +407,7 @@ export function getInitMarketInstruction<
     mint: { value: input.mint ?? null, isWritable: false },
     treasury: { value: input.treasury ?? null, isWritable: false },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    feeVault: { value: input.feeVault ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
@@ -413,6 +447,7 @@ export function getInitMarketInstruction<
       getAccountMeta("mint", accounts.mint),
       getAccountMeta("treasury", accounts.treasury),
       getAccountMeta("stakeVault", accounts.stakeVault),
+      getAccountMeta("feeVault", accounts.feeVault),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
@@ -429,6 +464,7 @@ export function getInitMarketInstruction<
     TAccountMint,
     TAccountTreasury,
     TAccountStakeVault,
+    TAccountFeeVault,
     TAccountTokenProgram,
     TAccountSystemProgram,
     TAccountEventAuthority,
@@ -450,10 +486,15 @@ export type ParsedInitMarketInstruction<
     treasury: TAccountMetas[3];
     /** Holds every operator's stake; owned by the market PDA. */
     stakeVault: TAccountMetas[4];
-    tokenProgram: TAccountMetas[5];
-    systemProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    /**
+     * Where protocol fees accrue; owned by the market PDA, emptied into the treasury by
+     * `collect_fees`.
+     */
+    feeVault: TAccountMetas[5];
+    tokenProgram: TAccountMetas[6];
+    systemProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: InitMarketInstructionData;
 };
@@ -466,12 +507,12 @@ export function parseInitMarketInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedInitMarketInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -489,6 +530,7 @@ export function parseInitMarketInstruction<
       mint: getNextAccount(),
       treasury: getNextAccount(),
       stakeVault: getNextAccount(),
+      feeVault: getNextAccount(),
       tokenProgram: getNextAccount(),
       systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),

@@ -61,7 +61,7 @@ export type ResolveDisputeInstruction<
   TAccountCreatorToken extends string | AccountMeta<string> = string,
   TAccountTokenProgram extends string | AccountMeta<string> =
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-  TAccountTreasury extends string | AccountMeta<string> = string,
+  TAccountFeeVault extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> =
     "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu",
@@ -95,9 +95,9 @@ export type ResolveDisputeInstruction<
       TAccountTokenProgram extends string
         ? ReadonlyAccount<TAccountTokenProgram>
         : TAccountTokenProgram,
-      TAccountTreasury extends string
-        ? WritableAccount<TAccountTreasury>
-        : TAccountTreasury,
+      TAccountFeeVault extends string
+        ? WritableAccount<TAccountFeeVault>
+        : TAccountFeeVault,
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
         : TAccountStakeVault,
@@ -154,11 +154,12 @@ export type ResolveDisputeInput<
   TAccountCreator extends string = string,
   TAccountCreatorToken extends string = string,
   TAccountTokenProgram extends string = string,
-  TAccountTreasury extends string = string,
+  TAccountFeeVault extends string = string,
   TAccountStakeVault extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
+  /** The arbiter of the job's terms (the market's arbiter when the job was created). */
   arbiter: TransactionSigner<TAccountArbiter>;
   job: Address<TAccountJob>;
   market: Address<TAccountMarket>;
@@ -168,10 +169,14 @@ export type ResolveDisputeInput<
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
+  /**
+   * Receives refunds and compensation. Needed only when tokens go to the creator (a
+   * settlement that sends it none works without it, so a creator who closed its token
+   * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+   */
+  creatorToken?: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
-  treasury: Address<TAccountTreasury>;
+  feeVault: Address<TAccountFeeVault>;
   stakeVault: Address<TAccountStakeVault>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -187,7 +192,7 @@ export function getResolveDisputeInstruction<
   TAccountCreator extends string,
   TAccountCreatorToken extends string,
   TAccountTokenProgram extends string,
-  TAccountTreasury extends string,
+  TAccountFeeVault extends string,
   TAccountStakeVault extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -202,7 +207,7 @@ export function getResolveDisputeInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
-    TAccountTreasury,
+    TAccountFeeVault,
     TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
@@ -218,7 +223,7 @@ export function getResolveDisputeInstruction<
   TAccountCreator,
   TAccountCreatorToken,
   TAccountTokenProgram,
-  TAccountTreasury,
+  TAccountFeeVault,
   TAccountStakeVault,
   TAccountEventAuthority,
   TAccountProgram
@@ -236,7 +241,7 @@ export function getResolveDisputeInstruction<
     creator: { value: input.creator ?? null, isWritable: true },
     creatorToken: { value: input.creatorToken ?? null, isWritable: true },
     tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
-    treasury: { value: input.treasury ?? null, isWritable: true },
+    feeVault: { value: input.feeVault ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -274,7 +279,7 @@ export function getResolveDisputeInstruction<
       getAccountMeta("creator", accounts.creator),
       getAccountMeta("creatorToken", accounts.creatorToken),
       getAccountMeta("tokenProgram", accounts.tokenProgram),
-      getAccountMeta("treasury", accounts.treasury),
+      getAccountMeta("feeVault", accounts.feeVault),
       getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -293,7 +298,7 @@ export function getResolveDisputeInstruction<
     TAccountCreator,
     TAccountCreatorToken,
     TAccountTokenProgram,
-    TAccountTreasury,
+    TAccountFeeVault,
     TAccountStakeVault,
     TAccountEventAuthority,
     TAccountProgram
@@ -306,6 +311,7 @@ export type ParsedResolveDisputeInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /** The arbiter of the job's terms (the market's arbiter when the job was created). */
     arbiter: TAccountMetas[0];
     job: TAccountMetas[1];
     market: TAccountMetas[2];
@@ -315,10 +321,14 @@ export type ParsedResolveDisputeInstruction<
     mint: TAccountMetas[4];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[5];
-    /** Receives refunds and compensation. */
-    creatorToken: TAccountMetas[6];
+    /**
+     * Receives refunds and compensation. Needed only when tokens go to the creator (a
+     * settlement that sends it none works without it, so a creator who closed its token
+     * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+     */
+    creatorToken?: TAccountMetas[6] | undefined;
     tokenProgram: TAccountMetas[7];
-    treasury: TAccountMetas[8];
+    feeVault: TAccountMetas[8];
     stakeVault: TAccountMetas[9];
     eventAuthority: TAccountMetas[10];
     program: TAccountMetas[11];
@@ -349,6 +359,12 @@ export function parseResolveDisputeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === TESSERA_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -358,9 +374,9 @@ export function parseResolveDisputeInstruction<
       escrow: getNextAccount(),
       mint: getNextAccount(),
       creator: getNextAccount(),
-      creatorToken: getNextAccount(),
+      creatorToken: getNextOptionalAccount(),
       tokenProgram: getNextAccount(),
-      treasury: getNextAccount(),
+      feeVault: getNextAccount(),
       stakeVault: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

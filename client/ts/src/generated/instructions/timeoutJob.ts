@@ -142,8 +142,12 @@ export type TimeoutJobInput<
   mint: Address<TAccountMint>;
   /** Receives the escrow's rent when it closes. */
   creator: Address<TAccountCreator>;
-  /** Receives refunds and compensation. */
-  creatorToken: Address<TAccountCreatorToken>;
+  /**
+   * Receives refunds and compensation. Needed only when tokens go to the creator (a
+   * settlement that sends it none works without it, so a creator who closed its token
+   * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+   */
+  creatorToken?: Address<TAccountCreatorToken>;
   tokenProgram?: Address<TAccountTokenProgram>;
   stakeVault: Address<TAccountStakeVault>;
   eventAuthority?: Address<TAccountEventAuthority>;
@@ -269,8 +273,12 @@ export type ParsedTimeoutJobInstruction<
     mint: TAccountMetas[3];
     /** Receives the escrow's rent when it closes. */
     creator: TAccountMetas[4];
-    /** Receives refunds and compensation. */
-    creatorToken: TAccountMetas[5];
+    /**
+     * Receives refunds and compensation. Needed only when tokens go to the creator (a
+     * settlement that sends it none works without it, so a creator who closed its token
+     * account blocks nothing): `CreatorTokenAccountRequired` otherwise.
+     */
+    creatorToken?: TAccountMetas[5] | undefined;
     tokenProgram: TAccountMetas[6];
     stakeVault: TAccountMetas[7];
     eventAuthority: TAccountMetas[8];
@@ -302,6 +310,12 @@ export function parseTimeoutJobInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  const getNextOptionalAccount = () => {
+    const accountMeta = getNextAccount();
+    return accountMeta.address === TESSERA_PROGRAM_ADDRESS
+      ? undefined
+      : accountMeta;
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -310,7 +324,7 @@ export function parseTimeoutJobInstruction<
       escrow: getNextAccount(),
       mint: getNextAccount(),
       creator: getNextAccount(),
-      creatorToken: getNextAccount(),
+      creatorToken: getNextOptionalAccount(),
       tokenProgram: getNextAccount(),
       stakeVault: getNextAccount(),
       eventAuthority: getNextAccount(),

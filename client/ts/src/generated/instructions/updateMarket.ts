@@ -93,12 +93,20 @@ export type UpdateMarketInstruction<
 export type UpdateMarketInstructionData = {
   discriminator: ReadonlyUint8Array;
   newAdmin: Address;
+  /**
+   * The arbiter wanted: the one in office keeps it (and cancels a pending change); another
+   * key takes over `ARBITER_CHANGE_DELAY` after it was first named.
+   */
   arbiter: Address;
   params: MarketParams;
 };
 
 export type UpdateMarketInstructionDataArgs = {
   newAdmin: Address;
+  /**
+   * The arbiter wanted: the one in office keeps it (and cancels a pending change); another
+   * key takes over `ARBITER_CHANGE_DELAY` after it was first named.
+   */
   arbiter: Address;
   params: MarketParamsArgs;
 };
@@ -143,7 +151,10 @@ export type UpdateMarketInput<
 > = {
   admin: TransactionSigner<TAccountAdmin>;
   market: Address<TAccountMarket>;
-  /** The (possibly new) treasury; must hold the market's mint. */
+  /**
+   * The (possibly new) treasury; must hold the market's mint and not be one of the market's
+   * own vaults.
+   */
   treasury: Address<TAccountTreasury>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -236,7 +247,10 @@ export type ParsedUpdateMarketInstruction<
   accounts: {
     admin: TAccountMetas[0];
     market: TAccountMetas[1];
-    /** The (possibly new) treasury; must hold the market's mint. */
+    /**
+     * The (possibly new) treasury; must hold the market's mint and not be one of the market's
+     * own vaults.
+     */
     treasury: TAccountMetas[2];
     eventAuthority: TAccountMetas[3];
     program: TAccountMetas[4];

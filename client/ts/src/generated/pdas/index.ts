@@ -7,6 +7,7 @@
  */
 
 export * from "./escrow";
+export * from "./feeVault";
 export * from "./market";
 export * from "./operator";
 export * from "./stakeVault";

@@ -48,10 +48,12 @@ import {
   getChallengeResultInstruction,
   getClaimJobInstruction,
   getCloseJobInstruction,
+  getCollectFeesInstruction,
   getCommitResultInstruction,
   getCreateJobInstructionAsync,
   getDepositStakeInstruction,
   getExitOperatorInstruction,
+  getExpireDisputeInstruction,
   getExpireJobInstruction,
   getFinalizeJobInstruction,
   getInitMarketInstructionAsync,
@@ -69,10 +71,12 @@ import {
   parseChallengeResultInstruction,
   parseClaimJobInstruction,
   parseCloseJobInstruction,
+  parseCollectFeesInstruction,
   parseCommitResultInstruction,
   parseCreateJobInstruction,
   parseDepositStakeInstruction,
   parseExitOperatorInstruction,
+  parseExpireDisputeInstruction,
   parseExpireJobInstruction,
   parseFinalizeJobInstruction,
   parseInitMarketInstruction,
@@ -90,10 +94,12 @@ import {
   type ChallengeResultInput,
   type ClaimJobInput,
   type CloseJobInput,
+  type CollectFeesInput,
   type CommitResultInput,
   type CreateJobAsyncInput,
   type DepositStakeInput,
   type ExitOperatorInput,
+  type ExpireDisputeInput,
   type ExpireJobInput,
   type FinalizeJobInput,
   type InitMarketAsyncInput,
@@ -101,10 +107,12 @@ import {
   type ParsedChallengeResultInstruction,
   type ParsedClaimJobInstruction,
   type ParsedCloseJobInstruction,
+  type ParsedCollectFeesInstruction,
   type ParsedCommitResultInstruction,
   type ParsedCreateJobInstruction,
   type ParsedDepositStakeInstruction,
   type ParsedExitOperatorInstruction,
+  type ParsedExpireDisputeInstruction,
   type ParsedExpireJobInstruction,
   type ParsedFinalizeJobInstruction,
   type ParsedInitMarketInstruction,
@@ -131,6 +139,7 @@ import {
 } from "../instructions";
 import {
   findEscrowPda,
+  findFeeVaultPda,
   findMarketPda,
   findOperatorPda,
   findStakeVaultPda,
@@ -193,10 +202,12 @@ export enum TesseraInstruction {
   ChallengeResult,
   ClaimJob,
   CloseJob,
+  CollectFees,
   CommitResult,
   CreateJob,
   DepositStake,
   ExitOperator,
+  ExpireDispute,
   ExpireJob,
   FinalizeJob,
   InitMarket,
@@ -264,6 +275,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([164, 152, 207, 99, 30, 186, 19, 182]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.CollectFees;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([45, 73, 224, 222, 48, 67, 191, 185]),
       ),
       0,
@@ -303,6 +325,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.ExitOperator;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([241, 116, 178, 182, 234, 173, 61, 120]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.ExpireDispute;
   }
   if (
     containsBytes(
@@ -469,6 +502,9 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.CloseJob;
     } & ParsedCloseJobInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.CollectFees;
+    } & ParsedCollectFeesInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
   | ({
@@ -480,6 +516,9 @@ export type ParsedTesseraInstruction<
   | ({
       instructionType: TesseraInstruction.ExitOperator;
     } & ParsedExitOperatorInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.ExpireDispute;
+    } & ParsedExpireDisputeInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.ExpireJob;
     } & ParsedExpireJobInstruction<TProgram>)
@@ -553,6 +592,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseCloseJobInstruction(instruction),
       };
     }
+    case TesseraInstruction.CollectFees: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.CollectFees,
+        ...parseCollectFeesInstruction(instruction),
+      };
+    }
     case TesseraInstruction.CommitResult: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -579,6 +625,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.ExitOperator,
         ...parseExitOperatorInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.ExpireDispute: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.ExpireDispute,
+        ...parseExpireDisputeInstruction(instruction),
       };
     }
     case TesseraInstruction.ExpireJob: {
@@ -708,6 +761,9 @@ export type TesseraPluginInstructions = {
   closeJob: (
     input: CloseJobInput,
   ) => ReturnType<typeof getCloseJobInstruction> & SelfPlanAndSendFunctions;
+  collectFees: (
+    input: CollectFeesInput,
+  ) => ReturnType<typeof getCollectFeesInstruction> & SelfPlanAndSendFunctions;
   commitResult: (
     input: CommitResultInput,
   ) => ReturnType<typeof getCommitResultInstruction> & SelfPlanAndSendFunctions;
@@ -721,6 +777,10 @@ export type TesseraPluginInstructions = {
   exitOperator: (
     input: ExitOperatorInput,
   ) => ReturnType<typeof getExitOperatorInstruction> & SelfPlanAndSendFunctions;
+  expireDispute: (
+    input: ExpireDisputeInput,
+  ) => ReturnType<typeof getExpireDisputeInstruction> &
+    SelfPlanAndSendFunctions;
   expireJob: (
     input: ExpireJobInput,
   ) => ReturnType<typeof getExpireJobInstruction> & SelfPlanAndSendFunctions;
@@ -772,6 +832,7 @@ export type TesseraPluginPdas = {
   escrow: typeof findEscrowPda;
   market: typeof findMarketPda;
   stakeVault: typeof findStakeVaultPda;
+  feeVault: typeof findFeeVaultPda;
   operator: typeof findOperatorPda;
 };
 
@@ -804,6 +865,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
           closeJob: (input) =>
             addSelfPlanAndSendFunctions(client, getCloseJobInstruction(input)),
+          collectFees: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCollectFeesInstruction(input),
+            ),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -823,6 +889,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getExitOperatorInstruction(input),
+            ),
+          expireDispute: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getExpireDisputeInstruction(input),
             ),
           expireJob: (input) =>
             addSelfPlanAndSendFunctions(client, getExpireJobInstruction(input)),
@@ -888,6 +959,7 @@ export function tesseraProgram() {
           escrow: findEscrowPda,
           market: findMarketPda,
           stakeVault: findStakeVaultPda,
+          feeVault: findFeeVaultPda,
           operator: findOperatorPda,
         },
       },

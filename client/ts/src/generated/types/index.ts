@@ -9,6 +9,7 @@
 export * from "./assignment";
 export * from "./challenge";
 export * from "./jobState";
+export * from "./jobTerms";
 export * from "./marketParams";
 export * from "./operatorStatus";
 export * from "./slash";

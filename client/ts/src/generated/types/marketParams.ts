@@ -14,6 +14,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   getU64Decoder,
   getU64Encoder,
   getU8Decoder,
@@ -29,7 +31,10 @@ export type MarketParams = {
   protocolFeeBps: number;
   /** Share of each paid reward burned. */
   burnBps: number;
-  /** Bond locked from the operator's free stake per claim, relative to the reward. */
+  /**
+   * Bond locked from the operator's free stake per claim or challenge, relative to the
+   * reward (1..=`MAX_COLLATERAL_BPS`: up to 5× the reward), rounded up.
+   */
   collateralBps: number;
   /** Share of the bond slashed from an operator that does not deliver in time. */
   slashNoShowBps: number;
@@ -47,12 +52,24 @@ export type MarketParams = {
   minRewardPerReplica: bigint;
   /** Longest execution timeout a job may set (seconds). */
   maxExecTimeout: bigint;
+  /** Shortest execution timeout a job may set (seconds), before the per-chunk part. */
+  minExecTimeout: bigint;
+  /**
+   * Milliseconds of execution timeout a job must allow per output chunk (the on-chain
+   * measure of its work), on top of `min_exec_timeout`.
+   */
+  minExecMsPerChunk: number;
   /** Time for every replica to reveal once all have committed (seconds). */
   revealWindow: bigint;
   /** Time after the results are in during which anyone staked may challenge (seconds). */
   challengeWindow: bigint;
   /** Time between `request_unstake` and `withdraw_stake` (seconds). */
   unbondingPeriod: bigint;
+  /**
+   * Time the arbiter has to rule on a dispute (seconds); after it anyone may settle the job
+   * by the fallback of `expire_dispute`.
+   */
+  disputeWindow: bigint;
 };
 
 export type MarketParamsArgs = {
@@ -60,7 +77,10 @@ export type MarketParamsArgs = {
   protocolFeeBps: number;
   /** Share of each paid reward burned. */
   burnBps: number;
-  /** Bond locked from the operator's free stake per claim, relative to the reward. */
+  /**
+   * Bond locked from the operator's free stake per claim or challenge, relative to the
+   * reward (1..=`MAX_COLLATERAL_BPS`: up to 5× the reward), rounded up.
+   */
   collateralBps: number;
   /** Share of the bond slashed from an operator that does not deliver in time. */
   slashNoShowBps: number;
@@ -78,12 +98,24 @@ export type MarketParamsArgs = {
   minRewardPerReplica: number | bigint;
   /** Longest execution timeout a job may set (seconds). */
   maxExecTimeout: number | bigint;
+  /** Shortest execution timeout a job may set (seconds), before the per-chunk part. */
+  minExecTimeout: number | bigint;
+  /**
+   * Milliseconds of execution timeout a job must allow per output chunk (the on-chain
+   * measure of its work), on top of `min_exec_timeout`.
+   */
+  minExecMsPerChunk: number;
   /** Time for every replica to reveal once all have committed (seconds). */
   revealWindow: number | bigint;
   /** Time after the results are in during which anyone staked may challenge (seconds). */
   challengeWindow: number | bigint;
   /** Time between `request_unstake` and `withdraw_stake` (seconds). */
   unbondingPeriod: number | bigint;
+  /**
+   * Time the arbiter has to rule on a dispute (seconds); after it anyone may settle the job
+   * by the fallback of `expire_dispute`.
+   */
+  disputeWindow: number | bigint;
 };
 
 export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
@@ -99,9 +131,12 @@ export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
     ["minOperatorStake", getU64Encoder()],
     ["minRewardPerReplica", getU64Encoder()],
     ["maxExecTimeout", getI64Encoder()],
+    ["minExecTimeout", getI64Encoder()],
+    ["minExecMsPerChunk", getU32Encoder()],
     ["revealWindow", getI64Encoder()],
     ["challengeWindow", getI64Encoder()],
     ["unbondingPeriod", getI64Encoder()],
+    ["disputeWindow", getI64Encoder()],
   ]);
 }
 
@@ -118,9 +153,12 @@ export function getMarketParamsDecoder(): FixedSizeDecoder<MarketParams> {
     ["minOperatorStake", getU64Decoder()],
     ["minRewardPerReplica", getU64Decoder()],
     ["maxExecTimeout", getI64Decoder()],
+    ["minExecTimeout", getI64Decoder()],
+    ["minExecMsPerChunk", getU32Decoder()],
     ["revealWindow", getI64Decoder()],
     ["challengeWindow", getI64Decoder()],
     ["unbondingPeriod", getI64Decoder()],
+    ["disputeWindow", getI64Decoder()],
   ]);
 }
 
