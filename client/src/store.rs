@@ -20,7 +20,8 @@
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use url::Url;
@@ -102,6 +103,16 @@ pub fn normalize_base(location: &str) -> Result<String, ClientError> {
         )
     })?;
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// A blob read with a size limit ([`Store::get_at_most`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Capped {
+    /// The whole blob.
+    Read(Bytes),
+    /// The blob is larger than the limit: `bytes` is its size, or what had been read when the
+    /// read passed the limit.
+    TooLarge { bytes: u64 },
 }
 
 /// Opens object stores by URL, with options (credentials, regions) applied to every store.
@@ -190,6 +201,43 @@ impl Store {
             .map_err(|e| ClientError::Store(format!("cannot read {uri}: {e}")))
     }
 
+    /// Reads the blob at `uri` if it is at most `max` bytes, in bounded memory: its size is
+    /// asked first (`head`), so a larger blob is refused without reading any of it; the read
+    /// then streams into one buffer of that size and stops as soon as it passes `max` (a blob
+    /// that grew in between).
+    pub async fn get_at_most(&self, uri: &str, max: u64) -> Result<Capped, ClientError> {
+        let (store, path) = self.open(uri)?;
+        let missing = |e: object_store::Error, what: &str| match e {
+            object_store::Error::NotFound { .. } => {
+                ClientError::Store(format!("{uri} does not exist"))
+            }
+            e => ClientError::Store(format!("cannot {what} {uri}: {e}")),
+        };
+        let size = store
+            .head(&path)
+            .await
+            .map_err(|e| missing(e, "read the size of"))?
+            .size;
+        if size > max {
+            return Ok(Capped::TooLarge { bytes: size });
+        }
+        let mut stream = store
+            .get(&path)
+            .await
+            .map_err(|e| missing(e, "read"))?
+            .into_stream();
+        let mut blob = BytesMut::with_capacity(size as usize);
+        while let Some(part) = stream.next().await {
+            let part = part.map_err(|e| ClientError::Store(format!("cannot read {uri}: {e}")))?;
+            let read = blob.len() as u64 + part.len() as u64;
+            if read > max {
+                return Ok(Capped::TooLarge { bytes: read });
+            }
+            blob.extend_from_slice(&part);
+        }
+        Ok(Capped::Read(blob.freeze()))
+    }
+
     /// Writes an output under `output_uri`: every chunk and the leaves (the worker's side of
     /// the layout). `progress(done, total)` counts chunks.
     pub async fn put_output<C: AsRef<[u8]>>(
@@ -268,6 +316,20 @@ mod tests {
         assert_eq!(calls.first(), Some(&(0, blob.len() as u64)));
         assert_eq!(calls.last(), Some(&(blob.len() as u64, blob.len() as u64)));
         assert!(calls.len() >= 3, "{calls:?}");
+        let size = blob.len() as u64;
+        assert_eq!(
+            store.get_at_most(&uri, size).await.unwrap(),
+            Capped::Read(blob.clone())
+        );
+        assert_eq!(
+            store.get_at_most(&uri, size - 1).await.unwrap(),
+            Capped::TooLarge { bytes: size }
+        );
+        let e = store
+            .get_at_most(&format!("{base}/nope"), 1)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
         let missing = store.get(&format!("{base}/nope")).await.unwrap_err();
         assert!(missing.to_string().contains("does not exist"), "{missing}");
         assert!(store.get("not a url").await.is_err());

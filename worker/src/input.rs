@@ -1,9 +1,10 @@
 //! A job's input, fetched and checked the one way every part of the worker needs it: before a
 //! claim, before a computation, by the verifier and by the arbiter. The blob must hash to the
 //! job's `input_hash`, parse with its kernel's own validator, and make the job's chunk count.
+//! Its size is checked against the kernel's limit before any of it is read.
 use tessera_client::state::Job;
-use tessera_client::store::Store;
-use tessera_kernels::{KernelError, KernelId, Workload};
+use tessera_client::store::{Capped, Store};
+use tessera_kernels::{limits, KernelError, KernelId, Workload};
 
 use crate::error::WorkerError;
 
@@ -18,6 +19,21 @@ pub enum Refusal {
     Malformed(#[source] KernelError),
     #[error("the input makes {input} chunks, the job says {job}")]
     ChunkCount { input: u32, job: u32 },
+    #[error("the input is {bytes} bytes; the {kernel} kernel accepts at most {max}")]
+    TooLarge {
+        kernel: KernelId,
+        bytes: u64,
+        max: u64,
+    },
+}
+
+/// The largest input `kernel` parses (its parser refuses anything larger).
+pub fn max_input_bytes(kernel: KernelId) -> u64 {
+    (match kernel {
+        KernelId::Render => limits::MAX_SCENE_BYTES,
+        KernelId::GemmI8 | KernelId::MlpI8 => limits::MAX_MODEL_BYTES,
+        KernelId::Benchmark => 0,
+    }) as u64
 }
 
 /// Checks `bytes` as the input of `job` and parses it (CPU-bound: call it off the async
@@ -39,13 +55,21 @@ pub fn check(job: &Job, bytes: &[u8]) -> Result<Workload, Refusal> {
 
 /// Fetches the input of `job` from `store` and [`check`]s it on a blocking thread. The outer
 /// error is a fault worth retrying (the store is unreachable); the inner one is a verdict on
-/// the input itself.
+/// the input itself. An input larger than its kernel accepts is refused from its size in
+/// the store, without reading it, and no read holds more than that limit.
 pub async fn load(store: &Store, job: &Job) -> Result<Result<Workload, Refusal>, WorkerError> {
+    let Ok(kernel) = KernelId::try_from(job.kernel) else {
+        return Ok(Err(Refusal::UnknownKernel(job.kernel)));
+    };
+    let max = max_input_bytes(kernel);
     let uri = job.input_uri().to_string();
-    let bytes = store
-        .get(&uri)
-        .await
-        .map_err(|source| WorkerError::InputFetch { uri, source })?;
+    let bytes = match store.get_at_most(&uri, max).await {
+        Ok(Capped::Read(bytes)) => bytes,
+        Ok(Capped::TooLarge { bytes }) => {
+            return Ok(Err(Refusal::TooLarge { kernel, bytes, max }));
+        }
+        Err(source) => return Err(WorkerError::InputFetch { uri, source }),
+    };
     let job = *job;
     tokio::task::spawn_blocking(move || check(&job, &bytes))
         .await
@@ -119,6 +143,60 @@ mod tests {
         );
     }
 
+    /// The process's peak resident memory (VmHWM), in MiB.
+    fn peak_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib / 1024.0
+    }
+
+    /// Peak memory while loading inputs (docs/benchmarks.md has the figures):
+    /// `cargo test --release -p tessera-worker --lib input_peak_memory -- --ignored --nocapture`
+    /// A 1 GiB input for the render kernel (limit 64 MiB) is refused without growing the
+    /// peak; one at the limit adds about its size; reading the 1 GiB whole, as the worker
+    /// did before it asked the size first, adds 1 GiB.
+    #[tokio::test]
+    #[ignore = "measures the process's peak memory: run alone"]
+    async fn input_peak_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        let uri = format!("file://{}", path.display());
+        let set_len = |n: u64| std::fs::File::create(&path).unwrap().set_len(n).unwrap();
+        let store = Store::new();
+        let render = u8::from(KernelId::Render);
+        let job = job_for(b"x", render, 1, &uri);
+
+        set_len(1 << 30);
+        let start = peak_mib();
+        let base = start;
+        let refused = load(&store, &job).await.unwrap();
+        assert!(matches!(refused, Err(Refusal::TooLarge { .. })));
+        let refuse = peak_mib() - base;
+
+        set_len(64 << 20);
+        let base = peak_mib();
+        let read = load(&store, &job).await.unwrap();
+        assert!(matches!(read, Err(Refusal::HashMismatch)));
+        let at_limit = peak_mib() - base;
+
+        set_len(1 << 30);
+        let base = peak_mib();
+        let whole = store.get(&uri).await.unwrap();
+        assert_eq!(whole.len(), 1 << 30);
+        drop(whole);
+        let before = peak_mib() - base;
+
+        println!(
+            "peak RSS {start:.1} MiB at the start; +{refuse:.1} MiB refusing a 1 GiB input; \
+             +{at_limit:.1} MiB reading a 64 MiB input; +{before:.1} MiB more reading the 1 GiB \
+             input whole (before: no size check), {:.1} MiB in all",
+            peak_mib()
+        );
+        assert!(refuse < 8.0, "{refuse} MiB");
+        assert!(at_limit < 64.0 * 1.5, "{at_limit} MiB");
+    }
+
     #[tokio::test]
     async fn load_fetches_then_checks_and_a_missing_blob_is_a_fetch_error() {
         let dir = tempfile::tempdir().unwrap();
@@ -138,6 +216,49 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(refused, Err(Refusal::HashMismatch)));
+
+        // Larger than a scene may be: refused from its size, never read (reading 1 TiB would
+        // not end in time, nor fit in memory). A sparse file takes no disk.
+        let huge = dir.path().join("huge.json");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        let huge_uri = format!("file://{}", huge.display());
+        let started = std::time::Instant::now();
+        let refused = load(&store, &job_for(scene, render, 1, &huge_uri))
+            .await
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let e = refused.expect_err("refused");
+        assert!(
+            matches!(e, Refusal::TooLarge { bytes, max, .. } if bytes == 1 << 40 && max == 64 << 20),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the input is 1099511627776 bytes; the render kernel accepts at most 67108864"
+        );
+        // One byte over the limit is refused; at the limit it is read (and then judged).
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len((64 << 20) + 1)
+            .unwrap();
+        let over = load(&store, &job_for(scene, render, 1, &huge_uri))
+            .await
+            .unwrap();
+        assert!(matches!(over, Err(Refusal::TooLarge { .. })));
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(64 << 20)
+            .unwrap();
+        let at = load(&store, &job_for(scene, render, 1, &huge_uri))
+            .await
+            .unwrap();
+        assert!(
+            matches!(at, Err(Refusal::HashMismatch)),
+            "read, then checked"
+        );
 
         let gone = format!("file://{}", dir.path().join("absent").display());
         let e = load(&store, &job_for(scene, render, 1, &gone))
