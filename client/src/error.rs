@@ -78,6 +78,17 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         WindowTooLong,
         WrongStakeVault,
         JobNotEnded,
+        BadCollateral,
+        TermsChanged,
+        OperatorHasLiveClaims,
+        ExecTimeoutTooShort,
+        DisputeOpen,
+        DisputeDeadlinePassed,
+        CreatorTokenAccountRequired,
+        WrongFeeVault,
+        BadArbiter,
+        BadTreasury,
+        NoFees,
     ]
 };
 

@@ -5,7 +5,7 @@ use crate::pda;
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use tessera::state::{Job, MarketParams};
+use tessera::state::{ClaimTerms, Job, MarketParams};
 use tessera::{accounts, instruction, ID};
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
@@ -28,6 +28,8 @@ pub struct MarketKeys {
     pub token_program: Pubkey,
     pub market: Pubkey,
     pub stake_vault: Pubkey,
+    /// Where protocol fees accrue until `collect_fees` sends them to the treasury.
+    pub fee_vault: Pubkey,
     pub treasury: Pubkey,
 }
 
@@ -43,6 +45,7 @@ impl MarketKeys {
             token_program,
             market,
             stake_vault: pda::stake_vault(&market).0,
+            fee_vault: pda::fee_vault(&market).0,
             treasury,
         }
     }
@@ -63,6 +66,7 @@ impl MarketKeys {
                 mint: self.mint,
                 treasury: self.treasury,
                 stake_vault: self.stake_vault,
+                fee_vault: self.fee_vault,
                 token_program: self.token_program,
                 system_program: system_program::ID,
                 event_authority: pda::event_authority(),
@@ -215,7 +219,9 @@ impl MarketKeys {
         )
     }
 
-    /// The accounts of a job's money, shared by every settling instruction.
+    /// The accounts of a job's money, shared by every settling instruction. The creator's
+    /// token account is always passed: the program needs it only when tokens go to the creator,
+    /// and [`without_creator_token`] drops it for a settlement that sends it none.
     pub fn settlement(
         &self,
         job: Pubkey,
@@ -228,9 +234,25 @@ impl MarketKeys {
             escrow: pda::escrow(&job).0,
             mint: self.mint,
             creator,
-            creator_token,
+            creator_token: Some(creator_token),
             token_program: self.token_program,
         }
+    }
+
+    /// Sends every fee accrued in the fee vault to the treasury (permissionless).
+    pub fn collect_fees(&self) -> Instruction {
+        build(
+            accounts::CollectFees {
+                market: self.market,
+                fee_vault: self.fee_vault,
+                treasury: self.treasury,
+                mint: self.mint,
+                token_program: self.token_program,
+                event_authority: pda::event_authority(),
+                program: ID,
+            },
+            instruction::CollectFees {},
+        )
     }
 
     pub fn cancel_job(&self, job: Pubkey, creator: Pubkey, creator_token: Pubkey) -> Instruction {
@@ -257,7 +279,10 @@ impl MarketKeys {
         )
     }
 
-    pub fn claim_job(&self, authority: Pubkey, job: Pubkey) -> Instruction {
+    /// Claims a slot of `job`, which the operator vetted as `vetted` (read it from the job
+    /// with `Job::claim_terms`): the claim fails with `TermsChanged` if the job is no longer
+    /// the one vetted.
+    pub fn claim_job(&self, authority: Pubkey, job: Pubkey, vetted: ClaimTerms) -> Instruction {
         build(
             accounts::ClaimJob {
                 authority,
@@ -267,7 +292,7 @@ impl MarketKeys {
                 event_authority: pda::event_authority(),
                 program: ID,
             },
-            instruction::ClaimJob {},
+            instruction::ClaimJob { vetted },
         )
     }
 
@@ -338,7 +363,7 @@ impl MarketKeys {
             build(
                 accounts::FinalizeJob {
                     settlement: self.settlement(job, creator, creator_token),
-                    treasury: self.treasury,
+                    fee_vault: self.fee_vault,
                     stake_vault: self.stake_vault,
                     event_authority: pda::event_authority(),
                     program: ID,
@@ -381,6 +406,7 @@ impl MarketKeys {
             build(
                 accounts::ExpireJob {
                     settlement: self.settlement(job, creator, creator_token),
+                    stake_vault: self.stake_vault,
                     event_authority: pda::event_authority(),
                     program: ID,
                 },
@@ -409,6 +435,30 @@ impl MarketKeys {
         )
     }
 
+    /// Settles a job whose dispute deadline passed without a ruling (permissionless);
+    /// `parties`: every live slot in order, then the challenger if any.
+    pub fn expire_dispute(
+        &self,
+        job: Pubkey,
+        creator: Pubkey,
+        creator_token: Pubkey,
+        parties: &[Pubkey],
+    ) -> Instruction {
+        with_remaining(
+            build(
+                accounts::ExpireDispute {
+                    settlement: self.settlement(job, creator, creator_token),
+                    fee_vault: self.fee_vault,
+                    stake_vault: self.stake_vault,
+                    event_authority: pda::event_authority(),
+                    program: ID,
+                },
+                instruction::ExpireDispute {},
+            ),
+            party_metas(parties),
+        )
+    }
+
     /// `parties`: every live slot in order, then the challenger if any.
     pub fn resolve_dispute(
         &self,
@@ -424,7 +474,7 @@ impl MarketKeys {
                 accounts::ResolveDispute {
                     arbiter,
                     settlement: self.settlement(job, creator, creator_token),
-                    treasury: self.treasury,
+                    fee_vault: self.fee_vault,
                     stake_vault: self.stake_vault,
                     event_authority: pda::event_authority(),
                     program: ID,
@@ -434,6 +484,20 @@ impl MarketKeys {
             party_metas(parties),
         )
     }
+}
+
+/// `ix` (a settling instruction built with `creator_token`) without the creator's token
+/// account: what a third party sends when the settlement pays the creator nothing and that
+/// account is gone (Anchor reads the program id in an optional account's place as "none").
+pub fn without_creator_token(mut ix: Instruction, creator_token: &Pubkey) -> Instruction {
+    for meta in ix
+        .accounts
+        .iter_mut()
+        .filter(|m| m.pubkey == *creator_token)
+    {
+        *meta = AccountMeta::new_readonly(ID, false);
+    }
+    ix
 }
 
 fn party_metas(parties: &[Pubkey]) -> Vec<AccountMeta> {

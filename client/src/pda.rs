@@ -1,6 +1,8 @@
 //! Program-derived addresses. The seeds are the program's own constants.
 use anchor_lang::prelude::Pubkey;
-use tessera::constants::{ESCROW_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, STAKE_VAULT_SEED};
+use tessera::constants::{
+    ESCROW_SEED, FEE_VAULT_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, STAKE_VAULT_SEED,
+};
 use tessera::ID;
 
 pub fn market(mint: &Pubkey) -> (Pubkey, u8) {
@@ -9,6 +11,11 @@ pub fn market(mint: &Pubkey) -> (Pubkey, u8) {
 
 pub fn stake_vault(market: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[STAKE_VAULT_SEED, market.as_ref()], &ID)
+}
+
+/// The fee vault `["fee_vault", market]`, where protocol fees accrue.
+pub fn fee_vault(market: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[FEE_VAULT_SEED, market.as_ref()], &ID)
 }
 
 pub fn operator(market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {

@@ -1,8 +1,9 @@
 //! Market parameter presets: the one place their numbers are written.
 //!
 //! - [`mainnet`]: what `tessera market init` starts from: the shares below, a 1-token minimum
-//!   stake, a 0.001-token minimum reward, an hour of execution at most, ten minutes to reveal,
-//!   five to challenge, a day to unbond.
+//!   stake, a 0.001-token minimum reward, between a minute (plus 50 ms per chunk) and an hour of
+//!   execution, ten minutes to reveal, five to challenge, a week for the arbiter to rule, a day
+//!   to unbond.
 //! - [`local`]: a local validator (`tessera localnet`, the end-to-end tests, the demo): the
 //!   same shares, and windows short enough to watch a whole job settle.
 //!
@@ -42,9 +43,12 @@ fn shares() -> MarketParams {
         min_operator_stake: 0,
         min_reward_per_replica: 0,
         max_exec_timeout: 0,
+        min_exec_timeout: 0,
+        min_exec_ms_per_chunk: 0,
         reveal_window: 0,
         challenge_window: 0,
         unbonding_period: 0,
+        dispute_window: 0,
     }
 }
 
@@ -56,31 +60,38 @@ fn one_token(decimals: u8) -> u64 {
 
 /// The defaults of a public market of a mint with `decimals` decimals: a minimum stake of one
 /// token and a minimum reward of 0.001 token (one base unit for mints with fewer than three
-/// decimals); at most an hour of execution, 600 s to reveal, 300 s to challenge, a day to
-/// unbond.
+/// decimals); at least 60 s plus 50 ms per chunk and at most an hour of execution, 600 s to
+/// reveal, 300 s to challenge, a week for the arbiter to rule, a day to unbond.
 pub fn mainnet(decimals: u8) -> MarketParams {
     MarketParams {
         min_operator_stake: one_token(decimals),
         min_reward_per_replica: (one_token(decimals) / 1_000).max(1),
         max_exec_timeout: 3_600,
+        min_exec_timeout: 60,
+        min_exec_ms_per_chunk: 50,
         reveal_window: 600,
         challenge_window: 300,
         unbonding_period: 86_400,
+        dispute_window: 7 * 86_400,
         ..shares()
     }
 }
 
 /// A local network's market (amounts in base units of a 6-decimal mint): a 1-token minimum
-/// stake, a 0.001-token minimum reward, at most 600 s of execution, 30 s to reveal,
-/// `challenge_window` seconds to challenge, a minute to unbond.
+/// stake, a 0.001-token minimum reward, 2 to 600 s of execution, 30 s to reveal,
+/// `challenge_window` seconds to challenge, two minutes for the arbiter to rule, a minute to
+/// unbond.
 pub fn local(challenge_window: i64) -> MarketParams {
     MarketParams {
         min_operator_stake: 1_000_000,
         min_reward_per_replica: 1_000,
         max_exec_timeout: 600,
+        min_exec_timeout: 2,
+        min_exec_ms_per_chunk: 0,
         reveal_window: 30,
         challenge_window,
         unbonding_period: 60,
+        dispute_window: 120,
         ..shares()
     }
 }

@@ -119,7 +119,9 @@ fn main() {
     );
     let cl = b.run(
         "claim_job",
-        b.env.keys.claim_job(op.pubkey(), job),
+        b.env
+            .keys
+            .claim_job(op.pubkey(), job, b.env.job(&job).claim_terms()),
         &[&op.key],
     );
     let s = b.run(
@@ -168,7 +170,9 @@ fn main() {
     for (o, salt) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
         total += b.run(
             "claim_job",
-            b.env.keys.claim_job(o.pubkey(), job),
+            b.env
+                .keys
+                .claim_job(o.pubkey(), job, b.env.job(&job).claim_terms()),
             &[&o.key],
         );
         let opk = b.env.keys.operator(&o.pubkey());
@@ -215,7 +219,9 @@ fn main() {
     for (o, root) in [(&op, [1u8; 32]), (&op2, [2u8; 32])] {
         total += b.run(
             "claim_job",
-            b.env.keys.claim_job(o.pubkey(), job),
+            b.env
+                .keys
+                .claim_job(o.pubkey(), job, b.env.job(&job).claim_terms()),
             &[&o.key],
         );
         let opk = b.env.keys.operator(&o.pubkey());

@@ -15,7 +15,7 @@ use solana_message::Message;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use tessera::instructions::CreateJobArgs;
-use tessera::state::{Job, Market, MarketParams, Operator};
+use tessera::state::{ClaimTerms, Job, Market, MarketParams, Operator};
 use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
 
 pub use solana_keypair::Keypair;
@@ -60,7 +60,7 @@ pub mod amounts {
     /// Credited to the operator, of each paid `REWARD`.
     pub const PAY: u64 = REWARD - FEE - BURN;
     /// Bonded by a claim on a `REWARD` job.
-    pub const BOND: u64 = REWARD * COLLATERAL_BPS as u64 / 10_000;
+    pub const BOND: u64 = (REWARD * COLLATERAL_BPS as u64).div_ceil(10_000);
 }
 
 use tessera_client::presets::{BURN_BPS, COLLATERAL_BPS, PROTOCOL_FEE_BPS as FEE_BPS};
@@ -269,8 +269,18 @@ impl Env {
         self.send(&[ix], &[&creator.key])
     }
 
+    /// `op` claims `job` as it is now (the terms it vets are the job's current ones; an
+    /// account that is no job vets nothing).
     pub fn claim(&mut self, op: &User, job: Pubkey) -> TxResult {
-        let ix = self.keys.claim_job(op.pubkey(), job);
+        let vetted = self
+            .account::<Job>(&job)
+            .map_or_else(no_terms, |j| j.claim_terms());
+        self.claim_vetted(op, job, vetted)
+    }
+
+    /// `op` claims `job` carrying the terms it vetted earlier.
+    pub fn claim_vetted(&mut self, op: &User, job: Pubkey, vetted: ClaimTerms) -> TxResult {
+        let ix = self.keys.claim_job(op.pubkey(), job, vetted);
         self.send(&[ix], &[&op.key])
     }
 
@@ -413,6 +423,17 @@ impl Env {
 impl Default for Env {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The terms of no job (claims built for accounts that are not jobs).
+pub fn no_terms() -> ClaimTerms {
+    ClaimTerms {
+        input_hash: [0; 32],
+        reward_per_replica: 0,
+        exec_timeout: 0,
+        chunk_count: 0,
+        max_bond: 0,
     }
 }
 

@@ -132,11 +132,14 @@ fn missing_signer_is_refused() {
         escrow(&job),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
 
     // Claim in the victim's name (bonding its stake) without its signature; Mallory pays the fee.
-    let mut ix = env.keys.claim_job(victim.pubkey(), job);
+    let mut ix = env
+        .keys
+        .claim_job(victim.pubkey(), job, env.job(&job).claim_terms());
     unsign(&mut ix, victim.pubkey());
     assert_anchor_error(
         &env.send(&[ix], &[&mallory.key]),
@@ -230,6 +233,7 @@ fn accounts_owned_by_another_program_are_refused() {
         escrow(&open),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
 
@@ -256,7 +260,7 @@ fn accounts_owned_by_another_program_are_refused() {
         );
         let mut ix = finalize_ix(&env, job, &creator);
         swap(&mut ix, env.keys.market, fake_market);
-        swap(&mut ix, env.keys.treasury, mallory.token);
+        swap(&mut ix, env.keys.fee_vault, mallory.token);
         let crank = env.cranker();
         assert_anchor_error(
             &env.send(&[ix], &[&crank]),
@@ -269,7 +273,9 @@ fn accounts_owned_by_another_program_are_refused() {
         acc.owner = owner;
         acc.data[40..72].copy_from_slice(mallory.pubkey().as_ref()); // authority
         env.svm.set_account(fake_op, acc).unwrap();
-        let mut ix = env.keys.claim_job(mallory.pubkey(), open);
+        let mut ix = env
+            .keys
+            .claim_job(mallory.pubkey(), open, env.job(&open).claim_terms());
         swap(&mut ix, env.keys.operator(&mallory.pubkey()), fake_op);
         assert_anchor_error(
             &env.send(&[ix], &[&mallory.key]),
@@ -343,8 +349,10 @@ fn substituted_accounts_are_refused() {
         escrow(&open),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
         m2.stake_vault,
         m2.treasury,
+        m2.fee_vault,
         escrow(&m2_job),
     ];
     let before = balances(&env, &watched);
@@ -362,11 +370,11 @@ fn substituted_accounts_are_refused() {
     let mut ix = finalize_ix(&env, job, &creator);
     swap(&mut ix, env.keys.market, m2.market);
     assert_tessera_error(&crank(&mut env, ix), TesseraError::WrongMarket);
-    // Fees to a treasury of another mint, or to Mallory.
-    for t in [foreign_treasury, m2.treasury, mallory.token] {
+    // Fees to an account of another mint, another market's fee vault or treasury, or Mallory.
+    for t in [foreign_treasury, m2.fee_vault, m2.treasury, mallory.token] {
         let mut ix = finalize_ix(&env, job, &creator);
-        swap(&mut ix, env.keys.treasury, t);
-        assert_tessera_error(&crank(&mut env, ix), TesseraError::WrongTreasury);
+        swap(&mut ix, env.keys.fee_vault, t);
+        assert_tessera_error(&crank(&mut env, ix), TesseraError::WrongFeeVault);
     }
     // The operators' pay to Mallory, or to another market's vault, in place of the stake vault.
     for v in [mallory.token, m2.stake_vault] {
@@ -449,7 +457,7 @@ fn substituted_accounts_are_refused() {
     crank(&mut env, ix).unwrap();
     assert_eq!(env.balance(&op.token), 1_000);
     assert_eq!(env.earned(&op), PAY);
-    assert_eq!(env.balance(&env.keys.treasury), FEE);
+    assert_eq!(env.balance(&env.keys.fee_vault), FEE);
     let ix = timeout_ix(&env, late, &creator);
     crank(&mut env, ix).unwrap();
     assert_eq!(env.balance(&m2.stake_vault), STAKE);
@@ -529,7 +537,9 @@ fn wrong_pdas_and_non_canonical_bumps_are_refused() {
     );
 
     // Mallory signs but names the victim's operator account (bonding the victim's stake).
-    let mut ix = env.keys.claim_job(mallory.pubkey(), job);
+    let mut ix = env
+        .keys
+        .claim_job(mallory.pubkey(), job, env.job(&job).claim_terms());
     swap(
         &mut ix,
         env.keys.operator(&mallory.pubkey()),
@@ -557,7 +567,9 @@ fn wrong_pdas_and_non_canonical_bumps_are_refused() {
         let ix = e.keys.register_operator(mallory.pubkey(), u32::MAX);
         e.send(&[ix], &[&mallory.key]).unwrap();
     });
-    let mut ix = env.keys.claim_job(mallory.pubkey(), job);
+    let mut ix = env
+        .keys
+        .claim_job(mallory.pubkey(), job, env.job(&job).claim_terms());
     swap(
         &mut ix,
         env.keys.operator(&mallory.pubkey()),
@@ -588,6 +600,7 @@ fn reinitialization_is_refused() {
         escrow(&job),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
 
@@ -657,6 +670,7 @@ fn duplicate_mutable_accounts_are_refused() {
         escrow(&job),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
     let (op_a, op_b) = (
@@ -675,10 +689,10 @@ fn duplicate_mutable_accounts_are_refused() {
         &crank(&mut env, ix),
         AnchorError::ConstraintDuplicateMutableAccount,
     );
-    // The escrow as the treasury.
+    // The escrow as the fee vault.
     let mut ix = finalize_ix(&env, job, &creator);
-    swap(&mut ix, env.keys.treasury, escrow(&job));
-    assert_tessera_error(&crank(&mut env, ix), TesseraError::WrongTreasury);
+    swap(&mut ix, env.keys.fee_vault, escrow(&job));
+    assert_tessera_error(&crank(&mut env, ix), TesseraError::WrongFeeVault);
     // The escrow as the stake vault (the operators' pay moved back into the escrow).
     let mut ix = finalize_ix(&env, job, &creator);
     swap(&mut ix, env.keys.stake_vault, escrow(&job));
@@ -773,6 +787,7 @@ fn closed_escrow_cannot_be_revived() {
         esc,
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
     let crank = env.cranker();
@@ -872,18 +887,23 @@ fn accounts_of_another_type_are_refused() {
         escrow(&job),
         env.keys.stake_vault,
         env.keys.treasury,
+        env.keys.fee_vault,
     ];
     let before = balances(&env, &watched);
 
     // A job as the operator (both are program accounts).
-    let mut ix = env.keys.claim_job(op.pubkey(), open);
+    let mut ix = env
+        .keys
+        .claim_job(op.pubkey(), open, env.job(&open).claim_terms());
     swap(&mut ix, op_key, job);
     assert_anchor_error(
         &env.send(&[ix], &[&op.key]),
         AnchorError::AccountDiscriminatorMismatch,
     );
     // The market as the job.
-    let mut ix = env.keys.claim_job(op.pubkey(), open);
+    let mut ix = env
+        .keys
+        .claim_job(op.pubkey(), open, env.job(&open).claim_terms());
     swap(&mut ix, open, env.keys.market);
     assert_anchor_error(
         &env.send(&[ix], &[&op.key]),
@@ -971,7 +991,7 @@ fn finalize_job_amounts_near_u64_max_settle_exactly() {
     let fee = (reward as u128 * 250 / 10_000) as u64;
     let burn = (reward as u128 * 100 / 10_000) as u64;
     assert_eq!(env.earned(&op), reward - fee - burn);
-    assert_eq!(env.balance(&env.keys.treasury), fee);
+    assert_eq!(env.balance(&env.keys.fee_vault), fee);
     assert_eq!(env.supply(), u64::MAX - burn);
     assert_eq!(env.balance(&creator.token), 0);
     assert_eq!(env.operator_of(&op).bonded, 0);
@@ -1057,7 +1077,7 @@ fn finalize_job_on_a_token_2022_market_pays_one_replica() {
     env.finalize(job, &creator).unwrap();
 
     assert_eq!(env.earned(&op), PAY);
-    assert_eq!(env.balance(&env.keys.treasury), FEE);
+    assert_eq!(env.balance(&env.keys.fee_vault), FEE);
     assert_eq!(env.balance(&creator.token), 9 * REWARD);
     assert_eq!(env.supply(), supply - BURN);
     assert_eq!(env.minted - env.supply(), BURN);
@@ -1182,8 +1202,15 @@ fn init_market_refuses_token_2022_mints_with_unsafe_extensions() {
     type Init = Box<dyn Fn(&Pubkey, &Pubkey) -> Instruction>;
     // A transfer fee would make every escrow receive less than the job's reward; a permanent
     // delegate could empty any escrow or the stake vault; non-transferable tokens could never
-    // be paid out.
-    let refused: [(ExtensionType, Init); 3] = [
+    // be paid out; a mint with a close authority could be closed once its supply is 0 and
+    // re-created at the same address with any of those, after the market checked it.
+    let refused: [(ExtensionType, Init); 4] = [
+        (
+            ExtensionType::MintCloseAuthority,
+            Box::new(move |tp, m| {
+                spl::instruction::initialize_mint_close_authority(tp, m, Some(&authority)).unwrap()
+            }),
+        ),
         (
             ExtensionType::TransferFeeConfig,
             Box::new(move |tp, m| {
@@ -1218,21 +1245,13 @@ fn init_market_refuses_token_2022_mints_with_unsafe_extensions() {
         assert!(env.svm.get_account(&keys.market).is_none(), "{ext:?}");
         assert!(env.svm.get_account(&keys.stake_vault).is_none(), "{ext:?}");
     }
-    // Metadata and a close authority change nothing about amounts: accepted.
-    let allowed: [(ExtensionType, Init); 2] = [
-        (
-            ExtensionType::MetadataPointer,
-            Box::new(move |tp, m| {
-                metadata_pointer::instruction::initialize(tp, m, Some(authority), Some(*m)).unwrap()
-            }),
-        ),
-        (
-            ExtensionType::MintCloseAuthority,
-            Box::new(move |tp, m| {
-                spl::instruction::initialize_mint_close_authority(tp, m, Some(&authority)).unwrap()
-            }),
-        ),
-    ];
+    // Metadata changes nothing about amounts: accepted.
+    let allowed: [(ExtensionType, Init); 1] = [(
+        ExtensionType::MetadataPointer,
+        Box::new(move |tp, m| {
+            metadata_pointer::instruction::initialize(tp, m, Some(authority), Some(*m)).unwrap()
+        }),
+    )];
     for (ext, init) in allowed {
         let (keys, ix) = market_of_extended_mint(&mut env, ext, init);
         env.send(&[ix], &[&admin]).unwrap();

@@ -1,11 +1,15 @@
 //! Conservation under random use: random sequences of valid and invalid actions (jobs of random
 //! size and reward, claims, results that sometimes disagree, challenges, verdicts, timeouts,
-//! expiries, closed jobs, stake moves, clock jumps, tampered settlements) against the real
-//! program. After every step:
+//! expiries, disputes left to expire, closed jobs, stake moves, exits, fee collection, clock
+//! jumps, tampered settlements, an admin changing the market under running jobs) against the
+//! real program. After every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
+//!     fees stay in the fee vault or the treasury (their sum never shrinks);
 //! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
 //! (c) every live job's escrow holds reward × replicas; a settled job's escrow is closed;
-//! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges;
+//! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges, and
+//!     its `live_claims` their number;
+//! (e) a job's terms are those of the market when it was created, whatever the admin did since;
 //! and a failed transaction changes no tracked account.
 use std::collections::HashMap;
 
@@ -103,6 +107,17 @@ enum Action {
     Register {
         op: usize,
     },
+    /// Settles a dispute whose deadline passed (the arbiter stayed silent).
+    ExpireDispute {
+        job: usize,
+    },
+    CollectFees,
+    /// The admin rewrites the market under the running jobs: `hostile` sets the fee and burn
+    /// to their caps, the slashes to 100 % and names Mallory arbiter; otherwise it restores
+    /// the defaults and the real arbiter.
+    UpdateMarket {
+        hostile: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -131,12 +146,12 @@ fn action() -> impl Strategy<Value = Action> {
         8 => (who, job.clone(), prop::bool::weighted(0.9))
             .prop_map(|(op, job, honest)| Action::Reveal { op, job, honest }),
         2 => (op.clone(), job.clone(), 1u8..=3).prop_map(|(op, job, hash)| Action::Challenge { op, job, hash }),
-        6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401])
+        6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401, 604_801])
             .prop_map(|seconds| Action::Warp { seconds }),
         6 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Finalize { job, tamper }),
         4 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Timeout { job, tamper }),
         2 => job.clone().prop_map(|job| Action::Expire { job }),
-        4 => (job, 0u8..16, prop::bool::weighted(0.2))
+        4 => (job.clone(), 0u8..16, prop::bool::weighted(0.2))
             .prop_map(|(job, mask, tamper)| Action::Resolve { job, mask, tamper }),
         2 => (op.clone(), prop_oneof![1u64..=2_000_000, Just(u64::MAX)])
             .prop_map(|(op, amount)| Action::Deposit { op, amount }),
@@ -145,6 +160,9 @@ fn action() -> impl Strategy<Value = Action> {
         2 => op.clone().prop_map(|op| Action::Withdraw { op }),
         1 => op.clone().prop_map(|op| Action::Exit { op }),
         1 => op.prop_map(|op| Action::Register { op }),
+        2 => job.prop_map(|job| Action::ExpireDispute { job }),
+        1 => Just(Action::CollectFees),
+        1 => prop::bool::ANY.prop_map(|hostile| Action::UpdateMarket { hostile }),
     ]
 }
 
@@ -152,6 +170,8 @@ struct JobRef {
     key: Pubkey,
     creator: usize,
     id: u64,
+    /// The job's terms as created (they must never change).
+    terms: tessera::state::JobTerms,
 }
 
 struct World {
@@ -166,6 +186,8 @@ struct World {
     commits: HashMap<(Pubkey, usize), ([u8; 32], [u8; 32])>,
     /// minted − supply after the previous step.
     burned: u64,
+    /// fee vault + treasury after the previous step.
+    fees: u64,
 }
 
 impl World {
@@ -194,6 +216,7 @@ impl World {
             next_id: 1,
             commits: HashMap::new(),
             burned: 0,
+            fees: 0,
         };
         // Two jobs to start with (one and two replicas), so that every case has work to do.
         for (creator, replicas) in [(0, 1), (1, 2)] {
@@ -227,6 +250,7 @@ impl World {
             k.market,
             k.mint,
             k.stake_vault,
+            k.fee_vault,
             k.treasury,
             self.mallory.token,
         ];
@@ -261,15 +285,15 @@ impl World {
         Some((j.key, j.creator, self.env.job(&j.key)))
     }
 
-    /// Redirects the operators' pay (the stake vault), the fee (treasury) or the refund
+    /// Redirects the operators' pay (the stake vault), the fee (fee vault) or the refund
     /// (creator account) of a settlement to Mallory.
     fn tamper(&self, ix: &mut Instruction, creator_token: Pubkey) {
         let k = &self.env.keys;
         let has = |key: Pubkey| ix.accounts.iter().any(|m| m.pubkey == key);
         let target = if has(k.stake_vault) {
             k.stake_vault
-        } else if has(k.treasury) {
-            k.treasury
+        } else if has(k.fee_vault) {
+            k.fee_vault
         } else {
             creator_token
         };
@@ -302,7 +326,21 @@ impl World {
                 if r.is_ok() {
                     assert!(id == self.next_id, "job id {id} was reused");
                     let key = env.keys.job(&self.creators[creator].pubkey(), id);
-                    self.jobs.push(JobRef { key, creator, id });
+                    let market = env.market();
+                    let expected = tessera::state::JobTerms::snapshot(
+                        &market.params,
+                        market.arbiter_at(env.now()),
+                        reward,
+                    )
+                    .expect("terms");
+                    let terms = env.job(&key).terms;
+                    assert_eq!(terms, expected, "(e) the terms of a new job");
+                    self.jobs.push(JobRef {
+                        key,
+                        creator,
+                        id,
+                        terms,
+                    });
                     self.next_id += 1;
                 }
                 (r, false)
@@ -397,6 +435,16 @@ impl World {
                             u.pubkey(),
                             u.token,
                             &parties(&j, false),
+                        );
+                        let crank = self.env.cranker();
+                        (self.env.send(&[ix], &[&crank]), false)
+                    }
+                    JobState::Disputed if now > j.dispute_deadline => {
+                        let ix = self.env.keys.expire_dispute(
+                            key,
+                            u.pubkey(),
+                            u.token,
+                            &parties(&j, true),
                         );
                         let crank = self.env.cranker();
                         (self.env.send(&[ix], &[&crank]), false)
@@ -539,6 +587,47 @@ impl World {
                 let ix = env.keys.register_operator(u.pubkey(), u32::MAX);
                 (env.send(&[ix], &[&u.key]), exists)
             }
+            Action::ExpireDispute { job } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let ix = self
+                    .env
+                    .keys
+                    .expire_dispute(key, u.pubkey(), u.token, &parties(&j, true));
+                let crank = self.env.cranker();
+                (self.env.send(&[ix], &[&crank]), false)
+            }
+            Action::CollectFees => {
+                let ix = env.keys.collect_fees();
+                let crank = env.cranker();
+                (env.send(&[ix], &[&crank]), false)
+            }
+            Action::UpdateMarket { hostile } => {
+                let mut params = default_params();
+                let mut arbiter = env.arbiter.pubkey();
+                if hostile {
+                    params.protocol_fee_bps = 2_000;
+                    params.burn_bps = 0;
+                    params.slash_no_show_bps = 10_000;
+                    params.slash_fraud_bps = 10_000;
+                    params.creator_compensation_bps = 0;
+                    params.honest_share_bps = 10_000;
+                    params.collateral_bps = 50_000;
+                    params.reveal_window = 1;
+                    params.challenge_window = 1;
+                    arbiter = self.mallory.pubkey();
+                }
+                let args = tessera::instructions::UpdateMarketArgs {
+                    admin: env.admin.pubkey(),
+                    arbiter,
+                    params,
+                };
+                let admin = env.admin.insecure_clone();
+                let ix = env
+                    .keys
+                    .update_market(admin.pubkey(), args, env.keys.treasury);
+                (env.send(&[ix], &[&admin]), false)
+            }
         })
     }
 
@@ -553,7 +642,7 @@ impl World {
         };
 
         // (a) Every token of the mint is in a tracked account; the burn only grows.
-        let mut accounts = vec![k.stake_vault, k.treasury, self.mallory.token];
+        let mut accounts = vec![k.stake_vault, k.fee_vault, k.treasury, self.mallory.token];
         accounts.extend(self.creators.iter().map(|u| u.token));
         accounts.extend(self.ops.iter().map(|u| u.token));
         accounts.extend(self.jobs.iter().map(|j| pda::escrow(&j.key).0));
@@ -569,6 +658,12 @@ impl World {
             .expect("(a) supply above minted");
         assert!(burned >= self.burned, "(a) burned shrank after {what:?}");
         self.burned = burned;
+        let fees = env.balance(&k.fee_vault) + env.balance(&k.treasury);
+        assert!(
+            fees >= self.fees,
+            "(a) fees left the fee vault and treasury after {what:?}"
+        );
+        self.fees = fees;
 
         // (b) The vault holds every operator's stake and unbonding, nothing more or less.
         let ops: Vec<(Pubkey, Option<Operator>)> = (0..OPERATORS)
@@ -589,9 +684,13 @@ impl World {
         );
 
         // (c) Live escrows hold reward × replicas; settled ones are closed.
-        let mut bonds: HashMap<Pubkey, u64> = HashMap::new();
+        let mut bonds: HashMap<Pubkey, (u64, u32)> = HashMap::new();
         for jr in &self.jobs {
             let job = env.job(&jr.key);
+            assert_eq!(
+                job.terms, jr.terms,
+                "(e) a job's terms changed after {what:?}"
+            );
             let escrow = pda::escrow(&jr.key).0;
             let live = matches!(
                 job.state(),
@@ -610,10 +709,14 @@ impl World {
                     job.state()
                 );
                 for (_, a) in job.settlement_slots() {
-                    *bonds.entry(a.operator).or_default() += a.bond;
+                    let b = bonds.entry(a.operator).or_default();
+                    b.0 += a.bond;
+                    b.1 += 1;
                 }
                 if job.has_challenge() {
-                    *bonds.entry(job.challenge.challenger).or_default() += job.challenge.bond;
+                    let b = bonds.entry(job.challenge.challenger).or_default();
+                    b.0 += job.challenge.bond;
+                    b.1 += 1;
                 }
             } else {
                 assert!(
@@ -626,10 +729,14 @@ impl World {
 
         // (d) Bonds: what the operator has locked is what live jobs hold of it.
         for (key, o) in &ops {
-            let expected = bonds.get(key).copied().unwrap_or(0);
+            let (expected, claims) = bonds.get(key).copied().unwrap_or((0, 0));
             match o {
                 Some(o) => {
                     assert_eq!(o.bonded, expected, "(d) bonded of {key} after {what:?}");
+                    assert_eq!(
+                        o.live_claims, claims,
+                        "(d) live claims of {key} after {what:?}"
+                    );
                     assert!(o.bonded <= o.stake, "(d) bonded above stake after {what:?}");
                 }
                 None => assert_eq!(

@@ -262,7 +262,12 @@ impl<'a> Manual<'a> {
     }
 
     async fn claim(&self, job: Pubkey) {
-        let ix = self.net.market.keys.claim_job(self.key.pubkey(), job);
+        let vetted = self.net.job(&job).await.claim_terms();
+        let ix = self
+            .net
+            .market
+            .keys
+            .claim_job(self.key.pubkey(), job, vetted);
         self.net.send(&[ix], &self.key).await;
     }
 

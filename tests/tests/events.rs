@@ -129,6 +129,7 @@ fn an_event_not_signed_by_the_event_authority_is_refused() {
     let mut env = Env::new();
     let mallory = env.user(0);
     let forged = JobSettled {
+        market: Pubkey::new_unique(),
         job: Pubkey::new_unique(),
         root: [0; 32],
         paid: u64::MAX,

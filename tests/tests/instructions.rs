@@ -2,6 +2,7 @@
 //! calls, replays. Success paths are in `lifecycle.rs`.
 #![allow(clippy::result_large_err)] // TxResult carries the failed transaction's metadata, as LiteSVM returns it.
 use anchor_lang::error::ErrorCode as AnchorError;
+use anchor_lang::prelude::Pubkey;
 use tessera::instructions::{CreateJobArgs, UpdateMarketArgs};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
@@ -13,12 +14,20 @@ type Case<T> = (fn(&mut T), TesseraError);
 fn init_market_rejects_bad_parameters() {
     let cases: Vec<Case<tessera::state::MarketParams>> = vec![
         (|p| p.protocol_fee_bps = 10_001, TesseraError::BpsTooLarge),
-        (|p| p.collateral_bps = 20_000, TesseraError::BpsTooLarge),
+        (|p| p.slash_fraud_bps = 10_001, TesseraError::BpsTooLarge),
+        // A bond is never 0, and at most 5 rewards.
+        (|p| p.collateral_bps = 0, TesseraError::BadCollateral),
+        (|p| p.collateral_bps = 50_001, TesseraError::BadCollateral),
+        // Fee and burn together take at most 20 % of a reward.
         (
             |p| {
-                p.protocol_fee_bps = 6_000;
-                p.burn_bps = 5_000
+                p.protocol_fee_bps = 1_500;
+                p.burn_bps = 501
             },
+            TesseraError::FeeAndBurnTooLarge,
+        ),
+        (
+            |p| p.protocol_fee_bps = 10_000,
             TesseraError::FeeAndBurnTooLarge,
         ),
         (
@@ -32,6 +41,16 @@ fn init_market_rejects_bad_parameters() {
         (|p| p.max_replicas = 0, TesseraError::BadMaxReplicas),
         (|p| p.challenge_window = 0, TesseraError::BadWindow),
         (|p| p.unbonding_period = -1, TesseraError::BadWindow),
+        (|p| p.dispute_window = 0, TesseraError::BadWindow),
+        (|p| p.min_exec_timeout = 0, TesseraError::BadWindow),
+        (
+            |p| p.min_exec_timeout = p.max_exec_timeout + 1,
+            TesseraError::BadWindow,
+        ),
+        (
+            |p| p.dispute_window = 30 * 24 * 3600 + 1,
+            TesseraError::WindowTooLong,
+        ),
     ];
     for (edit, err) in cases {
         let mut env = Env::bare(anchor_spl::token::ID);
@@ -43,6 +62,16 @@ fn init_market_rejects_bad_parameters() {
         let admin = env.admin.insecure_clone();
         assert_tessera_error(&env.send(&[ix], &[&admin]), err);
     }
+}
+
+#[test]
+fn init_market_refuses_the_default_key_as_arbiter() {
+    let mut env = Env::bare(anchor_spl::token::ID);
+    let ix = env
+        .keys
+        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+    let admin = env.admin.insecure_clone();
+    assert_tessera_error(&env.send(&[ix], &[&admin]), TesseraError::BadArbiter);
 }
 
 #[test]

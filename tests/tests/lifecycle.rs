@@ -36,7 +36,7 @@ fn finalize_job_pays_one_replica() {
     env.finalize(job, &creator).unwrap();
 
     assert_eq!(env.earned(&op), PAY);
-    assert_eq!(env.balance(&env.keys.treasury), FEE);
+    assert_eq!(env.balance(&env.keys.fee_vault), FEE);
     assert_eq!(env.supply(), supply - BURN);
     assert_eq!(env.balance(&creator.token), 9 * REWARD);
     let o = env.operator_of(&op);
@@ -93,7 +93,7 @@ fn finalize_job_pays_two_replicas_that_agree() {
     env.finalize(job, &creator).unwrap();
     assert_eq!(env.earned(&a), PAY);
     assert_eq!(env.earned(&b), PAY);
-    assert_eq!(env.balance(&env.keys.treasury), 2 * FEE);
+    assert_eq!(env.balance(&env.keys.fee_vault), 2 * FEE);
     assert_eq!(env.supply(), supply - 2 * BURN);
     assert_eq!(env.operator_of(&a).bonded, 0);
     assert_eq!(env.operator_of(&b).bonded, 0);
@@ -227,12 +227,14 @@ fn expire_job_refunds_an_unclaimed_job() {
 }
 
 #[test]
-fn expire_job_of_a_partly_claimed_job_releases_the_bond() {
+fn expire_job_of_a_partly_claimed_job_releases_the_bond_of_a_slot_in_time() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
     let job = env.create_job(&creator, 7, 2, REWARD);
     env.claim(&op, job).unwrap();
+    // Committed in time: it waits on the other replica, which never came.
+    env.commit(&op, job, [1; 32], [2; 32]).unwrap();
     env.warp(3_601);
     env.expire(job, &creator).unwrap();
     assert_eq!(env.balance(&creator.token), 10 * REWARD);

@@ -443,10 +443,12 @@ mod tests {
             ],
             reveal_deadline: 0,
             challenge_deadline: 0,
+            dispute_deadline: 0,
             agreed_root: [0; 32],
             challenge: tessera_client::state::Challenge::none(),
             bump: 0,
             escrow: Pubkey::default(),
+            terms: tessera_client::state::JobTerms::none(),
             reserved: [0; 64],
         }
     }

@@ -102,10 +102,12 @@ mod tests {
             assignments: [Assignment::empty(); 3],
             reveal_deadline: 0,
             challenge_deadline: 0,
+            dispute_deadline: 0,
             agreed_root: [0; 32],
             challenge: Challenge::none(),
             bump: 0,
             escrow: Default::default(),
+            terms: tessera_client::state::JobTerms::none(),
             reserved: [0; 64],
         }
     }

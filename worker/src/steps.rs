@@ -131,7 +131,9 @@ impl Worker {
             .expect("inputs")
             .insert(key, Arc::new(parsed));
         self.db.update(&key, |r| r.claimed = true)?;
-        let ix = self.keys().claim_job(self.key.pubkey(), key);
+        let ix = self
+            .keys()
+            .claim_job(self.key.pubkey(), key, job.claim_terms());
         self.send(&[ix]).await?;
         self.db.update(&key, |r| r.claim_landed = true)?;
         self.metrics.jobs_claimed.inc();

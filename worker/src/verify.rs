@@ -184,6 +184,7 @@ mod tests {
             assignments,
             reveal_deadline: 0,
             challenge_deadline: 0,
+            dispute_deadline: 0,
             agreed_root: [0; 32],
             challenge: Challenge {
                 challenger,
@@ -195,6 +196,7 @@ mod tests {
             },
             bump: 0,
             escrow: Pubkey::default(),
+            terms: tessera_client::state::JobTerms::none(),
             reserved: [0; 64],
         }
     }

@@ -16,6 +16,10 @@ pub const JOB_SEED: &[u8] = b"job";
 /// Seed of a job's escrow token account PDA: `["escrow", job]`.
 #[constant]
 pub const ESCROW_SEED: &[u8] = b"escrow";
+/// Seed of the fee vault PDA: `["fee_vault", market]`, where protocol fees accrue until
+/// `collect_fees` sends them to the treasury.
+#[constant]
+pub const FEE_VAULT_SEED: &[u8] = b"fee_vault";
 
 /// 100 % in basis points.
 #[constant]
@@ -36,7 +40,28 @@ pub const MAX_PROOF_LEN: u8 = 20;
 #[constant]
 pub const WHOLE_ROOT: u32 = u32::MAX;
 
-/// Longest window, period or claim horizon a market or job may set (30 days, in seconds), so
-/// that no escrow or stake can be locked for longer.
+/// Longest window, period or claim horizon a market or job may set (30 days, in seconds).
 #[constant]
 pub const MAX_WINDOW: i64 = 30 * 24 * 3600;
+
+/// Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim
+/// horizon, then (for a claim just before it) the execution timeout, the reveal window, the
+/// challenge window and the dispute window, each at most `MAX_WINDOW`. After it, a
+/// permissionless instruction settles the job whatever its state (150 days).
+#[constant]
+pub const MAX_JOB_LIFETIME: i64 = 5 * MAX_WINDOW;
+
+/// How long a new arbiter waits before it takes over (longer than any job can live, so that no
+/// job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were
+/// created under).
+#[constant]
+pub const ARBITER_CHANGE_DELAY: i64 = MAX_JOB_LIFETIME + 24 * 3600;
+const _: () = assert!(ARBITER_CHANGE_DELAY > MAX_JOB_LIFETIME);
+
+/// Most `protocol_fee_bps + burn_bps` may take of a reward (20 %).
+#[constant]
+pub const MAX_FEE_AND_BURN_BPS: u16 = 2_000;
+
+/// Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 5×).
+#[constant]
+pub const MAX_COLLATERAL_BPS: u16 = 50_000;

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 pub enum TesseraError {
     #[msg("A basis-point value exceeds 10 000 (100 %); use a value between 0 and 10 000.")]
     BpsTooLarge,
-    #[msg("protocol_fee_bps + burn_bps exceeds 10 000; lower the fee or the burn.")]
+    #[msg("protocol_fee_bps + burn_bps exceeds 2 000 (20 %); lower the fee or the burn.")]
     FeeAndBurnTooLarge,
     #[msg("creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.")]
     SlashSplitTooLarge,
@@ -115,7 +115,7 @@ pub enum TesseraError {
     WrongMarket,
     #[msg("The escrow account is not this job's escrow.")]
     WrongEscrow,
-    #[msg("The mint has a Token-2022 extension the market cannot work with (transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).")]
+    #[msg("The mint has a Token-2022 extension the market cannot work with (close authority, transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).")]
     UnsupportedMintExtension,
     #[msg("A window or period is longer than the market allows (at most 30 days).")]
     WindowTooLong,
@@ -125,4 +125,26 @@ pub enum TesseraError {
         "The job has not ended: only a settled, expired or cancelled job's account can be closed."
     )]
     JobNotEnded,
+    #[msg("collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.")]
+    BadCollateral,
+    #[msg("The job's terms differ from those the operator vetted (input, reward, timeout, bond or chunks); re-read the job before claiming.")]
+    TermsChanged,
+    #[msg("The operator still holds live claims or challenges; wait until they settle.")]
+    OperatorHasLiveClaims,
+    #[msg("exec_timeout is shorter than the market minimum for this many chunks (min_exec_timeout + chunk_count × min_exec_ms_per_chunk / 1000).")]
+    ExecTimeoutTooShort,
+    #[msg("The dispute deadline has not passed yet; the arbiter may still rule.")]
+    DisputeOpen,
+    #[msg("The dispute deadline has passed; the dispute can only be expired now.")]
+    DisputeDeadlinePassed,
+    #[msg("Tokens go to the creator in this settlement: pass the creator's token account (create its associated token account first if it was closed).")]
+    CreatorTokenAccountRequired,
+    #[msg("The fee vault is not this market's fee vault.")]
+    WrongFeeVault,
+    #[msg("The arbiter must be a real key, not the default (all-zero) key.")]
+    BadArbiter,
+    #[msg("The treasury must not be one of the market's own vaults.")]
+    BadTreasury,
+    #[msg("There are no accrued fees to collect.")]
+    NoFees,
 }

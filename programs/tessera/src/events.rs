@@ -17,7 +17,11 @@ pub struct MarketInitialized {
 pub struct MarketUpdated {
     pub market: Pubkey,
     pub admin: Pubkey,
+    /// The arbiter in office.
     pub arbiter: Pubkey,
+    /// The arbiter named to take over at `arbiter_change_at` (default: none pending).
+    pub pending_arbiter: Pubkey,
+    pub arbiter_change_at: i64,
     pub treasury: Pubkey,
     pub before: MarketParams,
     pub after: MarketParams,
@@ -39,6 +43,8 @@ pub struct OperatorRegistered {
 
 #[event]
 pub struct StakeDeposited {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub operator: Pubkey,
     pub amount: u64,
     /// Stake after the deposit.
@@ -47,6 +53,8 @@ pub struct StakeDeposited {
 
 #[event]
 pub struct UnstakeRequested {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub operator: Pubkey,
     pub amount: u64,
     pub stake: u64,
@@ -56,6 +64,8 @@ pub struct UnstakeRequested {
 
 #[event]
 pub struct StakeWithdrawn {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub operator: Pubkey,
     /// Everything paid out: earnings plus unbonded stake.
     pub amount: u64,
@@ -67,12 +77,16 @@ pub struct StakeWithdrawn {
 
 #[event]
 pub struct OperatorUpdated {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub operator: Pubkey,
     pub capabilities: u32,
 }
 
 #[event]
 pub struct OperatorExited {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub operator: Pubkey,
     pub unbonding: u64,
     pub ready_at: i64,
@@ -93,6 +107,8 @@ pub struct JobCreated {
 
 #[event]
 pub struct JobClaimed {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub operator: Pubkey,
     pub slot: u8,
@@ -102,6 +118,8 @@ pub struct JobClaimed {
 
 #[event]
 pub struct ResultCommitted {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub operator: Pubkey,
     pub slot: u8,
@@ -111,6 +129,8 @@ pub struct ResultCommitted {
 
 #[event]
 pub struct ResultDelivered {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub operator: Pubkey,
     pub slot: u8,
@@ -121,11 +141,13 @@ pub struct ResultDelivered {
 /// `finalize_job`: the job was paid out and its escrow closed.
 #[event]
 pub struct JobSettled {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub root: [u8; 32],
     /// Credited to the operators' earnings in total.
     pub paid: u64,
-    /// Sent to the treasury.
+    /// Accrued in the market's fee vault.
     pub fee: u64,
     /// Burned from the escrow.
     pub burned: u64,
@@ -156,6 +178,8 @@ pub struct Slash {
 /// `timeout_job`: the late slots slashed, and what became of the job.
 #[event]
 pub struct SlotsTimedOut {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub slashes: Vec<Slash>,
     /// The job's state after the timeout (Open when slots reopened, Expired when refunded).
@@ -166,6 +190,8 @@ pub struct SlotsTimedOut {
 
 #[event]
 pub struct ChallengeOpened {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub challenger: Pubkey,
     pub bond: u64,
@@ -175,6 +201,8 @@ pub struct ChallengeOpened {
 
 #[event]
 pub struct DisputeResolved {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub honest_mask: u8,
     pub root: [u8; 32],
@@ -183,6 +211,11 @@ pub struct DisputeResolved {
     pub burned: u64,
     /// Credited from the slashes to each honest party.
     pub honest_share: u64,
+    /// Paid to the creator out of the slashes.
+    pub compensation: u64,
+    /// Burned out of the slashes (their burn share and the pool's indivisible remainder);
+    /// `burned` is the reward burn.
+    pub slash_burned: u64,
     /// The wrong parties, slashed.
     pub slashes: Vec<Slash>,
     /// Returned to the creator (rewards of the wrong slots); the escrow is closed.
@@ -192,6 +225,8 @@ pub struct DisputeResolved {
 /// An ended job's account was closed (`close_job`).
 #[event]
 pub struct JobAccountClosed {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     pub creator: Pubkey,
     /// Settled, Expired or Cancelled.
@@ -202,9 +237,37 @@ pub struct JobAccountClosed {
 
 #[event]
 pub struct JobClosed {
+    /// The market the account belongs to.
+    pub market: Pubkey,
     pub job: Pubkey,
     /// Settled, Expired or Cancelled.
     pub state: JobState,
     /// Returned to the creator.
     pub refunded: u64,
+    /// (expire) Slots past their execution timeout, slashed as no-shows.
+    pub slashes: Vec<Slash>,
+}
+
+/// `expire_dispute`: the arbiter did not rule by the dispute deadline, and the job was settled
+/// by the fallback (a challenged agreed root is paid as by `finalize_job` and the challenger's
+/// bond released; replicas that disagreed are not paid, and the creator is refunded). Nobody
+/// is slashed.
+#[event]
+pub struct DisputeExpired {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    /// Whether the replicas had agreed (and the job was challenged).
+    pub paid_agreed_root: bool,
+    pub paid: u64,
+    pub fee: u64,
+    pub burned: u64,
+    pub refunded: u64,
+}
+
+/// `collect_fees`: the fee vault's balance went to the treasury.
+#[event]
+pub struct FeesCollected {
+    pub market: Pubkey,
+    pub treasury: Pubkey,
+    pub amount: u64,
 }

@@ -24,6 +24,7 @@ pub mod state;
 pub mod token;
 
 use instructions::*;
+use state::ClaimTerms;
 
 declare_id!("3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd");
 
@@ -113,10 +114,10 @@ pub mod tessera {
         instructions::creator::close_job::handler(ctx)
     }
 
-    /// Claims a replica slot, bonding free stake.
-    #[access_control(ctx.accounts.validate())]
-    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
-        instructions::operator::claim_job::handler(ctx)
+    /// Claims a replica slot, bonding free stake; carries the terms the operator vetted.
+    #[access_control(ctx.accounts.validate(&vetted))]
+    pub fn claim_job(ctx: Context<ClaimJob>, vetted: ClaimTerms) -> Result<()> {
+        instructions::operator::claim_job::handler(ctx, vetted)
     }
 
     /// Delivers the result of a one-replica job.
@@ -167,7 +168,21 @@ pub mod tessera {
         instructions::dispute::challenge_result::handler(ctx, args)
     }
 
-    /// Settles a dispute: slashes the wrong parties, pays the honest (arbiter).
+    /// Settles a dispute the arbiter did not rule by its deadline, slashing nobody: a
+    /// challenged agreed root is paid, disagreeing replicas are refunded (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn expire_dispute<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
+        instructions::dispute::expire_dispute::handler(ctx)
+    }
+
+    /// Sends the fees accrued in the fee vault to the market's treasury (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn collect_fees(ctx: Context<CollectFees>) -> Result<()> {
+        instructions::admin::collect_fees::handler(ctx)
+    }
+
+    /// Settles a dispute before its deadline: slashes the wrong parties, pays the honest (the
+    /// job's arbiter).
     #[access_control(ctx.accounts.validate(honest_mask))]
     pub fn resolve_dispute<'info>(
         ctx: Context<'info, ResolveDispute<'info>>,

@@ -24,6 +24,17 @@ impl Bps {
     }
 }
 
+/// The bond of a claim on a `reward` job: `reward × collateral_bps / 10 000`, rounded up, so
+/// that it is never 0 for a non-zero reward (`collateral_bps` may exceed 10 000: a bond of
+/// several rewards).
+pub fn bond_for(reward: u64, collateral_bps: u16) -> Result<u64> {
+    let v = (reward as u128)
+        .checked_mul(collateral_bps as u128)
+        .ok_or(TesseraError::MathOverflow)?
+        .div_ceil(BPS_DENOMINATOR as u128);
+    u64::try_from(v).map_err(|_| error!(TesseraError::MathOverflow))
+}
+
 pub fn add(a: u64, b: u64) -> Result<u64> {
     a.checked_add(b)
         .ok_or_else(|| error!(TesseraError::MathOverflow))

@@ -15,7 +15,7 @@ export const FEE_VAULT_SEED = new Uint8Array([102, 101, 101, 95, 118, 97, 117, 1
 export const JOB_SEED = new Uint8Array([106, 111, 98]);
 /** Seed of the market PDA: `["market", mint]`. */
 export const MARKET_SEED = new Uint8Array([109, 97, 114, 107, 101, 116]);
-/** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 10×). */
+/** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 5×). */
 export const MAX_COLLATERAL_BPS = 50000;
 /** Most `protocol_fee_bps + burn_bps` may take of a reward (20 %). */
 export const MAX_FEE_AND_BURN_BPS = 2000;

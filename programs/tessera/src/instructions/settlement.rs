@@ -1,8 +1,11 @@
 //! What every settling instruction (finalize, timeout, expire, resolve) shares: the accounts of
-//! a job's money, the operator accounts passed as remaining accounts, and the moves out of the
-//! escrow and the stake vault.
+//! a job's money, the operator accounts passed as remaining accounts, the moves out of the
+//! escrow and the stake vault, and the two steps several settlements take (paying the replicas
+//! that delivered, slashing the slots past their deadline).
 use crate::constants::{JOB_SEED, MARKET_SEED};
 use crate::error::TesseraError;
+use crate::events::{Slash, SlashReason};
+use crate::math::{add, split_reward, split_slash};
 use crate::state::{Job, Market, Operator};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
@@ -25,14 +28,16 @@ pub struct JobSettlement<'info> {
     /// CHECK: only receives lamports; its key is checked against `job.creator`.
     #[account(mut)]
     pub creator: UncheckedAccount<'info>,
-    /// Receives refunds and compensation.
+    /// Receives refunds and compensation. Needed only when tokens go to the creator (a
+    /// settlement that sends it none works without it, so a creator who closed its token
+    /// account blocks nothing): `CreatorTokenAccountRequired` otherwise.
     #[account(
         mut,
         token::mint = mint,
         token::token_program = token_program,
         constraint = creator_token.owner == job.load()?.creator @ TesseraError::WrongCreatorAccount
     )]
-    pub creator_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub creator_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -102,7 +107,9 @@ impl<'info> JobSettlement<'info> {
     /// cannot lose tokens: the token program refuses to close an escrow that is not empty.
     pub fn refund_and_close_escrow(&self, moved: u64) -> Result<u64> {
         let left = crate::math::sub(self.escrow.amount, moved)?;
-        self.pay_from_escrow(&self.creator_token.to_account_info(), left)?;
+        if left > 0 {
+            self.pay_from_escrow(&self.creator_token()?, left)?;
+        }
         self.with_job_signer(|s| {
             self.tokens().close(
                 &self.escrow.to_account_info(),
@@ -116,6 +123,14 @@ impl<'info> JobSettlement<'info> {
 }
 
 impl<'info> JobSettlement<'info> {
+    /// The creator's token account, which a settlement that sends the creator tokens needs.
+    pub fn creator_token(&self) -> Result<AccountInfo<'info>> {
+        self.creator_token
+            .as_ref()
+            .map(|a| a.to_account_info())
+            .ok_or_else(|| error!(TesseraError::CreatorTokenAccountRequired))
+    }
+
     /// Sends what slashes took out of the stake vault on: `to_creator` to the creator's token
     /// account, `burned` burned.
     pub fn slashes_out_of_vault(
@@ -125,10 +140,86 @@ impl<'info> JobSettlement<'info> {
         burned: u64,
     ) -> Result<()> {
         let tokens = self.tokens();
-        let creator_token = self.creator_token.to_account_info();
-        pay_from_vault(&tokens, &self.market, vault, &creator_token, to_creator)?;
+        if to_creator > 0 {
+            let creator_token = self.creator_token()?;
+            pay_from_vault(&tokens, &self.market, vault, &creator_token, to_creator)?;
+        }
         burn_from_vault(&tokens, &self.market, vault, burned)
     }
+}
+
+/// What paying replicas moves out of the escrow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Payout {
+    /// Credited to the operators (moved into the stake vault).
+    pub paid: u64,
+    /// Sent to the fee vault.
+    pub fee: u64,
+    /// Burned.
+    pub burn: u64,
+}
+
+/// Pays `operator` one replica's reward under the job's terms (credited to its earnings),
+/// releases `bond` and counts the job completed; adds the amounts to `payout`.
+pub fn pay_replica(
+    job: &Job,
+    operator: &mut Operator,
+    bond: u64,
+    payout: &mut Payout,
+) -> Result<()> {
+    let t = &job.terms;
+    let split = split_reward(job.reward_per_replica, t.protocol_fee_bps, t.burn_bps)?;
+    operator.credit(split.operator)?;
+    operator.release(bond)?;
+    operator.jobs_completed = add(operator.jobs_completed, 1)?;
+    payout.paid = add(payout.paid, split.operator)?;
+    payout.fee = add(payout.fee, split.fee)?;
+    payout.burn = add(payout.burn, split.burn)?;
+    Ok(())
+}
+
+/// Slashes every live slot of `job` past its deadline at `now` by the job's no-show rate
+/// (`parties` are the operators of `job.settlement_slots()`, in order). Returns the slashes,
+/// what goes to the creator and what is burned; the caller moves the tokens and the slots.
+pub fn slash_late_slots(
+    job: &Job,
+    now: i64,
+    parties: &mut [Account<'_, Operator>],
+) -> Result<(Vec<Slash>, u64, u64)> {
+    let t = &job.terms;
+    let live: Vec<usize> = job.settlement_slots().map(|(i, _)| i).collect();
+    let mut late = Vec::new();
+    let (mut to_creator, mut burned) = (0u64, 0u64);
+    for (operator, &i) in parties.iter_mut().zip(&live) {
+        let Some(deadline) = job.slot_deadline(i)? else {
+            continue;
+        };
+        if now <= deadline {
+            continue;
+        }
+        let bond = job.assignments[i].bond;
+        let split = split_slash(
+            bond,
+            t.slash_no_show_bps,
+            t.creator_compensation_bps,
+            0,
+            false,
+        )?;
+        operator.slash(bond, split.total)?;
+        to_creator = add(to_creator, split.creator)?;
+        burned = add(burned, split.burn)?;
+        late.push(Slash {
+            operator: job.assignments[i].operator,
+            slot: i as u8,
+            reason: SlashReason::NoShow,
+            bond,
+            slashed: split.total,
+            to_creator: split.creator,
+            to_honest: 0,
+            burned: split.burn,
+        });
+    }
+    Ok((late, to_creator, burned))
 }
 
 /// Moves `amount` out of the stake vault (signed by the market PDA).

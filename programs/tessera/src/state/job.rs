@@ -1,6 +1,7 @@
 use crate::constants::{MAX_REPLICAS, MAX_URI_LEN};
 use crate::error::TesseraError;
-use crate::math::add_time;
+use crate::math::{add_time, bond_for};
+use crate::state::MarketParams;
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -152,6 +153,78 @@ impl Challenge {
     }
 }
 
+/// The terms a job was created under: the market's rates and windows and its arbiter at that
+/// moment. Settlement reads these, never the market's current values, so that nothing the
+/// admin changes later touches a job already posted.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct JobTerms {
+    /// Rules on this job's disputes (the market's arbiter when the job was created).
+    pub arbiter: Pubkey,
+    pub reveal_window: i64,
+    pub challenge_window: i64,
+    pub dispute_window: i64,
+    /// Locked per claim or challenge (`collateral_bps` of the reward, rounded up; never 0).
+    pub bond: u64,
+    pub protocol_fee_bps: u16,
+    pub burn_bps: u16,
+    pub slash_no_show_bps: u16,
+    pub slash_fraud_bps: u16,
+    pub creator_compensation_bps: u16,
+    pub honest_share_bps: u16,
+    pub padding: [u8; 4],
+}
+
+impl JobTerms {
+    /// All zero (a job account before `create_job` writes it; test fixtures).
+    pub fn none() -> Self {
+        Self {
+            arbiter: Pubkey::default(),
+            reveal_window: 0,
+            challenge_window: 0,
+            dispute_window: 0,
+            bond: 0,
+            protocol_fee_bps: 0,
+            burn_bps: 0,
+            slash_no_show_bps: 0,
+            slash_fraud_bps: 0,
+            creator_compensation_bps: 0,
+            honest_share_bps: 0,
+            padding: [0; 4],
+        }
+    }
+
+    /// The market's terms at `now` for a job paying `reward` per replica.
+    pub fn snapshot(params: &MarketParams, arbiter: Pubkey, reward: u64) -> Result<Self> {
+        Ok(Self {
+            arbiter,
+            reveal_window: params.reveal_window,
+            challenge_window: params.challenge_window,
+            dispute_window: params.dispute_window,
+            bond: bond_for(reward, params.collateral_bps)?,
+            protocol_fee_bps: params.protocol_fee_bps,
+            burn_bps: params.burn_bps,
+            slash_no_show_bps: params.slash_no_show_bps,
+            slash_fraud_bps: params.slash_fraud_bps,
+            creator_compensation_bps: params.creator_compensation_bps,
+            honest_share_bps: params.honest_share_bps,
+            padding: [0; 4],
+        })
+    }
+}
+
+/// What an operator vetted before claiming, carried by `claim_job`: a job re-created at the
+/// same address with other terms (or a bond changed by the market) refuses the claim.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimTerms {
+    pub input_hash: [u8; 32],
+    pub reward_per_replica: u64,
+    pub exec_timeout: i64,
+    pub chunk_count: u32,
+    /// The most stake the claim may bond.
+    pub max_bond: u64,
+}
+
 /// A compute job: `["job", market, creator, job_id]`. Its escrow is `["escrow", job]`.
 ///
 /// Zero-copy: instructions read and write it in place instead of decoding and re-encoding its
@@ -177,6 +250,9 @@ pub struct Job {
     pub reveal_deadline: i64,
     /// Challenges are accepted until this time (set when the results are in).
     pub challenge_deadline: i64,
+    /// The arbiter may rule until this time (set when the job becomes Disputed); after it
+    /// anyone may settle the job with `expire_dispute`.
+    pub dispute_deadline: i64,
     /// Number of output chunks (Merkle leaves).
     pub chunk_count: u32,
     /// Kernel id (see the kernel registry); bit `kernel` of an operator's capabilities.
@@ -197,6 +273,8 @@ pub struct Job {
     /// One per replica; only the first `replicas` are used.
     pub assignments: [Assignment; MAX_REPLICAS as usize],
     pub challenge: Challenge,
+    /// The market's terms when the job was created.
+    pub terms: JobTerms,
     pub reserved: [u8; 64],
 }
 
@@ -296,14 +374,46 @@ impl Job {
         })
     }
 
-    /// Recomputes `state` from the slots after a slot changed. Sets the reveal and challenge
-    /// deadlines when a phase begins. Returns the new state.
-    pub fn advance(
-        &mut self,
-        now: i64,
-        reveal_window: i64,
-        challenge_window: i64,
-    ) -> Result<JobState> {
+    /// What a claim must carry to be accepted on this job as it is now.
+    pub fn claim_terms(&self) -> ClaimTerms {
+        ClaimTerms {
+            input_hash: self.input_hash,
+            reward_per_replica: self.reward_per_replica,
+            exec_timeout: self.exec_timeout,
+            chunk_count: self.chunk_count,
+            max_bond: self.terms.bond,
+        }
+    }
+
+    /// Refuses a claim whose vetted terms differ from this job's.
+    pub fn require_claim_terms(&self, vetted: &ClaimTerms) -> Result<()> {
+        let now = self.claim_terms();
+        require!(
+            vetted.input_hash == now.input_hash
+                && vetted.reward_per_replica == now.reward_per_replica
+                && vetted.exec_timeout == now.exec_timeout
+                && vetted.chunk_count == now.chunk_count
+                && now.max_bond <= vetted.max_bond,
+            TesseraError::TermsChanged
+        );
+        Ok(())
+    }
+
+    /// Moves the job to Disputed; the arbiter has until the dispute deadline.
+    pub fn open_dispute(&mut self, now: i64) -> Result<()> {
+        self.dispute_deadline = add_time(now, self.terms.dispute_window)?;
+        self.set_state(JobState::Disputed);
+        Ok(())
+    }
+
+    /// Recomputes `state` from the slots after a slot changed. Sets the reveal, challenge and
+    /// dispute deadlines when a phase begins (from the job's own terms). Returns the new state.
+    pub fn advance(&mut self, now: i64) -> Result<JobState> {
+        let (reveal_window, challenge_window, dispute_window) = (
+            self.terms.reveal_window,
+            self.terms.challenge_window,
+            self.terms.dispute_window,
+        );
         let slots = self.slots();
         let any = |s: SlotStatus| slots.iter().any(|a| a.status() == s);
         let next = if any(SlotStatus::Empty) {
@@ -330,6 +440,7 @@ impl Job {
             match next {
                 JobState::Committed => self.reveal_deadline = add_time(now, reveal_window)?,
                 JobState::Revealed => self.challenge_deadline = add_time(now, challenge_window)?,
+                JobState::Disputed => self.dispute_deadline = add_time(now, dispute_window)?,
                 _ => {}
             }
         }

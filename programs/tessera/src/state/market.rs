@@ -1,4 +1,6 @@
-use crate::constants::{BPS_DENOMINATOR, MAX_REPLICAS, MAX_WINDOW};
+use crate::constants::{
+    BPS_DENOMINATOR, MAX_COLLATERAL_BPS, MAX_FEE_AND_BURN_BPS, MAX_REPLICAS, MAX_WINDOW,
+};
 use crate::error::TesseraError;
 use anchor_lang::prelude::*;
 
@@ -9,7 +11,8 @@ pub struct MarketParams {
     pub protocol_fee_bps: u16,
     /// Share of each paid reward burned.
     pub burn_bps: u16,
-    /// Bond locked from the operator's free stake per claim, relative to the reward.
+    /// Bond locked from the operator's free stake per claim or challenge, relative to the
+    /// reward (1..=`MAX_COLLATERAL_BPS`: up to 5× the reward), rounded up.
     pub collateral_bps: u16,
     /// Share of the bond slashed from an operator that does not deliver in time.
     pub slash_no_show_bps: u16,
@@ -27,12 +30,20 @@ pub struct MarketParams {
     pub min_reward_per_replica: u64,
     /// Longest execution timeout a job may set (seconds).
     pub max_exec_timeout: i64,
+    /// Shortest execution timeout a job may set (seconds), before the per-chunk part.
+    pub min_exec_timeout: i64,
+    /// Milliseconds of execution timeout a job must allow per output chunk (the on-chain
+    /// measure of its work), on top of `min_exec_timeout`.
+    pub min_exec_ms_per_chunk: u32,
     /// Time for every replica to reveal once all have committed (seconds).
     pub reveal_window: i64,
     /// Time after the results are in during which anyone staked may challenge (seconds).
     pub challenge_window: i64,
     /// Time between `request_unstake` and `withdraw_stake` (seconds).
     pub unbonding_period: i64,
+    /// Time the arbiter has to rule on a dispute (seconds); after it anyone may settle the job
+    /// by the fallback of `expire_dispute`.
+    pub dispute_window: i64,
 }
 
 impl MarketParams {
@@ -40,7 +51,6 @@ impl MarketParams {
         for bps in [
             self.protocol_fee_bps,
             self.burn_bps,
-            self.collateral_bps,
             self.slash_no_show_bps,
             self.slash_fraud_bps,
             self.creator_compensation_bps,
@@ -49,8 +59,12 @@ impl MarketParams {
             require!(bps <= BPS_DENOMINATOR, TesseraError::BpsTooLarge);
         }
         require!(
-            self.protocol_fee_bps as u32 + self.burn_bps as u32 <= BPS_DENOMINATOR as u32,
+            self.protocol_fee_bps as u32 + self.burn_bps as u32 <= MAX_FEE_AND_BURN_BPS as u32,
             TesseraError::FeeAndBurnTooLarge
+        );
+        require!(
+            (1..=MAX_COLLATERAL_BPS).contains(&self.collateral_bps),
+            TesseraError::BadCollateral
         );
         require!(
             self.creator_compensation_bps as u32 + self.honest_share_bps as u32
@@ -62,10 +76,12 @@ impl MarketParams {
             TesseraError::BadMaxReplicas
         );
         require!(
-            self.max_exec_timeout > 0
+            self.min_exec_timeout > 0
+                && self.min_exec_timeout <= self.max_exec_timeout
                 && self.reveal_window > 0
                 && self.challenge_window > 0
-                && self.unbonding_period > 0,
+                && self.unbonding_period > 0
+                && self.dispute_window > 0,
             TesseraError::BadWindow
         );
         require!(
@@ -74,12 +90,20 @@ impl MarketParams {
                 self.reveal_window,
                 self.challenge_window,
                 self.unbonding_period,
+                self.dispute_window,
             ]
             .iter()
             .all(|&w| w <= MAX_WINDOW),
             TesseraError::WindowTooLong
         );
         Ok(())
+    }
+
+    /// Shortest `exec_timeout` a job of `chunk_count` chunks may set.
+    pub fn min_exec_timeout_for(&self, chunk_count: u32) -> i64 {
+        let per_chunk_ms = u64::from(self.min_exec_ms_per_chunk) * u64::from(chunk_count);
+        self.min_exec_timeout
+            .saturating_add(per_chunk_ms.div_ceil(1_000) as i64)
     }
 }
 
@@ -89,7 +113,8 @@ impl MarketParams {
 pub struct Market {
     /// May update parameters and pause the market.
     pub admin: Pubkey,
-    /// Resolves disputes (a multisig in production).
+    /// Resolves disputes of jobs created while it is the arbiter (a multisig in production).
+    /// See [`Market::arbiter_at`].
     pub arbiter: Pubkey,
     /// The SPL Token or Token-2022 mint all amounts are in.
     pub mint: Pubkey,
@@ -107,6 +132,28 @@ pub struct Market {
     pub bump: u8,
     /// Bump of the stake vault PDA.
     pub stake_vault_bump: u8,
+    /// The fee vault PDA `["fee_vault", market]`: protocol fees accrue there and
+    /// `collect_fees` sends them to `treasury`, so no treasury account can block a settlement.
+    pub fee_vault: Pubkey,
+    /// Bump of the fee vault PDA.
+    pub fee_vault_bump: u8,
+    /// The arbiter the admin named last, taking over at `arbiter_change_at`
+    /// (`Pubkey::default()` when no change is pending).
+    pub pending_arbiter: Pubkey,
+    /// When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named.
+    pub arbiter_change_at: i64,
     /// Room for future fields.
     pub reserved: [u8; 64],
+}
+
+impl Market {
+    /// The arbiter at time `now`: the pending one once its delay has passed. Jobs keep the
+    /// arbiter of their creation time (`JobTerms::arbiter`).
+    pub fn arbiter_at(&self, now: i64) -> Pubkey {
+        if self.pending_arbiter != Pubkey::default() && now >= self.arbiter_change_at {
+            self.pending_arbiter
+        } else {
+            self.arbiter
+        }
+    }
 }

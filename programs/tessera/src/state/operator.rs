@@ -42,6 +42,9 @@ pub struct Operator {
     pub jobs_failed: u64,
     /// Total tokens slashed from this operator.
     pub slashed_total: u64,
+    /// Claims and challenges holding a bond, not yet settled. `exit_operator` needs 0, so an
+    /// operator cannot leave (and close its account) while a job still names it.
+    pub live_claims: u32,
     pub status: OperatorStatus,
     pub bump: u8,
     pub reserved: [u8; 64],
@@ -52,14 +55,26 @@ impl Operator {
         self.stake.saturating_sub(self.bonded)
     }
 
-    /// Locks `amount` of free stake.
+    /// Locks `amount` of free stake for a new claim or challenge.
     pub fn bond(&mut self, amount: u64) -> Result<()> {
         require!(
             self.free_stake() >= amount,
             TesseraError::InsufficientFreeStake
         );
         self.bonded = add(self.bonded, amount)?;
+        self.live_claims = self
+            .live_claims
+            .checked_add(1)
+            .ok_or(TesseraError::MathOverflow)?;
         self.invariant()
+    }
+
+    fn end_claim(&mut self) -> Result<()> {
+        self.live_claims = self
+            .live_claims
+            .checked_sub(1)
+            .ok_or(TesseraError::InvariantViolated)?;
+        Ok(())
     }
 
     /// Credits a reward or share (held in the stake vault) to `earned`.
@@ -68,9 +83,10 @@ impl Operator {
         Ok(())
     }
 
-    /// Unlocks a bond.
+    /// Unlocks the bond of a settled claim or challenge.
     pub fn release(&mut self, amount: u64) -> Result<()> {
         self.bonded = sub(self.bonded, amount)?;
+        self.end_claim()?;
         self.invariant()
     }
 
@@ -81,6 +97,7 @@ impl Operator {
         self.stake = sub(self.stake, slash)?;
         self.slashed_total = add(self.slashed_total, slash)?;
         self.jobs_failed = add(self.jobs_failed, 1)?;
+        self.end_claim()?;
         self.invariant()
     }
 

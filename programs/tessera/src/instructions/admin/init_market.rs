@@ -1,4 +1,4 @@
-use crate::constants::{MARKET_SEED, STAKE_VAULT_SEED};
+use crate::constants::{FEE_VAULT_SEED, MARKET_SEED, STAKE_VAULT_SEED};
 use crate::error::TesseraError;
 use crate::events::MarketInitialized;
 use crate::state::{Market, MarketParams};
@@ -45,6 +45,18 @@ pub struct InitMarket<'info> {
         token::token_program = token_program
     )]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Where protocol fees accrue; owned by the market PDA, emptied into the treasury by
+    /// `collect_fees`.
+    #[account(
+        init,
+        payer = admin,
+        seeds = [FEE_VAULT_SEED, market.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = market,
+        token::token_program = token_program
+    )]
+    pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -52,6 +64,7 @@ pub struct InitMarket<'info> {
 impl InitMarket<'_> {
     pub fn validate(&self, args: &InitMarketArgs) -> Result<()> {
         args.params.validate()?;
+        require!(args.arbiter != Pubkey::default(), TesseraError::BadArbiter);
         check_mint_extensions(&self.mint.to_account_info())
     }
 }
@@ -60,8 +73,9 @@ impl InitMarket<'_> {
 /// transfer or burn moves, or who may move them. Any other (a transfer fee or hook, a permanent
 /// delegate, confidential transfers, a default frozen state, non-transferable or pausable
 /// tokens) would break the escrow and vault accounting or let a third party block settlements.
-const ALLOWED_MINT_EXTENSIONS: [ExtensionType; 7] = [
-    ExtensionType::MintCloseAuthority,
+/// A close authority is refused too: once the supply is 0 the mint could be closed and
+/// re-created at the same address with any of those, and the market checks the mint only here.
+const ALLOWED_MINT_EXTENSIONS: [ExtensionType; 6] = [
     ExtensionType::MetadataPointer,
     ExtensionType::TokenMetadata,
     ExtensionType::GroupPointer,
@@ -100,6 +114,10 @@ pub fn handler(ctx: Context<InitMarket>, args: InitMarketArgs) -> Result<()> {
         decimals: ctx.accounts.mint.decimals,
         bump: ctx.bumps.market,
         stake_vault_bump: ctx.bumps.stake_vault,
+        fee_vault: ctx.accounts.fee_vault.key(),
+        fee_vault_bump: ctx.bumps.fee_vault,
+        pending_arbiter: Pubkey::default(),
+        arbiter_change_at: 0,
         reserved: [0; 64],
     });
     require!(

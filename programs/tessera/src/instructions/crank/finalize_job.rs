@@ -1,7 +1,7 @@
 use crate::error::TesseraError;
 use crate::events::JobSettled;
 use crate::instructions::settlement::*;
-use crate::math::{add, split_reward};
+use crate::math::add;
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
@@ -10,9 +10,9 @@ use anchor_lang::prelude::*;
 #[derive(Accounts)]
 pub struct FinalizeJob<'info> {
     pub settlement: JobSettlement<'info>,
-    /// CHECK: the market's treasury (checked by key); the token program checks the rest.
-    #[account(mut, address = settlement.market.treasury @ TesseraError::WrongTreasury)]
-    pub treasury: UncheckedAccount<'info>,
+    /// CHECK: the market's fee vault (checked by key), where the fee accrues.
+    #[account(mut, address = settlement.market.fee_vault @ TesseraError::WrongFeeVault)]
+    pub fee_vault: UncheckedAccount<'info>,
     /// CHECK: the market's stake vault (checked by key), where the rewards are credited.
     #[account(mut, address = settlement.market.stake_vault @ TesseraError::WrongStakeVault)]
     pub stake_vault: UncheckedAccount<'info>,
@@ -31,38 +31,33 @@ impl FinalizeJob<'_> {
 }
 
 /// Permissionless, after the challenge window: credits every replica that delivered the agreed
-/// root with reward − fee − burn (moved once into the stake vault), sends the fee to the
-/// treasury, burns, releases the bonds, refunds what failed slots leave, and closes the escrow.
+/// root with reward − fee − burn under the job's terms (moved once into the stake vault), moves
+/// the fee to the fee vault, burns, releases the bonds, refunds what failed slots leave, and
+/// closes the escrow.
 pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let p = s.market.params;
     let mut job = s.job()?;
-    let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
     let keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
     let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
-    let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
+    let mut payout = Payout::default();
     for (operator, bond) in parties.iter_mut().zip(bonds) {
-        operator.credit(split.operator)?;
-        operator.release(bond)?;
-        operator.jobs_completed = add(operator.jobs_completed, 1)?;
-        paid = add(paid, split.operator)?;
-        fee = add(fee, split.fee)?;
-        burn = add(burn, split.burn)?;
+        pay_replica(&job, operator, bond, &mut payout)?;
     }
     save_parties(&parties)?;
-    s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), paid)?;
-    s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
-    s.burn_from_escrow(burn)?;
-    let refunded = s.refund_and_close_escrow(add(add(paid, fee)?, burn)?)?;
+    s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), payout.paid)?;
+    s.pay_from_escrow(&ctx.accounts.fee_vault.to_account_info(), payout.fee)?;
+    s.burn_from_escrow(payout.burn)?;
+    let refunded = s.refund_and_close_escrow(add(add(payout.paid, payout.fee)?, payout.burn)?)?;
     job.set_state(JobState::Settled);
     s.save_job(&job)?;
     emit_cpi!(JobSettled {
+        market: job.market,
         job: s.job.key(),
         root: job.agreed_root,
-        paid,
-        fee,
-        burned: burn,
+        paid: payout.paid,
+        fee: payout.fee,
+        burned: payout.burn,
         refunded,
     });
     Ok(())

@@ -30,9 +30,11 @@ pub fn handler(ctx: Context<CancelJob>) -> Result<()> {
     let refunded = s.refund_and_close_escrow(0)?;
     s.job.load_mut()?.set_state(JobState::Cancelled);
     emit_cpi!(JobClosed {
+        market: s.market.key(),
         job: s.job.key(),
         state: JobState::Cancelled,
         refunded,
+        slashes: Vec::new(),
     });
     Ok(())
 }

@@ -26,8 +26,12 @@ impl CloseJob<'_> {
 /// Closes an ended job's account and returns its rent to the creator. The job's history stays
 /// in its events; the same job id can then be used for a new job.
 pub fn handler(ctx: Context<CloseJob>) -> Result<()> {
-    let state = ctx.accounts.job.load()?.state();
+    let (state, market) = {
+        let job = ctx.accounts.job.load()?;
+        (job.state(), job.market)
+    };
     emit_cpi!(JobAccountClosed {
+        market,
         job: ctx.accounts.job.key(),
         creator: ctx.accounts.creator.key(),
         state,

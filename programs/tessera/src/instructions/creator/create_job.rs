@@ -2,7 +2,9 @@ use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_REPLICAS, MAX_W
 use crate::error::TesseraError;
 use crate::events::JobCreated;
 use crate::math::mul;
-use crate::state::{check_uri, pack_uri, Assignment, Challenge, Job, JobState, Market, JOB_SPACE};
+use crate::state::{
+    check_uri, pack_uri, Assignment, Challenge, Job, JobState, JobTerms, Market, JOB_SPACE,
+};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{TokenAccount, TokenInterface};
@@ -88,6 +90,10 @@ impl CreateJob<'_> {
             args.exec_timeout > 0 && args.exec_timeout <= p.max_exec_timeout,
             TesseraError::BadExecTimeout
         );
+        require!(
+            args.exec_timeout >= p.min_exec_timeout_for(args.chunk_count),
+            TesseraError::ExecTimeoutTooShort
+        );
         Ok(())
     }
 }
@@ -108,17 +114,25 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         total,
     )?;
 
+    let now = Clock::get()?.unix_timestamp;
+    let market = &ctx.accounts.market;
+    let terms = JobTerms::snapshot(
+        &market.params,
+        market.arbiter_at(now),
+        args.reward_per_replica,
+    )?;
     let job = Job {
         market: ctx.accounts.market.key(),
         creator: ctx.accounts.creator.key(),
         escrow: ctx.accounts.escrow.key(),
         job_id: args.job_id,
         reward_per_replica: args.reward_per_replica,
-        created_at: Clock::get()?.unix_timestamp,
+        created_at: now,
         claim_deadline: args.claim_deadline,
         exec_timeout: args.exec_timeout,
         reveal_deadline: 0,
         challenge_deadline: 0,
+        dispute_deadline: 0,
         chunk_count: args.chunk_count,
         kernel: args.kernel,
         replicas: args.replicas,
@@ -130,6 +144,7 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         input_uri: pack_uri(&args.input_uri),
         assignments: [Assignment::empty(); MAX_REPLICAS as usize],
         challenge: Challenge::none(),
+        terms,
         reserved: [0; 64],
     };
     *ctx.accounts.job.load_init()? = job;

@@ -1,7 +1,6 @@
 use crate::constants::{MAX_PROOF_LEN, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::ChallengeOpened;
-use crate::math::Bps;
 use crate::state::{Challenge, Job, JobState, Market, Operator, OperatorStatus};
 use anchor_lang::prelude::*;
 
@@ -80,9 +79,9 @@ impl ChallengeResult<'_> {
 /// During the challenge window, bonds the challenger like a claim and opens a dispute: the
 /// challenger says the agreed root (or one chunk of it, proven by a Merkle path) is wrong.
 pub fn handler(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()> {
-    let params = ctx.accounts.market.params;
+    let now = Clock::get()?.unix_timestamp;
     let mut job = ctx.accounts.job.load_mut()?;
-    let bond = Bps::new(params.collateral_bps)?.apply(job.reward_per_replica)?;
+    let bond = job.terms.bond;
     ctx.accounts.challenger.bond(bond)?;
     job.challenge = Challenge {
         challenger: ctx.accounts.challenger.key(),
@@ -92,8 +91,9 @@ pub fn handler(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()>
         operator_leaf: args.operator_leaf,
         padding: [0; 4],
     };
-    job.set_state(JobState::Disputed);
+    job.open_dispute(now)?;
     emit_cpi!(ChallengeOpened {
+        market: job.market,
         job: ctx.accounts.job.key(),
         challenger: job.challenge.challenger,
         bond,

@@ -2,7 +2,7 @@ use crate::constants::WHOLE_ROOT;
 use crate::error::TesseraError;
 use crate::events::{DisputeResolved, Slash, SlashReason};
 use crate::instructions::settlement::*;
-use crate::math::{add, split_reward, split_slash, sub};
+use crate::math::{add, split_slash, sub};
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
@@ -14,12 +14,13 @@ pub const CHALLENGER_BIT: u8 = 1 << 3;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ResolveDispute<'info> {
-    #[account(address = settlement.market.arbiter @ TesseraError::NotArbiter)]
+    /// The arbiter of the job's terms (the market's arbiter when the job was created).
+    #[account(address = settlement.job.load()?.terms.arbiter @ TesseraError::NotArbiter)]
     pub arbiter: Signer<'info>,
     pub settlement: JobSettlement<'info>,
-    /// CHECK: the market's treasury (checked by key); the token program checks the rest.
-    #[account(mut, address = settlement.market.treasury @ TesseraError::WrongTreasury)]
-    pub treasury: UncheckedAccount<'info>,
+    /// CHECK: the market's fee vault (checked by key), where the fee accrues.
+    #[account(mut, address = settlement.market.fee_vault @ TesseraError::WrongFeeVault)]
+    pub fee_vault: UncheckedAccount<'info>,
     /// CHECK: the market's stake vault (checked by key); the token program checks the rest.
     #[account(mut, address = settlement.market.stake_vault @ TesseraError::WrongStakeVault)]
     pub stake_vault: UncheckedAccount<'info>,
@@ -29,6 +30,10 @@ impl ResolveDispute<'_> {
     pub fn validate(&self, honest_mask: u8) -> Result<()> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
+        require!(
+            Clock::get()?.unix_timestamp <= job.dispute_deadline,
+            TesseraError::DisputeDeadlinePassed
+        );
         require!(
             honest_mask & !participants(&job) == 0,
             TesseraError::BadVerdict
@@ -47,14 +52,15 @@ fn participants(job: &crate::state::Job) -> u8 {
 }
 
 /// The arbiter's verdict: `honest_mask` names the parties that were right (bit `i` = slot `i`,
-/// bit 3 = the challenger). Every other party is slashed by `slash_fraud_bps` of its bond: the
+/// bit 3 = the challenger), before the dispute deadline. Every other party is slashed by the
+/// job's `slash_fraud_bps` of its bond: the
 /// creator gets `creator_compensation_bps` of it, the honest parties share `honest_share_bps`
 /// (credited to their earnings), the rest is burned. Honest slots are paid like a finalize;
 /// the rewards of the others go back to the creator.
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let p = s.market.params;
     let mut job = s.job()?;
+    let p = job.terms;
     // Parties in order: live slots, then the challenger. Each with its verdict bit and bond.
     let mut members: Vec<(u8, Pubkey, u64)> = job
         .settlement_slots()
@@ -104,16 +110,15 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     )?;
 
     // Credit the honest: their share of the slashes, and the reward of each honest slot.
-    let split = split_reward(job.reward_per_replica, p.protocol_fee_bps, p.burn_bps)?;
-    let (mut paid, mut fee, mut burn) = (0u64, 0u64, 0u64);
+    let mut payout = Payout::default();
     let mut agreed_root = [0u8; 32];
     for (operator, &(bit, _, bond)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit == 0 {
             continue;
         }
         operator.credit(share)?;
-        operator.release(bond)?;
         if bit == CHALLENGER_BIT {
+            operator.release(bond)?;
             if job.challenge.chunk == WHOLE_ROOT && agreed_root == [0; 32] {
                 agreed_root = job.challenge.hash;
             }
@@ -123,12 +128,9 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         if agreed_root == [0; 32] {
             agreed_root = job.assignments[slot].root;
         }
-        operator.credit(split.operator)?;
-        paid = add(paid, split.operator)?;
-        fee = add(fee, split.fee)?;
-        burn = add(burn, split.burn)?;
-        operator.jobs_completed = add(operator.jobs_completed, 1)?;
+        pay_replica(&job, operator, bond, &mut payout)?;
     }
+    let Payout { paid, fee, burn } = payout;
     save_parties(&parties)?;
     // The escrow owes the vault `paid`; the vault owes the creator `to_creator` and the burn
     // `vault_burn`. Netted, so that as few token CPIs run as possible: the escrow covers the
@@ -145,7 +147,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     )?;
     let to_vault = sub(paid, covered)?;
     s.pay_from_escrow(vault, to_vault)?;
-    s.pay_from_escrow(&ctx.accounts.treasury.to_account_info(), fee)?;
+    s.pay_from_escrow(&ctx.accounts.fee_vault.to_account_info(), fee)?;
     let escrow_burn = add(burn, burn_from_escrow)?;
     s.burn_from_escrow(escrow_burn)?;
     // What is left goes to the creator: the refund, plus the compensation the escrow covered.
@@ -156,6 +158,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     job.set_state(JobState::Settled);
     s.save_job(&job)?;
     emit_cpi!(DisputeResolved {
+        market: job.market,
         job: s.job.key(),
         honest_mask,
         root: agreed_root,
@@ -163,6 +166,8 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         fee,
         burned: burn,
         honest_share: share,
+        compensation: to_creator,
+        slash_burned: vault_burn,
         slashes,
         refunded,
     });

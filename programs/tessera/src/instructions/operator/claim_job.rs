@@ -1,11 +1,13 @@
 use crate::error::TesseraError;
 use crate::events::JobClaimed;
-use crate::math::Bps;
-use crate::state::{Assignment, Job, JobState, Market, Operator, OperatorStatus, SlotStatus};
+use crate::state::{
+    Assignment, ClaimTerms, Job, JobState, Market, Operator, OperatorStatus, SlotStatus,
+};
 use anchor_lang::prelude::*;
 
 #[event_cpi]
 #[derive(Accounts)]
+#[instruction(vetted: ClaimTerms)]
 pub struct ClaimJob<'info> {
     pub authority: Signer<'info>,
     /// Read-only: claims on different jobs share no writable account.
@@ -21,10 +23,11 @@ pub struct ClaimJob<'info> {
 }
 
 impl ClaimJob<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self, vetted: &ClaimTerms) -> Result<()> {
         let (market, operator, job) = (&self.market, &self.operator, &self.job.load()?);
         require!(!market.paused, TesseraError::MarketPaused);
         job.require_state(JobState::Open)?;
+        job.require_claim_terms(vetted)?;
         require!(
             Clock::get()?.unix_timestamp <= job.claim_deadline,
             TesseraError::ClaimDeadlinePassed
@@ -49,13 +52,13 @@ impl ClaimJob<'_> {
     }
 }
 
-/// Takes the first free slot and bonds `reward × collateral_bps` of free stake.
-pub fn handler(ctx: Context<ClaimJob>) -> Result<()> {
+/// Takes the first free slot and bonds the job's bond (`JobTerms::bond`) of free stake. The
+/// claim carries the terms the operator vetted (`validate` refuses it if they changed).
+pub fn handler(ctx: Context<ClaimJob>, _vetted: ClaimTerms) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let params = ctx.accounts.market.params;
     let operator_key = ctx.accounts.operator.key();
     let mut job = ctx.accounts.job.load_mut()?;
-    let bond = Bps::new(params.collateral_bps)?.apply(job.reward_per_replica)?;
+    let bond = job.terms.bond;
     ctx.accounts.operator.bond(bond)?;
     let slot = job
         .slots()
@@ -69,8 +72,9 @@ pub fn handler(ctx: Context<ClaimJob>) -> Result<()> {
         status: SlotStatus::Claimed as u8,
         ..Assignment::empty()
     };
-    let state = job.advance(now, params.reveal_window, params.challenge_window)?;
+    let state = job.advance(now)?;
     emit_cpi!(JobClaimed {
+        market: job.market,
         job: ctx.accounts.job.key(),
         operator: operator_key,
         slot: slot as u8,

@@ -61,11 +61,11 @@ pub fn commit(ctx: Context<DeliverResult>, commitment: [u8; 32]) -> Result<()> {
     require!(job.replicas >= 2, TesseraError::UseSubmit);
     let i = ctx.accounts.claimed_slot_in_time(&job)?;
     let now = Clock::get()?.unix_timestamp;
-    let params = ctx.accounts.market.params;
     job.assignments[i].commitment = commitment;
     job.assignments[i].set_status(SlotStatus::Committed);
-    let state = job.advance(now, params.reveal_window, params.challenge_window)?;
+    let state = job.advance(now)?;
     emit_cpi!(ResultCommitted {
+        market: job.market,
         job: ctx.accounts.job.key(),
         operator: job.assignments[i].operator,
         slot: i as u8,
@@ -107,12 +107,12 @@ fn deliver(
     output_uri: &str,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let params = ctx.accounts.market.params;
     job.assignments[i].root = root;
     job.assignments[i].output_uri = pack_uri(output_uri);
     job.assignments[i].set_status(SlotStatus::Revealed);
-    let state = job.advance(now, params.reveal_window, params.challenge_window)?;
+    let state = job.advance(now)?;
     emit_cpi!(ResultDelivered {
+        market: job.market,
         job: ctx.accounts.job.key(),
         operator: job.assignments[i].operator,
         slot: i as u8,

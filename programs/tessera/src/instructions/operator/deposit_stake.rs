@@ -56,6 +56,7 @@ pub fn handler(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
     operator.stake = add(operator.stake, amount)?;
     operator.invariant()?;
     emit_cpi!(StakeDeposited {
+        market: operator.market,
         operator: operator.key(),
         amount,
         stake: operator.stake,

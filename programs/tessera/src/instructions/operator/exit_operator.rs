@@ -24,6 +24,10 @@ impl ExitOperator<'_> {
             TesseraError::OperatorNotActive
         );
         require!(self.operator.bonded == 0, TesseraError::OperatorHasBonds);
+        require!(
+            self.operator.live_claims == 0,
+            TesseraError::OperatorHasLiveClaims
+        );
         Ok(())
     }
 }
@@ -40,6 +44,7 @@ pub fn handler(ctx: Context<ExitOperator>) -> Result<()> {
     operator.unbonding_ready_at = add_time(now, period)?;
     operator.invariant()?;
     emit_cpi!(OperatorExited {
+        market: operator.market,
         operator: operator.key(),
         unbonding: operator.unbonding,
         ready_at: operator.unbonding_ready_at,

@@ -36,6 +36,7 @@ pub fn handler(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> 
         jobs_completed: 0,
         jobs_failed: 0,
         slashed_total: 0,
+        live_claims: 0,
         status: OperatorStatus::Active,
         bump: ctx.bumps.operator,
         reserved: [0; 64],

@@ -39,6 +39,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     operator.unbonding_ready_at = add_time(now, period)?;
     operator.invariant()?;
     emit_cpi!(UnstakeRequested {
+        market: operator.market,
         operator: operator.key(),
         amount,
         stake: operator.stake,

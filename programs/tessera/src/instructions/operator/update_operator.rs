@@ -21,6 +21,7 @@ pub fn handler(ctx: Context<UpdateOperator>, capabilities: u32) -> Result<()> {
     let operator = &mut ctx.accounts.operator;
     operator.capabilities = capabilities;
     emit_cpi!(OperatorUpdated {
+        market: operator.market,
         operator: operator.key(),
         capabilities,
     });

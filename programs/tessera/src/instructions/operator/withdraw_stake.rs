@@ -31,6 +31,7 @@ pub struct WithdrawStake<'info> {
 
 impl WithdrawStake<'_> {
     /// What can leave now: every earning, and the unbonding stake once its period has passed.
+    /// An exiting operator with nothing left passes with (0, 0), so that it can be closed.
     fn withdrawable(&self, now: i64) -> Result<(u64, u64)> {
         let op = &self.operator;
         let unbonded = if op.unbonding > 0 && now >= op.unbonding_ready_at {
@@ -38,7 +39,11 @@ impl WithdrawStake<'_> {
         } else {
             0
         };
-        if op.earned == 0 && unbonded == 0 {
+        let empty_exit = op.status == OperatorStatus::Exiting
+            && op.stake == 0
+            && op.unbonding == 0
+            && op.earned == 0;
+        if op.earned == 0 && unbonded == 0 && !empty_exit {
             require!(op.unbonding == 0, TesseraError::UnbondingNotReady);
             return err!(TesseraError::NothingToWithdraw);
         }
@@ -71,6 +76,7 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
         && operator.stake == 0
         && operator.unbonding == 0;
     emit_cpi!(StakeWithdrawn {
+        market: ctx.accounts.operator.market,
         operator: ctx.accounts.operator.key(),
         amount,
         earnings: earned,
