@@ -149,7 +149,14 @@ impl Store {
                 "use a file://, s3://, gs://, az:// or https:// URL",
             )
         })?;
-        let (store, path) = object_store::parse_url_opts(&url, self.options.iter().cloned())
+        let mut options = self.options.clone();
+        // The HTTP store speaks only https unless told otherwise, and then fails every request
+        // with a bare "builder error". A plain http:// URL is taken as meant: what is read is
+        // checked anyway (an input against its sha256, an output against its Merkle root).
+        if url.scheme() == "http" {
+            options.push(("allow_http".to_string(), "true".to_string()));
+        }
+        let (store, path) = object_store::parse_url_opts(&url, options)
             .map_err(|e| ClientError::Store(format!("cannot open {uri}: {e}")))?;
         Ok((Arc::from(store), path))
     }
@@ -298,6 +305,57 @@ mod tests {
         assert_eq!(normalize_base("/tmp/store").unwrap(), "file:///tmp/store");
         assert!(normalize_base("rel/dir").unwrap().starts_with("file:///"));
         assert!(normalize_base("  ").is_err());
+    }
+
+    /// A one-shot HTTP server answering every request with `body` (HEAD without it).
+    async fn serve_once(body: &'static [u8], requests: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..requests {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = vec![0u8; 4096];
+                let n = socket.read(&mut request).await.unwrap();
+                let head = String::from_utf8_lossy(&request[..n]).starts_with("HEAD");
+                let header = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 02 Dec 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                socket.write_all(header.as_bytes()).await.unwrap();
+                if !head {
+                    socket.write_all(body).await.unwrap();
+                }
+                socket.shutdown().await.unwrap();
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// A plain http:// location is read (it used to fail with "builder error"), and an
+    /// unreachable one says it cannot connect.
+    #[tokio::test]
+    async fn plain_http_is_read_and_its_faults_are_named() {
+        let base = serve_once(b"scene", 3).await;
+        let uri = format!("{base}/inputs/x");
+        let store = Store::new();
+        assert_eq!(store.get(&uri).await.unwrap(), Bytes::from_static(b"scene"));
+        assert_eq!(
+            store.get_at_most(&uri, 5).await.unwrap(),
+            Capped::Read(Bytes::from_static(b"scene"))
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = store
+            .get(&format!("http://127.0.0.1:{port}/x"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("builder error"), "{e}");
+        assert!(e.contains("error sending request"), "{e}");
     }
 
     #[tokio::test]
