@@ -5,11 +5,15 @@
 //! commit salt. A worker killed at any point reads its records back on restart and, together
 //! with the job's state on chain, knows what is left to do: it never claims twice and always
 //! reveals the root it committed to.
-use std::path::Path;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
 
 use anchor_lang::prelude::Pubkey;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+
+use crate::error::WorkerError;
 
 /// Job address → JSON of [`JobRecord`].
 const JOBS: TableDefinition<&[u8], &str> = TableDefinition::new("jobs");
@@ -100,6 +104,79 @@ impl Db {
     }
 }
 
+/// An exclusive lock held while a worker runs: one in its state directory, one per operator
+/// keypair on this machine. Two workers on one keypair would send the same transactions and
+/// race (and two on one state directory would share its records); the second one to start
+/// is refused, naming the first one's pid. The locks go with the process, however it ends.
+#[derive(Debug)]
+pub struct InstanceLock {
+    _files: Vec<File>,
+}
+
+impl InstanceLock {
+    /// Locks `data_dir` and the keypair of `authority` (a file under `runtime_dir`).
+    pub fn acquire(
+        data_dir: &Path,
+        runtime_dir: &Path,
+        authority: &Pubkey,
+    ) -> Result<InstanceLock, WorkerError> {
+        let files = vec![
+            lock(
+                data_dir.join("worker.lock"),
+                format!("the data_dir {}", data_dir.display()),
+            )?,
+            lock(
+                runtime_dir.join(format!("tessera-worker-{authority}.lock")),
+                format!("the keypair of {authority} on this machine"),
+            )?,
+        ];
+        Ok(InstanceLock { _files: files })
+    }
+
+    /// Where the per-keypair locks live: `$XDG_RUNTIME_DIR`, else the temporary directory.
+    pub fn runtime_dir() -> PathBuf {
+        std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(std::env::temp_dir)
+    }
+}
+
+/// Takes the exclusive lock of the file at `path` and writes this process's id in it.
+fn lock(path: PathBuf, what: String) -> Result<File, WorkerError> {
+    let fail = |e: std::io::Error| {
+        WorkerError::Db(DbError(format!("cannot lock {}: {e}", path.display())))
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(fail)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            return Err(WorkerError::AlreadyRunning {
+                what,
+                path,
+                pid: pid.trim().parse().ok(),
+            });
+        }
+        Err(TryLockError::Error(e)) => return Err(fail(e)),
+    }
+    file.set_len(0).map_err(fail)?;
+    file.rewind().map_err(fail)?;
+    write!(file, "{}", std::process::id()).map_err(fail)?;
+    file.flush().map_err(fail)?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +201,42 @@ mod tests {
         assert!(r.claimed);
         assert_eq!(r.salt, Some([7; 32]));
         assert_eq!(r.root, Some([9; 32]));
+    }
+
+    /// A second worker on the same state directory, or on the same keypair with another
+    /// one, is refused with one line naming the first one's pid; once the first is gone the
+    /// next one starts.
+    #[test]
+    fn a_second_worker_is_refused_while_the_first_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, other_data, run) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("run"),
+        );
+        let me = Pubkey::new_unique();
+        let first = InstanceLock::acquire(&data, &run, &me).unwrap();
+
+        let e = InstanceLock::acquire(&data, &run, &me).unwrap_err();
+        let pid = std::process::id();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "another tessera-worker (pid {pid}) already runs with the data_dir {} (lock {}): two workers on one keypair send the same transactions and race; stop the other one, or give this one its own keypair and data_dir",
+                data.display(),
+                data.join("worker.lock").display()
+            )
+        );
+        let e = InstanceLock::acquire(&other_data, &run, &me).unwrap_err();
+        assert!(
+            matches!(&e, WorkerError::AlreadyRunning { what, pid: Some(p), .. }
+                if *what == format!("the keypair of {me} on this machine") && *p == pid),
+            "{e}"
+        );
+        // Another operator with its own state directory runs beside it.
+        let other = InstanceLock::acquire(&other_data, &run, &Pubkey::new_unique()).unwrap();
+        drop((first, other));
+        InstanceLock::acquire(&data, &run, &me).expect("free again");
     }
 
     #[test]

@@ -17,6 +17,17 @@ pub enum WorkerError {
     /// The operator's keypair file could not be read.
     #[error(transparent)]
     Keypair(ClientError),
+    /// Another worker already runs with this state directory or this keypair.
+    #[error(
+        "another tessera-worker{} already runs with {what} (lock {}): two workers on one keypair send the same transactions and race; stop the other one, or give this one its own keypair and data_dir",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        path.display()
+    )]
+    AlreadyRunning {
+        what: String,
+        path: std::path::PathBuf,
+        pid: Option<u32>,
+    },
     /// The market (or its mint) could not be read at start-up.
     #[error("cannot read the market: {0}")]
     Market(#[source] ClientError),

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use solana_signer::Signer;
 use tessera_worker::config::Config;
+use tessera_worker::db::InstanceLock;
 use tessera_worker::metrics::{self, Metrics};
 use tessera_worker::node::Worker;
 use tokio::signal::unix::{signal, SignalKind};
@@ -55,6 +57,9 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
+    // Before anything is bound or read: a second worker on this keypair or state says so.
+    let authority = tessera_client::keys::read_keypair(&cfg.keypair_path())?.pubkey();
+    let _lock = InstanceLock::acquire(&cfg.data_dir(), &InstanceLock::runtime_dir(), &authority)?;
     let (stop_tx, stop) = watch::channel(false);
     let metrics = Metrics::new();
     if let Some(addr) = cfg.metrics_addr {

@@ -290,7 +290,16 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot serve metrics on {addr}: {e}; another process (a second worker with this \
+                 configuration?) holds it: set metrics_addr (TESSERA_METRICS_ADDR) to a free \
+                 address, or \"off\""
+            ),
+        )
+    })?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
         tokio::pin!(shutdown);
@@ -512,7 +521,15 @@ mod tests {
     async fn bind_errors_are_returned() {
         let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = taken.local_addr().unwrap();
-        let result = serve(addr, Metrics::new(), std::future::pending()).await;
-        assert!(result.is_err());
+        let e = serve(addr, Metrics::new(), std::future::pending())
+            .await
+            .expect_err("the address is taken");
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        let e = e.to_string();
+        assert!(
+            e.starts_with(&format!("cannot serve metrics on {addr}: ")),
+            "{e}"
+        );
+        assert!(e.contains("set metrics_addr (TESSERA_METRICS_ADDR)"), "{e}");
     }
 }
