@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! <base>/inputs/<sha256 of the input, hex>           the input blob (content-addressed)
-//! <base>/out/<sha256(job ‖ operator account), first 16 bytes, hex>
+//! <base>/out/<sha256(job ‖ operator account ‖ nonce), first 16 bytes, hex>
 //!                                                    an output_uri, as posted on chain
 //! <output_uri>/chunk-<i>                             output chunk i (i = 0, 1, …, decimal)
 //! <output_uri>/leaves                                the chunks' Merkle leaves, 32 bytes each
@@ -39,16 +39,20 @@ pub fn input_uri(base: &str, hash: &[u8; 32]) -> String {
 }
 
 /// The `output_uri` an operator posts for its result of `job` (its operator account): named
-/// by a hash of both, so that it stays short enough for the chain (see [`check_output_base`]).
-pub fn output_uri(base: &str, job: &Pubkey, operator: &Pubkey) -> String {
-    let id = tessera_merkle::sha256(&[job.as_ref(), operator.as_ref()]);
+/// by a hash of both and of the operator's secret `nonce` (random, one per claim), short
+/// enough for the chain (see [`check_output_base`]). Without the nonce the address is not
+/// derivable from the job, so a co-replica cannot read the output before the reveal posts it
+/// and copy it instead of computing (commit–reveal holds as long as the store does not list
+/// its `out/` prefix to others).
+pub fn output_uri(base: &str, job: &Pubkey, operator: &Pubkey, nonce: &[u8; 32]) -> String {
+    let id = tessera_merkle::sha256(&[job.as_ref(), operator.as_ref(), nonce]);
     format!("{}/out/{}", base.trim_end_matches('/'), hex(&id[..16]))
 }
 
 /// Checks that output URIs under `base` fit in the `MAX_URI_LEN` bytes the program accepts,
 /// so that an operator learns it before it claims anything rather than at its reveal.
 pub fn check_output_base(base: &str) -> Result<(), ClientError> {
-    let longest = output_uri(base, &Pubkey::default(), &Pubkey::default()).len();
+    let longest = output_uri(base, &Pubkey::default(), &Pubkey::default(), &[0; 32]).len();
     if longest > MAX_URI_LEN {
         return Err(ClientError::bad_input(
             format!(
@@ -283,14 +287,20 @@ mod tests {
             input_uri("file:///s/", &[0xab; 32]),
             format!("file:///s/inputs/{}", "ab".repeat(32))
         );
-        let out = output_uri("s3://b/p", &job, &op);
+        let out = output_uri("s3://b/p", &job, &op, &[3; 32]);
         assert!(out.starts_with("s3://b/p/out/"));
         assert_eq!(out.len(), "s3://b/p/out/".len() + 32);
         assert_ne!(
             out,
-            output_uri("s3://b/p", &op, &job),
+            output_uri("s3://b/p", &op, &job, &[3; 32]),
             "one per (job, operator)"
         );
+        // Not derivable from public job data: another nonce, another address, and nothing
+        // of the job and operator alone appears in it.
+        assert_ne!(out, output_uri("s3://b/p", &job, &op, &[4; 32]));
+        let public = tessera_merkle::sha256(&[job.as_ref(), op.as_ref()]);
+        assert!(!out.contains(&hex(&public[..16])), "{out}");
+        assert!(!out.contains(&hex(&public[..4])), "{out}");
         assert_eq!(chunk_uri(&out, 12), format!("{out}/chunk-12"));
         assert_eq!(leaves_uri("file:///o/"), "file:///o/leaves");
         // The longest layout still fits on chain with a short base.

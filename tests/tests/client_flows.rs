@@ -134,7 +134,12 @@ fn deliver(f: &mut Fixture, op: &User, job: Pubkey, input: &[u8]) -> (Vec<Vec<u8
         .unwrap()
         .run(&Backend::Cpu)
         .unwrap();
-    let uri = store::output_uri(&f.base(), &job, &f.env.keys.operator(&op.pubkey()));
+    let uri = store::output_uri(
+        &f.base(),
+        &job,
+        &f.env.keys.operator(&op.pubkey()),
+        &[9; 32],
+    );
     block_on(f.store.put_output(&uri, &out.chunks, &mut |_, _| {})).unwrap();
     let ix = f
         .env

@@ -281,7 +281,7 @@ impl<'a> Manual<'a> {
         if cheat {
             output.chunks[0][0] ^= 0xff;
         }
-        let uri = store::output_uri(&self.net.store_base, &job, &self.operator());
+        let uri = store::output_uri(&self.net.store_base, &job, &self.operator(), &[9; 32]);
         Store::new()
             .put_output(&uri, &output.chunks, &mut |_, _| {})
             .await

@@ -36,6 +36,10 @@ pub struct JobRecord {
     pub output_uri: Option<String>,
     /// The commit salt (replicas ≥ 2), chosen once and kept until the reveal.
     pub salt: Option<[u8; 32]>,
+    /// The secret part of the output's address (random, chosen once): nobody can read the
+    /// output before the reveal (or submit) posts its address.
+    #[serde(default)]
+    pub output_nonce: Option<[u8; 32]>,
     /// The input was refused before any claim (bad hash, malformed, too dear): why.
     pub rejected: Option<String>,
     /// (verifier) the result was checked; `Some(true)` when a mismatch was challenged.
@@ -79,6 +83,15 @@ impl Db {
             Some(v) => serde_json::from_str(v.value()).map_err(err),
             None => Ok(JobRecord::default()),
         }
+    }
+
+    /// The output nonce of `job`: the recorded one, or a new random one, recorded (durably)
+    /// before it is returned, so that a restart stores the output at the same address.
+    pub fn output_nonce(&self, job: &Pubkey) -> Result<[u8; 32], DbError> {
+        let record = self.update(job, |r| {
+            r.output_nonce.get_or_insert_with(rand::random);
+        })?;
+        Ok(record.output_nonce.expect("set above"))
     }
 
     /// Changes the record of `job` with `f` and commits it durably before returning.
@@ -237,6 +250,25 @@ mod tests {
         let other = InstanceLock::acquire(&other_data, &run, &Pubkey::new_unique()).unwrap();
         drop((first, other));
         InstanceLock::acquire(&data, &run, &me).expect("free again");
+    }
+
+    /// Each job's output address has its own random nonce, kept across restarts.
+    #[test]
+    fn output_nonces_are_random_per_job_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let (na, nb) = {
+            let db = Db::open(&path).unwrap();
+            let na = db.output_nonce(&a).unwrap();
+            assert_eq!(db.output_nonce(&a).unwrap(), na, "chosen once");
+            (na, db.output_nonce(&b).unwrap())
+        };
+        assert_ne!(na, nb);
+        assert_ne!(na, [0; 32]);
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.output_nonce(&a).unwrap(), na, "kept across a restart");
+        assert_eq!(db.get(&b).unwrap().output_nonce, Some(nb));
     }
 
     #[test]

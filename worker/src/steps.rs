@@ -161,7 +161,9 @@ impl Worker {
         self.measured(job.kernel, parsed.work_units(), seconds);
         let output = computed.output;
         let root = output.root();
-        let uri = store::output_uri(&self.store_base, &key, &self.operator);
+        // Secret until the reveal: a co-replica cannot find this output and copy it.
+        let nonce = self.db.output_nonce(&key)?;
+        let uri = store::output_uri(&self.store_base, &key, &self.operator, &nonce);
         self.store
             .put_output(&uri, &output.chunks, &mut |_, _| {})
             .await
