@@ -63,6 +63,22 @@ pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &P
     .0
 }
 
+/// Creates `owner`'s associated token account for `mint` unless it already exists, paid by
+/// `payer` (the associated token program's own instruction).
+pub fn create_associated_token_account_idempotent(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+) -> anchor_lang::solana_program::instruction::Instruction {
+    anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        token_program,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,9 +159,13 @@ impl Net {
     }
 
     async fn balance(&self, owner: &Pubkey) -> u64 {
-        let a = self.net.token_account(owner);
+        self.balance_of(&self.net.token_account(owner)).await
+    }
+
+    /// The balance of token account `a` (0 when it does not exist).
+    async fn balance_of(&self, a: &Pubkey) -> u64 {
         self.chain()
-            .get_account(&a)
+            .get_account(a)
             .await
             .unwrap()
             .and_then(|a| TokenAccount::from_account(&a))
@@ -360,14 +364,19 @@ async fn one_replica_render_is_computed_settled_and_paid_exactly() {
     };
     assert_eq!(&png[1..4], b"PNG");
 
-    // Balances: reward − fee − burn to the operator, the fee to the treasury, the burn out of
-    // the supply; the creator paid exactly the reward.
+    // Balances: reward − fee − burn to the operator, the fee to the fee vault (then, collected,
+    // to the treasury), the burn out of the supply; the creator paid exactly the reward.
     let split = split_reward(REWARD, 250, 100).unwrap();
     let op = net.operator("operator-1").await;
     assert_eq!(op.earned, split.operator);
     assert_eq!(op.jobs_completed, 1);
     assert_eq!(op.bonded, 0);
     assert_eq!(net.balance(&creator).await, creator_before - REWARD);
+    let fee_vault = net.market.keys.fee_vault;
+    assert_eq!(net.balance_of(&fee_vault).await, split.fee);
+    let anyone = net.net.keypair("creator");
+    net.send(&[net.market.keys.collect_fees()], &anyone).await;
+    assert_eq!(net.balance_of(&fee_vault).await, 0);
     assert_eq!(
         net.balance(&net.net.keypair("admin").pubkey()).await,
         treasury_before + split.fee
@@ -718,5 +727,73 @@ async fn bad_inputs_are_never_claimed_and_expire_back_to_the_creator() {
     );
     let op = net.operator("operator-1").await;
     assert_eq!((op.bonded, op.slashed_total, op.earned), (0, 0, 0));
+    worker.stop().await;
+}
+
+/// Moves every token out of `owner`'s associated token account (to the admin's) and closes it,
+/// as a creator that walks away from its account would.
+async fn close_token_account(net: &Net, owner: &Keypair) {
+    let k = net.market.keys;
+    let account = net.net.token_account(&owner.pubkey());
+    let amount = net.balance(&owner.pubkey()).await;
+    let spl = anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
+        &k.token_program,
+        &account,
+        &k.mint,
+        &net.net.token_account(&net.net.keypair("admin").pubkey()),
+        &owner.pubkey(),
+        &[],
+        amount,
+        6,
+    )
+    .unwrap();
+    let close = anchor_spl::token_2022::spl_token_2022::instruction::close_account(
+        &k.token_program,
+        &account,
+        &owner.pubkey(),
+        &owner.pubkey(),
+        &[],
+    )
+    .unwrap();
+    net.send(&[spl, close], owner).await;
+    assert!(net.chain().get_account(&account).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_creator_who_closed_its_token_account_blocks_no_settlement() {
+    let _serial = SERIAL.lock().await;
+    let net = Net::start(2).await;
+    let creator = net.net.keypair("creator");
+    let creator_token = net.net.token_account(&creator.pubkey());
+    let paid = net.submit(1, 1, 120, 60).await;
+    let unclaimed = net.submit(2, 1, 8, 60).await;
+    close_token_account(&net, &creator).await;
+
+    // A worker that claims nothing expires the unclaimed job: the refund re-creates the
+    // creator's account (paid by the operator) rather than failing.
+    let picky = net
+        .spawn_worker("operator-1", |c| c.min_reward_per_unit = f64::MAX)
+        .await;
+    net.wait_job(&unclaimed, 60, |j| j.state() == JobState::Expired)
+        .await;
+    assert_eq!(net.balance_of(&creator_token).await, REWARD);
+    picky.stop().await;
+
+    // Closed again: finalizing the paid job owes the creator nothing, so it goes without it
+    // (another operator: the first one recorded that it refused the job).
+    close_token_account(&net, &creator).await;
+    let worker = net.spawn_worker("operator-2", |_| {}).await;
+    net.wait_job(&paid, 90, |j| j.state() == JobState::Settled)
+        .await;
+    assert_eq!(
+        net.operator("operator-2").await.earned,
+        split_reward(REWARD, 250, 100).unwrap().operator
+    );
+    assert!(net
+        .chain()
+        .get_account(&creator_token)
+        .await
+        .unwrap()
+        .is_none());
     worker.stop().await;
 }

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use tessera_client::constants::MAX_REPLICAS;
-use tessera_client::program::math::Bps;
 use tessera_client::state::{Job, JobState, SlotStatus};
 use tessera_kernels::KernelId;
 
@@ -81,8 +80,6 @@ pub struct Situation {
     /// Stake a claim may bond now: the operator's free stake, or 0 when its stake is below the
     /// market's minimum (the program refuses such a claim).
     pub free_stake: u64,
-    /// The market's `collateral_bps`: a claim bonds that share of the job's reward.
-    pub collateral_bps: u16,
     pub crank: bool,
     /// Seconds between two turns of the crank order (see [`crank_turn`]).
     pub crank_grace: i64,
@@ -154,9 +151,7 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && rec.gave_up.is_none()
                 && s.now <= job.claim_deadline
                 && KernelId::id_is_in(job.kernel, s.capabilities)
-                && Bps::new(s.collateral_bps)
-                    .and_then(|b| b.apply(job.reward_per_replica))
-                    .is_ok_and(|bond| bond <= s.free_stake)
+                && job.terms.bond <= s.free_stake
                 && job.slots().iter().any(|a| a.status() == SlotStatus::Empty) =>
         {
             Some(Step::Claim)
@@ -448,7 +443,11 @@ mod tests {
             challenge: tessera_client::state::Challenge::none(),
             bump: 0,
             escrow: Pubkey::default(),
-            terms: tessera_client::state::JobTerms::none(),
+            // Bond: 50 % of the 1 000 reward, as the job's terms say.
+            terms: tessera_client::state::JobTerms {
+                bond: 500,
+                ..tessera_client::state::JobTerms::none()
+            },
             reserved: [0; 64],
         }
     }
@@ -461,7 +460,6 @@ mod tests {
             may_claim: true,
             healthy: true,
             free_stake: u64::MAX,
-            collateral_bps: 5_000,
             crank: true,
             crank_grace: 0,
             verify: false,
@@ -512,7 +510,7 @@ mod tests {
             ..JobRecord::default()
         };
         assert_eq!(decide(&j, &rejected, &situation(me)), None, "bad input");
-        // The job's reward is 1 000 and collateral 50 %: a claim bonds 500 of free stake.
+        // The job's bond is 500 (its terms): a claim needs that much free stake.
         let stake = |free_stake| Situation {
             free_stake,
             ..situation(me)

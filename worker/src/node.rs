@@ -309,7 +309,6 @@ impl Worker {
                 may_claim: op_active && active < self.cfg.max_concurrent_jobs as usize,
                 healthy,
                 free_stake,
-                collateral_bps: params.collateral_bps,
                 crank: self.cfg.crank,
                 crank_grace: self.cfg.crank_grace_secs as i64,
                 verify: self.cfg.verify.enabled

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_signer::Signer;
-use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
-use tessera_client::state::Job;
+use tessera_client::ix::{parties, without_creator_token, CrankBuilder, MarketKeys};
+use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store;
-use tessera_client::token::associated_token_address;
+use tessera_client::token::{associated_token_address, create_associated_token_account_idempotent};
 use tessera_kernels::Backend;
 
 use crate::db::JobRecord;
@@ -194,7 +194,11 @@ impl Worker {
             self.creator_token(job),
             &parties(job, false),
         );
-        self.send(&[ix]).await?;
+        // A finalize owes the creator tokens only when a slot failed (its reward goes back).
+        let owes_creator =
+            step != Step::Finalize || job.slots().iter().any(|a| a.status() == SlotStatus::Failed);
+        let ixs = self.with_creator_token(job, owes_creator, ix).await?;
+        self.send(&ixs).await?;
         tracing::info!(job = %key, "{done}");
         Ok(())
     }
@@ -250,7 +254,8 @@ impl Worker {
             &parties(job, true),
             mask,
         );
-        self.send(&[ix]).await?;
+        let ixs = self.with_creator_token(job, true, ix).await?;
+        self.send(&ixs).await?;
         tracing::info!(job = %key, honest_mask = mask, "dispute resolved");
         Ok(())
     }
@@ -279,6 +284,42 @@ impl Worker {
     /// The creator's token account settlements pay back to: its associated token account.
     fn creator_token(&self, job: &Job) -> Pubkey {
         associated_token_address(&job.creator, &self.keys().mint, &self.keys().token_program)
+    }
+
+    /// `ix`, a settlement naming the creator's associated token account, made to land when the
+    /// creator has closed that account: a settlement that owes the creator nothing goes
+    /// without it; one that owes it tokens first re-creates it (idempotently, paid by this
+    /// operator), so no creator can block its operators' pay by closing its account.
+    async fn with_creator_token(
+        &self,
+        job: &Job,
+        owes_creator: bool,
+        ix: Instruction,
+    ) -> Result<Vec<Instruction>, WorkerError> {
+        let ata = self.creator_token(job);
+        let exists = self
+            .chain()
+            .get_account(&ata)
+            .await
+            .map_err(WorkerError::Transaction)?
+            .is_some();
+        Ok(match (exists, owes_creator) {
+            (true, _) => vec![ix],
+            (false, false) => vec![without_creator_token(ix, &ata)],
+            (false, true) => {
+                tracing::info!(creator = %job.creator, "re-creating the creator's token account it closed");
+                let k = self.keys();
+                vec![
+                    create_associated_token_account_idempotent(
+                        &self.key.pubkey(),
+                        &job.creator,
+                        &k.mint,
+                        &k.token_program,
+                    ),
+                    ix,
+                ]
+            }
+        })
     }
 
     fn keys(&self) -> &MarketKeys {
