@@ -29,6 +29,7 @@ impl Bench {
             (env.keys.mint, "mint"),
             (env.keys.treasury, "treasury"),
             (env.keys.stake_vault, "stake_vault"),
+            (env.keys.fee_vault, "fee_vault"),
         ]);
         Self {
             env,
@@ -288,6 +289,32 @@ fn main() {
     );
     b.run("resolve_dispute (challenge upheld)", ix, &[&arbiter]);
 
+    // A challenge the arbiter never rules: settled by anyone after the dispute deadline.
+    let id = cheap(7);
+    let job = b.env.keys.job(&creator.pubkey(), id);
+    let args = b.env.job_args(id, 1, REWARD);
+    b.env.create_job_with(&creator, args).unwrap();
+    b.env.claim(&op, job).unwrap();
+    b.env.submit(&op, job, [1; 32]).unwrap();
+    let ch = ChallengeArgs {
+        chunk: WHOLE_ROOT,
+        hash: [2; 32],
+        operator_leaf: [0; 32],
+        proof: vec![],
+    };
+    let ix = b.env.keys.challenge_result(verifier.pubkey(), job, ch);
+    b.env.send(&[ix], &[&verifier.key]).unwrap();
+    b.env.warp(default_params().dispute_window + 1);
+    let j = b.env.job(&job);
+    let ix = b.env.keys.expire_dispute(
+        job,
+        creator.pubkey(),
+        creator.token,
+        &b.env.parties(&j, true),
+    );
+    b.run("expire_dispute (challenged root paid)", ix, &[&crank]);
+    b.run("collect_fees", b.env.keys.collect_fees(), &[&crank]);
+
     // No-show timeout (slot reopens), then expiry.
     let id = cheap(5);
     let job = b.env.keys.job(&creator.pubkey(), id);
@@ -354,6 +381,7 @@ fn main() {
         (fresh.env.keys.market, "market"),
         (fresh.env.keys.mint, "mint"),
         (fresh.env.keys.stake_vault, "stake_vault"),
+        (fresh.env.keys.fee_vault, "fee_vault"),
     ]);
     let admin = fresh.env.admin.insecure_clone();
     fresh.run("init_market", ix, &[&admin]);
