@@ -74,4 +74,16 @@ mod tests {
         data[0] ^= 1;
         assert!(decode::<Job>(&data).is_err(), "wrong discriminator");
     }
+
+    /// The program's kernel ids (in the IDL, and what `create_job` accepts) are the kernel
+    /// registry's: a kernel added to one and not the other fails here.
+    #[test]
+    fn the_programs_kernel_ids_are_the_registrys() {
+        use tessera_kernels::KernelId;
+        assert_eq!(KernelId::Render.id(), constants::KERNEL_RENDER);
+        assert_eq!(KernelId::GemmI8.id(), constants::KERNEL_GEMM_I8);
+        assert_eq!(KernelId::MlpI8.id(), constants::KERNEL_MLP_I8);
+        assert_eq!(KernelId::Benchmark.id(), constants::KERNEL_BENCHMARK);
+        assert_eq!(KernelId::all_mask(), constants::KNOWN_KERNELS);
+    }
 }

@@ -175,6 +175,10 @@ fn create_job_rejects_bad_arguments() {
         (|a| a.exec_timeout = 0, TesseraError::BadExecTimeout),
         (|a| a.exec_timeout = 3_601, TesseraError::BadExecTimeout),
         (|a| a.kernel = 32, TesseraError::BadKernel),
+        // Ids no kernel has: no worker would ever claim such a job.
+        (|a| a.kernel = 0, TesseraError::BadKernel),
+        (|a| a.kernel = 5, TesseraError::BadKernel),
+        (|a| a.kernel = 31, TesseraError::BadKernel),
     ];
     for (i, (edit, err)) in cases.into_iter().enumerate() {
         let mut args = env.job_args(100 + i as u64, 1, REWARD);

@@ -33,6 +33,26 @@ pub const MAX_URI_LEN: u32 = 128;
 /// Kernel ids are bits of the operator's `capabilities` (u32).
 #[constant]
 pub const MAX_KERNEL_ID: u8 = 31;
+/// Kernel id of the path tracer (a JSON scene in, RGBA8 tiles out).
+#[constant]
+pub const KERNEL_RENDER: u8 = 1;
+/// Kernel id of one quantized int8 matrix product.
+#[constant]
+pub const KERNEL_GEMM_I8: u8 = 2;
+/// Kernel id of a chain of quantized int8 layers with ReLU.
+#[constant]
+pub const KERNEL_MLP_I8: u8 = 3;
+/// Kernel id of the fixed scoring workload.
+#[constant]
+pub const KERNEL_BENCHMARK: u8 = 4;
+/// The kernels a job may name, as a capability mask (bit `id`): `create_job` refuses any
+/// other, since no worker could ever claim it. `tessera_kernels::KernelId` has the same ids
+/// (checked by the client's tests).
+#[constant]
+pub const KNOWN_KERNELS: u32 = (1 << KERNEL_RENDER)
+    | (1 << KERNEL_GEMM_I8)
+    | (1 << KERNEL_MLP_I8)
+    | (1 << KERNEL_BENCHMARK);
 /// Longest Merkle proof a chunk challenge may carry (2^20 chunks).
 #[constant]
 pub const MAX_PROOF_LEN: u8 = 20;

@@ -41,7 +41,7 @@ pub enum TesseraError {
     OperatorHasBonds,
     #[msg("The operator lacks the capability for this job's kernel; update its capabilities.")]
     MissingCapability,
-    #[msg("The kernel id is out of range (0..=31).")]
+    #[msg("The kernel id names no kernel (render 1, gemm-i8 2, mlp-i8 3, benchmark 4); no worker could claim the job.")]
     BadKernel,
     #[msg("The number of replicas is zero or above the market's max_replicas.")]
     BadReplicas,

@@ -13,6 +13,16 @@ export const ESCROW_SEED = new Uint8Array([101, 115, 99, 114, 111, 119]);
 export const FEE_VAULT_SEED = new Uint8Array([102, 101, 101, 95, 118, 97, 117, 108, 116]);
 /** Seed of a job PDA: `["job", market, creator, job_id (u64 LE)]`. */
 export const JOB_SEED = new Uint8Array([106, 111, 98]);
+/** Kernel id of the fixed scoring workload. */
+export const KERNEL_BENCHMARK = 4;
+/** Kernel id of one quantized int8 matrix product. */
+export const KERNEL_GEMM_I8 = 2;
+/** Kernel id of a chain of quantized int8 layers with ReLU. */
+export const KERNEL_MLP_I8 = 3;
+/** Kernel id of the path tracer (a JSON scene in, RGBA8 tiles out). */
+export const KERNEL_RENDER = 1;
+/** The kernels a job may name, as a capability mask (bit `id`): `create_job` refuses any other, since no worker could ever claim it. `tessera_kernels::KernelId` has the same ids (checked by the client's tests). */
+export const KNOWN_KERNELS = 30;
 /** Seed of the market PDA: `["market", mint]`. */
 export const MARKET_SEED = new Uint8Array([109, 97, 114, 107, 101, 116]);
 /** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 5×). */

@@ -52,7 +52,7 @@ export const TESSERA_ERROR__NOTHING_TO_WITHDRAW = 0x1780; // 6016
 export const TESSERA_ERROR__OPERATOR_HAS_BONDS = 0x1781; // 6017
 /** MissingCapability: The operator lacks the capability for this job's kernel; update its capabilities. */
 export const TESSERA_ERROR__MISSING_CAPABILITY = 0x1782; // 6018
-/** BadKernel: The kernel id is out of range (0..=31). */
+/** BadKernel: The kernel id names no kernel (render 1, gemm-i8 2, mlp-i8 3, benchmark 4); no worker could claim the job. */
 export const TESSERA_ERROR__BAD_KERNEL = 0x1783; // 6019
 /** BadReplicas: The number of replicas is zero or above the market's max_replicas. */
 export const TESSERA_ERROR__BAD_REPLICAS = 0x1784; // 6020
@@ -240,7 +240,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
     [TESSERA_ERROR__BAD_COLLATERAL]: `collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.`,
     [TESSERA_ERROR__BAD_EXEC_TIMEOUT]: `exec_timeout must be greater than zero and at most the market's max_exec_timeout.`,
-    [TESSERA_ERROR__BAD_KERNEL]: `The kernel id is out of range (0..=31).`,
+    [TESSERA_ERROR__BAD_KERNEL]: `The kernel id names no kernel (render 1, gemm-i8 2, mlp-i8 3, benchmark 4); no worker could claim the job.`,
     [TESSERA_ERROR__BAD_MAX_REPLICAS]: `max_replicas must be between 1 and 3.`,
     [TESSERA_ERROR__BAD_MERKLE_PROOF]: `The Merkle proof does not show this leaf under the committed root.`,
     [TESSERA_ERROR__BAD_REPLICAS]: `The number of replicas is zero or above the market's max_replicas.`,

@@ -1,4 +1,6 @@
-use crate::constants::{ESCROW_SEED, JOB_SEED, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW};
+use crate::constants::{
+    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
+};
 use crate::error::TesseraError;
 use crate::events::JobCreated;
 use crate::math::mul;
@@ -67,7 +69,10 @@ impl CreateJob<'_> {
     pub fn validate(&self, args: &CreateJobArgs) -> Result<()> {
         let p = &self.market.params;
         require!(!self.market.paused, TesseraError::MarketPaused);
-        require!(args.kernel <= MAX_KERNEL_ID, TesseraError::BadKernel);
+        require!(
+            args.kernel <= MAX_KERNEL_ID && KNOWN_KERNELS & (1 << args.kernel) != 0,
+            TesseraError::BadKernel
+        );
         require!(
             args.replicas >= 1 && args.replicas <= p.max_replicas,
             TesseraError::BadReplicas
