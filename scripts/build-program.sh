@@ -26,8 +26,21 @@ PATCH=scripts/sbf/std-bpf.patch
 TARGET_SPEC=scripts/sbf/sbpf-solana.json
 
 mkdir -p target/deploy
-# The program id is fixed by this keypair (declare_id! in lib.rs); deploy tools look for it here.
-cp programs/tessera/tessera-keypair.json target/deploy/tessera-keypair.json
+# The program id. By default the local networks' one (declare_id! in lib.rs), whose keypair
+# (programs/tessera/tessera-keypair.json, public) deploy tools look for next to the .so. A
+# deployment elsewhere builds with its own id, TESSERA_BUILD_PROGRAM_ID=<address> (the program
+# checks its accounts and events against it), and deploys with its own keypair: the local one
+# is not put next to such a build.
+LOCAL_PROGRAM_ID=3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd
+if [[ -z "${TESSERA_BUILD_PROGRAM_ID:-}" || "$TESSERA_BUILD_PROGRAM_ID" == "$LOCAL_PROGRAM_ID" ]]; then
+    unset TESSERA_BUILD_PROGRAM_ID
+    cp programs/tessera/tessera-keypair.json target/deploy/tessera-keypair.json
+else
+    export TESSERA_BUILD_PROGRAM_ID
+    rm -f target/deploy/tessera-keypair.json
+    echo "building for program id $TESSERA_BUILD_PROGRAM_ID: deploy with its keypair" \
+        "(solana program deploy --program-id <keypair.json> target/deploy/tessera.so)"
+fi
 
 # --- Real platform-tools available: the standard way. -----------------------------------------
 if command -v cargo-build-sbf >/dev/null 2>&1; then

@@ -1,30 +1,29 @@
 //! Instruction builders: every account meta comes from the program's own generated account
 //! structs (`tessera::accounts`), every payload from `tessera::instruction`, so a builder
 //! cannot disagree with the program about order, signer or writable flags.
-use crate::pda;
+use crate::pda::Pdas;
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tessera::state::{ClaimTerms, Job, MarketParams};
-use tessera::{accounts, instruction, ID};
-
-fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction {
-        program_id: ID,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
-}
+use tessera::{accounts, instruction};
 
 fn with_remaining(mut ix: Instruction, remaining: Vec<AccountMeta>) -> Instruction {
     ix.accounts.extend(remaining);
     ix
 }
 
-/// What every instruction of one market needs to know.
+/// What every instruction of one market needs to know. A market is named by its address; every
+/// builder sends to `program_id` and derives every PDA under it.
 #[derive(Clone, Copy, Debug)]
 pub struct MarketKeys {
+    /// The program the market lives in (`tessera::ID` unless built for another deployment).
+    pub program_id: Pubkey,
+    /// The authority `emit_cpi!` signs events with, under `program_id`.
+    pub event_authority: Pubkey,
     pub mint: Pubkey,
+    /// The admin that created the market: `market` is `["market", mint, founder]`.
+    pub founder: Pubkey,
     pub token_program: Pubkey,
     pub market: Pubkey,
     pub stake_vault: Pubkey,
@@ -38,28 +37,62 @@ pub struct MarketKeys {
 pub type CrankBuilder = fn(&MarketKeys, Pubkey, Pubkey, Pubkey, &[Pubkey]) -> Instruction;
 
 impl MarketKeys {
-    pub fn new(mint: Pubkey, token_program: Pubkey, treasury: Pubkey) -> Self {
-        let market = pda::market(&mint).0;
+    /// The market `founder` creates (or created) for `mint`, under the local program id.
+    pub fn new(mint: Pubkey, founder: Pubkey, token_program: Pubkey, treasury: Pubkey) -> Self {
+        Self::for_program(tessera::ID, mint, founder, token_program, treasury)
+    }
+
+    /// The market `founder` creates (or created) for `mint` in the program at `program_id`.
+    pub fn for_program(
+        program_id: Pubkey,
+        mint: Pubkey,
+        founder: Pubkey,
+        token_program: Pubkey,
+        treasury: Pubkey,
+    ) -> Self {
+        let pdas = Pdas::new(program_id);
+        let market = pdas.market(&mint, &founder).0;
         Self {
+            program_id,
+            event_authority: pdas.event_authority(),
             mint,
+            founder,
             token_program,
             market,
-            stake_vault: pda::stake_vault(&market).0,
-            fee_vault: pda::fee_vault(&market).0,
+            stake_vault: pdas.stake_vault(&market).0,
+            fee_vault: pdas.fee_vault(&market).0,
             treasury,
         }
     }
 
+    /// The PDAs of this market's program.
+    pub fn pdas(&self) -> Pdas {
+        Pdas::new(self.program_id)
+    }
+
     pub fn operator(&self, authority: &Pubkey) -> Pubkey {
-        pda::operator(&self.market, authority).0
+        self.pdas().operator(&self.market, authority).0
     }
 
     pub fn job(&self, creator: &Pubkey, job_id: u64) -> Pubkey {
-        pda::job(&self.market, creator, job_id).0
+        self.pdas().job(&self.market, creator, job_id).0
+    }
+
+    /// A job's escrow token account.
+    pub fn escrow(&self, job: &Pubkey) -> Pubkey {
+        self.pdas().escrow(job).0
+    }
+
+    fn build(&self, accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+        Instruction {
+            program_id: self.program_id,
+            accounts: accounts.to_account_metas(None),
+            data: data.data(),
+        }
     }
 
     pub fn init_market(&self, admin: Pubkey, arbiter: Pubkey, params: MarketParams) -> Instruction {
-        build(
+        self.build(
             accounts::InitMarket {
                 admin,
                 market: self.market,
@@ -69,8 +102,8 @@ impl MarketKeys {
                 fee_vault: self.fee_vault,
                 token_program: self.token_program,
                 system_program: system_program::ID,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::InitMarket {
                 args: tessera::instructions::InitMarketArgs { arbiter, params },
@@ -84,46 +117,46 @@ impl MarketKeys {
         args: tessera::instructions::UpdateMarketArgs,
         treasury: Pubkey,
     ) -> Instruction {
-        build(
+        self.build(
             accounts::UpdateMarket {
                 admin,
                 market: self.market,
                 treasury,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::UpdateMarket { args },
         )
     }
 
     pub fn set_paused(&self, admin: Pubkey, paused: bool) -> Instruction {
-        build(
+        self.build(
             accounts::SetPaused {
                 admin,
                 market: self.market,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::SetPaused { paused },
         )
     }
 
     pub fn register_operator(&self, authority: Pubkey, capabilities: u32) -> Instruction {
-        build(
+        self.build(
             accounts::RegisterOperator {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
                 system_program: system_program::ID,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::RegisterOperator { capabilities },
         )
     }
 
     pub fn deposit_stake(&self, authority: Pubkey, from: Pubkey, amount: u64) -> Instruction {
-        build(
+        self.build(
             accounts::DepositStake {
                 authority,
                 market: self.market,
@@ -132,28 +165,28 @@ impl MarketKeys {
                 from,
                 mint: self.mint,
                 token_program: self.token_program,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::DepositStake { amount },
         )
     }
 
     pub fn request_unstake(&self, authority: Pubkey, amount: u64) -> Instruction {
-        build(
+        self.build(
             accounts::RequestUnstake {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::RequestUnstake { amount },
         )
     }
 
     pub fn withdraw_stake(&self, authority: Pubkey, to: Pubkey) -> Instruction {
-        build(
+        self.build(
             accounts::WithdrawStake {
                 authority,
                 market: self.market,
@@ -162,34 +195,34 @@ impl MarketKeys {
                 to,
                 mint: self.mint,
                 token_program: self.token_program,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::WithdrawStake {},
         )
     }
 
     pub fn update_operator(&self, authority: Pubkey, capabilities: u32) -> Instruction {
-        build(
+        self.build(
             accounts::UpdateOperator {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::UpdateOperator { capabilities },
         )
     }
 
     pub fn exit_operator(&self, authority: Pubkey) -> Instruction {
-        build(
+        self.build(
             accounts::ExitOperator {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::ExitOperator {},
         )
@@ -202,18 +235,18 @@ impl MarketKeys {
         args: tessera::instructions::CreateJobArgs,
     ) -> Instruction {
         let job = self.job(&creator, args.job_id);
-        build(
+        self.build(
             accounts::CreateJob {
                 creator,
                 market: self.market,
                 job,
-                escrow: pda::escrow(&job).0,
+                escrow: self.escrow(&job),
                 creator_token,
                 mint: self.mint,
                 token_program: self.token_program,
                 system_program: system_program::ID,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::CreateJob { args },
         )
@@ -231,7 +264,7 @@ impl MarketKeys {
         accounts::JobSettlement {
             job,
             market: self.market,
-            escrow: pda::escrow(&job).0,
+            escrow: self.escrow(&job),
             mint: self.mint,
             creator,
             creator_token: Some(creator_token),
@@ -241,39 +274,39 @@ impl MarketKeys {
 
     /// Sends every fee accrued in the fee vault to the treasury (permissionless).
     pub fn collect_fees(&self) -> Instruction {
-        build(
+        self.build(
             accounts::CollectFees {
                 market: self.market,
                 fee_vault: self.fee_vault,
                 treasury: self.treasury,
                 mint: self.mint,
                 token_program: self.token_program,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::CollectFees {},
         )
     }
 
     pub fn cancel_job(&self, job: Pubkey, creator: Pubkey, creator_token: Pubkey) -> Instruction {
-        build(
+        self.build(
             accounts::CancelJob {
                 signer: creator,
                 settlement: self.settlement(job, creator, creator_token),
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::CancelJob {},
         )
     }
 
     pub fn close_job(&self, creator: Pubkey, job: Pubkey) -> Instruction {
-        build(
+        self.build(
             accounts::CloseJob {
                 creator,
                 job,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::CloseJob {},
         )
@@ -283,14 +316,14 @@ impl MarketKeys {
     /// with `Job::claim_terms`): the claim fails with `TermsChanged` if the job is no longer
     /// the one vetted.
     pub fn claim_job(&self, authority: Pubkey, job: Pubkey, vetted: ClaimTerms) -> Instruction {
-        build(
+        self.build(
             accounts::ClaimJob {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
                 job,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::ClaimJob { vetted },
         )
@@ -302,8 +335,8 @@ impl MarketKeys {
             market: self.market,
             operator: self.operator(&authority),
             job,
-            event_authority: pda::event_authority(),
-            program: ID,
+            event_authority: self.event_authority,
+            program: self.program_id,
         }
     }
 
@@ -314,7 +347,7 @@ impl MarketKeys {
         root: [u8; 32],
         output_uri: String,
     ) -> Instruction {
-        build(
+        self.build(
             self.deliver(authority, job),
             instruction::SubmitResult { root, output_uri },
         )
@@ -326,7 +359,7 @@ impl MarketKeys {
         job: Pubkey,
         commitment: [u8; 32],
     ) -> Instruction {
-        build(
+        self.build(
             self.deliver(authority, job),
             instruction::CommitResult { commitment },
         )
@@ -340,7 +373,7 @@ impl MarketKeys {
         salt: [u8; 32],
         output_uri: String,
     ) -> Instruction {
-        build(
+        self.build(
             self.deliver(authority, job),
             instruction::RevealResult {
                 root,
@@ -360,13 +393,13 @@ impl MarketKeys {
         parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
-            build(
+            self.build(
                 accounts::FinalizeJob {
                     settlement: self.settlement(job, creator, creator_token),
                     fee_vault: self.fee_vault,
                     stake_vault: self.stake_vault,
-                    event_authority: pda::event_authority(),
-                    program: ID,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
                 },
                 instruction::FinalizeJob {},
             ),
@@ -382,12 +415,12 @@ impl MarketKeys {
         parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
-            build(
+            self.build(
                 accounts::TimeoutJob {
                     settlement: self.settlement(job, creator, creator_token),
                     stake_vault: self.stake_vault,
-                    event_authority: pda::event_authority(),
-                    program: ID,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
                 },
                 instruction::TimeoutJob {},
             ),
@@ -403,12 +436,12 @@ impl MarketKeys {
         parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
-            build(
+            self.build(
                 accounts::ExpireJob {
                     settlement: self.settlement(job, creator, creator_token),
                     stake_vault: self.stake_vault,
-                    event_authority: pda::event_authority(),
-                    program: ID,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
                 },
                 instruction::ExpireJob {},
             ),
@@ -422,14 +455,14 @@ impl MarketKeys {
         job: Pubkey,
         args: tessera::instructions::ChallengeArgs,
     ) -> Instruction {
-        build(
+        self.build(
             accounts::ChallengeResult {
                 authority,
                 market: self.market,
                 challenger: self.operator(&authority),
                 job,
-                event_authority: pda::event_authority(),
-                program: ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
             },
             instruction::ChallengeResult { args },
         )
@@ -445,13 +478,13 @@ impl MarketKeys {
         parties: &[Pubkey],
     ) -> Instruction {
         with_remaining(
-            build(
+            self.build(
                 accounts::ExpireDispute {
                     settlement: self.settlement(job, creator, creator_token),
                     fee_vault: self.fee_vault,
                     stake_vault: self.stake_vault,
-                    event_authority: pda::event_authority(),
-                    program: ID,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
                 },
                 instruction::ExpireDispute {},
             ),
@@ -470,14 +503,14 @@ impl MarketKeys {
         honest_mask: u8,
     ) -> Instruction {
         with_remaining(
-            build(
+            self.build(
                 accounts::ResolveDispute {
                     arbiter,
                     settlement: self.settlement(job, creator, creator_token),
                     fee_vault: self.fee_vault,
                     stake_vault: self.stake_vault,
-                    event_authority: pda::event_authority(),
-                    program: ID,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
                 },
                 instruction::ResolveDispute { honest_mask },
             ),
@@ -488,14 +521,16 @@ impl MarketKeys {
 
 /// `ix` (a settling instruction built with `creator_token`) without the creator's token
 /// account: what a third party sends when the settlement pays the creator nothing and that
-/// account is gone (Anchor reads the program id in an optional account's place as "none").
+/// account is gone (Anchor reads the program id in an optional account's place as "none": the
+/// id `ix` is sent to).
 pub fn without_creator_token(mut ix: Instruction, creator_token: &Pubkey) -> Instruction {
+    let program_id = ix.program_id;
     for meta in ix
         .accounts
         .iter_mut()
         .filter(|m| m.pubkey == *creator_token)
     {
-        *meta = AccountMeta::new_readonly(ID, false);
+        *meta = AccountMeta::new_readonly(program_id, false);
     }
     ix
 }
@@ -515,4 +550,102 @@ pub fn parties(job: &Job, with_challenger: bool) -> Vec<Pubkey> {
         keys.push(job.challenge.challenger);
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(program_id: Pubkey) -> MarketKeys {
+        MarketKeys::for_program(
+            program_id,
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            anchor_spl::token::ID,
+            Pubkey::new_unique(),
+        )
+    }
+
+    #[test]
+    fn builders_send_to_the_markets_program_and_derive_its_pdas_there() {
+        let program_id = Pubkey::new_unique();
+        let k = keys(program_id);
+        let pdas = Pdas::new(program_id);
+        assert_eq!(k.market, pdas.market(&k.mint, &k.founder).0);
+        assert_ne!(k.market, crate::pda::market(&k.mint, &k.founder).0);
+        assert_eq!(k.stake_vault, pdas.stake_vault(&k.market).0);
+        assert_eq!(k.fee_vault, pdas.fee_vault(&k.market).0);
+        assert_eq!(k.event_authority, pdas.event_authority());
+        let (creator, operator) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let job = k.job(&creator, 7);
+        assert_eq!(job, pdas.job(&k.market, &creator, 7).0);
+        let params = crate::presets::local(6);
+        let ixs = [
+            k.init_market(k.founder, operator, params),
+            k.register_operator(operator, 1),
+            k.claim_job(
+                operator,
+                job,
+                ClaimTerms {
+                    input_hash: [0; 32],
+                    reward_per_replica: 1,
+                    exec_timeout: 60,
+                    chunk_count: 1,
+                    max_bond: 1,
+                },
+            ),
+            k.finalize_job(job, creator, Pubkey::new_unique(), &[k.operator(&operator)]),
+            k.collect_fees(),
+        ];
+        for ix in &ixs {
+            assert_eq!(ix.program_id, program_id);
+            let keys: Vec<Pubkey> = ix.accounts.iter().map(|m| m.pubkey).collect();
+            assert!(
+                keys.contains(&program_id),
+                "the program account of event_cpi"
+            );
+            assert!(keys.contains(&pdas.event_authority()));
+            assert!(!keys.contains(&tessera::ID));
+            assert!(!keys.contains(&crate::pda::event_authority()));
+        }
+        assert!(ixs[1]
+            .accounts
+            .iter()
+            .any(|m| m.pubkey == pdas.operator(&k.market, &operator).0));
+    }
+
+    #[test]
+    fn without_creator_token_puts_the_instructions_own_program_id_in_its_place() {
+        let program_id = Pubkey::new_unique();
+        let k = keys(program_id);
+        let (job, creator, token) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let ix = without_creator_token(k.expire_job(job, creator, token, &[]), &token);
+        assert!(!ix.accounts.iter().any(|m| m.pubkey == token));
+        let none = ix
+            .accounts
+            .iter()
+            .filter(|m| m.pubkey == program_id)
+            .count();
+        assert_eq!(
+            none, 2,
+            "the creator's token account and the event_cpi program account"
+        );
+    }
+
+    #[test]
+    fn the_local_market_keys_use_the_local_program_id() {
+        let k = MarketKeys::new(
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            anchor_spl::token::ID,
+            Pubkey::new_unique(),
+        );
+        assert_eq!(k.program_id, tessera::ID);
+        assert_eq!(k.market, crate::pda::market(&k.mint, &k.founder).0);
+        assert_eq!(k.collect_fees().program_id, tessera::ID);
+    }
 }

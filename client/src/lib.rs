@@ -37,7 +37,7 @@ pub use error::ClientError;
 pub use tessera::{
     self as program, constants, error::TesseraError, events, instructions::ChallengeArgs,
     instructions::CreateJobArgs, instructions::InitMarketArgs, instructions::UpdateMarketArgs,
-    state, ID as PROGRAM_ID,
+    state, ID as PROGRAM_ID, LOCAL_PROGRAM_ID,
 };
 
 use anchor_lang::{AccountDeserialize, Discriminator};

@@ -124,10 +124,11 @@ const VERIFIER: u8 = 12;
 const NEW_ADMIN: u8 = 14;
 const NEW_ARBITER: u8 = 15;
 const NEW_TREASURY: u8 = 16;
+const CUSTOM_PROGRAM: u8 = 17;
 const JOB_ID: u64 = 0x0102_0304_0506_0708;
 
 fn market_keys() -> MarketKeys {
-    MarketKeys::new(key(MINT), TOKEN_2022, key(TREASURY))
+    MarketKeys::new(key(MINT), key(ADMIN), TOKEN_2022, key(TREASURY))
 }
 
 fn params() -> MarketParams {
@@ -551,13 +552,14 @@ fn market() -> Market {
         params: params(),
         paused: true,
         decimals: 6,
-        bump: pda::market(&m.mint).1,
+        bump: pda::market(&m.mint, &m.founder).1,
         stake_vault_bump: pda::stake_vault(&m.market).1,
         fee_vault: m.fee_vault,
         fee_vault_bump: pda::fee_vault(&m.market).1,
         pending_arbiter: key(NEW_ARBITER),
         arbiter_change_at: 1_713_000_000,
-        reserved: [0; 64],
+        founder: m.founder,
+        reserved: [0; 32],
     }
 }
 
@@ -577,6 +579,7 @@ fn market_json(a: &Market) -> J {
         fee_vault_bump,
         pending_arbiter,
         arbiter_change_at,
+        founder,
         reserved,
     } = a;
     obj(vec![
@@ -594,6 +597,7 @@ fn market_json(a: &Market) -> J {
         ("fee_vault_bump", n(*fee_vault_bump)),
         ("pending_arbiter", s(pending_arbiter)),
         ("arbiter_change_at", s(arbiter_change_at)),
+        ("founder", s(founder)),
         ("reserved", hex(reserved)),
     ])
 }
@@ -897,7 +901,11 @@ fn pdas() -> J {
             ])
         };
     J::Arr(vec![
-        entry("market", vec![("mint", s(m.mint))], pda::market(&m.mint)),
+        entry(
+            "market",
+            vec![("mint", s(m.mint)), ("founder", s(m.founder))],
+            pda::market(&m.mint, &m.founder),
+        ),
         entry(
             "stake_vault",
             vec![("market", s(m.market))],
@@ -950,6 +958,36 @@ fn slot_status() -> J {
         .collect())
 }
 
+/// The same market in a deployment at another program id: every address and the instruction's
+/// program follow the id (`MarketKeys::for_program`, the TypeScript client's `programId`).
+fn custom_program() -> J {
+    let program_id = key(CUSTOM_PROGRAM);
+    let base = market_keys();
+    let m = MarketKeys::for_program(
+        program_id,
+        base.mint,
+        base.founder,
+        base.token_program,
+        base.treasury,
+    );
+    assert_ne!(m.market, base.market);
+    obj(vec![
+        ("programId", s(program_id)),
+        ("market", s(m.market)),
+        ("stake_vault", s(m.stake_vault)),
+        ("fee_vault", s(m.fee_vault)),
+        ("event_authority", s(m.event_authority)),
+        (
+            "collect_fees",
+            instruction_json(Fixture {
+                name: "collect_fees",
+                inputs: obj(vec![]),
+                ix: m.collect_fees(),
+            }),
+        ),
+    ])
+}
+
 /// `pda::cheap_job_id` from a few starting ids, for the TypeScript client's `cheapJobId`.
 fn cheap_job_ids() -> J {
     let m = market_keys();
@@ -981,6 +1019,7 @@ fn fixtures() -> String {
             "marketKeys",
             obj(vec![
                 ("mint", s(m.mint)),
+                ("founder", s(m.founder)),
                 ("token_program", s(m.token_program)),
                 ("treasury", s(m.treasury)),
                 ("market", s(m.market)),
@@ -989,6 +1028,7 @@ fn fixtures() -> String {
             ]),
         ),
         ("pdas", pdas()),
+        ("customProgram", custom_program()),
         ("cheapJobIds", cheap_job_ids()),
         ("slotStatus", slot_status()),
         (

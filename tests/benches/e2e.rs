@@ -60,7 +60,13 @@ async fn setup(workers: usize) -> Setup {
         net.register_operator(&market, &net.keypair(&name), 500_000_000)
             .await
             .unwrap();
-        let mut c = local_worker_config(&net, &name, &store_base, dir.path().join(&name));
+        let mut c = local_worker_config(
+            &net,
+            &market.address(),
+            &name,
+            &store_base,
+            dir.path().join(&name),
+        );
         c.backend = Backend::Auto;
         c.max_concurrent_jobs = 4;
         let metrics = Metrics::new();

@@ -4,18 +4,19 @@
 use tessera_localnet::Localnet;
 use tessera_worker::config::Config;
 
-/// A worker configuration for operator `name` (one of `net`'s keypairs) on the local validator:
-/// its store at `store`, its state under `data_dir`, no metrics endpoint, a 100 ms poll, and a
+/// A worker configuration for operator `name` (one of `net`'s keypairs) of the market at
+/// `market` on the local validator: its store at `store`, its state under `data_dir`, no metrics endpoint, a 100 ms poll, and a
 /// 1 s delivery margin (jobs here allow a few seconds).
 /// The e2e tests, the bench and the demo start from it and change what they measure.
 pub fn local_worker_config(
     net: &Localnet,
+    market: &anchor_lang::prelude::Pubkey,
     name: &str,
     store: &str,
     data_dir: std::path::PathBuf,
 ) -> Config {
-    let mut c = Config::from_toml_str(&format!("mint = \"{}\"", net.mint))
-        .expect("a mint is all the configuration needs");
+    let mut c = Config::from_toml_str(&format!("market = \"{market}\""))
+        .expect("a market is all the configuration needs");
     c.rpc_url = net.rpc_url.clone();
     c.ws_url = Some(net.ws_url.clone());
     c.keypair = net.keypairs[name].0.clone();

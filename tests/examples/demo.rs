@@ -87,7 +87,7 @@ async fn main() {
             .register_operator(&market, &net.keypair(name), STAKE)
             .await
             .unwrap();
-        let mut c = local_worker_config(&net, name, &store_base, out.join(name));
+        let mut c = local_worker_config(&net, &market.address(), name, &store_base, out.join(name));
         c.backend = config::Backend::Auto;
         let worker = Worker::new(c, Metrics::new()).await.expect("worker");
         println!(

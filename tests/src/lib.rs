@@ -129,19 +129,19 @@ impl Env {
             svm.airdrop(&k.pubkey(), 100 * SOL).unwrap();
         }
         let mint = Keypair::new();
+        let admin_key = admin.pubkey();
         let mut env = Env {
             svm,
             admin,
             arbiter,
             mint_authority,
-            keys: MarketKeys::new(mint.pubkey(), token_program, Pubkey::default()),
+            keys: MarketKeys::new(mint.pubkey(), admin_key, token_program, Pubkey::default()),
             params: default_params(),
             minted: 0,
         };
         env.create_mint(&mint, token_program);
-        let admin_key = env.admin.pubkey();
         let treasury = env.token_account(&admin_key);
-        env.keys = MarketKeys::new(mint.pubkey(), token_program, treasury);
+        env.keys = MarketKeys::new(mint.pubkey(), admin_key, token_program, treasury);
         env
     }
 

@@ -88,7 +88,7 @@ fn second_market(env: &mut Env) -> MarketKeys {
     env.create_mint(&mint, tp);
     let admin = env.admin.insecure_clone();
     let treasury = env.token_account_of(&admin.pubkey(), mint.pubkey());
-    let keys = MarketKeys::new(mint.pubkey(), tp, treasury);
+    let keys = MarketKeys::new(mint.pubkey(), admin.pubkey(), tp, treasury);
     let ix = keys.init_market(admin.pubkey(), env.arbiter.pubkey(), default_params());
     env.send(&[ix], &[&admin]).unwrap();
     keys
@@ -1188,7 +1188,7 @@ fn market_of_extended_mint(
     ];
     env.send(&ixs, &[&payer, &treasury])
         .expect("create the treasury");
-    let keys = MarketKeys::new(mint.pubkey(), tp, treasury.pubkey());
+    let keys = MarketKeys::new(mint.pubkey(), payer.pubkey(), tp, treasury.pubkey());
     let ix = keys.init_market(payer.pubkey(), env.arbiter.pubkey(), default_params());
     (keys, ix)
 }

@@ -98,18 +98,18 @@ fn request(input: Vec<u8>, reward: u64) -> JobRequest {
     }
 }
 
-async fn market(chain: &LiteChain<'_>, mint: &Pubkey) -> MarketInfo {
-    Ctx::new(chain).market(mint).await.unwrap()
+async fn market(chain: &LiteChain<'_>, address: &Pubkey) -> MarketInfo {
+    Ctx::new(chain).market(address).await.unwrap()
 }
 
 /// Submits the small scene through the flow; returns (job, scene bytes).
 fn submit_scene(f: &mut Fixture, reward: u64) -> (Pubkey, Vec<u8>) {
     let input = scene();
     let base = f.base();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let chain = LiteChain::new(&mut f.env.svm);
     let s = block_on(async {
-        let m = market(&chain, &mint).await;
+        let m = market(&chain, &market_address).await;
         creator::submit_job(
             &Ctx::new(&chain),
             &f.store,
@@ -174,14 +174,14 @@ fn test_submit_uploads_and_creates_job() {
 #[test]
 fn test_submit_and_cancel_on_a_token_2022_market() {
     let mut f = Fixture::on(Env::with(anchor_spl::token_2022::ID, default_params()));
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let before = f.env.balance(&f.creator.token);
     let (job_key, _) = submit_scene(&mut f, 50_000);
     assert_eq!(f.env.balance(&f.creator.token), before - 50_000);
     let chain = LiteChain::new(&mut f.env.svm);
     block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         assert_eq!(m.keys.token_program, anchor_spl::token_2022::ID);
         assert_eq!(m.decimals, tessera_tests::DECIMALS);
         creator::cancel_job(&ctx, &m, &f.creator.key, &job_key, &f.creator.token).await
@@ -194,12 +194,12 @@ fn test_submit_and_cancel_on_a_token_2022_market() {
 fn test_default_job_ids_are_cheap_and_never_collide() {
     let mut f = Fixture::new();
     let base = f.base();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let mut req = request(scene(), 50_000);
     req.job_id = None;
     let chain = LiteChain::new(&mut f.env.svm);
     let jobs: Vec<_> = block_on(async {
-        let m = market(&chain, &mint).await;
+        let m = market(&chain, &market_address).await;
         let mut out = vec![];
         // Back to back, within the same few milliseconds: the second must move on.
         for _ in 0..3 {
@@ -237,12 +237,12 @@ fn test_list_jobs_by_market_and_creator() {
     let (job_key, _) = submit_scene(&mut f, 50_000);
     let other = f.env.user(1_000_000);
     let other_job = f.env.create_job(&other, 9, 1, 10_000);
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let me = f.creator.pubkey();
     let chain = LiteChain::new(&mut f.env.svm);
     let (all, mine) = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         (
             creator::list_jobs(&ctx, &m.address(), None).await.unwrap(),
             creator::list_jobs(&ctx, &m.address(), Some(&me))
@@ -327,11 +327,11 @@ fn test_cancel_refunds_the_escrow() {
     let mut f = Fixture::new();
     let before = f.env.balance(&f.creator.token);
     let (job, _) = submit_scene(&mut f, 50_000);
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let chain = LiteChain::new(&mut f.env.svm);
     block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         creator::cancel_job(&ctx, &m, &f.creator.key, &job, &f.creator.token).await
     })
     .unwrap();
@@ -344,13 +344,13 @@ fn test_close_returns_the_rent_of_an_ended_job_and_refuses_others_without_sendin
     let mut f = Fixture::new();
     let (job, _) = submit_scene(&mut f, 50_000);
     let stranger = f.env.user(0);
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let rent = f.env.svm.get_account(&job).unwrap().lamports;
     let chain = LiteChain::new(&mut f.env.svm);
     let close = |who: &tessera_tests::Keypair| {
         block_on(async {
             let ctx = Ctx::new(&chain);
-            let m = ctx.market(&mint).await.unwrap();
+            let m = ctx.market(&market_address).await.unwrap();
             creator::close_job(&ctx, &m, who, &job).await
         })
     };
@@ -361,7 +361,7 @@ fn test_close_returns_the_rent_of_an_ended_job_and_refuses_others_without_sendin
     assert_eq!(chain.sent(), sent);
     block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         creator::cancel_job(&ctx, &m, &f.creator.key, &job, &f.creator.token).await
     })
     .unwrap();
@@ -377,13 +377,13 @@ fn test_close_returns_the_rent_of_an_ended_job_and_refuses_others_without_sendin
 #[test]
 fn test_send_retries_when_the_blockhash_expires() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let op = f.env.user(1_000_000);
     let chain = LiteChain::new(&mut f.env.svm);
     chain.expire_next(2);
     block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         operator::register(&ctx, &m, &op.key, u32::MAX, &op.token, 0).await
     })
     .unwrap();
@@ -397,7 +397,7 @@ fn test_send_retries_when_the_blockhash_expires() {
 #[test]
 fn test_operator_register_stake_unstake_withdraw_move_exact_amounts() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let op = f.env.user(5_000_000);
     let vault = f.env.keys.stake_vault;
     let vault_before = f.env.balance(&vault);
@@ -405,7 +405,7 @@ fn test_operator_register_stake_unstake_withdraw_move_exact_amounts() {
         let chain = LiteChain::new(&mut f.env.svm);
         block_on(async {
             let ctx = Ctx::new(&chain);
-            let m = ctx.market(&mint).await.unwrap();
+            let m = ctx.market(&market_address).await.unwrap();
             operator::register(&ctx, &m, &op.key, u32::MAX, &op.token, 2_000_000).await?;
             operator::stake(&ctx, &m, &op.key, &op.token, 1_000_000).await?;
             operator::unstake(&ctx, &m, &op.key, 500_000).await
@@ -423,7 +423,7 @@ fn test_operator_register_stake_unstake_withdraw_move_exact_amounts() {
     let chain = LiteChain::new(&mut f.env.svm);
     let info = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         operator::withdraw(&ctx, &m, &op.key, &op.token).await?;
         operator::show(&ctx, &m, &op.pubkey()).await
     })
@@ -447,8 +447,14 @@ fn test_market_init_update_and_pause() {
     let chain = LiteChain::new(&mut env.svm);
     let m = block_on(async {
         let ctx = Ctx::new(&chain);
-        admin::init_market(&ctx, &admin, &mint, &treasury, &arbiter, default_params()).await?;
-        let m = ctx.market(&mint).await?;
+        let (address, _) =
+            admin::init_market(&ctx, &admin, &mint, &treasury, &arbiter, default_params()).await?;
+        let m = ctx.market(&address).await?;
+        assert_eq!(
+            address,
+            tessera_client::pda::market(&mint, &admin.pubkey()).0
+        );
+        assert_eq!(m.state.founder, admin.pubkey());
         let params = MarketParams {
             burn_bps: 200,
             ..m.state.params
@@ -459,7 +465,7 @@ fn test_market_init_update_and_pause() {
             ..MarketChanges::default()
         };
         admin::update_market(&ctx, &m, &admin, &changes).await?;
-        ctx.market(&mint).await
+        ctx.market(&address).await
     })
     .unwrap();
     assert_eq!(chain.sent(), 2);
@@ -477,10 +483,10 @@ fn test_market_init_update_and_pause() {
 fn submit_fails(f: &mut Fixture, req: JobRequest) -> ClientError {
     let before = f.env.balance(&f.creator.token);
     let base = f.base();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let chain = LiteChain::new(&mut f.env.svm);
     let err = block_on(async {
-        let m = market(&chain, &mint).await;
+        let m = market(&chain, &market_address).await;
         creator::submit_job(
             &Ctx::new(&chain),
             &f.store,
@@ -559,10 +565,10 @@ fn test_submit_existing_job_id_sends_nothing() {
     let files = f.stored_files();
     let before = f.env.balance(&f.creator.token);
     let base = f.base();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(async {
-        let m = market(&chain, &mint).await;
+        let m = market(&chain, &market_address).await;
         creator::submit_job(
             &Ctx::new(&chain),
             &f.store,
@@ -719,11 +725,11 @@ fn test_cancel_of_a_claimed_job_sends_nothing() {
     let op = f.env.operator(10_000_000);
     f.env.claim(&op, job).unwrap();
     let before = f.env.balance(&f.creator.token);
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         creator::cancel_job(&ctx, &m, &f.creator.key, &job, &f.creator.token).await
     })
     .unwrap_err();
@@ -735,13 +741,13 @@ fn test_cancel_of_a_claimed_job_sends_nothing() {
 #[test]
 fn test_unstake_more_than_free_stake_sends_nothing() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let op = f.env.operator(2_000_000);
     let before = f.env.operator_of(&op);
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         operator::unstake(&ctx, &m, &op.key, 2_000_001).await
     })
     .unwrap_err();
@@ -758,12 +764,12 @@ fn test_unstake_more_than_free_stake_sends_nothing() {
 #[test]
 fn test_withdraw_before_unbonding_ends_sends_nothing() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let op = f.env.operator(2_000_000);
     let chain = LiteChain::new(&mut f.env.svm);
     let (nothing, early) = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         let nothing = operator::withdraw(&ctx, &m, &op.key, &op.token)
             .await
             .unwrap_err();
@@ -787,13 +793,13 @@ fn test_withdraw_before_unbonding_ends_sends_nothing() {
 #[test]
 fn test_operator_errors_before_registration_and_twice() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let market_address = f.env.keys.market;
     let op = f.env.operator(1_000_000);
     let stranger = f.env.user(1_000_000);
     let chain = LiteChain::new(&mut f.env.svm);
     let (twice, unregistered, zero) = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         (
             operator::register(&ctx, &m, &op.key, u32::MAX, &op.token, 0)
                 .await
@@ -825,13 +831,13 @@ fn test_operator_errors_before_registration_and_twice() {
 #[test]
 fn test_market_update_refusals_send_nothing() {
     let mut f = Fixture::new();
-    let mint = f.env.keys.mint;
+    let (mint, market_address) = (f.env.keys.mint, f.env.keys.market);
     let admin = f.env.admin.insecure_clone();
     let stranger = f.creator.key.insecure_clone();
     let chain = LiteChain::new(&mut f.env.svm);
     let (not_admin, bad_params, nothing, exists) = block_on(async {
         let ctx = Ctx::new(&chain);
-        let m = ctx.market(&mint).await.unwrap();
+        let m = ctx.market(&market_address).await.unwrap();
         let pause = MarketChanges {
             paused: Some(true),
             ..MarketChanges::default()
@@ -878,7 +884,43 @@ fn test_market_update_refusals_send_nothing() {
         nothing.to_string().contains("nothing to change"),
         "{nothing}"
     );
-    assert!(exists.to_string().contains("already exists"), "{exists}");
+    assert!(
+        exists.to_string().contains(&format!(
+            "already created a market for mint {mint}, at {market_address}"
+        )),
+        "{exists}"
+    );
+}
+
+/// A market is named by its address: a mint's address (what named a market before) or an
+/// account of another program is refused with what to pass instead.
+#[test]
+fn test_a_market_is_loaded_by_its_address_only() {
+    let mut f = Fixture::new();
+    let (mint, market_address) = (f.env.keys.mint, f.env.keys.market);
+    let chain = LiteChain::new(&mut f.env.svm);
+    let (by_mint, other_program, m) = block_on(async {
+        let ctx = Ctx::new(&chain);
+        (
+            ctx.market(&mint).await.unwrap_err(),
+            Ctx::new(&chain)
+                .with_program_id(Pubkey::new_unique())
+                .market(&market_address)
+                .await
+                .unwrap_err(),
+            ctx.market(&market_address).await.unwrap(),
+        )
+    });
+    assert!(by_mint.to_string().contains("is not a market"), "{by_mint}");
+    assert!(by_mint.to_string().contains("--market"), "{by_mint}");
+    assert!(
+        other_program
+            .to_string()
+            .contains("is not a market of program"),
+        "{other_program}"
+    );
+    assert_eq!((m.keys.mint, m.keys.market), (mint, market_address));
+    assert_eq!(m.keys.founder, f.env.admin.pubkey());
 }
 
 /// A transaction the program refuses maps to the Tessera error and its message.

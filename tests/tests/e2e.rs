@@ -121,7 +121,13 @@ impl Net {
 
     fn worker_config(&self, name: &str) -> Config {
         let data_dir = self.dir.path().join("workers").join(name);
-        let mut cfg = local_worker_config(&self.net, name, &self.store_base, data_dir);
+        let mut cfg = local_worker_config(
+            &self.net,
+            &self.market.address(),
+            name,
+            &self.store_base,
+            data_dir,
+        );
         cfg.backend = tessera_worker::config::Backend::Cpu;
         cfg.poll_interval_ms = 200;
         cfg.resync_interval_secs = 2;
@@ -605,13 +611,13 @@ async fn a_worker_killed_between_commit_and_reveal_restarts_reveals_and_is_paid(
     std::fs::write(
         &config_path,
         format!(
-            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\nmint = \"{}\"\nstore = \"{}\"\n\
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\nmarket = \"{}\"\nstore = \"{}\"\n\
              data_dir = \"{}\"\nbackend = \"cpu\"\npoll_interval_ms = 200\nresync_interval_secs = 2\n\
              metrics_addr = \"127.0.0.1:0\"\n",
             cfg.rpc_url,
             net.net.ws_url,
             cfg.keypair.display(),
-            net.net.mint,
+            cfg.market,
             cfg.store,
             cfg.data_dir.display()
         ),

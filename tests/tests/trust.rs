@@ -7,8 +7,8 @@ use anchor_lang::prelude::Pubkey;
 use tessera::constants::{ARBITER_CHANGE_DELAY, MAX_JOB_LIFETIME, MAX_WINDOW, WHOLE_ROOT};
 use tessera::events::{DisputeResolved, JobClaimed, JobSettled};
 use tessera::instructions::{ChallengeArgs, UpdateMarketArgs, CHALLENGER_BIT};
-use tessera::state::{JobState, MarketParams};
-use tessera_client::ix::{parties, without_creator_token};
+use tessera::state::{JobState, Market, MarketParams};
+use tessera_client::ix::{parties, without_creator_token, MarketKeys};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
 
@@ -70,6 +70,131 @@ fn expire_dispute(env: &mut Env, job: Pubkey, creator: &User) -> TxResult {
         .expire_dispute(job, creator.pubkey(), creator.token, &parties(&j, true));
     let crank = env.cranker();
     env.send(&[ix], &[&crank])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markets: one per founder and mint
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `f` with the fixture's helpers pointed at market `keys`.
+fn in_market<R>(env: &mut Env, keys: MarketKeys, f: impl FnOnce(&mut Env) -> R) -> R {
+    let saved = env.keys;
+    env.keys = keys;
+    let r = f(env);
+    env.keys = saved;
+    r
+}
+
+/// One job of `creator` in the fixture's market, claimed and delivered by `op`, finalized.
+fn run_one_job(env: &mut Env, creator: &User, op: &User) -> Pubkey {
+    let job = env.create_job(creator, 1, 1, REWARD);
+    env.claim(op, job).unwrap();
+    env.submit(op, job, [1; 32]).unwrap();
+    env.warp(env.market().params.challenge_window + 1);
+    env.finalize(job, creator).unwrap();
+    job
+}
+
+#[test]
+fn a_squatters_market_does_not_block_the_honest_founders_and_both_run_side_by_side() {
+    // A squatter creates a market for the mint first, with itself as admin, arbiter and
+    // treasury and the fee at its cap.
+    let mut env = Env::bare(anchor_spl::token::ID);
+    let squatter = env.user(0);
+    let loot = env.token_account(&squatter.pubkey());
+    let squat = MarketKeys::new(
+        env.keys.mint,
+        squatter.pubkey(),
+        env.keys.token_program,
+        loot,
+    );
+    let mut squat_params = default_params();
+    squat_params.protocol_fee_bps = 2_000;
+    squat_params.burn_bps = 0;
+    let ix = squat.init_market(squatter.pubkey(), squatter.pubkey(), squat_params);
+    env.send(&[ix], &[&squatter.key])
+        .expect("the squatter's market");
+    // The honest founder creates its own market of the same mint afterwards.
+    let honest = env.keys;
+    assert_ne!(squat.market, honest.market);
+    let admin = env.admin.insecure_clone();
+    let ix = honest.init_market(admin.pubkey(), env.arbiter.pubkey(), default_params());
+    env.send(std::slice::from_ref(&ix), &[&admin])
+        .expect("the honest founder's market");
+    // A founder has one market per mint, and no one creates a market in another's name.
+    env.svm.expire_blockhash();
+    assert_fails(&env.send(std::slice::from_ref(&ix), &[&admin]));
+    let ix = honest.init_market(squatter.pubkey(), squatter.pubkey(), squat_params);
+    assert_fails(&env.send(&[ix], &[&squatter.key]));
+    let (h, s) = (env.market(), env.account::<Market>(&squat.market).unwrap());
+    assert_eq!(
+        (h.mint, h.founder, h.admin),
+        (env.keys.mint, admin.pubkey(), admin.pubkey())
+    );
+    assert_eq!(
+        (s.mint, s.founder, s.admin),
+        (env.keys.mint, squatter.pubkey(), squatter.pubkey())
+    );
+
+    // The same creator and operator use both; the same job id names two jobs.
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    env.mint_to(&op.token, STAKE / 2);
+    let ixs = [
+        squat.register_operator(op.pubkey(), u32::MAX),
+        squat.deposit_stake(op.pubkey(), op.token, STAKE / 2),
+    ];
+    env.send(&ixs, &[&op.key])
+        .expect("the operator joins the second market");
+    let honest_job = run_one_job(&mut env, &creator, &op);
+    let squat_job = in_market(&mut env, squat, |env| run_one_job(env, &creator, &op));
+    assert_ne!(honest_job, squat_job);
+    assert_eq!(env.job(&honest_job).market, honest.market);
+    assert_eq!(env.job(&squat_job).market, squat.market);
+
+    // Each market settled under its own terms, into its own vaults.
+    let squat_fee = REWARD * 2_000 / 10_000;
+    assert_eq!(env.earned(&op), PAY);
+    assert_eq!(env.balance(&honest.fee_vault), FEE);
+    assert_eq!(env.balance(&honest.stake_vault), STAKE + PAY);
+    in_market(&mut env, squat, |env| {
+        assert_eq!(env.earned(&op), REWARD - squat_fee);
+        assert_eq!(env.operator_of(&op).stake, STAKE / 2);
+    });
+    assert_eq!(env.balance(&squat.fee_vault), squat_fee);
+    assert_eq!(
+        env.balance(&squat.stake_vault),
+        STAKE / 2 + REWARD - squat_fee
+    );
+
+    // The honest admin hands the market over; the market still signs with its founder's seeds,
+    // so fees and withdrawals still move, each from its own market's vaults.
+    let successor = env.user(0);
+    let arbiter = env.arbiter.pubkey();
+    let args = UpdateMarketArgs {
+        admin: successor.pubkey(),
+        arbiter,
+        params: default_params(),
+    };
+    let ix = honest.update_market(admin.pubkey(), args, honest.treasury);
+    env.send(&[ix], &[&admin]).expect("update_market");
+    assert_eq!(
+        (env.market().admin, env.market().founder),
+        (successor.pubkey(), admin.pubkey())
+    );
+    let crank = env.cranker();
+    env.send(&[honest.collect_fees(), squat.collect_fees()], &[&crank])
+        .expect("collect_fees in both markets");
+    assert_eq!(env.balance(&honest.treasury), FEE);
+    assert_eq!(env.balance(&loot), squat_fee);
+    let before = env.balance(&op.token);
+    env.send(&[honest.withdraw_stake(op.pubkey(), op.token)], &[&op.key])
+        .expect("withdraw earnings after the admin changed");
+    assert_eq!(env.balance(&op.token), before + PAY);
+    assert_eq!(
+        env.balance(&squat.stake_vault),
+        STAKE / 2 + REWARD - squat_fee
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

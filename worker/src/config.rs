@@ -2,7 +2,7 @@
 //!
 //! Sources, later ones winning field by field:
 //!
-//! 1. the built-in defaults (every field has one, so a partial file is enough; only `mint`
+//! 1. the built-in defaults (every field has one, so a partial file is enough; only `market`
 //!    must be given somewhere);
 //! 2. the TOML file passed to [`Config::load`], if any (`tessera-worker.sample.toml` next to
 //!    this crate lists every field with its default);
@@ -14,7 +14,8 @@
 //! | `TESSERA_RPC_URL`                       | `rpc_url`                     |
 //! | `TESSERA_WS_URL`                        | `ws_url`                      |
 //! | `TESSERA_KEYPAIR`                       | `keypair`                     |
-//! | `TESSERA_MINT`                          | `mint`                        |
+//! | `TESSERA_MARKET`                        | `market`                      |
+//! | `TESSERA_PROGRAM_ID`                    | `program_id`                  |
 //! | `TESSERA_STORE`                         | `store`                       |
 //! | `TESSERA_DATA_DIR`                      | `data_dir`                    |
 //! | `TESSERA_METRICS_ADDR`                  | `metrics_addr`                |
@@ -38,8 +39,10 @@
 //!
 //! Only these variables are read: other `TESSERA_*` variables (the `tessera` CLI's
 //! `TESSERA_URL`, `TESSERA_OUTPUT`, `TESSERA_PRIORITY_FEE`, build switches, …) are ignored.
-//! `TESSERA_KEYPAIR`, `TESSERA_MINT` and `TESSERA_STORE` are the CLI's names too, so one
-//! shell can drive both with the same operator key, market and store. An empty variable
+//! `TESSERA_KEYPAIR`, `TESSERA_MARKET`, `TESSERA_PROGRAM_ID` and `TESSERA_STORE` are the
+//! CLI's names too, so one shell can drive both with the same operator key, market, program
+//! and store. A market is named by its address (a mint may have several markets): a `mint`
+//! key, which named the market before, is refused with the setting to use instead. An empty variable
 //! unsets an optional field (`TESSERA_WS_URL=` derives the websocket URL again).
 //!
 //! A loaded configuration is validated ([`Config::validate`]); errors name the field and its
@@ -62,7 +65,8 @@ const ENV_KEYS: &[&str] = &[
     "rpc_url",
     "ws_url",
     "keypair",
-    "mint",
+    "market",
+    "program_id",
     "store",
     "data_dir",
     "metrics_addr",
@@ -84,6 +88,11 @@ const ENV_KEYS: &[&str] = &[
     "verify.sample_rate",
     "verify.chunks_per_job",
 ];
+
+/// Why an old `mint` key is refused: a mint no longer names one market.
+const MINT_NAMES_NO_MARKET: &str = "a mint no longer names a market (a mint may have several, one \
+     per founder): replace `mint` with `market = \"<address>\"`, the market's address \
+     (`tessera market init` and `tessera localnet` print it)";
 
 /// Default JSON-RPC endpoint: a local validator.
 pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:8899";
@@ -207,7 +216,7 @@ impl Default for VerifyConfig {
 
 /// The worker's configuration. See the [module documentation](self) for its sources.
 ///
-/// [`Config::default`] is every field's default; it has no `mint`, so it does not pass
+/// [`Config::default`] is every field's default; it has no `market`, so it does not pass
 /// [`Config::validate`] until one is set.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -219,8 +228,12 @@ pub struct Config {
     pub ws_url: Option<String>,
     /// The operator's keypair file; a leading `~/` is the home directory.
     pub keypair: PathBuf,
-    /// The market's mint, base58. Required.
-    pub mint: String,
+    /// The market's address, base58 (`tessera market init` and `tessera localnet` print it).
+    /// Required.
+    pub market: String,
+    /// The program's id, base58: the deployment the market lives in. Defaults to the id this
+    /// worker was built with (the local networks' id, `3GwP…`, unless built for another).
+    pub program_id: String,
     /// Object store the results are written to: a directory, or a `file://`, `s3://`,
     /// `gs://`, `az://` or `https://` URL. Defaults to `file://<data_dir>/store` (left empty
     /// while parsing, filled in once `data_dir` is known).
@@ -278,7 +291,8 @@ impl Default for Config {
             rpc_url: DEFAULT_RPC_URL.to_string(),
             ws_url: None,
             keypair: PathBuf::from(DEFAULT_KEYPAIR),
-            mint: String::new(),
+            market: String::new(),
+            program_id: tessera_client::PROGRAM_ID.to_string(),
             store: default_store(&data_dir),
             data_dir,
             metrics_addr: Some(DEFAULT_METRICS_ADDR),
@@ -339,6 +353,12 @@ impl Config {
     }
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {
+        if figment.find_value("mint").is_ok() {
+            return Err(ConfigError::Invalid {
+                field: "mint",
+                reason: MINT_NAMES_NO_MARKET.to_string(),
+            });
+        }
         let mut config: Config = figment.extract().map_err(|e| {
             ConfigError::Parse(e.into_iter().map(describe).collect::<Vec<_>>().join("; "))
         })?;
@@ -396,14 +416,14 @@ impl Config {
         if self.keypair.as_os_str().is_empty() {
             return Err(invalid("keypair", "empty path"));
         }
-        if self.mint.trim().is_empty() {
+        if self.market.trim().is_empty() {
             return Err(invalid(
-                "mint",
-                "required: the market's mint (base58), in the configuration file or the variable",
+                "market",
+                "required: the market's address (base58, printed by `tessera market init` and `tessera localnet`), in the configuration file or the variable",
             ));
         }
-        Pubkey::from_str(self.mint.trim())
-            .map_err(|_| invalid("mint", format!("\"{}\" is not a base58 address", self.mint)))?;
+        self.market_pubkey()?;
+        self.program_id_pubkey()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "empty path"));
         }
@@ -529,11 +549,19 @@ impl Config {
             .unwrap_or_else(|_| format!("file://{}", path.trim_end_matches('/')))
     }
 
-    /// The mint as an address (validated configurations always have one).
-    pub fn mint_pubkey(&self) -> Result<Pubkey, ConfigError> {
-        Pubkey::from_str(self.mint.trim()).map_err(|_| ConfigError::Invalid {
-            field: "mint",
-            reason: format!("\"{}\" is not a base58 address", self.mint),
+    /// The market's address (validated configurations always have one).
+    pub fn market_pubkey(&self) -> Result<Pubkey, ConfigError> {
+        Pubkey::from_str(self.market.trim()).map_err(|_| ConfigError::Invalid {
+            field: "market",
+            reason: format!("\"{}\" is not a base58 address", self.market),
+        })
+    }
+
+    /// The program's id.
+    pub fn program_id_pubkey(&self) -> Result<Pubkey, ConfigError> {
+        Pubkey::from_str(self.program_id.trim()).map_err(|_| ConfigError::Invalid {
+            field: "program_id",
+            reason: format!("\"{}\" is not a base58 address", self.program_id),
         })
     }
 }
@@ -698,21 +726,21 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = include_str!("../tessera-worker.sample.toml");
-    const MINT: &str = "So11111111111111111111111111111111111111112";
+    const MARKET: &str = "BwdYajiAZRLFf1FJAdnie478ocxP9fu3vBMHRcgWYiGv";
 
-    fn with_mint(toml: &str) -> String {
-        format!("mint = \"{MINT}\"\n{toml}")
+    fn with_market(toml: &str) -> String {
+        format!("market = \"{MARKET}\"\n{toml}")
     }
 
     fn defaults() -> Config {
         Config {
-            mint: MINT.to_string(),
+            market: MARKET.to_string(),
             ..Config::default()
         }
     }
 
     fn invalid_field(toml: &str) -> &'static str {
-        match Config::from_toml_str(&with_mint(toml)) {
+        match Config::from_toml_str(&with_market(toml)) {
             Err(ConfigError::Invalid { field, .. }) => field,
             other => panic!("expected an invalid field for {toml:?}, got {other:?}"),
         }
@@ -748,7 +776,7 @@ mod tests {
 
     #[test]
     fn defaults_fill_a_partial_file() {
-        let config = Config::from_toml_str(&with_mint("max_concurrent_jobs = 4")).unwrap();
+        let config = Config::from_toml_str(&with_market("max_concurrent_jobs = 4")).unwrap();
         assert_eq!(
             config,
             Config {
@@ -764,11 +792,12 @@ mod tests {
 
     #[test]
     fn every_field_parses() {
-        let config = Config::from_toml_str(&with_mint(
+        let config = Config::from_toml_str(&with_market(
             r#"
             rpc_url = "https://rpc.example.com/key"
             ws_url = "wss://ws.example.com/key"
             keypair = "/keys/operator.json"
+            program_id = "11111111111111111111111111111111"
             store = "s3://bucket/results/"
             data_dir = "/var/lib/tessera"
             metrics_addr = "0.0.0.0:9000"
@@ -800,7 +829,8 @@ mod tests {
                 rpc_url: "https://rpc.example.com/key".into(),
                 ws_url: Some("wss://ws.example.com/key".into()),
                 keypair: "/keys/operator.json".into(),
-                mint: MINT.into(),
+                market: MARKET.into(),
+                program_id: "11111111111111111111111111111111".into(),
                 store: "s3://bucket/results/".into(),
                 data_dir: "/var/lib/tessera".into(),
                 metrics_addr: Some("0.0.0.0:9000".parse().unwrap()),
@@ -829,12 +859,12 @@ mod tests {
         assert_eq!(config.store_base(), "s3://bucket/results");
         assert_eq!(config.data_dir(), PathBuf::from("/var/lib/tessera"));
         assert_eq!(config.keypair_path(), PathBuf::from("/keys/operator.json"));
-        assert_eq!(config.mint_pubkey().unwrap().to_string(), MINT);
+        assert_eq!(config.market_pubkey().unwrap().to_string(), MARKET);
     }
 
     #[test]
     fn integers_are_accepted_for_fractions() {
-        let config = Config::from_toml_str(&with_mint(
+        let config = Config::from_toml_str(&with_market(
             "min_reward_per_unit = 3\n[verify]\nsample_rate = 0",
         ))
         .unwrap();
@@ -845,17 +875,17 @@ mod tests {
     #[test]
     fn metrics_can_be_turned_off() {
         for off in ["off", "OFF", "none", "disabled", ""] {
-            let toml = with_mint(&format!("metrics_addr = \"{off}\""));
+            let toml = with_market(&format!("metrics_addr = \"{off}\""));
             assert_eq!(Config::from_toml_str(&toml).unwrap().metrics_addr, None);
         }
-        let toml = with_mint("metrics_addr = false");
+        let toml = with_market("metrics_addr = false");
         assert_eq!(Config::from_toml_str(&toml).unwrap().metrics_addr, None);
-        let toml = with_mint("metrics_addr = \"[::1]:9100\"");
+        let toml = with_market("metrics_addr = \"[::1]:9100\"");
         assert_eq!(
             Config::from_toml_str(&toml).unwrap().metrics_addr,
             Some("[::1]:9100".parse().unwrap())
         );
-        let err = Config::from_toml_str(&with_mint("metrics_addr = \"localhost\"")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("metrics_addr = \"localhost\"")).unwrap_err();
         assert!(
             matches!(&err, ConfigError::Parse(m) if m.contains("\"localhost\" is not an address")),
             "{err}"
@@ -864,46 +894,80 @@ mod tests {
 
     #[test]
     fn unknown_and_mistyped_fields_are_refused() {
-        let err = Config::from_toml_str(&with_mint("max_jobs = 3")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("max_jobs = 3")).unwrap_err();
         assert!(
             matches!(&err, ConfigError::Parse(m) if m.contains("max_jobs")),
             "{err}"
         );
-        let err = Config::from_toml_str(&with_mint("[verify]\nrate = 0.5")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("[verify]\nrate = 0.5")).unwrap_err();
         assert!(
             matches!(&err, ConfigError::Parse(m) if m.contains("rate")),
             "{err}"
         );
-        let err = Config::from_toml_str(&with_mint("backend = \"opencl\"")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("backend = \"opencl\"")).unwrap_err();
         assert!(
             matches!(&err, ConfigError::Parse(m) if m.contains("opencl")),
             "{err}"
         );
-        let err = Config::from_toml_str(&with_mint("devices = \"some\"")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("devices = \"some\"")).unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)), "{err}");
-        let err = Config::from_toml_str(&with_mint("devices = [-1]")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("devices = [-1]")).unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)), "{err}");
-        let err = Config::from_toml_str(&with_mint("max_concurrent_jobs = \"two\"")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("max_concurrent_jobs = \"two\"")).unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)), "{err}");
         let err = Config::from_toml_str("rpc_url = ").unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)), "{err}");
     }
 
     #[test]
-    fn mint_is_required_and_checked() {
+    fn market_is_required_and_checked() {
         let err = Config::from_toml_str("").unwrap_err();
         assert!(
-            matches!(&err, ConfigError::Invalid { field: "mint", reason } if reason.contains("required")),
+            matches!(&err, ConfigError::Invalid { field: "market", reason } if reason.contains("required")),
             "{err}"
         );
-        assert!(err.to_string().contains("TESSERA_MINT"), "{err}");
-        let err = Config::from_toml_str("mint = \"not-a-key\"").unwrap_err();
+        assert!(err.to_string().contains("TESSERA_MARKET"), "{err}");
+        let err = Config::from_toml_str("market = \"not-a-key\"").unwrap_err();
         assert!(
-            matches!(&err, ConfigError::Invalid { field: "mint", reason } if reason.contains("base58")),
+            matches!(&err, ConfigError::Invalid { field: "market", reason } if reason.contains("base58")),
             "{err}"
         );
         assert!(Config::default().validate().is_err());
         assert!(defaults().validate().is_ok());
+    }
+
+    /// A `mint` key named the market before a mint could have several: it is refused with
+    /// the setting to use instead, even next to a `market`.
+    #[test]
+    fn an_old_mint_key_is_refused_with_the_setting_to_use() {
+        for toml in [
+            "mint = \"So11111111111111111111111111111111111111112\"".to_string(),
+            with_market("mint = \"So11111111111111111111111111111111111111112\""),
+        ] {
+            let err = Config::from_toml_str(&toml).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { field: "mint", .. }),
+                "{err}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("a mint no longer names a market"), "{text}");
+            assert!(text.contains("market = \"<address>\""), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_program_id_defaults_to_the_built_one_and_is_checked() {
+        let config = Config::from_toml_str(&with_market("")).unwrap();
+        assert_eq!(
+            config.program_id_pubkey().unwrap(),
+            tessera_client::PROGRAM_ID
+        );
+        let config = Config::from_toml_str(&with_market(
+            "program_id = \"11111111111111111111111111111111\"",
+        ))
+        .unwrap();
+        assert_eq!(config.program_id_pubkey().unwrap(), Pubkey::default());
+        assert_eq!(invalid_field("program_id = \"not-a-key\""), "program_id");
     }
 
     #[test]
@@ -968,14 +1032,14 @@ mod tests {
         assert_eq!(invalid_field("store = \"://x\""), "store");
         assert_eq!(invalid_field("store = \"s3://bu cket/x\""), "store");
 
-        let err = Config::from_toml_str(&with_mint("[verify]\nsample_rate = 2")).unwrap_err();
+        let err = Config::from_toml_str(&with_market("[verify]\nsample_rate = 2")).unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid `verify.sample_rate` (variable TESSERA_VERIFY__SAMPLE_RATE): \
              must be between 0 and 1, got 2"
         );
         // The bounds themselves are fine.
-        Config::from_toml_str(&with_mint(
+        Config::from_toml_str(&with_market(
             "max_concurrent_jobs = 1\nresync_interval_secs = 1\npoll_interval_ms = 50\n\
              [verify]\nsample_rate = 1.0\nchunks_per_job = 1",
         ))
@@ -984,7 +1048,7 @@ mod tests {
 
     #[test]
     fn bad_urls_are_refused_with_the_reason() {
-        let reason = |toml: &str| match Config::from_toml_str(&with_mint(toml)) {
+        let reason = |toml: &str| match Config::from_toml_str(&with_market(toml)) {
             Err(ConfigError::Invalid { field, reason }) => format!("{field}: {reason}"),
             other => panic!("expected an invalid field for {toml:?}, got {other:?}"),
         };
@@ -1011,7 +1075,7 @@ mod tests {
         let r = reason(&long);
         assert!(r.starts_with("store: ") && r.contains("bytes"), "{r}");
         let fits = format!("store = \"s3://bucket/{}\"", "p".repeat(40));
-        Config::from_toml_str(&with_mint(&fits)).unwrap();
+        Config::from_toml_str(&with_market(&fits)).unwrap();
     }
 
     #[test]
@@ -1045,7 +1109,7 @@ mod tests {
         };
         assert_eq!(explicit.ws_url(), "ws://elsewhere:1234");
         // An empty ws_url is no ws_url.
-        let config = Config::from_toml_str(&with_mint("ws_url = \"\"")).unwrap();
+        let config = Config::from_toml_str(&with_market("ws_url = \"\"")).unwrap();
         assert_eq!(config.ws_url, None);
         assert_eq!(config.ws_url(), "ws://127.0.0.1:8900");
     }
@@ -1082,11 +1146,11 @@ mod tests {
 
     #[test]
     fn store_follows_data_dir() {
-        let config = Config::from_toml_str(&with_mint("data_dir = \"/srv/tw\"")).unwrap();
+        let config = Config::from_toml_str(&with_market("data_dir = \"/srv/tw\"")).unwrap();
         assert_eq!(config.store, "file:///srv/tw/store");
         assert_eq!(config.store_base(), "file:///srv/tw/store");
 
-        let config = Config::from_toml_str(&with_mint("data_dir = \"state/\"")).unwrap();
+        let config = Config::from_toml_str(&with_market("data_dir = \"state/\"")).unwrap();
         assert_eq!(config.store, "state/store");
         let base = config.store_base();
         assert!(
@@ -1094,13 +1158,13 @@ mod tests {
             "{base}"
         );
 
-        let config = Config::from_toml_str(&with_mint(
+        let config = Config::from_toml_str(&with_market(
             "data_dir = \"/srv/tw\"\nstore = \"/data/results/\"",
         ))
         .unwrap();
         assert_eq!(config.store_base(), "file:///data/results");
         let config =
-            Config::from_toml_str(&with_mint("store = \"file:///data/results/\"")).unwrap();
+            Config::from_toml_str(&with_market("store = \"file:///data/results/\"")).unwrap();
         assert_eq!(config.store_base(), "file:///data/results");
     }
 
@@ -1132,14 +1196,14 @@ mod tests {
         const P: &str = "TESSERA_TEST_BAD_";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
-        std::fs::write(&path, with_mint("poll_interval_ms = \"soon\"")).unwrap();
+        std::fs::write(&path, with_market("poll_interval_ms = \"soon\"")).unwrap();
         let err = Config::load_with_prefix(Some(&path), P).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, ConfigError::Parse(_)), "{text}");
         assert!(text.contains("`poll_interval_ms`"), "{text}");
         assert!(text.contains("bad.toml"), "{text}");
 
-        std::fs::write(&path, with_mint("")).unwrap();
+        std::fs::write(&path, with_market("")).unwrap();
         std::env::set_var(format!("{P}VERIFY__CHUNKS_PER_JOB"), "many");
         let err = Config::load_with_prefix(Some(&path), P).unwrap_err();
         std::env::remove_var(format!("{P}VERIFY__CHUNKS_PER_JOB"));
@@ -1158,12 +1222,14 @@ mod tests {
         let path = dir.path().join("worker.toml");
         std::fs::write(
             &path,
-            "mint = \"11111111111111111111111111111111\"\nmax_concurrent_jobs = 3\n\
+            "market = \"11111111111111111111111111111111\"\nmax_concurrent_jobs = 3\n\
              poll_interval_ms = 900\n[verify]\nchunks_per_job = 5\n",
         )
         .unwrap();
         let set = |k: &str, v: &str| std::env::set_var(format!("{P}{k}"), v);
-        set("MINT", MINT);
+        set("MARKET", MARKET);
+        // The CLI's mint variable is not the worker's: a shell may set it for `market init`.
+        set("MINT", MARKET);
         set("RPC_URL", "https://rpc.example.com");
         set("WS_URL", "");
         set("KEYPAIR", "/keys/op.json");
@@ -1222,10 +1288,10 @@ mod tests {
     #[test]
     fn load_without_a_file_uses_the_environment() {
         const P: &str = "TESSERA_TEST_NOFILE_";
-        std::env::set_var(format!("{P}MINT"), MINT);
+        std::env::set_var(format!("{P}MARKET"), MARKET);
         std::env::set_var(format!("{P}METRICS_ADDR"), "off");
         let config = Config::load_with_prefix(None, P);
-        std::env::remove_var(format!("{P}MINT"));
+        std::env::remove_var(format!("{P}MARKET"));
         std::env::remove_var(format!("{P}METRICS_ADDR"));
         assert_eq!(
             config.unwrap(),
@@ -1236,7 +1302,13 @@ mod tests {
         );
         let err = Config::load_with_prefix(None, P).unwrap_err();
         assert!(
-            matches!(err, ConfigError::Invalid { field: "mint", .. }),
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    field: "market",
+                    ..
+                }
+            ),
             "{err}"
         );
     }

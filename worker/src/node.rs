@@ -78,11 +78,10 @@ impl Worker {
             cfg.rpc_url.clone(),
             CommitmentConfig::confirmed(),
         ));
-        let mint = cfg.mint_pubkey()?;
         let market = wait_for_market(
-            chain.as_ref(),
+            &Ctx::new(chain.as_ref()).with_program_id(cfg.program_id_pubkey()?),
             &cfg.rpc_url,
-            &mint,
+            &cfg.market_pubkey()?,
             Backoff::RPC,
             &mut |_, _| {},
         )
@@ -149,6 +148,7 @@ impl Worker {
         let metrics = self.metrics.clone();
         let watcher = tokio::spawn(jobs_watch::subscribe(
             self.cfg.ws_url(),
+            self.market.keys.program_id,
             self.market.address(),
             updates_tx,
             stop.clone(),
@@ -193,7 +193,8 @@ impl Worker {
                 }
                 // While the node is down only the clock asks it, with backoff.
                 _ = resync.tick(), if !outage.is_down() => {
-                    if let Some(snapshot) = jobs_watch::snapshot(self.chain(), &self.market.address()).await {
+                    let keys = &self.market.keys;
+                    if let Some(snapshot) = jobs_watch::snapshot(self.chain(), &keys.program_id, &keys.market).await {
                         jobs_watch::apply_snapshot(&mut jobs, snapshot);
                     }
                     operator = self.refresh_operator().await;
@@ -430,8 +431,8 @@ impl Worker {
 pub enum Waiting {
     /// The RPC node does not answer.
     Rpc { url: String, error: String },
-    /// The node answers, but an account the market needs does not exist yet (the mint, or
-    /// the market itself).
+    /// The node answers, but an account the market needs does not exist yet (the market
+    /// itself, or its mint).
     Account { what: &'static str, address: Pubkey },
 }
 
@@ -444,20 +445,21 @@ impl std::fmt::Display for Waiting {
     }
 }
 
-/// Reads the market of `mint`, waiting (with `backoff`) while the RPC node at `url` cannot be
-/// reached or the mint or the market does not exist yet: a worker started before its
-/// validator, or before the market is created, starts once they appear. Each wait is logged
-/// on one line saying what it waits for and how long, and reported to `on_wait`. Any other
-/// error (the mint is not a mint, a malformed account) ends the wait.
+/// Reads the market at `market` (in `ctx`'s program), waiting (with `backoff`) while the RPC
+/// node at `url` cannot be reached or the market or its mint does not exist yet: a worker
+/// started before its validator, or before the market is created, starts once they appear.
+/// Each wait is logged on one line saying what it waits for and how long, and reported to
+/// `on_wait`. Any other error (the address is not a market of the program, a malformed
+/// account) ends the wait.
 pub async fn wait_for_market(
-    chain: &dyn Chain,
+    ctx: &Ctx<'_>,
     url: &str,
-    mint: &Pubkey,
+    market: &Pubkey,
     mut backoff: Backoff,
     on_wait: &mut (dyn FnMut(&Waiting, Duration) + Send),
 ) -> Result<MarketInfo, WorkerError> {
     loop {
-        let waiting = match Ctx::new(chain).market(mint).await {
+        let waiting = match ctx.market(market).await {
             Ok(market) => return Ok(market),
             Err(ClientError::RpcUnreachable(error)) => Waiting::Rpc {
                 url: url.to_string(),
@@ -471,7 +473,7 @@ pub async fn wait_for_market(
         let wait = backoff.next_wait();
         tracing::warn!(
             retry_in_s = wait.as_secs_f64(),
-            "waiting for {waiting} (mint {mint})"
+            "waiting for {waiting} (market {market})"
         );
         on_wait(&waiting, wait);
         tokio::time::sleep(wait).await;
@@ -579,12 +581,13 @@ mod tests {
     use tessera_client::state::Market;
 
     /// A node that is down for its first `down` requests, then up without the market for
-    /// `empty` more (each try reads the mint, then the market), then up with both.
+    /// `empty` more (each try reads the market, then its mint), then up with both.
     struct Appearing {
         down: u32,
         empty: u32,
         calls: AtomicU32,
         mint: Pubkey,
+        founder: Pubkey,
     }
 
     #[async_trait::async_trait]
@@ -607,6 +610,10 @@ mod tests {
             } else {
                 let mut data = Market::DISCRIMINATOR.to_vec();
                 data.resize(8 + Market::INIT_SPACE, 0);
+                // `mint` after `admin` and `arbiter`; `founder` before the 32 reserved bytes.
+                data[72..104].copy_from_slice(self.mint.as_ref());
+                let end = data.len() - 32;
+                data[end - 32..end].copy_from_slice(self.founder.as_ref());
                 (tessera_client::PROGRAM_ID, data)
             };
             Ok(Some(Account {
@@ -648,27 +655,30 @@ mod tests {
     /// waits for; then for the market; and carries on once both are there.
     #[tokio::test]
     async fn start_up_waits_for_the_node_then_the_market() {
-        let mint = Pubkey::new_unique();
+        let (mint, founder) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let address = tessera_client::pda::market(&mint, &founder).0;
         let chain = Appearing {
             down: 3,
-            empty: 4,
+            empty: 2,
             calls: AtomicU32::new(0),
             mint,
+            founder,
         };
         let mut seen = Vec::new();
         let backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(4));
-        let market = wait_for_market(&chain, "http://node:8899", &mint, backoff, &mut |w, d| {
-            seen.push((w.to_string(), d.as_millis()))
-        })
+        let market = wait_for_market(
+            &Ctx::new(&chain),
+            "http://node:8899",
+            &address,
+            backoff,
+            &mut |w, d| seen.push((w.to_string(), d.as_millis())),
+        )
         .await
         .expect("the market once it exists");
-        assert_eq!(market.keys.mint, mint);
+        assert_eq!((market.keys.mint, market.address()), (mint, address));
         let rpc =
             "the RPC at http://node:8899 (error sending request for url (http://127.0.0.1:1/))";
-        let market_account = format!(
-            "the market account {}",
-            tessera_client::pda::market(&mint).0
-        );
+        let market_account = format!("the market account {address}");
         assert_eq!(
             seen,
             vec![
@@ -696,9 +706,13 @@ mod tests {
         let backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(40));
         let waited = tokio::time::timeout(
             Duration::from_millis(600),
-            wait_for_market(&chain, &url, &Pubkey::new_unique(), backoff, &mut |w, d| {
-                seen.push((w.clone(), d.as_millis()))
-            }),
+            wait_for_market(
+                &Ctx::new(&chain),
+                &url,
+                &Pubkey::new_unique(),
+                backoff,
+                &mut |w, d| seen.push((w.clone(), d.as_millis())),
+            ),
         )
         .await;
         assert!(waited.is_err(), "still waiting: {waited:?}");

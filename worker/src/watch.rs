@@ -13,7 +13,6 @@ use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConf
 use tessera_client::chain::{to_rpc_filter, Chain};
 use tessera_client::filters::job_accounts;
 use tessera_client::state::Job;
-use tessera_client::PROGRAM_ID;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 
@@ -28,10 +27,14 @@ pub fn decode_job(lamports: u64, data: &[u8]) -> Option<Box<Job>> {
     tessera_client::decode::<Job>(data).ok().map(Box::new)
 }
 
-/// Every job of `market`, now.
-pub async fn snapshot(chain: &dyn Chain, market: &Pubkey) -> Option<Vec<(Pubkey, Box<Job>)>> {
+/// Every job of `market` (an account of the program at `program_id`), now.
+pub async fn snapshot(
+    chain: &dyn Chain,
+    program_id: &Pubkey,
+    market: &Pubkey,
+) -> Option<Vec<(Pubkey, Box<Job>)>> {
     match chain
-        .get_program_accounts(&PROGRAM_ID, &job_accounts(market))
+        .get_program_accounts(program_id, &job_accounts(market))
         .await
     {
         Ok(accounts) => Some(
@@ -57,10 +60,12 @@ pub fn apply_snapshot(jobs: &mut HashMap<Pubkey, Box<Job>>, snapshot: Vec<(Pubke
     jobs.extend(snapshot);
 }
 
-/// Sends every change of a job of `market` seen over the websocket at `ws_url` to `out`,
-/// reconnecting with backoff when the socket drops, until `stop` turns true.
+/// Sends every change of a job of `market` (in the program at `program_id`) seen over the
+/// websocket at `ws_url` to `out`, reconnecting with backoff when the socket drops, until
+/// `stop` turns true.
 pub async fn subscribe(
     ws_url: String,
+    program_id: Pubkey,
     market: Pubkey,
     out: mpsc::Sender<JobUpdate>,
     mut stop: watch::Receiver<bool>,
@@ -90,7 +95,7 @@ pub async fn subscribe(
             },
             ..RpcProgramAccountsConfig::default()
         };
-        match client.program_subscribe(&PROGRAM_ID, Some(config)).await {
+        match client.program_subscribe(&program_id, Some(config)).await {
             Ok((mut stream, unsubscribe)) => {
                 tracing::debug!("subscribed to the market's jobs");
                 backoff = Duration::from_millis(200);

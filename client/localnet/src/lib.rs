@@ -319,8 +319,10 @@ impl Localnet {
         let rpc = self.rpc();
         let ctx = Ctx::new(&rpc);
         let treasury = self.token_account(&admin.pubkey());
-        admin::init_market(&ctx, &admin, &self.mint, &treasury, &admin.pubkey(), params).await?;
-        ctx.market(&self.mint).await
+        let (market, _) =
+            admin::init_market(&ctx, &admin, &self.mint, &treasury, &admin.pubkey(), params)
+                .await?;
+        ctx.market(&market).await
     }
 
     /// Registers `key` as an operator of `market` running every kernel, staking `stake` from

@@ -10,7 +10,6 @@ use tessera::state::MarketParams;
 use super::{Ctx, MarketInfo};
 use crate::error::ClientError;
 use crate::ix::MarketKeys;
-use crate::pda;
 
 /// Checks parameters the way the program will.
 pub fn check_params(params: &MarketParams) -> Result<(), ClientError> {
@@ -26,7 +25,8 @@ pub fn check_params(params: &MarketParams) -> Result<(), ClientError> {
     })
 }
 
-/// Creates the market of `mint`, with `treasury` (a token account of the mint) receiving fees.
+/// Creates `admin`'s market of `mint` (at `["market", mint, admin]`: a mint has one market per
+/// founder), with `treasury` (a token account of the mint) receiving fees. Returns its address.
 pub async fn init_market(
     ctx: &Ctx<'_>,
     admin: &Keypair,
@@ -37,15 +37,24 @@ pub async fn init_market(
 ) -> Result<(Pubkey, Signature), ClientError> {
     check_params(&params)?;
     let (token_program, decimals) = ctx.mint(mint).await?;
-    let market = pda::market(mint).0;
+    let keys = MarketKeys::for_program(
+        ctx.program_id,
+        *mint,
+        admin.pubkey(),
+        token_program,
+        *treasury,
+    );
+    let market = keys.market;
     if ctx.chain.get_account(&market).await?.is_some() {
         return Err(ClientError::bad_input(
-            format!("a market for mint {mint} already exists at {market}"),
-            "change it with `tessera market update`",
+            format!(
+                "{} already created a market for mint {mint}, at {market}",
+                admin.pubkey()
+            ),
+            "change it with `tessera market update --market <address>`",
         ));
     }
     ctx.require_tokens(treasury, mint, 0, decimals).await?;
-    let keys = MarketKeys::new(*mint, token_program, *treasury);
     let ix = keys.init_market(admin.pubkey(), *arbiter, params);
     let sig = ctx.chain.send_transaction(&[ix], &[admin], &ctx.tx).await?;
     Ok((market, sig))

@@ -257,7 +257,7 @@ pub async fn list_jobs(
     };
     let mut jobs: Vec<(Pubkey, Job)> = ctx
         .chain
-        .get_program_accounts(&tessera::ID, &filters)
+        .get_program_accounts(&ctx.program_id, &filters)
         .await?
         .into_iter()
         .filter_map(|(k, a)| crate::decode::<Job>(&a.data).ok().map(|j| (k, j)))
@@ -267,7 +267,7 @@ pub async fn list_jobs(
 }
 
 /// The default job id: a millisecond timestamp, moved up to the next id that `create_job` is
-/// cheapest at (see `pda::cheap_job_id`) and that `creator` has not used yet (two submissions
+/// cheapest at (see `Pdas::cheap_job_id`) and that `creator` has not used yet (two submissions
 /// in the same few milliseconds would otherwise pick the same id).
 async fn default_job_id(
     ctx: &Ctx<'_>,
@@ -278,13 +278,14 @@ async fn default_job_id(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
-    let mut id = crate::pda::cheap_job_id(&market.keys.market, creator, now);
+    let pdas = market.keys.pdas();
+    let mut id = pdas.cheap_job_id(&market.keys.market, creator, now);
     loop {
         let job = market.keys.job(creator, id);
         if ctx.chain.get_account(&job).await?.is_none() {
             return Ok((id, job));
         }
-        id = crate::pda::cheap_job_id(&market.keys.market, creator, id + 1);
+        id = pdas.cheap_job_id(&market.keys.market, creator, id + 1);
     }
 }
 

@@ -13,11 +13,12 @@ pub mod operator;
 use anchor_lang::prelude::Pubkey;
 use tessera::state::Market;
 
-use crate::chain::{fetch, Chain};
+use crate::chain::Chain;
 use crate::error::ClientError;
 use crate::ix::MarketKeys;
+use crate::pda::Pdas;
 use crate::token::{self, TokenAccount};
-use crate::{pda, TxOptions};
+use crate::TxOptions;
 
 /// A market as the flows need it: its addresses, its state and the mint's decimals.
 #[derive(Clone, Debug)]
@@ -33,10 +34,12 @@ impl MarketInfo {
     }
 }
 
-/// Shared context of the flows: the chain and how to send.
+/// Shared context of the flows: the chain, the program and how to send.
 pub struct Ctx<'a> {
     pub chain: &'a dyn Chain,
     pub tx: TxOptions,
+    /// The program's id on this chain (`tessera::ID` unless set with [`Ctx::with_program_id`]).
+    pub program_id: Pubkey,
 }
 
 impl<'a> Ctx<'a> {
@@ -44,12 +47,24 @@ impl<'a> Ctx<'a> {
         Ctx {
             chain,
             tx: TxOptions::default(),
+            program_id: tessera::ID,
         }
     }
 
     pub fn with_tx(mut self, tx: TxOptions) -> Self {
         self.tx = tx;
         self
+    }
+
+    /// Talks to the program deployed at `program_id`.
+    pub fn with_program_id(mut self, program_id: Pubkey) -> Self {
+        self.program_id = program_id;
+        self
+    }
+
+    /// The PDAs of this context's program.
+    pub fn pdas(&self) -> Pdas {
+        Pdas::new(self.program_id)
     }
 
     /// The token program that owns `mint` and the mint's decimals.
@@ -61,28 +76,53 @@ impl<'a> Ctx<'a> {
             .ok_or(ClientError::AccountNotFound {
                 what: "mint",
                 address: *mint,
-                fix: "check --mint and --url",
+                fix: "check the mint and --url",
             })?;
         let decimals = token::mint_decimals(&account).ok_or_else(|| {
             ClientError::bad_input(
                 format!("{mint} is not an SPL Token or Token-2022 mint"),
-                "pass the market's mint with --mint",
+                "pass an SPL Token or Token-2022 mint",
             )
         })?;
         Ok((account.owner, decimals))
     }
 
-    /// Loads the market of `mint`.
-    pub async fn market(&self, mint: &Pubkey) -> Result<MarketInfo, ClientError> {
-        let (token_program, decimals) = self.mint(mint).await?;
-        let address = pda::market(mint).0;
-        let state: Market = fetch(self.chain, &address).await?.ok_or(ClientError::AccountNotFound {
-            what: "market",
-            address,
-            fix: "no market exists for this mint: check --mint, or create one with `tessera market init`",
-        })?;
+    /// Loads the market at `address`; its mint, founder and treasury come from the account.
+    pub async fn market(&self, address: &Pubkey) -> Result<MarketInfo, ClientError> {
+        let account = self
+            .chain
+            .get_account(address)
+            .await?
+            .ok_or(ClientError::AccountNotFound {
+                what: "market",
+                address: *address,
+                fix: "check --market and --url (`tessera market init` creates a market and prints its address)",
+            })?;
+        let not_a_market =
+            |why: &str| {
+                ClientError::bad_input(
+                format!("{address} is not a market of program {}: {why}", self.program_id),
+                "pass a market's address with --market (and the program's id with --program-id)",
+            )
+            };
+        if account.owner != self.program_id {
+            return Err(not_a_market(&format!("its owner is {}", account.owner)));
+        }
+        let state: Market =
+            crate::decode(&account.data).map_err(|_| not_a_market("its data is not a market"))?;
+        let (token_program, decimals) = self.mint(&state.mint).await?;
+        let keys = MarketKeys::for_program(
+            self.program_id,
+            state.mint,
+            state.founder,
+            token_program,
+            state.treasury,
+        );
+        if keys.market != *address {
+            return Err(not_a_market("it is not at its own address"));
+        }
         Ok(MarketInfo {
-            keys: MarketKeys::new(*mint, token_program, state.treasury),
+            keys,
             state,
             decimals,
         })

@@ -1,7 +1,7 @@
 //! Seeds and limits, shared with the client (`tessera_client::pda`) and exported in the IDL.
 use anchor_lang::prelude::*;
 
-/// Seed of the market PDA: `["market", mint]`.
+/// Seed of the market PDA: `["market", mint, founder]` (the admin that created it).
 #[constant]
 pub const MARKET_SEED: &[u8] = b"market";
 /// Seed of the stake vault PDA: `["stake_vault", market]`.

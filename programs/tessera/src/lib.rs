@@ -26,7 +26,18 @@ pub mod token;
 use instructions::*;
 use state::ClaimTerms;
 
-declare_id!("3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd");
+/// The program id of local networks and tests (its keypair, `programs/tessera/tessera-keypair.json`,
+/// is public: never deploy it anywhere else).
+pub const LOCAL_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd");
+
+// The program id the program checks itself against. A deployment at another address builds
+// with `TESSERA_BUILD_PROGRAM_ID=<its address>` (`scripts/build-program.sh` passes it on);
+// without it, the local id.
+declare_id!(match option_env!("TESSERA_BUILD_PROGRAM_ID") {
+    Some(id) => Pubkey::from_str_const(id),
+    None => LOCAL_PROGRAM_ID,
+});
 
 // Where a security researcher reports a finding: embedded in the deployed `.so` (section
 // `.security.txt`), read by explorers and `query-security-txt`. The URLs are the workspace's

@@ -231,7 +231,12 @@ pub fn pay_from_vault<'info>(
     amount: u64,
 ) -> Result<()> {
     let bump = [market.bump];
-    let seeds: &[&[u8]] = &[MARKET_SEED, market.mint.as_ref(), &bump];
+    let seeds: &[&[u8]] = &[
+        MARKET_SEED,
+        market.mint.as_ref(),
+        market.founder.as_ref(),
+        &bump,
+    ];
     tokens.transfer(vault, to, market.as_ref(), &[seeds], amount)
 }
 
@@ -243,7 +248,12 @@ pub fn burn_from_vault<'info>(
     amount: u64,
 ) -> Result<()> {
     let bump = [market.bump];
-    let seeds: &[&[u8]] = &[MARKET_SEED, market.mint.as_ref(), &bump];
+    let seeds: &[&[u8]] = &[
+        MARKET_SEED,
+        market.mint.as_ref(),
+        market.founder.as_ref(),
+        &bump,
+    ];
     tokens.burn(vault, market.as_ref(), &[seeds], amount)
 }
 

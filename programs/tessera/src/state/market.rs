@@ -107,7 +107,9 @@ impl MarketParams {
     }
 }
 
-/// A market for one SPL mint: `["market", mint]`. Read-only on the job path.
+/// A market for one SPL mint, created by its founder: `["market", mint, founder]`. A mint has
+/// any number of markets, one per founder, so no one can take a mint's market from another.
+/// Read-only on the job path.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Market {
@@ -142,8 +144,11 @@ pub struct Market {
     pub pending_arbiter: Pubkey,
     /// When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named.
     pub arbiter_change_at: i64,
+    /// The admin that created the market, part of its address (`["market", mint, founder]`);
+    /// never changes, whoever the admin becomes.
+    pub founder: Pubkey,
     /// Room for future fields.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 32],
 }
 
 impl Market {

@@ -18,14 +18,15 @@ pub struct InitMarketArgs {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct InitMarket<'info> {
-    /// Becomes the market admin; pays for the accounts.
+    /// Becomes the market admin and its founder (part of the market's address); pays for the
+    /// accounts.
     #[account(mut)]
     pub admin: Signer<'info>,
     #[account(
         init,
         payer = admin,
         space = 8 + Market::INIT_SPACE,
-        seeds = [MARKET_SEED, mint.key().as_ref()],
+        seeds = [MARKET_SEED, mint.key().as_ref(), admin.key().as_ref()],
         bump
     )]
     pub market: Box<Account<'info, Market>>,
@@ -118,7 +119,8 @@ pub fn handler(ctx: Context<InitMarket>, args: InitMarketArgs) -> Result<()> {
         fee_vault_bump: ctx.bumps.fee_vault,
         pending_arbiter: Pubkey::default(),
         arbiter_change_at: 0,
-        reserved: [0; 64],
+        founder: ctx.accounts.admin.key(),
+        reserved: [0; 32],
     });
     require!(
         market.params == args.params,
