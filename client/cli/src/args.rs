@@ -36,9 +36,18 @@ pub struct Cli {
     /// Output format.
     #[arg(long, short = 'o', env = "TESSERA_OUTPUT", value_enum, default_value_t = OutputFormat::Human, global = true)]
     pub output: OutputFormat,
-    /// The market's mint (a market is identified by its mint).
+    /// The market's address (`market init` prints it); every command but `market init` and
+    /// `localnet` acts on it.
+    #[arg(long, env = "TESSERA_MARKET", value_parser = pubkey, global = true)]
+    pub market: Option<Pubkey>,
+    /// The mint of the market `market init` creates (a mint may have several markets, one per
+    /// founder: other commands take --market).
     #[arg(long, env = "TESSERA_MINT", value_parser = pubkey, global = true)]
     pub mint: Option<Pubkey>,
+    /// The program's id on the cluster [default: the local networks' id, whose keypair is
+    /// public: pass the deployed program's id on devnet or mainnet-beta].
+    #[arg(long, env = "TESSERA_PROGRAM_ID", value_parser = pubkey, global = true)]
+    pub program_id: Option<Pubkey>,
     /// Object store for inputs: a directory, or a file://, s3://, gs://, az:// or https:// URL
     /// [default: ~/.local/share/tessera/store].
     #[arg(long, env = "TESSERA_STORE", global = true)]
@@ -145,7 +154,8 @@ pub struct ParamArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MarketCmd {
-    /// Create the market of --mint (the signer becomes its admin).
+    /// Create a market of --mint (the signer becomes its founder and admin); prints its
+    /// address, which names it from then on (--market).
     Init {
         /// Token account of the mint that receives protocol fees.
         #[arg(long, value_parser = pubkey)]
@@ -156,7 +166,7 @@ pub enum MarketCmd {
         #[command(flatten)]
         params: ParamArgs,
     },
-    /// Change the market of --mint (admin only); only the options given change.
+    /// Change the market of --market (admin only); only the options given change.
     Update {
         #[arg(long, value_parser = pubkey)]
         admin: Option<Pubkey>,
@@ -173,7 +183,7 @@ pub enum MarketCmd {
         #[command(flatten)]
         params: ParamArgs,
     },
-    /// Show the market of --mint.
+    /// Show the market of --market.
     Show,
 }
 

@@ -3,10 +3,11 @@
 //! the syntax of amounts.
 use std::path::Path;
 
+use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use tessera_client::amount::parse_amount;
 use tessera_client::flows::creator;
-use tessera_client::{keys, paths, ClientError};
+use tessera_client::{cluster, keys, paths, ClientError};
 use tessera_kernels::{KernelId, Workload};
 
 use crate::args::{Cli, Command, JobCmd, MarketCmd, OperatorCmd};
@@ -60,13 +61,44 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, ClientError> {
         | Command::Operator(OperatorCmd::Unstake { amount }) => check_amount_syntax(amount)?,
         _ => {}
     }
-    if needs_market(&cli.command) && cli.mint.is_none() {
-        return Err(ClientError::bad_input(
-            "no market given",
-            "pass --mint <the market's mint> or set TESSERA_MINT",
-        ));
+    if matches!(cli.command, Command::Market(MarketCmd::Init { .. })) {
+        if cli.mint.is_none() {
+            return Err(ClientError::bad_input(
+                "no mint given for the new market",
+                "pass --mint <the mint> or set TESSERA_MINT",
+            ));
+        }
+    } else if needs_market(&cli.command) && cli.market.is_none() {
+        return Err(match cli.mint {
+            Some(mint) => ClientError::bad_input(
+                format!("a mint no longer names a market (mint {mint} may have several, one per founder)"),
+                "pass --market <the market's address> (`tessera market init` prints it) or set TESSERA_MARKET",
+            ),
+            None => ClientError::bad_input(
+                "no market given",
+                "pass --market <the market's address> or set TESSERA_MARKET",
+            ),
+        });
     }
     Ok(Prepared { keypair, input })
+}
+
+/// The warning line for a cluster named by `url` (as given to --url) when the program id is
+/// the local networks' one, whose keypair is public: on devnet or mainnet-beta that id may hold
+/// anyone's program.
+pub fn program_id_warning(url: &str, program_id: &Pubkey) -> Option<String> {
+    if *program_id != tessera_client::LOCAL_PROGRAM_ID {
+        return None;
+    }
+    let cluster = match cluster::resolve_url(url).ok()?.as_str() {
+        cluster::DEVNET => "devnet",
+        cluster::MAINNET_BETA => "mainnet-beta",
+        _ => return None,
+    };
+    Some(format!(
+        "warning: program id {program_id} is for local networks only (its keypair is public); \
+         on {cluster} pass the deployed program's id with --program-id or TESSERA_PROGRAM_ID"
+    ))
 }
 
 /// Whether the command signs, or names the signer when no address is given.
@@ -81,7 +113,7 @@ fn needs_keypair(cmd: &Command) -> bool {
     }
 }
 
-/// Whether the command acts on the market of `--mint` (a job's address is enough otherwise).
+/// Whether the command acts on a market (a job's address is enough otherwise).
 fn needs_market(cmd: &Command) -> bool {
     !matches!(
         cmd,

@@ -123,6 +123,7 @@ pub fn market_json(m: &MarketInfo) -> Value {
     let p = &m.state.params;
     json!({
         "market": m.address().to_string(), "mint": m.keys.mint.to_string(),
+        "founder": m.state.founder.to_string(), "program_id": m.keys.program_id.to_string(),
         "decimals": m.decimals, "token_program": m.keys.token_program.to_string(),
         "admin": m.state.admin.to_string(), "arbiter": m.state.arbiter.to_string(),
         "treasury": m.state.treasury.to_string(), "stake_vault": m.state.stake_vault.to_string(),
@@ -146,7 +147,7 @@ pub fn market_human(m: &MarketInfo) -> String {
     let p = &m.state.params;
     let d = m.decimals;
     format!(
-        "market {}{}\n  mint {} ({} decimals)\n  admin {}  arbiter {}\n  treasury {}\n  \
+        "market {}{}\n  mint {} ({} decimals)  founder {}\n  admin {}  arbiter {}\n  treasury {}\n  \
          fee {} bps  burn {} bps  collateral {} bps\n  slash: no-show {} bps, fraud {} bps; \
          creator gets {} bps, honest parties {} bps\n  replicas ≤ {}  min stake {}  min reward {}\n  \
          windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s",
@@ -154,6 +155,7 @@ pub fn market_human(m: &MarketInfo) -> String {
         if m.state.paused { " (paused)" } else { "" },
         m.keys.mint,
         d,
+        m.state.founder,
         m.state.admin,
         m.state.arbiter,
         m.state.treasury,

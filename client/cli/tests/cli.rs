@@ -8,12 +8,13 @@ use clap::Parser;
 use solana_keypair::Keypair;
 use tessera_cli::args::{Command, JobCmd, MarketCmd, OperatorCmd, OutputFormat};
 use tessera_cli::commands::market::apply_params;
-use tessera_cli::input::{kernel_for, prepare};
+use tessera_cli::input::{kernel_for, prepare, program_id_warning};
 use tessera_cli::Cli;
 use tessera_client::{presets, ClientError};
 use tessera_kernels::KernelId;
 
 const MINT: &str = "So11111111111111111111111111111111111111112";
+const MARKET: &str = "BwdYajiAZRLFf1FJAdnie478ocxP9fu3vBMHRcgWYiGv";
 /// Nothing listens here: a command that got as far as the network would fail differently.
 const NO_NODE: &str = "http://127.0.0.1:9";
 
@@ -79,15 +80,18 @@ fn test_parse_submit_with_globals_anywhere() {
         "2",
         "-u",
         "d",
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "--output",
         "json",
         "--wait",
+        "--program-id",
+        MINT,
     ]);
     assert_eq!(cli.url, "d");
     assert_eq!(cli.output, OutputFormat::Json);
-    assert_eq!(cli.mint.unwrap().to_string(), MINT);
+    assert_eq!(cli.market.unwrap().to_string(), MARKET);
+    assert_eq!(cli.program_id.unwrap().to_string(), MINT);
     match cli.command {
         Command::Job(JobCmd::Submit {
             input,
@@ -276,8 +280,8 @@ fn test_missing_input_file_is_refused() {
     let e = prepare_err(&[
         "-k",
         s(&kp),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "job",
         "submit",
         s(&f.path("nope.json")),
@@ -298,8 +302,8 @@ fn test_malformed_scene_is_refused() {
     let e = prepare_err(&[
         "-k",
         s(&kp),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "job",
         "submit",
         s(&scene),
@@ -312,8 +316,8 @@ fn test_malformed_scene_is_refused() {
     let e = prepare_err(&[
         "-k",
         s(&kp),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "job",
         "submit",
         s(&garbage),
@@ -330,8 +334,8 @@ fn test_unreadable_keypair_is_refused() {
     let e = prepare_err(&[
         "-k",
         s(&f.path("missing.json")),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "job",
         "submit",
         s(&scene),
@@ -346,7 +350,7 @@ fn test_unreadable_keypair_is_refused() {
     );
     let bad = f.path("bad.json");
     std::fs::write(&bad, b"[1,2,3]").unwrap();
-    let e = prepare_err(&["-k", s(&bad), "operator", "stake", "1", "--mint", MINT]);
+    let e = prepare_err(&["-k", s(&bad), "operator", "stake", "1", "--market", MARKET]);
     assert!(
         e.contains("keypair file") && e.contains(s(&bad)) && e.contains("found 3"),
         "{e}"
@@ -361,8 +365,8 @@ fn test_bad_amounts_kernels_and_missing_mint_are_refused() {
     let e = prepare_err(&[
         "-k",
         s(&kp),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "job",
         "submit",
         s(&scene),
@@ -370,13 +374,21 @@ fn test_bad_amounts_kernels_and_missing_mint_are_refused() {
         "1,5",
     ]);
     assert!(e.contains("not a token amount"), "{e}");
-    let e = prepare_err(&["-k", s(&kp), "--mint", MINT, "operator", "unstake", "1e6"]);
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--market",
+        MARKET,
+        "operator",
+        "unstake",
+        "1e6",
+    ]);
     assert!(e.contains("not a token amount"), "{e}");
     let e = prepare_err(&[
         "-k",
         s(&kp),
-        "--mint",
-        MINT,
+        "--market",
+        MARKET,
         "operator",
         "register",
         "--kernels",
@@ -384,10 +396,73 @@ fn test_bad_amounts_kernels_and_missing_mint_are_refused() {
     ]);
     assert!(e.contains("unknown kernel \"warp\""), "{e}");
     let e = prepare_err(&["-k", s(&kp), "job", "submit", s(&scene), "--reward", "1"]);
+    assert!(e.contains("--market"), "{e}");
+    // A mint named a market before a mint could have several.
+    let e = prepare_err(&["-k", s(&kp), "--mint", MINT, "operator", "unstake", "1"]);
+    assert!(e.contains("a mint no longer names a market"), "{e}");
+    assert!(e.contains("--market"), "{e}");
+    // `market init` takes the mint.
+    let e = prepare_err(&[
+        "-k",
+        s(&kp),
+        "--market",
+        MARKET,
+        "market",
+        "init",
+        "--treasury",
+        MINT,
+    ]);
     assert!(e.contains("--mint"), "{e}");
+    assert!(prepare(&parse(&[
+        "-k",
+        s(&kp),
+        "--mint",
+        MINT,
+        "market",
+        "init",
+        "--treasury",
+        MINT
+    ]))
+    .is_ok());
     // Read-only commands need no keypair.
-    assert!(prepare(&parse(&["-k", "/nope", "--mint", MINT, "market", "show"])).is_ok());
+    assert!(prepare(&parse(&[
+        "-k", "/nope", "--market", MARKET, "market", "show"
+    ]))
+    .is_ok());
     assert!(prepare(&parse(&["-k", "/nope", "job", "status", MINT])).is_ok());
+}
+
+/// On devnet or mainnet-beta, the local networks' program id (its keypair is public) gets one
+/// warning line saying so and what to pass; another id, or a local cluster, gets none.
+#[test]
+fn test_the_local_program_id_on_a_public_cluster_is_warned_about() {
+    let local = tessera_client::LOCAL_PROGRAM_ID;
+    for url in [
+        "devnet",
+        "d",
+        "mainnet-beta",
+        "m",
+        "https://api.devnet.solana.com",
+    ] {
+        let w = program_id_warning(url, &local).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(w.lines().count(), 1, "{w}");
+        assert!(w.starts_with("warning: "), "{w}");
+        assert!(w.contains(&local.to_string()), "{w}");
+        assert!(w.contains("for local networks only"), "{w}");
+        assert!(
+            w.contains("pass the deployed program's id with --program-id"),
+            "{w}"
+        );
+    }
+    assert!(program_id_warning("m", &local)
+        .unwrap()
+        .contains("on mainnet-beta"));
+    for url in ["localhost", "l", "t", "http://127.0.0.1:8899", "not a url"] {
+        assert_eq!(program_id_warning(url, &local), None, "{url}");
+    }
+    let deployed = MARKET.parse().unwrap();
+    assert_eq!(program_id_warning("devnet", &deployed), None);
+    assert_eq!(program_id_warning("mainnet-beta", &deployed), None);
 }
 
 /// The binary: exit code 1 and one line on stderr saying what to do, before any network.
@@ -403,8 +478,8 @@ fn test_binary_exits_non_zero_with_one_line() {
                 NO_NODE,
                 "-k",
                 s(&kp),
-                "--mint",
-                MINT,
+                "--market",
+                MARKET,
                 "job",
                 "submit",
                 s(&scene),
@@ -419,8 +494,8 @@ fn test_binary_exits_non_zero_with_one_line() {
                 NO_NODE,
                 "-k",
                 s(&kp),
-                "--mint",
-                MINT,
+                "--market",
+                MARKET,
                 "job",
                 "submit",
                 "/nope/scene.json",
@@ -435,8 +510,8 @@ fn test_binary_exits_non_zero_with_one_line() {
                 NO_NODE,
                 "-k",
                 "/nope/id.json",
-                "--mint",
-                MINT,
+                "--market",
+                MARKET,
                 "operator",
                 "stake",
                 "1",
@@ -444,7 +519,7 @@ fn test_binary_exits_non_zero_with_one_line() {
             "solana-keygen new",
         ),
         (
-            vec!["-u", "mainnet", "--mint", MINT, "market", "show"],
+            vec!["-u", "mainnet", "--market", MARKET, "market", "show"],
             "pass --url",
         ),
     ];

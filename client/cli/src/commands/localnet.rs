@@ -25,7 +25,9 @@ pub struct WorkerToml {
     pub rpc_url: String,
     pub ws_url: String,
     pub keypair: PathBuf,
-    pub mint: String,
+    /// The market's address.
+    pub market: String,
+    pub program_id: String,
     pub store: String,
     pub data_dir: PathBuf,
     pub metrics_addr: SocketAddr,
@@ -81,7 +83,8 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
             rpc_url: net.rpc_url.clone(),
             ws_url: net.ws_url.clone(),
             keypair: dir.join(format!("{name}.json")),
-            mint: net.mint.to_string(),
+            market: market.address().to_string(),
+            program_id: tessera_client::PROGRAM_ID.to_string(),
             store: store.clone(),
             data_dir: dir.join(&name),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
@@ -134,10 +137,10 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
                 ));
             }
             lines.push(format!(
-                "  submit:    tessera --url {} --keypair {} --mint {} --store {store} job submit …",
+                "  submit:    tessera --url {} --keypair {} --market {} --store {store} job submit …",
                 net.rpc_url,
                 net.keypairs["creator"].0.display(),
-                net.mint
+                market.address()
             ));
             lines.push("Ctrl-C stops it.".to_string());
             lines.join("\n")
@@ -160,7 +163,8 @@ mod tests {
             rpc_url: "http://127.0.0.1:8899".into(),
             ws_url: "ws://127.0.0.1:8900".into(),
             keypair: dir.join("operator-1.json"),
-            mint: "So11111111111111111111111111111111111111112".into(),
+            market: "BwdYajiAZRLFf1FJAdnie478ocxP9fu3vBMHRcgWYiGv".into(),
+            program_id: tessera_client::PROGRAM_ID.to_string(),
             store: format!("file://{}", dir.join("store").display()),
             data_dir: dir.join("operator-1"),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, FIRST_METRICS_PORT)),
@@ -185,8 +189,9 @@ mod tests {
             [
                 "data_dir",
                 "keypair",
+                "market",
                 "metrics_addr",
-                "mint",
+                "program_id",
                 "rpc_url",
                 "store",
                 "ws_url"
@@ -206,7 +211,8 @@ mod tests {
         assert_eq!(worker.rpc_url, cfg.rpc_url);
         assert_eq!(worker.ws_url.as_deref(), Some(cfg.ws_url.as_str()));
         assert_eq!(worker.keypair, cfg.keypair);
-        assert_eq!(worker.mint, cfg.mint);
+        assert_eq!(worker.market, cfg.market);
+        assert_eq!(worker.program_id, cfg.program_id);
         assert_eq!(worker.store, cfg.store);
         assert_eq!(worker.data_dir, cfg.data_dir);
         assert_eq!(worker.metrics_addr, Some(cfg.metrics_addr));

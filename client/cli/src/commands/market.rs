@@ -12,7 +12,6 @@ use crate::printer::{market_human, market_json};
 
 pub async fn run(cmd: &MarketCmd, s: &Session) -> Result<(), ClientError> {
     let ctx = s.ctx();
-    let mint = s.mint();
     match cmd {
         MarketCmd::Init {
             treasury,
@@ -20,12 +19,13 @@ pub async fn run(cmd: &MarketCmd, s: &Session) -> Result<(), ClientError> {
             params,
         } => {
             let me = s.signer();
+            let mint = s.mint();
             let (_, decimals) = ctx.mint(&mint).await?;
             let params = apply_params(presets::mainnet(decimals), params, decimals)?;
             let arbiter = arbiter.unwrap_or_else(|| me.pubkey());
             let (market, sig) =
                 admin::init_market(&ctx, me, &mint, treasury, &arbiter, params).await?;
-            let m = ctx.market(&mint).await?;
+            let m = ctx.market(&market).await?;
             s.printer.emit(
                 || format!("created {}\n  signature {sig}", market_human(&m)),
                 json!({"market": market.to_string(), "signature": sig.to_string(), "state": market_json(&m)}),
@@ -40,7 +40,7 @@ pub async fn run(cmd: &MarketCmd, s: &Session) -> Result<(), ClientError> {
             params,
         } => {
             let me = s.signer();
-            let m = ctx.market(&mint).await?;
+            let m = s.market().await?;
             let changes = MarketChanges {
                 admin: *new_admin,
                 arbiter: *arbiter,
@@ -59,14 +59,14 @@ pub async fn run(cmd: &MarketCmd, s: &Session) -> Result<(), ClientError> {
                 },
             };
             let sig = admin::update_market(&ctx, &m, me, &changes).await?;
-            let m = ctx.market(&mint).await?;
+            let m = s.market().await?;
             s.printer.emit(
                 || format!("updated {}\n  signature {sig}", market_human(&m)),
                 json!({"signature": sig.to_string(), "state": market_json(&m)}),
             );
         }
         MarketCmd::Show => {
-            let m = ctx.market(&mint).await?;
+            let m = s.market().await?;
             s.printer.emit(|| market_human(&m), market_json(&m));
         }
     }

@@ -24,8 +24,12 @@ pub struct Session {
     pub printer: Printer,
     /// The signer, when the command needs one (see `input::prepare`).
     pub keypair: Option<Keypair>,
-    /// The market's mint; present for every command that acts on a market.
+    /// The market's address; present for every command that acts on an existing market.
+    pub market: Option<Pubkey>,
+    /// The new market's mint (`market init`).
     pub mint: Option<Pubkey>,
+    /// The program's id on the cluster.
+    pub program_id: Pubkey,
     pub store: Store,
     /// Where inputs are uploaded.
     pub store_base: String,
@@ -44,6 +48,10 @@ impl Session {
             ..TxOptions::default()
         };
         let prepared = input::prepare(cli)?;
+        let program_id = cli.program_id.unwrap_or(tessera_client::PROGRAM_ID);
+        if let Some(warning) = input::program_id_warning(&cli.url, &program_id) {
+            eprintln!("{warning}");
+        }
         let rpc = RpcClient::new_with_commitment(
             url,
             solana_commitment_config::CommitmentConfig::confirmed(),
@@ -53,7 +61,9 @@ impl Session {
             tx,
             printer: Printer { format: cli.output },
             keypair: prepared.keypair,
+            market: cli.market,
             mint: cli.mint,
+            program_id,
             store: Store::from_env(),
             store_base: cli.store.clone().unwrap_or_else(paths::default_store),
         };
@@ -62,7 +72,9 @@ impl Session {
 
     /// The flows' context over this session's connection.
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx::new(&self.rpc).with_tx(self.tx.clone())
+        Ctx::new(&self.rpc)
+            .with_tx(self.tx.clone())
+            .with_program_id(self.program_id)
     }
 
     /// The signer of a command that signs.
@@ -72,15 +84,21 @@ impl Session {
             .expect("input::prepare loads the keypair of every signing command")
     }
 
-    /// The mint of a command that acts on a market.
+    /// The mint of `market init`.
     pub fn mint(&self) -> Pubkey {
         self.mint
-            .expect("input::prepare refuses a market command without --mint")
+            .expect("input::prepare refuses `market init` without --mint")
     }
 
-    /// The market of `--mint`.
+    /// The address of the market a command acts on.
+    pub fn market_address(&self) -> Pubkey {
+        self.market
+            .expect("input::prepare refuses a market command without --market")
+    }
+
+    /// The market of `--market`.
     pub async fn market(&self) -> Result<MarketInfo, ClientError> {
-        self.ctx().market(&self.mint()).await
+        self.ctx().market(&self.market_address()).await
     }
 }
 
