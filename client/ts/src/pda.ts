@@ -19,20 +19,37 @@ import {
 } from './generated/constants';
 import { TESSERA_PROGRAM_ADDRESS } from './generated/programs';
 
-type Config = { programAddress?: Address };
+/**
+ * Which deployment of the program: `programId` defaults to the IDL's address
+ * (`TESSERA_PROGRAM_ADDRESS`, the local networks' id, whose keypair is public). On devnet or
+ * mainnet-beta pass the deployed program's id. (`programAddress` is the same option under the
+ * generated builders' name.)
+ */
+export type ProgramConfig = { programId?: Address; programAddress?: Address };
+
+/** The program id a config names (the IDL's address by default). */
+export function programIdOf(config: ProgramConfig = {}): Address {
+  return config.programId ?? config.programAddress ?? TESSERA_PROGRAM_ADDRESS;
+}
+
+type Config = ProgramConfig;
 
 function derive(seeds: Uint8Array[], config: Config): Promise<ProgramDerivedAddress> {
-  return getProgramDerivedAddress({
-    programAddress: config.programAddress ?? TESSERA_PROGRAM_ADDRESS,
-    seeds,
-  });
+  return getProgramDerivedAddress({ programAddress: programIdOf(config), seeds });
 }
 
 const key = (a: Address) => new Uint8Array(getAddressEncoder().encode(a));
 
-/** The market of a mint: `["market", mint]`. */
-export function marketPda(mint: Address, config: Config = {}): Promise<ProgramDerivedAddress> {
-  return derive([MARKET_SEED, key(mint)], config);
+/**
+ * The market `founder` (the admin that created it) created for `mint`:
+ * `["market", mint, founder]`. A mint has one market per founder; name a market by its address.
+ */
+export function marketPda(
+  mint: Address,
+  founder: Address,
+  config: Config = {},
+): Promise<ProgramDerivedAddress> {
+  return derive([MARKET_SEED, key(mint), key(founder)], config);
 }
 
 /** A market's stake vault (token account): `["stake_vault", market]`. */
@@ -93,4 +110,38 @@ export async function cheapJobId(
 /** The authority the program signs its events with (Anchor's `emit_cpi!`). */
 export function eventAuthorityPda(config: Config = {}): Promise<ProgramDerivedAddress> {
   return derive([EVENT_AUTHORITY_SEED], config);
+}
+
+/** The addresses every instruction of one market needs, as the Rust client's `MarketKeys`. */
+export type MarketKeys = {
+  programId: Address;
+  mint: Address;
+  founder: Address;
+  market: Address;
+  stakeVault: Address;
+  feeVault: Address;
+  eventAuthority: Address;
+};
+
+/**
+ * The keys of the market `founder` created for `mint`, in the program `config` names. With
+ * another program than the IDL's, pass `eventAuthority` to the generated builders and
+ * `{ programAddress: keys.programId }` as their config.
+ */
+export async function marketKeys(
+  mint: Address,
+  founder: Address,
+  config: Config = {},
+): Promise<MarketKeys> {
+  const programId = programIdOf(config);
+  const [market] = await marketPda(mint, founder, { programId });
+  return {
+    programId,
+    mint,
+    founder,
+    market,
+    stakeVault: (await stakeVaultPda(market, { programId }))[0],
+    feeVault: (await feeVaultPda(market, { programId }))[0],
+    eventAuthority: (await eventAuthorityPda({ programId }))[0],
+  };
 }

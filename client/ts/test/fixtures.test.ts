@@ -33,8 +33,19 @@ type AccountFixture = { type: string; fields: Obj; data: string };
 type PdaFixture = { name: string; seeds: Obj; address: string; bump: number };
 type Fixtures = {
   programId: string;
-  marketKeys: Record<'mint' | 'token_program' | 'treasury' | 'market' | 'stake_vault' | 'fee_vault', string>;
+  marketKeys: Record<
+    'mint' | 'founder' | 'token_program' | 'treasury' | 'market' | 'stake_vault' | 'fee_vault',
+    string
+  >;
   pdas: PdaFixture[];
+  customProgram: {
+    programId: string;
+    market: string;
+    stake_vault: string;
+    fee_vault: string;
+    event_authority: string;
+    collect_fees: InstructionFixture;
+  };
   cheapJobIds: Record<'market' | 'creator' | 'start' | 'id', string>[];
   slotStatus: Record<string, number>;
   instructions: InstructionFixture[];
@@ -147,6 +158,7 @@ function toJson(type: IdlType, value: unknown): Json {
 
 const m = {
   mint: address(fixtures.marketKeys.mint),
+  founder: address(fixtures.marketKeys.founder),
   tokenProgram: address(fixtures.marketKeys.token_program),
   treasury: address(fixtures.marketKeys.treasury),
 };
@@ -173,7 +185,7 @@ function parties(inputs: Obj): Address[] {
  * place, Anchor's "none").
  */
 async function settlement(inputs: Obj) {
-  const [market] = await tessera.marketPda(m.mint);
+  const [market] = await tessera.marketPda(m.mint, m.founder);
   const job = key(inputs, 'job');
   const [escrow] = await tessera.escrowPda(job);
   return {
@@ -196,14 +208,14 @@ async function vaults(market: Address) {
 
 /** The accounts of an operator's instruction: its authority signs, its PDA is derived. */
 async function asOperator(inputs: Obj) {
-  const [market] = await tessera.marketPda(m.mint);
+  const [market] = await tessera.marketPda(m.mint, m.founder);
   const [operator] = await tessera.operatorPda(market, key(inputs, 'authority'));
   return { authority: signer(inputs, 'authority'), market, operator };
 }
 
 const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   async init_market(inputs) {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     return tessera.getInitMarketInstruction({
       admin: signer(inputs, 'admin'),
       market,
@@ -217,7 +229,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     });
   },
   async update_market(inputs) {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     const args = inputs.args as Obj;
     return tessera.getUpdateMarketInstruction({
       admin: signer(inputs, 'admin'),
@@ -230,7 +242,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     });
   },
   async set_paused(inputs) {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     return tessera.getSetPausedInstruction({
       admin: signer(inputs, 'admin'),
       market,
@@ -282,7 +294,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     return tessera.getExitOperatorInstruction(await asOperator(inputs));
   },
   async create_job(inputs) {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     const args = structArgs<tessera.CreateJobInstructionDataArgs>('create_job', inputs);
     const [job] = await tessera.jobPda(market, key(inputs, 'creator'), args.jobId as bigint);
     const [escrow] = await tessera.escrowPda(job);
@@ -378,7 +390,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     return tessera.withParties(ix, parties(inputs));
   },
   async collect_fees() {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     const [feeVault] = await tessera.feeVaultPda(market);
     return tessera.getCollectFeesInstruction({
       market,
@@ -588,7 +600,7 @@ describe('accounts', () => {
 
 describe('PDAs', () => {
   const derive: Record<string, (seeds: Obj) => ReturnType<typeof tessera.marketPda>> = {
-    market: (s) => tessera.marketPda(key(s, 'mint')),
+    market: (s) => tessera.marketPda(key(s, 'mint'), key(s, 'founder')),
     stake_vault: (s) => tessera.stakeVaultPda(key(s, 'market')),
     fee_vault: (s) => tessera.feeVaultPda(key(s, 'market')),
     operator: (s) => tessera.operatorPda(key(s, 'market'), key(s, 'authority')),
@@ -620,7 +632,7 @@ describe('PDAs', () => {
   }
 
   it('the market keys are the derived ones', async () => {
-    const [market] = await tessera.marketPda(m.mint);
+    const [market] = await tessera.marketPda(m.mint, m.founder);
     const [stakeVault] = await tessera.stakeVaultPda(market);
     const [feeVault] = await tessera.feeVaultPda(market);
     assert.equal(market, fixtures.marketKeys.market);
@@ -628,6 +640,42 @@ describe('PDAs', () => {
     assert.equal(feeVault, fixtures.marketKeys.fee_vault);
     // The generated PDA helper (from the IDL's seeds) agrees.
     assert.equal((await tessera.findFeeVaultPda({ market }))[0], feeVault);
+  });
+
+  it('a mint has one market per founder', async () => {
+    const [other] = await tessera.marketPda(m.mint, m.treasury);
+    assert.notEqual(other, fixtures.marketKeys.market);
+    const keys = await tessera.marketKeys(m.mint, m.founder);
+    assert.equal(keys.market, fixtures.marketKeys.market);
+    assert.equal(keys.programId, tessera.TESSERA_PROGRAM_ADDRESS);
+  });
+
+  it('programId: every address follows another deployment\'s id, as the Rust client', async () => {
+    const c = fixtures.customProgram;
+    const programId = address(c.programId);
+    assert.notEqual(programId, tessera.TESSERA_PROGRAM_ADDRESS);
+    const keys = await tessera.marketKeys(m.mint, m.founder, { programId });
+    assert.equal(keys.programId, programId);
+    assert.equal(keys.market, c.market);
+    assert.equal(keys.stakeVault, c.stake_vault);
+    assert.equal(keys.feeVault, c.fee_vault);
+    assert.equal(keys.eventAuthority, c.event_authority);
+    assert.equal((await tessera.marketPda(m.mint, m.founder, { programId }))[0], c.market);
+    assert.equal((await tessera.eventAuthorityPda({ programId }))[0], c.event_authority);
+    const ix = tessera.getCollectFeesInstruction(
+      {
+        market: keys.market,
+        feeVault: keys.feeVault,
+        treasury: m.treasury,
+        mint: m.mint,
+        tokenProgram: m.tokenProgram,
+        eventAuthority: keys.eventAuthority,
+      },
+      { programAddress: keys.programId },
+    );
+    assert.equal(ix.programAddress, c.collect_fees.programId);
+    assert.equal(bytesToHex(ix.data), c.collect_fees.data);
+    assert.deepEqual(metas(ix), c.collect_fees.accounts);
   });
 
   it('the program address is the IDL\'s', () => {

@@ -23,7 +23,7 @@ export const KERNEL_MLP_I8 = 3;
 export const KERNEL_RENDER = 1;
 /** The kernels a job may name, as a capability mask (bit `id`): `create_job` refuses any other, since no worker could ever claim it. `tessera_kernels::KernelId` has the same ids (checked by the client's tests). */
 export const KNOWN_KERNELS = 30;
-/** Seed of the market PDA: `["market", mint]`. */
+/** Seed of the market PDA: `["market", mint, founder]` (the admin that created it). */
 export const MARKET_SEED = new Uint8Array([109, 97, 114, 107, 101, 116]);
 /** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 5×). */
 export const MAX_COLLATERAL_BPS = 50000;

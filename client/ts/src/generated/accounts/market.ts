@@ -94,6 +94,11 @@ export type Market = {
   pendingArbiter: Address;
   /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
   arbiterChangeAt: bigint;
+  /**
+   * The admin that created the market, part of its address (`["market", mint, founder]`);
+   * never changes, whoever the admin becomes.
+   */
+  founder: Address;
   /** Room for future fields. */
   reserved: ReadonlyUint8Array;
 };
@@ -136,6 +141,11 @@ export type MarketArgs = {
   pendingArbiter: Address;
   /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
   arbiterChangeAt: number | bigint;
+  /**
+   * The admin that created the market, part of its address (`["market", mint, founder]`);
+   * never changes, whoever the admin becomes.
+   */
+  founder: Address;
   /** Room for future fields. */
   reserved: ReadonlyUint8Array;
 };
@@ -159,7 +169,8 @@ export function getMarketEncoder(): FixedSizeEncoder<MarketArgs> {
       ["feeVaultBump", getU8Encoder()],
       ["pendingArbiter", getAddressEncoder()],
       ["arbiterChangeAt", getI64Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
+      ["founder", getAddressEncoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 32)],
     ]),
     (value) => ({ ...value, discriminator: MARKET_DISCRIMINATOR }),
   );
@@ -183,7 +194,8 @@ export function getMarketDecoder(): FixedSizeDecoder<Market> {
     ["feeVaultBump", getU8Decoder()],
     ["pendingArbiter", getAddressDecoder()],
     ["arbiterChangeAt", getI64Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
+    ["founder", getAddressDecoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 32)],
   ]);
 }
 

@@ -164,7 +164,10 @@ export type InitMarketAsyncInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  /** Becomes the market admin; pays for the accounts. */
+  /**
+   * Becomes the market admin and its founder (part of the market's address); pays for the
+   * accounts.
+   */
   admin: TransactionSigner<TAccountAdmin>;
   market?: Address<TAccountMarket>;
   mint: Address<TAccountMint>;
@@ -257,6 +260,10 @@ export async function getInitMarketInstructionAsync<
         "mint",
         accounts.mint.value,
       ),
+      admin: getAddressFromResolvedInstructionAccount(
+        "admin",
+        accounts.admin.value,
+      ),
     });
   }
   if (!accounts.stakeVault.value) {
@@ -337,7 +344,10 @@ export type InitMarketInput<
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  /** Becomes the market admin; pays for the accounts. */
+  /**
+   * Becomes the market admin and its founder (part of the market's address); pays for the
+   * accounts.
+   */
   admin: TransactionSigner<TAccountAdmin>;
   market: Address<TAccountMarket>;
   mint: Address<TAccountMint>;
@@ -478,7 +488,10 @@ export type ParsedInitMarketInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    /** Becomes the market admin; pays for the accounts. */
+    /**
+     * Becomes the market admin and its founder (part of the market's address); pays for the
+     * accounts.
+     */
     admin: TAccountMetas[0];
     market: TAccountMetas[1];
     mint: TAccountMetas[2];

@@ -16,6 +16,7 @@ import {
 
 export type MarketSeeds = {
   mint: Address;
+  admin: Address;
 };
 
 export async function findMarketPda(
@@ -30,6 +31,7 @@ export async function findMarketPda(
     seeds: [
       getBytesEncoder().encode(new Uint8Array([109, 97, 114, 107, 101, 116])),
       getAddressEncoder().encode(seeds.mint),
+      getAddressEncoder().encode(seeds.admin),
     ],
   });
 }
