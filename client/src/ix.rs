@@ -449,27 +449,46 @@ impl MarketKeys {
         )
     }
 
-    pub fn challenge_result(
+    fn challenge(&self, authority: Pubkey, job: Pubkey) -> accounts::ChallengeResult {
+        accounts::ChallengeResult {
+            authority,
+            market: self.market,
+            challenger: self.operator(&authority),
+            job,
+            event_authority: self.event_authority,
+            program: self.program_id,
+        }
+    }
+
+    /// Commits to a challenge of `job` (see [`challenge_commitment`]), bonding free stake.
+    pub fn commit_challenge(
+        &self,
+        authority: Pubkey,
+        job: Pubkey,
+        commitment: [u8; 32],
+    ) -> Instruction {
+        self.build(
+            self.challenge(authority, job),
+            instruction::CommitChallenge { commitment },
+        )
+    }
+
+    /// Reveals the challenge committed with `salt`.
+    pub fn reveal_challenge(
         &self,
         authority: Pubkey,
         job: Pubkey,
         args: tessera::instructions::ChallengeArgs,
+        salt: [u8; 32],
     ) -> Instruction {
         self.build(
-            accounts::ChallengeResult {
-                authority,
-                market: self.market,
-                challenger: self.operator(&authority),
-                job,
-                event_authority: self.event_authority,
-                program: self.program_id,
-            },
-            instruction::ChallengeResult { args },
+            self.challenge(authority, job),
+            instruction::RevealChallenge { args, salt },
         )
     }
 
     /// Settles a job whose dispute deadline passed without a ruling (permissionless);
-    /// `parties`: every live slot in order, then the challenger if any.
+    /// `parties`: see [`parties`].
     pub fn expire_dispute(
         &self,
         job: Pubkey,
@@ -492,7 +511,7 @@ impl MarketKeys {
         )
     }
 
-    /// `parties`: every live slot in order, then the challenger if any.
+    /// `parties`: see [`parties`].
     pub fn resolve_dispute(
         &self,
         arbiter: Pubkey,
@@ -543,13 +562,26 @@ fn party_metas(parties: &[Pubkey]) -> Vec<AccountMeta> {
 }
 
 /// The operator accounts a settling instruction takes for `job`, in order: live slots, then
-/// the challenger (for `resolve_dispute`).
-pub fn parties(job: &Job, with_challenger: bool) -> Vec<Pubkey> {
-    let mut keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
-    if with_challenger && job.has_challenge() {
-        keys.push(job.challenge.challenger);
-    }
-    keys
+/// the challengers in commitment order (`Job::party_keys`).
+pub fn parties(job: &Job) -> Vec<Pubkey> {
+    job.party_keys()
+}
+
+/// What `authority`'s operator commits to for challenge `args` with `salt` (the program's own
+/// hashing, `Challenge::commitment_of`).
+pub fn challenge_commitment(
+    market: &MarketKeys,
+    authority: &Pubkey,
+    args: &tessera::instructions::ChallengeArgs,
+    salt: &[u8; 32],
+) -> [u8; 32] {
+    tessera::state::Challenge::commitment_of(
+        args.chunk,
+        &args.hash,
+        &args.operator_leaf,
+        &market.operator(authority),
+        salt,
+    )
 }
 
 #[cfg(test)]

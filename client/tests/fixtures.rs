@@ -11,8 +11,8 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
-    pack_uri, Assignment, Challenge, ClaimTerms, Job, JobState, JobTerms, Market, MarketParams,
-    Operator, OperatorStatus, SlotStatus,
+    pack_uri, Assignment, Challenge, ChallengeStatus, ClaimTerms, Job, JobState, JobTerms, Market,
+    MarketParams, Operator, OperatorStatus, SlotStatus,
 };
 use tessera_client::ix::{without_creator_token, MarketKeys};
 use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
@@ -121,6 +121,7 @@ const CREATOR: u8 = 8;
 const CREATOR_TOKEN: u8 = 9;
 const AUTHORITY_2: u8 = 10;
 const VERIFIER: u8 = 12;
+const VERIFIER_2: u8 = 13;
 const NEW_ADMIN: u8 = 14;
 const NEW_ARBITER: u8 = 15;
 const NEW_TREASURY: u8 = 16;
@@ -284,6 +285,9 @@ fn instructions() -> Vec<Fixture> {
         operator_leaf: bytes32(4),
         proof: vec![bytes32(5), bytes32(6), bytes32(7)],
     };
+    // What the verifier commits to (the program's hashing), salted with bytes32(11).
+    let challenge_commitment_bytes =
+        tessera_client::ix::challenge_commitment(&m, &key(VERIFIER), &challenge, &bytes32(11));
     let challenge_json = {
         let ChallengeArgs {
             chunk,
@@ -475,13 +479,23 @@ fn instructions() -> Vec<Fixture> {
             ix: m.expire_job(job, creator, creator_token, &parties[..1]),
         },
         Fixture {
-            name: "challenge_result",
+            name: "commit_challenge",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("job", s(job)),
+                ("commitment", hex(&challenge_commitment_bytes)),
+            ]),
+            ix: m.commit_challenge(key(VERIFIER), job, challenge_commitment_bytes),
+        },
+        Fixture {
+            name: "reveal_challenge",
             inputs: obj(vec![
                 ("authority", s(key(VERIFIER))),
                 ("job", s(job)),
                 ("args", challenge_json),
+                ("salt", hex(&bytes32(11))),
             ]),
-            ix: m.challenge_result(key(VERIFIER), job, challenge),
+            ix: m.reveal_challenge(key(VERIFIER), job, challenge, bytes32(11)),
         },
         Fixture {
             name: "resolve_dispute",
@@ -708,14 +722,26 @@ fn job() -> Job {
         challenge_deadline: -1,
         dispute_deadline: 1_701_209_600,
         agreed_root: bytes32(8),
-        challenge: Challenge {
-            challenger: m.operator(&key(VERIFIER)),
-            bond: 9_000_000,
-            chunk: u32::MAX,
-            padding: [0; 4],
-            hash: bytes32(3),
-            operator_leaf: [0; 32],
-        },
+        challenges: [
+            Challenge {
+                challenger: m.operator(&key(VERIFIER)),
+                bond: 9_000_000,
+                chunk: u32::MAX,
+                status: ChallengeStatus::Revealed as u8,
+                padding: [0; 3],
+                commitment: bytes32(12),
+                hash: bytes32(3),
+                operator_leaf: [0; 32],
+            },
+            Challenge {
+                challenger: m.operator(&key(VERIFIER_2)),
+                bond: 9_000_000,
+                status: ChallengeStatus::Committed as u8,
+                commitment: bytes32(13),
+                ..Challenge::none()
+            },
+            Challenge::none(),
+        ],
         bump: pda::job(&m.market, &creator, JOB_ID).1,
         escrow: pda::escrow(&job).0,
         terms: JobTerms {
@@ -764,7 +790,9 @@ fn challenge_json(c: &Challenge) -> J {
         challenger,
         bond,
         chunk,
+        status,
         padding,
+        commitment,
         hash,
         operator_leaf,
     } = c;
@@ -772,7 +800,9 @@ fn challenge_json(c: &Challenge) -> J {
         ("challenger", s(challenger)),
         ("bond", s(bond)),
         ("chunk", n(*chunk)),
+        ("status", n(*status)),
         ("padding", hex(padding)),
+        ("commitment", hex(commitment)),
         ("hash", hex(hash)),
         ("operator_leaf", hex(operator_leaf)),
     ])
@@ -830,7 +860,7 @@ fn job_json(a: &Job) -> J {
         challenge_deadline,
         dispute_deadline,
         agreed_root,
-        challenge,
+        challenges,
         bump,
         escrow,
         terms,
@@ -859,7 +889,10 @@ fn job_json(a: &Job) -> J {
         ("challenge_deadline", s(challenge_deadline)),
         ("dispute_deadline", s(dispute_deadline)),
         ("agreed_root", hex(agreed_root)),
-        ("challenge", challenge_json(challenge)),
+        (
+            "challenges",
+            J::Arr(challenges.iter().map(challenge_json).collect()),
+        ),
         ("bump", n(*bump)),
         ("escrow", s(escrow)),
         ("terms", terms_json(terms)),
@@ -1031,6 +1064,9 @@ fn fixtures() -> String {
         ("customProgram", custom_program()),
         ("cheapJobIds", cheap_job_ids()),
         ("slotStatus", slot_status()),
+        // The operator accounts a settlement of the sample job takes: live slots, then the
+        // challengers in commitment order.
+        ("jobParties", parties_json(&tessera_client::ix::parties(&job()))),
         (
             "instructions",
             J::Arr(instructions().into_iter().map(instruction_json).collect()),

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use tessera::constants::WHOLE_ROOT;
 use tessera::instructions::{ChallengeArgs, UpdateMarketArgs};
+use tessera_client::ix::challenge_commitment;
 use tessera_tests::amounts::*;
 use tessera_tests::*;
 
@@ -135,12 +136,10 @@ fn main() {
     b.env.warp(301);
     let j = b.env.job(&job);
     let crank = b.env.cranker();
-    let ix = b.env.keys.finalize_job(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &b.env.parties(&j, false),
-    );
+    let ix = b
+        .env
+        .keys
+        .finalize_job(job, creator.pubkey(), creator.token, &b.env.parties(&j));
     let f = b.run("finalize_job (1 replica)", ix, &[&crank]);
     lifecycles.push((
         "1 replica: create + claim + submit + finalize".into(),
@@ -195,12 +194,10 @@ fn main() {
     }
     b.env.warp(301);
     let j = b.env.job(&job);
-    let ix = b.env.keys.finalize_job(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &b.env.parties(&j, false),
-    );
+    let ix = b
+        .env
+        .keys
+        .finalize_job(job, creator.pubkey(), creator.token, &b.env.parties(&j));
     total += b.run("finalize_job (2 replicas)", ix, &[&crank]);
     lifecycles.push((
         "2 replicas: create + 2×(claim, commit, reveal) + finalize".into(),
@@ -249,7 +246,7 @@ fn main() {
         job,
         creator.pubkey(),
         creator.token,
-        &b.env.parties(&j, true),
+        &b.env.parties(&j),
         0b01,
     );
     total += b.run("resolve_dispute (2 replicas, 1 slashed)", ix, &[&arbiter]);
@@ -273,18 +270,30 @@ fn main() {
         operator_leaf: [0; 32],
         proof: vec![],
     };
+    let salt = challenge_salt(&verifier);
+    let commitment = challenge_commitment(&b.env.keys, &verifier.pubkey(), &ch, &salt);
     b.run(
-        "challenge_result",
-        b.env.keys.challenge_result(verifier.pubkey(), job, ch),
+        "commit_challenge",
+        b.env
+            .keys
+            .commit_challenge(verifier.pubkey(), job, commitment),
         &[&verifier.key],
     );
+    b.run(
+        "reveal_challenge (whole root)",
+        b.env
+            .keys
+            .reveal_challenge(verifier.pubkey(), job, ch, salt),
+        &[&verifier.key],
+    );
+    b.env.warp_past_challenge_reveals(job);
     let j = b.env.job(&job);
     let ix = b.env.keys.resolve_dispute(
         arbiter.pubkey(),
         job,
         creator.pubkey(),
         creator.token,
-        &b.env.parties(&j, true),
+        &b.env.parties(&j),
         tessera::instructions::CHALLENGER_BIT,
     );
     b.run("resolve_dispute (challenge upheld)", ix, &[&arbiter]);
@@ -302,16 +311,14 @@ fn main() {
         operator_leaf: [0; 32],
         proof: vec![],
     };
-    let ix = b.env.keys.challenge_result(verifier.pubkey(), job, ch);
-    b.env.send(&[ix], &[&verifier.key]).unwrap();
-    b.env.warp(default_params().dispute_window + 1);
+    b.env.challenge(&verifier, job, ch).unwrap();
+    let deadline = b.env.job(&job).dispute_deadline;
+    b.env.warp(deadline - b.env.now() + 1);
     let j = b.env.job(&job);
-    let ix = b.env.keys.expire_dispute(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &b.env.parties(&j, true),
-    );
+    let ix = b
+        .env
+        .keys
+        .expire_dispute(job, creator.pubkey(), creator.token, &b.env.parties(&j));
     b.run("expire_dispute (challenged root paid)", ix, &[&crank]);
     b.run("collect_fees", b.env.keys.collect_fees(), &[&crank]);
 
@@ -323,12 +330,10 @@ fn main() {
     b.env.claim(&op2, job).unwrap();
     b.env.warp(601);
     let j = b.env.job(&job);
-    let ix = b.env.keys.timeout_job(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &b.env.parties(&j, false),
-    );
+    let ix = b
+        .env
+        .keys
+        .timeout_job(job, creator.pubkey(), creator.token, &b.env.parties(&j));
     b.run("timeout_job (1 slashed, slot reopens)", ix, &[&crank]);
     b.env.warp(3_600);
     let ix = b

@@ -14,9 +14,10 @@ use solana_instruction_error::InstructionError;
 use solana_message::Message;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
+use tessera::instructions::ChallengeArgs;
 use tessera::instructions::CreateJobArgs;
 use tessera::state::{ClaimTerms, Job, Market, MarketParams, Operator};
-use tessera_client::ix::{parties, CrankBuilder, MarketKeys};
+use tessera_client::ix::{challenge_commitment, parties, CrankBuilder, MarketKeys};
 
 pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
@@ -306,8 +307,36 @@ impl Env {
     }
 
     /// The operator accounts a settling instruction takes for `job`.
-    pub fn parties(&self, job: &Job, with_challenger: bool) -> Vec<Pubkey> {
-        parties(job, with_challenger)
+    pub fn parties(&self, job: &Job) -> Vec<Pubkey> {
+        parties(job)
+    }
+
+    /// `op` commits to challenge `args` of `job` (salted with its own key).
+    pub fn commit_challenge(&mut self, op: &User, job: Pubkey, args: &ChallengeArgs) -> TxResult {
+        let c = challenge_commitment(&self.keys, &op.pubkey(), args, &challenge_salt(op));
+        let ix = self.keys.commit_challenge(op.pubkey(), job, c);
+        self.send(&[ix], &[&op.key])
+    }
+
+    /// `op` reveals the challenge it committed.
+    pub fn reveal_challenge(&mut self, op: &User, job: Pubkey, args: ChallengeArgs) -> TxResult {
+        let ix = self
+            .keys
+            .reveal_challenge(op.pubkey(), job, args, challenge_salt(op));
+        self.send(&[ix], &[&op.key])
+    }
+
+    /// Moves the clock past `job`'s challenge reveal deadline (the arbiter may rule then).
+    pub fn warp_past_challenge_reveals(&mut self, job: Pubkey) {
+        let deadline = self.job(&job).challenge_reveal_deadline().unwrap();
+        self.warp(deadline - self.now() + 1);
+    }
+
+    /// `op` challenges `job` with `args`: commits, then reveals at once (the result of the
+    /// first transaction that fails, else of the reveal).
+    pub fn challenge(&mut self, op: &User, job: Pubkey, args: ChallengeArgs) -> TxResult {
+        self.commit_challenge(op, job, &args)?;
+        self.reveal_challenge(op, job, args)
     }
 
     /// A permissionless settling instruction for `job_key`, built by `build` from the job's
@@ -319,7 +348,7 @@ impl Env {
             job_key,
             creator.pubkey(),
             creator.token,
-            &self.parties(&job, false),
+            &self.parties(&job),
         );
         let crank = self.cranker();
         self.send(&[ix], &[&crank])
@@ -344,7 +373,7 @@ impl Env {
             job_key,
             creator.pubkey(),
             creator.token,
-            &self.parties(&job, true),
+            &self.parties(&job),
             honest_mask,
         );
         let arbiter = self.arbiter.insecure_clone();
@@ -424,6 +453,11 @@ impl Default for Env {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The salt `op`'s challenges are committed with in these tests.
+pub fn challenge_salt(op: &User) -> [u8; 32] {
+    op.pubkey().to_bytes()
 }
 
 /// The terms of no job (claims built for accounts that are not jobs).

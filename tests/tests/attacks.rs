@@ -63,22 +63,14 @@ fn ready_job(env: &mut Env, creator: &User, op: &User, id: u64) -> Pubkey {
 /// The honest `finalize_job` instruction for `job`.
 fn finalize_ix(env: &Env, job: Pubkey, creator: &User) -> Instruction {
     let j = env.job(&job);
-    env.keys.finalize_job(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &env.parties(&j, false),
-    )
+    env.keys
+        .finalize_job(job, creator.pubkey(), creator.token, &env.parties(&j))
 }
 
 fn timeout_ix(env: &Env, job: Pubkey, creator: &User) -> Instruction {
     let j = env.job(&job);
-    env.keys.timeout_job(
-        job,
-        creator.pubkey(),
-        creator.token,
-        &env.parties(&j, false),
-    )
+    env.keys
+        .timeout_job(job, creator.pubkey(), creator.token, &env.parties(&j))
 }
 
 /// A second market, over a new mint of the same token program, in the same SVM.

@@ -66,10 +66,17 @@ enum Action {
         job: usize,
         honest: bool,
     },
+    /// Commit a whole-root challenge claiming root `[hash; 32]`.
     Challenge {
         op: usize,
         job: usize,
         hash: u8,
+    },
+    /// Reveal `op`'s committed challenge (with another hash than committed unless `honest`).
+    RevealChallenge {
+        op: usize,
+        job: usize,
+        honest: bool,
     },
     Warp {
         seconds: i64,
@@ -145,7 +152,9 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(op, job, root, wrong_kind)| Action::Deliver { op, job, root, wrong_kind }),
         8 => (who, job.clone(), prop::bool::weighted(0.9))
             .prop_map(|(op, job, honest)| Action::Reveal { op, job, honest }),
-        2 => (op.clone(), job.clone(), 1u8..=3).prop_map(|(op, job, hash)| Action::Challenge { op, job, hash }),
+        3 => (op.clone(), job.clone(), 1u8..=3).prop_map(|(op, job, hash)| Action::Challenge { op, job, hash }),
+        3 => (op.clone(), job.clone(), prop::bool::weighted(0.9))
+            .prop_map(|(op, job, honest)| Action::RevealChallenge { op, job, honest }),
         6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401, 604_801])
             .prop_map(|seconds| Action::Warp { seconds }),
         6 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Finalize { job, tamper }),
@@ -184,6 +193,8 @@ struct World {
     next_id: u64,
     /// (job, operator) → (root, salt) of a successful commit.
     commits: HashMap<(Pubkey, usize), ([u8; 32], [u8; 32])>,
+    /// (job, operator) → the hash of a committed challenge.
+    challenges: HashMap<(Pubkey, usize), u8>,
     /// minted − supply after the previous step.
     burned: u64,
     /// fee vault + treasury after the previous step.
@@ -215,6 +226,7 @@ impl World {
             jobs: vec![],
             next_id: 1,
             commits: HashMap::new(),
+            challenges: HashMap::new(),
             burned: 0,
             fees: 0,
         };
@@ -385,18 +397,18 @@ impl World {
                     .any(|i| j.slot_deadline(i).ok().flatten().is_some_and(|d| now > d));
                 let u = &self.creators[c];
                 if late {
-                    let ix =
-                        self.env
-                            .keys
-                            .timeout_job(key, u.pubkey(), u.token, &parties(&j, false));
+                    let ix = self
+                        .env
+                        .keys
+                        .timeout_job(key, u.pubkey(), u.token, &parties(&j));
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
                 if j.state() == JobState::Open && now > j.claim_deadline {
-                    let ix =
-                        self.env
-                            .keys
-                            .expire_job(key, u.pubkey(), u.token, &parties(&j, false));
+                    let ix = self
+                        .env
+                        .keys
+                        .expire_job(key, u.pubkey(), u.token, &parties(&j));
                     let crank = self.env.cranker();
                     return Some((self.env.send(&[ix], &[&crank]), false));
                 }
@@ -427,31 +439,38 @@ impl World {
                         (self.env.reveal(&self.ops[op], key, root, salt), false)
                     }
                     JobState::Revealed => {
-                        if self.env.now() <= j.challenge_deadline {
-                            self.env.warp(j.challenge_deadline - self.env.now() + 1);
+                        let until = if j.has_challenge() {
+                            j.challenge_reveal_deadline().expect("deadline")
+                        } else {
+                            j.challenge_deadline
+                        };
+                        if self.env.now() <= until {
+                            self.env.warp(until - self.env.now() + 1);
                         }
-                        let ix = self.env.keys.finalize_job(
-                            key,
-                            u.pubkey(),
-                            u.token,
-                            &parties(&j, false),
-                        );
+                        let ix = self
+                            .env
+                            .keys
+                            .finalize_job(key, u.pubkey(), u.token, &parties(&j));
                         let crank = self.env.cranker();
                         (self.env.send(&[ix], &[&crank]), false)
                     }
                     JobState::Disputed if now > j.dispute_deadline => {
-                        let ix = self.env.keys.expire_dispute(
-                            key,
-                            u.pubkey(),
-                            u.token,
-                            &parties(&j, true),
-                        );
+                        let ix =
+                            self.env
+                                .keys
+                                .expire_dispute(key, u.pubkey(), u.token, &parties(&j));
                         let crank = self.env.cranker();
                         (self.env.send(&[ix], &[&crank]), false)
                     }
                     JobState::Disputed => {
+                        if j.has_challenge() {
+                            let until = j.challenge_reveal_deadline().expect("deadline");
+                            if self.env.now() <= until {
+                                self.env.warp(until - self.env.now() + 1);
+                            }
+                        }
                         let arbiter = self.env.arbiter.insecure_clone();
-                        let parties = parties(&j, true);
+                        let parties = parties(&j);
                         let ix = self.env.keys.resolve_dispute(
                             arbiter.pubkey(),
                             key,
@@ -504,9 +523,24 @@ impl World {
                     operator_leaf: [0; 32],
                     proof: vec![],
                 };
-                let u = &self.ops[op];
-                let ix = self.env.keys.challenge_result(u.pubkey(), key, args);
-                (self.env.send(&[ix], &[&u.key]), false)
+                let r = self.env.commit_challenge(&self.ops[op], key, &args);
+                if r.is_ok() {
+                    self.challenges.insert((key, op), hash);
+                }
+                (r, false)
+            }
+            Action::RevealChallenge { op, job, honest } => {
+                let (key, _, _) = self.job(job)?;
+                let committed = self.challenges.get(&(key, op)).copied().unwrap_or(1);
+                let hash = if honest { committed } else { committed ^ 0x40 };
+                let args = tessera::instructions::ChallengeArgs {
+                    chunk: tessera::constants::WHOLE_ROOT,
+                    hash: [hash; 32],
+                    operator_leaf: [0; 32],
+                    proof: vec![],
+                };
+                let r = self.env.reveal_challenge(&self.ops[op], key, args);
+                (r, !honest)
             }
             Action::Warp { seconds } => {
                 env.warp(seconds);
@@ -515,7 +549,7 @@ impl World {
             Action::Finalize { job, tamper } | Action::Timeout { job, tamper } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
-                let parties = parties(&j, false);
+                let parties = parties(&j);
                 let mut ix = if matches!(a, Action::Finalize { .. }) {
                     self.env
                         .keys
@@ -537,14 +571,14 @@ impl World {
                 let ix = self
                     .env
                     .keys
-                    .expire_job(key, u.pubkey(), u.token, &parties(&j, false));
+                    .expire_job(key, u.pubkey(), u.token, &parties(&j));
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), false)
             }
             Action::Resolve { job, mask, tamper } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
-                let parties = parties(&j, true);
+                let parties = parties(&j);
                 let arbiter = self.env.arbiter.insecure_clone();
                 let mut ix = self.env.keys.resolve_dispute(
                     arbiter.pubkey(),
@@ -593,7 +627,7 @@ impl World {
                 let ix = self
                     .env
                     .keys
-                    .expire_dispute(key, u.pubkey(), u.token, &parties(&j, true));
+                    .expire_dispute(key, u.pubkey(), u.token, &parties(&j));
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), false)
             }
@@ -713,9 +747,9 @@ impl World {
                     b.0 += a.bond;
                     b.1 += 1;
                 }
-                if job.has_challenge() {
-                    let b = bonds.entry(job.challenge.challenger).or_default();
-                    b.0 += job.challenge.bond;
+                for (_, c) in job.challengers() {
+                    let b = bonds.entry(c.challenger).or_default();
+                    b.0 += c.bond;
                     b.1 += 1;
                 }
             } else {

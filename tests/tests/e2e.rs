@@ -487,17 +487,19 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
         })
         .await;
     let arbiter = net.spawn_worker("admin", |c| c.arbiter = true).await;
+    // The verifier commits a challenge, reveals it; the arbiter rules once the challenge
+    // reveal deadline (the challenge window, then the 30 s reveal window) has passed.
     let job = net
-        .wait_job(&job_key, 60, |j| j.state() == JobState::Settled)
+        .wait_job(&job_key, 150, |j| j.state() == JobState::Settled)
         .await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while verifier.metrics.challenges.get() == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(verifier.metrics.challenges.get(), 1);
-    assert_eq!(job.challenge.chunk, 0, "the tampered chunk was found");
+    assert_eq!(job.challenges[0].chunk, 0, "the tampered chunk was found");
     assert_eq!(
-        job.challenge.challenger,
+        job.challenges[0].challenger,
         net.market
             .keys
             .operator(&net.net.keypair("operator-1").pubkey())

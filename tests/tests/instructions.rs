@@ -282,7 +282,7 @@ fn close_job_returns_the_rent_of_an_ended_job_to_its_creator_once() {
         u32::from(anchor_lang::error::ErrorCode::AccountNotInitialized),
         u32::from(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram),
     ];
-    let parties = env.parties(&settled, false);
+    let parties = env.parties(&settled);
     let finalize = env
         .keys
         .finalize_job(job, creator.pubkey(), creator.token, &parties);
@@ -551,11 +551,10 @@ fn exit_operator_then_claim_job_and_deposit_stake_are_refused() {
 }
 
 #[test]
-fn challenge_result_failures() {
+fn commit_and_reveal_challenge_failures() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
-    let verifier = env.operator(STAKE);
     let job = env.create_job(&creator, 1, 1, REWARD);
     env.claim(&op, job).unwrap();
     let whole = |hash| tessera::instructions::ChallengeArgs {
@@ -565,46 +564,81 @@ fn challenge_result_failures() {
         proof: vec![],
     };
     // Not revealed yet.
-    let ix = env
-        .keys
-        .challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    let v1 = env.operator(STAKE);
     assert_tessera_error(
-        &env.send(&[ix], &[&verifier.key]),
+        &env.commit_challenge(&v1, job, &whole([2; 32])),
         TesseraError::WrongJobState,
     );
     env.submit(&op, job, [1; 32]).unwrap();
     // The operator itself cannot challenge.
-    let ix = env.keys.challenge_result(op.pubkey(), job, whole([2; 32]));
-    assert_tessera_error(&env.send(&[ix], &[&op.key]), TesseraError::SelfChallenge);
-    // A challenge that agrees is refused.
-    let ix = env
-        .keys
-        .challenge_result(verifier.pubkey(), job, whole([1; 32]));
     assert_tessera_error(
-        &env.send(&[ix], &[&verifier.key]),
+        &env.commit_challenge(&op, job, &whole([2; 32])),
+        TesseraError::SelfChallenge,
+    );
+    // Revealing what was never committed.
+    assert_tessera_error(
+        &env.reveal_challenge(&v1, job, whole([2; 32])),
+        TesseraError::NotAssigned,
+    );
+    // A challenge that agrees is refused when revealed; so is one with a bad proof, and one
+    // that is not what was committed.
+    env.commit_challenge(&v1, job, &whole([1; 32])).unwrap();
+    assert_tessera_error(
+        &env.reveal_challenge(&v1, job, whole([1; 32])),
         TesseraError::ChallengeAgrees,
     );
-    // A chunk challenge with a bad proof is refused.
     let bad = tessera::instructions::ChallengeArgs {
         chunk: 1,
         hash: [3; 32],
         operator_leaf: [4; 32],
         proof: vec![[5; 32]; 2],
     };
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, bad);
+    let v2 = env.operator(STAKE);
+    env.commit_challenge(&v2, job, &bad).unwrap();
     assert_tessera_error(
-        &env.send(&[ix], &[&verifier.key]),
+        &env.reveal_challenge(&v2, job, bad),
         TesseraError::BadMerkleProof,
     );
-    // After the window.
-    env.warp(301);
-    let ix = env
-        .keys
-        .challenge_result(verifier.pubkey(), job, whole([2; 32]));
+    let v3 = env.operator(STAKE);
+    env.commit_challenge(&v3, job, &whole([2; 32])).unwrap();
     assert_tessera_error(
-        &env.send(&[ix], &[&verifier.key]),
+        &env.reveal_challenge(&v3, job, whole([9; 32])),
+        TesseraError::CommitmentMismatch,
+    );
+    // One challenge per operator, three per job.
+    assert_tessera_error(
+        &env.commit_challenge(&v3, job, &whole([2; 32])),
+        TesseraError::AlreadyChallenged,
+    );
+    let v4 = env.operator(STAKE);
+    assert_tessera_error(
+        &env.commit_challenge(&v4, job, &whole([2; 32])),
+        TesseraError::TooManyChallenges,
+    );
+    // Nothing settles while a committed challenge may still be revealed.
+    env.warp(301);
+    assert_tessera_error(
+        &env.commit_challenge(&v4, job, &whole([2; 32])),
         TesseraError::ChallengeWindowClosed,
     );
+    assert_tessera_error(
+        &env.finalize(job, &creator),
+        TesseraError::ChallengeRevealOpen,
+    );
+    // After the reveal deadline the challenges that stayed silent are slashed as no-shows
+    // and the result stands.
+    env.warp(default_params().reveal_window);
+    assert_tessera_error(
+        &env.reveal_challenge(&v3, job, whole([2; 32])),
+        TesseraError::RevealWindowClosed,
+    );
+    env.finalize(job, &creator).unwrap();
+    assert_eq!(env.earned(&op), PAY);
+    let no_show = BOND * default_params().slash_no_show_bps as u64 / 10_000;
+    for v in [&v1, &v2, &v3] {
+        let o = env.operator_of(v);
+        assert_eq!((o.stake, o.bonded, o.live_claims), (STAKE - no_show, 0, 0));
+    }
 }
 
 #[test]

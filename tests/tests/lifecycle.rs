@@ -124,7 +124,7 @@ fn resolve_dispute_slashes_the_wrong_one_of_two_replicas_that_disagree() {
         job,
         creator.pubkey(),
         creator.token,
-        &env.parties(&j, true),
+        &env.parties(&j),
         0b01,
     );
     assert_tessera_error(&env.send(&[ix], &[&mallory.key]), TesseraError::NotArbiter);
@@ -273,17 +273,17 @@ fn chunk_challenge(chunk: u32, hash: [u8; 32]) -> tessera::instructions::Challen
 }
 
 #[test]
-fn challenge_result_upheld_slashes_the_operator() {
+fn reveal_challenge_upheld_slashes_the_operator() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
     let verifier = env.operator(STAKE);
     let job = revealed_one_replica_job(&mut env, &creator, &op, 8);
     let args = chunk_challenge(2, tessera_merkle::leaf_hash(b"the real chunk 2"));
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, args);
-    env.send(&[ix], &[&verifier.key]).unwrap();
+    env.challenge(&verifier, job, args).unwrap();
     assert_eq!(env.job(&job).state(), JobState::Disputed);
     assert_eq!(env.operator_of(&verifier).bonded, BOND);
+    env.warp_past_challenge_reveals(job);
 
     let before = env.balance(&creator.token);
     env.resolve(job, &creator, tessera::instructions::CHALLENGER_BIT)
@@ -298,7 +298,7 @@ fn challenge_result_upheld_slashes_the_operator() {
 }
 
 #[test]
-fn challenge_result_rejected_slashes_the_challenger() {
+fn reveal_challenge_rejected_slashes_the_challenger() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
@@ -310,8 +310,8 @@ fn challenge_result_rejected_slashes_the_challenger() {
         operator_leaf: [0; 32],
         proof: vec![],
     };
-    let ix = env.keys.challenge_result(verifier.pubkey(), job, args);
-    env.send(&[ix], &[&verifier.key]).unwrap();
+    env.challenge(&verifier, job, args).unwrap();
+    env.warp_past_challenge_reveals(job);
     let before = env.balance(&creator.token);
     env.resolve(job, &creator, 0b001).unwrap();
     let slash = BOND;

@@ -57,17 +57,14 @@ fn whole_root_challenge(hash: u8) -> ChallengeArgs {
 }
 
 fn challenge(env: &mut Env, verifier: &User, job: Pubkey) -> TxResult {
-    let ix = env
-        .keys
-        .challenge_result(verifier.pubkey(), job, whole_root_challenge(9));
-    env.send(&[ix], &[&verifier.key])
+    env.challenge(verifier, job, whole_root_challenge(9))
 }
 
 fn expire_dispute(env: &mut Env, job: Pubkey, creator: &User) -> TxResult {
     let j = env.job(&job);
     let ix = env
         .keys
-        .expire_dispute(job, creator.pubkey(), creator.token, &parties(&j, true));
+        .expire_dispute(job, creator.pubkey(), creator.token, &parties(&j));
     let crank = env.cranker();
     env.send(&[ix], &[&crank])
 }
@@ -299,6 +296,7 @@ fn a_new_arbiter_rules_no_running_job_and_takes_office_only_after_the_delay() {
     assert_eq!(m.arbiter_change_at, env.now() + ARBITER_CHANGE_DELAY);
 
     challenge(&mut env, &verifier, job).unwrap();
+    env.warp_past_challenge_reveals(job);
     // Mallory cannot rule the job: it was created under the old arbiter.
     let j = env.job(&job);
     let ix = env.keys.resolve_dispute(
@@ -306,7 +304,7 @@ fn a_new_arbiter_rules_no_running_job_and_takes_office_only_after_the_delay() {
         job,
         creator.pubkey(),
         creator.token,
-        &parties(&j, true),
+        &parties(&j),
         CHALLENGER_BIT,
     );
     assert_tessera_error(&env.send(&[ix], &[&mallory]), TesseraError::NotArbiter);
@@ -501,7 +499,7 @@ fn a_creator_who_closed_its_token_account_blocks_no_payment() {
     let j = env.job(&job);
     let ix = env
         .keys
-        .finalize_job(job, creator.pubkey(), creator.token, &parties(&j, false));
+        .finalize_job(job, creator.pubkey(), creator.token, &parties(&j));
     let ix = without_creator_token(ix, &creator.token);
     let crank = env.cranker();
     env.send(&[ix], &[&crank]).unwrap();
@@ -520,7 +518,7 @@ fn a_settlement_that_owes_the_creator_needs_its_token_account() {
     let j = env.job(&job);
     let ix = env
         .keys
-        .timeout_job(job, creator.pubkey(), creator.token, &parties(&j, false));
+        .timeout_job(job, creator.pubkey(), creator.token, &parties(&j));
     let ix = without_creator_token(ix, &creator.token);
     let crank = env.cranker();
     assert_tessera_error(
@@ -594,7 +592,7 @@ fn a_late_no_show_cannot_escape_its_slash_through_expire() {
     let j = env.job(&job);
     let ix = env
         .keys
-        .expire_job(job, creator.pubkey(), creator.token, &parties(&j, false));
+        .expire_job(job, creator.pubkey(), creator.token, &parties(&j));
     env.send(&[ix], &[&late.key]).unwrap();
     let slash = BOND * default_params().slash_no_show_bps as u64 / 10_000;
     let o = env.operator_of(&late);
@@ -624,6 +622,81 @@ fn an_exited_operator_with_nothing_left_is_closed_and_may_register_again() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Challengers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn neither_a_decoy_nor_a_copy_takes_a_real_verifiers_share() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let cheat = env.operator(STAKE);
+    let (decoy, verifier, copier) = (
+        env.operator(STAKE),
+        env.operator(STAKE),
+        env.operator(STAKE),
+    );
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&cheat, job).unwrap();
+    env.submit(&cheat, job, [1; 32]).unwrap();
+    // The cheat's own Sybil commits a decoy first; the real verifier commits the true root.
+    let true_root = whole_root_challenge(7);
+    env.commit_challenge(&decoy, job, &whole_root_challenge(8))
+        .unwrap();
+    env.commit_challenge(&verifier, job, &true_root).unwrap();
+    env.reveal_challenge(&decoy, job, whole_root_challenge(8))
+        .unwrap();
+    env.reveal_challenge(&verifier, job, true_root.clone())
+        .unwrap();
+    // A watcher copies the revealed challenge: it can still join, but behind the verifier.
+    env.commit_challenge(&copier, job, &true_root).unwrap();
+    env.reveal_challenge(&copier, job, true_root).unwrap();
+    let j = env.job(&job);
+    let order: Vec<Pubkey> = j.challengers().map(|(_, c)| c.challenger).collect();
+    assert_eq!(
+        order,
+        [&decoy, &verifier, &copier].map(|u| env.keys.operator(&u.pubkey()))
+    );
+    env.warp_past_challenge_reveals(job);
+    // The arbiter finds the verifier and the copier right, the cheat and the decoy wrong.
+    let mask = tessera::instructions::challenger_bit(1) | tessera::instructions::challenger_bit(2);
+    env.resolve(job, &creator, mask).unwrap();
+    // Two fraud slashes of a whole bond; the honest quarter of each goes to the verifier alone.
+    assert_eq!(env.earned(&verifier), 2 * (BOND / 4));
+    assert_eq!(env.earned(&copier), 0);
+    for u in [&verifier, &copier] {
+        let o = env.operator_of(u);
+        assert_eq!((o.stake, o.bonded, o.live_claims), (STAKE, 0, 0));
+    }
+    for u in [&cheat, &decoy] {
+        assert_eq!(env.operator_of(u).stake, STAKE - BOND);
+    }
+    assert_eq!(env.job(&job).agreed_root, [7; 32]);
+}
+
+#[test]
+fn a_copied_commitment_is_worth_nothing_to_the_copier() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let (verifier, copier) = (env.operator(STAKE), env.operator(STAKE));
+    let job = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, job).unwrap();
+    env.submit(&op, job, [1; 32]).unwrap();
+    let args = whole_root_challenge(7);
+    let salt = challenge_salt(&verifier);
+    let commitment =
+        tessera_client::ix::challenge_commitment(&env.keys, &verifier.pubkey(), &args, &salt);
+    // The copier posts the verifier's commitment as its own, and later its revealed challenge.
+    let ix = env.keys.commit_challenge(copier.pubkey(), job, commitment);
+    env.send(&[ix], &[&copier.key]).unwrap();
+    let ix = env.keys.reveal_challenge(copier.pubkey(), job, args, salt);
+    assert_tessera_error(
+        &env.send(&[ix], &[&copier.key]),
+        TesseraError::CommitmentMismatch,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // The arbiter, and the bound on locks
 // ---------------------------------------------------------------------------------------------
 
@@ -637,8 +710,12 @@ fn a_challenged_job_the_arbiter_never_rules_pays_the_agreed_root_after_the_deadl
     env.claim(&op, job).unwrap();
     env.submit(&op, job, [1; 32]).unwrap();
     challenge(&mut env, &verifier, job).unwrap();
-    let deadline = env.job(&job).dispute_deadline;
-    assert_eq!(deadline, env.now() + default_params().dispute_window);
+    let j = env.job(&job);
+    let deadline = j.dispute_deadline;
+    assert_eq!(
+        deadline,
+        j.challenge_reveal_deadline().unwrap() + default_params().dispute_window
+    );
     assert_tessera_error(
         &expire_dispute(&mut env, job, &creator),
         TesseraError::DisputeOpen,
@@ -696,7 +773,8 @@ fn slowest_market() -> Env {
 #[test]
 fn no_job_locks_tokens_longer_than_max_job_lifetime() {
     // The slowest path: the last slot claimed at the claim deadline, each phase run to its
-    // last second, a challenge at the last second and an arbiter that never rules.
+    // last second, a challenge committed and revealed at the last second of each window, and
+    // an arbiter that never rules.
     let mut env = slowest_market();
     let creator = env.user(10 * REWARD);
     let (a, b, verifier) = (
@@ -720,7 +798,10 @@ fn no_job_locks_tokens_longer_than_max_job_lifetime() {
     env.reveal(&a, job, [1; 32], [1; 32]).unwrap();
     env.reveal(&b, job, [1; 32], [2; 32]).unwrap();
     env.warp(MAX_WINDOW);
-    challenge(&mut env, &verifier, job).unwrap();
+    let args = whole_root_challenge(9);
+    env.commit_challenge(&verifier, job, &args).unwrap();
+    env.warp(MAX_WINDOW);
+    env.reveal_challenge(&verifier, job, args).unwrap();
     env.warp(MAX_WINDOW);
     assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME);
     assert_tessera_error(
@@ -766,7 +847,10 @@ fn a_job_whose_last_replica_timed_out_is_also_freed_within_max_job_lifetime() {
     env.timeout(job, &creator).unwrap();
     assert_eq!(env.job(&job).state(), JobState::Revealed);
     env.warp(MAX_WINDOW);
-    challenge(&mut env, &verifier, job).unwrap();
+    let args = whole_root_challenge(9);
+    env.commit_challenge(&verifier, job, &args).unwrap();
+    env.warp(MAX_WINDOW);
+    env.reveal_challenge(&verifier, job, args).unwrap();
     env.warp(MAX_WINDOW + 1);
     expire_dispute(&mut env, job, &creator).unwrap();
     assert!(env.now() - created_at <= MAX_JOB_LIFETIME + 2);

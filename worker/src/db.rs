@@ -44,8 +44,44 @@ pub struct JobRecord {
     pub rejected: Option<String>,
     /// (verifier) the result was checked; `Some(true)` when a mismatch was challenged.
     pub verified: Option<bool>,
+    /// (verifier) the challenge committed (kept until it is revealed).
+    #[serde(default)]
+    pub challenge: Option<ChallengeRecord>,
     /// The job reached a terminal state and was counted in the metrics.
     pub finished: bool,
+}
+
+/// A challenge this worker committed to, with the salt of its commitment: what
+/// `reveal_challenge` sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeRecord {
+    pub chunk: u32,
+    pub hash: [u8; 32],
+    pub operator_leaf: [u8; 32],
+    pub proof: Vec<[u8; 32]>,
+    pub salt: [u8; 32],
+}
+
+impl ChallengeRecord {
+    /// `args` committed with a fresh random salt.
+    pub fn new(args: &tessera_client::ChallengeArgs) -> Self {
+        ChallengeRecord {
+            chunk: args.chunk,
+            hash: args.hash,
+            operator_leaf: args.operator_leaf,
+            proof: args.proof.clone(),
+            salt: rand::random(),
+        }
+    }
+
+    pub fn args(&self) -> tessera_client::ChallengeArgs {
+        tessera_client::ChallengeArgs {
+            chunk: self.chunk,
+            hash: self.hash,
+            operator_leaf: self.operator_leaf,
+            proof: self.proof.clone(),
+        }
+    }
 }
 
 /// Why the store failed.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use tessera_client::constants::MAX_REPLICAS;
-use tessera_client::state::{Job, JobState, SlotStatus};
+use tessera_client::state::{ChallengeStatus, Job, JobState, SlotStatus};
 use tessera_kernels::KernelId;
 
 use crate::db::JobRecord;
@@ -29,8 +29,11 @@ pub enum Step {
     Timeout,
     /// Crank: refund an unfilled job after its claim deadline.
     Expire,
-    /// Verifier: recompute sampled chunks of another operator's revealed result.
+    /// Verifier: recompute sampled chunks of another operator's revealed result (and commit
+    /// a challenge when they differ).
     Verify,
+    /// Verifier: reveal the challenge this worker committed.
+    RevealChallenge,
     /// Arbiter: recompute the whole output of a disputed job and post the verdict.
     Resolve,
     /// Stop delivering a claimed job the program no longer accepts a delivery for, and record
@@ -131,6 +134,14 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
             return Some(step);
         }
     }
+    let my_challenge = job.challenge_of(&s.operator).map(|k| &job.challenges[k]);
+    // A challenged job settles (finalize, or the arbiter's ruling) once every challenge is
+    // revealed or past its reveal deadline.
+    let settle_from = if job.has_challenge() {
+        job.challenge_reveal_deadline().unwrap_or(i64::MAX)
+    } else {
+        job.challenge_deadline
+    };
     let crankable = s.crank || mine.is_some();
     let turn = |due: i64| crankable && s.now > crank_turn(due, mine, s.crank_grace);
     match job.state() {
@@ -156,19 +167,27 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::Claim)
         }
-        JobState::Revealed if s.now > job.challenge_deadline => {
-            turn(job.challenge_deadline).then_some(Step::Finalize)
+        JobState::Revealed | JobState::Disputed
+            if my_challenge.is_some_and(|c| c.status() == ChallengeStatus::Committed)
+                && rec.challenge.is_some()
+                && job.challenge_reveal_deadline().is_ok_and(|d| s.now <= d) =>
+        {
+            Some(Step::RevealChallenge)
         }
-        JobState::Revealed
+        JobState::Revealed if s.now > settle_from => turn(settle_from).then_some(Step::Finalize),
+        JobState::Revealed | JobState::Disputed
             if s.verify
                 && mine.is_none()
                 && rec.verified.is_none()
-                && !job.has_challenge()
+                && my_challenge.is_none()
+                && (job.state() == JobState::Revealed || job.has_challenge())
                 && s.now <= job.challenge_deadline =>
         {
             Some(Step::Verify)
         }
-        JobState::Disputed if s.arbiter => Some(Step::Resolve),
+        JobState::Disputed if s.arbiter && (!job.has_challenge() || s.now > settle_from) => {
+            Some(Step::Resolve)
+        }
         _ => None,
     }
 }
@@ -440,7 +459,7 @@ mod tests {
             challenge_deadline: 0,
             dispute_deadline: 0,
             agreed_root: [0; 32],
-            challenge: tessera_client::state::Challenge::none(),
+            challenges: [tessera_client::state::Challenge::none(); 3],
             bump: 0,
             escrow: Pubkey::default(),
             // Bond: 50 % of the 1 000 reward, as the job's terms say.
@@ -818,6 +837,73 @@ mod tests {
         assert_eq!(
             decide(&j, &JobRecord::default(), &arbiter),
             Some(Step::Resolve)
+        );
+    }
+
+    #[test]
+    fn a_committed_challenge_is_revealed_in_time_and_settlement_waits_for_it() {
+        use crate::db::ChallengeRecord;
+        use tessera_client::state::{Challenge, ChallengeStatus};
+        let me = Pubkey::new_unique();
+        let verifier = Situation {
+            verify: true,
+            ..situation(me)
+        };
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW + 5;
+        j.terms.reveal_window = 30;
+        j.challenges[0] = Challenge {
+            challenger: me,
+            bond: 1,
+            status: ChallengeStatus::Committed as u8,
+            ..Challenge::none()
+        };
+        let rec = JobRecord {
+            verified: Some(true),
+            challenge: Some(ChallengeRecord {
+                chunk: 0,
+                hash: [1; 32],
+                operator_leaf: [2; 32],
+                proof: vec![],
+                salt: [3; 32],
+            }),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rec, &verifier), Some(Step::RevealChallenge));
+        // Until the challenge reveal deadline (the challenge window, then the reveal window).
+        let at = |now| Situation {
+            now,
+            ..verifier.clone()
+        };
+        assert_eq!(decide(&j, &rec, &at(NOW + 35)), Some(Step::RevealChallenge));
+        assert_eq!(decide(&j, &rec, &at(NOW + 36)), Some(Step::Finalize));
+        // Without its record (the salt), nothing to reveal: it waits like everyone else, and
+        // nobody finalizes before the deadline.
+        let lost = JobRecord::default();
+        assert_eq!(decide(&j, &lost, &at(NOW + 20)), None);
+        // Revealed: the job is disputed; the arbiter rules only after the reveal deadline.
+        j.challenges[0].status = ChallengeStatus::Revealed as u8;
+        j.set_state(JobState::Disputed);
+        assert_eq!(decide(&j, &rec, &verifier), None);
+        let arbiter = |now| Situation {
+            arbiter: true,
+            now,
+            ..situation(Pubkey::new_unique())
+        };
+        assert_eq!(decide(&j, &JobRecord::default(), &arbiter(NOW + 35)), None);
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &arbiter(NOW + 36)),
+            Some(Step::Resolve)
+        );
+        // Another verifier may still challenge a disputed job inside the window.
+        let other = Situation {
+            verify: true,
+            ..situation(Pubkey::new_unique())
+        };
+        assert_eq!(
+            decide(&j, &JobRecord::default(), &other),
+            Some(Step::Verify)
         );
     }
 

@@ -104,7 +104,7 @@ mod tests {
             challenge_deadline: 0,
             dispute_deadline: 0,
             agreed_root: [0; 32],
-            challenge: Challenge::none(),
+            challenges: [Challenge::none(); 3],
             bump: 0,
             escrow: Default::default(),
             terms: tessera_client::state::JobTerms::none(),

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_signer::Signer;
-use tessera_client::ix::{parties, without_creator_token, CrankBuilder, MarketKeys};
+use tessera_client::ix::{
+    challenge_commitment, parties, without_creator_token, CrankBuilder, MarketKeys,
+};
 use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store;
 use tessera_client::token::{associated_token_address, create_associated_token_account_idempotent};
 use tessera_kernels::Backend;
 
-use crate::db::JobRecord;
+use crate::db::{ChallengeRecord, JobRecord};
 use crate::decide::{self, Step};
 use crate::error::WorkerError;
 use crate::input;
@@ -75,6 +77,18 @@ impl Worker {
             }
             Step::Finalize | Step::Timeout | Step::Expire => self.crank(key, job, step).await,
             Step::Verify => self.verify(key, job).await,
+            Step::RevealChallenge => {
+                let record = rec.challenge.expect("decided");
+                let ix = self.keys().reveal_challenge(
+                    self.key.pubkey(),
+                    key,
+                    record.args(),
+                    record.salt,
+                );
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, chunk = record.chunk, "challenge revealed");
+                Ok(())
+            }
             Step::Resolve => self.resolve(key, job).await,
             Step::GiveUp(why) => {
                 tracing::warn!(job = %key, %why, "delivery given up; this job will not be claimed again");
@@ -192,11 +206,13 @@ impl Worker {
             key,
             job.creator,
             self.creator_token(job),
-            &parties(job, false),
+            &parties(job),
         );
-        // A finalize owes the creator tokens only when a slot failed (its reward goes back).
-        let owes_creator =
-            step != Step::Finalize || job.slots().iter().any(|a| a.status() == SlotStatus::Failed);
+        // A finalize owes the creator tokens only when a slot failed (its reward goes back) or
+        // a challenger never revealed (part of its slash goes to the creator).
+        let owes_creator = step != Step::Finalize
+            || job.has_challenge()
+            || job.slots().iter().any(|a| a.status() == SlotStatus::Failed);
         let ixs = self.with_creator_token(job, owes_creator, ix).await?;
         self.send(&ixs).await?;
         tracing::info!(job = %key, "{done}");
@@ -223,8 +239,17 @@ impl Worker {
                 self.db.update(&key, |r| r.verified = Some(false))?;
             }
             verify::Finding::Wrong(args) => {
-                tracing::warn!(job = %key, chunk = args.chunk, "wrong result: challenging");
-                let ix = self.keys().challenge_result(self.key.pubkey(), key, args);
+                tracing::warn!(job = %key, chunk = args.chunk, "wrong result: committing a challenge");
+                // The challenge and its salt are stored before the commitment is sent, so that
+                // a restart can still reveal it.
+                let record = ChallengeRecord::new(&args);
+                let commitment =
+                    challenge_commitment(self.keys(), &self.key.pubkey(), &args, &record.salt);
+                self.db
+                    .update(&key, |r| r.challenge = Some(record.clone()))?;
+                let ix = self
+                    .keys()
+                    .commit_challenge(self.key.pubkey(), key, commitment);
                 self.send(&[ix]).await?;
                 self.metrics.challenges.inc();
                 self.db.update(&key, |r| r.verified = Some(true))?;
@@ -251,7 +276,7 @@ impl Worker {
             key,
             job.creator,
             self.creator_token(job),
-            &parties(job, true),
+            &parties(job),
             mask,
         );
         let ixs = self.with_creator_token(job, true, ix).await?;

@@ -8,7 +8,7 @@
 //! output is recomputed and the root itself is challenged.
 use rand::seq::index::sample;
 use tessera_client::constants::WHOLE_ROOT;
-use tessera_client::program::instructions::CHALLENGER_BIT;
+use tessera_client::program::instructions::challenger_bit;
 use tessera_client::state::{Job, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::ChallengeArgs;
@@ -121,8 +121,8 @@ async fn read_leaves(store: &Store, output_uri: &str, count: u32) -> Option<Vec<
 }
 
 /// The arbiter's verdict on a disputed job, from the true leaves of its output (recomputed):
-/// bit `i` for slot `i` when its root is the true root, bit 3 for the challenger when its
-/// claim is right (the true leaf at its chunk, or the true root).
+/// bit `i` for slot `i` when its root is the true root, bit `3 + k` for challenger `k` when
+/// it revealed a right claim (the true leaf at its chunk, or the true root).
 pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
     let root = root_from_leaves(true_leaves);
     let mut mask = 0u8;
@@ -131,15 +131,14 @@ pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
             mask |= 1 << i;
         }
     }
-    if job.has_challenge() {
-        let c = &job.challenge;
+    for (k, c) in job.challengers().filter(|(_, c)| c.is_revealed()) {
         let right = if c.chunk == WHOLE_ROOT {
             c.hash == root
         } else {
             true_leaves.get(c.chunk as usize) == Some(&c.hash)
         };
         if right {
-            mask |= CHALLENGER_BIT;
+            mask |= challenger_bit(k);
         }
     }
     mask
@@ -149,7 +148,7 @@ pub fn verdict(job: &Job, true_leaves: &[Hash]) -> u8 {
 mod tests {
     use super::*;
     use anchor_lang::prelude::Pubkey;
-    use tessera_client::state::{Assignment, Challenge, JobState};
+    use tessera_client::state::{Assignment, Challenge, ChallengeStatus, JobState};
 
     fn disputed(roots: &[[u8; 32]], challenge: Option<(u32, [u8; 32])>) -> Job {
         let mut assignments = [
@@ -162,10 +161,17 @@ mod tests {
             a.set_status(SlotStatus::Revealed);
             a.root = *r;
         }
-        let (challenger, chunk, hash) = match challenge {
-            Some((chunk, hash)) => (Pubkey::new_unique(), chunk, hash),
-            None => (Pubkey::default(), 0, [0; 32]),
-        };
+        let mut challenges = [Challenge::none(); 3];
+        if let Some((chunk, hash)) = challenge {
+            challenges[0] = Challenge {
+                challenger: Pubkey::new_unique(),
+                bond: 1,
+                chunk,
+                status: ChallengeStatus::Revealed as u8,
+                hash,
+                ..Challenge::none()
+            };
+        }
         Job {
             market: Pubkey::default(),
             creator: Pubkey::default(),
@@ -186,20 +192,15 @@ mod tests {
             challenge_deadline: 0,
             dispute_deadline: 0,
             agreed_root: [0; 32],
-            challenge: Challenge {
-                challenger,
-                bond: 1,
-                chunk,
-                padding: [0; 4],
-                hash,
-                operator_leaf: [0; 32],
-            },
+            challenges,
             bump: 0,
             escrow: Pubkey::default(),
             terms: tessera_client::state::JobTerms::none(),
             reserved: [0; 64],
         }
     }
+
+    use tessera_client::program::instructions::CHALLENGER_BIT;
 
     #[test]
     fn the_verdict_names_who_was_right() {
@@ -218,5 +219,25 @@ mod tests {
         assert_eq!(verdict(&frivolous, &leaves), 0b1);
         let whole = disputed(&[wrong], Some((WHOLE_ROOT, root)));
         assert_eq!(verdict(&whole, &leaves), CHALLENGER_BIT);
+        // Several challengers, each judged on what it revealed; an unrevealed one is never
+        // named right.
+        let mut several = disputed(&[wrong], Some((1, leaf_hash(b"x"))));
+        for (k, (status, hash)) in [
+            (ChallengeStatus::Revealed, root),
+            (ChallengeStatus::Committed, root),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            several.challenges[k + 1] = Challenge {
+                challenger: Pubkey::new_unique(),
+                bond: 1,
+                chunk: WHOLE_ROOT,
+                status: status as u8,
+                hash,
+                ..Challenge::none()
+            };
+        }
+        assert_eq!(verdict(&several, &leaves), challenger_bit(1));
     }
 }

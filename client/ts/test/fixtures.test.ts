@@ -48,6 +48,7 @@ type Fixtures = {
   };
   cheapJobIds: Record<'market' | 'creator' | 'start' | 'id', string>[];
   slotStatus: Record<string, number>;
+  jobParties: string[];
   instructions: InstructionFixture[];
   accounts: AccountFixture[];
 };
@@ -364,14 +365,25 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     const [stakeVault] = await tessera.stakeVaultPda(s.market);
     return tessera.withParties(tessera.getExpireJobInstruction({ ...s, stakeVault }), parties(inputs));
   },
-  async challenge_result(inputs) {
+  async commit_challenge(inputs) {
     const { authority, market, operator } = await asOperator(inputs);
-    return tessera.getChallengeResultInstruction({
+    return tessera.getCommitChallengeInstruction({
       authority,
       market,
       challenger: operator,
       job: key(inputs, 'job'),
-      ...structArgs<tessera.ChallengeResultInstructionDataArgs>('challenge_result', inputs),
+      commitment: bytes(inputs, 'commitment'),
+    });
+  },
+  async reveal_challenge(inputs) {
+    const { authority, market, operator } = await asOperator(inputs);
+    return tessera.getRevealChallengeInstruction({
+      authority,
+      market,
+      challenger: operator,
+      job: key(inputs, 'job'),
+      ...structArgs<tessera.RevealChallengeInstructionDataArgs>('reveal_challenge', inputs),
+      salt: bytes(inputs, 'salt'),
     });
   },
   async resolve_dispute(inputs) {
@@ -464,6 +476,24 @@ describe('instructions', () => {
     const { discriminator: claimDiscriminator, ...terms } = vetted;
     assert.deepEqual(claimDiscriminator, tessera.CLAIM_JOB_DISCRIMINATOR);
     assert.deepEqual(terms, structArgs('claim_job', claim.inputs, 'vetted'));
+  });
+
+  it('partiesOf lists the live slots then the challengers, as the Rust client', () => {
+    const job = tessera.decodeJobData(hexToBytes(accountFixture('Job').data));
+    assert.deepEqual(tessera.partiesOf(job), fixtures.jobParties);
+  });
+
+  it('challengeCommitment hashes a challenge as the program does', async () => {
+    const commit = fixtures.instructions.find((f) => f.name === 'commit_challenge')!;
+    const reveal = fixtures.instructions.find((f) => f.name === 'reveal_challenge')!;
+    const args = structArgs<tessera.ChallengeClaim>('reveal_challenge', reveal.inputs);
+    const challenger = address(commit.accounts[2].pubkey);
+    const c = await tessera.challengeCommitment(args, challenger, bytes(reveal.inputs, 'salt'));
+    assert.equal(bytesToHex(c), commit.inputs.commitment);
+    // Bound to the challenger: another operator's commitment to the same challenge differs.
+    const other = address(fixtures.marketKeys.market);
+    const d = await tessera.challengeCommitment(args, other, bytes(reveal.inputs, 'salt'));
+    assert.notEqual(bytesToHex(d), commit.inputs.commitment);
   });
 
   it('claimTerms reads the terms a claim carries from the job, as the Rust client', () => {

@@ -121,6 +121,18 @@ pub fn commitment(root: &Hash, operator: &[u8; 32], salt: &[u8; 32]) -> Hash {
     sha256(&[root, operator, salt])
 }
 
+/// A verifier's commitment to a challenge (`commit_challenge`): `sha256(chunk (u32 LE) ‖ hash
+/// ‖ operator_leaf ‖ challenger ‖ salt)`, bound to the challenger's operator account.
+pub fn challenge_commitment(
+    chunk: u32,
+    hash: &Hash,
+    operator_leaf: &Hash,
+    challenger: &[u8; 32],
+    salt: &[u8; 32],
+) -> Hash {
+    sha256(&[&chunk.to_le_bytes(), hash, operator_leaf, challenger, salt])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

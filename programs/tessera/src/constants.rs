@@ -49,13 +49,14 @@ pub const KERNEL_BENCHMARK: u8 = 4;
 /// other, since no worker could ever claim it. `tessera_kernels::KernelId` has the same ids
 /// (checked by the client's tests).
 #[constant]
-pub const KNOWN_KERNELS: u32 = (1 << KERNEL_RENDER)
-    | (1 << KERNEL_GEMM_I8)
-    | (1 << KERNEL_MLP_I8)
-    | (1 << KERNEL_BENCHMARK);
+pub const KNOWN_KERNELS: u32 =
+    (1 << KERNEL_RENDER) | (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8) | (1 << KERNEL_BENCHMARK);
 /// Longest Merkle proof a chunk challenge may carry (2^20 chunks).
 #[constant]
 pub const MAX_PROOF_LEN: u8 = 20;
+/// Most challenges a job takes (each from another operator, in commitment order).
+#[constant]
+pub const MAX_CHALLENGERS: u8 = 3;
 /// `Challenge::chunk` value meaning "the whole root is challenged".
 #[constant]
 pub const WHOLE_ROOT: u32 = u32::MAX;
@@ -66,10 +67,11 @@ pub const MAX_WINDOW: i64 = 30 * 24 * 3600;
 
 /// Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim
 /// horizon, then (for a claim just before it) the execution timeout, the reveal window, the
-/// challenge window and the dispute window, each at most `MAX_WINDOW`. After it, a
-/// permissionless instruction settles the job whatever its state (150 days).
+/// challenge window, the challenges' reveal window and the dispute window, each at most
+/// `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state
+/// (180 days).
 #[constant]
-pub const MAX_JOB_LIFETIME: i64 = 5 * MAX_WINDOW;
+pub const MAX_JOB_LIFETIME: i64 = 6 * MAX_WINDOW;
 
 /// How long a new arbiter waits before it takes over (longer than any job can live, so that no
 /// job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were

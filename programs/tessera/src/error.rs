@@ -147,4 +147,8 @@ pub enum TesseraError {
     BadTreasury,
     #[msg("There are no accrued fees to collect.")]
     NoFees,
+    #[msg("The job already has the most challenges it takes (3).")]
+    TooManyChallenges,
+    #[msg("A committed challenge may still be revealed; wait for the challenge reveal deadline.")]
+    ChallengeRevealOpen,
 }

@@ -153,6 +153,8 @@ pub struct JobSettled {
     pub burned: u64,
     /// Returned to the creator (rewards of failed slots).
     pub refunded: u64,
+    /// Challengers that committed and never revealed, slashed as no-shows.
+    pub slashes: Vec<Slash>,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +167,7 @@ pub enum SlashReason {
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slash {
     pub operator: Pubkey,
-    /// The slot, or 3 for a challenger.
+    /// The slot (0..=2), or 3 + k for challenger k (in commitment order).
     pub slot: u8,
     pub reason: SlashReason,
     pub bond: u64,
@@ -188,13 +190,24 @@ pub struct SlotsTimedOut {
     pub refunded: u64,
 }
 
+/// `commit_challenge`: a challenger bonded and committed (its challenge is not public yet).
 #[event]
-pub struct ChallengeOpened {
-    /// The market the account belongs to.
+pub struct ChallengeCommitted {
     pub market: Pubkey,
     pub job: Pubkey,
     pub challenger: Pubkey,
+    /// Its place in commitment order.
+    pub index: u8,
     pub bond: u64,
+}
+
+/// `reveal_challenge`: the committed challenge, opened; the job is disputed.
+#[event]
+pub struct ChallengeRevealed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub challenger: Pubkey,
+    pub index: u8,
     pub chunk: u32,
     pub hash: [u8; 32],
 }

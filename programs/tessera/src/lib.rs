@@ -173,10 +173,22 @@ pub mod tessera {
         instructions::crank::expire_job::handler(ctx)
     }
 
-    /// Challenges a revealed result during the challenge window (a staked operator).
-    #[access_control(ctx.accounts.validate(&args))]
-    pub fn challenge_result(ctx: Context<ChallengeResult>, args: ChallengeArgs) -> Result<()> {
-        instructions::dispute::challenge_result::handler(ctx, args)
+    /// Commits to a challenge of a revealed result during the challenge window, bonding free
+    /// stake (a staked operator; up to `MAX_CHALLENGERS` per job, in commitment order).
+    #[access_control(ctx.accounts.validate_commit())]
+    pub fn commit_challenge(ctx: Context<ChallengeResult>, commitment: [u8; 32]) -> Result<()> {
+        instructions::dispute::challenge::commit(ctx, commitment)
+    }
+
+    /// Reveals a committed challenge by the challenge reveal deadline; the first one disputes
+    /// the job (the challenger).
+    #[access_control(ctx.accounts.validate_reveal(&args, &salt))]
+    pub fn reveal_challenge(
+        ctx: Context<ChallengeResult>,
+        args: ChallengeArgs,
+        salt: [u8; 32],
+    ) -> Result<()> {
+        instructions::dispute::challenge::reveal(ctx, args, salt)
     }
 
     /// Settles a dispute the arbiter did not rule by its deadline, slashing nobody: a

@@ -53,12 +53,18 @@ impl<'info> JobSettlement<'info> {
     /// A copy of the job, for the settling instructions: they read it, move tokens (the job
     /// signs for its escrow in those CPIs, so its data must not be borrowed then), and write
     /// back what changed with `save_job`.
-    pub fn job(&self) -> Result<Job> {
-        Ok(*self.job.load()?)
+    pub fn job(&self) -> Result<Box<Job>> {
+        // On the heap, copied byte for byte: the job (with its challenges) is too large for
+        // the copy to live on the SBF stack beside a settlement's other locals.
+        let zeroed = Box::<Job>::new_zeroed();
+        // SAFETY: `Job` is `Pod`: every byte pattern, all zeros included, is a valid `Job`.
+        let mut job = unsafe { zeroed.assume_init() };
+        bytemuck::bytes_of_mut(&mut *job).copy_from_slice(bytemuck::bytes_of(&*self.job.load()?));
+        Ok(job)
     }
 
     pub fn save_job(&self, job: &Job) -> Result<()> {
-        *self.job.load_mut()? = *job;
+        bytemuck::bytes_of_mut(&mut *self.job.load_mut()?).copy_from_slice(bytemuck::bytes_of(job));
         Ok(())
     }
 
@@ -176,6 +182,32 @@ pub fn pay_replica(
     payout.fee = add(payout.fee, split.fee)?;
     payout.burn = add(payout.burn, split.burn)?;
     Ok(())
+}
+
+/// Slashes challenger `k` of `job`, which committed a challenge and never revealed it, as a
+/// no-show (the job's no-show rate; compensation to the creator, the rest burned). Returns the
+/// slash; the caller moves the tokens.
+pub fn slash_silent_challenger(job: &Job, k: usize, operator: &mut Operator) -> Result<Slash> {
+    let t = &job.terms;
+    let c = &job.challenges[k];
+    let split = split_slash(
+        c.bond,
+        t.slash_no_show_bps,
+        t.creator_compensation_bps,
+        0,
+        false,
+    )?;
+    operator.slash(c.bond, split.total)?;
+    Ok(Slash {
+        operator: c.challenger,
+        slot: crate::constants::MAX_REPLICAS + k as u8,
+        reason: SlashReason::NoShow,
+        bond: c.bond,
+        slashed: split.total,
+        to_creator: split.creator,
+        to_honest: 0,
+        burned: split.burn,
+    })
 }
 
 /// Slashes every live slot of `job` past its deadline at `now` by the job's no-show rate

@@ -1,4 +1,4 @@
-use crate::constants::{MAX_REPLICAS, MAX_URI_LEN};
+use crate::constants::{MAX_CHALLENGERS, MAX_REPLICAS, MAX_URI_LEN};
 use crate::error::TesseraError;
 use crate::math::{add_time, bond_for};
 use crate::state::MarketParams;
@@ -123,7 +123,21 @@ impl Assignment {
     }
 }
 
-/// A verifier's challenge of a revealed result.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[repr(u8)]
+pub enum ChallengeStatus {
+    /// No challenge in this place.
+    Empty,
+    /// Committed (`sha256(chunk ‖ hash ‖ operator_leaf ‖ challenger ‖ salt)`), bonded; the
+    /// challenge itself is due by the challenge reveal deadline.
+    Committed,
+    /// Revealed and checked: the job is disputed.
+    Revealed,
+}
+
+/// A verifier's challenge of a revealed result. A job takes up to `MAX_CHALLENGERS`, kept in
+/// the order they were committed: a challenge is committed first (so nobody can copy it) and
+/// revealed later, and the first revealed challenge the arbiter upholds wins the honest share.
 #[zero_copy]
 #[derive(Debug, PartialEq, Eq)]
 pub struct Challenge {
@@ -131,10 +145,14 @@ pub struct Challenge {
     pub challenger: Pubkey,
     /// Stake the challenger locked.
     pub bond: u64,
-    /// The challenged chunk, or `WHOLE_ROOT`.
+    /// The challenged chunk, or `WHOLE_ROOT` (once revealed).
     pub chunk: u32,
-    pub padding: [u8; 4],
-    /// The challenger's root (whole) or leaf hash (chunk).
+    /// A `ChallengeStatus`.
+    pub status: u8,
+    pub padding: [u8; 3],
+    /// What the challenger committed to.
+    pub commitment: [u8; 32],
+    /// The challenger's root (whole) or leaf hash (chunk), once revealed.
     pub hash: [u8; 32],
     /// The operators' leaf at `chunk`, proven under the agreed root (chunk challenges).
     pub operator_leaf: [u8; 32],
@@ -146,10 +164,43 @@ impl Challenge {
             challenger: Pubkey::default(),
             bond: 0,
             chunk: 0,
-            padding: [0; 4],
+            status: ChallengeStatus::Empty as u8,
+            padding: [0; 3],
+            commitment: [0; 32],
             hash: [0; 32],
             operator_leaf: [0; 32],
         }
+    }
+
+    pub fn status(&self) -> ChallengeStatus {
+        match self.status {
+            1 => ChallengeStatus::Committed,
+            2 => ChallengeStatus::Revealed,
+            _ => ChallengeStatus::Empty,
+        }
+    }
+
+    pub fn is_revealed(&self) -> bool {
+        self.status() == ChallengeStatus::Revealed
+    }
+
+    /// What a challenger commits to: `sha256(chunk (u32 LE) ‖ hash ‖ operator_leaf ‖
+    /// challenger ‖ salt)`. Bound to the challenger's operator account, so a copied commitment
+    /// is worthless to anyone else.
+    pub fn commitment_of(
+        chunk: u32,
+        hash: &[u8; 32],
+        operator_leaf: &[u8; 32],
+        challenger: &Pubkey,
+        salt: &[u8; 32],
+    ) -> [u8; 32] {
+        tessera_merkle::challenge_commitment(
+            chunk,
+            hash,
+            operator_leaf,
+            &challenger.to_bytes(),
+            salt,
+        )
     }
 }
 
@@ -272,7 +323,8 @@ pub struct Job {
     pub input_uri: UriBytes,
     /// One per replica; only the first `replicas` are used.
     pub assignments: [Assignment; MAX_REPLICAS as usize],
-    pub challenge: Challenge,
+    /// Challenges in the order they were committed.
+    pub challenges: [Challenge; MAX_CHALLENGERS as usize],
     /// The market's terms when the job was created.
     pub terms: JobTerms,
     pub reserved: [u8; 64],
@@ -358,8 +410,39 @@ impl Job {
         self.slots().iter().enumerate().filter(|(_, a)| a.is_live())
     }
 
+    /// The challenges posted (committed or revealed), in commitment order, with their index.
+    pub fn challengers(&self) -> impl Iterator<Item = (usize, &Challenge)> {
+        self.challenges
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.status() != ChallengeStatus::Empty)
+    }
+
+    /// Whether anyone committed a challenge.
     pub fn has_challenge(&self) -> bool {
-        self.challenge.challenger != Pubkey::default()
+        self.challengers().next().is_some()
+    }
+
+    /// The challenger's place among the challenges, if it posted one.
+    pub fn challenge_of(&self, challenger: &Pubkey) -> Option<usize> {
+        self.challengers()
+            .find(|(_, c)| c.challenger == *challenger)
+            .map(|(i, _)| i)
+    }
+
+    /// Committed challenges must be revealed by this time: the job's reveal window after the
+    /// challenge window.
+    pub fn challenge_reveal_deadline(&self) -> Result<i64> {
+        add_time(self.challenge_deadline, self.terms.reveal_window)
+    }
+
+    /// Every party of a settlement, in the order settling instructions take their operator
+    /// accounts: the live slots in slot order, then the challengers in commitment order.
+    pub fn party_keys(&self) -> Vec<Pubkey> {
+        self.settlement_slots()
+            .map(|(_, a)| a.operator)
+            .chain(self.challengers().map(|(_, c)| c.challenger))
+            .collect()
     }
 
     /// Deadline of slot `i` at time of call, or None if it is not waiting on its operator.
@@ -396,13 +479,6 @@ impl Job {
                 && now.max_bond <= vetted.max_bond,
             TesseraError::TermsChanged
         );
-        Ok(())
-    }
-
-    /// Moves the job to Disputed; the arbiter has until the dispute deadline.
-    pub fn open_dispute(&mut self, now: i64) -> Result<()> {
-        self.dispute_deadline = add_time(now, self.terms.dispute_window)?;
-        self.set_state(JobState::Disputed);
         Ok(())
     }
 

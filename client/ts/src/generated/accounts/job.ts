@@ -110,7 +110,8 @@ export type Job = {
   inputUri: ReadonlyUint8Array;
   /** One per replica; only the first `replicas` are used. */
   assignments: Array<Assignment>;
-  challenge: Challenge;
+  /** Challenges in the order they were committed. */
+  challenges: Array<Challenge>;
   /** The market's terms when the job was created. */
   terms: JobTerms;
   reserved: ReadonlyUint8Array;
@@ -158,7 +159,8 @@ export type JobArgs = {
   inputUri: ReadonlyUint8Array;
   /** One per replica; only the first `replicas` are used. */
   assignments: Array<AssignmentArgs>;
-  challenge: ChallengeArgs;
+  /** Challenges in the order they were committed. */
+  challenges: Array<ChallengeArgs>;
   /** The market's terms when the job was created. */
   terms: JobTermsArgs;
   reserved: ReadonlyUint8Array;
@@ -190,7 +192,7 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["agreedRoot", fixEncoderSize(getBytesEncoder(), 32)],
       ["inputUri", fixEncoderSize(getBytesEncoder(), 128)],
       ["assignments", getArrayEncoder(getAssignmentEncoder(), { size: 3 })],
-      ["challenge", getChallengeEncoder()],
+      ["challenges", getArrayEncoder(getChallengeEncoder(), { size: 3 })],
       ["terms", getJobTermsEncoder()],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
     ]),
@@ -223,7 +225,7 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["agreedRoot", fixDecoderSize(getBytesDecoder(), 32)],
     ["inputUri", fixDecoderSize(getBytesDecoder(), 128)],
     ["assignments", getArrayDecoder(getAssignmentDecoder(), { size: 3 })],
-    ["challenge", getChallengeDecoder()],
+    ["challenges", getArrayDecoder(getChallengeDecoder(), { size: 3 })],
     ["terms", getJobTermsDecoder()],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
   ]);
@@ -288,5 +290,5 @@ export async function fetchAllMaybeJob(
 }
 
 export function getJobSize(): number {
-  return 1400;
+  return 1720;
 }

@@ -156,6 +156,10 @@ export const TESSERA_ERROR__BAD_ARBITER = 0x17b4; // 6068
 export const TESSERA_ERROR__BAD_TREASURY = 0x17b5; // 6069
 /** NoFees: There are no accrued fees to collect. */
 export const TESSERA_ERROR__NO_FEES = 0x17b6; // 6070
+/** TooManyChallenges: The job already has the most challenges it takes (3). */
+export const TESSERA_ERROR__TOO_MANY_CHALLENGES = 0x17b7; // 6071
+/** ChallengeRevealOpen: A committed challenge may still be revealed; wait for the challenge reveal deadline. */
+export const TESSERA_ERROR__CHALLENGE_REVEAL_OPEN = 0x17b8; // 6072
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -176,6 +180,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__BAD_WINDOW
   | typeof TESSERA_ERROR__BPS_TOO_LARGE
   | typeof TESSERA_ERROR__CHALLENGE_AGREES
+  | typeof TESSERA_ERROR__CHALLENGE_REVEAL_OPEN
   | typeof TESSERA_ERROR__CHALLENGE_WINDOW_CLOSED
   | typeof TESSERA_ERROR__CHALLENGE_WINDOW_OPEN
   | typeof TESSERA_ERROR__CLAIM_DEADLINE_PASSED
@@ -212,6 +217,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE
   | typeof TESSERA_ERROR__STAKE_BELOW_MINIMUM
   | typeof TESSERA_ERROR__TERMS_CHANGED
+  | typeof TESSERA_ERROR__TOO_MANY_CHALLENGES
   | typeof TESSERA_ERROR__UNBONDING_NOT_READY
   | typeof TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION
   | typeof TESSERA_ERROR__USE_COMMIT_REVEAL
@@ -251,6 +257,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__BAD_WINDOW]: `Every window and period must be longer than zero seconds.`,
     [TESSERA_ERROR__BPS_TOO_LARGE]: `A basis-point value exceeds 10 000 (100 %); use a value between 0 and 10 000.`,
     [TESSERA_ERROR__CHALLENGE_AGREES]: `The challenge agrees with the committed result; there is nothing to dispute.`,
+    [TESSERA_ERROR__CHALLENGE_REVEAL_OPEN]: `A committed challenge may still be revealed; wait for the challenge reveal deadline.`,
     [TESSERA_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed.`,
     [TESSERA_ERROR__CHALLENGE_WINDOW_OPEN]: `The challenge window is still open; finalize after it closes.`,
     [TESSERA_ERROR__CLAIM_DEADLINE_PASSED]: `The claim deadline has passed; the job can no longer be claimed.`,
@@ -287,6 +294,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE]: `creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.`,
     [TESSERA_ERROR__STAKE_BELOW_MINIMUM]: `The operator's stake is below the market minimum; deposit more stake first.`,
     [TESSERA_ERROR__TERMS_CHANGED]: `The job's terms differ from those the operator vetted (input, reward, timeout, bond or chunks); re-read the job before claiming.`,
+    [TESSERA_ERROR__TOO_MANY_CHALLENGES]: `The job already has the most challenges it takes (3).`,
     [TESSERA_ERROR__UNBONDING_NOT_READY]: `The unbonding period has not ended yet; try again after the ready time.`,
     [TESSERA_ERROR__UNSUPPORTED_MINT_EXTENSION]: `The mint has a Token-2022 extension the market cannot work with (close authority, transfer fee, hook, permanent delegate, confidential transfers, default frozen state, non-transferable, pausable).`,
     [TESSERA_ERROR__USE_COMMIT_REVEAL]: `Use commit_result and reveal_result for jobs with two or more replicas.`,

@@ -7,10 +7,10 @@
  */
 
 export * from "./cancelJob";
-export * from "./challengeResult";
 export * from "./claimJob";
 export * from "./closeJob";
 export * from "./collectFees";
+export * from "./commitChallenge";
 export * from "./commitResult";
 export * from "./createJob";
 export * from "./depositStake";
@@ -22,6 +22,7 @@ export * from "./initMarket";
 export * from "./registerOperator";
 export * from "./requestUnstake";
 export * from "./resolveDispute";
+export * from "./revealChallenge";
 export * from "./revealResult";
 export * from "./setPaused";
 export * from "./submitResult";

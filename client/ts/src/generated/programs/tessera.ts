@@ -45,10 +45,10 @@ import {
 } from "../accounts";
 import {
   getCancelJobInstruction,
-  getChallengeResultInstruction,
   getClaimJobInstruction,
   getCloseJobInstruction,
   getCollectFeesInstruction,
+  getCommitChallengeInstruction,
   getCommitResultInstruction,
   getCreateJobInstructionAsync,
   getDepositStakeInstruction,
@@ -60,6 +60,7 @@ import {
   getRegisterOperatorInstructionAsync,
   getRequestUnstakeInstruction,
   getResolveDisputeInstruction,
+  getRevealChallengeInstruction,
   getRevealResultInstruction,
   getSetPausedInstruction,
   getSubmitResultInstruction,
@@ -68,10 +69,10 @@ import {
   getUpdateOperatorInstruction,
   getWithdrawStakeInstruction,
   parseCancelJobInstruction,
-  parseChallengeResultInstruction,
   parseClaimJobInstruction,
   parseCloseJobInstruction,
   parseCollectFeesInstruction,
+  parseCommitChallengeInstruction,
   parseCommitResultInstruction,
   parseCreateJobInstruction,
   parseDepositStakeInstruction,
@@ -83,6 +84,7 @@ import {
   parseRegisterOperatorInstruction,
   parseRequestUnstakeInstruction,
   parseResolveDisputeInstruction,
+  parseRevealChallengeInstruction,
   parseRevealResultInstruction,
   parseSetPausedInstruction,
   parseSubmitResultInstruction,
@@ -91,10 +93,10 @@ import {
   parseUpdateOperatorInstruction,
   parseWithdrawStakeInstruction,
   type CancelJobInput,
-  type ChallengeResultInput,
   type ClaimJobInput,
   type CloseJobInput,
   type CollectFeesInput,
+  type CommitChallengeInput,
   type CommitResultInput,
   type CreateJobAsyncInput,
   type DepositStakeInput,
@@ -104,10 +106,10 @@ import {
   type FinalizeJobInput,
   type InitMarketAsyncInput,
   type ParsedCancelJobInstruction,
-  type ParsedChallengeResultInstruction,
   type ParsedClaimJobInstruction,
   type ParsedCloseJobInstruction,
   type ParsedCollectFeesInstruction,
+  type ParsedCommitChallengeInstruction,
   type ParsedCommitResultInstruction,
   type ParsedCreateJobInstruction,
   type ParsedDepositStakeInstruction,
@@ -119,6 +121,7 @@ import {
   type ParsedRegisterOperatorInstruction,
   type ParsedRequestUnstakeInstruction,
   type ParsedResolveDisputeInstruction,
+  type ParsedRevealChallengeInstruction,
   type ParsedRevealResultInstruction,
   type ParsedSetPausedInstruction,
   type ParsedSubmitResultInstruction,
@@ -129,6 +132,7 @@ import {
   type RegisterOperatorAsyncInput,
   type RequestUnstakeInput,
   type ResolveDisputeInput,
+  type RevealChallengeInput,
   type RevealResultInput,
   type SetPausedInput,
   type SubmitResultInput,
@@ -199,10 +203,10 @@ export function identifyTesseraAccount(
 
 export enum TesseraInstruction {
   CancelJob,
-  ChallengeResult,
   ClaimJob,
   CloseJob,
   CollectFees,
+  CommitChallenge,
   CommitResult,
   CreateJob,
   DepositStake,
@@ -214,6 +218,7 @@ export enum TesseraInstruction {
   RegisterOperator,
   RequestUnstake,
   ResolveDispute,
+  RevealChallenge,
   RevealResult,
   SetPaused,
   SubmitResult,
@@ -237,17 +242,6 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.CancelJob;
-  }
-  if (
-    containsBytes(
-      data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([62, 59, 36, 3, 171, 25, 241, 163]),
-      ),
-      0,
-    )
-  ) {
-    return TesseraInstruction.ChallengeResult;
   }
   if (
     containsBytes(
@@ -281,6 +275,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.CollectFees;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([149, 210, 74, 22, 106, 179, 80, 231]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.CommitChallenge;
   }
   if (
     containsBytes(
@@ -407,6 +412,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([133, 221, 237, 26, 70, 84, 22, 96]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.RevealChallenge;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([251, 165, 27, 86, 52, 234, 133, 173]),
       ),
       0,
@@ -493,9 +509,6 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.CancelJob;
     } & ParsedCancelJobInstruction<TProgram>)
   | ({
-      instructionType: TesseraInstruction.ChallengeResult;
-    } & ParsedChallengeResultInstruction<TProgram>)
-  | ({
       instructionType: TesseraInstruction.ClaimJob;
     } & ParsedClaimJobInstruction<TProgram>)
   | ({
@@ -504,6 +517,9 @@ export type ParsedTesseraInstruction<
   | ({
       instructionType: TesseraInstruction.CollectFees;
     } & ParsedCollectFeesInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.CommitChallenge;
+    } & ParsedCommitChallengeInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
@@ -538,6 +554,9 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.ResolveDispute;
     } & ParsedResolveDisputeInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.RevealChallenge;
+    } & ParsedRevealChallengeInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.RevealResult;
     } & ParsedRevealResultInstruction<TProgram>)
   | ({
@@ -571,13 +590,6 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseCancelJobInstruction(instruction),
       };
     }
-    case TesseraInstruction.ChallengeResult: {
-      assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: TesseraInstruction.ChallengeResult,
-        ...parseChallengeResultInstruction(instruction),
-      };
-    }
     case TesseraInstruction.ClaimJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -597,6 +609,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.CollectFees,
         ...parseCollectFeesInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.CommitChallenge: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.CommitChallenge,
+        ...parseCommitChallengeInstruction(instruction),
       };
     }
     case TesseraInstruction.CommitResult: {
@@ -676,6 +695,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseResolveDisputeInstruction(instruction),
       };
     }
+    case TesseraInstruction.RevealChallenge: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.RevealChallenge,
+        ...parseRevealChallengeInstruction(instruction),
+      };
+    }
     case TesseraInstruction.RevealResult: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -751,10 +777,6 @@ export type TesseraPluginInstructions = {
   cancelJob: (
     input: CancelJobInput,
   ) => ReturnType<typeof getCancelJobInstruction> & SelfPlanAndSendFunctions;
-  challengeResult: (
-    input: ChallengeResultInput,
-  ) => ReturnType<typeof getChallengeResultInstruction> &
-    SelfPlanAndSendFunctions;
   claimJob: (
     input: ClaimJobInput,
   ) => ReturnType<typeof getClaimJobInstruction> & SelfPlanAndSendFunctions;
@@ -764,6 +786,10 @@ export type TesseraPluginInstructions = {
   collectFees: (
     input: CollectFeesInput,
   ) => ReturnType<typeof getCollectFeesInstruction> & SelfPlanAndSendFunctions;
+  commitChallenge: (
+    input: CommitChallengeInput,
+  ) => ReturnType<typeof getCommitChallengeInstruction> &
+    SelfPlanAndSendFunctions;
   commitResult: (
     input: CommitResultInput,
   ) => ReturnType<typeof getCommitResultInstruction> & SelfPlanAndSendFunctions;
@@ -802,6 +828,10 @@ export type TesseraPluginInstructions = {
   resolveDispute: (
     input: ResolveDisputeInput,
   ) => ReturnType<typeof getResolveDisputeInstruction> &
+    SelfPlanAndSendFunctions;
+  revealChallenge: (
+    input: RevealChallengeInput,
+  ) => ReturnType<typeof getRevealChallengeInstruction> &
     SelfPlanAndSendFunctions;
   revealResult: (
     input: RevealResultInput,
@@ -856,11 +886,6 @@ export function tesseraProgram() {
         instructions: {
           cancelJob: (input) =>
             addSelfPlanAndSendFunctions(client, getCancelJobInstruction(input)),
-          challengeResult: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getChallengeResultInstruction(input),
-            ),
           claimJob: (input) =>
             addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
           closeJob: (input) =>
@@ -869,6 +894,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCollectFeesInstruction(input),
+            ),
+          commitChallenge: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCommitChallengeInstruction(input),
             ),
           commitResult: (input) =>
             addSelfPlanAndSendFunctions(
@@ -921,6 +951,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getResolveDisputeInstruction(input),
+            ),
+          revealChallenge: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRevealChallengeInstruction(input),
             ),
           revealResult: (input) =>
             addSelfPlanAndSendFunctions(

@@ -20,6 +20,8 @@ import {
   getU32Encoder,
   getU64Decoder,
   getU64Encoder,
+  getU8Decoder,
+  getU8Encoder,
   type Address,
   type FixedSizeCodec,
   type FixedSizeDecoder,
@@ -27,16 +29,24 @@ import {
   type ReadonlyUint8Array,
 } from "@solana/kit";
 
-/** A verifier's challenge of a revealed result. */
+/**
+ * A verifier's challenge of a revealed result. A job takes up to `MAX_CHALLENGERS`, kept in
+ * the order they were committed: a challenge is committed first (so nobody can copy it) and
+ * revealed later, and the first revealed challenge the arbiter upholds wins the honest share.
+ */
 export type Challenge = {
   /** The challenger's operator account; default when there is no challenge. */
   challenger: Address;
   /** Stake the challenger locked. */
   bond: bigint;
-  /** The challenged chunk, or `WHOLE_ROOT`. */
+  /** The challenged chunk, or `WHOLE_ROOT` (once revealed). */
   chunk: number;
+  /** A `ChallengeStatus`. */
+  status: number;
   padding: ReadonlyUint8Array;
-  /** The challenger's root (whole) or leaf hash (chunk). */
+  /** What the challenger committed to. */
+  commitment: ReadonlyUint8Array;
+  /** The challenger's root (whole) or leaf hash (chunk), once revealed. */
   hash: ReadonlyUint8Array;
   /** The operators' leaf at `chunk`, proven under the agreed root (chunk challenges). */
   operatorLeaf: ReadonlyUint8Array;
@@ -47,10 +57,14 @@ export type ChallengeArgs = {
   challenger: Address;
   /** Stake the challenger locked. */
   bond: number | bigint;
-  /** The challenged chunk, or `WHOLE_ROOT`. */
+  /** The challenged chunk, or `WHOLE_ROOT` (once revealed). */
   chunk: number;
+  /** A `ChallengeStatus`. */
+  status: number;
   padding: ReadonlyUint8Array;
-  /** The challenger's root (whole) or leaf hash (chunk). */
+  /** What the challenger committed to. */
+  commitment: ReadonlyUint8Array;
+  /** The challenger's root (whole) or leaf hash (chunk), once revealed. */
   hash: ReadonlyUint8Array;
   /** The operators' leaf at `chunk`, proven under the agreed root (chunk challenges). */
   operatorLeaf: ReadonlyUint8Array;
@@ -61,7 +75,9 @@ export function getChallengeEncoder(): FixedSizeEncoder<ChallengeArgs> {
     ["challenger", getAddressEncoder()],
     ["bond", getU64Encoder()],
     ["chunk", getU32Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 4)],
+    ["status", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 3)],
+    ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
     ["hash", fixEncoderSize(getBytesEncoder(), 32)],
     ["operatorLeaf", fixEncoderSize(getBytesEncoder(), 32)],
   ]);
@@ -72,7 +88,9 @@ export function getChallengeDecoder(): FixedSizeDecoder<Challenge> {
     ["challenger", getAddressDecoder()],
     ["bond", getU64Decoder()],
     ["chunk", getU32Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 4)],
+    ["status", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 3)],
+    ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
     ["hash", fixDecoderSize(getBytesDecoder(), 32)],
     ["operatorLeaf", fixDecoderSize(getBytesDecoder(), 32)],
   ]);

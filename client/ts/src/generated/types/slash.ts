@@ -31,7 +31,7 @@ import {
 /** One party slashed by a timeout or a dispute. */
 export type Slash = {
   operator: Address;
-  /** The slot, or 3 for a challenger. */
+  /** The slot (0..=2), or 3 + k for challenger k (in commitment order). */
   slot: number;
   reason: SlashReason;
   bond: bigint;
@@ -43,7 +43,7 @@ export type Slash = {
 
 export type SlashArgs = {
   operator: Address;
-  /** The slot, or 3 for a challenger. */
+  /** The slot (0..=2), or 3 + k for challenger k (in commitment order). */
   slot: number;
   reason: SlashReasonArgs;
   bond: number | bigint;

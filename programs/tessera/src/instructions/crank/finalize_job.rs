@@ -5,7 +5,8 @@ use crate::math::add;
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
-/// Remaining accounts: the operator account of every live slot, in slot order.
+/// Remaining accounts: the operator account of every live slot in slot order, then every
+/// challenger's in commitment order (`Job::party_keys`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct FinalizeJob<'info> {
@@ -22,10 +23,17 @@ impl FinalizeJob<'_> {
     pub fn validate(&self) -> Result<()> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Revealed)?;
+        let now = Clock::get()?.unix_timestamp;
         require!(
-            Clock::get()?.unix_timestamp > job.challenge_deadline,
+            now > job.challenge_deadline,
             TesseraError::ChallengeWindowOpen
         );
+        if job.has_challenge() {
+            require!(
+                now > job.challenge_reveal_deadline()?,
+                TesseraError::ChallengeRevealOpen
+            );
+        }
         Ok(())
     }
 }
@@ -33,18 +41,30 @@ impl FinalizeJob<'_> {
 /// Permissionless, after the challenge window: credits every replica that delivered the agreed
 /// root with reward − fee − burn under the job's terms (moved once into the stake vault), moves
 /// the fee to the fee vault, burns, releases the bonds, refunds what failed slots leave, and
-/// closes the escrow.
+/// closes the escrow. A challenge committed and never revealed is slashed as a no-show.
 pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
-    let keys: Vec<Pubkey> = job.settlement_slots().map(|(_, a)| a.operator).collect();
     let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
-    let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
+    let challengers: Vec<usize> = job.challengers().map(|(k, _)| k).collect();
+    let mut parties = load_parties(ctx.remaining_accounts, &job.party_keys())?;
+    let (replicas, silent) = parties.split_at_mut(bonds.len());
     let mut payout = Payout::default();
-    for (operator, bond) in parties.iter_mut().zip(bonds) {
+    for (operator, &bond) in replicas.iter_mut().zip(&bonds) {
         pay_replica(&job, operator, bond, &mut payout)?;
     }
+    let mut slashes = Vec::new();
+    for (operator, &k) in silent.iter_mut().zip(&challengers) {
+        slashes.push(slash_silent_challenger(&job, k, operator)?);
+    }
     save_parties(&parties)?;
+    let to_creator = slashes.iter().try_fold(0, |t, s| add(t, s.to_creator))?;
+    let slash_burn = slashes.iter().try_fold(0, |t, s| add(t, s.burned))?;
+    s.slashes_out_of_vault(
+        &ctx.accounts.stake_vault.to_account_info(),
+        to_creator,
+        slash_burn,
+    )?;
     s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), payout.paid)?;
     s.pay_from_escrow(&ctx.accounts.fee_vault.to_account_info(), payout.fee)?;
     s.burn_from_escrow(payout.burn)?;
@@ -59,6 +79,7 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         fee: payout.fee,
         burned: payout.burn,
         refunded,
+        slashes,
     });
     Ok(())
 }

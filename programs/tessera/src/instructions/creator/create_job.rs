@@ -1,5 +1,5 @@
 use crate::constants::{
-    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
+    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_CHALLENGERS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
 };
 use crate::error::TesseraError;
 use crate::events::JobCreated;
@@ -148,7 +148,7 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         agreed_root: [0; 32],
         input_uri: pack_uri(&args.input_uri),
         assignments: [Assignment::empty(); MAX_REPLICAS as usize],
-        challenge: Challenge::none(),
+        challenges: [Challenge::none(); MAX_CHALLENGERS as usize],
         terms,
         reserved: [0; 64],
     };

@@ -5,8 +5,8 @@ use crate::math::add;
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
-/// Remaining accounts: the operator account of every live slot in slot order, then the
-/// challenger's if there is a challenge (as for `resolve_dispute`).
+/// Remaining accounts: the operator account of every live slot in slot order, then every
+/// challenger's in commitment order (`Job::party_keys`, as for `resolve_dispute`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExpireDispute<'info> {
@@ -32,34 +32,43 @@ impl ExpireDispute<'_> {
 }
 
 /// Permissionless, once the arbiter let the dispute deadline pass: settles the job without a
-/// verdict, and slashes nobody.
+/// verdict, and slashes nobody but challengers that never revealed (as no-shows).
 /// - A challenged job (its replicas agreed): the agreed root stands. The replicas are paid as by
-///   `finalize_job`, and the challenger's bond is released.
+///   `finalize_job`, and the revealed challengers' bonds are released.
 /// - Replicas that disagreed: nobody is paid, every bond is released and the creator refunded.
 pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
     let challenged = job.has_challenge();
-    let mut members: Vec<(Pubkey, u64)> = job
-        .settlement_slots()
-        .map(|(_, a)| (a.operator, a.bond))
+    let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
+    let challengers: Vec<(usize, u64, bool)> = job
+        .challengers()
+        .map(|(k, c)| (k, c.bond, c.is_revealed()))
         .collect();
-    let slots = members.len();
-    if challenged {
-        members.push((job.challenge.challenger, job.challenge.bond));
-    }
-    let keys: Vec<Pubkey> = members.iter().map(|m| m.0).collect();
-    let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
+    let mut parties = load_parties(ctx.remaining_accounts, &job.party_keys())?;
+    let (replicas, others) = parties.split_at_mut(bonds.len());
     let mut payout = Payout::default();
-    for (n, (operator, &(_, bond))) in parties.iter_mut().zip(&members).enumerate() {
-        if challenged && n < slots {
+    for (operator, &bond) in replicas.iter_mut().zip(&bonds) {
+        if challenged {
             pay_replica(&job, operator, bond, &mut payout)?;
         } else {
             operator.release(bond)?;
         }
     }
+    let (mut to_creator, mut slash_burn) = (0u64, 0u64);
+    for (operator, &(k, bond, revealed)) in others.iter_mut().zip(&challengers) {
+        if revealed {
+            operator.release(bond)?;
+        } else {
+            let slash = slash_silent_challenger(&job, k, operator)?;
+            to_creator = add(to_creator, slash.to_creator)?;
+            slash_burn = add(slash_burn, slash.burned)?;
+        }
+    }
     save_parties(&parties)?;
-    s.pay_from_escrow(&ctx.accounts.stake_vault.to_account_info(), payout.paid)?;
+    let vault = ctx.accounts.stake_vault.to_account_info();
+    s.slashes_out_of_vault(&vault, to_creator, slash_burn)?;
+    s.pay_from_escrow(&vault, payout.paid)?;
     s.pay_from_escrow(&ctx.accounts.fee_vault.to_account_info(), payout.fee)?;
     s.burn_from_escrow(payout.burn)?;
     let refunded = s.refund_and_close_escrow(add(add(payout.paid, payout.fee)?, payout.burn)?)?;

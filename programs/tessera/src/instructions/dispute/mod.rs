@@ -1,7 +1,7 @@
-pub mod challenge_result;
+pub mod challenge;
 pub mod expire_dispute;
 pub mod resolve_dispute;
 
-pub use challenge_result::*;
+pub use challenge::*;
 pub use expire_dispute::*;
 pub use resolve_dispute::*;

@@ -6,11 +6,17 @@ use crate::math::{add, split_slash, sub};
 use crate::state::JobState;
 use anchor_lang::prelude::*;
 
-/// Bit of the challenger in a verdict; bits 0..=2 are the slots.
+/// Bit of the first challenger (in commitment order) in a verdict; bits 0..=2 are the slots,
+/// bits 3..=5 the challengers.
 pub const CHALLENGER_BIT: u8 = 1 << 3;
 
-/// Remaining accounts: the operator account of every live slot in slot order, then the
-/// challenger's if there is a challenge.
+/// Bit of challenger `k` (in commitment order) in a verdict.
+pub const fn challenger_bit(k: usize) -> u8 {
+    CHALLENGER_BIT << k
+}
+
+/// Remaining accounts: the operator account of every live slot in slot order, then every
+/// challenger's in commitment order (`Job::party_keys`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ResolveDispute<'info> {
@@ -30,10 +36,17 @@ impl ResolveDispute<'_> {
     pub fn validate(&self, honest_mask: u8) -> Result<()> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
+        let now = Clock::get()?.unix_timestamp;
         require!(
-            Clock::get()?.unix_timestamp <= job.dispute_deadline,
+            now <= job.dispute_deadline,
             TesseraError::DisputeDeadlinePassed
         );
+        if job.has_challenge() {
+            require!(
+                now > job.challenge_reveal_deadline()?,
+                TesseraError::ChallengeRevealOpen
+            );
+        }
         require!(
             honest_mask & !participants(&job) == 0,
             TesseraError::BadVerdict
@@ -42,49 +55,67 @@ impl ResolveDispute<'_> {
     }
 }
 
+/// The parties a verdict may name honest: the live slots and the revealed challenges.
 fn participants(job: &crate::state::Job) -> u8 {
     let slots = job.settlement_slots().fold(0u8, |m, (i, _)| m | (1 << i));
-    if job.has_challenge() {
-        slots | CHALLENGER_BIT
-    } else {
-        slots
-    }
+    job.challengers()
+        .filter(|(_, c)| c.is_revealed())
+        .fold(slots, |m, (k, _)| m | challenger_bit(k))
 }
 
 /// The arbiter's verdict: `honest_mask` names the parties that were right (bit `i` = slot `i`,
-/// bit 3 = the challenger), before the dispute deadline. Every other party is slashed by the
-/// job's `slash_fraud_bps` of its bond: the
-/// creator gets `creator_compensation_bps` of it, the honest parties share `honest_share_bps`
-/// (credited to their earnings), the rest is burned. Honest slots are paid like a finalize;
-/// the rewards of the others go back to the creator.
+/// bit `3 + k` = challenger `k`), before the dispute deadline and once every challenge is
+/// revealed or past its reveal deadline. Every other party is slashed by the job's
+/// `slash_fraud_bps` of its bond: the creator gets `creator_compensation_bps` of it, the honest
+/// share `honest_share_bps` goes to the honest slots and to the first honest challenger (in
+/// commitment order; later honest challengers get their bonds back), the rest is burned. A
+/// challenger that never revealed is slashed as a no-show. Honest slots are paid like a
+/// finalize; the rewards of the others go back to the creator.
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
     let p = job.terms;
-    // Parties in order: live slots, then the challenger. Each with its verdict bit and bond.
-    let mut members: Vec<(u8, Pubkey, u64)> = job
+    // Parties in order: live slots, then the challengers. Each with its verdict bit, its bond
+    // and whether it revealed (slots always count as revealed here).
+    let mut members: Vec<(u8, Pubkey, u64, bool)> = job
         .settlement_slots()
-        .map(|(i, a)| (1u8 << i, a.operator, a.bond))
+        .map(|(i, a)| (1u8 << i, a.operator, a.bond, true))
         .collect();
-    if job.has_challenge() {
-        members.push((CHALLENGER_BIT, job.challenge.challenger, job.challenge.bond));
-    }
+    members.extend(
+        job.challengers()
+            .map(|(k, c)| (challenger_bit(k), c.challenger, c.bond, c.is_revealed())),
+    );
     let keys: Vec<Pubkey> = members.iter().map(|m| m.1).collect();
     let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
-    let honest_count = members.iter().filter(|m| honest_mask & m.0 != 0).count() as u64;
+    // The first honest challenger in commitment order; the others only get their bonds back.
+    let rewarded_challenger = members
+        .iter()
+        .find(|m| m.0 >= CHALLENGER_BIT && honest_mask & m.0 != 0)
+        .map(|m| m.0);
+    let honest_count = members
+        .iter()
+        .filter(|m| {
+            honest_mask & m.0 != 0 && (m.0 < CHALLENGER_BIT || Some(m.0) == rewarded_challenger)
+        })
+        .count() as u64;
 
-    // Slash the wrong parties.
+    // Slash the wrong parties (and the challengers that never revealed, as no-shows).
     let (mut pool, mut to_creator, mut vault_burn) = (0u64, 0u64, 0u64);
     let mut slashes = Vec::new();
-    for (operator, &(bit, key, bond)) in parties.iter_mut().zip(&members) {
+    for (operator, &(bit, key, bond, revealed)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit != 0 {
             continue;
         }
+        let (rate, to_honest, reason) = if revealed {
+            (p.slash_fraud_bps, p.honest_share_bps, SlashReason::Fraud)
+        } else {
+            (p.slash_no_show_bps, 0, SlashReason::NoShow)
+        };
         let split = split_slash(
             bond,
-            p.slash_fraud_bps,
+            rate,
             p.creator_compensation_bps,
-            p.honest_share_bps,
+            to_honest,
             honest_count > 0,
         )?;
         operator.slash(bond, split.total)?;
@@ -94,7 +125,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         slashes.push(Slash {
             operator: key,
             slot: bit.trailing_zeros() as u8,
-            reason: SlashReason::Fraud,
+            reason,
             bond,
             slashed: split.total,
             to_creator: split.creator,
@@ -112,18 +143,22 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     // Credit the honest: their share of the slashes, and the reward of each honest slot.
     let mut payout = Payout::default();
     let mut agreed_root = [0u8; 32];
-    for (operator, &(bit, _, bond)) in parties.iter_mut().zip(&members) {
+    for (operator, &(bit, _, bond, _)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit == 0 {
             continue;
         }
-        operator.credit(share)?;
-        if bit == CHALLENGER_BIT {
+        if bit >= CHALLENGER_BIT {
+            if Some(bit) == rewarded_challenger {
+                operator.credit(share)?;
+            }
             operator.release(bond)?;
-            if job.challenge.chunk == WHOLE_ROOT && agreed_root == [0; 32] {
-                agreed_root = job.challenge.hash;
+            let c = &job.challenges[(bit / CHALLENGER_BIT).trailing_zeros() as usize];
+            if c.chunk == WHOLE_ROOT && agreed_root == [0; 32] {
+                agreed_root = c.hash;
             }
             continue;
         }
+        operator.credit(share)?;
         let slot = bit.trailing_zeros() as usize;
         if agreed_root == [0; 32] {
             agreed_root = job.assignments[slot].root;

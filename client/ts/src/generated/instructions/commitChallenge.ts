@@ -10,23 +10,19 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
-  getArrayDecoder,
-  getArrayEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
-  getU32Decoder,
-  getU32Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
   type AccountMeta,
   type AccountSignerMeta,
   type Address,
-  type Codec,
-  type Decoder,
-  type Encoder,
+  type FixedSizeCodec,
+  type FixedSizeDecoder,
+  type FixedSizeEncoder,
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
@@ -42,16 +38,16 @@ import {
 } from "@solana/program-client-core";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
-export const CHALLENGE_RESULT_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([62, 59, 36, 3, 171, 25, 241, 163]);
+export const COMMIT_CHALLENGE_DISCRIMINATOR: ReadonlyUint8Array =
+  new Uint8Array([149, 210, 74, 22, 106, 179, 80, 231]);
 
-export function getChallengeResultDiscriminatorBytes(): ReadonlyUint8Array {
+export function getCommitChallengeDiscriminatorBytes(): ReadonlyUint8Array {
   return fixEncoderSize(getBytesEncoder(), 8).encode(
-    CHALLENGE_RESULT_DISCRIMINATOR,
+    COMMIT_CHALLENGE_DISCRIMINATOR,
   );
 }
 
-export type ChallengeResultInstruction<
+export type CommitChallengeInstruction<
   TProgram extends string = typeof TESSERA_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountMarket extends string | AccountMeta<string> = string,
@@ -87,63 +83,43 @@ export type ChallengeResultInstruction<
     ]
   >;
 
-export type ChallengeResultInstructionData = {
+export type CommitChallengeInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /** The chunk recomputed, or `WHOLE_ROOT` to challenge the whole root. */
-  chunk: number;
-  /** The challenger's root (whole) or leaf hash of the chunk. */
-  hash: ReadonlyUint8Array;
-  /** (chunk) The operators' leaf at `chunk`. */
-  operatorLeaf: ReadonlyUint8Array;
-  /** (chunk) Merkle proof of `operator_leaf` under the agreed root. */
-  proof: Array<ReadonlyUint8Array>;
+  commitment: ReadonlyUint8Array;
 };
 
-export type ChallengeResultInstructionDataArgs = {
-  /** The chunk recomputed, or `WHOLE_ROOT` to challenge the whole root. */
-  chunk: number;
-  /** The challenger's root (whole) or leaf hash of the chunk. */
-  hash: ReadonlyUint8Array;
-  /** (chunk) The operators' leaf at `chunk`. */
-  operatorLeaf: ReadonlyUint8Array;
-  /** (chunk) Merkle proof of `operator_leaf` under the agreed root. */
-  proof: Array<ReadonlyUint8Array>;
+export type CommitChallengeInstructionDataArgs = {
+  commitment: ReadonlyUint8Array;
 };
 
-export function getChallengeResultInstructionDataEncoder(): Encoder<ChallengeResultInstructionDataArgs> {
+export function getCommitChallengeInstructionDataEncoder(): FixedSizeEncoder<CommitChallengeInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["chunk", getU32Encoder()],
-      ["hash", fixEncoderSize(getBytesEncoder(), 32)],
-      ["operatorLeaf", fixEncoderSize(getBytesEncoder(), 32)],
-      ["proof", getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32))],
+      ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
     ]),
-    (value) => ({ ...value, discriminator: CHALLENGE_RESULT_DISCRIMINATOR }),
+    (value) => ({ ...value, discriminator: COMMIT_CHALLENGE_DISCRIMINATOR }),
   );
 }
 
-export function getChallengeResultInstructionDataDecoder(): Decoder<ChallengeResultInstructionData> {
+export function getCommitChallengeInstructionDataDecoder(): FixedSizeDecoder<CommitChallengeInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["chunk", getU32Decoder()],
-    ["hash", fixDecoderSize(getBytesDecoder(), 32)],
-    ["operatorLeaf", fixDecoderSize(getBytesDecoder(), 32)],
-    ["proof", getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32))],
+    ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
   ]);
 }
 
-export function getChallengeResultInstructionDataCodec(): Codec<
-  ChallengeResultInstructionDataArgs,
-  ChallengeResultInstructionData
+export function getCommitChallengeInstructionDataCodec(): FixedSizeCodec<
+  CommitChallengeInstructionDataArgs,
+  CommitChallengeInstructionData
 > {
   return combineCodec(
-    getChallengeResultInstructionDataEncoder(),
-    getChallengeResultInstructionDataDecoder(),
+    getCommitChallengeInstructionDataEncoder(),
+    getCommitChallengeInstructionDataDecoder(),
   );
 }
 
-export type ChallengeResultInput<
+export type CommitChallengeInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountChallenger extends string = string,
@@ -158,13 +134,10 @@ export type ChallengeResultInput<
   job: Address<TAccountJob>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
-  chunk: ChallengeResultInstructionDataArgs["chunk"];
-  hash: ChallengeResultInstructionDataArgs["hash"];
-  operatorLeaf: ChallengeResultInstructionDataArgs["operatorLeaf"];
-  proof: ChallengeResultInstructionDataArgs["proof"];
+  commitment: CommitChallengeInstructionDataArgs["commitment"];
 };
 
-export function getChallengeResultInstruction<
+export function getCommitChallengeInstruction<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountChallenger extends string,
@@ -173,7 +146,7 @@ export function getChallengeResultInstruction<
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
 >(
-  input: ChallengeResultInput<
+  input: CommitChallengeInput<
     TAccountAuthority,
     TAccountMarket,
     TAccountChallenger,
@@ -182,7 +155,7 @@ export function getChallengeResultInstruction<
     TAccountProgram
   >,
   config?: { programAddress?: TProgramAddress },
-): ChallengeResultInstruction<
+): CommitChallengeInstruction<
   TProgramAddress,
   TAccountAuthority,
   TAccountMarket,
@@ -231,11 +204,11 @@ export function getChallengeResultInstruction<
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
     ],
-    data: getChallengeResultInstructionDataEncoder().encode(
-      args as ChallengeResultInstructionDataArgs,
+    data: getCommitChallengeInstructionDataEncoder().encode(
+      args as CommitChallengeInstructionDataArgs,
     ),
     programAddress,
-  } as ChallengeResultInstruction<
+  } as CommitChallengeInstruction<
     TProgramAddress,
     TAccountAuthority,
     TAccountMarket,
@@ -246,7 +219,7 @@ export function getChallengeResultInstruction<
   >);
 }
 
-export type ParsedChallengeResultInstruction<
+export type ParsedCommitChallengeInstruction<
   TProgram extends string = typeof TESSERA_PROGRAM_ADDRESS,
   TAccountMetas extends readonly AccountMeta[] = readonly AccountMeta[],
 > = {
@@ -260,17 +233,17 @@ export type ParsedChallengeResultInstruction<
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];
   };
-  data: ChallengeResultInstructionData;
+  data: CommitChallengeInstructionData;
 };
 
-export function parseChallengeResultInstruction<
+export function parseCommitChallengeInstruction<
   TProgram extends string,
   TAccountMetas extends readonly AccountMeta[],
 >(
   instruction: Instruction<TProgram> &
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
-): ParsedChallengeResultInstruction<TProgram, TAccountMetas> {
+): ParsedCommitChallengeInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 6) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
@@ -296,6 +269,6 @@ export function parseChallengeResultInstruction<
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },
-    data: getChallengeResultInstructionDataDecoder().decode(instruction.data),
+    data: getCommitChallengeInstructionDataDecoder().decode(instruction.data),
   };
 }

@@ -1,0 +1,38 @@
+// Challenges are committed before they are revealed (commit_challenge, then reveal_challenge),
+// so that nobody can copy a verifier's challenge: the commitment binds the challenge to the
+// challenger's operator account.
+import { getAddressEncoder, getU32Encoder, type Address, type ReadonlyUint8Array } from '@solana/kit';
+
+/** What a challenge says: the chunk (or `WHOLE_ROOT`), the challenger's hash, the operators'
+ * leaf (chunk challenges). */
+export interface ChallengeClaim {
+  chunk: number;
+  hash: ReadonlyUint8Array;
+  operatorLeaf: ReadonlyUint8Array;
+}
+
+/**
+ * The commitment `commit_challenge` takes: `sha256(chunk (u32 LE) ‖ hash ‖ operatorLeaf ‖
+ * challenger ‖ salt)`, where `challenger` is the challenger's operator account (a PDA), as the
+ * program's `Challenge::commitment_of`. Keep `salt` (32 random bytes) until `reveal_challenge`.
+ */
+export async function challengeCommitment(
+  claim: ChallengeClaim,
+  challenger: Address,
+  salt: ReadonlyUint8Array,
+): Promise<Uint8Array> {
+  const parts = [
+    getU32Encoder().encode(claim.chunk),
+    claim.hash,
+    claim.operatorLeaf,
+    getAddressEncoder().encode(challenger),
+    salt,
+  ];
+  const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    message.set(p, at);
+    at += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', message));
+}
