@@ -89,6 +89,8 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         BadArbiter,
         BadTreasury,
         NoFees,
+        TooManyChallenges,
+        ChallengeRevealOpen,
     ]
 };
 

@@ -74,6 +74,11 @@ impl MarketKeys {
         self.pdas().operator(&self.market, authority).0
     }
 
+    /// The track record of `authority`'s operator key in this market.
+    pub fn record(&self, authority: &Pubkey) -> Pubkey {
+        self.pdas().record(&self.market, authority).0
+    }
+
     pub fn job(&self, creator: &Pubkey, job_id: u64) -> Pubkey {
         self.pdas().job(&self.market, creator, job_id).0
     }
@@ -147,6 +152,7 @@ impl MarketKeys {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
+                record: self.record(&authority),
                 system_program: system_program::ID,
                 event_authority: self.event_authority,
                 program: self.program_id,
@@ -191,6 +197,7 @@ impl MarketKeys {
                 authority,
                 market: self.market,
                 operator: self.operator(&authority),
+                record: self.record(&authority),
                 stake_vault: self.stake_vault,
                 to,
                 mint: self.mint,

@@ -4,7 +4,8 @@
 //! under the local program id, `tessera::ID`.
 use anchor_lang::prelude::Pubkey;
 use tessera::constants::{
-    ESCROW_SEED, FEE_VAULT_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, STAKE_VAULT_SEED,
+    ESCROW_SEED, FEE_VAULT_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, RECORD_SEED,
+    STAKE_VAULT_SEED,
 };
 
 /// The addresses of one deployment of the program.
@@ -45,6 +46,11 @@ impl Pdas {
 
     pub fn operator(&self, market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
         self.find(&[OPERATOR_SEED, market.as_ref(), authority.as_ref()])
+    }
+
+    /// An operator key's track record `["record", market, authority]` (never closed).
+    pub fn record(&self, market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
+        self.find(&[RECORD_SEED, market.as_ref(), authority.as_ref()])
     }
 
     pub fn job(&self, market: &Pubkey, creator: &Pubkey, job_id: u64) -> (Pubkey, u8) {
@@ -97,6 +103,10 @@ pub fn fee_vault(market: &Pubkey) -> (Pubkey, u8) {
 
 pub fn operator(market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
     Pdas::default().operator(market, authority)
+}
+
+pub fn record(market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
+    Pdas::default().record(market, authority)
 }
 
 pub fn job(market: &Pubkey, creator: &Pubkey, job_id: u64) -> (Pubkey, u8) {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
     pack_uri, Assignment, Challenge, ChallengeStatus, ClaimTerms, Job, JobState, JobTerms, Market,
-    MarketParams, Operator, OperatorStatus, SlotStatus,
+    MarketParams, Operator, OperatorRecord, OperatorStatus, SlotStatus,
 };
 use tessera_client::ix::{without_creator_token, MarketKeys};
 use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
@@ -677,6 +677,40 @@ fn operator_json(a: &Operator) -> J {
     ])
 }
 
+fn record() -> OperatorRecord {
+    let m = market_keys();
+    OperatorRecord {
+        market: m.market,
+        authority: key(AUTHORITY),
+        jobs_completed: 41,
+        jobs_failed: 2,
+        slashed_total: 1_500_000,
+        registrations: 3,
+        bump: pda::record(&m.market, &key(AUTHORITY)).1,
+    }
+}
+
+fn record_json(a: &OperatorRecord) -> J {
+    let OperatorRecord {
+        market,
+        authority,
+        jobs_completed,
+        jobs_failed,
+        slashed_total,
+        registrations,
+        bump,
+    } = a;
+    obj(vec![
+        ("market", s(market)),
+        ("authority", s(authority)),
+        ("jobs_completed", s(jobs_completed)),
+        ("jobs_failed", s(jobs_failed)),
+        ("slashed_total", s(slashed_total)),
+        ("registrations", n(*registrations)),
+        ("bump", n(*bump)),
+    ])
+}
+
 fn job() -> Job {
     let m = market_keys();
     let creator = key(CREATOR);
@@ -955,6 +989,11 @@ fn pdas() -> J {
             pda::operator(&m.market, &authority),
         ),
         entry(
+            "record",
+            vec![("market", s(m.market)), ("authority", s(authority))],
+            pda::record(&m.market, &authority),
+        ),
+        entry(
             "job",
             vec![
                 ("market", s(m.market)),
@@ -1076,6 +1115,7 @@ fn fixtures() -> String {
             J::Arr(vec![
                 account_json("Market", market_json(&market()), borsh_data(&market())),
                 account_json("Operator", operator_json(&operator()), borsh_data(&operator())),
+                account_json("OperatorRecord", record_json(&record()), borsh_data(&record())),
                 account_json("Job", job_json(&job()), zero_copy_data(&job())),
             ]),
         ),

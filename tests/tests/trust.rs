@@ -621,6 +621,48 @@ fn an_exited_operator_with_nothing_left_is_closed_and_may_register_again() {
     assert_tessera_error(&env.send(&[ix], &[&u.key]), TesseraError::NothingToWithdraw);
 }
 
+#[test]
+fn closing_and_registering_again_does_not_clear_an_operators_record() {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    // One job paid, one slot lost to a timeout (slashed).
+    let paid = env.create_job(&creator, 1, 1, REWARD);
+    env.claim(&op, paid).unwrap();
+    env.submit(&op, paid, [1; 32]).unwrap();
+    env.warp(default_params().challenge_window + 1);
+    env.finalize(paid, &creator).unwrap();
+    let late = env.create_job(&creator, 2, 2, REWARD);
+    env.claim(&op, late).unwrap();
+    env.warp(601);
+    env.timeout(late, &creator).unwrap();
+    let before = env.operator_of(&op);
+    assert_eq!((before.jobs_completed, before.jobs_failed), (1, 1));
+    assert!(before.slashed_total > 0);
+    // Exit, withdraw everything (the account closes), register again.
+    env.send(&[env.keys.exit_operator(op.pubkey())], &[&op.key])
+        .unwrap();
+    env.warp(default_params().unbonding_period);
+    let ix = env.keys.withdraw_stake(op.pubkey(), op.token);
+    env.send(&[ix], &[&op.key]).unwrap();
+    assert!(env
+        .account::<tessera::state::Operator>(&env.keys.operator(&op.pubkey()))
+        .is_none());
+    let ix = env.keys.register_operator(op.pubkey(), u32::MAX);
+    env.send(&[ix], &[&op.key]).unwrap();
+    let again = env.operator_of(&op);
+    assert_eq!(
+        (again.jobs_completed, again.jobs_failed, again.slashed_total),
+        (1, 1, before.slashed_total),
+        "the record carries over"
+    );
+    assert_eq!((again.stake, again.earned), (0, 0));
+    let record: tessera::state::OperatorRecord = env
+        .account(&env.keys.record(&op.pubkey()))
+        .expect("the record outlives the operator account");
+    assert_eq!(record.registrations, 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Challengers
 // ---------------------------------------------------------------------------------------------

@@ -6,12 +6,15 @@ import {
   getJobDecoder,
   getMarketDecoder,
   getOperatorDecoder,
+  getOperatorRecordDecoder,
   JOB_DISCRIMINATOR,
   MARKET_DISCRIMINATOR,
   OPERATOR_DISCRIMINATOR,
+  OPERATOR_RECORD_DISCRIMINATOR,
   type Job,
   type Market,
   type Operator,
+  type OperatorRecord,
 } from './generated/accounts';
 import type { ClaimJobInstructionDataArgs } from './generated/instructions';
 import { identifyTesseraAccount, TesseraAccount } from './generated/programs';
@@ -34,6 +37,13 @@ export function decodeOperatorData(data: ReadonlyUint8Array): Operator {
   return getOperatorDecoder().decode(data);
 }
 
+/** Decodes the data of an OperatorRecord account (an operator key's track record in a market);
+ * throws on another account type or truncated data. */
+export function decodeOperatorRecordData(data: ReadonlyUint8Array): OperatorRecord {
+  checkDiscriminator('OperatorRecord', data, OPERATOR_RECORD_DISCRIMINATOR);
+  return getOperatorRecordDecoder().decode(data);
+}
+
 /** Decodes the data of a Job account; throws on another account type or truncated data. */
 export function decodeJobData(data: ReadonlyUint8Array): Job {
   checkDiscriminator('Job', data, JOB_DISCRIMINATOR);
@@ -43,6 +53,7 @@ export function decodeJobData(data: ReadonlyUint8Array): Job {
 export type DecodedTesseraAccount =
   | { type: 'Market'; data: Market }
   | { type: 'Operator'; data: Operator }
+  | { type: 'OperatorRecord'; data: OperatorRecord }
   | { type: 'Job'; data: Job };
 
 /** Decodes any Tessera account, identified by its discriminator (e.g. getProgramAccounts). */
@@ -61,6 +72,8 @@ export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAc
       return { type: 'Market', data: decodeMarketData(data) };
     case TesseraAccount.Operator:
       return { type: 'Operator', data: decodeOperatorData(data) };
+    case TesseraAccount.OperatorRecord:
+      return { type: 'OperatorRecord', data: decodeOperatorRecordData(data) };
     case TesseraAccount.Job:
       return { type: 'Job', data: decodeJobData(data) };
     default:

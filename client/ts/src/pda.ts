@@ -15,6 +15,7 @@ import {
   JOB_SEED,
   MARKET_SEED,
   OPERATOR_SEED,
+  RECORD_SEED,
   STAKE_VAULT_SEED,
 } from './generated/constants';
 import { TESSERA_PROGRAM_ADDRESS } from './generated/programs';
@@ -72,6 +73,18 @@ export function operatorPda(
   config: Config = {},
 ): Promise<ProgramDerivedAddress> {
   return derive([OPERATOR_SEED, key(market), key(authority)], config);
+}
+
+/**
+ * An operator key's track record in a market: `["record", market, authority]`. Created at its
+ * first registration and never closed; `register_operator` and `withdraw_stake` take it.
+ */
+export function recordPda(
+  market: Address,
+  authority: Address,
+  config: Config = {},
+): Promise<ProgramDerivedAddress> {
+  return derive([RECORD_SEED, key(market), key(authority)], config);
 }
 
 /** A job: `["job", market, creator, job_id (u64 little-endian)]`. */

@@ -251,8 +251,11 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     });
   },
   async register_operator(inputs) {
+    const op = await asOperator(inputs);
+    const [record] = await tessera.recordPda(op.market, op.authority.address);
     return tessera.getRegisterOperatorInstruction({
-      ...(await asOperator(inputs)),
+      ...op,
+      record,
       capabilities: inputs.capabilities as number,
     });
   },
@@ -277,8 +280,10 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   async withdraw_stake(inputs) {
     const op = await asOperator(inputs);
     const [stakeVault] = await tessera.stakeVaultPda(op.market);
+    const [record] = await tessera.recordPda(op.market, op.authority.address);
     return tessera.getWithdrawStakeInstruction({
       ...op,
+      record,
       stakeVault,
       to: key(inputs, 'to'),
       mint: m.mint,
@@ -527,11 +532,13 @@ describe('instructions', () => {
 const decoders: Record<string, (data: ReadonlyUint8Array) => object> = {
   Market: tessera.decodeMarketData,
   Operator: tessera.decodeOperatorData,
+  OperatorRecord: tessera.decodeOperatorRecordData,
   Job: tessera.decodeJobData,
 };
 const encoders: Record<string, () => { encode: (value: never) => ReadonlyUint8Array }> = {
   Market: tessera.getMarketEncoder,
   Operator: tessera.getOperatorEncoder,
+  OperatorRecord: tessera.getOperatorRecordEncoder,
   Job: tessera.getJobEncoder,
 };
 
@@ -634,6 +641,7 @@ describe('PDAs', () => {
     stake_vault: (s) => tessera.stakeVaultPda(key(s, 'market')),
     fee_vault: (s) => tessera.feeVaultPda(key(s, 'market')),
     operator: (s) => tessera.operatorPda(key(s, 'market'), key(s, 'authority')),
+    record: (s) => tessera.recordPda(key(s, 'market'), key(s, 'authority')),
     job: (s) => tessera.jobPda(key(s, 'market'), key(s, 'creator'), u64(s, 'job_id')),
     escrow: (s) => tessera.escrowPda(key(s, 'job')),
     event_authority: () => tessera.eventAuthorityPda(),

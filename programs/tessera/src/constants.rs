@@ -10,6 +10,9 @@ pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
 /// Seed of an operator PDA: `["operator", market, authority]`.
 #[constant]
 pub const OPERATOR_SEED: &[u8] = b"operator";
+/// Seed of an operator's track record: `["record", market, authority]` (never closed).
+#[constant]
+pub const RECORD_SEED: &[u8] = b"record";
 /// Seed of a job PDA: `["job", market, creator, job_id (u64 LE)]`.
 #[constant]
 pub const JOB_SEED: &[u8] = b"job";

@@ -50,6 +50,26 @@ pub struct Operator {
     pub reserved: [u8; 64],
 }
 
+/// An operator key's track record in a market: `["record", market, authority]`. Created at its
+/// first registration and never closed, it outlives the operator account: when an exited
+/// operator's account closes, its counters are saved here, and a new registration of the same
+/// key starts from them, so closing and registering again does not clear a record.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct OperatorRecord {
+    pub market: Pubkey,
+    pub authority: Pubkey,
+    /// Jobs paid, over every registration.
+    pub jobs_completed: u64,
+    /// Slots lost to timeouts or disputes, over every registration.
+    pub jobs_failed: u64,
+    /// Total tokens slashed, over every registration.
+    pub slashed_total: u64,
+    /// Times this key registered in the market.
+    pub registrations: u32,
+    pub bump: u8,
+}
+
 impl Operator {
     pub fn free_stake(&self) -> u64 {
         self.stake.saturating_sub(self.bonded)

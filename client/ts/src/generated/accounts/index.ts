@@ -9,3 +9,4 @@
 export * from "./job";
 export * from "./market";
 export * from "./operator";
+export * from "./operatorRecord";

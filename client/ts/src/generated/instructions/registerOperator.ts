@@ -39,7 +39,7 @@ import {
   getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
-import { findOperatorPda } from "../pdas";
+import { findOperatorPda, findRecordPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const REGISTER_OPERATOR_DISCRIMINATOR: ReadonlyUint8Array =
@@ -56,6 +56,7 @@ export type RegisterOperatorInstruction<
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountMarket extends string | AccountMeta<string> = string,
   TAccountOperator extends string | AccountMeta<string> = string,
+  TAccountRecord extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
   TAccountEventAuthority extends string | AccountMeta<string> =
@@ -77,6 +78,9 @@ export type RegisterOperatorInstruction<
       TAccountOperator extends string
         ? WritableAccount<TAccountOperator>
         : TAccountOperator,
+      TAccountRecord extends string
+        ? WritableAccount<TAccountRecord>
+        : TAccountRecord,
       TAccountSystemProgram extends string
         ? ReadonlyAccount<TAccountSystemProgram>
         : TAccountSystemProgram,
@@ -128,6 +132,7 @@ export type RegisterOperatorAsyncInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
+  TAccountRecord extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
@@ -136,6 +141,11 @@ export type RegisterOperatorAsyncInput<
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator?: Address<TAccountOperator>;
+  /**
+   * The key's track record in the market: created at its first registration, read back at
+   * every later one.
+   */
+  record?: Address<TAccountRecord>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -146,6 +156,7 @@ export async function getRegisterOperatorInstructionAsync<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
+  TAccountRecord extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -155,6 +166,7 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -166,6 +178,7 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -179,6 +192,7 @@ export async function getRegisterOperatorInstructionAsync<
     authority: { value: input.authority ?? null, isWritable: true },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
+    record: { value: input.record ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -194,6 +208,18 @@ export async function getRegisterOperatorInstructionAsync<
   // Resolve default values.
   if (!accounts.operator.value) {
     accounts.operator.value = await findOperatorPda({
+      market: getAddressFromResolvedInstructionAccount(
+        "market",
+        accounts.market.value,
+      ),
+      authority: getAddressFromResolvedInstructionAccount(
+        "authority",
+        accounts.authority.value,
+      ),
+    });
+  }
+  if (!accounts.record.value) {
+    accounts.record.value = await findRecordPda({
       market: getAddressFromResolvedInstructionAccount(
         "market",
         accounts.market.value,
@@ -223,6 +249,7 @@ export async function getRegisterOperatorInstructionAsync<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
+      getAccountMeta("record", accounts.record),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -236,6 +263,7 @@ export async function getRegisterOperatorInstructionAsync<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -246,6 +274,7 @@ export type RegisterOperatorInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
+  TAccountRecord extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
@@ -254,6 +283,11 @@ export type RegisterOperatorInput<
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator: Address<TAccountOperator>;
+  /**
+   * The key's track record in the market: created at its first registration, read back at
+   * every later one.
+   */
+  record: Address<TAccountRecord>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
@@ -264,6 +298,7 @@ export function getRegisterOperatorInstruction<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
+  TAccountRecord extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -273,6 +308,7 @@ export function getRegisterOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -283,6 +319,7 @@ export function getRegisterOperatorInstruction<
   TAccountAuthority,
   TAccountMarket,
   TAccountOperator,
+  TAccountRecord,
   TAccountSystemProgram,
   TAccountEventAuthority,
   TAccountProgram
@@ -295,6 +332,7 @@ export function getRegisterOperatorInstruction<
     authority: { value: input.authority ?? null, isWritable: true },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
+    record: { value: input.record ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
@@ -327,6 +365,7 @@ export function getRegisterOperatorInstruction<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
+      getAccountMeta("record", accounts.record),
       getAccountMeta("systemProgram", accounts.systemProgram),
       getAccountMeta("eventAuthority", accounts.eventAuthority),
       getAccountMeta("program", accounts.program),
@@ -340,6 +379,7 @@ export function getRegisterOperatorInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -356,9 +396,14 @@ export type ParsedRegisterOperatorInstruction<
     authority: TAccountMetas[0];
     market: TAccountMetas[1];
     operator: TAccountMetas[2];
-    systemProgram: TAccountMetas[3];
-    eventAuthority: TAccountMetas[4];
-    program: TAccountMetas[5];
+    /**
+     * The key's track record in the market: created at its first registration, read back at
+     * every later one.
+     */
+    record: TAccountMetas[3];
+    systemProgram: TAccountMetas[4];
+    eventAuthority: TAccountMetas[5];
+    program: TAccountMetas[6];
   };
   data: RegisterOperatorInstructionData;
 };
@@ -371,12 +416,12 @@ export function parseRegisterOperatorInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRegisterOperatorInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 6) {
+  if (instruction.accounts.length < 7) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 6,
+        expectedAccountMetas: 7,
       },
     );
   }
@@ -392,6 +437,7 @@ export function parseRegisterOperatorInstruction<
       authority: getNextAccount(),
       market: getNextAccount(),
       operator: getNextAccount(),
+      record: getNextAccount(),
       systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

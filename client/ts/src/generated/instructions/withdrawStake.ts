@@ -34,8 +34,10 @@ import {
 } from "@solana/kit";
 import {
   getAccountMetaFactory,
+  getAddressFromResolvedInstructionAccount,
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
+import { findRecordPda } from "../pdas";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
 
 export const WITHDRAW_STAKE_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
@@ -53,6 +55,7 @@ export type WithdrawStakeInstruction<
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountMarket extends string | AccountMeta<string> = string,
   TAccountOperator extends string | AccountMeta<string> = string,
+  TAccountRecord extends string | AccountMeta<string> = string,
   TAccountStakeVault extends string | AccountMeta<string> = string,
   TAccountTo extends string | AccountMeta<string> = string,
   TAccountMint extends string | AccountMeta<string> = string,
@@ -77,6 +80,9 @@ export type WithdrawStakeInstruction<
       TAccountOperator extends string
         ? WritableAccount<TAccountOperator>
         : TAccountOperator,
+      TAccountRecord extends string
+        ? WritableAccount<TAccountRecord>
+        : TAccountRecord,
       TAccountStakeVault extends string
         ? WritableAccount<TAccountStakeVault>
         : TAccountStakeVault,
@@ -126,10 +132,11 @@ export function getWithdrawStakeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type WithdrawStakeInput<
+export type WithdrawStakeAsyncInput<
   TAccountAuthority extends string = string,
   TAccountMarket extends string = string,
   TAccountOperator extends string = string,
+  TAccountRecord extends string = string,
   TAccountStakeVault extends string = string,
   TAccountTo extends string = string,
   TAccountMint extends string = string,
@@ -140,6 +147,153 @@ export type WithdrawStakeInput<
   authority: TransactionSigner<TAccountAuthority>;
   market: Address<TAccountMarket>;
   operator: Address<TAccountOperator>;
+  /** The key's track record: the operator's counters are saved there when it closes. */
+  record?: Address<TAccountRecord>;
+  stakeVault: Address<TAccountStakeVault>;
+  /** Receives the tokens. */
+  to: Address<TAccountTo>;
+  mint: Address<TAccountMint>;
+  tokenProgram?: Address<TAccountTokenProgram>;
+  eventAuthority?: Address<TAccountEventAuthority>;
+  program?: Address<TAccountProgram>;
+};
+
+export async function getWithdrawStakeInstructionAsync<
+  TAccountAuthority extends string,
+  TAccountMarket extends string,
+  TAccountOperator extends string,
+  TAccountRecord extends string,
+  TAccountStakeVault extends string,
+  TAccountTo extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountEventAuthority extends string,
+  TAccountProgram extends string,
+  TProgramAddress extends Address = typeof TESSERA_PROGRAM_ADDRESS,
+>(
+  input: WithdrawStakeAsyncInput<
+    TAccountAuthority,
+    TAccountMarket,
+    TAccountOperator,
+    TAccountRecord,
+    TAccountStakeVault,
+    TAccountTo,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): Promise<
+  WithdrawStakeInstruction<
+    TProgramAddress,
+    TAccountAuthority,
+    TAccountMarket,
+    TAccountOperator,
+    TAccountRecord,
+    TAccountStakeVault,
+    TAccountTo,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? TESSERA_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    authority: { value: input.authority ?? null, isWritable: true },
+    market: { value: input.market ?? null, isWritable: false },
+    operator: { value: input.operator ?? null, isWritable: true },
+    record: { value: input.record ?? null, isWritable: true },
+    stakeVault: { value: input.stakeVault ?? null, isWritable: true },
+    to: { value: input.to ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
+    program: { value: input.program ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedInstructionAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.record.value) {
+    accounts.record.value = await findRecordPda({
+      market: getAddressFromResolvedInstructionAccount(
+        "market",
+        accounts.market.value,
+      ),
+      authority: getAddressFromResolvedInstructionAccount(
+        "authority",
+        accounts.authority.value,
+      ),
+    });
+  }
+  if (!accounts.tokenProgram.value) {
+    accounts.tokenProgram.value =
+      "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" as Address<"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA">;
+  }
+  if (!accounts.eventAuthority.value) {
+    accounts.eventAuthority.value =
+      "9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu" as Address<"9NBStZDpo6rTQ2Ss2XcfZwaUXYQpwY9bT76B6TLFLeBu">;
+  }
+  if (!accounts.program.value) {
+    accounts.program.value = programAddress;
+    accounts.program.isWritable = false;
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta("authority", accounts.authority),
+      getAccountMeta("market", accounts.market),
+      getAccountMeta("operator", accounts.operator),
+      getAccountMeta("record", accounts.record),
+      getAccountMeta("stakeVault", accounts.stakeVault),
+      getAccountMeta("to", accounts.to),
+      getAccountMeta("mint", accounts.mint),
+      getAccountMeta("tokenProgram", accounts.tokenProgram),
+      getAccountMeta("eventAuthority", accounts.eventAuthority),
+      getAccountMeta("program", accounts.program),
+    ],
+    data: getWithdrawStakeInstructionDataEncoder().encode({}),
+    programAddress,
+  } as WithdrawStakeInstruction<
+    TProgramAddress,
+    TAccountAuthority,
+    TAccountMarket,
+    TAccountOperator,
+    TAccountRecord,
+    TAccountStakeVault,
+    TAccountTo,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountEventAuthority,
+    TAccountProgram
+  >);
+}
+
+export type WithdrawStakeInput<
+  TAccountAuthority extends string = string,
+  TAccountMarket extends string = string,
+  TAccountOperator extends string = string,
+  TAccountRecord extends string = string,
+  TAccountStakeVault extends string = string,
+  TAccountTo extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountEventAuthority extends string = string,
+  TAccountProgram extends string = string,
+> = {
+  authority: TransactionSigner<TAccountAuthority>;
+  market: Address<TAccountMarket>;
+  operator: Address<TAccountOperator>;
+  /** The key's track record: the operator's counters are saved there when it closes. */
+  record: Address<TAccountRecord>;
   stakeVault: Address<TAccountStakeVault>;
   /** Receives the tokens. */
   to: Address<TAccountTo>;
@@ -153,6 +307,7 @@ export function getWithdrawStakeInstruction<
   TAccountAuthority extends string,
   TAccountMarket extends string,
   TAccountOperator extends string,
+  TAccountRecord extends string,
   TAccountStakeVault extends string,
   TAccountTo extends string,
   TAccountMint extends string,
@@ -165,6 +320,7 @@ export function getWithdrawStakeInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountStakeVault,
     TAccountTo,
     TAccountMint,
@@ -178,6 +334,7 @@ export function getWithdrawStakeInstruction<
   TAccountAuthority,
   TAccountMarket,
   TAccountOperator,
+  TAccountRecord,
   TAccountStakeVault,
   TAccountTo,
   TAccountMint,
@@ -193,6 +350,7 @@ export function getWithdrawStakeInstruction<
     authority: { value: input.authority ?? null, isWritable: true },
     market: { value: input.market ?? null, isWritable: false },
     operator: { value: input.operator ?? null, isWritable: true },
+    record: { value: input.record ?? null, isWritable: true },
     stakeVault: { value: input.stakeVault ?? null, isWritable: true },
     to: { value: input.to ?? null, isWritable: true },
     mint: { value: input.mint ?? null, isWritable: false },
@@ -225,6 +383,7 @@ export function getWithdrawStakeInstruction<
       getAccountMeta("authority", accounts.authority),
       getAccountMeta("market", accounts.market),
       getAccountMeta("operator", accounts.operator),
+      getAccountMeta("record", accounts.record),
       getAccountMeta("stakeVault", accounts.stakeVault),
       getAccountMeta("to", accounts.to),
       getAccountMeta("mint", accounts.mint),
@@ -239,6 +398,7 @@ export function getWithdrawStakeInstruction<
     TAccountAuthority,
     TAccountMarket,
     TAccountOperator,
+    TAccountRecord,
     TAccountStakeVault,
     TAccountTo,
     TAccountMint,
@@ -257,13 +417,15 @@ export type ParsedWithdrawStakeInstruction<
     authority: TAccountMetas[0];
     market: TAccountMetas[1];
     operator: TAccountMetas[2];
-    stakeVault: TAccountMetas[3];
+    /** The key's track record: the operator's counters are saved there when it closes. */
+    record: TAccountMetas[3];
+    stakeVault: TAccountMetas[4];
     /** Receives the tokens. */
-    to: TAccountMetas[4];
-    mint: TAccountMetas[5];
-    tokenProgram: TAccountMetas[6];
-    eventAuthority: TAccountMetas[7];
-    program: TAccountMetas[8];
+    to: TAccountMetas[5];
+    mint: TAccountMetas[6];
+    tokenProgram: TAccountMetas[7];
+    eventAuthority: TAccountMetas[8];
+    program: TAccountMetas[9];
   };
   data: WithdrawStakeInstructionData;
 };
@@ -276,12 +438,12 @@ export function parseWithdrawStakeInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedWithdrawStakeInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 9) {
+  if (instruction.accounts.length < 10) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 9,
+        expectedAccountMetas: 10,
       },
     );
   }
@@ -297,6 +459,7 @@ export function parseWithdrawStakeInstruction<
       authority: getNextAccount(),
       market: getNextAccount(),
       operator: getNextAccount(),
+      record: getNextAccount(),
       stakeVault: getNextAccount(),
       to: getNextAccount(),
       mint: getNextAccount(),

@@ -10,4 +10,5 @@ export * from "./escrow";
 export * from "./feeVault";
 export * from "./market";
 export * from "./operator";
+export * from "./record";
 export * from "./stakeVault";

@@ -36,12 +36,15 @@ import {
   getJobCodec,
   getMarketCodec,
   getOperatorCodec,
+  getOperatorRecordCodec,
   type Job,
   type JobArgs,
   type Market,
   type MarketArgs,
   type Operator,
   type OperatorArgs,
+  type OperatorRecord,
+  type OperatorRecordArgs,
 } from "../accounts";
 import {
   getCancelJobInstruction,
@@ -67,7 +70,7 @@ import {
   getTimeoutJobInstruction,
   getUpdateMarketInstruction,
   getUpdateOperatorInstruction,
-  getWithdrawStakeInstruction,
+  getWithdrawStakeInstructionAsync,
   parseCancelJobInstruction,
   parseClaimJobInstruction,
   parseCloseJobInstruction,
@@ -139,13 +142,14 @@ import {
   type TimeoutJobInput,
   type UpdateMarketInput,
   type UpdateOperatorInput,
-  type WithdrawStakeInput,
+  type WithdrawStakeAsyncInput,
 } from "../instructions";
 import {
   findEscrowPda,
   findFeeVaultPda,
   findMarketPda,
   findOperatorPda,
+  findRecordPda,
   findStakeVaultPda,
 } from "../pdas";
 
@@ -156,6 +160,7 @@ export enum TesseraAccount {
   Job,
   Market,
   Operator,
+  OperatorRecord,
 }
 
 export function identifyTesseraAccount(
@@ -194,6 +199,17 @@ export function identifyTesseraAccount(
     )
   ) {
     return TesseraAccount.Operator;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([49, 186, 37, 73, 176, 228, 99, 33]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraAccount.OperatorRecord;
   }
   throw new SolanaError(
     SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_ACCOUNT,
@@ -771,6 +787,8 @@ export type TesseraPluginAccounts = {
     SelfFetchFunctions<MarketArgs, Market>;
   operator: ReturnType<typeof getOperatorCodec> &
     SelfFetchFunctions<OperatorArgs, Operator>;
+  operatorRecord: ReturnType<typeof getOperatorRecordCodec> &
+    SelfFetchFunctions<OperatorRecordArgs, OperatorRecord>;
 };
 
 export type TesseraPluginInstructions = {
@@ -853,8 +871,8 @@ export type TesseraPluginInstructions = {
   ) => ReturnType<typeof getUpdateOperatorInstruction> &
     SelfPlanAndSendFunctions;
   withdrawStake: (
-    input: WithdrawStakeInput,
-  ) => ReturnType<typeof getWithdrawStakeInstruction> &
+    input: WithdrawStakeAsyncInput,
+  ) => ReturnType<typeof getWithdrawStakeInstructionAsync> &
     SelfPlanAndSendFunctions;
 };
 
@@ -864,6 +882,7 @@ export type TesseraPluginPdas = {
   stakeVault: typeof findStakeVaultPda;
   feeVault: typeof findFeeVaultPda;
   operator: typeof findOperatorPda;
+  record: typeof findRecordPda;
 };
 
 export type TesseraPluginRequirements = ClientWithRpc<
@@ -882,6 +901,10 @@ export function tesseraProgram() {
           job: addSelfFetchFunctions(client, getJobCodec()),
           market: addSelfFetchFunctions(client, getMarketCodec()),
           operator: addSelfFetchFunctions(client, getOperatorCodec()),
+          operatorRecord: addSelfFetchFunctions(
+            client,
+            getOperatorRecordCodec(),
+          ),
         },
         instructions: {
           cancelJob: (input) =>
@@ -987,7 +1010,7 @@ export function tesseraProgram() {
           withdrawStake: (input) =>
             addSelfPlanAndSendFunctions(
               client,
-              getWithdrawStakeInstruction(input),
+              getWithdrawStakeInstructionAsync(input),
             ),
         },
         pdas: {
@@ -996,6 +1019,7 @@ export function tesseraProgram() {
           stakeVault: findStakeVaultPda,
           feeVault: findFeeVaultPda,
           operator: findOperatorPda,
+          record: findRecordPda,
         },
       },
     });

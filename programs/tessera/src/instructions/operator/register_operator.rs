@@ -1,6 +1,6 @@
-use crate::constants::OPERATOR_SEED;
+use crate::constants::{OPERATOR_SEED, RECORD_SEED};
 use crate::events::OperatorRegistered;
-use crate::state::{Market, Operator, OperatorStatus};
+use crate::state::{Market, Operator, OperatorRecord, OperatorStatus};
 use anchor_lang::prelude::*;
 
 #[event_cpi]
@@ -18,10 +18,37 @@ pub struct RegisterOperator<'info> {
         bump
     )]
     pub operator: Box<Account<'info, Operator>>,
+    /// The key's track record in the market: created at its first registration, read back at
+    /// every later one.
+    #[account(
+        init_if_needed,
+        payer = authority,
+        space = 8 + OperatorRecord::INIT_SPACE,
+        seeds = [RECORD_SEED, market.key().as_ref(), authority.key().as_ref()],
+        bump
+    )]
+    pub record: Box<Account<'info, OperatorRecord>>,
     pub system_program: Program<'info, System>,
 }
 
+/// Registers the operator. A key registering again (after its account closed) starts from the
+/// counters of its record, not from zero.
 pub fn handler(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> {
+    let record = &mut ctx.accounts.record;
+    if record.registrations == 0 {
+        record.market = ctx.accounts.market.key();
+        record.authority = ctx.accounts.authority.key();
+        record.bump = ctx.bumps.record;
+    }
+    record.registrations = record
+        .registrations
+        .checked_add(1)
+        .ok_or(crate::error::TesseraError::MathOverflow)?;
+    let (jobs_completed, jobs_failed, slashed_total) = (
+        record.jobs_completed,
+        record.jobs_failed,
+        record.slashed_total,
+    );
     let operator = &mut ctx.accounts.operator;
     operator.set_inner(Operator {
         market: ctx.accounts.market.key(),
@@ -33,9 +60,9 @@ pub fn handler(ctx: Context<RegisterOperator>, capabilities: u32) -> Result<()> 
         earned: 0,
         capabilities,
         benchmark_score: 0,
-        jobs_completed: 0,
-        jobs_failed: 0,
-        slashed_total: 0,
+        jobs_completed,
+        jobs_failed,
+        slashed_total,
         live_claims: 0,
         status: OperatorStatus::Active,
         bump: ctx.bumps.operator,

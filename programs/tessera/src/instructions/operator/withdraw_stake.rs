@@ -1,8 +1,9 @@
+use crate::constants::RECORD_SEED;
 use crate::error::TesseraError;
 use crate::events::StakeWithdrawn;
 use crate::instructions::settlement::pay_from_vault;
 use crate::math::{add, sub};
-use crate::state::{Market, Operator, OperatorStatus};
+use crate::state::{Market, Operator, OperatorRecord, OperatorStatus};
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -20,6 +21,13 @@ pub struct WithdrawStake<'info> {
         has_one = authority @ TesseraError::NotOperatorAuthority
     )]
     pub operator: Box<Account<'info, Operator>>,
+    /// The key's track record: the operator's counters are saved there when it closes.
+    #[account(
+        mut,
+        seeds = [RECORD_SEED, market.key().as_ref(), authority.key().as_ref()],
+        bump = record.bump
+    )]
+    pub record: Box<Account<'info, OperatorRecord>>,
     #[account(mut, address = market.stake_vault @ TesseraError::WrongStakeVault)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Receives the tokens.
@@ -83,6 +91,10 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
         closed,
     });
     if closed {
+        let (operator, record) = (&ctx.accounts.operator, &mut ctx.accounts.record);
+        record.jobs_completed = operator.jobs_completed;
+        record.jobs_failed = operator.jobs_failed;
+        record.slashed_total = operator.slashed_total;
         ctx.accounts
             .operator
             .close(ctx.accounts.authority.to_account_info())?;
