@@ -802,22 +802,26 @@ fn replicas_that_disagree_and_are_never_ruled_are_refunded_without_a_slash() {
     }
 }
 
-/// A market with every window at its longest.
-fn slowest_market() -> Env {
+/// A 2-replica job in a market with every window at its longest, run as slowly as it may be up
+/// to its last commit: replica `a` claims and commits at once, `b` claims at the claim deadline
+/// and commits at the last second of its execution timeout.
+struct SlowJob {
+    env: Env,
+    creator: User,
+    a: User,
+    b: User,
+    verifier: User,
+    job: Pubkey,
+    created_at: i64,
+}
+
+fn slowest_job() -> SlowJob {
     let mut params = default_params();
     params.max_exec_timeout = MAX_WINDOW;
     params.reveal_window = MAX_WINDOW;
     params.challenge_window = MAX_WINDOW;
     params.dispute_window = MAX_WINDOW;
-    Env::with(anchor_spl::token::ID, params)
-}
-
-#[test]
-fn no_job_locks_tokens_longer_than_max_job_lifetime() {
-    // The slowest path: the last slot claimed at the claim deadline, each phase run to its
-    // last second, a challenge committed and revealed at the last second of each window, and
-    // an arbiter that never rules.
-    let mut env = slowest_market();
+    let mut env = Env::with(anchor_spl::token::ID, params);
     let creator = env.user(10 * REWARD);
     let (a, b, verifier) = (
         env.operator(STAKE),
@@ -836,6 +840,31 @@ fn no_job_locks_tokens_longer_than_max_job_lifetime() {
     env.claim(&b, job).unwrap();
     env.warp(MAX_WINDOW);
     env.commit(&b, job, [1; 32], [2; 32]).unwrap();
+    SlowJob {
+        env,
+        creator,
+        a,
+        b,
+        verifier,
+        job,
+        created_at,
+    }
+}
+
+#[test]
+fn no_job_locks_tokens_longer_than_max_job_lifetime() {
+    // The slowest path: the last slot claimed at the claim deadline, each phase run to its
+    // last second, a challenge committed and revealed at the last second of each window, and
+    // an arbiter that never rules.
+    let SlowJob {
+        mut env,
+        creator,
+        a,
+        b,
+        verifier,
+        job,
+        created_at,
+    } = slowest_job();
     env.warp(MAX_WINDOW);
     env.reveal(&a, job, [1; 32], [1; 32]).unwrap();
     env.reveal(&b, job, [1; 32], [2; 32]).unwrap();
@@ -865,29 +894,20 @@ fn no_job_locks_tokens_longer_than_max_job_lifetime() {
 fn a_job_whose_last_replica_timed_out_is_also_freed_within_max_job_lifetime() {
     // The other slow path: a replica that never reveals is timed out at the first second it
     // may be; the challenge window starts then.
-    let mut env = slowest_market();
-    let creator = env.user(10 * REWARD);
-    let (a, b, verifier) = (
-        env.operator(STAKE),
-        env.operator(STAKE),
-        env.operator(STAKE),
-    );
-    let created_at = env.now();
-    let mut args = env.job_args(1, 2, REWARD);
-    args.claim_deadline = created_at + MAX_WINDOW;
-    args.exec_timeout = MAX_WINDOW;
-    env.create_job_with(&creator, args).unwrap();
-    let job = env.keys.job(&creator.pubkey(), 1);
-    env.claim(&a, job).unwrap();
-    env.commit(&a, job, [1; 32], [1; 32]).unwrap();
-    env.warp(MAX_WINDOW);
-    env.claim(&b, job).unwrap();
-    env.warp(MAX_WINDOW);
-    env.commit(&b, job, [1; 32], [2; 32]).unwrap();
+    let SlowJob {
+        mut env,
+        creator,
+        a,
+        b,
+        verifier,
+        job,
+        created_at,
+    } = slowest_job();
     env.reveal(&a, job, [1; 32], [1; 32]).unwrap();
     env.warp(MAX_WINDOW + 1);
     env.timeout(job, &creator).unwrap();
     assert_eq!(env.job(&job).state(), JobState::Revealed);
+    assert_eq!(env.operator_of(&b).jobs_failed, 1, "the silent replica was slashed");
     env.warp(MAX_WINDOW);
     let args = whole_root_challenge(9);
     env.commit_challenge(&verifier, job, &args).unwrap();
