@@ -907,7 +907,11 @@ fn a_job_whose_last_replica_timed_out_is_also_freed_within_max_job_lifetime() {
     env.warp(MAX_WINDOW + 1);
     env.timeout(job, &creator).unwrap();
     assert_eq!(env.job(&job).state(), JobState::Revealed);
-    assert_eq!(env.operator_of(&b).jobs_failed, 1, "the silent replica was slashed");
+    assert_eq!(
+        env.operator_of(&b).jobs_failed,
+        1,
+        "the silent replica was slashed"
+    );
     env.warp(MAX_WINDOW);
     let args = whole_root_challenge(9);
     env.commit_challenge(&verifier, job, &args).unwrap();
