@@ -10,6 +10,15 @@ fn pubkey(s: &str) -> Result<Pubkey, String> {
         .map_err(|_| format!("\"{s}\" is not a base58 address"))
 }
 
+/// What `--wait` waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    /// The result is known (every replica delivered the same root, or the job ended).
+    Result,
+    /// The job has ended: settled (the operators paid), expired or cancelled.
+    End,
+}
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -81,28 +90,83 @@ pub enum Command {
 /// `tessera localnet`.
 #[derive(Debug, Args, Clone)]
 pub struct LocalnetArgs {
-    /// The program's SBPF build.
-    #[arg(long, default_value = "target/deploy/tessera.so")]
-    pub program: PathBuf,
-    /// Where keypairs, worker configurations and `localnet.json` are written.
-    #[arg(long, default_value = ".tessera/localnet")]
-    pub dir: PathBuf,
-    /// JSON-RPC port on 127.0.0.1.
-    #[arg(long, default_value_t = 8899)]
-    pub rpc_port: u16,
-    /// Websocket port on 127.0.0.1.
-    #[arg(long, default_value_t = 8900)]
-    pub ws_port: u16,
-    /// Milliseconds per slot.
-    #[arg(long, default_value_t = 100)]
-    pub slot_time_ms: u64,
-    /// Operator keypairs to create, register and stake.
+    /// Keep the ledger in this directory (its keypairs, mint, market, worker configurations
+    /// and `ledger.sqlite`) and resume it on the next start [default: a fresh ledger at every
+    /// start, its files in .tessera/localnet].
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Start the --ledger over: new keypairs, mint and market.
+    #[arg(long, requires = "ledger")]
+    pub reset: bool,
+    /// Operator keypairs to create, register and stake (operator-1, operator-2, …).
     #[arg(long, default_value_t = 2)]
     pub operators: u32,
     /// The market's challenge window, in seconds (its other parameters are the local preset's:
     /// 600 s of execution at most, 30 s to reveal, 60 s to unbond).
     #[arg(long, default_value_t = 10)]
     pub challenge_window: i64,
+    /// JSON-RPC port on 127.0.0.1; websockets listen on the next one.
+    #[arg(long, default_value_t = 8899, value_parser = clap::value_parser!(u16).range(1..65535))]
+    pub rpc_port: u16,
+    /// The program's SBPF build.
+    #[arg(long, default_value = "target/deploy/tessera.so")]
+    pub program: PathBuf,
+    /// The global options given on the command line that `tessera localnet` has no use for
+    /// (it runs its own cluster, keypairs, market and store): refused. Filled by [`parse`].
+    #[arg(skip)]
+    pub not_taken: Vec<String>,
+}
+
+/// The global options `tessera localnet` does not take, by id: hidden from `localnet --help`
+/// and refused when given on its command line (their environment variables are ignored).
+pub const NOT_TAKEN_BY_LOCALNET: [&str; 8] = [
+    "url",
+    "keypair",
+    "market",
+    "mint",
+    "program_id",
+    "store",
+    "compute_unit_limit",
+    "priority_fee",
+];
+
+/// The command line's definition: [`Cli`]'s, with the global options that `localnet` does not
+/// take hidden from its help.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    // Declared on `localnet` itself, hidden, the global options are not propagated to it
+    // (clap skips a subcommand that has an argument of that id); they parse as before.
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| NOT_TAKEN_BY_LOCALNET.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    cmd.mut_subcommand("localnet", |localnet| localnet.args(hidden))
+}
+
+/// Parses `args` (the program's name first) with [`command`].
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches)?;
+    if let (Command::Localnet(l), Some(sub)) =
+        (&mut cli.command, matches.subcommand_matches("localnet"))
+    {
+        l.not_taken = NOT_TAKEN_BY_LOCALNET
+            .iter()
+            .filter(|id| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+            .map(|id| format!("--{}", id.replace('_', "-")))
+            .collect();
+    }
+    Ok(cli)
+}
+
+/// Parses the process's command line; prints the usage and exits on an error, as clap does.
+pub fn parse() -> Cli {
+    try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
 }
 
 /// Market parameters; amounts in tokens (e.g. 1.5), windows in seconds.
@@ -219,11 +283,11 @@ pub enum OperatorCmd {
         #[arg(long, value_parser = pubkey)]
         token_account: Option<Pubkey>,
     },
-    /// Show an operator.
+    /// Show an operator (read-only: no keypair, the operator's authority address).
     Show {
-        /// The operator's authority [default: the signer].
-        #[arg(long, value_parser = pubkey)]
-        authority: Option<Pubkey>,
+        /// The operator's authority (`solana-keygen pubkey <its keypair>` prints it).
+        #[arg(value_parser = pubkey)]
+        authority: Pubkey,
     },
 }
 
@@ -256,6 +320,9 @@ pub enum JobCmd {
         /// Wait for the result, then download, verify and write it to --out.
         #[arg(long)]
         wait: bool,
+        /// With --wait: until the result is known, or until the job has ended (settled).
+        #[arg(long, value_enum, default_value_t = Until::Result, requires = "wait")]
+        until: Until,
         /// Where the result is written with --wait [default: <job>.<png|safetensors|bin>].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -269,14 +336,18 @@ pub enum JobCmd {
         job: Pubkey,
         #[arg(long)]
         wait: bool,
+        /// With --wait: until the result is known, or until the job has ended (settled).
+        #[arg(long, value_enum, default_value_t = Until::Result, requires = "wait")]
+        until: Until,
         /// Seconds to wait with --wait.
         #[arg(long, default_value_t = 3_600)]
         timeout: u64,
     },
-    /// List the market's jobs (yours unless --all).
+    /// List the market's jobs (read-only: no keypair), or only those of --creator.
     List {
-        #[arg(long)]
-        all: bool,
+        /// Only the jobs this address created.
+        #[arg(long, value_parser = pubkey)]
+        creator: Option<Pubkey>,
     },
     /// Cancel an unclaimed job; the escrow is refunded.
     Cancel {

@@ -101,16 +101,18 @@ pub fn program_id_warning(url: &str, program_id: &Pubkey) -> Option<String> {
     ))
 }
 
-/// Whether the command signs, or names the signer when no address is given.
-fn needs_keypair(cmd: &Command) -> bool {
-    match cmd {
-        Command::Market(MarketCmd::Show) => false,
-        Command::Job(JobCmd::Status { .. }) | Command::Job(JobCmd::Result { .. }) => false,
-        Command::Job(JobCmd::List { all }) => !*all,
-        Command::Operator(OperatorCmd::Show { authority }) => authority.is_none(),
-        Command::Localnet(_) => false,
-        _ => true,
-    }
+/// Whether the command signs. Read-only commands never read a keypair: they name what they
+/// show by its address.
+pub fn needs_keypair(cmd: &Command) -> bool {
+    !matches!(
+        cmd,
+        Command::Market(MarketCmd::Show)
+            | Command::Operator(OperatorCmd::Show { .. })
+            | Command::Job(JobCmd::Status { .. })
+            | Command::Job(JobCmd::List { .. })
+            | Command::Job(JobCmd::Result { .. })
+            | Command::Localnet(_)
+    )
 }
 
 /// Whether the command acts on a market (a job's address is enough otherwise).

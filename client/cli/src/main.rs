@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() {
-    std::process::exit(tessera_cli::main_with(tessera_cli::Cli::parse()));
+    std::process::exit(tessera_cli::main_with(tessera_cli::args::parse()));
 }

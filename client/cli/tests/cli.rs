@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use clap::error::ErrorKind;
-use clap::Parser;
 use solana_keypair::Keypair;
-use tessera_cli::args::{Command, JobCmd, MarketCmd, OperatorCmd, OutputFormat};
+use tessera_cli::args::{Command, JobCmd, MarketCmd, OperatorCmd, OutputFormat, Until};
+use tessera_cli::commands::localnet::prepare_dir;
 use tessera_cli::commands::market::apply_params;
-use tessera_cli::input::{kernel_for, prepare, program_id_warning};
+use tessera_cli::input::{kernel_for, needs_keypair, prepare, program_id_warning};
 use tessera_cli::Cli;
 use tessera_client::{presets, ClientError};
 use tessera_kernels::KernelId;
@@ -19,11 +19,12 @@ const MARKET: &str = "BwdYajiAZRLFf1FJAdnie478ocxP9fu3vBMHRcgWYiGv";
 const NO_NODE: &str = "http://127.0.0.1:9";
 
 fn parse(args: &[&str]) -> Cli {
-    Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied())).unwrap()
+    tessera_cli::args::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
+        .unwrap()
 }
 
 fn parse_err(args: &[&str]) -> ErrorKind {
-    Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
+    tessera_cli::args::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
         .unwrap_err()
         .kind()
 }
@@ -196,7 +197,132 @@ fn test_parse_refusals() {
     let Command::Localnet(l) = parse(&["localnet", "--operators", "3"]).command else {
         panic!("localnet")
     };
-    assert_eq!((l.operators, l.rpc_port, l.ws_port), (3, 8899, 8900));
+    assert_eq!((l.operators, l.rpc_port, l.ledger), (3, 8899, None));
+    assert_eq!(
+        parse_err(&["localnet", "--reset"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(
+        parse_err(&["job", "status", MINT, "--until", "end"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    let cli = parse(&["job", "status", MINT, "--wait", "--until", "end"]);
+    assert!(matches!(
+        cli.command,
+        Command::Job(JobCmd::Status {
+            until: Until::End,
+            ..
+        })
+    ));
+}
+
+/// `localnet --help` lists exactly the options `tessera localnet` uses: none of the cluster,
+/// keypair, market or store options it makes for itself.
+#[test]
+fn test_localnet_help_lists_only_what_it_uses() {
+    let mut cmd = tessera_cli::args::command();
+    cmd.build();
+    let localnet = cmd.find_subcommand_mut("localnet").unwrap();
+    let help = localnet.render_long_help().to_string();
+    let mut listed: Vec<&str> = help
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("-").map(|_| l)?;
+            l.split([' ', ',', '='])
+                .find(|w| w.starts_with("--"))
+                .map(|w| w.trim_end_matches(['<', '>']))
+        })
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "--challenge-window",
+            "--help",
+            "--ledger",
+            "--operators",
+            "--output",
+            "--program",
+            "--reset",
+            "--rpc-port",
+            "--version",
+        ],
+        "{help}"
+    );
+    // The others are refused with one line naming the option.
+    for (args, option) in [
+        (vec!["localnet", "--market", MARKET], "--market"),
+        (vec!["localnet", "-u", "d"], "--url"),
+        (vec!["localnet", "--store", "/tmp/x"], "--store"),
+        (vec!["localnet", "--program-id", MINT], "--program-id"),
+        (vec!["localnet", "--keypair", "k.json"], "--keypair"),
+    ] {
+        let Command::Localnet(l) = parse(&args).command else {
+            panic!()
+        };
+        let e = prepare_dir(&l).unwrap_err().to_string();
+        assert!(e.contains(&format!("takes no {option}")), "{e}");
+    }
+}
+
+/// A fresh start refuses a persistent ledger's directory; `--reset` clears a persistent one
+/// (its ledger, keypairs, mint and operators' files) and nothing else.
+#[test]
+fn test_localnet_ledger_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    std::fs::create_dir_all(dir.join("operator-1")).unwrap();
+    for f in [
+        "ledger.sqlite",
+        "mint.json",
+        "admin.json",
+        "creator.json",
+        "operator-1.json",
+        "operator-1.toml",
+        "env",
+        "notes.txt",
+    ] {
+        std::fs::write(dir.join(f), b"x").unwrap();
+    }
+    let d = s(&dir);
+    let Command::Localnet(l) = parse(&["localnet", "--ledger", d]).command else {
+        panic!()
+    };
+    assert_eq!(prepare_dir(&l).unwrap(), (dir.clone(), true));
+    // Resuming keeps every file.
+    assert!(dir.join("mint.json").exists() && dir.join("creator.json").exists());
+    let Command::Localnet(l) = parse(&["localnet", "--ledger", d, "--reset"]).command else {
+        panic!()
+    };
+    assert_eq!(prepare_dir(&l).unwrap(), (dir.clone(), true));
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notes.txt"]);
+}
+
+/// The default, fresh ledger never starts over the files of a persistent one.
+#[test]
+fn test_a_fresh_localnet_refuses_a_persistent_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join(tessera_cli::commands::localnet::FRESH_DIR);
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::write(fresh.join("ledger.sqlite"), b"x").unwrap();
+    let out = Process::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("localnet")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("holds a persistent ledger") && stderr.contains("--reset"),
+        "{stderr}"
+    );
+    assert!(fresh.join("ledger.sqlite").exists());
 }
 
 #[test]
@@ -424,12 +550,48 @@ fn test_bad_amounts_kernels_and_missing_mint_are_refused() {
         MINT
     ]))
     .is_ok());
-    // Read-only commands need no keypair.
-    assert!(prepare(&parse(&[
-        "-k", "/nope", "--market", MARKET, "market", "show"
-    ]))
-    .is_ok());
-    assert!(prepare(&parse(&["-k", "/nope", "job", "status", MINT])).is_ok());
+}
+
+/// Read-only commands read no keypair (not even a broken one given with -k): they name what
+/// they show by its address.
+#[test]
+fn test_read_only_commands_take_no_keypair() {
+    let read_only: [&[&str]; 5] = [
+        &["market", "show"],
+        &["job", "list"],
+        &["job", "list", "--creator", MINT],
+        &["job", "status", MINT],
+        &["operator", "show", MINT],
+    ];
+    for args in read_only {
+        let mut with_market = vec!["-k", "/nope", "--market", MARKET];
+        with_market.extend_from_slice(args);
+        let cli = parse(&with_market);
+        assert!(!needs_keypair(&cli.command), "{args:?}");
+        let p = prepare(&cli).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(p.keypair.is_none(), "{args:?}");
+    }
+    // `operator show` names the operator by its authority's address.
+    assert_eq!(
+        parse_err(&["operator", "show"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    // The binary, with no keypair anywhere, gets as far as the network.
+    let home = tempfile::tempdir().unwrap();
+    for args in read_only {
+        let out = Process::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["-u", NO_NODE, "--market", MARKET])
+            .args(args)
+            .env("HOME", home.path())
+            .env_remove("TESSERA_KEYPAIR")
+            .env_remove("TESSERA_URL")
+            .env_remove("TESSERA_MARKET")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("keypair"), "{args:?}: {stderr}");
+    }
 }
 
 /// On devnet or mainnet-beta, the local networks' program id (its keypair is public) gets one

@@ -9,12 +9,17 @@
 //! - creates and funds the named keypairs (SOL by airdrop, tokens in their associated token
 //!   accounts) and writes them as Solana CLI keypair files (`<dir>/<name>.json`).
 //!
+//! With [`LocalnetConfig::persistent`], the ledger is kept in `<dir>/ledger.sqlite` and a
+//! restart carries on from it: the keypairs (and the mint's, `mint.json`) are read back, never
+//! rewritten, and what already exists on chain (funds, the mint, token accounts) is left as it
+//! is. Otherwise the ledger lives in memory and every start is a fresh one.
+//!
 //! It is what `tessera localnet` runs, and the fixture of the end-to-end tests. The surfnet runs
 //! on its own OS thread (its runloop future is not `Send`); it stops on [`Localnet::stop`] or
 //! when the value is dropped.
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -68,7 +73,13 @@ pub struct LocalnetConfig {
     pub tokens_each: u64,
     /// Decimals of the test mint.
     pub decimals: u8,
+    /// Keep the ledger in `<dir>/ledger.sqlite` and resume it (with its keypairs and mint) on
+    /// the next start; otherwise the ledger is in memory and the keypairs are new every time.
+    pub persistent: bool,
 }
+
+/// The ledger's file under a persistent localnet's directory.
+pub const LEDGER_FILE: &str = "ledger.sqlite";
 
 impl LocalnetConfig {
     /// The usual setup: `admin`, `creator`, `operator-1`, `operator-2`, 100 SOL and 1 000 tokens
@@ -86,6 +97,7 @@ impl LocalnetConfig {
             sol_each: 100,
             tokens_each: 1_000_000_000,
             decimals: 6,
+            persistent: false,
         }
     }
 }
@@ -142,11 +154,20 @@ impl Localnet {
         let rpc_port = free_port(cfg.rpc_port)?;
         let ws_port = free_port(cfg.ws_port)?;
 
-        let (svm, events, geyser) = SurfnetSvm::new(SurfnetSvmConfig {
+        let svm_config = SurfnetSvmConfig {
             slot_time: cfg.slot_time_ms,
             ..SurfnetSvmConfig::default()
-        })
-        .map_err(|e| LocalnetError::Start(e.to_string()))?;
+        };
+        let ledger = cfg.dir.join(LEDGER_FILE);
+        let built = if cfg.persistent {
+            let url = ledger.to_str().ok_or_else(|| {
+                LocalnetError::Start(format!("{} is not valid UTF-8", ledger.display()))
+            })?;
+            SurfnetSvm::new_with_db(Some(url), svm_config)
+        } else {
+            SurfnetSvm::new(svm_config)
+        };
+        let (svm, events, geyser) = built.map_err(|e| LocalnetError::Start(e.to_string()))?;
         let locker = SurfnetSvmLocker::new(svm);
         let surfpool = SurfpoolConfig {
             simnets: vec![SimnetConfig {
@@ -220,21 +241,31 @@ impl Localnet {
         let mut names = vec!["admin".to_string()];
         names.extend(cfg.accounts.iter().filter(|n| *n != "admin").cloned());
         for name in &names {
-            let key = Arc::new(Keypair::new());
             let path = cfg.dir.join(format!("{name}.json"));
-            keys::write_keypair(&path, &key)?;
-            let sig = rpc
-                .request_airdrop(&key.pubkey(), cfg.sol_each * LAMPORTS_PER_SOL)
+            let key = Arc::new(self.keypair_file(cfg, &path)?);
+            let lamports = cfg.sol_each * LAMPORTS_PER_SOL;
+            let balance = rpc
+                .get_balance(&key.pubkey())
                 .await
-                .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
-            rpc.poll_for_signature(&sig)
-                .await
-                .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
+                .map_err(|e| ClientError::Rpc(format!("balance: {e}")))?;
+            if balance < lamports / 2 {
+                let sig = rpc
+                    .request_airdrop(&key.pubkey(), lamports)
+                    .await
+                    .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
+                rpc.poll_for_signature(&sig)
+                    .await
+                    .map_err(|e| ClientError::Rpc(format!("airdrop: {e}")))?;
+            }
             self.keypairs.insert(name.clone(), (path, key));
         }
 
         let admin = self.keypair("admin");
-        let mint = Keypair::new();
+        let mint = self.keypair_file(cfg, &cfg.dir.join("mint.json"))?;
+        self.mint = mint.pubkey();
+        if exists(&rpc, &mint.pubkey()).await? {
+            return Ok(());
+        }
         let rent = rpc
             .get_minimum_balance_for_rent_exemption(MINT_LEN)
             .await
@@ -260,13 +291,27 @@ impl Localnet {
         chain
             .send_transaction(&ixs, &[&admin, &mint], &TxOptions::default())
             .await?;
-        self.mint = mint.pubkey();
-
         for name in &names {
             let owner = self.keypair(name).pubkey();
             self.mint_to(&owner, cfg.tokens_each).await?;
         }
         Ok(())
+    }
+
+    /// The keypair at `path`: read back on a persistent ledger that has it, else a new one
+    /// written there.
+    fn keypair_file(&self, cfg: &LocalnetConfig, path: &Path) -> Result<Keypair, ClientError> {
+        if cfg.persistent && path.exists() {
+            return keys::read_keypair(path);
+        }
+        let key = Keypair::new();
+        keys::write_keypair(path, &key)?;
+        Ok(key)
+    }
+
+    /// Whether an account exists at `address`.
+    pub async fn exists(&self, address: &Pubkey) -> Result<bool, ClientError> {
+        exists(&self.rpc(), address).await
     }
 
     /// A nonblocking RPC client at `confirmed`.
@@ -398,6 +443,15 @@ pub async fn deploy(rpc: &RpcClient, id: &Pubkey, program: &[u8]) -> Result<(), 
     .await
     .map_err(|e| ClientError::Rpc(format!("deploying the program: {e}")))?;
     Ok(())
+}
+
+/// Whether an account exists at `address`.
+async fn exists(rpc: &RpcClient, address: &Pubkey) -> Result<bool, ClientError> {
+    let found = rpc
+        .get_account_with_commitment(address, CommitmentConfig::confirmed())
+        .await
+        .map_err(|e| ClientError::Rpc(format!("reading {address}: {e}")))?;
+    Ok(found.value.is_some())
 }
 
 /// `port`, or a free one when it is 0 (bind to port 0, read it, release it).

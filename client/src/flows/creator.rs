@@ -241,7 +241,7 @@ pub async fn job(ctx: &Ctx<'_>, address: &Pubkey) -> Result<Job, ClientError> {
         .ok_or(ClientError::AccountNotFound {
             what: "job",
             address: *address,
-            fix: "check the job address (tessera job list shows yours)",
+            fix: "check the job address (`tessera job list --creator <your address>` lists yours)",
         })
 }
 
@@ -345,7 +345,7 @@ pub async fn close_job(
         .ok_or(ClientError::AccountNotFound {
             what: "job",
             address: *job_address,
-            fix: "check the job address (tessera job list shows yours)",
+            fix: "check the job address (`tessera job list --creator <your address>` lists yours)",
         })?;
     let j: Job = crate::decode(&account.data).map_err(|e| {
         ClientError::bad_input(

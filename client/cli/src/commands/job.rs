@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::{json, Value};
-use solana_signer::Signer;
 use tessera_client::amount::{format_amount, parse_amount};
 use tessera_client::flows::creator::{self, JobEvent, JobRequest, WaitFor};
 use tessera_client::flows::Ctx;
@@ -13,7 +12,7 @@ use tessera_client::store::hex;
 use tessera_client::ClientError;
 
 use super::{ata, Session};
-use crate::args::JobCmd;
+use crate::args::{JobCmd, Until};
 use crate::input::JobInput;
 use crate::printer::{job_json, kernel_name, print_job};
 
@@ -32,6 +31,7 @@ pub async fn run(cmd: &JobCmd, s: &Session, input: Option<JobInput>) -> Result<(
             job_id,
             token_account,
             wait,
+            until,
             out,
             timeout,
             ..
@@ -96,25 +96,28 @@ pub async fn run(cmd: &JobCmd, s: &Session, input: Option<JobInput>) -> Result<(
                 }),
             );
             if *wait {
-                let j = wait_job(s, &ctx, &sub.job, *timeout).await?;
+                let j = wait_job(s, &ctx, &sub.job, *until, *timeout).await?;
                 print_job(&s.printer, &sub.job, &j, Some(m.decimals));
                 fetch_and_write(s, &ctx, &sub.job, out.as_deref()).await?;
             }
         }
-        JobCmd::Status { job, wait, timeout } => {
+        JobCmd::Status {
+            job,
+            wait,
+            until,
+            timeout,
+        } => {
             let j = if *wait {
-                wait_job(s, &ctx, job, *timeout).await?
+                wait_job(s, &ctx, job, *until, *timeout).await?
             } else {
                 creator::job(&ctx, job).await?
             };
             let decimals = decimals_of(&ctx, &j).await;
             print_job(&s.printer, job, &j, decimals);
         }
-        JobCmd::List { all } => {
+        JobCmd::List { creator } => {
             let m = s.market().await?;
-            let me = s.keypair.as_ref().map(|k| k.pubkey());
-            let creator_filter = if *all { None } else { me.as_ref() };
-            let jobs = creator::list_jobs(&ctx, &m.address(), creator_filter).await?;
+            let jobs = creator::list_jobs(&ctx, &m.address(), creator.as_ref()).await?;
             s.printer.emit(
                 || {
                     if jobs.is_empty() {
@@ -173,6 +176,7 @@ async fn wait_job(
     s: &Session,
     ctx: &Ctx<'_>,
     job: &Pubkey,
+    until: Until,
     timeout: u64,
 ) -> Result<Job, ClientError> {
     let spinner = s.printer.bar(0, "{spinner} {elapsed} {msg}");
@@ -181,7 +185,10 @@ async fn wait_job(
     let result = creator::wait_for_job(
         ctx,
         job,
-        WaitFor::Result,
+        match until {
+            Until::Result => WaitFor::Result,
+            Until::End => WaitFor::End,
+        },
         Duration::from_secs(timeout),
         POLL,
         &mut |e| {

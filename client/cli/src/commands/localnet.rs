@@ -2,11 +2,12 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use solana_signer::Signer;
-use tessera_client::amount::format_amount;
-use tessera_client::{presets, ClientError};
+use tessera_client::flows::Ctx;
+use tessera_client::{pda, presets, ClientError};
 use tessera_localnet::{Localnet, LocalnetConfig};
 
 use crate::args::LocalnetArgs;
@@ -51,31 +52,172 @@ impl WorkerToml {
     }
 }
 
-/// Starts the validator, creates the market (the local preset) and the operators, prints where
-/// everything is, writes `<dir>/localnet.json` and one worker configuration per operator, and
-/// runs until Ctrl-C.
+/// Where a fresh ledger's files go (`--ledger` names a persistent one's).
+pub const FRESH_DIR: &str = ".tessera/localnet";
+
+/// The files a localnet writes in its directory, besides the keypairs, operators' data
+/// directories and worker configurations: what `--reset` removes.
+const LEDGER_FILES: [&str; 6] = [
+    tessera_localnet::LEDGER_FILE,
+    "ledger.sqlite-wal",
+    "ledger.sqlite-shm",
+    "mint.json",
+    "localnet.json",
+    "env",
+];
+
+/// The directory a localnet's files go to, and whether its ledger is kept. Refuses a fresh
+/// start over a persistent ledger's files, and `--reset` removes what a restart would resume.
+pub fn prepare_dir(args: &LocalnetArgs) -> Result<(PathBuf, bool), ClientError> {
+    if let Some(option) = args.not_taken.first() {
+        return Err(ClientError::bad_input(
+            format!("`tessera localnet` takes no {option}: it runs its own cluster, keypairs, market and store"),
+            "leave the option out (`tessera localnet --help` lists what it takes)",
+        ));
+    }
+    let (dir, persistent) = match &args.ledger {
+        Some(dir) => (dir.clone(), true),
+        None => (PathBuf::from(FRESH_DIR), false),
+    };
+    let ledger = dir.join(tessera_localnet::LEDGER_FILE);
+    if !persistent && ledger.exists() {
+        return Err(ClientError::bad_input(
+            format!("{} holds a persistent ledger", dir.display()),
+            format!(
+                "resume it with --ledger {0}, or start it over with --ledger {0} --reset",
+                dir.display()
+            ),
+        ));
+    }
+    if args.reset {
+        let mut names: Vec<String> = LEDGER_FILES.iter().map(|f| f.to_string()).collect();
+        names.extend(["admin.json", "creator.json"].map(String::from));
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("operator-") {
+                    names.push(name);
+                }
+            }
+        }
+        for name in names {
+            let path = dir.join(&name);
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            match removed {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(ClientError::bad_input(
+                        format!("cannot remove {}: {e}", path.display()),
+                        "check the --ledger directory",
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    if !persistent {
+        // A fresh ledger: what an earlier start wrote is stale.
+        for name in ["localnet.json", "env"] {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
+    Ok((dir, persistent))
+}
+
+/// The command that submits a job on this localnet, complete (every option `job submit`
+/// requires), as `tessera localnet` prints it.
+pub fn submit_hint(rpc_url: &str, creator: &Path, market: &Pubkey, store: &str) -> String {
+    format!(
+        "tessera --url {rpc_url} --keypair {} --market {market} --store {store} \
+         job submit kernels/scenes/cornell.json --reward 1 --wait --out cornell.png",
+        creator.display()
+    )
+}
+
+/// The shell lines of `<dir>/env`: the CLI's settings for this localnet (the creator signs),
+/// and the addresses a walk through it needs.
+pub fn env_file(
+    rpc_url: &str,
+    creator: &Path,
+    market: &Pubkey,
+    store: &str,
+    addresses: &[(String, Pubkey)],
+) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut lines = vec![
+        "# The tessera CLI's settings for this local network; source this file (`. <it>`)."
+            .to_string(),
+        format!("export TESSERA_URL={}", quote(rpc_url)),
+        format!(
+            "export TESSERA_KEYPAIR={}",
+            quote(&creator.display().to_string())
+        ),
+        format!("export TESSERA_MARKET={market}"),
+        format!("export TESSERA_STORE={}", quote(store)),
+        format!("export MARKET={market}"),
+    ];
+    for (name, address) in addresses {
+        let var: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        lines.push(format!("export {var}={address}"));
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Starts the validator (a fresh ledger, or `--ledger`'s, resumed), creates the market (the
+/// local preset) and the operators unless they exist, prints where everything is, writes
+/// `<dir>/localnet.json`, `<dir>/env` and one worker configuration per operator, and runs until
+/// Ctrl-C.
 pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientError> {
-    let mut cfg = LocalnetConfig::new(&args.program, &args.dir);
+    let (dir, persistent) = prepare_dir(args)?;
+    let ws_port = args.rpc_port.checked_add(1).ok_or_else(|| {
+        ClientError::bad_input(
+            "no port above --rpc-port for websockets",
+            "lower --rpc-port",
+        )
+    })?;
+    let mut cfg = LocalnetConfig::new(&args.program, &dir);
     cfg.rpc_port = args.rpc_port;
-    cfg.ws_port = args.ws_port;
-    cfg.slot_time_ms = args.slot_time_ms;
+    cfg.ws_port = ws_port;
+    cfg.persistent = persistent;
     cfg.accounts = std::iter::once("creator".to_string())
         .chain((1..=args.operators).map(|i| format!("operator-{i}")))
         .collect();
     let net = Localnet::start(cfg)
         .await
         .map_err(|e| ClientError::bad_input(e.to_string(), "see the message above"))?;
-    let market = net
-        .create_market(presets::local(args.challenge_window))
-        .await?;
+    let admin = net.keypair("admin");
+    let address = pda::market(&net.mint, &admin.pubkey()).0;
+    let resumed = net.exists(&address).await?;
+    let market = if resumed {
+        let rpc = net.rpc();
+        Ctx::new(&rpc).market(&address).await?
+    } else {
+        net.create_market(presets::local(args.challenge_window))
+            .await?
+    };
     // `Localnet::start` created the directory.
-    let dir = std::fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let store = format!("file://{}", dir.join("store").display());
     let mut operators = Vec::new();
     for i in 1..=args.operators {
         let name = format!("operator-{i}");
         let key = net.keypair(&name);
-        let op = net.register_operator(&market, &key, OPERATOR_STAKE).await?;
+        let op = market.keys.operator(&key.pubkey());
+        if !net.exists(&op).await? {
+            net.register_operator(&market, &key, OPERATOR_STAKE).await?;
+        }
         let config = dir.join(format!("{name}.toml"));
         let port = u16::try_from(u32::from(FIRST_METRICS_PORT) + i - 1)
             .map_err(|_| ClientError::bad_input("too many operators", "lower --operators"))?;
@@ -100,30 +242,64 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
         .iter()
         .map(|(name, (path, _))| (name.clone(), json!(path.display().to_string())))
         .collect();
+    let challenge_window = market.state.params.challenge_window;
+    let ledger = if persistent {
+        dir.join(tessera_localnet::LEDGER_FILE)
+            .display()
+            .to_string()
+    } else {
+        "in memory (fresh at every start; --ledger <dir> keeps one)".to_string()
+    };
     let summary = json!({
         "rpc_url": net.rpc_url,
         "ws_url": net.ws_url,
+        "ledger": ledger,
+        "resumed": resumed,
         "mint": net.mint.to_string(),
         "market": market.address().to_string(),
+        "challenge_window": challenge_window,
         "program": tessera_client::PROGRAM_ID.to_string(),
         "keypairs": keypairs,
         "store": store,
         "worker_configs": operators.iter().map(|(n, _, c)| json!({"name": n, "config": c.display().to_string()})).collect::<Vec<_>>(),
     });
-    std::fs::write(dir.join("localnet.json"), summary.to_string())
-        .map_err(|e| ClientError::bad_input(e.to_string(), "check --dir"))?;
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| ClientError::bad_input(e.to_string(), "check --ledger"))
+    };
+    write("localnet.json", summary.to_string())?;
+    let creator_path = net.keypairs["creator"].0.clone();
+    let addresses: Vec<(String, Pubkey)> = net
+        .keypairs
+        .iter()
+        .map(|(name, (_, key))| (name.clone(), key.pubkey()))
+        .chain([("mint".to_string(), net.mint)])
+        .collect();
+    write(
+        "env",
+        env_file(
+            &net.rpc_url,
+            &creator_path,
+            &market.address(),
+            &store,
+            &addresses,
+        ),
+    )?;
     printer.emit(
         || {
             let mut lines = vec![
                 "local validator (offline) running".to_string(),
                 format!("  JSON-RPC   {}", net.rpc_url),
                 format!("  websocket  {}", net.ws_url),
+                format!(
+                    "  ledger     {ledger}{}",
+                    if resumed { " (resumed)" } else { "" }
+                ),
                 format!("  program    {}", tessera_client::PROGRAM_ID),
                 format!("  mint       {} ({} decimals)", net.mint, net.decimals),
                 format!(
-                    "  market     {} (challenge window {} s)",
+                    "  market     {} (challenge window {challenge_window} s)",
                     market.address(),
-                    args.challenge_window
                 ),
             ];
             for (name, (path, key)) in &net.keypairs {
@@ -131,16 +307,17 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
             }
             for (name, op, config) in &operators {
                 lines.push(format!(
-                    "  {name} staked {} as operator {op}; run: tessera-worker --config {}",
-                    format_amount(OPERATOR_STAKE, net.decimals),
+                    "  {name} staked as operator {op}; run: tessera-worker --config {}",
                     config.display()
                 ));
             }
             lines.push(format!(
-                "  submit:    tessera --url {} --keypair {} --market {} --store {store} job submit …",
-                net.rpc_url,
-                net.keypairs["creator"].0.display(),
-                market.address()
+                "  settings:  . {} (TESSERA_URL, TESSERA_KEYPAIR: the creator, TESSERA_MARKET, TESSERA_STORE)",
+                dir.join("env").display()
+            ));
+            lines.push(format!(
+                "  submit:    {}",
+                submit_hint(&net.rpc_url, &creator_path, &market.address(), &store)
             ));
             lines.push("Ctrl-C stops it.".to_string());
             lines.join("\n")

@@ -75,11 +75,7 @@ pub async fn run(cmd: &OperatorCmd, s: &Session) -> Result<(), ClientError> {
             done(format!("withdrew to {to}"), sig);
         }
         OperatorCmd::Show { authority } => {
-            let who = match authority {
-                Some(a) => *a,
-                None => s.signer().pubkey(),
-            };
-            let op = operator::show(&ctx, &m, &who).await?;
+            let op = operator::show(&ctx, &m, authority).await?;
             let o = &op.state;
             s.printer.emit(
                 || {
