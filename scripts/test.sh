@@ -21,3 +21,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The crash test runs the worker binary itself (target/debug/tessera-worker).
 cargo build --locked -p tessera-worker
 cargo test --workspace --locked
+# The README's first hour, as written, on a fresh local network (the binaries built above and
+# by the tests: target/debug/tessera and tessera-worker).
+scripts/readme-walkthrough.sh

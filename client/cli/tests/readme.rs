@@ -146,9 +146,11 @@ fn the_localnet_settings_file_sets_what_the_cli_reads() {
         "file:///s",
         &[("operator-1".into(), op)],
     );
+    // The workers read TESSERA_* too: a worker started from that shell must keep its own key.
+    assert!(!text.contains("TESSERA_KEYPAIR"), "{text}");
     for line in [
         "export TESSERA_URL='http://127.0.0.1:8899'".to_string(),
-        "export TESSERA_KEYPAIR='/it'\\''s/creator.json'".to_string(),
+        "export CREATOR_KEYPAIR='/it'\\''s/creator.json'".to_string(),
         format!("export TESSERA_MARKET={ADDRESS}"),
         "export TESSERA_STORE='file:///s'".to_string(),
         format!("export OPERATOR_1={op}"),

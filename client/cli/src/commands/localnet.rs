@@ -137,8 +137,9 @@ pub fn submit_hint(rpc_url: &str, creator: &Path, market: &Pubkey, store: &str) 
     )
 }
 
-/// The shell lines of `<dir>/env`: the CLI's settings for this localnet (the creator signs),
-/// and the addresses a walk through it needs.
+/// The shell lines of `<dir>/env`: the CLI's settings for this localnet, and the addresses a
+/// walk through it needs. No `TESSERA_KEYPAIR`: `tessera-worker` reads the `TESSERA_*`
+/// variables too, and a worker started from that shell would sign as the creator.
 pub fn env_file(
     rpc_url: &str,
     creator: &Path,
@@ -152,7 +153,7 @@ pub fn env_file(
             .to_string(),
         format!("export TESSERA_URL={}", quote(rpc_url)),
         format!(
-            "export TESSERA_KEYPAIR={}",
+            "export CREATOR_KEYPAIR={}",
             quote(&creator.display().to_string())
         ),
         format!("export TESSERA_MARKET={market}"),
@@ -312,7 +313,7 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
                 ));
             }
             lines.push(format!(
-                "  settings:  . {} (TESSERA_URL, TESSERA_KEYPAIR: the creator, TESSERA_MARKET, TESSERA_STORE)",
+                "  settings:  . {} (TESSERA_URL, TESSERA_MARKET, TESSERA_STORE; CREATOR_KEYPAIR, MARKET, OPERATOR_1, …)",
                 dir.join("env").display()
             ));
             lines.push(format!(
