@@ -6,15 +6,17 @@
 # first on PATH. A line ending in `&` runs in the background (its output in a log, the walk
 # going on once it has printed its first line); `.` lines are sourced; every other line must
 # exit 0. Everything it started is stopped at the end, and the walk fails after
-# WALKTHROUGH_TIMEOUT seconds (default 240). WALKTHROUGH_NO_BUILD=1 skips the build.
+# WALKTHROUGH_TIMEOUT seconds (default 240) of walking. WALKTHROUGH_NO_BUILD=1 skips the build
+# (the test command uses the binaries its tests just built).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 timeout_s=${WALKTHROUGH_TIMEOUT:-240}
-start=$(date +%s)
 
 if [[ -z "${WALKTHROUGH_NO_BUILD:-}" ]]; then
     (cd "$root" && cargo build --locked -p tessera-cli -p tessera-worker)
 fi
+# The timeout counts the walk, not the build.
+start=$(date +%s)
 [[ -f "$root/target/deploy/tessera.so" ]] || {
     echo "walkthrough: no target/deploy/tessera.so (scripts/build-program.sh builds it)" >&2
     exit 1

@@ -21,6 +21,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The crash test runs the worker binary itself (target/debug/tessera-worker).
 cargo build --locked -p tessera-worker
 cargo test --workspace --locked
-# The README's first hour, as written, on a fresh local network (the binaries built above and
-# by the tests: target/debug/tessera and tessera-worker).
-scripts/readme-walkthrough.sh
+# The README's first hour, as written, on a fresh local network, with the binaries the tests
+# just built (target/debug/tessera and tessera-worker): building them again with `cargo build -p`
+# would resolve other dependency features and recompile much of the workspace.
+WALKTHROUGH_NO_BUILD=1 scripts/readme-walkthrough.sh
