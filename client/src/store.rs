@@ -17,6 +17,16 @@
 //!
 //! `leaves` lets a reader check each chunk on its own and name the one that is wrong; the
 //! leaves themselves are checked against the root committed on chain before they are trusted.
+//!
+//! An input is posted on chain in one of two forms ([`posted_input_uri`]):
+//!
+//! - **a URL** (`s3://bucket/inputs/<hex>`, `https://…`): the one place every reader fetches
+//!   it from;
+//! - **relative to a store**, `inputs/<sha256 of the input, hex>` (71 bytes, however deep the
+//!   store's directory): content-addressed, so a reader looks for it under each store it
+//!   knows (a worker: its own store, then its `input_stores`; the CLI: its `--store`) and
+//!   takes the first copy found ([`input_locations`]). Only this exact form is relative: it
+//!   must name the job's own input hash, so it can never point anywhere else.
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
@@ -36,6 +46,52 @@ pub const PART_SIZE: usize = 8 << 20;
 /// Where the input with sha256 `hash` lives under `base`.
 pub fn input_uri(base: &str, hash: &[u8; 32]) -> String {
     format!("{}/inputs/{}", base.trim_end_matches('/'), hex(hash))
+}
+
+/// The store-relative, content-addressed form of an input URI: `inputs/<sha256 hex>`.
+pub fn relative_input_uri(hash: &[u8; 32]) -> String {
+    format!("inputs/{}", hex(hash))
+}
+
+/// The URI a creator posts for an input stored under `base`. A local directory (`file://`)
+/// names a place on the creator's machine only, so the input is posted relative to the store
+/// ([`relative_input_uri`]): every reader finds it by its hash in the stores it reads, and its
+/// length does not depend on the directory's. A remote store is named in full, so that any
+/// reader can fetch it from there.
+pub fn posted_input_uri(base: &str, hash: &[u8; 32]) -> String {
+    if base.starts_with("file:") {
+        relative_input_uri(hash)
+    } else {
+        input_uri(base, hash)
+    }
+}
+
+/// Where a reader looks for an input posted as `uri` whose sha256 is `hash`: a URL names
+/// one place; the relative form names `inputs/<hex>` under each of `bases`, in order. Any
+/// other text is refused: a relative URI must be the content address of the job's own input.
+pub fn input_locations(
+    uri: &str,
+    hash: &[u8; 32],
+    bases: &[String],
+) -> Result<Vec<String>, ClientError> {
+    if let Ok(url) = Url::parse(uri) {
+        if url.scheme().len() > 1 {
+            return Ok(vec![uri.to_string()]);
+        }
+    }
+    if uri != relative_input_uri(hash) {
+        return Err(ClientError::bad_input(
+            format!("the input URI \"{uri}\" is neither a URL nor inputs/<the job's input sha256>"),
+            "the job cannot be read: its creator must post a URL or the content address",
+        ));
+    }
+    if bases.is_empty() {
+        return Err(ClientError::bad_input(
+            format!("the input {uri} is relative to a store, and no store is given"),
+            "name the store it was uploaded to (--store, or the worker's input_stores)",
+        ));
+    }
+    Ok(bases.iter().map(|base| input_uri(base, hash)).collect())
 }
 
 /// The `output_uri` an operator posts for its result of `job` (its operator account): named
@@ -217,36 +273,68 @@ impl Store {
     /// then streams into one buffer of that size and stops as soon as it passes `max` (a blob
     /// that grew in between).
     pub async fn get_at_most(&self, uri: &str, max: u64) -> Result<Capped, ClientError> {
-        let (store, path) = self.open(uri)?;
-        let missing = |e: object_store::Error, what: &str| match e {
-            object_store::Error::NotFound { .. } => {
-                ClientError::Store(format!("{uri} does not exist"))
+        self.find_at_most(uri, max)
+            .await?
+            .ok_or_else(|| ClientError::Store(format!("{uri} does not exist")))
+    }
+
+    /// Reads the input posted as `uri` with sha256 `hash` ([`input_locations`]: the URL, or
+    /// the first of `bases` that holds it), as [`Store::get_at_most`] reads. A store that
+    /// fails is skipped if a later one holds the input; the error names every place tried.
+    pub async fn get_input_at_most(
+        &self,
+        uri: &str,
+        hash: &[u8; 32],
+        bases: &[String],
+        max: u64,
+    ) -> Result<Capped, ClientError> {
+        let locations = input_locations(uri, hash, bases)?;
+        let mut faults = Vec::new();
+        for location in &locations {
+            match self.find_at_most(location, max).await {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) => faults.push(format!("{location} does not exist")),
+                Err(e) => faults.push(e.to_string()),
             }
-            e => ClientError::Store(format!("cannot {what} {uri}: {e}")),
-        };
-        let size = store
-            .head(&path)
-            .await
-            .map_err(|e| missing(e, "read the size of"))?
-            .size;
-        if size > max {
-            return Ok(Capped::TooLarge { bytes: size });
         }
-        let mut stream = store
-            .get(&path)
-            .await
-            .map_err(|e| missing(e, "read"))?
-            .into_stream();
+        Err(ClientError::Store(match locations.as_slice() {
+            [_] => faults.remove(0),
+            _ => format!(
+                "input {uri} is in none of the stores: {}",
+                faults.join("; ")
+            ),
+        }))
+    }
+
+    /// [`Store::get_at_most`], with `None` for a blob that does not exist.
+    async fn find_at_most(&self, uri: &str, max: u64) -> Result<Option<Capped>, ClientError> {
+        let (store, path) = self.open(uri)?;
+        let fault = |e: object_store::Error, what: &str| {
+            ClientError::Store(format!("cannot {what} {uri}: {e}"))
+        };
+        let size = match store.head(&path).await {
+            Ok(meta) => meta.size,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(fault(e, "read the size of")),
+        };
+        if size > max {
+            return Ok(Some(Capped::TooLarge { bytes: size }));
+        }
+        let mut stream = match store.get(&path).await {
+            Ok(result) => result.into_stream(),
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(fault(e, "read")),
+        };
         let mut blob = BytesMut::with_capacity(size as usize);
         while let Some(part) = stream.next().await {
-            let part = part.map_err(|e| ClientError::Store(format!("cannot read {uri}: {e}")))?;
+            let part = part.map_err(|e| fault(e, "read"))?;
             let read = blob.len() as u64 + part.len() as u64;
             if read > max {
-                return Ok(Capped::TooLarge { bytes: read });
+                return Ok(Some(Capped::TooLarge { bytes: read }));
             }
             blob.extend_from_slice(&part);
         }
-        Ok(Capped::Read(blob.freeze()))
+        Ok(Some(Capped::Read(blob.freeze())))
     }
 
     /// Writes an output under `output_uri`: every chunk and the leaves (the worker's side of

@@ -49,3 +49,13 @@ pub const MAX_WEIGHTS: u64 = 1 << 26;
 pub const MAX_ABS_BIAS: i64 = 1 << 30;
 /// Most multiply-accumulates of a quantized job.
 pub const MAX_MACS: u128 = 1 << 42;
+
+/// Largest input a job of `kernel` may have, in bytes: its parser refuses anything larger, so
+/// a reader can refuse a larger blob from its size alone, before reading any of it.
+pub fn max_input_bytes(kernel: crate::KernelId) -> u64 {
+    (match kernel {
+        crate::KernelId::Render => MAX_SCENE_BYTES,
+        crate::KernelId::GemmI8 | crate::KernelId::MlpI8 => MAX_MODEL_BYTES,
+        crate::KernelId::Benchmark => 0,
+    }) as u64
+}

@@ -181,9 +181,15 @@ async fn main() {
 
     // The creator's verified image.
     let t = Instant::now();
-    let result = creator::fetch_result(&ctx, &Store::new(), &job_key, &mut |_, _| {})
-        .await
-        .expect("verified result");
+    let result = creator::fetch_result(
+        &ctx,
+        &Store::new(),
+        std::slice::from_ref(&store_base),
+        &job_key,
+        &mut |_, _| {},
+    )
+    .await
+    .expect("verified result");
     let png = out.join(format!("cornell.{}", result.assembled.extension()));
     std::fs::write(&png, result.assembled.bytes()).unwrap();
     phases.push(("download + verify + PNG".into(), t.elapsed().as_secs_f64()));

@@ -161,14 +161,109 @@ fn test_submit_uploads_and_creates_job() {
     let job = f.env.job(&job_key);
     let hash = creator::sha256(&input);
     assert_eq!(job.input_hash, hash);
-    assert_eq!(job.input_uri(), store::input_uri(&f.base(), &hash));
+    // A local directory is posted relative to the store, whatever its depth: the input
+    // lies at <base>/inputs/<sha256>.
+    assert_eq!(job.input_uri(), format!("inputs/{}", store::hex(&hash)));
+    assert_eq!(job.input_uri(), store::relative_input_uri(&hash));
     assert_eq!(job.kernel, KernelId::Render.id());
     assert_eq!(job.chunk_count, 6);
     assert_eq!(job.reward_per_replica, 50_000);
     assert_eq!(job.state(), JobState::Open);
     assert_eq!(f.env.balance(&f.creator.token), before - 50_000);
-    let stored = block_on(f.store.get(job.input_uri())).unwrap();
+    let stored = block_on(f.store.get(&store::input_uri(&f.base(), &hash))).unwrap();
     assert_eq!(stored.as_ref(), input.as_slice());
+}
+
+/// Submits `req` with its input in the store at `base`.
+fn submit_at(f: &mut Fixture, base: &str, req: &JobRequest) -> Result<Pubkey, ClientError> {
+    let market_address = f.env.keys.market;
+    let chain = LiteChain::new(&mut f.env.svm);
+    block_on(async {
+        let m = market(&chain, &market_address).await;
+        creator::submit_job(
+            &Ctx::new(&chain),
+            &f.store,
+            base,
+            &m,
+            &f.creator.key,
+            &f.creator.token,
+            req,
+            &mut |_, _| {},
+        )
+        .await
+    })
+    .map(|s| s.job)
+}
+
+/// A store directory deep enough that its absolute input URI passes the program's 128-byte
+/// limit: the input is posted relative to the store, and the result is fetched from it.
+#[test]
+fn test_a_deep_local_store_is_posted_relative_and_read_back() {
+    let mut f = Fixture::new();
+    let deep = f
+        .dir
+        .path()
+        .join("a-checkout".repeat(4))
+        .join("of-tessera".repeat(4));
+    std::fs::create_dir_all(&deep).unwrap();
+    let base = store::normalize_base(deep.to_str().unwrap()).unwrap();
+    let input = scene();
+    let hash = creator::sha256(&input);
+    assert!(store::input_uri(&base, &hash).len() > store::MAX_URI_LEN);
+    let job = submit_at(&mut f, &base, &request(input.clone(), 50_000)).unwrap();
+    assert_eq!(
+        f.env.job(&job).input_uri(),
+        store::relative_input_uri(&hash)
+    );
+    let op = f.env.operator(10_000_000);
+    deliver(&mut f, &op, job, &input);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let elsewhere = store::normalize_base(elsewhere.path().to_str().unwrap()).unwrap();
+    let chain = LiteChain::new(&mut f.env.svm);
+    let fetch = |bases: Vec<String>| {
+        block_on(creator::fetch_result(
+            &Ctx::new(&chain),
+            &f.store,
+            &bases,
+            &job,
+            &mut |_, _| {},
+        ))
+    };
+    // Not in a store that lacks it: every place tried is named.
+    let e = fetch(vec![elsewhere.clone()]).unwrap_err().to_string();
+    assert!(e.contains(&format!("{elsewhere}/inputs/")), "{e}");
+    assert!(e.contains("does not exist"), "{e}");
+    let e = fetch(vec![]).unwrap_err().to_string();
+    assert!(e.contains("no store is given"), "{e}");
+    // Found in the second store named.
+    let result = fetch(vec![elsewhere, base]).unwrap();
+    assert_eq!(result.chunks.len(), 6);
+}
+
+/// A remote store is posted in full, so an over-long bucket or prefix is refused before
+/// anything is uploaded, sent or escrowed.
+#[test]
+fn test_a_remote_store_too_long_for_the_chain_sends_nothing() {
+    let mut f = Fixture::new();
+    let before = f.env.balance(&f.creator.token);
+    let base = format!("s3://bucket/{}", "p".repeat(60));
+    let e = submit_at(&mut f, &base, &request(scene(), 50_000)).unwrap_err();
+    assert!(matches!(e, ClientError::BadInput { .. }), "{e}");
+    assert!(
+        e.to_string().contains("the program takes at most 128"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("shorter bucket or prefix"), "{e}");
+    assert_eq!(f.env.balance(&f.creator.token), before);
+    assert!(f
+        .env
+        .svm
+        .get_account(&f.env.keys.job(&f.creator.key.pubkey(), 1))
+        .is_none());
+    // A short one fits: the URI posted names the bucket.
+    let short = store::posted_input_uri("s3://bucket/t", &[1; 32]);
+    assert_eq!(short, format!("s3://bucket/t/inputs/{}", "01".repeat(32)));
 }
 
 #[test]
@@ -263,11 +358,13 @@ fn test_result_downloads_verifies_and_assembles_png() {
     let (job, input) = submit_scene(&mut f, 50_000);
     let op = f.env.operator(10_000_000);
     let (chunks, uri) = deliver(&mut f, &op, job, &input);
+    let bases = [f.base()];
     let chain = LiteChain::new(&mut f.env.svm);
     let mut progress = Vec::new();
     let result = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |d, t| progress.push((d, t)),
     ))
@@ -601,10 +698,12 @@ fn test_result_rejects_a_tampered_chunk_naming_it() {
         &mut |_, _| {},
     ))
     .unwrap();
+    let bases = [f.base()];
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |_, _| {},
     ))
@@ -633,10 +732,12 @@ fn test_result_rejects_tampered_leaves_and_missing_chunks() {
         &mut |_, _| {},
     ))
     .unwrap();
+    let bases = [f.base()];
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |_, _| {},
     ))
@@ -660,6 +761,7 @@ fn test_result_rejects_tampered_leaves_and_missing_chunks() {
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |_, _| {},
     ))
@@ -674,6 +776,7 @@ fn test_result_rejects_tampered_leaves_and_missing_chunks() {
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |_, _| {},
     ))
@@ -685,10 +788,12 @@ fn test_result_rejects_tampered_leaves_and_missing_chunks() {
 fn test_result_of_an_open_job_is_bad_input() {
     let mut f = Fixture::new();
     let (job, _) = submit_scene(&mut f, 50_000);
+    let bases = [f.base()];
     let chain = LiteChain::new(&mut f.env.svm);
     let e = block_on(creator::fetch_result(
         &Ctx::new(&chain),
         &f.store,
+        &bases,
         &job,
         &mut |_, _| {},
     ))

@@ -362,9 +362,15 @@ async fn one_replica_render_is_computed_settled_and_paid_exactly() {
     assert_eq!(worker.metrics.jobs_claimed.get(), 1);
 
     // The creator downloads the tiles, each checked against the root, and gets the PNG.
-    let result = creator::fetch_result(&net.ctx(), &Store::new(), &job_key, &mut |_, _| {})
-        .await
-        .unwrap();
+    let result = creator::fetch_result(
+        &net.ctx(),
+        &Store::new(),
+        std::slice::from_ref(&net.store_base),
+        &job_key,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     let Assembled::Png(png) = &result.assembled else {
         panic!("a render assembles to a PNG")
     };

@@ -17,6 +17,7 @@
 //! | `TESSERA_MARKET`                        | `market`                      |
 //! | `TESSERA_PROGRAM_ID`                    | `program_id`                  |
 //! | `TESSERA_STORE`                         | `store`                       |
+//! | `TESSERA_INPUT_STORES`                  | `input_stores`                |
 //! | `TESSERA_DATA_DIR`                      | `data_dir`                    |
 //! | `TESSERA_METRICS_ADDR`                  | `metrics_addr`                |
 //! | `TESSERA_BACKEND`                       | `backend`                     |
@@ -68,6 +69,7 @@ const ENV_KEYS: &[&str] = &[
     "market",
     "program_id",
     "store",
+    "input_stores",
     "data_dir",
     "metrics_addr",
     "backend",
@@ -239,6 +241,10 @@ pub struct Config {
     /// while parsing, filled in once `data_dir` is known).
     #[serde(default)]
     pub store: String,
+    /// More object stores to look in for inputs posted relative to a store
+    /// (`inputs/<sha256>`, what `tessera job submit` posts for a local directory), after
+    /// `store`: directories or URLs, as `store`. An input posted as a URL is read from there.
+    pub input_stores: Vec<String>,
     /// Directory of the worker's state database.
     pub data_dir: PathBuf,
     /// Address of the Prometheus `/metrics` endpoint; `None` (written `"off"`) disables it.
@@ -294,6 +300,7 @@ impl Default for Config {
             market: String::new(),
             program_id: tessera_client::PROGRAM_ID.to_string(),
             store: default_store(&data_dir),
+            input_stores: Vec::new(),
             data_dir,
             metrics_addr: Some(DEFAULT_METRICS_ADDR),
             backend: Backend::Auto,
@@ -427,20 +434,9 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "empty path"));
         }
-        let store = self.store.trim();
-        if store.contains("://") {
-            let url = Url::parse(store)
-                .map_err(|e| invalid("store", format!("\"{store}\" is not a URL: {e}")))?;
-            let host = url.host_str().unwrap_or("");
-            if url.scheme() == "file" && !(host.is_empty() || host == "~") {
-                return Err(invalid(
-                    "store",
-                    format!("\"{store}\": a file:// URL needs an absolute path (file:///dir)"),
-                ));
-            }
-            if host.is_empty() && url.path().trim_matches('/').is_empty() {
-                return Err(invalid("store", format!("\"{store}\" names no location")));
-            }
+        check_store_location(&self.store).map_err(|why| invalid("store", why))?;
+        for store in &self.input_stores {
+            check_store_location(store).map_err(|why| invalid("input_stores", why))?;
         }
         // Output URIs under the store go on chain, where their length is bounded.
         tessera_client::store::check_output_base(&self.store_base())
@@ -549,6 +545,23 @@ impl Config {
             .unwrap_or_else(|_| format!("file://{}", path.trim_end_matches('/')))
     }
 
+    /// Where inputs posted relative to a store are looked for, in order: [`Config::store_base`],
+    /// then each of `input_stores` (made absolute as `store` is), without repeats.
+    pub fn input_bases(&self) -> Vec<String> {
+        let mut bases = vec![self.store_base()];
+        for store in &self.input_stores {
+            let base = Config {
+                store: store.clone(),
+                ..Config::default()
+            }
+            .store_base();
+            if !bases.contains(&base) {
+                bases.push(base);
+            }
+        }
+        bases
+    }
+
     /// The market's address (validated configurations always have one).
     pub fn market_pubkey(&self) -> Result<Pubkey, ConfigError> {
         Pubkey::from_str(self.market.trim()).map_err(|_| ConfigError::Invalid {
@@ -601,6 +614,28 @@ fn describe(e: figment::Error) -> String {
 /// The environment source: `<prefix><FIELD>` for the known fields only, `__` nesting.
 fn env_source(prefix: &str) -> Env {
     Env::prefixed(prefix).split("__").only(ENV_KEYS)
+}
+
+/// Checks a store location (`store`, an entry of `input_stores`): a directory, or a URL that
+/// names a place.
+fn check_store_location(store: &str) -> Result<(), String> {
+    let store = store.trim();
+    if store.is_empty() {
+        return Err("an empty location".into());
+    }
+    if store.contains("://") {
+        let url = Url::parse(store).map_err(|e| format!("\"{store}\" is not a URL: {e}"))?;
+        let host = url.host_str().unwrap_or("");
+        if url.scheme() == "file" && !(host.is_empty() || host == "~") {
+            return Err(format!(
+                "\"{store}\": a file:// URL needs an absolute path (file:///dir)"
+            ));
+        }
+        if host.is_empty() && url.path().trim_matches('/').is_empty() {
+            return Err(format!("\"{store}\" names no location"));
+        }
+    }
+    Ok(())
 }
 
 /// `file://<data_dir>/store`, or `<data_dir>/store` when `data_dir` is relative (a
@@ -799,6 +834,7 @@ mod tests {
             keypair = "/keys/operator.json"
             program_id = "11111111111111111111111111111111"
             store = "s3://bucket/results/"
+            input_stores = ["https://inputs.example.com/market", "/srv/shared/"]
             data_dir = "/var/lib/tessera"
             metrics_addr = "0.0.0.0:9000"
             backend = "cuda"
@@ -832,6 +868,10 @@ mod tests {
                 market: MARKET.into(),
                 program_id: "11111111111111111111111111111111".into(),
                 store: "s3://bucket/results/".into(),
+                input_stores: vec![
+                    "https://inputs.example.com/market".into(),
+                    "/srv/shared/".into()
+                ],
                 data_dir: "/var/lib/tessera".into(),
                 metrics_addr: Some("0.0.0.0:9000".parse().unwrap()),
                 backend: Backend::Cuda,
@@ -857,6 +897,14 @@ mod tests {
         );
         assert_eq!(config.ws_url(), "wss://ws.example.com/key");
         assert_eq!(config.store_base(), "s3://bucket/results");
+        assert_eq!(
+            config.input_bases(),
+            [
+                "s3://bucket/results",
+                "https://inputs.example.com/market",
+                "file:///srv/shared"
+            ]
+        );
         assert_eq!(config.data_dir(), PathBuf::from("/var/lib/tessera"));
         assert_eq!(config.keypair_path(), PathBuf::from("/keys/operator.json"));
         assert_eq!(config.market_pubkey().unwrap().to_string(), MARKET);
@@ -1031,6 +1079,12 @@ mod tests {
         assert_eq!(invalid_field("store = \"s3://\""), "store");
         assert_eq!(invalid_field("store = \"://x\""), "store");
         assert_eq!(invalid_field("store = \"s3://bu cket/x\""), "store");
+        assert_eq!(invalid_field("input_stores = [\"\"]"), "input_stores");
+        assert_eq!(
+            invalid_field("input_stores = [\"file://relative/dir\"]"),
+            "input_stores"
+        );
+        assert_eq!(invalid_field("input_stores = [\"s3://\"]"), "input_stores");
 
         let err = Config::from_toml_str(&with_market("[verify]\nsample_rate = 2")).unwrap_err();
         assert_eq!(
@@ -1238,6 +1292,7 @@ mod tests {
         set("METRICS_ADDR", "[::1]:9100");
         set("BACKEND", "cpu");
         set("DEVICES", "[2, 3]");
+        set("INPUT_STORES", "[/srv/a, \"s3://b/c\"]");
         set("MAX_COMPUTE_FAILURES", "4");
         set("CRANK", "false");
         set("ARBITER", "true");
@@ -1269,6 +1324,7 @@ mod tests {
                 metrics_addr: Some("[::1]:9100".parse().unwrap()),
                 backend: Backend::Cpu,
                 devices: Devices::List(vec![2, 3]),
+                input_stores: vec!["/srv/a".into(), "s3://b/c".into()],
                 max_compute_failures: 4,
                 poll_interval_ms: 900,
                 crank: false,

@@ -3,8 +3,9 @@
 //! job's `input_hash`, parse with its kernel's own validator, and make the job's chunk count.
 //! Its size is checked against the kernel's limit before any of it is read.
 use tessera_client::state::Job;
-use tessera_client::store::{Capped, Store};
-use tessera_kernels::{limits, KernelError, KernelId, Workload};
+use tessera_client::store::{input_locations, Capped, Store};
+use tessera_kernels::limits::max_input_bytes;
+use tessera_kernels::{KernelError, KernelId, Workload};
 
 use crate::error::WorkerError;
 
@@ -19,21 +20,14 @@ pub enum Refusal {
     Malformed(#[source] KernelError),
     #[error("the input makes {input} chunks, the job says {job}")]
     ChunkCount { input: u32, job: u32 },
+    #[error("the input URI names no readable place: {0}")]
+    BadUri(String),
     #[error("the input is {bytes} bytes; the {kernel} kernel accepts at most {max}")]
     TooLarge {
         kernel: KernelId,
         bytes: u64,
         max: u64,
     },
-}
-
-/// The largest input `kernel` parses (its parser refuses anything larger).
-pub fn max_input_bytes(kernel: KernelId) -> u64 {
-    (match kernel {
-        KernelId::Render => limits::MAX_SCENE_BYTES,
-        KernelId::GemmI8 | KernelId::MlpI8 => limits::MAX_MODEL_BYTES,
-        KernelId::Benchmark => 0,
-    }) as u64
 }
 
 /// Checks `bytes` as the input of `job` and parses it (CPU-bound: call it off the async
@@ -53,17 +47,29 @@ pub fn check(job: &Job, bytes: &[u8]) -> Result<Workload, Refusal> {
     Ok(parsed)
 }
 
-/// Fetches the input of `job` from `store` and [`check`]s it on a blocking thread. The outer
-/// error is a fault worth retrying (the store is unreachable); the inner one is a verdict on
-/// the input itself. An input larger than its kernel accepts is refused from its size in
-/// the store, without reading it, and no read holds more than that limit.
-pub async fn load(store: &Store, job: &Job) -> Result<Result<Workload, Refusal>, WorkerError> {
+/// Fetches the input of `job` from `store` and [`check`]s it on a blocking thread. An input
+/// posted relative to a store is looked for under each of `bases` in turn (the worker's own
+/// store first, then its `input_stores`). The outer error is a fault worth retrying (the
+/// store is unreachable, or the input is not there yet); the inner one is a verdict on the
+/// input itself. An input larger than its kernel accepts is refused from its size in the
+/// store, without reading it, and no read holds more than that limit.
+pub async fn load(
+    store: &Store,
+    bases: &[String],
+    job: &Job,
+) -> Result<Result<Workload, Refusal>, WorkerError> {
     let Ok(kernel) = KernelId::try_from(job.kernel) else {
         return Ok(Err(Refusal::UnknownKernel(job.kernel)));
     };
     let max = max_input_bytes(kernel);
     let uri = job.input_uri().to_string();
-    let bytes = match store.get_at_most(&uri, max).await {
+    if let Err(e) = input_locations(&uri, &job.input_hash, bases) {
+        return Ok(Err(Refusal::BadUri(e.to_string())));
+    }
+    let bytes = match store
+        .get_input_at_most(&uri, &job.input_hash, bases, max)
+        .await
+    {
         Ok(Capped::Read(bytes)) => bytes,
         Ok(Capped::TooLarge { bytes }) => {
             return Ok(Err(Refusal::TooLarge { kernel, bytes, max }));
@@ -172,13 +178,13 @@ mod tests {
         set_len(1 << 30);
         let start = peak_mib();
         let base = start;
-        let refused = load(&store, &job).await.unwrap();
+        let refused = load(&store, &[], &job).await.unwrap();
         assert!(matches!(refused, Err(Refusal::TooLarge { .. })));
         let refuse = peak_mib() - base;
 
         set_len(64 << 20);
         let base = peak_mib();
-        let read = load(&store, &job).await.unwrap();
+        let read = load(&store, &[], &job).await.unwrap();
         assert!(matches!(read, Err(Refusal::HashMismatch)));
         let at_limit = peak_mib() - base;
 
@@ -208,13 +214,13 @@ mod tests {
         let uri = format!("file://{}", path.display());
         let render = u8::from(KernelId::Render);
         let store = Store::new();
-        let parsed = load(&store, &job_for(scene, render, chunks_of(scene), &uri))
+        let parsed = load(&store, &[], &job_for(scene, render, chunks_of(scene), &uri))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(parsed.kernel(), KernelId::Render);
 
-        let refused = load(&store, &job_for(b"other", render, 1, &uri))
+        let refused = load(&store, &[], &job_for(b"other", render, 1, &uri))
             .await
             .unwrap();
         assert!(matches!(refused, Err(Refusal::HashMismatch)));
@@ -228,7 +234,7 @@ mod tests {
             .unwrap();
         let huge_uri = format!("file://{}", huge.display());
         let started = std::time::Instant::now();
-        let refused = load(&store, &job_for(scene, render, 1, &huge_uri))
+        let refused = load(&store, &[], &job_for(scene, render, 1, &huge_uri))
             .await
             .unwrap();
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
@@ -246,7 +252,7 @@ mod tests {
             .unwrap()
             .set_len((64 << 20) + 1)
             .unwrap();
-        let over = load(&store, &job_for(scene, render, 1, &huge_uri))
+        let over = load(&store, &[], &job_for(scene, render, 1, &huge_uri))
             .await
             .unwrap();
         assert!(matches!(over, Err(Refusal::TooLarge { .. })));
@@ -254,7 +260,7 @@ mod tests {
             .unwrap()
             .set_len(64 << 20)
             .unwrap();
-        let at = load(&store, &job_for(scene, render, 1, &huge_uri))
+        let at = load(&store, &[], &job_for(scene, render, 1, &huge_uri))
             .await
             .unwrap();
         assert!(
@@ -263,12 +269,59 @@ mod tests {
         );
 
         let gone = format!("file://{}", dir.path().join("absent").display());
-        let e = load(&store, &job_for(scene, render, 1, &gone))
+        let e = load(&store, &[], &job_for(scene, render, 1, &gone))
             .await
             .unwrap_err();
         assert!(
             matches!(&e, WorkerError::InputFetch { uri, .. } if uri == &gone),
             "{e}"
         );
+    }
+
+    /// An input posted relative to a store (`inputs/<sha256>`) is found under any of the
+    /// worker's stores, in order; one in none of them is a fault naming every place tried
+    /// (retried: it may not be uploaded yet); a relative URI that is not the job's own
+    /// content address is refused without reading anything.
+    #[tokio::test]
+    async fn a_relative_input_is_looked_for_in_every_store() {
+        let scene = SCENE.as_bytes();
+        let hash = tessera_merkle::sha256(&[scene]);
+        let own = tempfile::tempdir().unwrap();
+        let shared = tempfile::tempdir().unwrap();
+        let base = |d: &tempfile::TempDir| format!("file://{}", d.path().display());
+        let bases = [base(&own), base(&shared)];
+        let store = Store::new();
+        let render = u8::from(KernelId::Render);
+        let relative = tessera_client::store::relative_input_uri(&hash);
+        assert_eq!(relative.len(), 71);
+        let job = job_for(scene, render, chunks_of(scene), &relative);
+
+        let e = load(&store, &bases, &job).await.unwrap_err().to_string();
+        assert!(e.contains("in none of the stores"), "{e}");
+        assert!(e.contains(&bases[0]) && e.contains(&bases[1]), "{e}");
+
+        let in_shared = tessera_client::store::input_uri(&bases[1], &hash);
+        store
+            .put(
+                &in_shared,
+                bytes::Bytes::from_static(SCENE.as_bytes()),
+                &mut |_, _| {},
+            )
+            .await
+            .unwrap();
+        let parsed = load(&store, &bases, &job).await.unwrap().unwrap();
+        assert_eq!(parsed.chunk_count(), chunks_of(scene));
+
+        // Relative, but not the job's content address: another hash, a path that climbs out
+        // of the store, a bare name.
+        let other = tessera_client::store::relative_input_uri(&[7; 32]);
+        for uri in [other.as_str(), "inputs/../../etc/passwd", "scene.json", ""] {
+            let job = job_for(scene, render, chunks_of(scene), uri);
+            let refused = load(&store, &bases, &job).await.unwrap();
+            assert!(
+                matches!(refused, Err(Refusal::BadUri(_))),
+                "{uri}: {refused:?}"
+            );
+        }
     }
 }

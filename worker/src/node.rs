@@ -44,6 +44,9 @@ pub struct Worker {
     pub operator: Pubkey,
     pub(crate) store: Store,
     pub(crate) store_base: String,
+    /// Where inputs posted relative to a store are looked for: `store_base`, then the
+    /// configured `input_stores`.
+    pub(crate) input_bases: Vec<String>,
     pub(crate) db: Db,
     /// The devices that passed the self-test; one job per device at once.
     pub(crate) pool: Pool,
@@ -107,6 +110,7 @@ impl Worker {
         let db = Db::open(&cfg.data_dir().join("state.redb"))?;
         // Validated with the configuration: a URL whose output URIs fit on chain.
         let store_base = cfg.store_base();
+        let input_bases = cfg.input_bases();
         let tx = TxOptions {
             priority_fee_micro_lamports: cfg.priority_fee_micro_lamports,
             ..TxOptions::default()
@@ -125,6 +129,7 @@ impl Worker {
             market,
             operator,
             store: Store::from_env(),
+            input_bases,
             store_base,
             db,
             pool,

@@ -116,7 +116,7 @@ impl Worker {
         if let Err(reason) = decide::fits_in_time(job.exec_timeout, 0, 1.0, margin) {
             return self.refuse(key, reason);
         }
-        let parsed = match input::load(&self.store, job).await? {
+        let parsed = match input::load(&self.store, &self.input_bases, job).await? {
             Ok(p) => p,
             Err(refusal) => {
                 tracing::warn!(job = %key, reason = %refusal, "input refused; not claiming");
@@ -165,7 +165,7 @@ impl Worker {
         let parsed = match cached {
             Some(p) => p,
             // Checked before the claim; only a changed blob is refused here.
-            None => Arc::new(input::load(&self.store, job).await??),
+            None => Arc::new(input::load(&self.store, &self.input_bases, job).await??),
         };
         let computed = self.pool.compute(parsed.clone()).await;
         self.computed(computed.as_ref().map(|_| ()));
@@ -224,6 +224,7 @@ impl Worker {
     async fn verify(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
         let finding = verify::check(
             &self.store,
+            &self.input_bases,
             job,
             &Backend::Cpu,
             self.cfg.verify.chunks_per_job,
@@ -262,7 +263,7 @@ impl Worker {
     /// diverged would slash honest operators) and posts which slots and which challenger were
     /// right.
     async fn resolve(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
-        let parsed = input::load(&self.store, job).await??;
+        let parsed = input::load(&self.store, &self.input_bases, job).await??;
         let output = tokio::task::spawn_blocking(move || parsed.run(&Backend::Cpu))
             .await
             .map_err(|e| WorkerError::from_join("the arbiter's computation", e))?

@@ -34,11 +34,12 @@ pub enum Finding {
 /// claim).
 pub async fn check(
     store: &Store,
+    input_bases: &[String],
     job: &Job,
     backend: &Backend,
     chunks: u32,
 ) -> Result<Finding, WorkerError> {
-    let parsed = match input::load(store, job).await? {
+    let parsed = match input::load(store, input_bases, job).await? {
         Ok(p) => p,
         Err(refusal) => return Ok(Finding::Unverifiable(refusal.to_string())),
     };

@@ -11,7 +11,7 @@ use solana_signature::Signature;
 use solana_signer::Signer;
 use tessera::instructions::CreateJobArgs;
 use tessera::state::{Job, JobState, SlotStatus};
-use tessera_kernels::{KernelId, Workload};
+use tessera_kernels::{limits, KernelId, Workload};
 
 use super::{Ctx, MarketInfo};
 use crate::amount::format_amount;
@@ -44,7 +44,10 @@ pub struct JobRequest {
 pub struct Submitted {
     pub job: Pubkey,
     pub job_id: u64,
+    /// The input's URI as posted on chain ([`store::posted_input_uri`]).
     pub input_uri: String,
+    /// Where the input was uploaded.
+    pub input_location: String,
     pub input_hash: [u8; 32],
     pub chunk_count: u32,
     pub escrowed: u64,
@@ -189,7 +192,8 @@ pub async fn submit_parsed_job(
     };
     let input_hash = sha256(&req.input);
     let base = store::normalize_base(store_base)?;
-    let input_uri = store::input_uri(&base, &input_hash);
+    let input_location = store::input_uri(&base, &input_hash);
+    let input_uri = store::posted_input_uri(&base, &input_hash);
     if input_uri.len() > store::MAX_URI_LEN {
         return Err(ClientError::bad_input(
             format!(
@@ -197,7 +201,7 @@ pub async fn submit_parsed_job(
                 input_uri.len(),
                 store::MAX_URI_LEN
             ),
-            "use a store location with a shorter path",
+            "use a store URL with a shorter bucket or prefix",
         ));
     }
     let now = ctx.chain.clock().await?.unix_timestamp;
@@ -214,7 +218,7 @@ pub async fn submit_parsed_job(
         exec_timeout: req.exec_timeout,
     };
     store
-        .put(&input_uri, Bytes::from(req.input.clone()), progress)
+        .put(&input_location, Bytes::from(req.input.clone()), progress)
         .await?;
     let ix = market
         .keys
@@ -227,6 +231,7 @@ pub async fn submit_parsed_job(
         job,
         job_id,
         input_uri,
+        input_location,
         input_hash,
         chunk_count: workload.chunk_count(),
         escrowed,
@@ -470,11 +475,12 @@ pub struct JobResult {
 
 /// Downloads the job's input (checked against its hash) and output, checks every chunk
 /// against the agreed Merkle root, and assembles the output. Tries each replica that
-/// delivered the agreed root until one's output checks out. `progress(done, total)` counts
-/// chunks.
+/// delivered the agreed root until one's output checks out. An input posted relative to a
+/// store is looked for under each of `input_bases`. `progress(done, total)` counts chunks.
 pub async fn fetch_result(
     ctx: &Ctx<'_>,
     store: &Store,
+    input_bases: &[String],
     address: &Pubkey,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<JobResult, ClientError> {
@@ -499,7 +505,23 @@ pub async fn fetch_result(
             "{e}: this client cannot assemble the output; update it"
         ))
     })?;
-    let input = store.get(j.input_uri()).await?;
+    let input = match store
+        .get_input_at_most(
+            j.input_uri(),
+            &j.input_hash,
+            input_bases,
+            limits::max_input_bytes(kernel),
+        )
+        .await?
+    {
+        store::Capped::Read(bytes) => bytes,
+        store::Capped::TooLarge { bytes } => {
+            return Err(ClientError::Output(format!(
+                "the input at {} is {bytes} bytes, more than the {kernel} kernel accepts",
+                j.input_uri()
+            )))
+        }
+    };
     if sha256(&input) != j.input_hash {
         return Err(ClientError::Output(format!(
             "the input at {} no longer matches the job's input hash",

@@ -78,20 +78,22 @@ pub async fn run(cmd: &JobCmd, s: &Session, input: Option<JobInput>) -> Result<(
             s.printer.emit(
                 || {
                     format!(
-                        "job {}\n  id {}  kernel {kernel}  chunks {}  escrowed {}\n  input {} (sha256 {})\n  signature {}",
+                        "job {}\n  id {}  kernel {kernel}  chunks {}  escrowed {}\n  input {} (sha256 {})\n  uploaded to {}\n  signature {}",
                         sub.job,
                         sub.job_id,
                         sub.chunk_count,
                         format_amount(sub.escrowed, m.decimals),
                         sub.input_uri,
                         hex(&sub.input_hash),
+                        sub.input_location,
                         sub.signature
                     )
                 },
                 json!({
                     "job": sub.job.to_string(), "job_id": sub.job_id, "kernel": kernel.name(),
                     "chunk_count": sub.chunk_count, "escrowed": sub.escrowed,
-                    "input_uri": sub.input_uri, "input_hash": hex(&sub.input_hash),
+                    "input_uri": sub.input_uri, "input_location": sub.input_location,
+                    "input_hash": hex(&sub.input_hash),
                     "signature": sub.signature.to_string(),
                 }),
             );
@@ -221,10 +223,16 @@ async fn fetch_and_write(
     out: Option<&Path>,
 ) -> Result<(), ClientError> {
     let bar = s.printer.bar(0, "download {bar:30} {pos}/{len} chunks");
-    let result = creator::fetch_result(ctx, &s.store, job, &mut |d, t| {
-        bar.set_length(t);
-        bar.set_position(d)
-    })
+    let result = creator::fetch_result(
+        ctx,
+        &s.store,
+        std::slice::from_ref(&s.store_base),
+        job,
+        &mut |d, t| {
+            bar.set_length(t);
+            bar.set_position(d)
+        },
+    )
     .await;
     bar.finish_and_clear();
     let r = result?;
