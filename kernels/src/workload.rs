@@ -96,6 +96,16 @@ impl Workload {
         }
     }
 
+    /// The job's `kernel_params` on chain: for the int8 kernels the model root
+    /// ([`QuantModel::model_root`](crate::quant::QuantModel::model_root)), which a worker
+    /// checks before it claims and the referee proves rows against; zeros for the others.
+    pub fn kernel_params(&self) -> [u8; 32] {
+        match self {
+            Workload::GemmI8(q) | Workload::MlpI8(q) => q.model.model_root(),
+            Workload::Render(_) | Workload::Benchmark(_) => [0; 32],
+        }
+    }
+
     /// Number of output chunks (the job's `chunk_count` on chain).
     pub fn chunk_count(&self) -> u32 {
         match self {

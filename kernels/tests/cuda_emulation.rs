@@ -296,3 +296,19 @@ fn emulated_gemm_matches_cpu_reference() {
         assert!(emu_mlp(&lib, &model, s, e) == run_rows_cpu(&model, s, e));
     }
 }
+
+/// The CUDA kernel (emulated on the host) gives the bytes of the referee's element function
+/// on fuzzed models at the edges of the arithmetic.
+#[test]
+fn emulated_gemm_matches_the_referee_element() {
+    let Some(lib) = emulator() else { return };
+    let mut rng = common::Rng(0xc0da);
+    let mut compared = 0;
+    for case in 0..150 {
+        let model = common::fuzzed_model(&mut rng, 1 + case % 3);
+        let (want, count) = common::by_elements(&model);
+        assert_eq!(emu_mlp(&lib, &model, 0, model.rows), want, "case {case}");
+        compared += count;
+    }
+    assert!(compared >= 3_000, "{compared}");
+}

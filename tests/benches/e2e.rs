@@ -100,7 +100,6 @@ async fn submit(s: &Setup, id: u64) -> anchor_lang::prelude::Pubkey {
         &JobRequest {
             job_id: Some(id),
             kernel: KernelId::Render,
-            kernel_params: [0; 32],
             input: tessera_tests::small_cornell(2, id),
             reward_per_replica: 1_000_000,
             replicas: 1,

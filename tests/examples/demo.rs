@@ -122,7 +122,6 @@ async fn main() {
         &JobRequest {
             job_id: None,
             kernel: KernelId::Render,
-            kernel_params: [0; 32],
             input: scene,
             reward_per_replica: REWARD,
             replicas: 2,

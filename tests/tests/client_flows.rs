@@ -89,7 +89,6 @@ fn request(input: Vec<u8>, reward: u64) -> JobRequest {
     JobRequest {
         job_id: Some(1),
         kernel: KernelId::Render,
-        kernel_params: [0; 32],
         input,
         reward_per_replica: reward,
         replicas: 1,

@@ -218,7 +218,6 @@ impl Net {
         let req = JobRequest {
             job_id: Some(job_id),
             kernel: KernelId::Render,
-            kernel_params: [0; 32],
             input: small_scene(),
             reward_per_replica: REWARD,
             replicas,

@@ -18,6 +18,10 @@ pub enum Refusal {
     UnknownKernel(u8),
     #[error("malformed input: {0}")]
     Malformed(#[source] KernelError),
+    #[error(
+        "the model's root is not the job's kernel_params (the creator committed to another model)"
+    )]
+    ModelRoot,
     #[error("the input makes {input} chunks, the job says {job}")]
     ChunkCount { input: u32, job: u32 },
     #[error("the input URI names no readable place: {0}")]
@@ -38,6 +42,9 @@ pub fn check(job: &Job, bytes: &[u8]) -> Result<Workload, Refusal> {
     }
     let kernel = KernelId::try_from(job.kernel).map_err(|_| Refusal::UnknownKernel(job.kernel))?;
     let parsed = Workload::parse(kernel, bytes).map_err(Refusal::Malformed)?;
+    if parsed.kernel_params() != job.kernel_params {
+        return Err(Refusal::ModelRoot);
+    }
     if parsed.chunk_count() != job.chunk_count {
         return Err(Refusal::ChunkCount {
             input: parsed.chunk_count(),
@@ -122,6 +129,33 @@ mod tests {
         Workload::parse(KernelId::Render, bytes)
             .unwrap()
             .chunk_count()
+    }
+
+    /// An int8 model is claimed only under the root its creator committed to: the same
+    /// blob under a job with another (or no) model root is refused.
+    #[test]
+    fn a_model_is_checked_against_the_committed_root() {
+        let model = tessera_kernels::benchmark::synthetic_mlp(7, 8, &[16, 12, 4], 2);
+        let blob = model.to_safetensors();
+        let mlp = u8::from(KernelId::MlpI8);
+        let mut job = job_for(&blob, mlp, 4, "");
+        job.kernel_params = model.model_root();
+        assert_eq!(check(&job, &blob).unwrap().chunk_count(), 4);
+        for params in [[0; 32], {
+            let mut other = model.model_root();
+            other[31] ^= 1;
+            other
+        }] {
+            job.kernel_params = params;
+            let e = check(&job, &blob).unwrap_err();
+            assert!(matches!(e, Refusal::ModelRoot), "{e}");
+            assert!(e.to_string().contains("kernel_params"), "{e}");
+        }
+        // A render job's parameters are zero: anything else is refused too.
+        let scene = SCENE.as_bytes();
+        let mut render = job_for(scene, u8::from(KernelId::Render), chunks_of(scene), "");
+        render.kernel_params[0] = 1;
+        assert!(matches!(check(&render, scene), Err(Refusal::ModelRoot)));
     }
 
     #[test]

@@ -27,7 +27,6 @@ pub struct JobRequest {
     /// Unique per (market, creator); `None`: the current time in milliseconds.
     pub job_id: Option<u64>,
     pub kernel: KernelId,
-    pub kernel_params: [u8; 32],
     /// The input blob (a scene, a model).
     pub input: Vec<u8>,
     /// Base units of the market's mint paid to each replica.
@@ -208,7 +207,7 @@ pub async fn submit_parsed_job(
     let args = CreateJobArgs {
         job_id,
         kernel: req.kernel.id(),
-        kernel_params: req.kernel_params,
+        kernel_params: workload.kernel_params(),
         input_uri: input_uri.clone(),
         input_hash,
         chunk_count: workload.chunk_count(),

@@ -16,14 +16,7 @@ use crate::error::KernelError;
 /// Rows handed to one rayon task.
 const ROWS_PER_TASK: usize = 8;
 
-/// `Σ a_k · b_k` in int32 (exact within the limits: no partial sum overflows).
-#[inline]
-pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as i16 * y as i16) as i32)
-        .fold(0i32, |s, v| s.wrapping_add(v))
-}
+pub use tessera_int8::dot_i8;
 
 /// One layer on the CPU: `rows × k` activations in, `rows × n` out, on the fastest path
 /// this CPU has ([`gemm::Path::detected`]).

@@ -4,60 +4,12 @@
 //!
 //! `cuda/gemm.cu` has the same functions; all of it is integer arithmetic, exact on any device.
 
-/// Smallest and largest allowed shift.
-pub const MIN_SHIFT: i32 = -31;
-pub const MAX_SHIFT: i32 = 7;
-/// A non-zero multiplier lies in [2^30, 2^31): a Q0.31 number in [0.5, 1).
-pub const MIN_MULTIPLIER: i32 = 1 << 30;
-
-/// `a * b / 2^31` rounded to nearest with ties toward +∞ (the nudge of gemmlowp
-/// `SaturatingRoundingDoublingHighMul`: +2^30 for a non-negative product, 1 - 2^30 for a
-/// negative one, then a division that truncates toward zero), saturated: the only overflow,
-/// `i32::MIN * i32::MIN`, gives `i32::MAX`.
-#[inline(always)]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates toward zero, as in C.
-    ((ab + nudge) / (1i64 << 31)) as i32
-}
-
-/// `x / 2^exponent` rounded to nearest, ties away from zero, for `exponent` in 0..=31.
-/// (gemmlowp `RoundingDivideByPOT`.)
-#[inline(always)]
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    debug_assert!((0..=31).contains(&exponent));
-    let mask: i64 = (1i64 << exponent) - 1;
-    let remainder = (x as i64) & mask;
-    let threshold = (mask >> 1) + if x < 0 { 1 } else { 0 };
-    ((x >> exponent) as i64 + if remainder > threshold { 1 } else { 0 }) as i32
-}
-
-/// `x · multiplier / 2^31 · 2^shift`, rounded; a left shift saturates to the int32 range.
-/// (TFLite `MultiplyByQuantizedMultiplier`.)
-#[inline(always)]
-pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let left = if shift > 0 { shift } else { 0 };
-    let right = if shift > 0 { 0 } else { -shift };
-    let shifted = ((x as i64) << left).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(shifted, multiplier),
-        right,
-    )
-}
-
-/// An accumulator to an int8 output: scale, add the zero point, clamp to
-/// [`zero_point` if `relu` else -128, 127].
-#[inline(always)]
-pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, relu: bool) -> i8 {
-    let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
-    let v = scaled as i64 + zero_point as i64;
-    let lo = if relu { zero_point as i64 } else { -128 };
-    v.clamp(lo.max(-128), 127) as i8
-}
+// The scalar functions are defined once, in `tessera-int8`, which the on-chain referee also
+// runs: every path below must give their bytes.
+pub use tessera_int8::{
+    multiply_by_quantized_multiplier, requantize, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul, MAX_SHIFT, MIN_MULTIPLIER, MIN_SHIFT,
+};
 
 /// A way of requantizing a row; every one gives the bytes of [`requantize`], element by
 /// element (the vector code runs the same integer steps, lane by lane).

@@ -46,7 +46,6 @@ pub async fn run(cmd: &JobCmd, s: &Session, input: Option<JobInput>) -> Result<(
             let req = JobRequest {
                 job_id: *job_id,
                 kernel,
-                kernel_params: [0; 32],
                 input: bytes,
                 reward_per_replica: parse_amount(reward, m.decimals)?,
                 replicas: *replicas,
