@@ -111,6 +111,13 @@ pub struct LocalnetArgs {
     /// The program's SBPF build.
     #[arg(long, default_value = "target/deploy/tessera.so")]
     pub program: PathBuf,
+    /// Port on 127.0.0.1 of the HTTP server for browsers: the store (`/store/…`: read files,
+    /// upload inputs), `/localnet.json`, the development keypairs and the web app (0: none).
+    #[arg(long, default_value_t = 8898)]
+    pub http_port: u16,
+    /// The web app's built files, served at `/` by the HTTP server (`npm run build` in app/).
+    #[arg(long, default_value = "app/dist")]
+    pub app: PathBuf,
     /// The global options given on the command line that `tessera localnet` has no use for
     /// (it runs its own cluster, keypairs, market and store): refused. Filled by [`parse`].
     #[arg(skip)]

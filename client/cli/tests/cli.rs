@@ -198,6 +198,15 @@ fn test_parse_refusals() {
         panic!("localnet")
     };
     assert_eq!((l.operators, l.rpc_port, l.ledger), (3, 8899, None));
+    // The HTTP server for browsers (the store, the development keypairs, the web app).
+    assert_eq!(
+        (l.http_port, l.app.as_path()),
+        (8898, Path::new("app/dist"))
+    );
+    let Command::Localnet(l) = parse(&["localnet", "--http-port", "0"]).command else {
+        panic!("localnet")
+    };
+    assert_eq!(l.http_port, 0);
     assert_eq!(
         parse_err(&["localnet", "--reset"]),
         ErrorKind::MissingRequiredArgument
@@ -238,8 +247,10 @@ fn test_localnet_help_lists_only_what_it_uses() {
     assert_eq!(
         listed,
         [
+            "--app",
             "--challenge-window",
             "--help",
+            "--http-port",
             "--ledger",
             "--operators",
             "--output",

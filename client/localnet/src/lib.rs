@@ -17,6 +17,8 @@
 //! It is what `tessera localnet` runs, and the fixture of the end-to-end tests. The surfnet runs
 //! on its own OS thread (its runloop future is not `Send`); it stops on [`Localnet::stop`] or
 //! when the value is dropped.
+pub mod http;
+
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use serde_json::json;
 use solana_signer::Signer;
 use tessera_client::flows::Ctx;
 use tessera_client::{pda, presets, ClientError};
+use tessera_localnet::http::{HttpConfig, HttpServer};
 use tessera_localnet::{Localnet, LocalnetConfig};
 
 use crate::args::LocalnetArgs;
@@ -211,6 +212,7 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
     // `Localnet::start` created the directory.
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let store = format!("file://{}", dir.join("store").display());
+    let http = serve_http(args, &dir, &net).await?;
     let mut operators = Vec::new();
     for i in 1..=args.operators {
         let name = format!("operator-{i}");
@@ -262,6 +264,9 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
         "program": tessera_client::PROGRAM_ID.to_string(),
         "keypairs": keypairs,
         "store": store,
+        "http_url": http.as_ref().map(|(h, _)| h.url()),
+        "store_http": http.as_ref().map(|(h, _)| h.store_url()),
+        "app_url": http.as_ref().and_then(|(h, app)| app.then(|| format!("{}/", h.url()))),
         "worker_configs": operators.iter().map(|(n, _, c)| json!({"name": n, "config": c.display().to_string()})).collect::<Vec<_>>(),
     });
     let write = |name: &str, text: String| {
@@ -303,6 +308,23 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
                     market.address(),
                 ),
             ];
+            match &http {
+                Some((h, served)) => {
+                    lines.push(format!(
+                        "  store/http {} (GET; PUT inputs/<sha256>)",
+                        h.store_url()
+                    ));
+                    lines.push(if *served {
+                        format!("  web app    {}/", h.url())
+                    } else {
+                        format!(
+                            "  web app    none at {} (build it: cd app && npm ci && npm run build)",
+                            args.app.display()
+                        )
+                    });
+                }
+                None => lines.push("  store/http off (--http-port 0)".to_string()),
+            }
             for (name, (path, key)) in &net.keypairs {
                 lines.push(format!("  {name:<11}{} {}", key.pubkey(), path.display()));
             }
@@ -328,8 +350,48 @@ pub async fn run(args: &LocalnetArgs, printer: &Printer) -> Result<(), ClientErr
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| ClientError::bad_input(e.to_string(), "send SIGINT"))?;
+    drop(http);
     net.stop();
     Ok(())
+}
+
+/// Starts the HTTP server for browsers on `--http-port` (none when it is 0): the store under
+/// `<dir>/store`, `<dir>/localnet.json`, the local network's keypairs, and the web app at
+/// `--app` when it has been built. Returns it and whether it serves the app.
+async fn serve_http(
+    args: &LocalnetArgs,
+    dir: &Path,
+    net: &Localnet,
+) -> Result<Option<(HttpServer, bool)>, ClientError> {
+    if args.http_port == 0 {
+        return Ok(None);
+    }
+    let store = dir.join("store");
+    std::fs::create_dir_all(&store).map_err(|e| {
+        ClientError::bad_input(
+            format!("cannot create {}: {e}", store.display()),
+            "check --ledger",
+        )
+    })?;
+    let app = args
+        .app
+        .join("index.html")
+        .is_file()
+        .then(|| args.app.clone());
+    let served = app.is_some();
+    let cfg = HttpConfig {
+        store,
+        dir: dir.to_path_buf(),
+        keypairs: net.keypairs.keys().cloned().collect(),
+        app,
+    };
+    let server = HttpServer::start(args.http_port, cfg).await.map_err(|e| {
+        ClientError::bad_input(
+            format!("cannot serve HTTP on 127.0.0.1:{}: {e}", args.http_port),
+            "pass another --http-port (or 0 for none)",
+        )
+    })?;
+    Ok(Some((server, served)))
 }
 
 #[cfg(test)]
