@@ -1,0 +1,254 @@
+// The web app's end-to-end test, as a person uses it: a real headless Chromium (Debian's
+// `chromium`, driven by playwright-core; no browser is downloaded) against a real local network
+// (`tessera localnet`, serving the built app) with two real workers (`tessera-worker`).
+//
+// 1. A bad scene file is refused in the page before anything is uploaded or signed.
+// 2. A creator picks the gallery's cornell.json, sees it checked against the market, signs and
+//    submits it, watches it settle (account subscriptions), and the page shows the image with
+//    every tile verified against the root on chain; its pixels equal the CPU reference render
+//    (target/debug/examples/render) and the CLI's verified result (`tessera job result`).
+// 3. A tile tampered with in the store is flagged in the page, and only that one.
+// 4. An operator stakes and withdraws its earnings in the page.
+//
+// Screenshots of each step go to target/app-e2e/. Needs: app/dist (npm run build), the
+// binaries target/debug/tessera, target/debug/tessera-worker and target/debug/examples/render,
+// and target/deploy/tessera.so. CHROMIUM names the browser (default /usr/bin/chromium).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = (p) => join(root, 'target', p);
+const shots = join(root, 'target/app-e2e');
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const started = Date.now();
+
+for (const [what, path] of [
+  ['the built app (cd app && npm run build)', join(root, 'app/dist/index.html')],
+  ['the CLI (cargo build -p tessera-cli)', bin('debug/tessera')],
+  ['the worker (cargo build -p tessera-worker)', bin('debug/tessera-worker')],
+  ['the CPU reference renderer (cargo build -p tessera-kernels --example render)', bin('debug/examples/render')],
+  ['the program (scripts/build-program.sh)', bin('deploy/tessera.so')],
+  ['Chromium (apt-get install chromium)', browserPath],
+]) {
+  if (!existsSync(path)) {
+    console.error(`app e2e: ${what} is missing: ${path}`);
+    process.exit(1);
+  }
+}
+
+/** A free TCP port on 127.0.0.1 whose next port is free too (the websocket's). */
+async function freePortPair() {
+  const listen = (port) =>
+    new Promise((ok) => {
+      const s = createServer();
+      s.once('error', () => ok(null));
+      s.listen(port, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => ok(p));
+      });
+    });
+  for (;;) {
+    const p = await listen(0);
+    if (p && p < 65534 && (await listen(p + 1))) return p;
+  }
+}
+
+const children = [];
+function start(name, cmd, args, opts) {
+  const log = join(shots, `${name}.log`);
+  const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks = [];
+  child.stdout.on('data', (d) => chunks.push(d));
+  child.stderr.on('data', (d) => chunks.push(d));
+  child.on('exit', () => writeFileSync(log, Buffer.concat(chunks)));
+  children.push(child);
+  return { child, output: () => Buffer.concat(chunks).toString() };
+}
+
+async function until(what, f, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+let work, dir, net, browser, page, jobAddress;
+const step = async (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const text = (id) => page.textContent(`[data-testid="${id}"]`);
+
+before(async () => {
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), 'tessera-app-e2e-'));
+  dir = join(work, '.tessera/localnet');
+  const rpcPort = await freePortPair();
+  const httpPort = (await freePortPair()) + 1;
+  const ln = start(
+    'localnet',
+    bin('debug/tessera'),
+    ['localnet', '--rpc-port', String(rpcPort), '--http-port', String(httpPort), '--program', bin('deploy/tessera.so'), '--app', join(root, 'app/dist')],
+    { cwd: work, env: { ...process.env, RUST_LOG: 'warn' } },
+  );
+  await until('tessera localnet to start', () => existsSync(join(dir, 'localnet.json')) || ln.child.exitCode !== null, 120_000);
+  assert.equal(ln.child.exitCode, null, `tessera localnet exited:\n${ln.output()}`);
+  net = JSON.parse(readFileSync(join(dir, 'localnet.json'), 'utf8'));
+  assert.ok(net.app_url, 'the local network serves the app');
+  for (const i of [1, 2]) {
+    const metrics = await freePortPair();
+    start(`worker-${i}`, bin('debug/tessera-worker'), ['--config', join(dir, `operator-${i}.toml`)], {
+      cwd: work,
+      env: { ...process.env, TESSERA_METRICS_ADDR: `127.0.0.1:${metrics}`, RUST_LOG: 'info' },
+    });
+  }
+  browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${net.app_url}?wallet=creator`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const c of children.reverse()) c.kill('SIGINT');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  if (work) rmSync(work, { recursive: true, force: true });
+  console.log(`app e2e: ${((Date.now() - started) / 1000).toFixed(0)} s in all; screenshots in ${shots}`);
+});
+
+const inputsInStore = () => (existsSync(join(dir, 'store/inputs')) ? readdirSync(join(dir, 'store/inputs')) : []);
+
+describe('the web app on a local network with two workers', () => {
+  it('refuses a bad scene file before anything is uploaded or signed', async () => {
+    const cornell = JSON.parse(readFileSync(join(root, 'kernels/scenes/cornell.json'), 'utf8'));
+    for (const [name, bad, reason] of [
+      ['wide-angle.json', { ...cornell, camera: { ...cornell.camera, vfov: 180 } }, /camera\.vfov is 180, outside the allowed range 1\.\.=179/],
+      ['typo.json', { ...cornell, colour: [1, 0, 0] }, /unknown field "colour"/],
+      ['dangling.json', { ...cornell, spheres: [{ center: [0, 0, 0], radius: 1, material: 42 }] }, /refers to material 42, but the scene has only 6/],
+    ]) {
+      await page.setInputFiles('[data-testid="scene-file"]', { name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+      await page.waitForFunction((n) => document.querySelector('[data-testid="scene-summary"]').textContent.startsWith(n), name);
+      assert.match(await text('scene-summary'), reason);
+      assert.match(await text('scene-summary'), /cannot be submitted/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="checks"] li.bad'));
+      assert.equal(await page.isDisabled('[data-testid="submit"]'), true);
+    }
+    // A click on the disabled button does nothing either.
+    await page.click('[data-testid="submit"]', { force: true });
+    await page.waitForTimeout(500);
+    assert.equal(await text('signed-count'), '0', 'nothing was signed');
+    assert.deepEqual(inputsInStore(), [], 'nothing was uploaded');
+    await step('01-bad-scene-refused');
+  });
+
+  it('submits a render in the page, watches it settle, and shows the image verified tile by tile', async () => {
+    await page.click('button[data-scene="cornell.json"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="submit"]').disabled, null, { timeout: 30_000 });
+    const checks = await text('checks');
+    assert.match(checks, /The scene is valid: 16 tiles/);
+    assert.match(checks, /Price: 2 tokens into the job's escrow/);
+    await step('02-creator-checked');
+    await page.click('[data-testid="submit"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="job-address"]')?.textContent, null, { timeout: 30_000 });
+    jobAddress = await text('job-address');
+    assert.equal(await text('signed-count'), '1');
+    // Live, from the subscription: the state goes through its steps to Settled.
+    const seen = new Set();
+    await until(
+      'the job to settle',
+      async () => {
+        const s = await text('job-state');
+        if (s && !seen.has(s)) {
+          seen.add(s);
+          await step(`03-job-${s.toLowerCase()}`);
+        }
+        const banner = await page.textContent('#banner');
+        assert.equal(banner, '', `the page shows an error: ${banner}`);
+        return s === 'Settled';
+      },
+      240_000,
+    );
+    assert.ok(seen.has('Revealed'), `the page showed the reveal before the settlement (saw ${[...seen]})`);
+    await page.waitForFunction(() => /All 16 tiles match/.test(document.querySelector('[data-testid="verify-summary"]').textContent), null, {
+      timeout: 30_000,
+    });
+    assert.equal(await page.locator('.bad-tile').count(), 0);
+    assert.equal(await page.isDisabled('[data-testid="download"]'), false);
+    await step('04-creator-verified');
+
+    // The page's pixels equal the CPU reference render and the CLI's verified result.
+    const reference = join(work, 'reference.png');
+    execFileSync(bin('debug/examples/render'), [join(root, 'kernels/scenes/cornell.json'), reference, 'cpu']);
+    const cliResult = join(work, 'cli.png');
+    execFileSync(bin('debug/tessera'), ['--url', net.rpc_url, '--market', net.market, '--store', net.store, 'job', 'result', jobAddress, '--out', cliResult]);
+    for (const [name, file] of [['the CPU reference render', reference], ['tessera job result', cliResult]]) {
+      const diff = await page.evaluate(async (b64) => {
+        const png = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const bmp = await createImageBitmap(new Blob([png], { type: 'image/png' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const cx = c.getContext('2d');
+        cx.drawImage(bmp, 0, 0);
+        const want = cx.getImageData(0, 0, bmp.width, bmp.height).data;
+        const canvas = document.querySelector('[data-testid="image"]');
+        const got = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        if (canvas.width !== bmp.width || canvas.height !== bmp.height) return `size ${canvas.width}×${canvas.height} vs ${bmp.width}×${bmp.height}`;
+        let differ = 0;
+        for (let i = 0; i < want.length; i++) if (want[i] !== got[i]) differ++;
+        return differ;
+      }, readFileSync(file).toString('base64'));
+      assert.equal(diff, 0, `the page's image differs from ${name} (${diff} bytes)`);
+    }
+  });
+
+  it('flags a tile tampered with in the store, and only that one', async () => {
+    // Tile 5 of every output in the store (both replicas'), one byte changed.
+    const outs = readdirSync(join(dir, 'store/out'));
+    assert.ok(outs.length >= 1);
+    for (const o of outs) {
+      const file = join(dir, 'store/out', o, 'chunk-5');
+      const bytes = readFileSync(file);
+      bytes[100] ^= 0x5a;
+      writeFileSync(file, bytes);
+    }
+    await page.click('[data-testid="verify"]');
+    await page.waitForFunction(() => /do not match/.test(document.querySelector('[data-testid="verify-summary"]').textContent), null, {
+      timeout: 30_000,
+    });
+    assert.match(await text('verify-summary'), /1 of 16 tiles do not match the root on chain: tile 5 /);
+    assert.deepEqual(await page.locator('.bad-tile').evaluateAll((els) => els.map((e) => e.dataset.tile)), ['5']);
+    assert.equal(await page.isDisabled('[data-testid="download"]'), true);
+    await step('05-tampered-tile-flagged');
+  });
+
+  it('lets an operator stake and withdraw its earnings', async () => {
+    await page.selectOption('[data-testid="dev-wallet"]', 'operator-1');
+    await page.waitForFunction(() => /operator-1/.test(document.querySelector('[data-testid="wallet-address"]').textContent));
+    await page.click('button[data-view="operator"]');
+    await page.waitForSelector('[data-testid="earned"]', { timeout: 30_000 });
+    const num = async (id) => Number(await text(id));
+    await until('operator-1 to hold earnings', async () => (await page.click('button[data-view="operator"]'), (await num('earned')) > 0), 30_000);
+    const before = { stake: await num('stake'), earned: await num('earned'), wallet: await num('wallet-balance'), done: await num('jobs-completed') };
+    assert.ok(before.done >= 1, 'the settled job counts for operator-1');
+    await step('06-operator');
+    await page.fill('[data-testid="amount"]', '5');
+    await page.click('[data-testid="deposit"]');
+    await until('the stake to grow by 5', async () => (await num('stake')) === before.stake + 5, 30_000);
+    assert.match(await text('operator-status'), /Staking: done/);
+    const staked = await num('wallet-balance');
+    assert.equal(staked, before.wallet - 5);
+    await page.click('[data-testid="withdraw"]');
+    await until('the earnings to be withdrawn', async () => (await num('earned')) === 0, 30_000);
+    assert.equal(Math.round((await num('wallet-balance')) * 1e6), Math.round((staked + before.earned) * 1e6));
+    assert.equal(await page.textContent('#banner'), '');
+    await step('07-operator-withdrawn');
+  });
+});

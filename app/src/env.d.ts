@@ -1,0 +1,2 @@
+// The generated client reads `process.env.NODE_ENV`, which Vite replaces at build time.
+declare const process: { env: Record<string, string | undefined> };

@@ -1,0 +1,71 @@
+// Tessera's web app: the creator's and the operator's views over the generated client.
+import './style.css';
+import { connect } from './chain';
+import { loadConfig } from './config';
+import { creatorView } from './creator';
+import { operatorView } from './operator';
+import { banner, h } from './ui';
+import { connectStandardWallet, devWallet, onSign, signaturesRequested, standardWallets, type Wallet } from './wallet';
+
+async function main() {
+  const cfg = await loadConfig();
+  const chain = connect(cfg);
+  let wallet: Wallet | null = null;
+  const views = { creator: creatorView(chain, () => wallet), operator: operatorView(chain, () => wallet) };
+  const bar = document.getElementById('wallet')!;
+  const signed = h('span', { 'data-testid': 'signed-count' }, '0');
+  onSign(() => (signed.textContent = String(signaturesRequested)));
+  const who = h('span', { 'data-testid': 'wallet-address' }, 'no wallet');
+  const dev = h(
+    'select',
+    { 'data-testid': 'dev-wallet', title: "The local network's keypairs" },
+    h('option', { value: '' }, 'development wallet…'),
+    ...cfg.keypairs.map((k) => h('option', { value: k }, k)),
+  );
+  const standard = h('button', { 'data-testid': 'connect-wallet' }, 'Connect a wallet');
+  bar.append(dev, ' ', standard, ' ', who, ' · signatures requested: ', signed);
+
+  const use = async (w: Wallet) => {
+    wallet = w;
+    who.textContent = `${w.label} ${w.address}`;
+    await Promise.all([views.creator.refresh(), views.operator.refresh()]);
+  };
+  dev.onchange = async () => {
+    if (!dev.value || !cfg.keypairsUrl) return;
+    try {
+      await use(await devWallet(cfg.keypairsUrl, dev.value));
+    } catch (e) {
+      banner((e as Error).message);
+    }
+  };
+  standard.onclick = async () => {
+    const found = standardWallets();
+    if (found.length === 0) {
+      banner('No Solana wallet is installed in this browser (none announced itself through the Wallet Standard). On a local network, use the development wallet.');
+      return;
+    }
+    try {
+      await use(await connectStandardWallet(found[0], 'solana:localnet'));
+    } catch (e) {
+      banner(`Connecting ${found[0].name} failed: ${(e as Error).message}`);
+    }
+  };
+
+  const viewEl = document.getElementById('view')!;
+  const show = (name: keyof typeof views) => {
+    viewEl.replaceChildren(views[name]);
+    document.querySelectorAll<HTMLButtonElement>('nav .tab').forEach((b) => b.classList.toggle('active', b.dataset.view === name));
+    void views[name].refresh();
+  };
+  document.querySelectorAll<HTMLButtonElement>('nav .tab').forEach((b) => (b.onclick = () => show(b.dataset.view as keyof typeof views)));
+  show(location.hash === '#operator' ? 'operator' : 'creator');
+  // The development wallet named in the address (`#creator`, `?wallet=operator-1`) is loaded at once.
+  const preset = new URLSearchParams(location.search).get('wallet');
+  if (preset && cfg.keypairsUrl) {
+    dev.value = preset;
+    await use(await devWallet(cfg.keypairsUrl, preset));
+  }
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => banner(e instanceof Error ? e.message : String(e)));

@@ -1,0 +1,97 @@
+// Wallets: the development wallet of a local network (its keypairs, served by `tessera
+// localnet`), and any installed Solana wallet through the Wallet Standard.
+import {
+  address,
+  createKeyPairSignerFromBytes,
+  getTransactionDecoder,
+  getTransactionEncoder,
+  type Address,
+  type SignatureDictionary,
+  type Transaction,
+  type TransactionPartialSigner,
+} from '@solana/kit';
+import { getWallets } from '@wallet-standard/app';
+import type { Wallet as StandardWallet, WalletAccount } from '@wallet-standard/base';
+
+export interface Wallet {
+  /** What the wallet bar shows: "development: creator", "Phantom". */
+  label: string;
+  address: Address;
+  signer: TransactionPartialSigner;
+}
+
+/** Counts every signature the app asks any wallet for (shown in the wallet bar: a test reads it
+ * to prove that nothing was signed). */
+export let signaturesRequested = 0;
+const listeners: (() => void)[] = [];
+export function onSign(f: () => void): void {
+  listeners.push(f);
+}
+
+function counting(inner: TransactionPartialSigner): TransactionPartialSigner {
+  return {
+    address: inner.address,
+    async signTransactions(txs, config) {
+      signaturesRequested += txs.length;
+      listeners.forEach((f) => f());
+      return inner.signTransactions(txs, config);
+    },
+  };
+}
+
+/** The local network's keypair `name` (`creator`, `operator-1`, …) as a wallet. */
+export async function devWallet(keypairsUrl: string, name: string): Promise<Wallet> {
+  const r = await fetch(`${keypairsUrl}/${name}.json`, { cache: 'no-store' });
+  if (!r.ok) throw new Error(`The local network has no keypair "${name}" (HTTP ${r.status}).`);
+  const bytes = Uint8Array.from((await r.json()) as number[]);
+  const kp = await createKeyPairSignerFromBytes(bytes);
+  return { label: `development: ${name}`, address: kp.address, signer: counting(kp) };
+}
+
+const SIGN = 'solana:signTransaction';
+const CONNECT = 'standard:connect';
+
+type SignFeature = {
+  [SIGN]: {
+    signTransaction(...inputs: { account: WalletAccount; transaction: Uint8Array; chain?: string }[]): Promise<
+      { signedTransaction: Uint8Array }[]
+    >;
+  };
+};
+type ConnectFeature = { [CONNECT]: { connect(): Promise<{ accounts: readonly WalletAccount[] }> } };
+
+/** The installed wallets that can sign Solana transactions (Wallet Standard). */
+export function standardWallets(): StandardWallet[] {
+  return getWallets()
+    .get()
+    .filter((w) => SIGN in w.features && CONNECT in w.features);
+}
+
+/**
+ * Connects an installed wallet and wraps it as a signer: the transaction is encoded, signed by
+ * the wallet (`solana:signTransaction`), and its signature for the account taken back.
+ * `chain`: `solana:localnet`, `solana:devnet` or `solana:mainnet`.
+ */
+export async function connectStandardWallet(w: StandardWallet, chain: string): Promise<Wallet> {
+  const { accounts } = await (w.features as unknown as ConnectFeature)[CONNECT].connect();
+  const account = accounts[0];
+  if (!account) throw new Error(`${w.name} shared no account.`);
+  const me = address(account.address);
+  const signer: TransactionPartialSigner = {
+    address: me,
+    async signTransactions(txs: readonly Transaction[]): Promise<readonly SignatureDictionary[]> {
+      const encoder = getTransactionEncoder();
+      const decoder = getTransactionDecoder();
+      const feature = (w.features as unknown as SignFeature)[SIGN];
+      const out = await feature.signTransaction(
+        ...txs.map((tx) => ({ account, transaction: new Uint8Array(encoder.encode(tx)), chain })),
+      );
+      return out.map(({ signedTransaction }) => {
+        const signature = decoder.decode(signedTransaction).signatures[me];
+        if (!signature) throw new Error(`${w.name} did not sign the transaction.`);
+        return { [me]: signature } as SignatureDictionary;
+      });
+    },
+  };
+  return { label: w.name, address: me, signer: counting(signer) };
+}
