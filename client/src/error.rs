@@ -91,6 +91,12 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         NoFees,
         TooManyChallenges,
         ChallengeRevealOpen,
+        NotRefereeable,
+        BadModelCommitment,
+        BadFraudProof,
+        NoFraud,
+        NotBufferAuthority,
+        BufferOverflow,
     ]
 };
 

@@ -518,6 +518,64 @@ impl MarketKeys {
         )
     }
 
+    /// Takes `buffer`, just created by the System Program at its full size and owned by the
+    /// program ([`create_buffer_account`]); `authority` may then write and close it.
+    pub fn init_buffer(&self, authority: Pubkey, buffer: Pubkey) -> Instruction {
+        self.build(
+            accounts::InitBuffer { authority, buffer },
+            instruction::InitBuffer {},
+        )
+    }
+
+    /// Writes `bytes` at `offset` of `buffer`'s data.
+    pub fn write_buffer(
+        &self,
+        authority: Pubkey,
+        buffer: Pubkey,
+        offset: u32,
+        bytes: Vec<u8>,
+    ) -> Instruction {
+        self.build(
+            accounts::WriteBuffer { authority, buffer },
+            instruction::WriteBuffer { offset, bytes },
+        )
+    }
+
+    /// Closes `buffer`, its lamports back to `authority`.
+    pub fn close_buffer(&self, authority: Pubkey, buffer: Pubkey) -> Instruction {
+        self.build(
+            accounts::CloseBuffer { authority, buffer },
+            instruction::CloseBuffer {},
+        )
+    }
+
+    /// The referee's fraud proof on a `gemm-i8` job, from the rows staged in `buffer`.
+    /// `parties`: see [`parties`]. Permissionless: no signer but the fee payer.
+    pub fn prove_fraud(
+        &self,
+        job: Pubkey,
+        creator: Pubkey,
+        creator_token: Pubkey,
+        buffer: Pubkey,
+        parties: &[Pubkey],
+        args: tessera::instructions::FraudArgs,
+    ) -> Instruction {
+        with_remaining(
+            self.build(
+                accounts::ProveFraud {
+                    settlement: self.settlement(job, creator, creator_token),
+                    fee_vault: self.fee_vault,
+                    stake_vault: self.stake_vault,
+                    buffer,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
+                },
+                instruction::ProveFraud { args },
+            ),
+            party_metas(parties),
+        )
+    }
+
     /// `parties`: see [`parties`].
     pub fn resolve_dispute(
         &self,
@@ -566,6 +624,36 @@ fn party_metas(parties: &[Pubkey]) -> Vec<AccountMeta> {
         .iter()
         .map(|op| AccountMeta::new(*op, false))
         .collect()
+}
+
+/// Creates `buffer` (a new keypair's address) with room for `data_len` staged bytes, owned by
+/// `program_id`, funded by `payer` with `lamports` (its rent exemption: `Rent::minimum_balance`
+/// of [`buffer_space`]). Sent with [`MarketKeys::init_buffer`] in the same transaction, signed
+/// by `buffer` too.
+pub fn create_buffer_account(
+    program_id: &Pubkey,
+    payer: &Pubkey,
+    buffer: &Pubkey,
+    data_len: usize,
+    lamports: u64,
+) -> Instruction {
+    solana_system_interface::instruction::create_account(
+        payer,
+        buffer,
+        lamports,
+        buffer_space(data_len) as u64,
+        program_id,
+    )
+}
+
+/// Bytes a `write_buffer` transaction carries (one signer, the authority, paying): the most
+/// that keeps it within Solana's 1 232-byte transaction limit with room for a compute-budget
+/// instruction.
+pub const BUFFER_WRITE_BYTES: usize = 960;
+
+/// Account size of a buffer of `data_len` staged bytes.
+pub fn buffer_space(data_len: usize) -> usize {
+    tessera::state::BUFFER_DATA_OFFSET + data_len
 }
 
 /// The operator accounts a settling instruction takes for `job`, in order: live slots, then

@@ -12,6 +12,7 @@
 //!  amount, cluster, token
 //!                   token amounts ↔ base units, --url shorthands, SPL token account facts
 //!  presets          market parameters: the mainnet-style defaults and a local network's
+//!  referee          fraud proofs the program checks itself (gemm-i8), built from the model
 //!  keys, paths      Solana CLI keypair files; default locations (`~/.config/solana/id.json`,
 //!                   the local store) and `~` expansion
 //! ```
@@ -29,6 +30,7 @@ pub mod output;
 pub mod paths;
 pub mod pda;
 pub mod presets;
+pub mod referee;
 pub mod store;
 pub mod token;
 

@@ -126,6 +126,7 @@ const NEW_ADMIN: u8 = 14;
 const NEW_ARBITER: u8 = 15;
 const NEW_TREASURY: u8 = 16;
 const CUSTOM_PROGRAM: u8 = 17;
+const BUFFER: u8 = 18;
 const JOB_ID: u64 = 0x0102_0304_0506_0708;
 
 fn market_keys() -> MarketKeys {
@@ -302,6 +303,34 @@ fn instructions() -> Vec<Fixture> {
             ("proof", J::Arr(proof.iter().map(|p| hex(p)).collect())),
         ])
     };
+    let fraud = tessera::instructions::FraudArgs {
+        challenge: 2,
+        row: 0x0102_0304,
+        feature: 0x0a0b_0c0d,
+        chunk_len: 4096,
+        header: b"tessera.qmlp.v1\x01\x02".to_vec(),
+        input_root: bytes32(20),
+        layer_root: bytes32(21),
+        bias: -(1 << 30),
+        multiplier: (1 << 30) + 7,
+        shift: -31,
+        input_proof_len: 20,
+        weight_proof_len: 14,
+    };
+    let fraud_json = obj(vec![
+        ("challenge", n(fraud.challenge)),
+        ("row", n(fraud.row)),
+        ("feature", n(fraud.feature)),
+        ("chunk_len", n(fraud.chunk_len)),
+        ("header", hex(&fraud.header)),
+        ("input_root", hex(&fraud.input_root)),
+        ("layer_root", hex(&fraud.layer_root)),
+        ("bias", n(fraud.bias)),
+        ("multiplier", n(fraud.multiplier)),
+        ("shift", n(fraud.shift)),
+        ("input_proof_len", n(fraud.input_proof_len)),
+        ("weight_proof_len", n(fraud.weight_proof_len)),
+    ]);
     let update = UpdateMarketArgs {
         admin: key(NEW_ADMIN),
         arbiter: key(NEW_ARBITER),
@@ -525,6 +554,56 @@ fn instructions() -> Vec<Fixture> {
             name: "collect_fees",
             inputs: obj(vec![]),
             ix: m.collect_fees(),
+        },
+        Fixture {
+            name: "init_buffer",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("buffer", s(key(BUFFER))),
+            ]),
+            ix: m.init_buffer(key(VERIFIER), key(BUFFER)),
+        },
+        Fixture {
+            name: "write_buffer",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("buffer", s(key(BUFFER))),
+                ("offset", n(0x0102_0304u32)),
+                ("bytes", hex(&[0xde, 0xad, 0xbe, 0xef, 0x80])),
+            ]),
+            ix: m.write_buffer(
+                key(VERIFIER),
+                key(BUFFER),
+                0x0102_0304,
+                vec![0xde, 0xad, 0xbe, 0xef, 0x80],
+            ),
+        },
+        Fixture {
+            name: "close_buffer",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("buffer", s(key(BUFFER))),
+            ]),
+            ix: m.close_buffer(key(VERIFIER), key(BUFFER)),
+        },
+        Fixture {
+            name: "prove_fraud",
+            inputs: {
+                let J::Obj(mut f) = settle(&with_challenger) else {
+                    unreachable!()
+                };
+                f.push(("buffer", s(key(BUFFER))));
+                f.push(("args", fraud_json));
+                obj(f)
+            },
+            ix: m.prove_fraud(
+                job,
+                creator,
+                creator_token,
+                key(BUFFER),
+                &with_challenger,
+                fraud,
+            ),
         },
     ]
 }
@@ -1117,6 +1196,13 @@ fn fixtures() -> String {
                 account_json("Operator", operator_json(&operator()), borsh_data(&operator())),
                 account_json("OperatorRecord", record_json(&record()), borsh_data(&record())),
                 account_json("Job", job_json(&job()), zero_copy_data(&job())),
+                account_json(
+                    "ProofBuffer",
+                    obj(vec![("authority", s(key(VERIFIER)))]),
+                    zero_copy_data(&tessera::state::ProofBuffer {
+                        authority: key(VERIFIER),
+                    }),
+                ),
             ]),
         ),
     ]);

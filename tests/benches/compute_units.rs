@@ -401,6 +401,11 @@ fn main() {
             None => table.push((name, cu, shared)),
         }
     }
+    let referee: Vec<_> = [256usize, 1024, 4096, 16384]
+        .into_iter()
+        .map(referee_cost)
+        .collect();
+
     let mut md = String::new();
     writeln!(
         md,
@@ -415,8 +420,8 @@ fn main() {
     let (lo, mid, hi) = create_spread;
     writeln!(
         md,
-        "`create_job` (1 replica) over {CREATE_SAMPLES} arbitrary job ids: min {lo}, mean {mid}, \\
-         max {hi} (finding the canonical bumps of the job and escrow PDAs costs 1 500 CU per bump \\
+        "`create_job` (1 replica) over {CREATE_SAMPLES} arbitrary job ids: min {lo}, mean {mid}, \
+         max {hi} (finding the canonical bumps of the job and escrow PDAs costs 1 500 CU per bump \
          tried); at the ids the client picks by default (`pda::cheap_job_id`) it is the minimum."
     )
     .unwrap();
@@ -425,6 +430,25 @@ fn main() {
     writeln!(md, "|---|---:|---:|").unwrap();
     for (name, cu, n) in &lifecycles {
         writeln!(md, "| {name} | {n} | {cu} |").unwrap();
+    }
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "The referee (`prove_fraud`, one element of a `gemm-i8` layer of K inputs re-executed on \
+         chain: two row hashes, two Merkle proofs, the dot product and the requantization), \
+         with the staging it needs (`write_buffer`, {} bytes a transaction):",
+        tessera_client::ix::BUFFER_WRITE_BYTES
+    )
+    .unwrap();
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "| K | staged bytes | transactions (create + writes + proof) | `prove_fraud` compute units |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---:|---:|---:|").unwrap();
+    for (k, staged, txs, cu) in &referee {
+        writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
     }
     print!("{md}");
 
@@ -445,4 +469,66 @@ fn main() {
     };
     std::fs::write(&path, doc).unwrap();
     println!("written to docs/benchmarks.md");
+}
+
+/// `prove_fraud` on a `gemm-i8` job of one layer of `k` inputs (16 outputs, 4 rows, one row per
+/// chunk) whose replica delivered one wrong element: (K, staged bytes, transactions to stage
+/// and prove, compute units of the proof).
+fn referee_cost(k: usize) -> (usize, usize, usize, u64) {
+    use tessera_kernels::quant::run_rows_cpu;
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let op = env.operator(STAKE);
+    let verifier = env.operator(STAKE);
+    let model = tessera_kernels::benchmark::synthetic_mlp(7, 4, &[k, 16], 1);
+    let mut chunks: Vec<Vec<u8>> = (0..model.chunk_count())
+        .map(|c| {
+            let (s, e) = model.chunk_rows(c);
+            run_rows_cpu(&model, s, e)
+                .iter()
+                .map(|&v| v as u8)
+                .collect()
+        })
+        .collect();
+    chunks[1][3] = chunks[1][3].wrapping_add(1);
+    let mut args = env.job_args(1, 1, REWARD);
+    args.kernel = tessera::constants::KERNEL_GEMM_I8;
+    args.kernel_params = model.model_root();
+    args.chunk_count = model.chunk_count();
+    env.create_job_with(&creator, args).unwrap();
+    let job = env.keys.job(&creator.pubkey(), 1);
+    env.claim(&op, job).unwrap();
+    env.submit(&op, job, tessera_merkle::root_of_chunks(&chunks))
+        .unwrap();
+    let leaves: Vec<_> = chunks
+        .iter()
+        .map(|c| tessera_merkle::leaf_hash(c))
+        .collect();
+    let challenge = ChallengeArgs {
+        chunk: 1,
+        hash: [1; 32],
+        operator_leaf: leaves[1],
+        proof: tessera_merkle::proof(&leaves, 1),
+    };
+    env.challenge(&verifier, job, challenge).unwrap();
+    env.warp_past_challenge_reveals(job);
+    let proof = tessera_client::referee::gemm_fraud_proof(&model, 0, 1, &chunks[1])
+        .unwrap()
+        .unwrap();
+    let prover = env.cranker();
+    let buffer = env.stage(&prover, &proof.staged);
+    let meta = env
+        .prove_fraud(job, &creator, buffer, proof.args)
+        .unwrap_or_else(|e| panic!("prove_fraud at K = {k}: {:?}\n{:#?}", e.err, e.meta.logs));
+    let writes = proof
+        .staged
+        .len()
+        .div_ceil(tessera_client::ix::BUFFER_WRITE_BYTES);
+    // The compute-budget instruction the proof is sent with costs 150 units.
+    (
+        k,
+        proof.staged.len(),
+        1 + writes + 1,
+        meta.compute_units_consumed - 150,
+    )
 }

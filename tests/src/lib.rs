@@ -380,6 +380,60 @@ impl Env {
         self.send(&[ix], &[&arbiter])
     }
 
+    /// Creates a buffer of `bytes.len()` bytes owned by `authority` and writes `bytes` into it,
+    /// `tessera_client::ix::BUFFER_WRITE_BYTES` per transaction; returns its address.
+    pub fn stage(&mut self, authority: &Keypair, bytes: &[u8]) -> Pubkey {
+        let buffer = Keypair::new();
+        let space = tessera_client::ix::buffer_space(bytes.len());
+        let lamports = self.svm.minimum_balance_for_rent_exemption(space);
+        let create = tessera_client::ix::create_buffer_account(
+            &self.keys.program_id,
+            &authority.pubkey(),
+            &buffer.pubkey(),
+            bytes.len(),
+            lamports,
+        );
+        let init = self.keys.init_buffer(authority.pubkey(), buffer.pubkey());
+        self.send(&[create, init], &[authority, &buffer])
+            .expect("create the buffer");
+        for (i, piece) in bytes
+            .chunks(tessera_client::ix::BUFFER_WRITE_BYTES)
+            .enumerate()
+        {
+            let offset = (i * tessera_client::ix::BUFFER_WRITE_BYTES) as u32;
+            let ix =
+                self.keys
+                    .write_buffer(authority.pubkey(), buffer.pubkey(), offset, piece.to_vec());
+            self.send(&[ix], &[authority]).expect("write the buffer");
+        }
+        buffer.pubkey()
+    }
+
+    /// A third party sends the referee's fraud proof for `job_key`, staged in `buffer`.
+    pub fn prove_fraud(
+        &mut self,
+        job_key: Pubkey,
+        creator: &User,
+        buffer: Pubkey,
+        args: tessera::instructions::FraudArgs,
+    ) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.prove_fraud(
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            buffer,
+            &self.parties(&job),
+            args,
+        );
+        let budget =
+            solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+                1_400_000,
+            );
+        let crank = self.cranker();
+        self.send(&[budget, ix], &[&crank])
+    }
+
     /// A funded keypair with no role (pays for permissionless cranks).
     pub fn cranker(&mut self) -> Keypair {
         let k = Keypair::new();

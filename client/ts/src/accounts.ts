@@ -7,14 +7,17 @@ import {
   getMarketDecoder,
   getOperatorDecoder,
   getOperatorRecordDecoder,
+  getProofBufferDecoder,
   JOB_DISCRIMINATOR,
   MARKET_DISCRIMINATOR,
   OPERATOR_DISCRIMINATOR,
   OPERATOR_RECORD_DISCRIMINATOR,
+  PROOF_BUFFER_DISCRIMINATOR,
   type Job,
   type Market,
   type Operator,
   type OperatorRecord,
+  type ProofBuffer,
 } from './generated/accounts';
 import type { ClaimJobInstructionDataArgs } from './generated/instructions';
 import { identifyTesseraAccount, TesseraAccount } from './generated/programs';
@@ -50,11 +53,19 @@ export function decodeJobData(data: ReadonlyUint8Array): Job {
   return getJobDecoder().decode(data);
 }
 
+/** Decodes the header of a ProofBuffer (bytes staged for the referee; the staged data follows
+ * it); throws on another account type or truncated data. */
+export function decodeProofBufferData(data: ReadonlyUint8Array): ProofBuffer {
+  checkDiscriminator('ProofBuffer', data, PROOF_BUFFER_DISCRIMINATOR);
+  return getProofBufferDecoder().decode(data);
+}
+
 export type DecodedTesseraAccount =
   | { type: 'Market'; data: Market }
   | { type: 'Operator'; data: Operator }
   | { type: 'OperatorRecord'; data: OperatorRecord }
-  | { type: 'Job'; data: Job };
+  | { type: 'Job'; data: Job }
+  | { type: 'ProofBuffer'; data: ProofBuffer };
 
 /** Decodes any Tessera account, identified by its discriminator (e.g. getProgramAccounts). */
 export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAccount {
@@ -76,6 +87,8 @@ export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAc
       return { type: 'OperatorRecord', data: decodeOperatorRecordData(data) };
     case TesseraAccount.Job:
       return { type: 'Job', data: decodeJobData(data) };
+    case TesseraAccount.ProofBuffer:
+      return { type: 'ProofBuffer', data: decodeProofBufferData(data) };
     default:
       throw new Error(`not a Tessera account: unhandled type ${TesseraAccount[kind]}`);
   }

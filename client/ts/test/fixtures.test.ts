@@ -406,6 +406,36 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     const ix = tessera.getExpireDisputeInstruction({ ...s, ...(await vaults(s.market)) });
     return tessera.withParties(ix, parties(inputs));
   },
+  async init_buffer(inputs) {
+    return tessera.getInitBufferInstruction({
+      authority: signer(inputs, 'authority'),
+      buffer: key(inputs, 'buffer'),
+    });
+  },
+  async write_buffer(inputs) {
+    return tessera.getWriteBufferInstruction({
+      authority: signer(inputs, 'authority'),
+      buffer: key(inputs, 'buffer'),
+      offset: inputs.offset as number,
+      bytes: bytes(inputs, 'bytes'),
+    });
+  },
+  async close_buffer(inputs) {
+    return tessera.getCloseBufferInstruction({
+      authority: signer(inputs, 'authority'),
+      buffer: key(inputs, 'buffer'),
+    });
+  },
+  async prove_fraud(inputs) {
+    const s = await settlement(inputs);
+    const ix = tessera.getProveFraudInstruction({
+      ...s,
+      ...(await vaults(s.market)),
+      buffer: key(inputs, 'buffer'),
+      ...structArgs<tessera.ProveFraudInstructionDataArgs>('prove_fraud', inputs),
+    });
+    return tessera.withParties(ix, parties(inputs));
+  },
   async collect_fees() {
     const [market] = await tessera.marketPda(m.mint, m.founder);
     const [feeVault] = await tessera.feeVaultPda(market);
@@ -534,12 +564,14 @@ const decoders: Record<string, (data: ReadonlyUint8Array) => object> = {
   Operator: tessera.decodeOperatorData,
   OperatorRecord: tessera.decodeOperatorRecordData,
   Job: tessera.decodeJobData,
+  ProofBuffer: tessera.decodeProofBufferData,
 };
 const encoders: Record<string, () => { encode: (value: never) => ReadonlyUint8Array }> = {
   Market: tessera.getMarketEncoder,
   Operator: tessera.getOperatorEncoder,
   OperatorRecord: tessera.getOperatorRecordEncoder,
   Job: tessera.getJobEncoder,
+  ProofBuffer: tessera.getProofBufferEncoder,
 };
 
 function accountFixture(type: string): AccountFixture {

@@ -151,4 +151,16 @@ pub enum TesseraError {
     TooManyChallenges,
     #[msg("A committed challenge may still be revealed; wait for the challenge reveal deadline.")]
     ChallengeRevealOpen,
+    #[msg("The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's.")]
+    NotRefereeable,
+    #[msg("The model header and roots do not hash to the job's model root (its kernel_params).")]
+    BadModelCommitment,
+    #[msg("The staged rows or their Merkle proofs do not match what the job committed to.")]
+    BadFraudProof,
+    #[msg("The operators' value is the one the model gives: there is no fraud to prove.")]
+    NoFraud,
+    #[msg("Only the buffer's authority may write or close it.")]
+    NotBufferAuthority,
+    #[msg("The bytes do not fit in the buffer.")]
+    BufferOverflow,
 }

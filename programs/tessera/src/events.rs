@@ -284,3 +284,23 @@ pub struct FeesCollected {
     pub treasury: Pubkey,
     pub amount: u64,
 }
+
+/// `prove_fraud`: the referee re-executed one element of a `gemm-i8` job's output and found
+/// the replicas' value wrong; a `DisputeResolved` with the verdict follows.
+#[event]
+pub struct FraudProven {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    /// The challenge upheld (its place in commitment order).
+    pub challenge: u8,
+    pub chunk: u32,
+    /// The row within the chunk, and the output feature.
+    pub row: u32,
+    pub feature: u32,
+    /// What the replicas delivered, and what the model gives (both 0 when the chunk was
+    /// proven wrong by its size).
+    pub delivered: i8,
+    pub computed: i8,
+    /// The delivered chunk's size, in bytes.
+    pub chunk_len: u32,
+}

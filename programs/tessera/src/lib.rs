@@ -206,6 +206,32 @@ pub mod tessera {
 
     /// Settles a dispute before its deadline: slashes the wrong parties, pays the honest (the
     /// job's arbiter).
+    /// Takes a buffer created (at full size, owned by the program) in the same transaction:
+    /// the signer may write and close it.
+    pub fn init_buffer(ctx: Context<InitBuffer>) -> Result<()> {
+        instructions::dispute::referee::init_buffer(ctx)
+    }
+
+    /// Writes staged bytes into a buffer, at `offset` of its data.
+    pub fn write_buffer(ctx: Context<WriteBuffer>, offset: u32, bytes: Vec<u8>) -> Result<()> {
+        instructions::dispute::referee::write_buffer(ctx, offset, bytes)
+    }
+
+    /// Closes a buffer; its lamports go back to its authority.
+    pub fn close_buffer(ctx: Context<CloseBuffer>) -> Result<()> {
+        instructions::dispute::referee::close_buffer(ctx)
+    }
+
+    /// The referee: anyone proves a `gemm-i8` job's agreed result wrong by one element
+    /// re-executed on chain, and the dispute is settled without the arbiter.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn prove_fraud<'info>(
+        ctx: Context<'info, ProveFraud<'info>>,
+        args: FraudArgs,
+    ) -> Result<()> {
+        instructions::dispute::referee::prove_fraud(ctx, args)
+    }
+
     #[access_control(ctx.accounts.validate(honest_mask))]
     pub fn resolve_dispute<'info>(
         ctx: Context<'info, ResolveDispute<'info>>,

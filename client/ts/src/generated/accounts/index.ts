@@ -10,3 +10,4 @@ export * from "./job";
 export * from "./market";
 export * from "./operator";
 export * from "./operatorRecord";
+export * from "./proofBuffer";

@@ -160,6 +160,18 @@ export const TESSERA_ERROR__NO_FEES = 0x17b6; // 6070
 export const TESSERA_ERROR__TOO_MANY_CHALLENGES = 0x17b7; // 6071
 /** ChallengeRevealOpen: A committed challenge may still be revealed; wait for the challenge reveal deadline. */
 export const TESSERA_ERROR__CHALLENGE_REVEAL_OPEN = 0x17b8; // 6072
+/** NotRefereeable: The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's. */
+export const TESSERA_ERROR__NOT_REFEREEABLE = 0x17b9; // 6073
+/** BadModelCommitment: The model header and roots do not hash to the job's model root (its kernel_params). */
+export const TESSERA_ERROR__BAD_MODEL_COMMITMENT = 0x17ba; // 6074
+/** BadFraudProof: The staged rows or their Merkle proofs do not match what the job committed to. */
+export const TESSERA_ERROR__BAD_FRAUD_PROOF = 0x17bb; // 6075
+/** NoFraud: The operators' value is the one the model gives: there is no fraud to prove. */
+export const TESSERA_ERROR__NO_FRAUD = 0x17bc; // 6076
+/** NotBufferAuthority: Only the buffer's authority may write or close it. */
+export const TESSERA_ERROR__NOT_BUFFER_AUTHORITY = 0x17bd; // 6077
+/** BufferOverflow: The bytes do not fit in the buffer. */
+export const TESSERA_ERROR__BUFFER_OVERFLOW = 0x17be; // 6078
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -169,9 +181,11 @@ export type TesseraError =
   | typeof TESSERA_ERROR__BAD_CLAIM_DEADLINE
   | typeof TESSERA_ERROR__BAD_COLLATERAL
   | typeof TESSERA_ERROR__BAD_EXEC_TIMEOUT
+  | typeof TESSERA_ERROR__BAD_FRAUD_PROOF
   | typeof TESSERA_ERROR__BAD_KERNEL
   | typeof TESSERA_ERROR__BAD_MAX_REPLICAS
   | typeof TESSERA_ERROR__BAD_MERKLE_PROOF
+  | typeof TESSERA_ERROR__BAD_MODEL_COMMITMENT
   | typeof TESSERA_ERROR__BAD_REPLICAS
   | typeof TESSERA_ERROR__BAD_SLOT
   | typeof TESSERA_ERROR__BAD_TREASURY
@@ -179,6 +193,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__BAD_VERDICT
   | typeof TESSERA_ERROR__BAD_WINDOW
   | typeof TESSERA_ERROR__BPS_TOO_LARGE
+  | typeof TESSERA_ERROR__BUFFER_OVERFLOW
   | typeof TESSERA_ERROR__CHALLENGE_AGREES
   | typeof TESSERA_ERROR__CHALLENGE_REVEAL_OPEN
   | typeof TESSERA_ERROR__CHALLENGE_WINDOW_CLOSED
@@ -200,14 +215,17 @@ export type TesseraError =
   | typeof TESSERA_ERROR__MATH_OVERFLOW
   | typeof TESSERA_ERROR__MISSING_CAPABILITY
   | typeof TESSERA_ERROR__NO_FEES
+  | typeof TESSERA_ERROR__NO_FRAUD
   | typeof TESSERA_ERROR__NOT_ADMIN
   | typeof TESSERA_ERROR__NOT_ARBITER
   | typeof TESSERA_ERROR__NOT_ASSIGNED
+  | typeof TESSERA_ERROR__NOT_BUFFER_AUTHORITY
   | typeof TESSERA_ERROR__NOT_CREATOR
   | typeof TESSERA_ERROR__NOT_EXPIRED
   | typeof TESSERA_ERROR__NOTHING_TO_WITHDRAW
   | typeof TESSERA_ERROR__NOT_LATE
   | typeof TESSERA_ERROR__NOT_OPERATOR_AUTHORITY
+  | typeof TESSERA_ERROR__NOT_REFEREEABLE
   | typeof TESSERA_ERROR__OPERATOR_HAS_BONDS
   | typeof TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS
   | typeof TESSERA_ERROR__OPERATOR_NOT_ACTIVE
@@ -246,9 +264,11 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
     [TESSERA_ERROR__BAD_COLLATERAL]: `collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.`,
     [TESSERA_ERROR__BAD_EXEC_TIMEOUT]: `exec_timeout must be greater than zero and at most the market's max_exec_timeout.`,
+    [TESSERA_ERROR__BAD_FRAUD_PROOF]: `The staged rows or their Merkle proofs do not match what the job committed to.`,
     [TESSERA_ERROR__BAD_KERNEL]: `The kernel id names no kernel (render 1, gemm-i8 2, mlp-i8 3, benchmark 4); no worker could claim the job.`,
     [TESSERA_ERROR__BAD_MAX_REPLICAS]: `max_replicas must be between 1 and 3.`,
     [TESSERA_ERROR__BAD_MERKLE_PROOF]: `The Merkle proof does not show this leaf under the committed root.`,
+    [TESSERA_ERROR__BAD_MODEL_COMMITMENT]: `The model header and roots do not hash to the job's model root (its kernel_params).`,
     [TESSERA_ERROR__BAD_REPLICAS]: `The number of replicas is zero or above the market's max_replicas.`,
     [TESSERA_ERROR__BAD_SLOT]: `The slot index is out of range.`,
     [TESSERA_ERROR__BAD_TREASURY]: `The treasury must not be one of the market's own vaults.`,
@@ -256,6 +276,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__BAD_VERDICT]: `The verdict names a party that did not take part in the dispute.`,
     [TESSERA_ERROR__BAD_WINDOW]: `Every window and period must be longer than zero seconds.`,
     [TESSERA_ERROR__BPS_TOO_LARGE]: `A basis-point value exceeds 10 000 (100 %); use a value between 0 and 10 000.`,
+    [TESSERA_ERROR__BUFFER_OVERFLOW]: `The bytes do not fit in the buffer.`,
     [TESSERA_ERROR__CHALLENGE_AGREES]: `The challenge agrees with the committed result; there is nothing to dispute.`,
     [TESSERA_ERROR__CHALLENGE_REVEAL_OPEN]: `A committed challenge may still be revealed; wait for the challenge reveal deadline.`,
     [TESSERA_ERROR__CHALLENGE_WINDOW_CLOSED]: `The challenge window has closed.`,
@@ -277,14 +298,17 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,
     [TESSERA_ERROR__NO_FEES]: `There are no accrued fees to collect.`,
+    [TESSERA_ERROR__NO_FRAUD]: `The operators' value is the one the model gives: there is no fraud to prove.`,
     [TESSERA_ERROR__NOT_ADMIN]: `Only the market admin may do this; sign with the admin keypair.`,
     [TESSERA_ERROR__NOT_ARBITER]: `Only the market arbiter may resolve disputes; sign with the arbiter keypair.`,
     [TESSERA_ERROR__NOT_ASSIGNED]: `The signer holds no slot of this job.`,
+    [TESSERA_ERROR__NOT_BUFFER_AUTHORITY]: `Only the buffer's authority may write or close it.`,
     [TESSERA_ERROR__NOT_CREATOR]: `Only the job's creator may do this.`,
     [TESSERA_ERROR__NOT_EXPIRED]: `The claim deadline has not passed yet; the job can still be claimed.`,
     [TESSERA_ERROR__NOTHING_TO_WITHDRAW]: `There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first.`,
     [TESSERA_ERROR__NOT_LATE]: `Nothing is late yet; timeout can be called only after the deadline.`,
     [TESSERA_ERROR__NOT_OPERATOR_AUTHORITY]: `The signer is not this operator's authority; sign with the operator's keypair.`,
+    [TESSERA_ERROR__NOT_REFEREEABLE]: `The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's.`,
     [TESSERA_ERROR__OPERATOR_HAS_BONDS]: `The operator still has bonded stake in live claims; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS]: `The operator still holds live claims or challenges; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_NOT_ACTIVE]: `The operator is not active (exiting or banned); it cannot take new work.`,

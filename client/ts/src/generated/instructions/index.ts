@@ -8,6 +8,7 @@
 
 export * from "./cancelJob";
 export * from "./claimJob";
+export * from "./closeBuffer";
 export * from "./closeJob";
 export * from "./collectFees";
 export * from "./commitChallenge";
@@ -18,7 +19,9 @@ export * from "./exitOperator";
 export * from "./expireDispute";
 export * from "./expireJob";
 export * from "./finalizeJob";
+export * from "./initBuffer";
 export * from "./initMarket";
+export * from "./proveFraud";
 export * from "./registerOperator";
 export * from "./requestUnstake";
 export * from "./resolveDispute";
@@ -30,3 +33,4 @@ export * from "./timeoutJob";
 export * from "./updateMarket";
 export * from "./updateOperator";
 export * from "./withdrawStake";
+export * from "./writeBuffer";

@@ -37,6 +37,7 @@ import {
   getMarketCodec,
   getOperatorCodec,
   getOperatorRecordCodec,
+  getProofBufferCodec,
   type Job,
   type JobArgs,
   type Market,
@@ -45,10 +46,13 @@ import {
   type OperatorArgs,
   type OperatorRecord,
   type OperatorRecordArgs,
+  type ProofBuffer,
+  type ProofBufferArgs,
 } from "../accounts";
 import {
   getCancelJobInstruction,
   getClaimJobInstruction,
+  getCloseBufferInstruction,
   getCloseJobInstruction,
   getCollectFeesInstruction,
   getCommitChallengeInstruction,
@@ -59,7 +63,9 @@ import {
   getExpireDisputeInstruction,
   getExpireJobInstruction,
   getFinalizeJobInstruction,
+  getInitBufferInstruction,
   getInitMarketInstructionAsync,
+  getProveFraudInstruction,
   getRegisterOperatorInstructionAsync,
   getRequestUnstakeInstruction,
   getResolveDisputeInstruction,
@@ -71,8 +77,10 @@ import {
   getUpdateMarketInstruction,
   getUpdateOperatorInstruction,
   getWithdrawStakeInstructionAsync,
+  getWriteBufferInstruction,
   parseCancelJobInstruction,
   parseClaimJobInstruction,
+  parseCloseBufferInstruction,
   parseCloseJobInstruction,
   parseCollectFeesInstruction,
   parseCommitChallengeInstruction,
@@ -83,7 +91,9 @@ import {
   parseExpireDisputeInstruction,
   parseExpireJobInstruction,
   parseFinalizeJobInstruction,
+  parseInitBufferInstruction,
   parseInitMarketInstruction,
+  parseProveFraudInstruction,
   parseRegisterOperatorInstruction,
   parseRequestUnstakeInstruction,
   parseResolveDisputeInstruction,
@@ -95,8 +105,10 @@ import {
   parseUpdateMarketInstruction,
   parseUpdateOperatorInstruction,
   parseWithdrawStakeInstruction,
+  parseWriteBufferInstruction,
   type CancelJobInput,
   type ClaimJobInput,
+  type CloseBufferInput,
   type CloseJobInput,
   type CollectFeesInput,
   type CommitChallengeInput,
@@ -107,9 +119,11 @@ import {
   type ExpireDisputeInput,
   type ExpireJobInput,
   type FinalizeJobInput,
+  type InitBufferInput,
   type InitMarketAsyncInput,
   type ParsedCancelJobInstruction,
   type ParsedClaimJobInstruction,
+  type ParsedCloseBufferInstruction,
   type ParsedCloseJobInstruction,
   type ParsedCollectFeesInstruction,
   type ParsedCommitChallengeInstruction,
@@ -120,7 +134,9 @@ import {
   type ParsedExpireDisputeInstruction,
   type ParsedExpireJobInstruction,
   type ParsedFinalizeJobInstruction,
+  type ParsedInitBufferInstruction,
   type ParsedInitMarketInstruction,
+  type ParsedProveFraudInstruction,
   type ParsedRegisterOperatorInstruction,
   type ParsedRequestUnstakeInstruction,
   type ParsedResolveDisputeInstruction,
@@ -132,6 +148,8 @@ import {
   type ParsedUpdateMarketInstruction,
   type ParsedUpdateOperatorInstruction,
   type ParsedWithdrawStakeInstruction,
+  type ParsedWriteBufferInstruction,
+  type ProveFraudInput,
   type RegisterOperatorAsyncInput,
   type RequestUnstakeInput,
   type ResolveDisputeInput,
@@ -143,6 +161,7 @@ import {
   type UpdateMarketInput,
   type UpdateOperatorInput,
   type WithdrawStakeAsyncInput,
+  type WriteBufferInput,
 } from "../instructions";
 import {
   findEscrowPda,
@@ -161,6 +180,7 @@ export enum TesseraAccount {
   Market,
   Operator,
   OperatorRecord,
+  ProofBuffer,
 }
 
 export function identifyTesseraAccount(
@@ -211,6 +231,17 @@ export function identifyTesseraAccount(
   ) {
     return TesseraAccount.OperatorRecord;
   }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([71, 133, 225, 94, 9, 130, 40, 161]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraAccount.ProofBuffer;
+  }
   throw new SolanaError(
     SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_ACCOUNT,
     { accountData: data, programName: "tessera" },
@@ -220,6 +251,7 @@ export function identifyTesseraAccount(
 export enum TesseraInstruction {
   CancelJob,
   ClaimJob,
+  CloseBuffer,
   CloseJob,
   CollectFees,
   CommitChallenge,
@@ -230,7 +262,9 @@ export enum TesseraInstruction {
   ExpireDispute,
   ExpireJob,
   FinalizeJob,
+  InitBuffer,
   InitMarket,
+  ProveFraud,
   RegisterOperator,
   RequestUnstake,
   ResolveDispute,
@@ -242,6 +276,7 @@ export enum TesseraInstruction {
   UpdateMarket,
   UpdateOperator,
   WithdrawStake,
+  WriteBuffer,
 }
 
 export function identifyTesseraInstruction(
@@ -269,6 +304,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.ClaimJob;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([46, 114, 179, 58, 57, 45, 194, 172]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.CloseBuffer;
   }
   if (
     containsBytes(
@@ -384,12 +430,34 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([123, 211, 233, 210, 166, 139, 218, 60]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.InitBuffer;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([33, 253, 15, 116, 89, 25, 127, 236]),
       ),
       0,
     )
   ) {
     return TesseraInstruction.InitMarket;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([85, 68, 186, 238, 59, 199, 231, 50]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.ProveFraud;
   }
   if (
     containsBytes(
@@ -512,6 +580,17 @@ export function identifyTesseraInstruction(
   ) {
     return TesseraInstruction.WithdrawStake;
   }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([164, 194, 69, 154, 75, 169, 228, 85]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.WriteBuffer;
+  }
   throw new SolanaError(
     SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_INSTRUCTION,
     { instructionData: data, programName: "tessera" },
@@ -527,6 +606,9 @@ export type ParsedTesseraInstruction<
   | ({
       instructionType: TesseraInstruction.ClaimJob;
     } & ParsedClaimJobInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.CloseBuffer;
+    } & ParsedCloseBufferInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.CloseJob;
     } & ParsedCloseJobInstruction<TProgram>)
@@ -558,8 +640,14 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.FinalizeJob;
     } & ParsedFinalizeJobInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.InitBuffer;
+    } & ParsedInitBufferInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.InitMarket;
     } & ParsedInitMarketInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.ProveFraud;
+    } & ParsedProveFraudInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.RegisterOperator;
     } & ParsedRegisterOperatorInstruction<TProgram>)
@@ -592,7 +680,10 @@ export type ParsedTesseraInstruction<
     } & ParsedUpdateOperatorInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.WithdrawStake;
-    } & ParsedWithdrawStakeInstruction<TProgram>);
+    } & ParsedWithdrawStakeInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.WriteBuffer;
+    } & ParsedWriteBufferInstruction<TProgram>);
 
 export function parseTesseraInstruction<TProgram extends string>(
   instruction: Instruction<TProgram> & InstructionWithData<ReadonlyUint8Array>,
@@ -611,6 +702,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.ClaimJob,
         ...parseClaimJobInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.CloseBuffer: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.CloseBuffer,
+        ...parseCloseBufferInstruction(instruction),
       };
     }
     case TesseraInstruction.CloseJob: {
@@ -683,11 +781,25 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseFinalizeJobInstruction(instruction),
       };
     }
+    case TesseraInstruction.InitBuffer: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.InitBuffer,
+        ...parseInitBufferInstruction(instruction),
+      };
+    }
     case TesseraInstruction.InitMarket: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: TesseraInstruction.InitMarket,
         ...parseInitMarketInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.ProveFraud: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.ProveFraud,
+        ...parseProveFraudInstruction(instruction),
       };
     }
     case TesseraInstruction.RegisterOperator: {
@@ -767,6 +879,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseWithdrawStakeInstruction(instruction),
       };
     }
+    case TesseraInstruction.WriteBuffer: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.WriteBuffer,
+        ...parseWriteBufferInstruction(instruction),
+      };
+    }
     default:
       throw new SolanaError(
         SOLANA_ERROR__PROGRAM_CLIENTS__UNRECOGNIZED_INSTRUCTION_TYPE,
@@ -789,6 +908,8 @@ export type TesseraPluginAccounts = {
     SelfFetchFunctions<OperatorArgs, Operator>;
   operatorRecord: ReturnType<typeof getOperatorRecordCodec> &
     SelfFetchFunctions<OperatorRecordArgs, OperatorRecord>;
+  proofBuffer: ReturnType<typeof getProofBufferCodec> &
+    SelfFetchFunctions<ProofBufferArgs, ProofBuffer>;
 };
 
 export type TesseraPluginInstructions = {
@@ -798,6 +919,9 @@ export type TesseraPluginInstructions = {
   claimJob: (
     input: ClaimJobInput,
   ) => ReturnType<typeof getClaimJobInstruction> & SelfPlanAndSendFunctions;
+  closeBuffer: (
+    input: CloseBufferInput,
+  ) => ReturnType<typeof getCloseBufferInstruction> & SelfPlanAndSendFunctions;
   closeJob: (
     input: CloseJobInput,
   ) => ReturnType<typeof getCloseJobInstruction> & SelfPlanAndSendFunctions;
@@ -831,10 +955,16 @@ export type TesseraPluginInstructions = {
   finalizeJob: (
     input: FinalizeJobInput,
   ) => ReturnType<typeof getFinalizeJobInstruction> & SelfPlanAndSendFunctions;
+  initBuffer: (
+    input: InitBufferInput,
+  ) => ReturnType<typeof getInitBufferInstruction> & SelfPlanAndSendFunctions;
   initMarket: (
     input: InitMarketAsyncInput,
   ) => ReturnType<typeof getInitMarketInstructionAsync> &
     SelfPlanAndSendFunctions;
+  proveFraud: (
+    input: ProveFraudInput,
+  ) => ReturnType<typeof getProveFraudInstruction> & SelfPlanAndSendFunctions;
   registerOperator: (
     input: RegisterOperatorAsyncInput,
   ) => ReturnType<typeof getRegisterOperatorInstructionAsync> &
@@ -874,6 +1004,9 @@ export type TesseraPluginInstructions = {
     input: WithdrawStakeAsyncInput,
   ) => ReturnType<typeof getWithdrawStakeInstructionAsync> &
     SelfPlanAndSendFunctions;
+  writeBuffer: (
+    input: WriteBufferInput,
+  ) => ReturnType<typeof getWriteBufferInstruction> & SelfPlanAndSendFunctions;
 };
 
 export type TesseraPluginPdas = {
@@ -905,12 +1038,18 @@ export function tesseraProgram() {
             client,
             getOperatorRecordCodec(),
           ),
+          proofBuffer: addSelfFetchFunctions(client, getProofBufferCodec()),
         },
         instructions: {
           cancelJob: (input) =>
             addSelfPlanAndSendFunctions(client, getCancelJobInstruction(input)),
           claimJob: (input) =>
             addSelfPlanAndSendFunctions(client, getClaimJobInstruction(input)),
+          closeBuffer: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCloseBufferInstruction(input),
+            ),
           closeJob: (input) =>
             addSelfPlanAndSendFunctions(client, getCloseJobInstruction(input)),
           collectFees: (input) =>
@@ -955,10 +1094,20 @@ export function tesseraProgram() {
               client,
               getFinalizeJobInstruction(input),
             ),
+          initBuffer: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getInitBufferInstruction(input),
+            ),
           initMarket: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getInitMarketInstructionAsync(input),
+            ),
+          proveFraud: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getProveFraudInstruction(input),
             ),
           registerOperator: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1011,6 +1160,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getWithdrawStakeInstructionAsync(input),
+            ),
+          writeBuffer: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getWriteBufferInstruction(input),
             ),
         },
         pdas: {

@@ -1,7 +1,9 @@
 pub mod challenge;
 pub mod expire_dispute;
+pub mod referee;
 pub mod resolve_dispute;
 
 pub use challenge::*;
 pub use expire_dispute::*;
+pub use referee::*;
 pub use resolve_dispute::*;

@@ -72,7 +72,30 @@ fn participants(job: &crate::state::Job) -> u8 {
 /// challenger that never revealed is slashed as a no-show. Honest slots are paid like a
 /// finalize; the rewards of the others go back to the creator.
 pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u8) -> Result<()> {
-    let s = &ctx.accounts.settlement;
+    let event = settle_verdict(
+        &ctx.accounts.settlement,
+        ctx.remaining_accounts,
+        &ctx.accounts.fee_vault.to_account_info(),
+        &ctx.accounts.stake_vault.to_account_info(),
+        honest_mask,
+        0,
+    )?;
+    emit_cpi!(event);
+    Ok(())
+}
+
+/// Settles a disputed job on a verdict (the arbiter's, or the referee's): `honest_mask` names
+/// the parties that were right, `released_mask` revealed challengers the verdict says nothing
+/// about (their bonds are released, with no share and no slash); every other party is slashed
+/// as [`handler`] says. Returns the event to emit.
+pub fn settle_verdict<'info>(
+    s: &JobSettlement<'info>,
+    remaining: &'info [AccountInfo<'info>],
+    fee_vault: &AccountInfo<'info>,
+    stake_vault: &AccountInfo<'info>,
+    honest_mask: u8,
+    released_mask: u8,
+) -> Result<DisputeResolved> {
     let mut job = s.job()?;
     let p = job.terms;
     // Parties in order: live slots, then the challengers. Each with its verdict bit, its bond
@@ -86,7 +109,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
             .map(|(k, c)| (challenger_bit(k), c.challenger, c.bond, c.is_revealed())),
     );
     let keys: Vec<Pubkey> = members.iter().map(|m| m.1).collect();
-    let mut parties = load_parties(ctx.remaining_accounts, &keys)?;
+    let mut parties = load_parties(remaining, &keys)?;
     // The first honest challenger in commitment order; the others only get their bonds back.
     let rewarded_challenger = members
         .iter()
@@ -103,7 +126,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     let (mut pool, mut to_creator, mut vault_burn) = (0u64, 0u64, 0u64);
     let mut slashes = Vec::new();
     for (operator, &(bit, key, bond, revealed)) in parties.iter_mut().zip(&members) {
-        if honest_mask & bit != 0 {
+        if honest_mask & bit != 0 || (revealed && released_mask & bit != 0) {
             continue;
         }
         let (rate, to_honest, reason) = if revealed {
@@ -143,8 +166,11 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     // Credit the honest: their share of the slashes, and the reward of each honest slot.
     let mut payout = Payout::default();
     let mut agreed_root = [0u8; 32];
-    for (operator, &(bit, _, bond, _)) in parties.iter_mut().zip(&members) {
+    for (operator, &(bit, _, bond, revealed)) in parties.iter_mut().zip(&members) {
         if honest_mask & bit == 0 {
+            if revealed && released_mask & bit != 0 {
+                operator.release(bond)?;
+            }
             continue;
         }
         if bit >= CHALLENGER_BIT {
@@ -174,7 +200,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     let covered = paid.min(add(to_creator, vault_burn)?);
     let creator_from_escrow = to_creator.min(covered);
     let burn_from_escrow = sub(covered, creator_from_escrow)?;
-    let vault = &ctx.accounts.stake_vault.to_account_info();
+    let vault = stake_vault;
     s.slashes_out_of_vault(
         vault,
         sub(to_creator, creator_from_escrow)?,
@@ -182,7 +208,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     )?;
     let to_vault = sub(paid, covered)?;
     s.pay_from_escrow(vault, to_vault)?;
-    s.pay_from_escrow(&ctx.accounts.fee_vault.to_account_info(), fee)?;
+    s.pay_from_escrow(fee_vault, fee)?;
     let escrow_burn = add(burn, burn_from_escrow)?;
     s.burn_from_escrow(escrow_burn)?;
     // What is left goes to the creator: the refund, plus the compensation the escrow covered.
@@ -192,7 +218,7 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
     job.agreed_root = agreed_root;
     job.set_state(JobState::Settled);
     s.save_job(&job)?;
-    emit_cpi!(DisputeResolved {
+    Ok(DisputeResolved {
         market: job.market,
         job: s.job.key(),
         honest_mask,
@@ -205,6 +231,5 @@ pub fn handler<'info>(ctx: Context<'info, ResolveDispute<'info>>, honest_mask: u
         slash_burned: vault_burn,
         slashes,
         refunded,
-    });
-    Ok(())
+    })
 }
