@@ -9,6 +9,8 @@
 //    (target/debug/examples/render) and the CLI's verified result (`tessera job result`).
 // 3. A tile tampered with in the store is flagged in the page, and only that one.
 // 4. An operator stakes and withdraws its earnings in the page.
+// 5. The market's view shows the settlement, its fee and burn, and the operator's deposit and
+//    withdrawal, decoded in the page from the program's events.
 //
 // Screenshots of each step go to target/app-e2e/. Needs: app/dist (npm run build), the
 // binaries target/debug/tessera, target/debug/tessera-worker and target/debug/examples/render,
@@ -250,5 +252,23 @@ describe('the web app on a local network with two workers', () => {
     assert.equal(Math.round((await num('wallet-balance')) * 1e6), Math.round((staked + before.earned) * 1e6));
     assert.equal(await page.textContent('#banner'), '');
     await step('07-operator-withdrawn');
+  });
+
+  it("shows the market's settlements, fees and burns from the program's events", async () => {
+    await page.click('button[data-view="market"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="settled-count"]')?.textContent) >= 1, null, { timeout: 30_000 });
+    const num = async (id) => Number(await text(id));
+    // The job escrowed 2 tokens (2 replicas × 1): paid, fee and burned add up to them.
+    const [paid, fees, burned] = [await num('paid-total'), await num('fees-total'), await num('burned-total')];
+    assert.ok(fees > 0 && burned > 0, `fees ${fees}, burned ${burned}`);
+    assert.equal(Math.round((paid + fees + burned) * 1e6), 2e6);
+    // The events of this run, decoded in the page: the job's and the operator's.
+    await page.waitForSelector('tr[data-event="StakeWithdrawn"]', { timeout: 30_000 });
+    const names = await page.locator('tr[data-event]').evaluateAll((rows) => rows.map((r) => r.dataset.event));
+    for (const n of ['JobCreated', 'JobClaimed', 'JobSettled', 'StakeDeposited', 'StakeWithdrawn']) assert.ok(names.includes(n), `${n} in ${names}`);
+    const settledRow = await page.textContent('tr[data-event="JobSettled"]');
+    assert.ok(settledRow.includes(`${jobAddress.slice(0, 4)}…${jobAddress.slice(-4)}`), settledRow);
+    assert.equal(await page.textContent('#banner'), '');
+    await step('08-market');
   });
 });

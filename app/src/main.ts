@@ -3,6 +3,7 @@ import './style.css';
 import { connect } from './chain';
 import { loadConfig } from './config';
 import { creatorView } from './creator';
+import { marketView } from './market';
 import { operatorView } from './operator';
 import { banner, h } from './ui';
 import { connectStandardWallet, devWallet, onSign, signaturesRequested, standardWallets, type Wallet } from './wallet';
@@ -11,7 +12,7 @@ async function main() {
   const cfg = await loadConfig();
   const chain = connect(cfg);
   let wallet: Wallet | null = null;
-  const views = { creator: creatorView(chain, () => wallet), operator: operatorView(chain, () => wallet) };
+  const views = { creator: creatorView(chain, () => wallet), operator: operatorView(chain, () => wallet), market: marketView(chain) };
   const bar = document.getElementById('wallet')!;
   const signed = h('span', { 'data-testid': 'signed-count' }, '0');
   onSign(() => (signed.textContent = String(signaturesRequested)));
@@ -58,7 +59,8 @@ async function main() {
     void views[name].refresh();
   };
   document.querySelectorAll<HTMLButtonElement>('nav .tab').forEach((b) => (b.onclick = () => show(b.dataset.view as keyof typeof views)));
-  show(location.hash === '#operator' ? 'operator' : 'creator');
+  const start = location.hash.slice(1);
+  show(start === 'operator' || start === 'market' ? start : 'creator');
   // The development wallet named in the address (`#creator`, `?wallet=operator-1`) is loaded at once.
   const preset = new URLSearchParams(location.search).get('wallet');
   if (preset && cfg.keypairsUrl) {

@@ -1,15 +1,20 @@
 //! Fixtures for browser code, written to `client/fixtures/web.json`: Merkle leaves and roots
-//! (`tessera-merkle`), a small render's real tiles with the image they assemble into, and scene
+//! (`tessera-merkle`), a small render's real tiles with the image they assemble into, scene
 //! files with the kernel's verdict on each (`Workload::parse`: accepted with its chunk count,
-//! or refused). The TypeScript client's tests (`client/ts/test/web.test.ts`) check its Merkle
-//! hashing, tile assembly and scene checks against them, so a page verifies outputs and refuses
-//! inputs exactly as the worker and the CLI do.
+//! or refused), and events as the program encodes them. The TypeScript client's tests
+//! (`client/ts/test/web.test.ts`) check its Merkle hashing, tile assembly, scene checks and
+//! event decoding against them, so a page verifies outputs, refuses inputs and reads events
+//! exactly as the worker and the CLI do.
 //!
 //! Fails if the committed file is stale; `TESSERA_BLESS=1 cargo test -p tessera-client --test
 //! web_fixtures` rewrites it.
 use std::path::PathBuf;
 
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Event;
 use serde_json::{json, Value};
+use tessera::events::{JobClaimed, JobCreated, JobSettled, Slash, SlashReason, StakeWithdrawn};
+use tessera::state::JobState;
 use tessera_kernels::{KernelId, Workload};
 
 fn hex(bytes: &[u8]) -> String {
@@ -333,6 +338,78 @@ fn scene_cases() -> Value {
     )
 }
 
+fn key(seed: u8) -> Pubkey {
+    Pubkey::new_from_array([seed; 32])
+}
+
+/// Events as the program emits them (`Event::data`: the discriminator, then the borsh fields),
+/// with their fields as a decoder should read them: 64-bit integers as decimal strings, keys in
+/// base58, byte arrays in hex, enums by variant name.
+fn event_cases() -> Value {
+    let created = JobCreated {
+        job: key(1),
+        market: key(2),
+        creator: key(3),
+        job_id: 0x0102_0304_0506_0708,
+        kernel: 1,
+        replicas: 2,
+        reward_per_replica: 1_000_000,
+        escrowed: 2_000_000,
+        claim_deadline: -5,
+    };
+    let claimed = JobClaimed {
+        market: key(2),
+        job: key(1),
+        operator: key(4),
+        slot: 1,
+        bond: 500,
+        state: JobState::Claimed,
+    };
+    let settled = JobSettled {
+        market: key(2),
+        job: key(1),
+        root: [7; 32],
+        paid: 1_950_000,
+        fee: 25_000,
+        burned: 25_000,
+        refunded: 0,
+        slashes: vec![Slash {
+            operator: key(5),
+            slot: 4,
+            reason: SlashReason::Fraud,
+            bond: 1_000,
+            slashed: 500,
+            to_creator: 100,
+            to_honest: 300,
+            burned: 100,
+        }],
+    };
+    let withdrawn = StakeWithdrawn {
+        market: key(2),
+        operator: key(4),
+        amount: u64::MAX,
+        earnings: 3,
+        closed: true,
+    };
+    json!([
+        {"name": "JobCreated", "bytes": hex(&created.data()), "data": {
+            "job": key(1).to_string(), "market": key(2).to_string(), "creator": key(3).to_string(),
+            "job_id": "72623859790382856", "kernel": 1, "replicas": 2,
+            "reward_per_replica": "1000000", "escrowed": "2000000", "claim_deadline": "-5"}},
+        {"name": "JobClaimed", "bytes": hex(&claimed.data()), "data": {
+            "market": key(2).to_string(), "job": key(1).to_string(), "operator": key(4).to_string(),
+            "slot": 1, "bond": "500", "state": "Claimed"}},
+        {"name": "JobSettled", "bytes": hex(&settled.data()), "data": {
+            "market": key(2).to_string(), "job": key(1).to_string(), "root": hex(&[7; 32]),
+            "paid": "1950000", "fee": "25000", "burned": "25000", "refunded": "0",
+            "slashes": [{"operator": key(5).to_string(), "slot": 4, "reason": "Fraud", "bond": "1000",
+                "slashed": "500", "to_creator": "100", "to_honest": "300", "burned": "100"}]}},
+        {"name": "StakeWithdrawn", "bytes": hex(&withdrawn.data()), "data": {
+            "market": key(2).to_string(), "operator": key(4).to_string(),
+            "amount": u64::MAX.to_string(), "earnings": "3", "closed": true}},
+    ])
+}
+
 #[test]
 fn web_fixtures_are_up_to_date() {
     let fixtures = json!({
@@ -340,6 +417,7 @@ fn web_fixtures_are_up_to_date() {
         "merkle": merkle_cases(),
         "render": render_case(),
         "scenes": scene_cases(),
+        "events": event_cases(),
     });
     let fresh = serde_json::to_string_pretty(&fixtures).unwrap() + "\n";
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/web.json");

@@ -11,3 +11,4 @@ export * from './challenge';
 export * from './merkle';
 export * from './output';
 export * from './scene';
+export * from './events';

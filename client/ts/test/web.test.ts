@@ -114,3 +114,45 @@ describe('scene files (the render kernel\'s checks)', () => {
     assert.match((tessera.checkScene(big) as { error: string }).error, /more than the limit/);
   });
 });
+
+describe('events (decoded from the IDL)', () => {
+  type EventFixture = { name: string; bytes: string; data: Record<string, unknown> };
+  const events = (fixtures as unknown as { events: EventFixture[] }).events;
+  const idl = JSON.parse(readFileSync(resolve(__dirname, '../../../idl/tessera.json'), 'utf8')) as tessera.EventIdl;
+  const { decodeEvent, decodeEventInstruction } = tessera.eventDecoder(idl);
+  // As the fixtures write them: 64-bit integers as decimal strings, bytes in hex.
+  const plain = (v: unknown): unknown =>
+    typeof v === 'bigint'
+      ? v.toString()
+      : v instanceof Uint8Array
+        ? toHex(v)
+        : Array.isArray(v)
+          ? v.map(plain)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+            : v;
+  it('has events with enums, vectors of structs, signed and 64-bit fields', () => {
+    assert.deepEqual(events.map((e) => e.name), ['JobCreated', 'JobClaimed', 'JobSettled', 'StakeWithdrawn']);
+  });
+  for (const e of events) {
+    it(`${e.name}: the program's bytes decode to its fields`, () => {
+      const bytes = fromHex(e.bytes);
+      const got = decodeEvent(bytes);
+      assert.ok(got);
+      assert.equal(got.name, e.name);
+      assert.deepEqual(plain(got.data), e.data);
+      // As the data of an emit_cpi! self-invocation.
+      const ix = Uint8Array.from([...tessera.EVENT_IX_TAG, ...bytes]);
+      assert.deepEqual(plain(decodeEventInstruction(ix)?.data), e.data);
+      // Truncated or padded bytes are refused; another instruction's data is no event.
+      assert.throws(() => decodeEvent(bytes.subarray(0, bytes.length - 1)), /truncated/);
+      assert.throws(() => decodeEvent(Uint8Array.from([...bytes, 0])), /left over/);
+      assert.equal(decodeEventInstruction(bytes), null);
+    });
+  }
+  it('every event of the IDL has a type the decoder reads', () => {
+    const names = new Set((idl.types ?? []).map((t) => t.name));
+    for (const e of idl.events ?? []) assert.ok(names.has(e.name), e.name);
+    assert.equal(decodeEvent(new Uint8Array(16)), null);
+  });
+});
