@@ -241,6 +241,19 @@ describe('the web app on a local network with two workers', () => {
     const before = { stake: await num('stake'), earned: await num('earned'), wallet: await num('wallet-balance'), done: await num('jobs-completed') };
     assert.ok(before.done >= 1, 'the settled job counts for operator-1');
     await step('06-operator');
+    // An amount that is not one is refused before signing; one the program refuses reads as
+    // the program's sentence, not a log.
+    const signed = await text('signed-count');
+    await page.fill('[data-testid="amount"]', '-3');
+    await page.click('[data-testid="unstake"]');
+    await page.waitForFunction(() => /Nothing was signed/.test(document.querySelector('[data-testid="operator-status"]').textContent));
+    assert.equal(await text('signed-count'), signed);
+    await page.fill('[data-testid="amount"]', '1000000');
+    await page.click('[data-testid="unstake"]');
+    await page.waitForFunction(() => document.querySelector('#banner').textContent !== '', null, { timeout: 30_000 });
+    const sentence = await page.textContent('#banner');
+    assert.match(sentence, /^Requesting unstake was refused by the program: Not enough free stake: deposit more stake or wait until live claims settle\.$/);
+    await step('06-operator-error-sentence');
     await page.fill('[data-testid="amount"]', '5');
     await page.click('[data-testid="deposit"]');
     await until('the stake to grow by 5', async () => (await num('stake')) === before.stake + 5, 30_000);

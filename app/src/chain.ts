@@ -25,6 +25,8 @@ import {
 } from '@solana/kit';
 import { decodeMarketData, type Market } from '@tessera/client';
 import { programErrorMessage } from './errors';
+
+export { formatAmount, parseAmount } from './amount';
 import type { NetworkConfig } from './config';
 
 export type Rpc = ReturnType<typeof createSolanaRpc<ReturnType<typeof devnet>>>;
@@ -95,24 +97,6 @@ export async function chainNow(chain: Chain): Promise<bigint> {
 }
 
 const CLOCK = address('SysvarC1ock11111111111111111111111111111111');
-
-/** Base units from a decimal amount in tokens ("1.5"); null when it is not one. */
-export function parseAmount(text: string, decimals: number): bigint | null {
-  const m = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(text);
-  if (!m) return null;
-  const frac = m[2] ?? '';
-  if (frac.length > decimals) return null;
-  return BigInt(m[1]) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0');
-}
-
-/** Tokens from base units: "1.5" (no trailing zeros). */
-export function formatAmount(units: bigint, decimals: number): string {
-  const neg = units < 0n;
-  const u = neg ? -units : units;
-  const scale = 10n ** BigInt(decimals);
-  const frac = (u % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
-  return `${neg ? '-' : ''}${u / scale}${frac ? `.${frac}` : ''}`;
-}
 
 // Anchor's own error codes that a user can meet, with what to do.
 const ANCHOR_ERRORS: Record<number, string> = {

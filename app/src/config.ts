@@ -77,7 +77,14 @@ export async function loadConfig(): Promise<NetworkConfig> {
  */
 export function readableUrl(uri: string, cfg: Pick<NetworkConfig, 'store' | 'storeHttp'>): string {
   if (/^inputs\/[0-9a-f]{64}$/.test(uri)) return `${cfg.storeHttp}/${uri}`;
-  if (uri.startsWith(`${cfg.store}/`)) return `${cfg.storeHttp}/${uri.slice(cfg.store.length + 1)}`;
+  if (uri.startsWith(`${cfg.store}/`)) {
+    const path = uri.slice(cfg.store.length + 1);
+    // Names only, as the store's server takes them: no `..` can lead out of the store.
+    if (!path.split('/').every((n) => /^[A-Za-z0-9._-]+$/.test(n) && n !== '.' && n !== '..')) {
+      throw new Error(`The job names ${uri}, which is not a plain path in the store: it is not read.`);
+    }
+    return `${cfg.storeHttp}/${path}`;
+  }
   if (uri.startsWith('https://') || uri.startsWith('http://')) return uri;
   throw new Error(
     `The job's data is at ${uri}, which a browser cannot read: it is not in this network's store. ` +
