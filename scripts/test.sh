@@ -25,9 +25,10 @@ cargo test --workspace --locked
 # just built (target/debug/tessera and tessera-worker): building them again with `cargo build -p`
 # would resolve other dependency features and recompile much of the workspace.
 WALKTHROUGH_NO_BUILD=1 scripts/readme-walkthrough.sh
-# The web app (app/): unit-tested, type-checked and built, then driven as a person would in a headless Chromium
-# (Debian's `chromium`) against a fresh local network with two workers, with the same binaries:
-# a render submitted, settled and verified in the page, a tampered tile flagged, a bad scene
-# refused before signing, an operator staking and withdrawing. Screenshots in target/app-e2e/.
+# The web app (app/): unit-tested, type-checked and built, then driven as a person would in a
+# headless Chromium (Debian's `chromium`) against a fresh local network with two workers, with the
+# same binaries (and target/debug/examples/render, the CPU reference render): a render submitted,
+# settled and verified in the page, a tampered tile flagged, a bad scene refused before signing,
+# an operator staking and withdrawing, the market's events. Screenshots in target/app-e2e/.
 (cd app && npm ci --no-audit --no-fund && npm test && npm run build)
 (cd app && node --test --test-reporter=spec e2e/run.mjs)
