@@ -21,7 +21,7 @@ start=$(date +%s)
     echo "walkthrough: no target/deploy/tessera.so (scripts/build-program.sh builds it)" >&2
     exit 1
 }
-for port in 8899 8900 9465; do
+for port in 8898 8899 8900 9465; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "walkthrough: port $port is taken (a tessera localnet or worker running?)" >&2
         exit 1
