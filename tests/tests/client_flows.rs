@@ -1081,3 +1081,44 @@ fn test_send_gives_up_when_every_blockhash_expires() {
         .account::<tessera::state::Operator>(&f.env.keys.operator(&op.pubkey()))
         .is_none());
 }
+
+/// The referee's staging flow: a buffer funded at the chain's own rent-exempt minimum (read
+/// from the Rent sysvar), written in pieces, read back byte for byte, and closed with its rent
+/// returned.
+#[test]
+fn test_staging_a_fraud_proof_writes_every_byte_and_returns_the_rent() {
+    use tessera_client::flows::referee;
+    let mut f = Fixture::new();
+    let payer = f.env.cranker();
+    let bytes: Vec<u8> = (0..2_500u32).map(|i| (i * 7) as u8).collect();
+    let space = tessera_client::ix::buffer_space(bytes.len());
+    let expected_rent = f.env.svm.minimum_balance_for_rent_exemption(space);
+    let keys = f.env.keys;
+    let chain = LiteChain::new(&mut f.env.svm);
+    let ctx = Ctx::new(&chain);
+    assert_eq!(
+        block_on(referee::rent_exempt_minimum(&ctx, space)).unwrap(),
+        expected_rent
+    );
+    let buffer = block_on(referee::stage(&ctx, &keys, &payer, &bytes)).unwrap();
+    // One transaction to create it, three to write 2 500 bytes 960 at a time.
+    assert_eq!(chain.sent(), 4);
+    let account = f.env.svm.get_account(&buffer).unwrap();
+    assert_eq!(account.lamports, expected_rent);
+    assert_eq!(
+        &account.data[tessera::state::BUFFER_DATA_OFFSET..],
+        bytes.as_slice()
+    );
+    let before = f.env.svm.get_balance(&payer.pubkey()).unwrap();
+    let chain = LiteChain::new(&mut f.env.svm);
+    block_on(referee::close(&Ctx::new(&chain), &keys, &payer, &buffer)).unwrap();
+    assert!(f
+        .env
+        .svm
+        .get_account(&buffer)
+        .is_none_or(|a| a.lamports == 0));
+    assert_eq!(
+        f.env.svm.get_balance(&payer.pubkey()).unwrap(),
+        before + expected_rent - 5_000
+    );
+}

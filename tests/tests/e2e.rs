@@ -214,11 +214,33 @@ impl Net {
         claim_window: i64,
         exec_timeout: i64,
     ) -> Pubkey {
+        let input = small_scene();
+        self.submit_input(
+            job_id,
+            replicas,
+            claim_window,
+            exec_timeout,
+            KernelId::Render,
+            input,
+        )
+        .await
+    }
+
+    /// The creator submits `input` for `kernel` through the client flow.
+    async fn submit_input(
+        &self,
+        job_id: u64,
+        replicas: u8,
+        claim_window: i64,
+        exec_timeout: i64,
+        kernel: KernelId,
+        input: Vec<u8>,
+    ) -> Pubkey {
         let creator = self.net.keypair("creator");
         let req = JobRequest {
             job_id: Some(job_id),
-            kernel: KernelId::Render,
-            input: small_scene(),
+            kernel,
+            input,
             reward_per_replica: REWARD,
             replicas,
             claim_window,
@@ -283,13 +305,28 @@ impl<'a> Manual<'a> {
     /// Computes the job's output, flips a byte of chunk 0 when `cheat`, stores it; returns the
     /// root and the output's location.
     async fn compute(&self, job: Pubkey, cheat: bool) -> ([u8; 32], String) {
-        let mut output = Workload::parse(KernelId::Render, &small_scene())
+        self.compute_input(job, KernelId::Render, &small_scene(), |chunks| {
+            if cheat {
+                chunks[0][0] ^= 0xff;
+            }
+        })
+        .await
+    }
+
+    /// Computes `input` with `kernel`, changes the output with `tamper`, stores it; returns the
+    /// root and the output's location.
+    async fn compute_input(
+        &self,
+        job: Pubkey,
+        kernel: KernelId,
+        input: &[u8],
+        tamper: impl Fn(&mut [Vec<u8>]),
+    ) -> ([u8; 32], String) {
+        let mut output = Workload::parse(kernel, input)
             .unwrap()
             .run(&Backend::Cpu)
             .unwrap();
-        if cheat {
-            output.chunks[0][0] ^= 0xff;
-        }
+        tamper(&mut output.chunks);
         let uri = store::output_uri(&self.net.store_base, &job, &self.operator(), &[9; 32]);
         Store::new()
             .put_output(&uri, &output.chunks, &mut |_, _| {})
@@ -521,6 +558,96 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
     assert_eq!(net.balance(&creator).await, creator_before + slash.creator);
     verifier.stop().await;
     arbiter.stop().await;
+}
+
+/// A `gemm-i8` job whose one replica delivers one wrong element: the verifier worker
+/// challenges the chunk, reveals, then proves it to the on-chain referee. No arbiter runs: the
+/// cheater is slashed, the verifier paid its share and the creator compensated by the program.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_gemm_element_is_convicted_by_the_referee_with_no_arbiter() {
+    let _serial = SERIAL.lock().await;
+    let net = Net::start(20).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    // 256 rows of 512 inputs to 128 outputs, 16 rows per chunk.
+    let model = tessera_kernels::benchmark::synthetic_mlp(0x9e11, 256, &[512, 128], 16);
+    let input = model.to_safetensors();
+    let job_key = net
+        .submit_input(1, 1, 120, 60, KernelId::GemmI8, input.clone())
+        .await;
+    assert_eq!(net.job(&job_key).await.kernel_params, model.model_root());
+    let cheat = Manual::new(&net, "operator-3");
+    cheat.claim(job_key).await;
+    // Row 3 of chunk 9, feature 77: one element off by one.
+    let (root, uri) = cheat
+        .compute_input(job_key, KernelId::GemmI8, &input, |chunks| {
+            chunks[9][3 * 128 + 77] = chunks[9][3 * 128 + 77].wrapping_add(1);
+        })
+        .await;
+    cheat.submit(job_key, root, uri).await;
+    net.wait_job(&job_key, 10, |j| j.state() == JobState::Revealed)
+        .await;
+
+    let verifier = net
+        .spawn_worker("operator-1", |c| {
+            c.verify.enabled = true;
+            c.verify.chunks_per_job = 16;
+        })
+        .await;
+    let disputed = net
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Disputed)
+        .await;
+    // The proof may go once every challenger could reveal: time what follows.
+    let reveal_deadline = disputed.challenge_reveal_deadline().unwrap();
+    while net.chain().clock().await.unwrap().unix_timestamp <= reveal_deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let provable = Instant::now();
+    let job = net
+        .wait_job(&job_key, 150, |j| j.state() == JobState::Settled)
+        .await;
+    let settled_in = provable.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while verifier.metrics.fraud_proofs.get() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        verifier.metrics.fraud_proofs.get(),
+        1,
+        "proven to the referee"
+    );
+    assert_eq!(job.challenges[0].chunk, 9, "the tampered chunk was found");
+    assert_eq!(job.agreed_root, [0; 32], "no result stands");
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let c = net.operator("operator-3").await;
+    assert_eq!((c.slashed_total, c.earned, c.bonded), (slash.total, 0, 0));
+    let v = net.operator("operator-1").await;
+    assert_eq!((v.earned, v.bonded), (slash.honest, 0));
+    assert_eq!(net.balance(&creator).await, creator_before + slash.creator);
+    // What the verifier staged: the tampered chunk, a row of inputs and one of weights, and
+    // two Merkle proofs.
+    let (s, e) = model.chunk_rows(9);
+    let mut tampered: Vec<u8> = tessera_kernels::quant::run_rows_cpu(&model, s, e)
+        .iter()
+        .map(|&v| v as u8)
+        .collect();
+    tampered[3 * 128 + 77] = tampered[3 * 128 + 77].wrapping_add(1);
+    let proof = tessera_client::referee::gemm_fraud_proof(&model, 0, 9, &tampered)
+        .unwrap()
+        .unwrap();
+    let writes = proof
+        .staged
+        .len()
+        .div_ceil(tessera_client::ix::BUFFER_WRITE_BYTES);
+    println!(
+        "referee: settled {:.1} s after the challenge reveal deadline ({} transactions: create \
+         the buffer, {writes} writes of {} staged bytes, the proof, close)",
+        settled_in.as_secs_f64(),
+        writes + 3,
+        proof.staged.len()
+    );
+    verifier.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -47,6 +47,10 @@ pub struct JobRecord {
     /// (verifier) the challenge committed (kept until it is revealed).
     #[serde(default)]
     pub challenge: Option<ChallengeRecord>,
+    /// (verifier) the referee's fraud proof was sent for its challenge (`gemm-i8`), or could
+    /// not be built: what happened. Never tried twice.
+    #[serde(default)]
+    pub fraud_proof: Option<String>,
     /// The job reached a terminal state and was counted in the metrics.
     pub finished: bool,
 }

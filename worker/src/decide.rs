@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use tessera_client::constants::MAX_REPLICAS;
+use tessera_client::constants::{MAX_REPLICAS, WHOLE_ROOT};
 use tessera_client::state::{ChallengeStatus, Job, JobState, SlotStatus};
 use tessera_kernels::KernelId;
 
@@ -34,6 +34,9 @@ pub enum Step {
     Verify,
     /// Verifier: reveal the challenge this worker committed.
     RevealChallenge,
+    /// Verifier: prove its revealed chunk challenge of a `gemm-i8` job to the on-chain referee
+    /// (no arbiter needed).
+    ProveFraud,
     /// Arbiter: recompute the whole output of a disputed job and post the verdict.
     Resolve,
     /// Stop delivering a claimed job the program no longer accepts a delivery for, and record
@@ -184,6 +187,15 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
                 && s.now <= job.challenge_deadline =>
         {
             Some(Step::Verify)
+        }
+        JobState::Disputed
+            if job.kernel == KernelId::GemmI8.id()
+                && my_challenge.is_some_and(|c| c.is_revealed() && c.chunk != WHOLE_ROOT)
+                && rec.fraud_proof.is_none()
+                && s.now > settle_from
+                && s.now <= job.dispute_deadline =>
+        {
+            Some(Step::ProveFraud)
         }
         JobState::Disputed if s.arbiter && (!job.has_challenge() || s.now > settle_from) => {
             Some(Step::Resolve)
@@ -838,6 +850,50 @@ mod tests {
             decide(&j, &JobRecord::default(), &arbiter),
             Some(Step::Resolve)
         );
+    }
+
+    /// A verifier whose chunk challenge of a `gemm-i8` job was revealed proves it to the
+    /// referee once every challenge could be revealed, before the dispute deadline, once.
+    #[test]
+    fn a_revealed_chunk_challenge_of_a_gemm_job_is_proven_to_the_referee_once() {
+        use tessera_client::state::{Challenge, ChallengeStatus};
+        let me = Pubkey::new_unique();
+        let mut j = job(1, JobState::Disputed);
+        j.kernel = KernelId::GemmI8.id();
+        hold(&mut j, 0, Pubkey::new_unique(), SlotStatus::Revealed);
+        j.challenge_deadline = NOW - 40;
+        j.terms.reveal_window = 30;
+        j.dispute_deadline = NOW + 100;
+        j.challenges[0] = Challenge {
+            challenger: me,
+            bond: 1,
+            chunk: 2,
+            status: ChallengeStatus::Revealed as u8,
+            ..Challenge::none()
+        };
+        let rec = JobRecord::default();
+        let at = |now| Situation {
+            now,
+            ..situation(me)
+        };
+        assert_eq!(decide(&j, &rec, &at(NOW)), Some(Step::ProveFraud));
+        // Not while another challenge may still be revealed, nor after the dispute deadline.
+        assert_eq!(decide(&j, &rec, &at(NOW - 10)), None);
+        assert_eq!(decide(&j, &rec, &at(NOW + 101)), None);
+        // Once tried, never again.
+        let tried = JobRecord {
+            fraud_proof: Some("proven".into()),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &tried, &at(NOW)), None);
+        // Not someone else's challenge, a whole-root challenge, or another kernel's job.
+        assert_eq!(decide(&j, &rec, &situation(Pubkey::new_unique())), None);
+        let mut whole = j;
+        whole.challenges[0].chunk = tessera_client::constants::WHOLE_ROOT;
+        assert_eq!(decide(&whole, &rec, &at(NOW)), None);
+        let mut render = j;
+        render.kernel = KernelId::Render.id();
+        assert_eq!(decide(&render, &rec, &at(NOW)), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! | `tessera_worker_jobs_rejected_total`     | counter | inputs refused before claiming                 |
 //! | `tessera_worker_deliveries_given_up_total` | counter | claimed jobs the program no longer accepted a delivery for |
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
+//! | `tessera_worker_fraud_proofs_total`      | counter | challenges proven to the on-chain referee      |
 //! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
 //! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
 //! | `tessera_worker_tx_failed_total`         | counter | transactions that failed (the step is retried) |
@@ -78,6 +79,8 @@ pub struct Metrics {
     pub deliveries_given_up: Counter,
     /// Challenges sent against other operators' results.
     pub challenges: Counter,
+    /// Revealed challenges proven to the on-chain referee (`gemm-i8`).
+    pub fraud_proofs: Counter,
     /// Seconds spent computing results.
     pub compute_seconds: Counter<f64, AtomicU64>,
     /// Transactions sent.
@@ -127,6 +130,7 @@ impl Metrics {
         let jobs_failed = Counter::default();
         let jobs_rejected = Counter::default();
         let challenges = Counter::default();
+        let fraud_proofs = Counter::default();
         let deliveries_given_up = Counter::default();
         let compute_seconds = Counter::<f64, AtomicU64>::default();
         let tx_sent = Counter::default();
@@ -169,6 +173,11 @@ impl Metrics {
             "challenges",
             "Challenges sent against other operators' results",
             challenges.clone(),
+        );
+        registry.register(
+            "fraud_proofs",
+            "Challenges proven to the on-chain referee, which settled the dispute with no arbiter",
+            fraud_proofs.clone(),
         );
         registry.register_with_unit(
             "compute",
@@ -252,6 +261,7 @@ impl Metrics {
             jobs_rejected,
             deliveries_given_up,
             challenges,
+            fraud_proofs,
             compute_seconds,
             tx_sent,
             tx_failed,
@@ -385,6 +395,7 @@ mod tests {
         metrics.jobs_failed.inc_by(3);
         metrics.jobs_rejected.inc();
         metrics.challenges.inc();
+        metrics.fraud_proofs.inc_by(2);
         metrics.compute_seconds.inc_by(1.5);
         metrics.tx_sent.inc_by(7);
         metrics.step_retries.inc();
@@ -411,6 +422,7 @@ mod tests {
             "tessera_worker_jobs_failed_total 3",
             "tessera_worker_jobs_rejected_total 1",
             "tessera_worker_challenges_total 1",
+            "tessera_worker_fraud_proofs_total 2",
             "tessera_worker_compute_seconds_total 1.5",
             "tessera_worker_tx_sent_total 7",
             "tessera_worker_tx_failed_total 1",

@@ -89,6 +89,7 @@ impl Worker {
                 tracing::info!(job = %key, chunk = record.chunk, "challenge revealed");
                 Ok(())
             }
+            Step::ProveFraud => self.prove_fraud(key, job).await,
             Step::Resolve => self.resolve(key, job).await,
             Step::GiveUp(why) => {
                 tracing::warn!(job = %key, %why, "delivery given up; this job will not be claimed again");
@@ -257,6 +258,121 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Proves this verifier's revealed chunk challenge of a `gemm-i8` job to the on-chain
+    /// referee: reads the chunk the replicas delivered, finds the first element the model does
+    /// not give, stages the rows and proofs in a buffer, sends `prove_fraud`, closes the
+    /// buffer. Tried once: what happened is recorded (a chunk that cannot be read or proven
+    /// is left to the arbiter).
+    async fn prove_fraud(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let Some(k) = job.challenge_of(&self.operator) else {
+            return Ok(());
+        };
+        let c = job.challenges[k];
+        let outcome = match self
+            .fraud_proof(job, k as u8, c.chunk, c.operator_leaf)
+            .await?
+        {
+            Err(why) => {
+                tracing::warn!(job = %key, %why, "no fraud proof: the dispute is left to the arbiter");
+                why
+            }
+            Ok(proof) => {
+                let ctx = tessera_client::flows::Ctx::new(self.chain()).with_tx(self.tx.clone());
+                let keys = self.keys();
+                let buffer =
+                    tessera_client::flows::referee::stage(&ctx, keys, &self.key, &proof.staged)
+                        .await
+                        .map_err(WorkerError::Transaction)?;
+                let ix = keys.prove_fraud(
+                    key,
+                    job.creator,
+                    self.creator_token(job),
+                    buffer,
+                    &parties(job),
+                    proof.args.clone(),
+                );
+                let ixs = self.with_creator_token(job, true, ix).await?;
+                let opts = tessera_client::TxOptions {
+                    compute_unit_limit: Some(1_400_000),
+                    ..self.tx.clone()
+                };
+                self.metrics.tx_sent.inc();
+                let sent = self
+                    .chain()
+                    .send_transaction(&ixs, &[&self.key], &opts)
+                    .await;
+                if sent.is_ok() {
+                    self.metrics.fraud_proofs.inc();
+                    tracing::info!(
+                        job = %key,
+                        chunk = c.chunk,
+                        row = proof.args.row,
+                        feature = proof.args.feature,
+                        "fraud proven to the referee"
+                    );
+                }
+                // The buffer's rent comes back whatever the proof's fate.
+                if let Err(e) =
+                    tessera_client::flows::referee::close(&ctx, keys, &self.key, &buffer).await
+                {
+                    tracing::warn!(job = %key, error = %e, "cannot close the proof's buffer");
+                }
+                if let Err(e) = sent {
+                    self.metrics.tx_failed.inc();
+                    return Err(WorkerError::Transaction(e));
+                }
+                "proven".to_string()
+            }
+        };
+        self.db.update(&key, |r| r.fraud_proof = Some(outcome))?;
+        Ok(())
+    }
+
+    /// The fraud proof of `chunk` (challenge `k`) from the replicas' stored output and the
+    /// job's input; the inner error says why there is none.
+    async fn fraud_proof(
+        &self,
+        job: &Job,
+        k: u8,
+        chunk: u32,
+        operator_leaf: [u8; 32],
+    ) -> Result<Result<tessera_client::referee::FraudProof, String>, WorkerError> {
+        let Some(slot) = job
+            .slots()
+            .iter()
+            .find(|a| a.status() == SlotStatus::Revealed && a.root == job.agreed_root)
+        else {
+            return Ok(Err("no revealed slot holds the agreed root".into()));
+        };
+        let uri = store::chunk_uri(slot.output_uri(), chunk);
+        let delivered = match self.store.get(&uri).await {
+            Ok(bytes) if tessera_merkle::leaf_hash(&bytes) == operator_leaf => bytes,
+            Ok(_) => {
+                return Ok(Err(format!(
+                    "{uri} is not the chunk the replicas committed to"
+                )))
+            }
+            Err(e) => return Ok(Err(format!("cannot read the delivered chunk: {e}"))),
+        };
+        let parsed = match input::load(&self.store, &self.input_bases, job).await? {
+            Ok(p) => p,
+            Err(refusal) => return Ok(Err(refusal.to_string())),
+        };
+        let tessera_kernels::Workload::GemmI8(q) = parsed else {
+            return Ok(Err("not a gemm-i8 input".into()));
+        };
+        let built = tokio::task::spawn_blocking(move || {
+            tessera_client::referee::gemm_fraud_proof(&q.model, k, chunk, &delivered)
+        })
+        .await
+        .map_err(|e| WorkerError::from_join("building the fraud proof", e))?;
+        Ok(match built {
+            Ok(Some(proof)) => Ok(proof),
+            Ok(None) => Err("the delivered chunk is right: nothing to prove".into()),
+            Err(e) => Err(e.to_string()),
+        })
     }
 
     /// The arbiter's ruling: recomputes the whole output on the CPU reference (a GPU that

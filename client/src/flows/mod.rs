@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod creator;
 pub mod operator;
+pub mod referee;
 
 use anchor_lang::prelude::Pubkey;
 use tessera::state::Market;
