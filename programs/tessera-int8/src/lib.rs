@@ -115,11 +115,39 @@ pub struct Quantization {
     pub relu: bool,
 }
 
+/// `(Σ_k x_k · w_k, Σ_k w_k)` in one pass, eight at a time: the same sums as [`dot_i8`] and
+/// [`row_sum`] (integer addition is exact and wrapping is associative, so any order gives the
+/// same bits), in about a third of the on-chain instructions of two plain loops.
+#[inline]
+pub fn dot_and_row_sum(x: &[i8], w: &[i8]) -> (i32, i32) {
+    let n = x.len().min(w.len());
+    let (xs, x_rest) = x[..n].as_chunks::<8>();
+    let (ws, w_rest) = w[..n].as_chunks::<8>();
+    let (mut dot, mut sum) = (0i32, 0i32);
+    for (a, b) in xs.iter().zip(ws) {
+        // Eight products of at most 2^14 and eight weights: no overflow within the group.
+        let mut d = 0i32;
+        let mut s = 0i32;
+        for i in 0..8 {
+            d += a[i] as i32 * b[i] as i32;
+            s += b[i] as i32;
+        }
+        dot = dot.wrapping_add(d);
+        sum = sum.wrapping_add(s);
+    }
+    for (&a, &b) in x_rest.iter().zip(w_rest) {
+        dot = dot.wrapping_add(a as i32 * b as i32);
+        sum = sum.wrapping_add(b as i32);
+    }
+    (dot, sum)
+}
+
 /// One output element: input row `x` against weight row `w` (the same length) of a feature.
 /// This is what the referee re-executes on chain, and what every CPU and GPU path must give.
 #[inline]
 pub fn element(x: &[i8], w: &[i8], feature: Feature, q: Quantization) -> i8 {
-    let acc = folded_bias(feature.bias, q.input_zero_point, row_sum(w)).wrapping_add(dot_i8(x, w));
+    let (dot, sum) = dot_and_row_sum(x, w);
+    let acc = folded_bias(feature.bias, q.input_zero_point, sum).wrapping_add(dot);
     requantize(
         acc,
         feature.multiplier,
@@ -178,5 +206,18 @@ mod tests {
         // acc = −600 + 363 + 116 = −121; ·0.5 = −60.5 → −60 (ties toward +∞ in the high
         // multiply), /4 = −15 → −15, −1 → −16.
         assert_eq!(element(&x, &w, small, q), -16);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The one-pass sums are the plain loops' sums, at every length and value.
+        #[test]
+        fn one_pass_sums_equal_the_plain_loops(
+            pairs in proptest::collection::vec((proptest::num::i8::ANY, proptest::num::i8::ANY), 0..300)
+        ) {
+            let (x, w): (alloc::vec::Vec<i8>, alloc::vec::Vec<i8>) = pairs.into_iter().unzip();
+            proptest::prop_assert_eq!(dot_and_row_sum(&x, &w), (dot_i8(&x, &w), row_sum(&w)));
+        }
     }
 }
