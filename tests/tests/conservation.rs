@@ -1,8 +1,10 @@
 //! Conservation under random use: random sequences of valid and invalid actions (jobs of random
 //! size and reward, claims, results that sometimes disagree, challenges, verdicts, timeouts,
 //! expiries, disputes left to expire, closed jobs, stake moves, exits, fee collection, clock
-//! jumps, tampered settlements, an admin changing the market under running jobs) against the
-//! real program. After every step:
+//! jumps, tampered settlements, an admin changing the market under running jobs, chunk
+//! challenges proven — or refuted, or tampered with — before the on-chain referee) against the
+//! real program. Every job is a `gemm-i8` job of one small model, whose replicas deliver its
+//! true output or one with a wrong element. After every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
 //!     fees stay in the fee vault or the treasury (their sum never shrinks);
 //! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
@@ -77,6 +79,18 @@ enum Action {
         op: usize,
         job: usize,
         honest: bool,
+    },
+    /// Commit and reveal a challenge of chunk 1 against the agreed root: right when the root
+    /// is the wrong output's, wrong when it is the true one's.
+    ChunkChallenge {
+        op: usize,
+        job: usize,
+    },
+    /// Prove the job's first revealed chunk challenge to the referee (a proof with a byte
+    /// flipped in its input row when `tamper`).
+    ProveFraud {
+        job: usize,
+        tamper: bool,
     },
     Warp {
         seconds: i64,
@@ -155,6 +169,9 @@ fn action() -> impl Strategy<Value = Action> {
         3 => (op.clone(), job.clone(), 1u8..=3).prop_map(|(op, job, hash)| Action::Challenge { op, job, hash }),
         3 => (op.clone(), job.clone(), prop::bool::weighted(0.9))
             .prop_map(|(op, job, honest)| Action::RevealChallenge { op, job, honest }),
+        3 => (op.clone(), job.clone()).prop_map(|(op, job)| Action::ChunkChallenge { op, job }),
+        3 => (job.clone(), prop::bool::weighted(0.2))
+            .prop_map(|(job, tamper)| Action::ProveFraud { job, tamper }),
         6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401, 604_801])
             .prop_map(|seconds| Action::Warp { seconds }),
         6 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Finalize { job, tamper }),
@@ -195,6 +212,11 @@ struct World {
     commits: HashMap<(Pubkey, usize), ([u8; 32], [u8; 32])>,
     /// (job, operator) → the hash of a committed challenge.
     challenges: HashMap<(Pubkey, usize), u8>,
+    /// The one model every job runs, its true output chunks and a wrong output (one element
+    /// of chunk 1 off by one).
+    model: tessera_kernels::quant::QuantModel,
+    truth: Vec<Vec<u8>>,
+    wrong: Vec<Vec<u8>>,
     /// minted − supply after the previous step.
     burned: u64,
     /// fee vault + treasury after the previous step.
@@ -218,6 +240,19 @@ impl World {
             })
             .collect();
         let mallory = env.user(0);
+        // 8 rows of 16 inputs to 8 outputs, 2 rows per chunk: the 4 chunks of `job_args`.
+        let model = tessera_kernels::benchmark::synthetic_mlp(0xc0de, 8, &[16, 8], 2);
+        let truth: Vec<Vec<u8>> = (0..model.chunk_count())
+            .map(|c| {
+                let (s, e) = model.chunk_rows(c);
+                tessera_kernels::quant::run_rows_cpu(&model, s, e)
+                    .iter()
+                    .map(|&v| v as u8)
+                    .collect()
+            })
+            .collect();
+        let mut wrong = truth.clone();
+        wrong[1][5] = wrong[1][5].wrapping_add(1);
         let mut w = World {
             env,
             creators,
@@ -227,6 +262,9 @@ impl World {
             next_id: 1,
             commits: HashMap::new(),
             challenges: HashMap::new(),
+            model,
+            truth,
+            wrong,
             burned: 0,
             fees: 0,
         };
@@ -249,6 +287,20 @@ impl World {
         (0..OPERATORS)
             .find(|&i| Some(self.op_key(i)) == slot)
             .unwrap_or(who.saturating_sub(3) % OPERATORS)
+    }
+
+    /// The root a replica delivers for choice `n`: 1 the wrong output's, otherwise the true one's.
+    fn root_of(&self, n: u8) -> [u8; 32] {
+        tessera_merkle::root_of_chunks(if n == 1 { &self.wrong } else { &self.truth })
+    }
+
+    /// The chunks whose root is `root`: the wrong output's or else the true one's.
+    fn chunks_of(&self, root: &[u8; 32]) -> &[Vec<u8>] {
+        if *root == self.root_of(1) {
+            &self.wrong
+        } else {
+            &self.truth
+        }
     }
 
     fn op_key(&self, i: usize) -> Pubkey {
@@ -333,7 +385,9 @@ impl World {
                     .find(|j| j.creator == creator)
                     .map(|j| j.id);
                 let id = previous.filter(|_| reuse_id).unwrap_or(self.next_id);
-                let args = env.job_args(id, replicas, reward);
+                let mut args = env.job_args(id, replicas, reward);
+                args.kernel = tessera::constants::KERNEL_GEMM_I8;
+                args.kernel_params = self.model.model_root();
                 let r = env.create_job_with(&self.creators[creator], args);
                 if r.is_ok() {
                     assert!(id == self.next_id, "job id {id} was reused");
@@ -420,7 +474,7 @@ impl World {
                     JobState::Claimed => {
                         let i = slot(SlotStatus::Claimed)?;
                         let op = self.deliverer(&j, i);
-                        let root = if agree || i == 0 { [1; 32] } else { [2; 32] };
+                        let root = self.root_of(if agree || i == 0 { 1 } else { 2 });
                         let salt = [op as u8 + 100; 32];
                         if j.replicas == 1 {
                             (self.env.submit(&self.ops[op], key, root), false)
@@ -493,13 +547,14 @@ impl World {
                 let (key, _, j) = self.job(job)?;
                 let op = self.deliverer(&j, op);
                 let salt = [op as u8 + 100; 32];
+                let root = self.root_of(root);
                 let r = if (j.replicas == 1) != wrong_kind {
-                    self.env.submit(&self.ops[op], key, [root; 32])
+                    self.env.submit(&self.ops[op], key, root)
                 } else {
-                    self.env.commit(&self.ops[op], key, [root; 32], salt)
+                    self.env.commit(&self.ops[op], key, root, salt)
                 };
                 if r.is_ok() && j.replicas > 1 {
-                    self.commits.insert((key, op), ([root; 32], salt));
+                    self.commits.insert((key, op), (root, salt));
                 }
                 (r, wrong_kind)
             }
@@ -541,6 +596,67 @@ impl World {
                 };
                 let r = self.env.reveal_challenge(&self.ops[op], key, args);
                 (r, !honest)
+            }
+            Action::ChunkChallenge { op, job } => {
+                let (key, _, j) = self.job(job)?;
+                let delivered = self.chunks_of(&j.agreed_root);
+                let leaves: Vec<_> = delivered
+                    .iter()
+                    .map(|c| tessera_merkle::leaf_hash(c))
+                    .collect();
+                // The other output's leaf: the truth against a wrong root, a lie against a
+                // true one.
+                let other = if delivered[1] == self.truth[1] {
+                    &self.wrong[1]
+                } else {
+                    &self.truth[1]
+                };
+                let args = tessera::instructions::ChallengeArgs {
+                    chunk: 1,
+                    hash: tessera_merkle::leaf_hash(other),
+                    operator_leaf: leaves[1],
+                    proof: tessera_merkle::proof(&leaves, 1),
+                };
+                let op = &self.ops[op];
+                (self.env.challenge(op, key, args), false)
+            }
+            Action::ProveFraud { job, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let (k, challenge) = j
+                    .challengers()
+                    .find(|(_, ch)| ch.is_revealed() && ch.chunk == 1)?;
+                let delivered = &self.chunks_of(&j.agreed_root)[challenge.chunk as usize];
+                let built =
+                    tessera_client::referee::gemm_fraud_proof(&self.model, k as u8, 1, delivered)
+                        .expect("a gemm proof");
+                // A right chunk has no proof: prove a changed one, and stage the chunk as it is.
+                let right = built.is_none();
+                let mut proof = match built {
+                    Some(p) => p,
+                    None => {
+                        let mut changed = delivered.clone();
+                        changed[0] ^= 0x40;
+                        let mut p = tessera_client::referee::gemm_fraud_proof(
+                            &self.model,
+                            k as u8,
+                            1,
+                            &changed,
+                        )
+                        .expect("a gemm proof")
+                        .expect("a wrong chunk");
+                        p.staged[..delivered.len()].copy_from_slice(delivered);
+                        p
+                    }
+                };
+                if tamper {
+                    let at = proof.args.chunk_len as usize + 1;
+                    proof.staged[at] ^= 1;
+                }
+                let prover = self.env.cranker();
+                let buffer = self.env.stage(&prover, &proof.staged);
+                let creator = &self.creators[c];
+                let r = self.env.prove_fraud(key, creator, buffer, proof.args);
+                (r, right || tamper)
             }
             Action::Warp { seconds } => {
                 env.warp(seconds);
@@ -800,5 +916,82 @@ proptest! {
             }
             w.check_invariants(a);
         }
+    }
+}
+
+/// The referee's paths, scripted through the same steps and invariants as the random runs: a
+/// wrong agreed root convicted, a true one not (nor with a tampered proof).
+#[test]
+fn referee_settlements_conserve_tokens() {
+    for (agreed, convicted) in [(1u8, true), (2, false)] {
+        let mut w = World::new();
+        let script = [
+            Action::Create {
+                creator: 0,
+                replicas: 2,
+                reward: 100_000,
+                reuse_id: false,
+            },
+            Action::Claim { op: 0, job: 0 },
+            Action::Claim { op: 1, job: 0 },
+            Action::Deliver {
+                op: 0,
+                job: 0,
+                root: agreed,
+                wrong_kind: false,
+            },
+            Action::Deliver {
+                op: 1,
+                job: 0,
+                root: agreed,
+                wrong_kind: false,
+            },
+            Action::Reveal {
+                op: 0,
+                job: 0,
+                honest: true,
+            },
+            Action::Reveal {
+                op: 1,
+                job: 0,
+                honest: true,
+            },
+            Action::ChunkChallenge { op: 2, job: 0 },
+            // Past the challenge window and the reveal window after it.
+            Action::Warp { seconds: 3_601 },
+            Action::ProveFraud {
+                job: 0,
+                tamper: true,
+            },
+            Action::ProveFraud {
+                job: 0,
+                tamper: false,
+            },
+        ];
+        let mut outcomes = vec![];
+        for a in &script {
+            let before = w.snapshot();
+            if let Some((result, must_fail)) = w.step(a) {
+                if result.is_err() {
+                    assert!(w.snapshot() == before, "failed {a:?} changed an account");
+                } else {
+                    assert!(!must_fail, "{a:?} should have failed");
+                }
+                outcomes.push(result.is_ok());
+            }
+            w.check_invariants(a);
+        }
+        // Every step up to the proofs landed; the tampered proof never does; the genuine one
+        // only against the wrong root.
+        let n = outcomes.len();
+        assert!(outcomes[..n - 2].iter().all(|&ok| ok), "{outcomes:?}");
+        assert_eq!(&outcomes[n - 2..], &[false, convicted]);
+        let job = w.env.job(&w.jobs.last().unwrap().key);
+        let want = if convicted {
+            JobState::Settled
+        } else {
+            JobState::Disputed
+        };
+        assert_eq!(job.state(), want);
     }
 }
