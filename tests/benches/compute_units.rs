@@ -475,27 +475,14 @@ fn main() {
 /// chunk) whose replica delivered one wrong element: (K, staged bytes, transactions to stage
 /// and prove, compute units of the proof).
 fn referee_cost(k: usize) -> (usize, usize, usize, u64) {
-    use tessera_kernels::quant::run_rows_cpu;
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let op = env.operator(STAKE);
     let verifier = env.operator(STAKE);
     let model = tessera_kernels::benchmark::synthetic_mlp(7, 4, &[k, 16], 1);
-    let mut chunks: Vec<Vec<u8>> = (0..model.chunk_count())
-        .map(|c| {
-            let (s, e) = model.chunk_rows(c);
-            run_rows_cpu(&model, s, e)
-                .iter()
-                .map(|&v| v as u8)
-                .collect()
-        })
-        .collect();
+    let mut chunks = quant_chunks(&model);
     chunks[1][3] = chunks[1][3].wrapping_add(1);
-    let mut args = env.job_args(1, 1, REWARD);
-    args.kernel = tessera::constants::KERNEL_GEMM_I8;
-    args.kernel_params = model.model_root();
-    args.chunk_count = model.chunk_count();
-    env.create_job_with(&creator, args).unwrap();
+    env.create_gemm_job(&creator, 1, 1, &model).unwrap();
     let job = env.keys.job(&creator.pubkey(), 1);
     env.claim(&op, job).unwrap();
     env.submit(&op, job, tessera_merkle::root_of_chunks(&chunks))

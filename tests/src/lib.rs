@@ -265,6 +265,21 @@ impl Env {
         self.keys.job(&creator.pubkey(), job_id)
     }
 
+    /// Creates a `gemm-i8` job of `model`: its model root in `kernel_params`, its chunk count.
+    pub fn create_gemm_job(
+        &mut self,
+        creator: &User,
+        job_id: u64,
+        replicas: u8,
+        model: &tessera_kernels::quant::QuantModel,
+    ) -> TxResult {
+        let mut args = self.job_args(job_id, replicas, amounts::REWARD);
+        args.kernel = tessera::constants::KERNEL_GEMM_I8;
+        args.kernel_params = model.model_root();
+        args.chunk_count = model.chunk_count();
+        self.create_job_with(creator, args)
+    }
+
     pub fn create_job_with(&mut self, creator: &User, args: CreateJobArgs) -> TxResult {
         let ix = self.keys.create_job(creator.pubkey(), creator.token, args);
         self.send(&[ix], &[&creator.key])
@@ -590,4 +605,17 @@ pub fn small_cornell(samples: u32, seed: u64) -> Vec<u8> {
     v["tile_size"] = 16.into();
     v["seed"] = seed.into();
     serde_json::to_vec(&v).expect("serialisable")
+}
+
+/// The output chunks of an int8 `model`, computed on the CPU reference, as a worker stores them.
+pub fn quant_chunks(model: &tessera_kernels::quant::QuantModel) -> Vec<Vec<u8>> {
+    (0..model.chunk_count())
+        .map(|c| {
+            let (s, e) = model.chunk_rows(c);
+            tessera_kernels::quant::run_rows_cpu(model, s, e)
+                .iter()
+                .map(|&v| v as u8)
+                .collect()
+        })
+        .collect()
 }

@@ -242,15 +242,7 @@ impl World {
         let mallory = env.user(0);
         // 8 rows of 16 inputs to 8 outputs, 2 rows per chunk: the 4 chunks of `job_args`.
         let model = tessera_kernels::benchmark::synthetic_mlp(0xc0de, 8, &[16, 8], 2);
-        let truth: Vec<Vec<u8>> = (0..model.chunk_count())
-            .map(|c| {
-                let (s, e) = model.chunk_rows(c);
-                tessera_kernels::quant::run_rows_cpu(&model, s, e)
-                    .iter()
-                    .map(|&v| v as u8)
-                    .collect()
-            })
-            .collect();
+        let truth = quant_chunks(&model);
         let mut wrong = truth.clone();
         wrong[1][5] = wrong[1][5].wrapping_add(1);
         let mut w = World {

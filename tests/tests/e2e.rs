@@ -273,6 +273,14 @@ impl Net {
     }
 }
 
+/// Waits up to 5 s for `done`: a worker's metric lags the transaction it counts.
+async fn eventually(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// An operator driven by hand through the client: claims, computes (optionally tampering with
 /// one chunk), stores its output, and delivers.
 struct Manual<'a> {
@@ -534,10 +542,7 @@ async fn a_verifier_catches_a_wrong_single_result_inside_the_challenge_window() 
     let job = net
         .wait_job(&job_key, 150, |j| j.state() == JobState::Settled)
         .await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while verifier.metrics.challenges.get() == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(|| verifier.metrics.challenges.get() > 0).await;
     assert_eq!(verifier.metrics.challenges.get(), 1);
     assert_eq!(job.challenges[0].chunk, 0, "the tampered chunk was found");
     assert_eq!(
@@ -607,10 +612,7 @@ async fn a_wrong_gemm_element_is_convicted_by_the_referee_with_no_arbiter() {
         .wait_job(&job_key, 150, |j| j.state() == JobState::Settled)
         .await;
     let settled_in = provable.elapsed();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while verifier.metrics.fraud_proofs.get() == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(|| verifier.metrics.fraud_proofs.get() > 0).await;
     assert_eq!(
         verifier.metrics.fraud_proofs.get(),
         1,

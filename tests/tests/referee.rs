@@ -3,12 +3,12 @@
 //! model, with no arbiter. Every test runs the real SBPF program in LiteSVM.
 #![allow(clippy::result_large_err)] // TxResult carries the failed transaction's metadata, as LiteSVM returns it.
 use anchor_lang::prelude::Pubkey;
-use tessera::constants::{KERNEL_GEMM_I8, KERNEL_RENDER};
+use tessera::constants::KERNEL_RENDER;
 use tessera::instructions::{ChallengeArgs, FraudArgs};
 use tessera::state::JobState;
 use tessera_client::referee::{gemm_fraud_proof, FraudProof};
 use tessera_kernels::benchmark::synthetic_mlp;
-use tessera_kernels::quant::{run_rows_cpu, QuantModel};
+use tessera_kernels::quant::QuantModel;
 use tessera_merkle::{leaf_hash, root_of_chunks};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
@@ -16,16 +16,6 @@ use tessera_tests::*;
 /// A one-layer model: 8 rows of 64 inputs to 24 outputs, 2 rows per chunk (4 chunks).
 fn model() -> QuantModel {
     synthetic_mlp(0x5eed, 8, &[64, 24], 2)
-}
-
-/// The model's correct output chunks.
-fn chunks(model: &QuantModel) -> Vec<Vec<u8>> {
-    (0..model.chunk_count())
-        .map(|c| {
-            let (s, e) = model.chunk_rows(c);
-            run_rows_cpu(model, s, e).iter().map(|&v| v as u8).collect()
-        })
-        .collect()
 }
 
 struct Case {
@@ -44,13 +34,9 @@ fn delivered_job(replicas: u8, tamper: impl Fn(&mut [Vec<u8>])) -> Case {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let model = model();
-    let mut delivered = chunks(&model);
+    let mut delivered = quant_chunks(&model);
     tamper(&mut delivered);
-    let mut args = env.job_args(1, replicas, REWARD);
-    args.kernel = KERNEL_GEMM_I8;
-    args.kernel_params = model.model_root();
-    args.chunk_count = model.chunk_count();
-    env.create_job_with(&creator, args).unwrap();
+    env.create_gemm_job(&creator, 1, replicas, &model).unwrap();
     let job = env.keys.job(&creator.pubkey(), 1);
     let root = root_of_chunks(&delivered);
     let ops: Vec<User> = (0..replicas).map(|_| env.operator(STAKE)).collect();
@@ -92,7 +78,7 @@ impl Case {
 
     /// `verifier` challenges `chunk` with the model's true leaf.
     fn challenge(&mut self, verifier: &User, chunk: u32) {
-        let truth = leaf_hash(&chunks(&self.model)[chunk as usize]);
+        let truth = leaf_hash(&quant_chunks(&self.model)[chunk as usize]);
         let args = self.chunk_challenge(chunk, truth);
         self.env.challenge(verifier, self.job, args).unwrap();
     }
@@ -345,14 +331,10 @@ fn disputes_the_referee_cannot_decide_stay_with_the_arbiter() {
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let model = self::model();
-    let mut args = env.job_args(1, 2, REWARD);
-    args.kernel = KERNEL_GEMM_I8;
-    args.kernel_params = model.model_root();
-    args.chunk_count = model.chunk_count();
-    env.create_job_with(&creator, args).unwrap();
+    env.create_gemm_job(&creator, 1, 2, &model).unwrap();
     let job = env.keys.job(&creator.pubkey(), 1);
     let (a, b) = (env.operator(STAKE), env.operator(STAKE));
-    let good = chunks(&model);
+    let good = quant_chunks(&model);
     let mut bad = good.clone();
     one_wrong_element(&mut bad);
     env.claim(&a, job).unwrap();

@@ -2,6 +2,7 @@
 // so that nobody can copy a verifier's challenge: the commitment binds the challenge to the
 // challenger's operator account.
 import { getAddressEncoder, getU32Encoder, type Address, type ReadonlyUint8Array } from '@solana/kit';
+import { sha256 } from './merkle';
 
 /** What a challenge says: the chunk (or `WHOLE_ROOT`), the challenger's hash, the operators'
  * leaf (chunk challenges). */
@@ -21,18 +22,11 @@ export async function challengeCommitment(
   challenger: Address,
   salt: ReadonlyUint8Array,
 ): Promise<Uint8Array> {
-  const parts = [
+  return sha256(
     getU32Encoder().encode(claim.chunk),
     claim.hash,
     claim.operatorLeaf,
     getAddressEncoder().encode(challenger),
     salt,
-  ];
-  const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    message.set(p, at);
-    at += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', message));
+  );
 }
