@@ -97,6 +97,7 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         NoFraud,
         NotBufferAuthority,
         BufferOverflow,
+        KernelNeedsArbiter,
     ]
 };
 

@@ -64,14 +64,55 @@ fn init_market_rejects_bad_parameters() {
     }
 }
 
+/// The default key as arbiter is no arbiter: the market takes only the jobs the program
+/// referees, and refuses every other kernel's (whose disputes nobody could rule).
 #[test]
-fn init_market_refuses_the_default_key_as_arbiter() {
+fn a_market_without_an_arbiter_takes_only_refereed_kernels() {
     let mut env = Env::bare(anchor_spl::token::ID);
     let ix = env
         .keys
         .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
     let admin = env.admin.insecure_clone();
-    assert_tessera_error(&env.send(&[ix], &[&admin]), TesseraError::BadArbiter);
+    env.send(&[ix], &[&admin]).unwrap();
+    assert_eq!(env.market().arbiter, Pubkey::default());
+    let creator = env.user(10 * REWARD);
+    for kernel in [
+        tessera::constants::KERNEL_RENDER,
+        tessera::constants::KERNEL_MLP_I8,
+        tessera::constants::KERNEL_BENCHMARK,
+    ] {
+        let mut args = env.job_args(kernel as u64, 1, REWARD);
+        args.kernel = kernel;
+        let r = env.create_job_with(&creator, args);
+        assert_tessera_error(&r, TesseraError::KernelNeedsArbiter);
+    }
+    assert_eq!(env.balance(&creator.token), 10 * REWARD);
+    let mut args = env.job_args(9, 1, REWARD);
+    args.kernel = tessera::constants::KERNEL_GEMM_I8;
+    env.create_job_with(&creator, args).unwrap();
+    // A market with an arbiter that names none keeps its arbiter for ARBITER_CHANGE_DELAY:
+    // until then it still takes every kernel.
+    let mut env = Env::new();
+    let ix = env.keys.update_market(
+        env.admin.pubkey(),
+        tessera::instructions::UpdateMarketArgs {
+            admin: env.admin.pubkey(),
+            arbiter: Pubkey::default(),
+            params: default_params(),
+        },
+        env.keys.treasury,
+    );
+    let admin = env.admin.insecure_clone();
+    env.send(&[ix], &[&admin]).unwrap();
+    let creator = env.user(10 * REWARD);
+    env.create_job(&creator, 1, 1, REWARD);
+    env.warp(tessera::constants::ARBITER_CHANGE_DELAY + 1);
+    let mut args = env.job_args(2, 1, REWARD);
+    args.claim_deadline = env.now() + 3_600;
+    assert_tessera_error(
+        &env.create_job_with(&creator, args),
+        TesseraError::KernelNeedsArbiter,
+    );
 }
 
 #[test]

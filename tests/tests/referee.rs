@@ -31,7 +31,11 @@ struct Case {
 /// A `gemm-i8` job of `replicas` replicas that all deliver `delivered` (the model's output
 /// changed by `tamper`), revealed and unchallenged.
 fn delivered_job(replicas: u8, tamper: impl Fn(&mut [Vec<u8>])) -> Case {
-    let mut env = Env::new();
+    delivered_job_in(Env::new(), replicas, tamper)
+}
+
+/// [`delivered_job`] in the market of `env`.
+fn delivered_job_in(mut env: Env, replicas: u8, tamper: impl Fn(&mut [Vec<u8>])) -> Case {
     let creator = env.user(10 * REWARD);
     let model = model();
     let mut delivered = quant_chunks(&model);
@@ -140,6 +144,33 @@ fn a_wrong_element_is_convicted_without_the_arbiter() {
     let closed = anchor_lang::error::ErrorCode::AccountNotInitialized;
     assert_anchor_error(&case.prove(again, args), closed);
     assert_anchor_error(&case.env.resolve(case.job, &case.creator, 0b1), closed);
+}
+
+/// A market with no arbiter at all: its `gemm-i8` disputes are settled by the referee, and no
+/// key can rule them (the default key signs nothing).
+#[test]
+fn a_market_with_no_arbiter_settles_by_the_referee_alone() {
+    let mut env = Env::bare(anchor_spl::token::ID);
+    let ix = env
+        .keys
+        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+    let admin = env.admin.insecure_clone();
+    env.send(&[ix], &[&admin]).unwrap();
+    let mut case = delivered_job_in(env, 1, one_wrong_element);
+    assert_eq!(case.env.job(&case.job).terms.arbiter, Pubkey::default());
+    let verifier = case.env.operator(STAKE);
+    case.challenge(&verifier, 2);
+    case.env.warp_past_challenge_reveals(case.job);
+    // The key that was to be the arbiter is nobody's here.
+    assert_tessera_error(
+        &case.env.resolve(case.job, &case.creator, 0b1),
+        TesseraError::NotArbiter,
+    );
+    let (buffer, args) = case.proof(0, 2);
+    case.prove(buffer, args).unwrap();
+    assert_eq!(case.env.job(&case.job).state(), JobState::Settled);
+    assert_eq!(case.env.operator_of(&case.ops[0]).stake, STAKE - BOND);
+    assert_eq!(case.env.earned(&verifier), BOND / 4);
 }
 
 #[test]

@@ -232,8 +232,12 @@ pub enum MarketCmd {
         #[arg(long, value_parser = pubkey)]
         treasury: Pubkey,
         /// Who resolves disputes (a multisig in production) [default: the signer].
-        #[arg(long, value_parser = pubkey)]
+        #[arg(long, value_parser = pubkey, conflicts_with = "no_arbiter")]
         arbiter: Option<Pubkey>,
+        /// No arbiter at all: the market then takes only jobs whose disputes the program
+        /// settles itself (gemm-i8).
+        #[arg(long)]
+        no_arbiter: bool,
         #[command(flatten)]
         params: ParamArgs,
     },

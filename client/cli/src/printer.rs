@@ -142,6 +142,15 @@ pub fn market_json(m: &MarketInfo) -> Value {
     })
 }
 
+/// An arbiter for people: the default key is no arbiter.
+fn arbiter_text(arbiter: &Pubkey) -> String {
+    if *arbiter == Pubkey::default() {
+        "none (the referee rules gemm-i8 jobs; no other kernel is taken)".to_string()
+    } else {
+        arbiter.to_string()
+    }
+}
+
 /// A market for people.
 pub fn market_human(m: &MarketInfo) -> String {
     let p = &m.state.params;
@@ -157,7 +166,7 @@ pub fn market_human(m: &MarketInfo) -> String {
         d,
         m.state.founder,
         m.state.admin,
-        m.state.arbiter,
+        arbiter_text(&m.state.arbiter),
         m.state.treasury,
         p.protocol_fee_bps,
         p.burn_bps,

@@ -712,3 +712,31 @@ fn test_binary_exits_non_zero_with_one_line() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// `market init --no-arbiter` asks for a market with no arbiter; it cannot be combined with
+/// `--arbiter`.
+#[test]
+fn test_market_init_without_an_arbiter() {
+    let cli = parse(&["market", "init", "--treasury", MINT, "--no-arbiter"]);
+    let Command::Market(MarketCmd::Init {
+        arbiter,
+        no_arbiter,
+        ..
+    }) = cli.command
+    else {
+        panic!()
+    };
+    assert_eq!((arbiter, no_arbiter), (None, true));
+    assert_eq!(
+        parse_err(&[
+            "market",
+            "init",
+            "--treasury",
+            MINT,
+            "--no-arbiter",
+            "--arbiter",
+            MINT
+        ]),
+        ErrorKind::ArgumentConflict
+    );
+}

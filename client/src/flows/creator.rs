@@ -204,6 +204,17 @@ pub async fn submit_parsed_job(
         ));
     }
     let now = ctx.chain.clock().await?.unix_timestamp;
+    if market.state.arbiter_at(now) == Pubkey::default()
+        && tessera::constants::REFEREE_KERNELS & (1 << req.kernel.id()) == 0
+    {
+        return Err(ClientError::bad_input(
+            format!(
+                "the market has no arbiter: it takes only jobs the program referees (gemm-i8), not {}",
+                req.kernel
+            ),
+            "submit to a market with an arbiter",
+        ));
+    }
     let args = CreateJobArgs {
         job_id,
         kernel: req.kernel.id(),

@@ -54,6 +54,10 @@ pub const KERNEL_BENCHMARK: u8 = 4;
 #[constant]
 pub const KNOWN_KERNELS: u32 =
     (1 << KERNEL_RENDER) | (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8) | (1 << KERNEL_BENCHMARK);
+/// The kernels whose disputes the program settles itself (`prove_fraud`), as a capability
+/// mask. A market with no arbiter (the default key) takes jobs of these kernels only.
+#[constant]
+pub const REFEREE_KERNELS: u32 = 1 << KERNEL_GEMM_I8;
 /// Longest Merkle proof a chunk challenge may carry (2^20 chunks).
 #[constant]
 pub const MAX_PROOF_LEN: u8 = 20;

@@ -141,7 +141,7 @@ pub enum TesseraError {
     CreatorTokenAccountRequired,
     #[msg("The fee vault is not this market's fee vault.")]
     WrongFeeVault,
-    #[msg("The arbiter must be a real key, not the default (all-zero) key.")]
+    #[msg("No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules.")]
     BadArbiter,
     #[msg("The treasury must not be one of the market's own vaults.")]
     BadTreasury,
@@ -163,4 +163,6 @@ pub enum TesseraError {
     NotBufferAuthority,
     #[msg("The bytes do not fit in the buffer.")]
     BufferOverflow,
+    #[msg("The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8).")]
+    KernelNeedsArbiter,
 }

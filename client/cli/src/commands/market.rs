@@ -1,4 +1,5 @@
 //! `tessera market init | update | show` (admin).
+use anchor_lang::prelude::Pubkey;
 use serde_json::json;
 use solana_signer::Signer;
 use tessera_client::amount::parse_amount;
@@ -16,13 +17,18 @@ pub async fn run(cmd: &MarketCmd, s: &Session) -> Result<(), ClientError> {
         MarketCmd::Init {
             treasury,
             arbiter,
+            no_arbiter,
             params,
         } => {
             let me = s.signer();
             let mint = s.mint();
             let (_, decimals) = ctx.mint(&mint).await?;
             let params = apply_params(presets::mainnet(decimals), params, decimals)?;
-            let arbiter = arbiter.unwrap_or_else(|| me.pubkey());
+            let arbiter = match (arbiter, no_arbiter) {
+                (_, true) => Pubkey::default(),
+                (Some(a), false) => *a,
+                (None, false) => me.pubkey(),
+            };
             let (market, sig) =
                 admin::init_market(&ctx, me, &mint, treasury, &arbiter, params).await?;
             let m = ctx.market(&market).await?;

@@ -47,6 +47,8 @@ export const MAX_WINDOW = 2592000n;
 export const OPERATOR_SEED = new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]);
 /** Seed of an operator's track record: `["record", market, authority]` (never closed). */
 export const RECORD_SEED = new Uint8Array([114, 101, 99, 111, 114, 100]);
+/** The kernels whose disputes the program settles itself (`prove_fraud`), as a capability mask. A market with no arbiter (the default key) takes jobs of these kernels only. */
+export const REFEREE_KERNELS = 4;
 /** Seed of the stake vault PDA: `["stake_vault", market]`. */
 export const STAKE_VAULT_SEED = new Uint8Array([115, 116, 97, 107, 101, 95, 118, 97, 117, 108, 116]);
 /** `Challenge::chunk` value meaning "the whole root is challenged". */

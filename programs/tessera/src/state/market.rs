@@ -139,10 +139,11 @@ pub struct Market {
     pub fee_vault: Pubkey,
     /// Bump of the fee vault PDA.
     pub fee_vault_bump: u8,
-    /// The arbiter the admin named last, taking over at `arbiter_change_at`
-    /// (`Pubkey::default()` when no change is pending).
+    /// The arbiter the admin named last, taking over at `arbiter_change_at` (the default key
+    /// names no arbiter; unused while no change is pending).
     pub pending_arbiter: Pubkey,
-    /// When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named.
+    /// When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named; 0 when no
+    /// change is pending.
     pub arbiter_change_at: i64,
     /// The admin that created the market, part of its address (`["market", mint, founder]`);
     /// never changes, whoever the admin becomes.
@@ -152,10 +153,11 @@ pub struct Market {
 }
 
 impl Market {
-    /// The arbiter at time `now`: the pending one once its delay has passed. Jobs keep the
-    /// arbiter of their creation time (`JobTerms::arbiter`).
+    /// The arbiter at time `now`: the pending one once its delay has passed (a change is
+    /// pending while `arbiter_change_at` is set; the pending arbiter may be the default key, no
+    /// arbiter). Jobs keep the arbiter of their creation time (`JobTerms::arbiter`).
     pub fn arbiter_at(&self, now: i64) -> Pubkey {
-        if self.pending_arbiter != Pubkey::default() && now >= self.arbiter_change_at {
+        if self.arbiter_change_at != 0 && now >= self.arbiter_change_at {
             self.pending_arbiter
         } else {
             self.arbiter

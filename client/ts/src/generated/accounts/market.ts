@@ -88,11 +88,14 @@ export type Market = {
   /** Bump of the fee vault PDA. */
   feeVaultBump: number;
   /**
-   * The arbiter the admin named last, taking over at `arbiter_change_at`
-   * (`Pubkey::default()` when no change is pending).
+   * The arbiter the admin named last, taking over at `arbiter_change_at` (the default key
+   * names no arbiter; unused while no change is pending).
    */
   pendingArbiter: Address;
-  /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
+  /**
+   * When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named; 0 when no
+   * change is pending.
+   */
   arbiterChangeAt: bigint;
   /**
    * The admin that created the market, part of its address (`["market", mint, founder]`);
@@ -135,11 +138,14 @@ export type MarketArgs = {
   /** Bump of the fee vault PDA. */
   feeVaultBump: number;
   /**
-   * The arbiter the admin named last, taking over at `arbiter_change_at`
-   * (`Pubkey::default()` when no change is pending).
+   * The arbiter the admin named last, taking over at `arbiter_change_at` (the default key
+   * names no arbiter; unused while no change is pending).
    */
   pendingArbiter: Address;
-  /** When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named. */
+  /**
+   * When `pending_arbiter` takes over: `ARBITER_CHANGE_DELAY` after it was named; 0 when no
+   * change is pending.
+   */
   arbiterChangeAt: number | bigint;
   /**
    * The admin that created the market, part of its address (`["market", mint, founder]`);

@@ -150,7 +150,7 @@ export const TESSERA_ERROR__DISPUTE_DEADLINE_PASSED = 0x17b1; // 6065
 export const TESSERA_ERROR__CREATOR_TOKEN_ACCOUNT_REQUIRED = 0x17b2; // 6066
 /** WrongFeeVault: The fee vault is not this market's fee vault. */
 export const TESSERA_ERROR__WRONG_FEE_VAULT = 0x17b3; // 6067
-/** BadArbiter: The arbiter must be a real key, not the default (all-zero) key. */
+/** BadArbiter: No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules. */
 export const TESSERA_ERROR__BAD_ARBITER = 0x17b4; // 6068
 /** BadTreasury: The treasury must not be one of the market's own vaults. */
 export const TESSERA_ERROR__BAD_TREASURY = 0x17b5; // 6069
@@ -172,6 +172,8 @@ export const TESSERA_ERROR__NO_FRAUD = 0x17bc; // 6076
 export const TESSERA_ERROR__NOT_BUFFER_AUTHORITY = 0x17bd; // 6077
 /** BufferOverflow: The bytes do not fit in the buffer. */
 export const TESSERA_ERROR__BUFFER_OVERFLOW = 0x17be; // 6078
+/** KernelNeedsArbiter: The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8). */
+export const TESSERA_ERROR__KERNEL_NEEDS_ARBITER = 0x17bf; // 6079
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -211,6 +213,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__JOB_FULL
   | typeof TESSERA_ERROR__JOB_HAS_CLAIMS
   | typeof TESSERA_ERROR__JOB_NOT_ENDED
+  | typeof TESSERA_ERROR__KERNEL_NEEDS_ARBITER
   | typeof TESSERA_ERROR__MARKET_PAUSED
   | typeof TESSERA_ERROR__MATH_OVERFLOW
   | typeof TESSERA_ERROR__MISSING_CAPABILITY
@@ -259,7 +262,7 @@ if (process.env["NODE_ENV"] !== "production") {
   tesseraErrorMessages = {
     [TESSERA_ERROR__ALREADY_CHALLENGED]: `The job was already challenged.`,
     [TESSERA_ERROR__ALREADY_CLAIMED]: `This operator already holds a slot of this job.`,
-    [TESSERA_ERROR__BAD_ARBITER]: `The arbiter must be a real key, not the default (all-zero) key.`,
+    [TESSERA_ERROR__BAD_ARBITER]: `No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules.`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
     [TESSERA_ERROR__BAD_COLLATERAL]: `collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.`,
@@ -294,6 +297,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__JOB_FULL]: `Every replica slot of this job is taken.`,
     [TESSERA_ERROR__JOB_HAS_CLAIMS]: `The job already has claims; it can no longer be cancelled.`,
     [TESSERA_ERROR__JOB_NOT_ENDED]: `The job has not ended: only a settled, expired or cancelled job's account can be closed.`,
+    [TESSERA_ERROR__KERNEL_NEEDS_ARBITER]: `The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8).`,
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,

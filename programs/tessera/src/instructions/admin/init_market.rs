@@ -65,7 +65,6 @@ pub struct InitMarket<'info> {
 impl InitMarket<'_> {
     pub fn validate(&self, args: &InitMarketArgs) -> Result<()> {
         args.params.validate()?;
-        require!(args.arbiter != Pubkey::default(), TesseraError::BadArbiter);
         check_mint_extensions(&self.mint.to_account_info())
     }
 }

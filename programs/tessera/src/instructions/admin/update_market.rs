@@ -33,7 +33,6 @@ pub struct UpdateMarket<'info> {
 
 impl UpdateMarket<'_> {
     pub fn validate(&self, args: &UpdateMarketArgs) -> Result<()> {
-        require!(args.arbiter != Pubkey::default(), TesseraError::BadArbiter);
         args.params.validate()
     }
 }
@@ -47,11 +46,15 @@ pub fn handler(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()>
     let market = &mut ctx.accounts.market;
     let before = market.params;
     // A change whose delay has passed is in office now.
-    market.arbiter = market.arbiter_at(now);
+    if market.arbiter_change_at != 0 && now >= market.arbiter_change_at {
+        market.arbiter = market.pending_arbiter;
+        market.pending_arbiter = Pubkey::default();
+        market.arbiter_change_at = 0;
+    }
     if args.arbiter == market.arbiter {
         market.pending_arbiter = Pubkey::default();
         market.arbiter_change_at = 0;
-    } else if args.arbiter != market.pending_arbiter {
+    } else if market.arbiter_change_at == 0 || args.arbiter != market.pending_arbiter {
         market.pending_arbiter = args.arbiter;
         market.arbiter_change_at = add_time(now, ARBITER_CHANGE_DELAY)?;
     }

@@ -1,5 +1,6 @@
 use crate::constants::{
     ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_CHALLENGERS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
+    REFEREE_KERNELS,
 };
 use crate::error::TesseraError;
 use crate::events::JobCreated;
@@ -72,6 +73,12 @@ impl CreateJob<'_> {
         require!(
             args.kernel <= MAX_KERNEL_ID && KNOWN_KERNELS & (1 << args.kernel) != 0,
             TesseraError::BadKernel
+        );
+        // Without an arbiter, only the referee can rule a dispute.
+        require!(
+            self.market.arbiter_at(Clock::get()?.unix_timestamp) != Pubkey::default()
+                || REFEREE_KERNELS & (1 << args.kernel) != 0,
+            TesseraError::KernelNeedsArbiter
         );
         require!(
             args.replicas >= 1 && args.replicas <= p.max_replicas,

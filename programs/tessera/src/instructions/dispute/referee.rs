@@ -16,7 +16,7 @@
 //! the header and roots against the model root in `kernel_params`, `x` against the input root,
 //! `w` (with the feature's bias, multiplier and shift) against the layer root, the chunk
 //! against the operators' leaf the challenge proved under the agreed root at its reveal.
-use crate::constants::{KERNEL_GEMM_I8, WHOLE_ROOT};
+use crate::constants::{REFEREE_KERNELS, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::FraudProven;
 use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
@@ -123,7 +123,7 @@ impl ProveFraud<'_> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
         require!(
-            job.kernel == KERNEL_GEMM_I8 && refereeable(&job),
+            REFEREE_KERNELS & (1 << job.kernel) != 0 && refereeable(&job),
             TesseraError::NotRefereeable
         );
         let now = Clock::get()?.unix_timestamp;
