@@ -11,6 +11,12 @@
 // 4. An operator stakes and withdraws its earnings in the page.
 // 5. The market's view shows the settlement, its fee and burn, and the operator's deposit and
 //    withdrawal, decoded in the page from the program's events.
+// 6. A malformed int8 model is refused in the page before anything is uploaded or signed; a
+//    small gemm-i8 model (written here) is checked and hashed to its model root in the page,
+//    submitted, computed by the workers (which claim it only when its kernel_params is the
+//    model root they compute) and settled; the output the page verifies and offers as
+//    safetensors is the CLI's verified result (`tessera job result`), byte for byte; a row block
+//    altered in the store is then flagged by name.
 //
 // Screenshots of each step go to target/app-e2e/. Needs: app/dist (npm run build), the
 // binaries target/debug/tessera, target/debug/tessera-worker and target/debug/examples/render,
@@ -82,6 +88,47 @@ async function until(what, f, timeoutMs) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * A gemm-i8 model file (docs/kernels.md, "Quantized model format"): `rows` rows of `k` features
+ * to `n`, in chunks of 8 rows, with a broadcast multiplier and shift; pseudo-random values.
+ */
+function gemmModel({ rows = 40, k = 32, n = 12, shift = -8 } = {}) {
+  let x = 12345;
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0), x >>> 16);
+  const i8 = (len) => Buffer.from(Array.from({ length: len }, () => next() & 0xff));
+  const i32 = (values) => {
+    const b = Buffer.alloc(4 * values.length);
+    values.forEach((v, i) => b.writeInt32LE(v, 4 * i));
+    return b;
+  };
+  const tensors = [
+    ['input', 'I8', [rows, k], i8(rows * k)],
+    ['layers.0.weight', 'I8', [n, k], i8(n * k)],
+    ['layers.0.bias', 'I32', [n], i32(Array.from({ length: n }, () => (next() % 4001) - 2000))],
+    ['layers.0.multiplier', 'I32', [1], i32([1518500250])],
+    ['layers.0.shift', 'I32', [1], i32([shift])],
+  ];
+  const header = {
+    __metadata__: {
+      format: 'tessera.qmlp.v1',
+      layers: '1',
+      input_zero_point: '3',
+      rows_per_chunk: '8',
+      'layers.0.output_zero_point': '-2',
+      'layers.0.relu': 'false',
+    },
+  };
+  let offset = 0;
+  for (const [name, dtype, shape, data] of tensors) {
+    header[name] = { dtype, shape, data_offsets: [offset, offset + data.length] };
+    offset += data.length;
+  }
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, ...tensors.map((t) => t[3])]);
 }
 
 let work, dir, net, browser, page, jobAddress;
@@ -283,5 +330,87 @@ describe('the web app on a local network with two workers', () => {
     assert.ok(settledRow.includes(`${jobAddress.slice(0, 4)}…${jobAddress.slice(-4)}`), settledRow);
     assert.equal(await page.textContent('#banner'), '');
     await step('08-market');
+  });
+
+  it('refuses a malformed int8 model unsigned, and settles a gemm-i8 model whose output the page verifies', async () => {
+    await page.selectOption('[data-testid="dev-wallet"]', 'creator');
+    await page.waitForFunction(() => /creator/.test(document.querySelector('[data-testid="wallet-address"]').textContent));
+    await page.click('button[data-view="creator"]');
+    const signed = await text('signed-count');
+    const uploaded = inputsInStore();
+    // A shift out of range: refused with the kernels' sentence, nothing uploaded or signed.
+    await page.setInputFiles('[data-testid="model-file"]', {
+      name: 'bad-shift.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: gemmModel({ shift: 9 }),
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid="scene-summary"]').textContent.startsWith('bad-shift.safetensors'));
+    assert.match(await text('scene-summary'), /cannot be submitted: tensor `layers\.0\.shift` element 0 is 9, outside -31\.\.=7/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="checks"] li.bad'));
+    assert.equal(await page.isDisabled('[data-testid="submit"]'), true);
+    await page.click('[data-testid="submit"]', { force: true });
+    await page.waitForTimeout(500);
+    assert.equal(await text('signed-count'), signed, 'nothing was signed');
+    assert.deepEqual(inputsInStore(), uploaded, 'nothing was uploaded');
+    await step('09-bad-model-refused');
+
+    // A good one: checked, hashed to its model root, submitted.
+    await page.setInputFiles('[data-testid="model-file"]', { name: 'gemm.safetensors', mimeType: 'application/octet-stream', buffer: gemmModel() });
+    await page.waitForFunction(() => document.querySelector('[data-testid="scene-summary"]').dataset.modelRoot, null, { timeout: 30_000 });
+    assert.match(await text('scene-summary'), /^gemm\.safetensors: gemm-i8, 1 layer \(32 → 12 features\), 40 rows in 5 chunks of 8 rows, 15 work units/);
+    await page.waitForFunction(() => !document.querySelector('[data-testid="submit"]').disabled, null, { timeout: 30_000 });
+    assert.match(await text('checks'), /The model is valid for gemm-i8: 5 chunks, 15 work units/);
+    await step('10-model-checked');
+    await page.click('[data-testid="submit"]');
+    await page.waitForFunction((old) => {
+      const a = document.querySelector('[data-testid="job-address"]')?.textContent;
+      return a && a !== old;
+    }, jobAddress, { timeout: 30_000 });
+    const modelJob = await text('job-address');
+    assert.equal(Number(await text('signed-count')), Number(signed) + 1);
+    await until(
+      'the model job to settle',
+      async () => {
+        const banner = await page.textContent('#banner');
+        assert.equal(banner, '', `the page shows an error: ${banner}`);
+        return (await text('job-state')) === 'Settled';
+      },
+      240_000,
+    );
+    await page.waitForFunction(() => /All 5 chunks match/.test(document.querySelector('[data-testid="verify-summary"]').textContent), null, {
+      timeout: 30_000,
+    });
+    assert.match(await text('verify-summary'), /the output is 40 × 12 int8 values \(gemm-i8\)/);
+    assert.equal(await page.locator('[data-testid="tensor-values"] tr').count(), 4);
+    await step('11-model-verified');
+
+    // The page's file is the CLI's verified result, byte for byte.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download"]')]);
+    assert.equal(download.suggestedFilename(), `tessera-job-${modelJob}.safetensors`);
+    const fromPage = join(work, 'page.safetensors');
+    await download.saveAs(fromPage);
+    const fromCli = join(work, 'cli.safetensors');
+    execFileSync(bin('debug/tessera'), ['--url', net.rpc_url, '--market', net.market, '--store', net.store, 'job', 'result', modelJob, '--out', fromCli]);
+    const [a, b] = [readFileSync(fromPage), readFileSync(fromCli)];
+    assert.equal(a.length, 8 + a.readUInt32LE(0) + 40 * 12);
+    assert.ok(a.equals(b), `the page's safetensors (${a.length} bytes) differ from tessera job result's (${b.length} bytes)`);
+
+    // Row block 2 altered in the store (both replicas'): flagged by name, nothing to download.
+    const outs = readdirSync(join(dir, 'store/out')).filter((o) => !existsSync(join(dir, 'store/out', o, 'chunk-5')));
+    assert.equal(outs.length, 2, `the model job's two outputs among ${readdirSync(join(dir, 'store/out'))}`);
+    for (const o of outs) {
+      const file = join(dir, 'store/out', o, 'chunk-2');
+      const bytes = readFileSync(file);
+      bytes[7] ^= 0x01;
+      writeFileSync(file, bytes);
+    }
+    await page.click('[data-testid="verify"]');
+    await page.waitForFunction(() => /do not match/.test(document.querySelector('[data-testid="verify-summary"]').textContent), null, {
+      timeout: 30_000,
+    });
+    assert.match(await text('verify-summary'), /1 of 5 chunks do not match the root on chain: chunk 2 /);
+    assert.deepEqual(await page.locator('.bad-chunk').evaluateAll((els) => els.map((e) => e.dataset.chunk)), ['2']);
+    assert.equal(await page.isDisabled('[data-testid="download"]'), true);
+    await step('12-model-tampered-chunk-flagged');
   });
 });

@@ -1,8 +1,10 @@
-// The creator's view: pick or upload a scene, see it checked against the market, sign and
-// submit, watch the job live (account subscription), and see its image verified tile by tile
-// against the Merkle root committed on chain.
+// The creator's view: pick or upload a scene or an int8 model, see it checked against the market
+// (a model also hashed to its model root, the job's kernel_params), sign and submit, watch the
+// job live (account subscription), and see its output verified chunk by chunk against the Merkle
+// root committed on chain: a render's image, or an int8 job's output tensor as safetensors.
 import { type Address } from '@solana/kit';
 import {
+  checkModel,
   checkScene,
   cheapJobId,
   chunkMatches,
@@ -12,11 +14,16 @@ import {
   getCancelJobInstruction,
   getCloseJobInstruction,
   getCreateJobInstructionAsync,
+  int8OutputSafetensors,
   jobPda,
   JobState,
+  KERNEL_GEMM_I8,
+  KERNEL_MLP_I8,
   KERNEL_RENDER,
   leavesUri,
   marketKeys,
+  modelRoot,
+  outputChunkRows,
   placeTile,
   sha256,
   SlotStatus,
@@ -25,7 +32,9 @@ import {
   trustedLeaves,
   bytesEqual,
   uriText,
+  type Int8Kernel,
   type Job,
+  type QuantModelSummary,
   type SceneSummary,
 } from '@tessera/client';
 import { accountData, chainNow, explain, formatAmount, loadMarket, parseAmount, send, tokenAccount, tokenBalance, type Chain, type MarketInfo } from './chain';
@@ -41,9 +50,15 @@ const gallery = import.meta.glob('../../kernels/scenes/*.json', { query: '?raw',
 interface Picked {
   name: string;
   bytes: Uint8Array;
+  kind: 'scene' | 'model';
   scene: SceneSummary | null;
+  model: QuantModelSummary | null;
+  /** A model's root (the job's `kernel_params`), once hashed. */
+  root: Uint8Array | null;
   error: string | null;
 }
+
+const INT8_KERNELS: Record<number, Int8Kernel> = { [KERNEL_GEMM_I8]: 'gemm-i8', [KERNEL_MLP_I8]: 'mlp-i8' };
 
 export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElement & { refresh(): Promise<unknown> } {
   let picked: Picked | null = null;
@@ -61,6 +76,13 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
     const f = fileInput.files?.[0];
     if (f) pick(f.name, new Uint8Array(await f.arrayBuffer()));
   };
+  const modelInput = h('input', { type: 'file', accept: '.safetensors', 'data-testid': 'model-file' });
+  modelInput.onchange = async () => {
+    const f = modelInput.files?.[0];
+    if (f) pickModel(f.name, new Uint8Array(await f.arrayBuffer()));
+  };
+  /** The verified output of an int8 job, as a safetensors file, once every chunk matched. */
+  let tensorFile: { name: string; bytes: Uint8Array } | null = null;
   const field = (id: string, label: string, value: string, hint: string) =>
     h('label', {}, label, h('input', { 'data-testid': id, value, size: '10' }), h('small', {}, hint));
   const root = h(
@@ -69,10 +91,11 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
     h(
       'section',
       { class: 'card' },
-      h('h2', {}, '1. Scene'),
-      h('p', {}, 'From the gallery (kernels/scenes): ', ...sceneButtons),
+      h('h2', {}, '1. Input'),
+      h('p', {}, 'A scene from the gallery (kernels/scenes): ', ...sceneButtons),
       h('p', {}, h('label', {}, 'or a scene file of your own: ', fileInput)),
-      h('div', { 'data-testid': 'scene-summary', class: 'summary' }, 'No scene yet.'),
+      h('p', {}, h('label', {}, 'or an int8 model (safetensors; gemm-i8 for one layer, mlp-i8 for more): ', modelInput)),
+      h('div', { 'data-testid': 'scene-summary', class: 'summary' }, 'No input yet.'),
     ),
     h(
       'section',
@@ -112,6 +135,7 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
           h('canvas', { 'data-testid': 'image', width: '1', height: '1' }),
           h('div', { class: 'overlay', 'data-testid': 'overlay' }),
         ),
+        h('div', { 'data-testid': 'tensor', class: 'tensor', hidden: true }),
         h('div', { 'data-testid': 'verify-summary', class: 'summary' }),
         h(
           'p',
@@ -135,16 +159,64 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
   function pick(name: string, bytes: Uint8Array) {
     const checked = checkScene(bytes);
     picked = checked.ok
-      ? { name, bytes, scene: checked.scene, error: null }
-      : { name, bytes, scene: null, error: checked.error };
+      ? { name, bytes, kind: 'scene', scene: checked.scene, model: null, root: null, error: null }
+      : { name, bytes, kind: 'scene', scene: null, model: null, root: null, error: checked.error };
     for (const b of sceneButtons) b.classList.toggle('selected', b.dataset.scene === name);
+    // One input at a time: the model file chosen before is no longer it.
+    modelInput.value = '';
     const summary = $('scene-summary');
+    delete summary.dataset.modelRoot;
     summary.className = checked.ok ? 'summary ok' : 'summary error';
     summary.textContent = checked.ok
       ? `${name}: ${checked.scene.width}×${checked.scene.height} pixels, ${checked.scene.samplesPerPixel} samples per pixel, ` +
         `${checked.scene.chunkCount} tiles of ${checked.scene.tileSize} pixels (${checked.scene.rays} rays at most).`
       : `${name} cannot be submitted: ${checked.error}. Fix the file (docs/kernels.md describes the format) and choose it again.`;
     void refresh();
+  }
+
+  /** A model file: checked with the kernels' rules, then hashed to its model root. */
+  function pickModel(name: string, bytes: Uint8Array) {
+    const checked = checkModel(bytes);
+    const mine: Picked = checked.ok
+      ? { name, bytes, kind: 'model', scene: null, model: checked.model, root: null, error: null }
+      : { name, bytes, kind: 'model', scene: null, model: null, root: null, error: checked.error };
+    picked = mine;
+    for (const b of sceneButtons) b.classList.remove('selected');
+    fileInput.value = '';
+    const summary = $('scene-summary');
+    delete summary.dataset.modelRoot;
+    summary.className = checked.ok ? 'summary ok' : 'summary error';
+    if (!checked.ok) {
+      summary.textContent = `${name} cannot be submitted: ${checked.error}. Fix the file (docs/kernels.md, "Quantized model format") and choose it again.`;
+      void refresh();
+      return;
+    }
+    const m = checked.model;
+    const widths = [m.layers[0].k, ...m.layers.map((l) => l.n)].join(' → ');
+    const about =
+      `${name}: ${m.kernel}, ${m.layers.length} layer${m.layers.length > 1 ? 's' : ''} (${widths} features), ` +
+      `${m.rows} rows in ${m.chunkCount} chunks of ${m.rowsPerChunk} rows, ${m.workUnits} work units ` +
+      `(${m.macs.toLocaleString('en')} multiply-accumulates).`;
+    summary.textContent = `${about} Hashing the model root…`;
+    void refresh();
+    void modelRoot(m, (done, total) => {
+      if (picked === mine) summary.textContent = `${about} Hashing the model root: ${Math.floor((100 * done) / total)} %…`;
+    }).then(
+      (hash) => {
+        if (picked !== mine) return;
+        mine.root = hash;
+        summary.textContent = `${about} Model root ${toHex(hash)}.`;
+        summary.dataset.modelRoot = toHex(hash);
+        void refresh();
+      },
+      (e: unknown) => {
+        if (picked !== mine) return;
+        mine.error = `its model root could not be hashed: ${(e as Error).message}`;
+        summary.className = 'summary error';
+        summary.textContent = `${name} cannot be submitted: ${mine.error}.`;
+        void refresh();
+      },
+    );
   }
 
   type Check = { ok: boolean; text: string };
@@ -167,9 +239,20 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
       w ? { ok: true, text: `Signing as ${w.label} (${shortAddress(w.address)}).` } : { ok: false, text: 'Connect a wallet first.' },
     );
     checks.push(
-      picked?.scene
-        ? { ok: true, text: `The scene is valid: ${picked.scene.chunkCount} tiles.` }
-        : { ok: false, text: picked ? `The scene is refused: ${picked.error}.` : 'Pick a scene.' },
+      !picked
+        ? { ok: false, text: 'Pick a scene or a model.' }
+        : picked.error !== null
+          ? { ok: false, text: `The ${picked.kind} is refused: ${picked.error}.` }
+          : picked.scene
+            ? { ok: true, text: `The scene is valid: ${picked.scene.chunkCount} tiles.` }
+            : picked.model && picked.root
+              ? {
+                  ok: true,
+                  text:
+                    `The model is valid for ${picked.model.kernel}: ${picked.model.chunkCount} chunks, ${picked.model.workUnits} work units; ` +
+                    `its model root ${toHex(picked.root).slice(0, 16)}… goes into the job's kernel_params.`,
+                }
+              : { ok: false, text: 'The model root is being hashed…' },
     );
     checks.push(
       market.state.paused
@@ -192,12 +275,13 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
         : { ok: false, text: `Replicas must be 1 to ${p.maxReplicas}.` },
     );
     const exec = /^\d+$/.test(input('exec-timeout').value.trim()) ? BigInt(input('exec-timeout').value.trim()) : -1n;
-    const chunks = picked?.scene?.chunkCount ?? 0;
+    const chunks = picked?.scene?.chunkCount ?? picked?.model?.chunkCount ?? 0;
+    const unit = picked?.kind === 'model' ? 'chunks' : 'tiles';
     const minExec = p.minExecTimeout + (BigInt(p.minExecMsPerChunk) * BigInt(chunks) + 999n) / 1000n;
     checks.push(
       exec >= minExec && exec <= p.maxExecTimeout
-        ? { ok: true, text: `Execution timeout ${seconds(exec)} (the market allows ${seconds(minExec)} to ${seconds(p.maxExecTimeout)} for ${chunks} tiles).` }
-        : { ok: false, text: `The execution timeout must be ${minExec} to ${p.maxExecTimeout} seconds for ${chunks} tiles.` },
+        ? { ok: true, text: `Execution timeout ${seconds(exec)} (the market allows ${seconds(minExec)} to ${seconds(p.maxExecTimeout)} for ${chunks} ${unit}).` }
+        : { ok: false, text: `The execution timeout must be ${minExec} to ${p.maxExecTimeout} seconds for ${chunks} ${unit}.` },
     );
     const claim = /^\d+$/.test(input('claim-window').value.trim()) ? BigInt(input('claim-window').value.trim()) : 0n;
     checks.push(
@@ -238,7 +322,9 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
       // Checked again right before signing: nothing is uploaded or signed unless all pass.
       const p = await refresh();
       const w = wallet();
-      if (!p || !w || !market || !picked?.scene || !p.checks.every((c) => c.ok)) {
+      const model = picked?.model ?? null;
+      const chunkCount = picked?.scene?.chunkCount ?? (picked?.root ? model?.chunkCount : undefined);
+      if (!p || !w || !market || !picked || picked.error !== null || chunkCount === undefined || !p.checks.every((c) => c.ok)) {
         status.textContent = 'Nothing was signed: fix what is marked above.';
         return;
       }
@@ -262,11 +348,12 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
           tokenProgram: market.tokenProgram,
           eventAuthority: keys.eventAuthority,
           jobId,
-          kernel: KERNEL_RENDER,
-          kernelParams: new Uint8Array(32),
+          kernel: model ? (model.kernel === 'gemm-i8' ? KERNEL_GEMM_I8 : KERNEL_MLP_I8) : KERNEL_RENDER,
+          // A model's root, which the workers recompute and require; zeros for a render.
+          kernelParams: model && picked.root ? picked.root : new Uint8Array(32),
           inputUri: where.posted,
           inputHash: hash,
-          chunkCount: picked.scene.chunkCount,
+          chunkCount,
           replicas: p.replicas,
           rewardPerReplica: p.reward,
           claimDeadline: now + p.claimWindow,
@@ -398,70 +485,44 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
   // The countdown only: the job's state comes from the subscription.
   setInterval(drawTimeline, 1000);
 
-  /** Reads the output and checks every tile against the root on chain, drawing each. */
+  /** Reads the output and checks every chunk against the root on chain: a render's tiles drawn
+   * as they come, an int8 job's row blocks assembled into its output tensor. */
   async function verify(job: Job) {
     const summary = $('verify-summary');
-    const canvas = $<HTMLCanvasElement>('image');
     const overlay = $('overlay');
-    $<HTMLButtonElement>('download').disabled = true;
+    const download = $<HTMLButtonElement>('download');
+    const int8 = INT8_KERNELS[job.kernel];
+    download.disabled = true;
+    download.textContent = int8 ? 'Download safetensors' : 'Download PNG';
+    tensorFile = null;
     $<HTMLButtonElement>('verify').disabled = true;
+    $('tensor').hidden = !int8;
+    root.querySelector<HTMLElement>('.picture')!.hidden = Boolean(int8);
     summary.className = 'summary';
     summary.textContent = 'Verifying the output against the root on chain…';
     overlay.replaceChildren();
+    $('tensor').replaceChildren();
     try {
+      if (job.kernel !== KERNEL_RENDER && !int8) throw new Error(`this page shows the outputs of render, gemm-i8 and mlp-i8 jobs, not of kernel ${job.kernel}`);
       const slot = job.assignments
         .slice(0, job.replicas)
         .find((a) => a.status === SlotStatus.Revealed && bytesEqual(a.root, job.agreedRoot));
       if (!slot) throw new Error('no replica delivered the agreed root');
-      // The scene, from the store, checked against the input hash on chain.
+      // The input, from the store, checked against the input hash on chain.
       const input = await fetchBytes(readableUrl(uriText(job.inputUri), chain.cfg));
       if (!input || !bytesEqual(await sha256(input), job.inputHash)) {
         throw new Error("the job's input in the store is missing or is not the one the job names (its sha256 differs)");
       }
-      const checked = checkScene(input);
-      if (!checked.ok) throw new Error(`the job's scene does not parse: ${checked.error}`);
-      const { width, height, tileSize } = checked.scene;
       const outputUri = uriText(slot.outputUri);
       const leavesFile = await fetchBytes(readableUrl(leavesUri(outputUri), chain.cfg));
       const leaves = leavesFile && (await trustedLeaves(leavesFile, job.chunkCount, job.agreedRoot));
       if (!leaves) throw new Error('the stored leaves do not hash to the root on chain: the output was altered or is not this job\'s');
-      canvas.width = width;
-      canvas.height = height;
-      const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-      const image = ctx.createImageData(width, height);
-      const bad: number[] = [];
-      for (let i = 0; i < job.chunkCount; i++) {
-        const tile = await fetchBytes(readableUrl(chunkUri(outputUri, i), chain.cfg));
-        const ok = tile !== null && (await chunkMatches(tile, leaves[i]));
-        const [x, y, w, hgt] = tileRect(width, height, tileSize, i);
-        if (tile && tile.length === w * hgt * 4) placeTile(image.data, width, height, tileSize, i, tile);
-        if (!ok) {
-          bad.push(i);
-          overlay.append(
-            h(
-              'div',
-              {
-                class: 'bad-tile',
-                'data-tile': String(i),
-                title: `tile ${i} does not match its leaf`,
-                style: `left:${(100 * x) / width}%;top:${(100 * y) / height}%;width:${(100 * w) / width}%;height:${(100 * hgt) / height}%`,
-              },
-              `tile ${i}`,
-            ),
-          );
-        }
-      }
-      ctx.putImageData(image, 0, 0);
-      if (bad.length === 0) {
-        summary.className = 'summary ok';
-        summary.textContent = `All ${job.chunkCount} tiles match the Merkle root on chain (${toHex(job.agreedRoot).slice(0, 16)}…), checked in this browser.`;
-        $<HTMLButtonElement>('download').disabled = false;
-      } else {
-        summary.className = 'summary error';
-        summary.textContent =
-          `${bad.length} of ${job.chunkCount} tiles do not match the root on chain: tile ${bad.join(', ')} ` +
-          '(tampered or corrupt in the store; marked in red). Do not use this image; a verifier can challenge it.';
-      }
+      const chunk = async (i: number) => {
+        const bytes = await fetchBytes(readableUrl(chunkUri(outputUri, i), chain.cfg));
+        return { bytes, ok: bytes !== null && (await chunkMatches(bytes, leaves[i])) };
+      };
+      if (int8) await verifyTensor(job, int8, input, chunk);
+      else await verifyImage(job, input, chunk);
     } catch (e) {
       summary.className = 'summary error';
       summary.textContent = `The output cannot be verified: ${(e as Error).message}.`;
@@ -470,15 +531,127 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
     }
   }
 
+  type ChunkReader = (i: number) => Promise<{ bytes: Uint8Array | null; ok: boolean }>;
+
+  async function verifyImage(job: Job, input: Uint8Array, chunk: ChunkReader) {
+    const summary = $('verify-summary');
+    const canvas = $<HTMLCanvasElement>('image');
+    const overlay = $('overlay');
+    const checked = checkScene(input);
+    if (!checked.ok) throw new Error(`the job's scene does not parse: ${checked.error}`);
+    const { width, height, tileSize } = checked.scene;
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    const image = ctx.createImageData(width, height);
+    const bad: number[] = [];
+    for (let i = 0; i < job.chunkCount; i++) {
+      const { bytes: tile, ok } = await chunk(i);
+      const [x, y, w, hgt] = tileRect(width, height, tileSize, i);
+      if (tile && tile.length === w * hgt * 4) placeTile(image.data, width, height, tileSize, i, tile);
+      if (!ok) {
+        bad.push(i);
+        overlay.append(
+          h(
+            'div',
+            {
+              class: 'bad-tile',
+              'data-tile': String(i),
+              title: `tile ${i} does not match its leaf`,
+              style: `left:${(100 * x) / width}%;top:${(100 * y) / height}%;width:${(100 * w) / width}%;height:${(100 * hgt) / height}%`,
+            },
+            `tile ${i}`,
+          ),
+        );
+      }
+    }
+    ctx.putImageData(image, 0, 0);
+    if (bad.length === 0) {
+      summary.className = 'summary ok';
+      summary.textContent = `All ${job.chunkCount} tiles match the Merkle root on chain (${toHex(job.agreedRoot).slice(0, 16)}…), checked in this browser.`;
+      $<HTMLButtonElement>('download').disabled = false;
+    } else {
+      summary.className = 'summary error';
+      summary.textContent =
+        `${bad.length} of ${job.chunkCount} tiles do not match the root on chain: tile ${bad.join(', ')} ` +
+        '(tampered or corrupt in the store; marked in red). Do not use this image; a verifier can challenge it.';
+    }
+  }
+
+  /** An int8 job: every row block checked against its leaf, then the output tensor assembled
+   * into the safetensors file the Rust client writes (`tessera job result`). */
+  async function verifyTensor(job: Job, kernel: Int8Kernel, input: Uint8Array, chunk: ChunkReader) {
+    const summary = $('verify-summary');
+    const tensor = $('tensor');
+    const checked = checkModel(input, kernel);
+    if (!checked.ok) throw new Error(`the job's model does not parse: ${checked.error}`);
+    const model = checked.model;
+    if (model.chunkCount !== job.chunkCount) {
+      throw new Error(`the job posts ${job.chunkCount} chunks, its model has ${model.chunkCount}`);
+    }
+    const chunks: Uint8Array[] = [];
+    const bad: number[] = [];
+    for (let i = 0; i < job.chunkCount; i++) {
+      const { bytes, ok } = await chunk(i);
+      chunks.push(bytes ?? new Uint8Array());
+      if (!ok) {
+        bad.push(i);
+        const [s, e] = outputChunkRows(model, i);
+        tensor.append(h('p', { class: 'bad-chunk', 'data-chunk': String(i) }, `chunk ${i} (rows ${s} to ${e - 1}) does not match its leaf`));
+      }
+    }
+    if (bad.length > 0) {
+      summary.className = 'summary error';
+      summary.textContent =
+        `${bad.length} of ${job.chunkCount} chunks do not match the root on chain: chunk ${bad.join(', ')} ` +
+        '(tampered or corrupt in the store; marked in red). Do not use this output; a verifier can challenge it.';
+      return;
+    }
+    const file = int8OutputSafetensors(model, kernel, chunks);
+    tensorFile = { name: `tessera-job-${current?.address ?? 'output'}.safetensors`, bytes: file };
+    // The first rows, as a glimpse of the tensor.
+    const n = model.outputFeatures;
+    const shown = Math.min(4, model.rows);
+    const cols = Math.min(16, n);
+    const values = new Int8Array(file.buffer, file.byteOffset + file.length - model.rows * n, shown * n);
+    tensor.append(
+      h(
+        'table',
+        { class: 'values', 'data-testid': 'tensor-values' },
+        ...Array.from({ length: shown }, (_, r) =>
+          h(
+            'tr',
+            {},
+            h('th', {}, `row ${r}`),
+            ...Array.from({ length: cols }, (_, c) => h('td', {}, String(values[r * n + c]))),
+            cols < n ? h('td', {}, '…') : null,
+          ),
+        ),
+      ),
+    );
+    summary.className = 'summary ok';
+    summary.textContent =
+      `All ${job.chunkCount} chunks match the Merkle root on chain (${toHex(job.agreedRoot).slice(0, 16)}…), checked in this browser: ` +
+      `the output is ${model.rows} × ${n} int8 values (${kernel}).`;
+    $<HTMLButtonElement>('download').disabled = false;
+  }
+
   $('verify').onclick = () => {
     if (current?.job) void verify(current.job);
   };
+  const save = (blob: Blob, name: string) => {
+    const a = h('a', { href: URL.createObjectURL(blob), download: name });
+    a.click();
+    // Revoked once the browser has surely started reading it.
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+  };
   $('download').onclick = () => {
+    if (tensorFile) {
+      save(new Blob([tensorFile.bytes as BlobPart], { type: 'application/octet-stream' }), tensorFile.name);
+      return;
+    }
     $<HTMLCanvasElement>('image').toBlob((blob) => {
-      if (!blob) return;
-      const a = h('a', { href: URL.createObjectURL(blob), download: `tessera-job-${current?.address ?? 'image'}.png` });
-      a.click();
-      URL.revokeObjectURL(a.href);
+      if (blob) save(blob, `tessera-job-${current?.address ?? 'image'}.png`);
     }, 'image/png');
   };
   $('cancel').onclick = async () => {

@@ -135,21 +135,78 @@ pub fn assemble(
                     )));
                 }
             }
-            let data = chunks.concat();
-            let view = safetensors::tensor::TensorView::new(
-                safetensors::Dtype::I8,
-                vec![m.rows, features],
-                &data,
-            )
-            .map_err(|e| ClientError::Output(e.to_string()))?;
-            let meta = std::collections::HashMap::from([
-                ("format".to_string(), "tessera.output.v1".to_string()),
-                ("kernel".to_string(), kernel.name().to_string()),
-            ]);
-            safetensors::serialize([("output", view)], Some(meta))
-                .map(Assembled::Safetensors)
-                .map_err(|e| ClientError::Output(e.to_string()))
+            Ok(Assembled::Safetensors(output_safetensors(
+                kernel,
+                m.rows,
+                features,
+                &chunks.concat(),
+            )))
         }
         Workload::Benchmark(_) => Ok(Assembled::Raw(chunks.concat())),
+    }
+}
+
+/// The safetensors file of an int8 output: one I8 tensor `output` of shape `[rows, features]`
+/// (`data`, row-major) and the metadata `format` = `tessera.output.v1` and `kernel`.
+///
+/// Written here rather than by `safetensors::serialize`, which writes the metadata in a hash
+/// map's order, different from one process to the next: the same output is always the same
+/// bytes (the keys in this order, the header padded with spaces to a multiple of 8 bytes, as
+/// the crate pads it), so a file can be compared with another client's (the web app's).
+pub fn output_safetensors(kernel: KernelId, rows: usize, features: usize, data: &[u8]) -> Vec<u8> {
+    assert_eq!(
+        data.len(),
+        rows * features,
+        "an output is rows × features bytes"
+    );
+    let mut header = format!(
+        r#"{{"__metadata__":{{"format":"tessera.output.v1","kernel":"{}"}},"output":{{"dtype":"I8","shape":[{rows},{features}],"data_offsets":[0,{}]}}}}"#,
+        kernel.name(),
+        data.len()
+    )
+    .into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(data);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_safetensors_is_one_file_the_crate_reads_with_fixed_bytes() {
+        let data: Vec<u8> = (0..15u8).map(|i| i.wrapping_mul(37)).collect();
+        let file = output_safetensors(KernelId::MlpI8, 3, 5, &data);
+        let n = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+        assert_eq!(n % 8, 0, "the header is padded to a multiple of 8 bytes");
+        assert_eq!(file.len(), 8 + n + data.len());
+        assert_eq!(&file[8 + n..], &data[..]);
+        let header = std::str::from_utf8(&file[8..8 + n]).unwrap();
+        assert_eq!(
+            header.trim_end_matches(' '),
+            r#"{"__metadata__":{"format":"tessera.output.v1","kernel":"mlp-i8"},"output":{"dtype":"I8","shape":[3,5],"data_offsets":[0,15]}}"#
+        );
+        let st = safetensors::SafeTensors::deserialize(&file).unwrap();
+        let t = st.tensor("output").unwrap();
+        assert_eq!(t.dtype(), safetensors::Dtype::I8);
+        assert_eq!(t.shape(), [3, 5]);
+        assert_eq!(t.data(), &data[..]);
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&file).unwrap();
+        let meta = meta.metadata().as_ref().unwrap();
+        assert_eq!(meta["format"], "tessera.output.v1");
+        assert_eq!(meta["kernel"], "mlp-i8");
+        // The same output is the same bytes; another kernel's name is another header.
+        assert_eq!(output_safetensors(KernelId::MlpI8, 3, 5, &data), file);
+        assert_ne!(output_safetensors(KernelId::GemmI8, 3, 5, &data), file);
+    }
+
+    #[test]
+    #[should_panic(expected = "rows × features")]
+    fn output_safetensors_refuses_data_of_another_size() {
+        output_safetensors(KernelId::GemmI8, 3, 5, &[0; 14]);
     }
 }

@@ -1,10 +1,13 @@
 //! Fixtures for browser code, written to `client/fixtures/web.json`: Merkle leaves and roots
 //! (`tessera-merkle`), a small render's real tiles with the image they assemble into, scene
 //! files with the kernel's verdict on each (`Workload::parse`: accepted with its chunk count,
-//! or refused), and events as the program encodes them. The TypeScript client's tests
-//! (`client/ts/test/web.test.ts`) check its Merkle hashing, tile assembly, scene checks and
-//! event decoding against them, so a page verifies outputs, refuses inputs and reads events
-//! exactly as the worker and the CLI do.
+//! or refused), int8 model files with the verdicts of `gemm-i8` and `mlp-i8` (accepted with
+//! their chunk count, work units and model root, the job's `kernel_params`, or refused), the
+//! CPU reference's output of the accepted ones with the safetensors file `output::assemble`
+//! makes of it, and events as the program encodes them. The TypeScript client's tests
+//! (`client/ts/test/web.test.ts`, `model.test.ts`) check its Merkle hashing, tile assembly,
+//! scene and model checks, model roots, output files and event decoding against them, so a
+//! page verifies outputs, refuses inputs and reads events exactly as the worker and the CLI do.
 //!
 //! Fails if the committed file is stale; `TESSERA_BLESS=1 cargo test -p tessera-client --test
 //! web_fixtures` rewrites it.
@@ -15,6 +18,9 @@ use anchor_lang::Event;
 use serde_json::{json, Value};
 use tessera::events::{JobClaimed, JobCreated, JobSettled, Slash, SlashReason, StakeWithdrawn};
 use tessera::state::JobState;
+use tessera_client::output;
+use tessera_kernels::benchmark::synthetic_mlp;
+use tessera_kernels::quant::QuantModel;
 use tessera_kernels::{KernelId, Workload};
 
 fn hex(bytes: &[u8]) -> String {
@@ -338,6 +344,455 @@ fn scene_cases() -> Value {
     )
 }
 
+/// A tensor of a model file: name, dtype, shape, bytes.
+type Tensor = (String, &'static str, Vec<usize>, Vec<u8>);
+
+/// A safetensors file with its metadata and tensors (data in the given order), written here
+/// with sorted keys so that the fixture is the same bytes on every run (the safetensors
+/// crate writes metadata in a hash map's order).
+fn safetensors_file(meta: &[(String, String)], tensors: &[Tensor]) -> Vec<u8> {
+    raw_file(
+        &Value::Object(safetensors_header(meta, tensors)).to_string(),
+        tensors,
+    )
+}
+
+/// The header of `safetensors_file`, as JSON.
+fn safetensors_header(
+    meta: &[(String, String)],
+    tensors: &[Tensor],
+) -> serde_json::Map<String, Value> {
+    let mut header = serde_json::Map::new();
+    if !meta.is_empty() {
+        let m: serde_json::Map<String, Value> = meta
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        header.insert("__metadata__".into(), Value::Object(m));
+    }
+    let mut offset = 0;
+    for (name, dtype, shape, data) in tensors {
+        header.insert(
+            name.clone(),
+            json!({"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + data.len()]}),
+        );
+        offset += data.len();
+    }
+    header
+}
+
+/// A safetensors file with this header text (padded with spaces to 8 bytes) and the tensors'
+/// bytes after it.
+fn raw_file(header: &str, tensors: &[Tensor]) -> Vec<u8> {
+    let mut h = header.as_bytes().to_vec();
+    h.resize(h.len().next_multiple_of(8), b' ');
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend(h);
+    for t in tensors {
+        out.extend(&t.3);
+    }
+    out
+}
+
+fn le(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// A model's metadata and tensors, as `QuantModel::to_safetensors` writes them.
+fn model_parts(m: &QuantModel) -> (Vec<(String, String)>, Vec<Tensor>) {
+    let mut meta = vec![
+        ("format".to_string(), "tessera.qmlp.v1".to_string()),
+        ("layers".to_string(), m.layers.len().to_string()),
+        (
+            "input_zero_point".to_string(),
+            m.input_zero_point.to_string(),
+        ),
+        ("rows_per_chunk".to_string(), m.rows_per_chunk.to_string()),
+    ];
+    let mut tensors: Vec<Tensor> = vec![(
+        "input".into(),
+        "I8",
+        vec![m.rows, m.layers[0].k],
+        m.input.iter().map(|&v| v as u8).collect(),
+    )];
+    for (i, l) in m.layers.iter().enumerate() {
+        meta.push((
+            format!("layers.{i}.output_zero_point"),
+            l.output_zero_point.to_string(),
+        ));
+        meta.push((format!("layers.{i}.relu"), l.relu.to_string()));
+        tensors.push((
+            format!("layers.{i}.weight"),
+            "I8",
+            vec![l.n, l.k],
+            l.weight.iter().map(|&v| v as u8).collect(),
+        ));
+        tensors.push((format!("layers.{i}.bias"), "I32", vec![l.n], le(&l.bias)));
+        tensors.push((
+            format!("layers.{i}.multiplier"),
+            "I32",
+            vec![l.n],
+            le(&l.multiplier),
+        ));
+        tensors.push((format!("layers.{i}.shift"), "I32", vec![l.n], le(&l.shift)));
+    }
+    (meta, tensors)
+}
+
+/// The gemm-i8 model of most cases: 37 rows of 24 features to 10, in chunks of 8 rows (the
+/// last one of 5).
+fn gemm_model() -> QuantModel {
+    synthetic_mlp(41, 37, &[24, 10], 8)
+}
+
+/// `gemm_model()`'s file with `edit` applied to its metadata and tensors.
+fn gemm_with(edit: impl FnOnce(&mut Vec<(String, String)>, &mut Vec<Tensor>)) -> Vec<u8> {
+    let (mut meta, mut tensors) = model_parts(&gemm_model());
+    edit(&mut meta, &mut tensors);
+    safetensors_file(&meta, &tensors)
+}
+
+fn set_meta(meta: &mut Vec<(String, String)>, key: &str, value: &str) {
+    meta.retain(|(k, _)| k != key);
+    meta.push((key.to_string(), value.to_string()));
+}
+
+fn tensor_mut<'a>(tensors: &'a mut [Tensor], name: &str) -> &'a mut Tensor {
+    tensors.iter_mut().find(|t| t.0 == name).unwrap()
+}
+
+/// Model files with the verdicts of both int8 kernels; for a model one of them accepts, its
+/// chunk count, work units, header, model root (`kernel_params`), the CPU reference's output
+/// chunks and the safetensors file `output::assemble` makes of them.
+fn model_cases() -> Value {
+    let file = |m: &QuantModel| {
+        let (meta, tensors) = model_parts(m);
+        safetensors_file(&meta, &tensors)
+    };
+    // One layer with a multiplier and a shift of shape [1] (broadcast), the default rows per
+    // chunk (no entry: 64, more than its 70 rows' half), the extreme zero points, and a bias
+    // at the limit.
+    let broadcast = {
+        let mut m = synthetic_mlp(42, 70, &[33, 7], 64);
+        m.input_zero_point = -128;
+        m.layers[0].output_zero_point = 127;
+        m.layers[0].bias[3] = -(1 << 30);
+        let (mut meta, mut tensors) = model_parts(&m);
+        meta.retain(|(k, _)| k != "rows_per_chunk");
+        *tensor_mut(&mut tensors, "layers.0.multiplier") =
+            ("layers.0.multiplier".into(), "I32", vec![1], le(&[1 << 30]));
+        *tensor_mut(&mut tensors, "layers.0.shift") =
+            ("layers.0.shift".into(), "I32", vec![1], le(&[-9]));
+        safetensors_file(&meta, &tensors)
+    };
+    let mlp = synthetic_mlp(43, 20, &[16, 12, 9, 5], 6);
+    let wide = synthetic_mlp(44, 1, &[16385, 1], 1);
+    let gemm = gemm_model();
+    let (gm, gt) = model_parts(&gemm);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("gemm one layer", file(&gemm)),
+        ("mlp three layers", file(&mlp)),
+        ("broadcast multiplier and shift", broadcast),
+        ("one row per chunk", file(&synthetic_mlp(45, 3, &[4, 2], 1))),
+        (
+            "metadata with a plus sign and spaces",
+            gemm_with(|m, _| set_meta(m, "input_zero_point", " +5 ")),
+        ),
+        (
+            "multiplier 0",
+            gemm_with(|_, t| tensor_mut(t, "layers.0.multiplier").3 = le(&[0; 10])),
+        ),
+        (
+            "tensors in another order",
+            safetensors_file(&gm, &gt.iter().rev().cloned().collect::<Vec<_>>()),
+        ),
+        ("a tensor described by a list", {
+            // serde reads a struct from a JSON list of its fields, in order.
+            let mut h = safetensors_header(&gm, &gt);
+            let bias = h["layers.0.bias"].clone();
+            h["layers.0.bias"] = json!([bias["dtype"], bias["shape"], bias["data_offsets"]]);
+            raw_file(&Value::Object(h).to_string(), &gt)
+        }),
+        ("a tensor described by a short list", {
+            let mut h = safetensors_header(&gm, &gt);
+            let bias = h["layers.0.bias"].clone();
+            h["layers.0.bias"] = json!([bias["dtype"], bias["shape"]]);
+            raw_file(&Value::Object(h).to_string(), &gt)
+        }),
+        ("a shape that overflows on the way", {
+            let mut h = safetensors_header(&gm, &gt);
+            h.insert(
+                "void".into(),
+                json!({"dtype": "I8", "shape": [1u64 << 40, 1u64 << 40, 0], "data_offsets": [0, 0]}),
+            );
+            raw_file(&Value::Object(h).to_string(), &gt)
+        }),
+        ("an empty tensor besides", {
+            let mut h = safetensors_header(&gm, &gt);
+            h.insert(
+                "void".into(),
+                json!({"dtype": "I8", "shape": [0], "data_offsets": [0, 0]}),
+            );
+            raw_file(&Value::Object(h).to_string(), &gt)
+        }),
+        ("an offset written 0.0", {
+            let mut h = Value::Object(safetensors_header(&gm, &gt)).to_string();
+            h = h.replacen("\"data_offsets\":[0,", "\"data_offsets\":[0.0,", 1);
+            raw_file(&h, &gt)
+        }),
+        ("empty file", Vec::new()),
+        ("not safetensors", b"a model? no, a sentence".to_vec()),
+        ("header length past the end", {
+            let mut f = 4096u64.to_le_bytes().to_vec();
+            f.extend(b"{}      ");
+            f
+        }),
+        ("header not JSON", raw_file("{\"input\": ", &[])),
+        ("header not UTF-8", {
+            let mut f = 8u64.to_le_bytes().to_vec();
+            f.extend([0xff, 0xfe, b' ', b' ', b' ', b' ', b' ', b' ']);
+            f
+        }),
+        ("trailing bytes", {
+            let mut f = file(&gemm);
+            f.push(0);
+            f
+        }),
+        ("truncated", {
+            let f = file(&gemm);
+            f[..f.len() - 1].to_vec()
+        }),
+        (
+            "offsets with a gap",
+            raw_file(
+                r#"{"__metadata__":{"format":"tessera.qmlp.v1"},"a":{"dtype":"I8","shape":[2],"data_offsets":[1,3]}}"#,
+                &[("a".into(), "I8", vec![3], vec![0, 0, 0])],
+            ),
+        ),
+        (
+            "size not the shape's",
+            raw_file(
+                r#"{"a":{"dtype":"I32","shape":[2],"data_offsets":[0,4]}}"#,
+                &[("a".into(), "I32", vec![1], vec![0; 4])],
+            ),
+        ),
+        (
+            "unknown dtype",
+            raw_file(
+                r#"{"a":{"dtype":"Q4","shape":[2],"data_offsets":[0,2]}}"#,
+                &[("a".into(), "I8", vec![2], vec![0; 2])],
+            ),
+        ),
+        (
+            "metadata value not a string",
+            raw_file(r#"{"__metadata__":{"layers":1}}"#, &[]),
+        ),
+        ("no metadata", safetensors_file(&[], &gt)),
+        (
+            "another format",
+            gemm_with(|m, _| set_meta(m, "format", "tessera.qmlp.v2")),
+        ),
+        ("layers 0", gemm_with(|m, _| set_meta(m, "layers", "0"))),
+        ("layers 17", gemm_with(|m, _| set_meta(m, "layers", "17"))),
+        ("layers one", gemm_with(|m, _| set_meta(m, "layers", "one"))),
+        ("layers 1.0", gemm_with(|m, _| set_meta(m, "layers", "1.0"))),
+        (
+            "layers 2, one layer given",
+            gemm_with(|m, _| set_meta(m, "layers", "2")),
+        ),
+        (
+            "no input_zero_point",
+            gemm_with(|m, _| m.retain(|(k, _)| k != "input_zero_point")),
+        ),
+        (
+            "input_zero_point 128",
+            gemm_with(|m, _| set_meta(m, "input_zero_point", "128")),
+        ),
+        (
+            "rows_per_chunk 0",
+            gemm_with(|m, _| set_meta(m, "rows_per_chunk", "0")),
+        ),
+        (
+            "rows_per_chunk 2^20 + 1",
+            gemm_with(|m, _| set_meta(m, "rows_per_chunk", "1048577")),
+        ),
+        (
+            "rows_per_chunk 2^20",
+            gemm_with(|m, _| set_meta(m, "rows_per_chunk", "1048576")),
+        ),
+        (
+            "output_zero_point -129",
+            gemm_with(|m, _| set_meta(m, "layers.0.output_zero_point", "-129")),
+        ),
+        (
+            "relu yes",
+            gemm_with(|m, _| set_meta(m, "layers.0.relu", "yes")),
+        ),
+        (
+            "no relu",
+            gemm_with(|m, _| m.retain(|(k, _)| k != "layers.0.relu")),
+        ),
+        ("no input", gemm_with(|_, t| t.retain(|x| x.0 != "input"))),
+        (
+            "input U8",
+            gemm_with(|_, t| tensor_mut(t, "input").1 = "U8"),
+        ),
+        (
+            "input of one dimension",
+            gemm_with(|_, t| tensor_mut(t, "input").2 = vec![37 * 24]),
+        ),
+        (
+            "input of 0 rows",
+            gemm_with(|_, t| {
+                let x = tensor_mut(t, "input");
+                x.2 = vec![0, 24];
+                x.3.clear();
+            }),
+        ),
+        (
+            "weight of another width",
+            gemm_with(|_, t| tensor_mut(t, "layers.0.weight").2 = vec![20, 12]),
+        ),
+        (
+            "weight I16",
+            gemm_with(|_, t| {
+                let w = tensor_mut(t, "layers.0.weight");
+                w.1 = "I16";
+                w.2 = vec![10, 12];
+            }),
+        ),
+        (
+            "bias broadcast",
+            gemm_with(|_, t| {
+                *tensor_mut(t, "layers.0.bias") = ("layers.0.bias".into(), "I32", vec![1], le(&[0]))
+            }),
+        ),
+        (
+            "bias above 2^30",
+            gemm_with(|_, t| {
+                tensor_mut(t, "layers.0.bias").3[12..16]
+                    .copy_from_slice(&((1 << 30) + 1i32).to_le_bytes())
+            }),
+        ),
+        (
+            "bias I64",
+            gemm_with(|_, t| {
+                let b = tensor_mut(t, "layers.0.bias");
+                b.1 = "I64";
+                b.2 = vec![5];
+            }),
+        ),
+        (
+            "multiplier below 2^30",
+            gemm_with(|_, t| {
+                tensor_mut(t, "layers.0.multiplier").3[36..40]
+                    .copy_from_slice(&((1 << 30) - 1i32).to_le_bytes())
+            }),
+        ),
+        (
+            "multiplier negative",
+            gemm_with(|_, t| {
+                tensor_mut(t, "layers.0.multiplier").3[0..4]
+                    .copy_from_slice(&(-(1i32 << 30)).to_le_bytes())
+            }),
+        ),
+        (
+            "multiplier of 2",
+            gemm_with(|_, t| {
+                *tensor_mut(t, "layers.0.multiplier") = (
+                    "layers.0.multiplier".into(),
+                    "I32",
+                    vec![2],
+                    le(&[1 << 30, 1 << 30]),
+                )
+            }),
+        ),
+        (
+            "shift 8",
+            gemm_with(|_, t| {
+                *tensor_mut(t, "layers.0.shift") =
+                    ("layers.0.shift".into(), "I32", vec![1], le(&[8]))
+            }),
+        ),
+        (
+            "shift -32",
+            gemm_with(|_, t| {
+                tensor_mut(t, "layers.0.shift").3[4..8].copy_from_slice(&(-32i32).to_le_bytes())
+            }),
+        ),
+        (
+            "shift F32",
+            gemm_with(|_, t| tensor_mut(t, "layers.0.shift").1 = "F32"),
+        ),
+        (
+            "unexpected tensor",
+            gemm_with(|_, t| t.push(("layers.0.scale".into(), "I32", vec![1], le(&[1])))),
+        ),
+        (
+            "no shift",
+            gemm_with(|_, t| t.retain(|x| x.0 != "layers.0.shift")),
+        ),
+        (
+            "shift renamed",
+            gemm_with(|_, t| tensor_mut(t, "layers.0.shift").0 = "layers.0.shifts".into()),
+        ),
+        ("16385 input features", file(&wide)),
+        ("mlp second layer of another width", {
+            let (meta, mut tensors) = model_parts(&mlp);
+            tensor_mut(&mut tensors, "layers.1.weight").2 = vec![18, 6];
+            safetensors_file(&meta, &tensors)
+        }),
+    ];
+    Value::Array(
+        cases
+            .into_iter()
+            .map(|(name, bytes)| {
+                let verdict = |kernel: KernelId| match Workload::parse(kernel, &bytes) {
+                    Ok(_) => json!({"ok": true}),
+                    Err(e) => json!({"ok": false, "error": e.to_string()}),
+                };
+                let mut case = json!({
+                    "name": name,
+                    "file": hex(&bytes),
+                    "gemm": verdict(KernelId::GemmI8),
+                    "mlp": verdict(KernelId::MlpI8),
+                });
+                if let Ok(w) = Workload::parse(KernelId::MlpI8, &bytes) {
+                    let Workload::MlpI8(q) = &w else {
+                        unreachable!()
+                    };
+                    let kernel = if q.model.layers.len() == 1 {
+                        KernelId::GemmI8
+                    } else {
+                        KernelId::MlpI8
+                    };
+                    let chunks = q.run_cpu();
+                    let assembled = output::assemble(kernel, &bytes, &chunks).unwrap();
+                    // The file is the safetensors crate's reading of the output.
+                    let st = safetensors::SafeTensors::deserialize(assembled.bytes()).unwrap();
+                    let t = st.tensor("output").unwrap();
+                    assert_eq!(t.shape(), [q.model.rows, q.model.output_features()]);
+                    assert_eq!(t.data(), chunks.concat());
+                    let (_, meta) =
+                        safetensors::SafeTensors::read_metadata(assembled.bytes()).unwrap();
+                    assert_eq!(meta.metadata().as_ref().unwrap()["kernel"], kernel.name());
+                    case["chunkCount"] = json!(w.chunk_count());
+                    case["workUnits"] = json!(w.work_units());
+                    case["header"] = json!(hex(&q.model.header().to_bytes()));
+                    case["modelRoot"] = json!(hex(&w.kernel_params()));
+                    case["kernel"] = json!(kernel.name());
+                    case["output"] = json!({
+                        "chunks": chunks.iter().map(|c| hex(c)).collect::<Vec<_>>(),
+                        "root": hex(&tessera_merkle::root_of_chunks(&chunks)),
+                        "safetensors": hex(assembled.bytes()),
+                    });
+                }
+                case
+            })
+            .collect(),
+    )
+}
+
 fn key(seed: u8) -> Pubkey {
     Pubkey::new_from_array([seed; 32])
 }
@@ -417,6 +872,7 @@ fn web_fixtures_are_up_to_date() {
         "merkle": merkle_cases(),
         "render": render_case(),
         "scenes": scene_cases(),
+        "models": model_cases(),
         "events": event_cases(),
     });
     let fresh = serde_json::to_string_pretty(&fixtures).unwrap() + "\n";

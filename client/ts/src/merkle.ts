@@ -16,6 +16,8 @@ export const EMPTY_ROOT: Uint8Array = new Uint8Array(32);
 
 /** sha256 of the concatenation of `parts`. */
 export async function sha256(...parts: ReadonlyUint8Array[]): Promise<Uint8Array> {
+  // One part is hashed as it is: a 512 MiB model is not copied into a message first.
+  if (parts.length === 1) return new Uint8Array(await crypto.subtle.digest('SHA-256', parts[0] as Uint8Array<ArrayBuffer>));
   const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
