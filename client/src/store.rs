@@ -187,6 +187,12 @@ impl Store {
         Self::default()
     }
 
+    /// A store with these options (`aws_endpoint`, `aws_region`, …: the object store
+    /// builders' names, lower-case).
+    pub fn with_options(options: Vec<(String, String)>) -> Self {
+        Store { options }
+    }
+
     /// A store configured from the environment: every `AWS_*`, `GOOGLE_*` and `AZURE_*`
     /// variable, as the object store builders name their options.
     pub fn from_env() -> Self {
@@ -307,7 +313,7 @@ impl Store {
     }
 
     /// [`Store::get_at_most`], with `None` for a blob that does not exist.
-    async fn find_at_most(&self, uri: &str, max: u64) -> Result<Option<Capped>, ClientError> {
+    pub async fn find_at_most(&self, uri: &str, max: u64) -> Result<Option<Capped>, ClientError> {
         let (store, path) = self.open(uri)?;
         let fault = |e: object_store::Error, what: &str| {
             ClientError::Store(format!("cannot {what} {uri}: {e}"))

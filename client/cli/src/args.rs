@@ -85,6 +85,30 @@ pub enum Command {
     /// Run a local validator (in process, offline) with the program deployed, a test mint, a
     /// market, and funded, staked operator keypairs, until Ctrl-C.
     Localnet(LocalnetArgs),
+    /// Serve the web app for a real cluster: the app, the network's summary and a gateway to
+    /// the store (--store: uploads checked against their sha256), until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// `tessera serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (put a TLS-terminating proxy in front of it on a public host).
+    #[arg(long, default_value = "127.0.0.1:8898")]
+    pub listen: std::net::SocketAddr,
+    /// The web app's built files, served at `/` (`npm run build` in app/).
+    #[arg(long, default_value = "app/dist")]
+    pub app: PathBuf,
+    /// An origin whose pages may call this server from a browser (the app served elsewhere:
+    /// `https://app.example.com`); repeat for several. Pages on this machine always may.
+    #[arg(long)]
+    pub allow_origin: Vec<String>,
+    /// The cluster's websocket URL [default: from --url, as the Solana CLI derives it].
+    #[arg(long)]
+    pub ws_url: Option<String>,
+    /// The chain wallets sign for: mainnet, devnet, testnet or localnet [default: from --url].
+    #[arg(long, value_parser = ["mainnet", "devnet", "testnet", "localnet"])]
+    pub chain: Option<String>,
 }
 
 /// `tessera localnet`.

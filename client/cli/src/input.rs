@@ -112,6 +112,7 @@ pub fn needs_keypair(cmd: &Command) -> bool {
             | Command::Job(JobCmd::List { .. })
             | Command::Job(JobCmd::Result { .. })
             | Command::Localnet(_)
+            | Command::Serve(_)
     )
 }
 

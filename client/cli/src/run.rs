@@ -25,5 +25,9 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
             let (s, input) = Session::open(&cli)?;
             commands::job::run(cmd, &s, input).await
         }
+        Command::Serve(args) => {
+            let (s, _) = Session::open(&cli)?;
+            commands::serve::run(args, &cli.url, &s).await
+        }
     }
 }

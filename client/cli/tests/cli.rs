@@ -605,6 +605,74 @@ fn test_read_only_commands_take_no_keypair() {
     }
 }
 
+/// `tessera serve`: its options, no keypair, a market required, a chain it cannot tell refused
+/// before it listens, and a market that is not there named before it serves anything.
+#[test]
+fn test_serve_parses_and_refuses_what_it_cannot_serve() {
+    let cli = parse(&[
+        "--url",
+        "devnet",
+        "--market",
+        MARKET,
+        "--store",
+        "s3://jobs/tessera",
+        "serve",
+        "--listen",
+        "0.0.0.0:9000",
+        "--allow-origin",
+        "https://app.example.com",
+        "--allow-origin",
+        "https://other.example.com",
+        "--chain",
+        "devnet",
+    ]);
+    let Command::Serve(args) = &cli.command else {
+        panic!("not serve: {:?}", cli.command)
+    };
+    assert_eq!(args.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(
+        args.allow_origin,
+        ["https://app.example.com", "https://other.example.com"]
+    );
+    assert_eq!(args.chain.as_deref(), Some("devnet"));
+    assert!(!needs_keypair(&cli.command));
+    assert_eq!(
+        parse_err(&["serve", "--chain", "mainnet-beta"]),
+        ErrorKind::InvalidValue
+    );
+    assert_eq!(
+        parse_err(&["serve", "--listen", "localhost"]),
+        ErrorKind::ValueValidation
+    );
+    assert!(prepare_err(&["serve"]).contains("--market"));
+    // The binary: a cluster whose chain its URL does not tell, then a node that is not there.
+    let home = tempfile::tempdir().unwrap();
+    for (url, expect) in [
+        ("https://rpc.example.invalid", "pass --chain"),
+        (NO_NODE, "cannot reach the RPC node"),
+    ] {
+        let out = Process::new(env!("CARGO_BIN_EXE_tessera"))
+            .args([
+                "-u",
+                url,
+                "--market",
+                MARKET,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("HOME", home.path())
+            .env_remove("TESSERA_URL")
+            .env_remove("TESSERA_MARKET")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {stderr}");
+        assert!(stderr.contains(expect), "{url}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{url}: {stderr}");
+    }
+}
+
 /// On devnet or mainnet-beta, the local networks' program id (its keypair is public) gets one
 /// warning line saying so and what to pass; another id, or a local cluster, gets none.
 #[test]

@@ -1,48 +1,78 @@
-//! The local network's store over HTTP on 127.0.0.1, for a browser: what a web app needs to
-//! upload a job's input and read its output, learn the local network's addresses, load its
-//! development keypairs, and the app itself.
+//! The HTTP server for browsers: what a web app needs to upload a job's input and read its
+//! output, learn the network's addresses, and the app itself. It runs in two places:
+//!
+//! - **a local network** (`tessera localnet`, on 127.0.0.1): its store directory, its summary
+//!   and its development keypairs;
+//! - **in front of a real cluster's store** (`tessera serve`): a gateway to any object store
+//!   the client opens (`s3://`, `gs://`, `az://`, `file://`), with the cluster's summary.
 //!
 //! | request | what it does |
 //! |---|---|
-//! | `GET /store/<path>` | a file under the store directory (`out/<id>/chunk-<i>`, `out/<id>/leaves`, `inputs/<sha256>`) |
+//! | `GET /store/<path>` | a blob under the store (`out/<id>/chunk-<i>`, `out/<id>/leaves`, `inputs/<sha256>`) |
 //! | `PUT /store/inputs/<sha256 hex>` | stores an input; refused unless the body's sha256 is its name |
-//! | `GET /localnet.json` | the local network's summary (`<dir>/localnet.json`: URLs, program, mint, market, store) |
-//! | `GET /keypairs/<name>.json` | a keypair of the local network (`admin`, `creator`, `operator-N`): its development wallet |
+//! | `GET /network.json` | the network's summary (URLs, program, market, store; on a local network `<dir>/localnet.json`, also at `/localnet.json`) |
+//! | `GET /keypairs/<name>.json` | a local network's keypair (`admin`, `creator`, `operator-N`): its development wallet |
 //! | `GET /`, `GET /<file>` | the web app's files (`app/dist`), when one is given |
 //!
 //! A path is a list of `[A-Za-z0-9._-]` names, none of them `.` or `..`: nothing outside the
-//! directories above can be named, and a file reached through a symbolic link that leads out of
-//! them is refused too. Writes are content-addressed (an input under its own sha256), so a
-//! browser cannot overwrite a worker's output. Cross-origin requests are answered for pages
-//! served from 127.0.0.1 or localhost (the app's development server) only.
-//!
-//! The server binds 127.0.0.1 only; it is for local networks (the keypairs it serves are the
-//! local network's test keys). Against a real cluster the app reads and writes an S3-compatible
-//! store instead.
+//! store, the app and the keypairs can be named, and a file reached through a symbolic link that
+//! leads out of them is refused too. Writes are content-addressed: an input is streamed to a
+//! temporary file while it is hashed, and reaches the store only under its own sha256, so a
+//! browser can neither overwrite a worker's output nor put other bytes under an input's name.
+//! (That is why a real cluster's store is reached through this gateway rather than by
+//! presigned URLs: a presigned PUT binds the object's name, not its bytes, and a holder of one
+//! could replace a content-addressed input that other jobs name.) Cross-origin requests are
+//! answered for pages served from 127.0.0.1 or localhost (the app's development server) and
+//! for the origins the server is given.
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use object_store::{PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
+use tessera_client::store::{Capped, Store, PART_SIZE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Largest input a browser may upload: the largest any kernel accepts (a model).
 pub const MAX_UPLOAD: u64 = tessera_kernels::limits::MAX_MODEL_BYTES as u64;
+/// Largest blob read through the gateway from an object store (a page reads outputs: chunks and
+/// leaves, far smaller); a larger one is refused with a sentence, not streamed.
+pub const MAX_GATEWAY_READ: u64 = 64 << 20;
 /// Largest request head (request line and headers).
 const MAX_HEAD: usize = 16 << 10;
 
 /// What the server serves.
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
-    /// The store directory (the local network's `store`, as its workers' `file://` store).
-    pub store: PathBuf,
-    /// The local network's directory: `localnet.json` and the keypair files.
-    pub dir: PathBuf,
-    /// The keypairs `/keypairs/<name>.json` may serve, by name.
-    pub keypairs: Vec<String>,
+    /// Where `/store/…` reads and writes.
+    pub store: StoreRoot,
+    /// What `/network.json` says, and whether keypairs are served.
+    pub network: Network,
     /// The web app's built files (`index.html` and its assets), if any.
     pub app: Option<PathBuf>,
+    /// Origins, besides pages on this machine, that may call the server from a browser
+    /// (`https://app.example.com`).
+    pub origins: Vec<String>,
+}
+
+/// The store behind `/store/…`.
+#[derive(Clone, Debug)]
+pub enum StoreRoot {
+    /// A directory, served from disk (a local network's store, its workers' `file://` store).
+    Dir(PathBuf),
+    /// An object store by its base URL (`s3://bucket/prefix`), opened with `store`'s options
+    /// (credentials, endpoint, region: `Store::from_env`).
+    Remote { base: String, store: Store },
+}
+
+/// The network the server describes.
+#[derive(Clone, Debug)]
+pub enum Network {
+    /// A local network: `<dir>/localnet.json` and the keypair files in `dir` named `keypairs`.
+    Localnet { dir: PathBuf, keypairs: Vec<String> },
+    /// A cluster's summary, as JSON.
+    Summary(Vec<u8>),
 }
 
 /// A running server; it stops when dropped.
@@ -53,9 +83,9 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds `127.0.0.1:<port>` (0: a free port) and serves `cfg` on the current runtime.
-    pub async fn start(port: u16, cfg: HttpConfig) -> std::io::Result<HttpServer> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    /// Binds `addr` (port 0: a free port) and serves `cfg` on the current runtime.
+    pub async fn start(addr: SocketAddr, cfg: HttpConfig) -> std::io::Result<HttpServer> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let cfg = Arc::new(cfg);
         let task = tokio::spawn(async move {
@@ -77,8 +107,8 @@ impl HttpServer {
         format!("http://{}", self.addr)
     }
 
-    /// The store's base URL over HTTP: `<url>/store`. An output URI `file://<store dir>/<path>`
-    /// that a worker posts is read at `<store url>/<path>`.
+    /// The store's base URL over HTTP: `<url>/store`. An output URI `<store base>/<path>` that
+    /// a worker posts is read at `<store url>/<path>`.
     pub fn store_url(&self) -> String {
         format!("{}/store", self.url())
     }
@@ -106,6 +136,14 @@ struct Reply {
 }
 
 impl Reply {
+    fn json(body: Vec<u8>) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body,
+        }
+    }
+
     fn text(status: u16, message: impl Into<String>) -> Reply {
         Reply {
             status,
@@ -121,7 +159,11 @@ async fn handle(mut stream: TcpStream, cfg: &HttpConfig) -> std::io::Result<()> 
         Err(reply) => return write_reply(&mut stream, None, "GET", reply).await,
     };
     let reply = route(&head, rest, &mut stream, cfg).await;
-    write_reply(&mut stream, head.origin.as_deref(), &head.method, reply).await
+    let origin = head
+        .origin
+        .as_deref()
+        .and_then(|o| allowed_origin(o, &cfg.origins));
+    write_reply(&mut stream, origin, &head.method, reply).await
 }
 
 /// Reads the request head; returns it with the body bytes read past it.
@@ -248,32 +290,58 @@ async fn route(head: &Head, rest: Vec<u8>, stream: &mut TcpStream, cfg: &HttpCon
     if method != "GET" && method != "HEAD" {
         return Reply::text(405, format!("{method} is not served here (GET, HEAD, PUT)"));
     }
-    if path == "/localnet.json" {
-        return match std::fs::read(cfg.dir.join("localnet.json")) {
-            Ok(body) => Reply {
-                status: 200,
-                content_type: "application/json",
-                body,
-            },
-            Err(_) => Reply::text(503, "the local network is still starting"),
-        };
+    match (&cfg.network, path) {
+        (Network::Localnet { dir, .. }, "/localnet.json" | "/network.json") => {
+            return match std::fs::read(dir.join("localnet.json")) {
+                Ok(body) => Reply::json(body),
+                Err(_) => Reply::text(503, "the local network is still starting"),
+            };
+        }
+        (Network::Summary(json), "/network.json") => return Reply::json(json.clone()),
+        _ => {}
     }
     if let Some(file) = path.strip_prefix("/keypairs/") {
-        let known = file
-            .strip_suffix(".json")
-            .is_some_and(|name| cfg.keypairs.iter().any(|k| k == name));
-        return match known.then(|| file_under(&cfg.dir, &[file])).flatten() {
+        let found = match &cfg.network {
+            Network::Localnet { dir, keypairs } => file
+                .strip_suffix(".json")
+                .is_some_and(|name| keypairs.iter().any(|k| k == name))
+                .then(|| file_under(dir, &[file]))
+                .flatten(),
+            Network::Summary(_) => None,
+        };
+        return match found {
             Some(p) => read_file(&p, "application/json"),
-            None => Reply::text(404, format!("no keypair {file} on this local network")),
+            None => Reply::text(404, format!("no keypair {file} is served here")),
         };
     }
     if let Some(rel) = path.strip_prefix("/store/") {
         let Some(names) = safe_names(rel) else {
             return Reply::text(400, format!("{path} is not a path in the store"));
         };
-        return match file_under(&cfg.store, &names) {
-            Some(p) => read_file(&p, "application/octet-stream"),
-            None => Reply::text(404, format!("{path} does not exist")),
+        return match &cfg.store {
+            StoreRoot::Dir(dir) => match file_under(dir, &names) {
+                Some(p) => read_file(&p, "application/octet-stream"),
+                None => Reply::text(404, format!("{path} does not exist")),
+            },
+            StoreRoot::Remote { base, store } => {
+                let uri = format!("{base}/{}", names.join("/"));
+                match store.find_at_most(&uri, MAX_GATEWAY_READ).await {
+                    Ok(Some(Capped::Read(body))) => Reply {
+                        status: 200,
+                        content_type: "application/octet-stream",
+                        body: body.to_vec(),
+                    },
+                    Ok(Some(Capped::TooLarge { bytes })) => Reply::text(
+                        413,
+                        format!(
+                            "{path} is {bytes} bytes; this gateway passes at most \
+                             {MAX_GATEWAY_READ}: read it from the store itself"
+                        ),
+                    ),
+                    Ok(None) => Reply::text(404, format!("{path} does not exist")),
+                    Err(e) => Reply::text(502, format!("the store failed: {e}")),
+                }
+            }
         };
     }
     let Some(app) = &cfg.app else {
@@ -292,13 +360,16 @@ async fn route(head: &Head, rest: Vec<u8>, stream: &mut TcpStream, cfg: &HttpCon
     }
 }
 
-/// Stores the body at `inputs/<name>` once its sha256 is `name`: written to a temporary file
-/// beside it first, then renamed, so that a reader never sees a partial input.
+/// Stores the body at `inputs/<name>` once its sha256 is `name`. The body goes to a temporary
+/// file first while it is hashed (beside the input in a store directory, else in the system's
+/// temporary directory), and reaches the store only once its hash is checked: renamed into
+/// place in a directory, uploaded in parts to an object store. A reader never sees a partial
+/// or a wrong input.
 async fn put_input(
     head: &Head,
     rest: Vec<u8>,
     stream: &mut TcpStream,
-    store: &Path,
+    store: &StoreRoot,
     name: &str,
 ) -> Reply {
     if name.len() != 64 || !name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -316,42 +387,31 @@ async fn put_input(
             format!("{len} bytes; an input is at most {MAX_UPLOAD} bytes"),
         );
     }
-    let dir = store.join("inputs");
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return Reply::text(500, format!("cannot create the inputs directory: {e}"));
-    }
-    let part = dir.join(format!(".{name}.{}.part", std::process::id()));
-    let written = async {
-        let mut file = tokio::fs::File::create(&part).await?;
-        let mut hasher = Sha256::new();
-        let mut got = rest.len().min(len as usize) as u64;
-        hasher.update(&rest[..got as usize]);
-        file.write_all(&rest[..got as usize]).await?;
-        let mut buf = vec![0u8; 64 << 10];
-        while got < len {
-            let want = buf.len().min((len - got) as usize);
-            let n = stream.read(&mut buf[..want]).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n]).await?;
-            got += n as u64;
+    let staging = match store {
+        StoreRoot::Dir(dir) => {
+            let dir = dir.join("inputs");
+            std::fs::create_dir_all(&dir).and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix(&format!(".{name}."))
+                    .suffix(".part")
+                    .tempfile_in(&dir)
+            })
         }
-        file.flush().await?;
-        Ok::<[u8; 32], std::io::Error>(hasher.finalize().into())
-    }
-    .await;
-    let hash = match written {
+        StoreRoot::Remote { .. } => tempfile::Builder::new()
+            .prefix(".tessera-upload-")
+            .tempfile(),
+    };
+    let part = match staging {
+        Ok(file) => file,
+        Err(e) => return Reply::text(500, format!("cannot stage the upload: {e}")),
+    };
+    let (file, part) = part.into_parts();
+    let hash = match receive(tokio::fs::File::from_std(file), rest, stream, len).await {
         Ok(h) => h,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Reply::text(400, format!("the upload failed: {e}"));
-        }
+        Err(e) => return Reply::text(400, format!("the upload failed: {e}")),
     };
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     if hex != name {
-        let _ = std::fs::remove_file(&part);
         return Reply::text(
             422,
             format!(
@@ -359,18 +419,88 @@ async fn put_input(
             ),
         );
     }
-    match std::fs::rename(&part, dir.join(name)) {
-        Ok(()) => Reply::text(201, format!("stored inputs/{name}")),
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            Reply::text(500, format!("cannot store the input: {e}"))
+    let stored = match store {
+        StoreRoot::Dir(dir) => part
+            .persist(dir.join("inputs").join(name))
+            .map_err(|e| (500, e.error.to_string())),
+        StoreRoot::Remote { base, store } => {
+            upload(store, &format!("{base}/inputs/{name}"), &part, len)
+                .await
+                .map_err(|e| (502, e))
         }
+    };
+    match stored {
+        Ok(()) => Reply::text(201, format!("stored inputs/{name}")),
+        Err((status, e)) => Reply::text(status, format!("cannot store the input: {e}")),
     }
 }
 
+/// Writes the `len` bytes of the body (`rest`, then the stream) to `file`; returns their sha256.
+async fn receive(
+    mut file: tokio::fs::File,
+    rest: Vec<u8>,
+    stream: &mut TcpStream,
+    len: u64,
+) -> std::io::Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut got = rest.len().min(len as usize) as u64;
+    hasher.update(&rest[..got as usize]);
+    file.write_all(&rest[..got as usize]).await?;
+    let mut buf = vec![0u8; 64 << 10];
+    while got < len {
+        let want = buf.len().min((len - got) as usize);
+        let n = stream.read(&mut buf[..want]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).await?;
+        got += n as u64;
+    }
+    file.flush().await?;
+    Ok(hasher.finalize().into())
+}
+
+/// Uploads the `len`-byte file at `path` to `uri`: in one request up to `PART_SIZE`, else in
+/// parts of that size (never more than a few parts in memory).
+async fn upload(store: &Store, uri: &str, path: &Path, len: u64) -> Result<(), String> {
+    let (objects, location) = store.open(uri).map_err(|e| e.to_string())?;
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let fault = |e: object_store::Error| format!("cannot write {uri}: {e}");
+    if len <= PART_SIZE as u64 {
+        let mut body = Vec::with_capacity(len as usize);
+        file.read_to_end(&mut body)
+            .await
+            .map_err(|e| e.to_string())?;
+        objects
+            .put(&location, PutPayload::from(body))
+            .await
+            .map_err(fault)?;
+        return Ok(());
+    }
+    let upload = objects.put_multipart(&location).await.map_err(fault)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+    let mut buf = vec![0u8; PART_SIZE];
+    loop {
+        let n = file.read(&mut buf).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        writer.wait_for_capacity(2).await.map_err(fault)?;
+        writer.write(&buf[..n]);
+    }
+    writer.finish().await.map_err(fault)?;
+    Ok(())
+}
+
 /// The `Access-Control-Allow-Origin` for `origin`: itself when it is a page on this machine
-/// (`http://127.0.0.1:<port>`, `http://localhost:<port>`), else none.
-pub fn allowed_origin(origin: &str) -> Option<&str> {
+/// (`http://127.0.0.1:<port>`, `http://localhost:<port>`) or one of `others`, else none.
+pub fn allowed_origin<'a>(origin: &'a str, others: &[String]) -> Option<&'a str> {
+    if others.iter().any(|o| o == origin) {
+        return Some(origin);
+    }
     let host = origin.strip_prefix("http://")?;
     let host = host.split_once(':').map_or(host, |(h, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -399,6 +529,7 @@ async fn write_reply(
         413 => "Content Too Large",
         422 => "Unprocessable Content",
         431 => "Request Header Fields Too Large",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     };
@@ -409,7 +540,7 @@ async fn write_reply(
         reply.content_type,
         reply.body.len()
     );
-    if let Some(origin) = origin.and_then(allowed_origin) {
+    if let Some(origin) = origin {
         head.push_str(&format!(
             "Access-Control-Allow-Origin: {origin}\r\nVary: Origin\r\n\
              Access-Control-Allow-Methods: GET, HEAD, PUT, OPTIONS\r\n\

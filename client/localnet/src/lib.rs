@@ -18,6 +18,8 @@
 //! on its own OS thread (its runloop future is not `Send`); it stops on [`Localnet::stop`] or
 //! when the value is dropped.
 pub mod http;
+#[cfg(feature = "s3-server")]
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -362,13 +364,23 @@ impl Localnet {
     /// Creates the market of the test mint: `admin` is its admin and arbiter, and its
     /// associated token account the treasury.
     pub async fn create_market(&self, params: MarketParams) -> Result<MarketInfo, ClientError> {
+        self.create_market_with_arbiter(params, &self.keypair("admin").pubkey())
+            .await
+    }
+
+    /// [`Localnet::create_market`] with `arbiter` (the default key: no arbiter, a market
+    /// whose disputes only the on-chain referee settles).
+    pub async fn create_market_with_arbiter(
+        &self,
+        params: MarketParams,
+        arbiter: &Pubkey,
+    ) -> Result<MarketInfo, ClientError> {
         let admin = self.keypair("admin");
         let rpc = self.rpc();
         let ctx = Ctx::new(&rpc);
         let treasury = self.token_account(&admin.pubkey());
         let (market, _) =
-            admin::init_market(&ctx, &admin, &self.mint, &treasury, &admin.pubkey(), params)
-                .await?;
+            admin::init_market(&ctx, &admin, &self.mint, &treasury, arbiter, params).await?;
         ctx.market(&market).await
     }
 

@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use sha2::{Digest, Sha256};
-use tessera_localnet::http::{allowed_origin, safe_names, HttpConfig, HttpServer};
+use tessera_localnet::http::{
+    allowed_origin, safe_names, HttpConfig, HttpServer, Network, StoreRoot,
+};
 
 /// Sends `request` (head and body) and returns the status, the head and the body.
 fn send(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
@@ -63,12 +65,15 @@ async fn fixture() -> Fixture {
     std::fs::write(app.join("index.html"), b"<!doctype html>app").unwrap();
     std::fs::write(app.join("assets/main.js"), b"console.log(1)").unwrap();
     let server = HttpServer::start(
-        0,
+        ([127, 0, 0, 1], 0).into(),
         HttpConfig {
-            store: store.clone(),
-            dir: dir.clone(),
-            keypairs: vec!["creator".into(), "operator-1".into()],
+            store: StoreRoot::Dir(store.clone()),
+            network: Network::Localnet {
+                dir: dir.clone(),
+                keypairs: vec!["creator".into(), "operator-1".into()],
+            },
             app: Some(app),
+            origins: Vec::new(),
         },
     )
     .await
@@ -99,6 +104,7 @@ async fn reads_the_store_the_summary_the_keypairs_and_the_app() {
     let results = tokio::task::spawn_blocking(move || {
         [
             get(addr, "/localnet.json"),
+            get(addr, "/network.json"),
             get(addr, "/keypairs/creator.json"),
             get(addr, "/"),
             get(addr, "/assets/main.js"),
@@ -108,21 +114,21 @@ async fn reads_the_store_the_summary_the_keypairs_and_the_app() {
     })
     .await
     .unwrap();
+    // The summary, under both names.
+    for r in &results[..2] {
+        assert_eq!((r.0, r.2.as_slice()), (200, &br#"{"market":"M"}"#[..]));
+    }
     assert_eq!(
-        (results[0].0, results[0].2.as_slice()),
-        (200, &br#"{"market":"M"}"#[..])
-    );
-    assert_eq!(
-        (results[1].0, results[1].2.as_slice()),
+        (results[2].0, results[2].2.as_slice()),
         (200, &b"[1,2,3]"[..])
     );
-    assert_eq!(results[2].0, 200);
-    assert!(results[2].1.contains("text/html"), "{}", results[2].1);
-    assert_eq!(results[2].2, b"<!doctype html>app");
-    assert!(results[3].1.contains("text/javascript"), "{}", results[3].1);
+    assert_eq!(results[3].0, 200);
+    assert!(results[3].1.contains("text/html"), "{}", results[3].1);
+    assert_eq!(results[3].2, b"<!doctype html>app");
+    assert!(results[4].1.contains("text/javascript"), "{}", results[4].1);
     // Missing files: a tile not written, a keypair named but not on disk.
-    assert_eq!(results[4].0, 404);
     assert_eq!(results[5].0, 404);
+    assert_eq!(results[6].0, 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,18 +236,29 @@ fn names_and_origins() {
     ] {
         assert_eq!(safe_names(bad), None, "{bad}");
     }
+    let none: &[String] = &[];
     assert_eq!(
-        allowed_origin("http://127.0.0.1:5173"),
+        allowed_origin("http://127.0.0.1:5173", none),
         Some("http://127.0.0.1:5173")
     );
-    assert_eq!(allowed_origin("http://localhost"), Some("http://localhost"));
+    assert_eq!(
+        allowed_origin("http://localhost", none),
+        Some("http://localhost")
+    );
+    let app = ["https://app.example.com".to_string()];
+    assert_eq!(
+        allowed_origin("https://app.example.com", &app),
+        Some("https://app.example.com")
+    );
     for bad in [
         "https://evil.example",
         "http://127.0.0.1.evil.example",
         "http://localhost.evil:80",
         "http://127.0.0.1:80@evil",
         "null",
+        "https://app.example.com.evil",
+        "http://app.example.com",
     ] {
-        assert_eq!(allowed_origin(bad), None, "{bad}");
+        assert_eq!(allowed_origin(bad, &app), None, "{bad}");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use solana_signer::Signer;
 use tessera_client::flows::Ctx;
 use tessera_client::{pda, presets, ClientError};
-use tessera_localnet::http::{HttpConfig, HttpServer};
+use tessera_localnet::http::{HttpConfig, HttpServer, Network, StoreRoot};
 use tessera_localnet::{Localnet, LocalnetConfig};
 
 use crate::args::LocalnetArgs;
@@ -380,17 +380,22 @@ async fn serve_http(
         .then(|| args.app.clone());
     let served = app.is_some();
     let cfg = HttpConfig {
-        store,
-        dir: dir.to_path_buf(),
-        keypairs: net.keypairs.keys().cloned().collect(),
+        store: StoreRoot::Dir(store),
+        network: Network::Localnet {
+            dir: dir.to_path_buf(),
+            keypairs: net.keypairs.keys().cloned().collect(),
+        },
         app,
+        origins: Vec::new(),
     };
-    let server = HttpServer::start(args.http_port, cfg).await.map_err(|e| {
-        ClientError::bad_input(
-            format!("cannot serve HTTP on 127.0.0.1:{}: {e}", args.http_port),
-            "pass another --http-port (or 0 for none)",
-        )
-    })?;
+    let server = HttpServer::start((Ipv4Addr::LOCALHOST, args.http_port).into(), cfg)
+        .await
+        .map_err(|e| {
+            ClientError::bad_input(
+                format!("cannot serve HTTP on 127.0.0.1:{}: {e}", args.http_port),
+                "pass another --http-port (or 0 for none)",
+            )
+        })?;
     Ok(Some((server, served)))
 }
 

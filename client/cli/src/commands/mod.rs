@@ -4,6 +4,7 @@ pub mod job;
 pub mod localnet;
 pub mod market;
 pub mod operator;
+pub mod serve;
 
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
