@@ -2,7 +2,7 @@
 //! delivered chunk that the model does not give, and gather what `prove_fraud` checks it with
 //! (the staged bytes, in the program's layout, and the arguments). See the program's
 //! `instructions/dispute/referee.rs`.
-use tessera::instructions::FraudArgs;
+use tessera::instructions::{FraudArgs, FraudTarget};
 use tessera_int8::model::{feature_leaf, input_row_leaf};
 use tessera_kernels::quant::{run_rows_cpu, QuantModel};
 
@@ -15,15 +15,21 @@ pub struct FraudProof {
     pub args: FraudArgs,
 }
 
-/// The proof that `delivered` (chunk `chunk` of a `gemm-i8` job's output, which challenge
-/// `challenge` named) is not what `model` gives; `None` when it is. A chunk of the wrong size
-/// is proven wrong by its size; otherwise the proof names the first wrong element.
+/// The proof that `delivered` (chunk `chunk` of a `gemm-i8` job's output, accused by
+/// `target`) is not what `model` gives; `None` when it is. A chunk of the wrong size is proven
+/// wrong by its size; otherwise the proof names the first wrong element. `leaf_proof` proves the
+/// chunk's leaf under the accused slot's root (a slot target; empty for a challenge, whose leaf
+/// the program already holds).
 pub fn gemm_fraud_proof(
     model: &QuantModel,
-    challenge: u8,
+    target: FraudTarget,
     chunk: u32,
     delivered: &[u8],
+    leaf_proof: &[tessera_merkle::Hash],
 ) -> Result<Option<FraudProof>, ClientError> {
+    if let FraudTarget::Slot { chunk: c, .. } = target {
+        assert_eq!(c, chunk, "a slot target names the chunk");
+    }
     if model.layers.len() != 1 {
         return Err(ClientError::bad_input(
             "the referee proves gemm-i8 results: the model has more than one layer",
@@ -50,7 +56,7 @@ pub fn gemm_fraud_proof(
         .map(|f| feature_leaf(&layer.weight[f * k..(f + 1) * k], feature_of(f)))
         .collect();
     let mut args = FraudArgs {
-        challenge,
+        target,
         row: 0,
         feature: 0,
         chunk_len: delivered.len() as u32,
@@ -62,9 +68,11 @@ pub fn gemm_fraud_proof(
         shift: 0,
         input_proof_len: 0,
         weight_proof_len: 0,
+        leaf_proof_len: leaf_proof.len() as u8,
     };
     let mut staged = delivered.to_vec();
     if delivered.len() != (end - start) * n {
+        staged.extend(leaf_proof.iter().flatten());
         return Ok(Some(FraudProof { staged, args }));
     }
     let computed = run_rows_cpu(model, start, end);
@@ -93,5 +101,6 @@ pub fn gemm_fraud_proof(
     ));
     staged.extend(input_proof.iter().flatten());
     staged.extend(weight_proof.iter().flatten());
+    staged.extend(leaf_proof.iter().flatten());
     Ok(Some(FraudProof { staged, args }))
 }

@@ -304,7 +304,10 @@ fn instructions() -> Vec<Fixture> {
         ])
     };
     let fraud = tessera::instructions::FraudArgs {
-        challenge: 2,
+        target: tessera::instructions::FraudTarget::Slot {
+            slot: 2,
+            chunk: 0x0506_0708,
+        },
         row: 0x0102_0304,
         feature: 0x0a0b_0c0d,
         chunk_len: 4096,
@@ -316,9 +319,17 @@ fn instructions() -> Vec<Fixture> {
         shift: -31,
         input_proof_len: 20,
         weight_proof_len: 14,
+        leaf_proof_len: 19,
     };
     let fraud_json = obj(vec![
-        ("challenge", n(fraud.challenge)),
+        (
+            "target",
+            obj(vec![
+                ("kind", J::Str("Slot".into())),
+                ("slot", n(2)),
+                ("chunk", n(0x0506_0708u32)),
+            ]),
+        ),
         ("row", n(fraud.row)),
         ("feature", n(fraud.feature)),
         ("chunk_len", n(fraud.chunk_len)),
@@ -330,6 +341,7 @@ fn instructions() -> Vec<Fixture> {
         ("shift", n(fraud.shift)),
         ("input_proof_len", n(fraud.input_proof_len)),
         ("weight_proof_len", n(fraud.weight_proof_len)),
+        ("leaf_proof_len", n(fraud.leaf_proof_len)),
     ]);
     let update = UpdateMarketArgs {
         admin: key(NEW_ADMIN),
@@ -871,7 +883,8 @@ fn job() -> Job {
             honest_share_bps: 3_000,
             padding: [0; 4],
         },
-        reserved: [0xa5; 64],
+        convicted: 0b101,
+        reserved: [0xa5; 63],
     }
 }
 
@@ -977,6 +990,7 @@ fn job_json(a: &Job) -> J {
         bump,
         escrow,
         terms,
+        convicted,
         reserved,
     } = a;
     obj(vec![
@@ -1009,6 +1023,7 @@ fn job_json(a: &Job) -> J {
         ("bump", n(*bump)),
         ("escrow", s(escrow)),
         ("terms", terms_json(terms)),
+        ("convicted", n(*convicted)),
         ("reserved", hex(reserved)),
     ])
 }

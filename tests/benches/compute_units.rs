@@ -8,7 +8,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use std::collections::HashMap;
 use std::fmt::Write;
 use tessera::constants::WHOLE_ROOT;
-use tessera::instructions::{ChallengeArgs, UpdateMarketArgs};
+use tessera::instructions::{ChallengeArgs, FraudTarget, UpdateMarketArgs};
 use tessera_client::ix::challenge_commitment;
 use tessera_tests::amounts::*;
 use tessera_tests::*;
@@ -405,6 +405,10 @@ fn main() {
         .into_iter()
         .map(referee_cost)
         .collect();
+    let referee_slots: Vec<_> = [256usize, 4096]
+        .into_iter()
+        .map(referee_slot_cost)
+        .collect();
 
     let mut md = String::new();
     writeln!(
@@ -448,6 +452,23 @@ fn main() {
     .unwrap();
     writeln!(md, "|---:|---:|---:|---:|").unwrap();
     for (k, staged, txs, cu) in &referee {
+        writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
+    }
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "Replicas that disagree (a slot accused: the chunk's leaf proven under the slot's root, \
+         2 replicas, 4 rows of one row a chunk; the settlement pays the honest replica):"
+    )
+    .unwrap();
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "| K | staged bytes | transactions (create + writes + proof) | `prove_fraud` compute units |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---:|---:|---:|").unwrap();
+    for (k, staged, txs, cu) in &referee_slots {
         writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
     }
     print!("{md}");
@@ -499,9 +520,15 @@ fn referee_cost(k: usize) -> (usize, usize, usize, u64) {
     };
     env.challenge(&verifier, job, challenge).unwrap();
     env.warp_past_challenge_reveals(job);
-    let proof = tessera_client::referee::gemm_fraud_proof(&model, 0, 1, &chunks[1])
-        .unwrap()
-        .unwrap();
+    let proof = tessera_client::referee::gemm_fraud_proof(
+        &model,
+        FraudTarget::Challenge { index: 0 },
+        1,
+        &chunks[1],
+        &[],
+    )
+    .unwrap()
+    .unwrap();
     let prover = env.cranker();
     let buffer = env.stage(&prover, &proof.staged);
     let meta = env
@@ -512,6 +539,63 @@ fn referee_cost(k: usize) -> (usize, usize, usize, u64) {
         .len()
         .div_ceil(tessera_client::ix::BUFFER_WRITE_BYTES);
     // The compute-budget instruction the proof is sent with costs 150 units.
+    (
+        k,
+        proof.staged.len(),
+        1 + writes + 1,
+        meta.compute_units_consumed - 150,
+    )
+}
+
+/// `prove_fraud` against a slot, on a 2-replica `gemm-i8` job of one layer of `k` inputs (16
+/// outputs, 4 rows, one row per chunk) whose second replica delivered one wrong element: (K,
+/// staged bytes, transactions to stage and prove, compute units of the proof).
+fn referee_slot_cost(k: usize) -> (usize, usize, usize, u64) {
+    let mut env = Env::new();
+    let creator = env.user(10 * REWARD);
+    let (good, bad) = (env.operator(STAKE), env.operator(STAKE));
+    let model = tessera_kernels::benchmark::synthetic_mlp(7, 4, &[k, 16], 1);
+    let truth = quant_chunks(&model);
+    let mut chunks = truth.clone();
+    chunks[1][3] = chunks[1][3].wrapping_add(1);
+    env.create_gemm_job(&creator, 1, 2, &model).unwrap();
+    let job = env.keys.job(&creator.pubkey(), 1);
+    for (op, out) in [(&good, &truth), (&bad, &chunks)] {
+        env.claim(op, job).unwrap();
+        env.commit(op, job, tessera_merkle::root_of_chunks(out), [1; 32])
+            .unwrap();
+    }
+    for (op, out) in [(&good, &truth), (&bad, &chunks)] {
+        env.reveal(op, job, tessera_merkle::root_of_chunks(out), [1; 32])
+            .unwrap();
+    }
+    let leaves: Vec<_> = chunks
+        .iter()
+        .map(|c| tessera_merkle::leaf_hash(c))
+        .collect();
+    let proof = tessera_client::referee::gemm_fraud_proof(
+        &model,
+        FraudTarget::Slot { slot: 1, chunk: 1 },
+        1,
+        &chunks[1],
+        &tessera_merkle::proof(&leaves, 1),
+    )
+    .unwrap()
+    .unwrap();
+    let prover = env.cranker();
+    let buffer = env.stage(&prover, &proof.staged);
+    let meta = env
+        .prove_fraud(job, &creator, buffer, proof.args)
+        .unwrap_or_else(|e| {
+            panic!(
+                "prove_fraud (slot) at K = {k}: {:?}\n{:#?}",
+                e.err, e.meta.logs
+            )
+        });
+    let writes = proof
+        .staged
+        .len()
+        .div_ceil(tessera_client::ix::BUFFER_WRITE_BYTES);
     (
         k,
         proof.staged.len(),

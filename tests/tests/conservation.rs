@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use proptest::prelude::*;
+use tessera::instructions::FraudTarget;
 use tessera::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::ix::parties;
 use tessera_client::pda;
@@ -90,6 +91,13 @@ enum Action {
     /// flipped in its input row when `tamper`).
     ProveFraud {
         job: usize,
+        tamper: bool,
+    },
+    /// Prove slot `slot`'s chunk 1 wrong to the referee, as a replica that disagreed with it
+    /// would (a proof with a byte flipped in its input row when `tamper`).
+    ProveSlot {
+        job: usize,
+        slot: u8,
         tamper: bool,
     },
     Warp {
@@ -172,6 +180,8 @@ fn action() -> impl Strategy<Value = Action> {
         3 => (op.clone(), job.clone()).prop_map(|(op, job)| Action::ChunkChallenge { op, job }),
         3 => (job.clone(), prop::bool::weighted(0.2))
             .prop_map(|(job, tamper)| Action::ProveFraud { job, tamper }),
+        3 => (job.clone(), 0u8..3, prop::bool::weighted(0.2))
+            .prop_map(|(job, slot, tamper)| Action::ProveSlot { job, slot, tamper }),
         6 => prop::sample::select(vec![1i64, 1, 60, 60, 301, 301, 601, 3_601, 86_401, 604_801])
             .prop_map(|seconds| Action::Warp { seconds }),
         6 => (job.clone(), prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::Finalize { job, tamper }),
@@ -618,9 +628,14 @@ impl World {
                     .challengers()
                     .find(|(_, ch)| ch.is_revealed() && ch.chunk == 1)?;
                 let delivered = &self.chunks_of(&j.agreed_root)[challenge.chunk as usize];
-                let built =
-                    tessera_client::referee::gemm_fraud_proof(&self.model, k as u8, 1, delivered)
-                        .expect("a gemm proof");
+                let built = tessera_client::referee::gemm_fraud_proof(
+                    &self.model,
+                    FraudTarget::Challenge { index: k as u8 },
+                    1,
+                    delivered,
+                    &[],
+                )
+                .expect("a gemm proof");
                 // A right chunk has no proof: prove a changed one, and stage the chunk as it is.
                 let right = built.is_none();
                 let mut proof = match built {
@@ -630,13 +645,62 @@ impl World {
                         changed[0] ^= 0x40;
                         let mut p = tessera_client::referee::gemm_fraud_proof(
                             &self.model,
-                            k as u8,
+                            FraudTarget::Challenge { index: k as u8 },
                             1,
                             &changed,
+                            &[],
                         )
                         .expect("a gemm proof")
                         .expect("a wrong chunk");
                         p.staged[..delivered.len()].copy_from_slice(delivered);
+                        p
+                    }
+                };
+                if tamper {
+                    let at = proof.args.chunk_len as usize + 1;
+                    proof.staged[at] ^= 1;
+                }
+                let prover = self.env.cranker();
+                let buffer = self.env.stage(&prover, &proof.staged);
+                let creator = &self.creators[c];
+                let r = self.env.prove_fraud(key, creator, buffer, proof.args);
+                (r, right || tamper)
+            }
+            Action::ProveSlot { job, slot, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let accused = j.assignments.get(slot as usize)?;
+                let chunks = self.chunks_of(&accused.root);
+                let leaves: Vec<_> = chunks
+                    .iter()
+                    .map(|c| tessera_merkle::leaf_hash(c))
+                    .collect();
+                let target = FraudTarget::Slot { slot, chunk: 1 };
+                let leaf_proof = tessera_merkle::proof(&leaves, 1);
+                let built = tessera_client::referee::gemm_fraud_proof(
+                    &self.model,
+                    target,
+                    1,
+                    &chunks[1],
+                    &leaf_proof,
+                )
+                .expect("a gemm proof");
+                // A right chunk has no proof: prove a changed one, and stage the chunk as it is.
+                let right = built.is_none();
+                let mut proof = match built {
+                    Some(p) => p,
+                    None => {
+                        let mut changed = chunks[1].clone();
+                        changed[0] ^= 0x40;
+                        let mut p = tessera_client::referee::gemm_fraud_proof(
+                            &self.model,
+                            target,
+                            1,
+                            &changed,
+                            &leaf_proof,
+                        )
+                        .expect("a gemm proof")
+                        .expect("a wrong chunk");
+                        p.staged[..chunks[1].len()].copy_from_slice(&chunks[1]);
                         p
                     }
                 };

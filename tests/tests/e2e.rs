@@ -21,7 +21,7 @@ use tessera_client::output::Assembled;
 use tessera_client::state::{Job, JobState, Operator, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::token::TokenAccount;
-use tessera_client::{CreateJobArgs, TxOptions};
+use tessera_client::{CreateJobArgs, FraudTarget, TxOptions};
 use tessera_kernels::{Backend, KernelId, Workload};
 use tessera_localnet::{Localnet, LocalnetConfig};
 use tessera_worker::config::Config;
@@ -75,6 +75,11 @@ impl RunningWorker {
 impl Net {
     /// A validator, a market with `challenge_window`, and operators `operator-1..3` staked.
     async fn start(challenge_window: i64) -> Net {
+        Net::start_with(challenge_window, true).await
+    }
+
+    /// [`Net::start`]; `arbiter`: whether the market has one (the admin), or none at all.
+    async fn start_with(challenge_window: i64, arbiter: bool) -> Net {
         // Worker logs with RUST_LOG=info (shown for failing tests).
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -89,8 +94,12 @@ impl Net {
             .map(String::from)
             .to_vec();
         let net = Localnet::start(cfg).await.expect("local validator");
+        let arbiter = match arbiter {
+            true => net.keypair("admin").pubkey(),
+            false => Pubkey::default(),
+        };
         let market = net
-            .create_market(tessera_localnet::local_params(challenge_window))
+            .create_market_with_arbiter(tessera_localnet::local_params(challenge_window), &arbiter)
             .await
             .unwrap();
         for name in ["operator-1", "operator-2", "operator-3"] {
@@ -446,6 +455,140 @@ async fn one_replica_render_is_computed_settled_and_paid_exactly() {
     worker.stop().await;
 }
 
+/// One request to an HTTP server, as a browser sends it: the status and the body.
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: gateway\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&request).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let status = std::str::from_utf8(&out[9..12]).unwrap().parse().unwrap();
+        (status, out[end + 4..].to_vec())
+    })
+    .await
+    .unwrap()
+}
+
+/// A real cluster's store, as `tessera serve` fronts it: an S3 bucket (an S3-compatible server
+/// with SigV4 keys) behind the store gateway. A page uploads the input through the gateway, the
+/// job posts its `s3://` URL, a worker whose store is the bucket (its keys in the environment,
+/// as an operator sets them) reads it, computes and writes its output there, and the page reads
+/// every chunk back through the gateway and checks it against the root on chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_in_an_s3_bucket_behind_the_store_gateway_settles_and_reads_back() {
+    use tessera_localnet::http::{HttpConfig, HttpServer, Network, StoreRoot};
+    let _serial = SERIAL.lock().await;
+    let net = Net::start(2).await;
+    let buckets = net.dir.path().join("s3");
+    std::fs::create_dir_all(buckets.join("jobs")).unwrap();
+    let s3_addr = tessera_localnet::s3::serve(&buckets, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let options = tessera_localnet::s3::options(s3_addr);
+    for (k, v) in &options {
+        std::env::set_var(k.to_ascii_uppercase(), v);
+    }
+    let bucket = Store::with_options(options.clone());
+    let base = "s3://jobs/tessera";
+    let gateway = HttpServer::start(
+        ([127, 0, 0, 1], 0).into(),
+        HttpConfig {
+            store: StoreRoot::Remote {
+                base: base.into(),
+                store: bucket.clone(),
+            },
+            network: Network::Summary(b"{}".to_vec()),
+            app: None,
+            origins: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // The page's upload, then what the job posts for it.
+    let input = small_scene();
+    let hash: [u8; 32] = tessera_merkle::sha256(&[&input]);
+    let (status, reply) = http(
+        gateway.addr,
+        "PUT",
+        &format!("/store/inputs/{}", store::hex(&hash)),
+        &input,
+    )
+    .await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&reply));
+    let posted = store::posted_input_uri(base, &hash);
+    assert_eq!(posted, format!("{base}/inputs/{}", store::hex(&hash)));
+    assert_eq!(
+        bucket.get(&posted).await.unwrap().as_ref(),
+        input.as_slice()
+    );
+
+    let worker = net
+        .spawn_worker("operator-1", |c| c.store = base.to_string())
+        .await;
+    let creator = net.net.keypair("creator");
+    let req = JobRequest {
+        job_id: Some(70),
+        kernel: KernelId::Render,
+        input,
+        reward_per_replica: REWARD,
+        replicas: 1,
+        claim_window: 120,
+        exec_timeout: 60,
+    };
+    // The client flow posts the same URL (its upload of the same bytes under the same name
+    // changes nothing).
+    let submitted = creator::submit_job(
+        &net.ctx(),
+        &bucket,
+        base,
+        &net.market,
+        &creator,
+        &net.net.token_account(&creator.pubkey()),
+        &req,
+        &mut |_, _| {},
+    )
+    .await
+    .expect("job submitted");
+    assert_eq!(submitted.input_uri, posted);
+    let job = net
+        .wait_job(&submitted.job, 60, |j| j.state() == JobState::Settled)
+        .await;
+    assert_eq!(job.input_uri(), posted);
+    assert_eq!(job.agreed_root, true_root());
+
+    // The output is in the bucket, and every chunk read through the gateway is in the root.
+    let out = job.slots()[0].output_uri().to_string();
+    let rel = out
+        .strip_prefix(&format!("{base}/"))
+        .unwrap_or_else(|| panic!("{out} is not in the bucket"));
+    let mut leaves = Vec::new();
+    for i in 0..job.chunk_count {
+        let (status, chunk) =
+            http(gateway.addr, "GET", &format!("/store/{rel}/chunk-{i}"), b"").await;
+        assert_eq!(
+            status,
+            200,
+            "chunk {i}: {}",
+            String::from_utf8_lossy(&chunk)
+        );
+        leaves.push(tessera_merkle::leaf_hash(&chunk));
+    }
+    assert_eq!(tessera_merkle::root_from_leaves(&leaves), job.agreed_root);
+    worker.stop().await;
+    for (k, _) in &options {
+        std::env::remove_var(k.to_ascii_uppercase());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_workers_commit_reveal_agree_and_are_both_paid() {
     let _serial = SERIAL.lock().await;
@@ -635,9 +778,15 @@ async fn a_wrong_gemm_element_is_convicted_by_the_referee_with_no_arbiter() {
         .map(|&v| v as u8)
         .collect();
     tampered[3 * 128 + 77] = tampered[3 * 128 + 77].wrapping_add(1);
-    let proof = tessera_client::referee::gemm_fraud_proof(&model, 0, 9, &tampered)
-        .unwrap()
-        .unwrap();
+    let proof = tessera_client::referee::gemm_fraud_proof(
+        &model,
+        FraudTarget::Challenge { index: 0 },
+        9,
+        &tampered,
+        &[],
+    )
+    .unwrap()
+    .unwrap();
     let writes = proof
         .staged
         .len()
@@ -650,6 +799,112 @@ async fn a_wrong_gemm_element_is_convicted_by_the_referee_with_no_arbiter() {
         proof.staged.len()
     );
     verifier.stop().await;
+}
+
+/// Replicas that disagree, in a market with no arbiter key at all: a 2-replica `gemm-i8` job of
+/// 4 096 rows, one replica an honest worker, the other a cheat whose output is off by one in
+/// one element of one row. The roots differ; the honest worker proves the cheat's root wrong to
+/// the on-chain referee unattended. The cheat is slashed, the honest worker paid with its share
+/// of the slash, the creator compensated; no key could have ruled (the market names none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_that_disagree_are_settled_by_the_referee_with_no_arbiter_key() {
+    let _serial = SERIAL.lock().await;
+    let net = Net::start_with(2, false).await;
+    assert_eq!(net.market.state.arbiter, Pubkey::default());
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    // 4 096 rows of 256 inputs to 64 outputs, 64 rows per chunk (64 chunks).
+    let model = tessera_kernels::benchmark::synthetic_mlp(0x2e9, 4096, &[256, 64], 64);
+    let input = model.to_safetensors();
+    let job_key = net
+        .submit_input(1, 2, 120, 60, KernelId::GemmI8, input.clone())
+        .await;
+    assert_eq!(net.job(&job_key).await.terms.arbiter, Pubkey::default());
+    let honest = net.spawn_worker("operator-1", |_| {}).await;
+    let cheat = Manual::new(&net, "operator-3");
+    cheat.claim(job_key).await;
+    // Chunk 40, row 3, feature 17: one element off by one.
+    let (root, uri) = cheat
+        .compute_input(job_key, KernelId::GemmI8, &input, |chunks| {
+            chunks[40][3 * 64 + 17] = chunks[40][3 * 64 + 17].wrapping_add(1);
+        })
+        .await;
+    let salt = cheat.commit(job_key, root).await;
+    net.wait_job(&job_key, 60, |j| j.state() == JobState::Committed)
+        .await;
+    cheat.reveal(job_key, root, salt, uri).await;
+    let disputed = net
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Disputed)
+        .await;
+    let since = Instant::now();
+    let job = net
+        .wait_job(&job_key, 120, |j| j.state() == JobState::Settled)
+        .await;
+    let settled_in = since.elapsed();
+    let cheat_slot = disputed.slot_of(&cheat.operator()).unwrap();
+    assert_eq!(job.convicted, 1 << cheat_slot);
+    assert_eq!(
+        job.agreed_root,
+        model_root_of_output(&model),
+        "the honest root stands"
+    );
+    eventually(|| honest.metrics.fraud_proofs.get() > 0).await;
+    assert_eq!(honest.metrics.fraud_proofs.get(), 1);
+
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let split = split_reward(REWARD, 250, 100).unwrap();
+    let c = net.operator("operator-3").await;
+    assert_eq!((c.slashed_total, c.earned, c.bonded), (slash.total, 0, 0));
+    let h = net.operator("operator-1").await;
+    assert_eq!(
+        (h.earned, h.bonded, h.jobs_completed),
+        (split.operator + slash.honest, 0, 1)
+    );
+    // The creator paid one reward (the honest replica's) and got half the slash.
+    assert_eq!(
+        net.balance(&creator).await,
+        creator_before - REWARD + slash.creator
+    );
+    let (s, e) = model.chunk_rows(40);
+    let mut wrong: Vec<u8> = tessera_kernels::quant::run_rows_cpu(&model, s, e)
+        .iter()
+        .map(|&v| v as u8)
+        .collect();
+    wrong[3 * 64 + 17] = wrong[3 * 64 + 17].wrapping_add(1);
+    let leaves = vec![[0u8; 32]; 64];
+    let proof = tessera_client::referee::gemm_fraud_proof(
+        &model,
+        FraudTarget::Slot {
+            slot: cheat_slot as u8,
+            chunk: 40,
+        },
+        40,
+        &wrong,
+        &tessera_merkle::proof(&leaves, 40),
+    )
+    .unwrap()
+    .unwrap();
+    let writes = proof
+        .staged
+        .len()
+        .div_ceil(tessera_client::ix::BUFFER_WRITE_BYTES);
+    println!(
+        "referee, replicas that disagree: settled {:.1} s after the dispute began ({} \
+         transactions: create the buffer, {writes} writes of {} staged bytes, the proof, close)",
+        settled_in.as_secs_f64(),
+        writes + 3,
+        proof.staged.len()
+    );
+    honest.stop().await;
+}
+
+/// The root of `model`'s true output.
+fn model_root_of_output(model: &tessera_kernels::quant::QuantModel) -> [u8; 32] {
+    let out = tessera_kernels::Workload::GemmI8(tessera_kernels::quant::QuantWorkload {
+        model: model.clone(),
+    });
+    out.run(&Backend::Cpu).unwrap().root()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

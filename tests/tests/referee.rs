@@ -4,14 +4,18 @@
 #![allow(clippy::result_large_err)] // TxResult carries the failed transaction's metadata, as LiteSVM returns it.
 use anchor_lang::prelude::Pubkey;
 use tessera::constants::KERNEL_RENDER;
-use tessera::instructions::{ChallengeArgs, FraudArgs};
+use tessera::instructions::{ChallengeArgs, FraudArgs, FraudTarget};
 use tessera::state::JobState;
+use tessera_client::ix::parties;
 use tessera_client::referee::{gemm_fraud_proof, FraudProof};
 use tessera_kernels::benchmark::synthetic_mlp;
 use tessera_kernels::quant::QuantModel;
 use tessera_merkle::{leaf_hash, root_of_chunks};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
+
+/// The first challenge in commitment order, as a fraud proof's target.
+const CHALLENGE_0: FraudTarget = FraudTarget::Challenge { index: 0 };
 
 /// A one-layer model: 8 rows of 64 inputs to 24 outputs, 2 rows per chunk (4 chunks).
 fn model() -> QuantModel {
@@ -91,9 +95,10 @@ impl Case {
     fn proof(&mut self, challenge: u8, chunk: u32) -> (Pubkey, FraudArgs) {
         let FraudProof { staged, args } = gemm_fraud_proof(
             &self.model,
-            challenge,
+            FraudTarget::Challenge { index: challenge },
             chunk,
             &self.delivered[chunk as usize],
+            &[],
         )
         .unwrap()
         .expect("the chunk is wrong");
@@ -228,9 +233,10 @@ fn a_right_result_cannot_be_convicted() {
     // feature 0; then stage the chunk as delivered.
     let mut other = case.delivered[1].clone();
     other[0] ^= 0x40;
-    let FraudProof { mut staged, args } = gemm_fraud_proof(&case.model, 0, 1, &other)
-        .unwrap()
-        .unwrap();
+    let FraudProof { mut staged, args } =
+        gemm_fraud_proof(&case.model, CHALLENGE_0, 1, &other, &[])
+            .unwrap()
+            .unwrap();
     staged[..other.len()].copy_from_slice(&case.delivered[1]);
     let prover = case.env.cranker();
     let buffer = case.env.stage(&prover, &staged);
@@ -249,9 +255,10 @@ fn every_staged_piece_is_checked() {
     let verifier = case.env.operator(STAKE);
     case.challenge(&verifier, 2);
     case.env.warp_past_challenge_reveals(case.job);
-    let FraudProof { staged, args } = gemm_fraud_proof(&case.model, 0, 2, &case.delivered[2])
-        .unwrap()
-        .unwrap();
+    let FraudProof { staged, args } =
+        gemm_fraud_proof(&case.model, CHALLENGE_0, 2, &case.delivered[2], &[])
+            .unwrap()
+            .unwrap();
     let chunk_len = args.chunk_len as usize;
     let k = 64;
     let prover = case.env.cranker();
@@ -298,7 +305,7 @@ fn every_staged_piece_is_checked() {
     }
     // A challenge that is not a chunk challenge of this job, or not there.
     let mut bad = args.clone();
-    bad.challenge = 2;
+    bad.target = FraudTarget::Challenge { index: 2 };
     let r = try_staged(&mut case, staged.clone(), bad);
     assert_tessera_error(&r, TesseraError::NotRefereeable);
     assert_eq!(case.env.job(&case.job).state(), JobState::Disputed);
@@ -350,7 +357,9 @@ fn disputes_the_referee_cannot_decide_stay_with_the_arbiter() {
     env.challenge(&verifier, job, args).unwrap();
     env.warp_past_challenge_reveals(job);
     let model = model();
-    let FraudProof { staged, args } = gemm_fraud_proof(&model, 0, 1, &[0; 10]).unwrap().unwrap();
+    let FraudProof { staged, args } = gemm_fraud_proof(&model, CHALLENGE_0, 1, &[0; 10], &[])
+        .unwrap()
+        .unwrap();
     let prover = env.cranker();
     let buffer = env.stage(&prover, &staged);
     assert_tessera_error(
@@ -358,7 +367,8 @@ fn disputes_the_referee_cannot_decide_stay_with_the_arbiter() {
         TesseraError::NotRefereeable,
     );
 
-    // Replicas that disagree (no agreed root): the arbiter's.
+    // Replicas that disagree (no agreed root): no challenge to uphold (a slot is accused
+    // instead, below).
     let mut env = Env::new();
     let creator = env.user(10 * REWARD);
     let model = self::model();
@@ -375,13 +385,301 @@ fn disputes_the_referee_cannot_decide_stay_with_the_arbiter() {
     env.reveal(&a, job, root_of_chunks(&good), [1; 32]).unwrap();
     env.reveal(&b, job, root_of_chunks(&bad), [2; 32]).unwrap();
     assert_eq!(env.job(&job).state(), JobState::Disputed);
-    let FraudProof { staged, args } = gemm_fraud_proof(&model, 0, 2, &bad[2]).unwrap().unwrap();
+    let FraudProof { staged, args } = gemm_fraud_proof(&model, CHALLENGE_0, 2, &bad[2], &[])
+        .unwrap()
+        .unwrap();
     let prover = env.cranker();
     let buffer = env.stage(&prover, &staged);
     assert_tessera_error(
         &env.prove_fraud(job, &creator, buffer, args),
         TesseraError::NotRefereeable,
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replicas that disagree: each other's accusers
+// ---------------------------------------------------------------------------------------------
+
+/// A `gemm-i8` job in a market with no arbiter, whose replicas deliver `outputs` (one per
+/// replica), committed and revealed: disputed when they differ.
+struct Disagreement {
+    env: Env,
+    creator: User,
+    ops: Vec<User>,
+    job: Pubkey,
+    model: QuantModel,
+    outputs: Vec<Vec<Vec<u8>>>,
+}
+
+fn no_arbiter_env() -> Env {
+    let mut env = Env::bare(anchor_spl::token::ID);
+    let ix = env
+        .keys
+        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+    let admin = env.admin.insecure_clone();
+    env.send(&[ix], &[&admin]).unwrap();
+    env
+}
+
+fn disagreement(tampers: &[fn(&mut [Vec<u8>])]) -> Disagreement {
+    let mut env = no_arbiter_env();
+    let creator = env.user(10 * REWARD);
+    let model = model();
+    let replicas = tampers.len() as u8;
+    env.create_gemm_job(&creator, 1, replicas, &model).unwrap();
+    let job = env.keys.job(&creator.pubkey(), 1);
+    let outputs: Vec<Vec<Vec<u8>>> = tampers
+        .iter()
+        .map(|t| {
+            let mut c = quant_chunks(&model);
+            t(&mut c);
+            c
+        })
+        .collect();
+    let ops: Vec<User> = (0..replicas).map(|_| env.operator(STAKE)).collect();
+    for op in &ops {
+        env.claim(op, job).unwrap();
+    }
+    for (op, out) in ops.iter().zip(&outputs) {
+        env.commit(op, job, root_of_chunks(out), [7; 32]).unwrap();
+    }
+    for (op, out) in ops.iter().zip(&outputs) {
+        env.reveal(op, job, root_of_chunks(out), [7; 32]).unwrap();
+    }
+    Disagreement {
+        env,
+        creator,
+        ops,
+        job,
+        model,
+        outputs,
+    }
+}
+
+fn honest(_: &mut [Vec<u8>]) {}
+
+/// Chunk 1, row 0, feature 3 off by one (another wrong output than [`one_wrong_element`]).
+fn another_wrong_element(chunks: &mut [Vec<u8>]) {
+    chunks[1][3] = chunks[1][3].wrapping_sub(1);
+}
+
+impl Disagreement {
+    /// The proof that slot `slot`'s chunk `chunk` is wrong, staged by a third party: its leaf
+    /// proven under the slot's root.
+    fn proof(&mut self, slot: u8, chunk: u32) -> (Pubkey, FraudArgs) {
+        let out = &self.outputs[slot as usize];
+        let leaves: Vec<_> = out.iter().map(|c| leaf_hash(c)).collect();
+        let FraudProof { staged, args } = gemm_fraud_proof(
+            &self.model,
+            FraudTarget::Slot { slot, chunk },
+            chunk,
+            &out[chunk as usize],
+            &tessera_merkle::proof(&leaves, chunk as usize),
+        )
+        .unwrap()
+        .expect("the chunk is wrong");
+        let prover = self.env.cranker();
+        (self.env.stage(&prover, &staged), args)
+    }
+
+    fn prove(&mut self, buffer: Pubkey, args: FraudArgs) -> TxResult {
+        self.env.prove_fraud(self.job, &self.creator, buffer, args)
+    }
+}
+
+#[test]
+fn replicas_that_disagree_convict_the_wrong_one_with_no_challenger_and_no_arbiter() {
+    let mut d = disagreement(&[honest, one_wrong_element]);
+    assert_eq!(d.env.job(&d.job).state(), JobState::Disputed);
+    assert_eq!(d.env.job(&d.job).terms.arbiter, Pubkey::default());
+    let before = d.env.balance(&d.creator.token);
+    let (buffer, args) = d.proof(1, 2);
+    assert_eq!((args.row, args.feature), (1, 5));
+    d.prove(buffer, args).unwrap();
+
+    let job = d.env.job(&d.job);
+    assert_eq!(job.state(), JobState::Settled);
+    assert_eq!(job.convicted, 0b10);
+    assert_eq!(
+        job.agreed_root,
+        root_of_chunks(&d.outputs[0]),
+        "the honest root stands"
+    );
+    // The cheater loses its bond: half to the creator (with the cheater's reward back), a
+    // quarter to the honest replica (with its pay), the rest burned.
+    assert_eq!(d.env.balance(&d.creator.token), before + REWARD + BOND / 2);
+    let good = d.env.operator_of(&d.ops[0]);
+    assert_eq!(
+        (good.stake, good.bonded, good.earned),
+        (STAKE, 0, PAY + BOND / 4)
+    );
+    let bad = d.env.operator_of(&d.ops[1]);
+    assert_eq!((bad.stake, bad.bonded, bad.earned), (STAKE - BOND, 0, 0));
+    // Settled once: no second proof.
+    let (again, args) = d.proof(1, 2);
+    let closed = anchor_lang::error::ErrorCode::AccountNotInitialized;
+    assert_anchor_error(&d.prove(again, args), closed);
+}
+
+#[test]
+fn an_honest_replica_cannot_be_convicted_whatever_is_staged() {
+    let mut d = disagreement(&[honest, one_wrong_element]);
+    let good_leaves: Vec<_> = d.outputs[0].iter().map(|c| leaf_hash(c)).collect();
+    let bad_leaves: Vec<_> = d.outputs[1].iter().map(|c| leaf_hash(c)).collect();
+    // The honest slot's real chunk 2, its leaf proven under its root, with the bad chunk's
+    // element named: the model gives exactly what it delivered.
+    let wrong = gemm_fraud_proof(
+        &d.model,
+        FraudTarget::Slot { slot: 0, chunk: 2 },
+        2,
+        &d.outputs[1][2],
+        &tessera_merkle::proof(&good_leaves, 2),
+    )
+    .unwrap()
+    .unwrap();
+    let mut staged = wrong.staged.clone();
+    staged[..d.outputs[0][2].len()].copy_from_slice(&d.outputs[0][2]);
+    let prover = d.env.cranker();
+    let buffer = d.env.stage(&prover, &staged);
+    assert_tessera_error(&d.prove(buffer, wrong.args.clone()), TesseraError::NoFraud);
+    // The cheater's chunk, its leaf "proven" under the honest root: not the honest slot's.
+    let prover = d.env.cranker();
+    let buffer = d.env.stage(&prover, &wrong.staged);
+    assert_tessera_error(&d.prove(buffer, wrong.args), TesseraError::BadFraudProof);
+    // The cheater's chunk and its own leaf proof, against the honest slot.
+    let mut args = d.proof(1, 2).1;
+    let good_target = FraudTarget::Slot { slot: 0, chunk: 2 };
+    args.target = good_target;
+    let p = gemm_fraud_proof(
+        &d.model,
+        good_target,
+        2,
+        &d.outputs[1][2],
+        &tessera_merkle::proof(&bad_leaves, 2),
+    )
+    .unwrap()
+    .unwrap();
+    let prover = d.env.cranker();
+    let buffer = d.env.stage(&prover, &p.staged);
+    assert_tessera_error(&d.prove(buffer, args), TesseraError::BadFraudProof);
+    // A slot that is not one, or a chunk out of range.
+    for target in [
+        FraudTarget::Slot { slot: 2, chunk: 2 },
+        FraudTarget::Slot { slot: 7, chunk: 2 },
+    ] {
+        let (buffer, mut args) = d.proof(1, 2);
+        args.target = target;
+        assert_tessera_error(&d.prove(buffer, args), TesseraError::NotRefereeable);
+    }
+    let (buffer, mut args) = d.proof(1, 2);
+    args.target = FraudTarget::Slot { slot: 1, chunk: 4 };
+    assert_tessera_error(&d.prove(buffer, args), TesseraError::BadFraudProof);
+    // Nothing moved.
+    let job = d.env.job(&d.job);
+    assert_eq!((job.state(), job.convicted), (JobState::Disputed, 0));
+}
+
+#[test]
+fn one_honest_replica_convicts_two_that_colluded_on_one_wrong_root() {
+    let mut d = disagreement(&[one_wrong_element, honest, one_wrong_element]);
+    let before = d.env.balance(&d.creator.token);
+    // One proof against either colluder convicts both: they delivered the same root.
+    let (buffer, args) = d.proof(2, 2);
+    d.prove(buffer, args).unwrap();
+    let job = d.env.job(&d.job);
+    assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b101));
+    assert_eq!(job.agreed_root, root_of_chunks(&d.outputs[1]));
+    for cheat in [&d.ops[0], &d.ops[2]] {
+        let op = d.env.operator_of(cheat);
+        assert_eq!((op.stake, op.bonded, op.earned), (STAKE - BOND, 0, 0));
+    }
+    // The honest replica: its pay and the honest quarter of both slashes.
+    let good = d.env.operator_of(&d.ops[1]);
+    assert_eq!((good.stake, good.earned), (STAKE, PAY + 2 * (BOND / 4)));
+    assert_eq!(
+        d.env.balance(&d.creator.token),
+        before + 2 * REWARD + 2 * (BOND / 2)
+    );
+}
+
+#[test]
+fn three_roots_take_two_proofs_or_the_deadline_slashes_the_proven_one() {
+    // Two proofs: the job settles at the second, with the honest replica alone.
+    let mut d = disagreement(&[honest, one_wrong_element, another_wrong_element]);
+    let (buffer, args) = d.proof(1, 2);
+    d.prove(buffer, args).unwrap();
+    let job = d.env.job(&d.job);
+    assert_eq!((job.state(), job.convicted), (JobState::Disputed, 0b010));
+    // A convicted slot cannot be accused again.
+    let (buffer, args) = d.proof(1, 2);
+    assert_tessera_error(&d.prove(buffer, args), TesseraError::NotRefereeable);
+    let (buffer, args) = d.proof(2, 1);
+    d.prove(buffer, args).unwrap();
+    let job = d.env.job(&d.job);
+    assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b110));
+    assert_eq!(job.agreed_root, root_of_chunks(&d.outputs[0]));
+    let good = d.env.operator_of(&d.ops[0]);
+    assert_eq!(good.earned, PAY + 2 * (BOND / 4));
+
+    // One proof, then nobody: at the dispute deadline the convicted slot is slashed, the two
+    // others released, the creator refunded and compensated.
+    let mut d = disagreement(&[honest, one_wrong_element, another_wrong_element]);
+    let before = d.env.balance(&d.creator.token);
+    let (buffer, args) = d.proof(1, 2);
+    d.prove(buffer, args).unwrap();
+    let deadline = d.env.job(&d.job).dispute_deadline;
+    let now = d
+        .env
+        .svm
+        .get_sysvar::<anchor_lang::prelude::Clock>()
+        .unix_timestamp;
+    d.env.warp(deadline + 1 - now);
+    let (buffer, args) = d.proof(2, 1);
+    assert_tessera_error(&d.prove(buffer, args), TesseraError::DisputeDeadlinePassed);
+    let j = d.env.job(&d.job);
+    let ix = d
+        .env
+        .keys
+        .expire_dispute(d.job, d.creator.pubkey(), d.creator.token, &parties(&j));
+    let crank = d.env.cranker();
+    d.env.send(&[ix], &[&crank]).unwrap();
+    let job = d.env.job(&d.job);
+    assert_eq!(job.state(), JobState::Settled);
+    assert_eq!(job.agreed_root, [0; 32], "no result stands");
+    let bad = d.env.operator_of(&d.ops[1]);
+    assert_eq!((bad.stake, bad.bonded), (STAKE - BOND, 0));
+    for op in [&d.ops[0], &d.ops[2]] {
+        let o = d.env.operator_of(op);
+        assert_eq!((o.stake, o.bonded, o.earned), (STAKE, 0, 0));
+    }
+    // The whole escrow back, and the creator's half of the slash (no honest party: the
+    // honest quarter is burned).
+    assert_eq!(
+        d.env.balance(&d.creator.token),
+        before + 3 * REWARD + BOND / 2
+    );
+}
+
+#[test]
+fn a_slot_is_accused_only_when_replicas_disagree() {
+    // Replicas that agree, challenged: the challenge is the target, not a slot.
+    let mut case = delivered_job(2, one_wrong_element);
+    let verifier = case.env.operator(STAKE);
+    case.challenge(&verifier, 2);
+    case.env.warp_past_challenge_reveals(case.job);
+    let leaves: Vec<_> = case.delivered.iter().map(|c| leaf_hash(c)).collect();
+    let p = gemm_fraud_proof(
+        &case.model,
+        FraudTarget::Slot { slot: 0, chunk: 2 },
+        2,
+        &case.delivered[2],
+        &tessera_merkle::proof(&leaves, 2),
+    )
+    .unwrap()
+    .unwrap();
+    let prover = case.env.cranker();
+    let buffer = case.env.stage(&prover, &p.staged);
+    assert_tessera_error(&case.prove(buffer, p.args), TesseraError::NotRefereeable);
 }
 
 #[test]
@@ -463,7 +761,10 @@ fn every_referee_transaction_fits_in_one_packet() {
     // prove_fraud at its largest: a one-layer header, the longest proofs, three challengers
     // and three replicas as parties.
     let args = FraudArgs {
-        challenge: u8::MAX,
+        target: FraudTarget::Slot {
+            slot: u8::MAX,
+            chunk: u32::MAX,
+        },
         row: u32::MAX,
         feature: u32::MAX,
         chunk_len: u32::MAX,
@@ -475,6 +776,7 @@ fn every_referee_transaction_fits_in_one_packet() {
         shift: i32::MIN,
         input_proof_len: u8::MAX,
         weight_proof_len: u8::MAX,
+        leaf_proof_len: u8::MAX,
     };
     let parties: Vec<Pubkey> = (0..6).map(|_| Pubkey::new_unique()).collect();
     let prove = env.keys.prove_fraud(

@@ -197,11 +197,38 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::ProveFraud)
         }
+        // Replicas that disagree are each other's accusers: a replica proves another's root
+        // wrong to the referee (no challenger, no arbiter).
+        JobState::Disputed
+            if job.kernel == KernelId::GemmI8.id()
+                && mine.is_some_and(|i| accused_slot(job, i).is_some())
+                && rec.fraud_proof.is_none()
+                && s.now <= job.dispute_deadline =>
+        {
+            Some(Step::ProveFraud)
+        }
         JobState::Disputed if s.arbiter && (!job.has_challenge() || s.now > settle_from) => {
             Some(Step::Resolve)
         }
         _ => None,
     }
+}
+
+/// In a job whose replicas revealed different roots (no agreed root, no challenge), the first
+/// live slot not yet convicted whose root differs from slot `mine`'s (itself revealed and not
+/// convicted): the one `mine` accuses.
+pub fn accused_slot(job: &Job, mine: usize) -> Option<usize> {
+    let me = &job.assignments[mine];
+    let live = |i: usize, a: &tessera_client::state::Assignment| {
+        a.status() == SlotStatus::Revealed && job.convicted & (1 << i) == 0
+    };
+    if job.agreed_root != [0; 32] || job.has_challenge() || !live(mine, me) {
+        return None;
+    }
+    job.slots()
+        .iter()
+        .enumerate()
+        .position(|(i, a)| i != mine && live(i, a) && a.root != me.root)
 }
 
 /// When the worker stops claiming because its compute backends failed, and when it tries them
@@ -479,7 +506,8 @@ mod tests {
                 bond: 500,
                 ..tessera_client::state::JobTerms::none()
             },
-            reserved: [0; 64],
+            convicted: 0,
+            reserved: [0; 63],
         }
     }
 
@@ -894,6 +922,54 @@ mod tests {
         let mut render = j;
         render.kernel = KernelId::Render.id();
         assert_eq!(decide(&render, &rec, &at(NOW)), None);
+    }
+
+    /// A replica of a `gemm-i8` job whose replicas revealed different roots accuses the first
+    /// other live slot with another root that is not yet convicted, once, before the dispute
+    /// deadline.
+    #[test]
+    fn a_replica_accuses_one_that_disagreed_once() {
+        let me = Pubkey::new_unique();
+        let mut j = job(3, JobState::Disputed);
+        j.kernel = KernelId::GemmI8.id();
+        for slot in 0..3 {
+            hold(&mut j, slot, Pubkey::new_unique(), SlotStatus::Revealed);
+        }
+        j.assignments[1].operator = me;
+        j.assignments[0].root = [1; 32];
+        j.assignments[1].root = [2; 32];
+        j.assignments[2].root = [2; 32];
+        j.dispute_deadline = NOW + 100;
+        let rec = JobRecord::default();
+        let at = |now| Situation {
+            now,
+            ..situation(me)
+        };
+        assert_eq!(accused_slot(&j, 1), Some(0));
+        assert_eq!(accused_slot(&j, 0), Some(1));
+        assert_eq!(decide(&j, &rec, &at(NOW)), Some(Step::ProveFraud));
+        assert_eq!(decide(&j, &rec, &at(NOW + 101)), None, "past the deadline");
+        let tried = JobRecord {
+            fraud_proof: Some("proven".into()),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &tried, &at(NOW)), None, "once");
+        // Convicted slots are neither accused nor accusers.
+        let mut convicted = j;
+        convicted.convicted = 0b001;
+        assert_eq!(accused_slot(&convicted, 1), None);
+        convicted.convicted = 0b010;
+        assert_eq!(accused_slot(&convicted, 1), None);
+        assert_eq!(decide(&convicted, &rec, &at(NOW)), None);
+        // Not when the replicas agreed (a challenge is the way), nor for another kernel, nor
+        // for a worker holding no slot.
+        let mut agreed = j;
+        agreed.agreed_root = [2; 32];
+        assert_eq!(accused_slot(&agreed, 1), None);
+        let mut render = j;
+        render.kernel = KernelId::Render.id();
+        assert_eq!(decide(&render, &rec, &at(NOW)), None);
+        assert_eq!(decide(&j, &rec, &situation(Pubkey::new_unique())), None);
     }
 
     #[test]

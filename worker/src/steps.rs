@@ -11,8 +11,9 @@ use tessera_client::ix::{
     challenge_commitment, parties, without_creator_token, CrankBuilder, MarketKeys,
 };
 use tessera_client::state::{Job, SlotStatus};
-use tessera_client::store;
+use tessera_client::store::{self, Capped};
 use tessera_client::token::{associated_token_address, create_associated_token_account_idempotent};
+use tessera_client::FraudTarget;
 use tessera_kernels::Backend;
 
 use crate::db::{ChallengeRecord, JobRecord};
@@ -21,6 +22,12 @@ use crate::error::WorkerError;
 use crate::input;
 use crate::node::Worker;
 use crate::verify;
+
+/// The largest delivered chunk a fraud proof stages: what a buffer account holds (10 MiB)
+/// less the rows and proofs staged after it.
+const MAX_STAGED_CHUNK: u64 = 9 << 20;
+/// The largest leaves file read: a job's most chunks (2²⁰) of 32 bytes.
+const MAX_LEAVES_FILE: u64 = 32 << 20;
 
 impl Worker {
     /// Runs `step` for `job` (its record `rec` read just before).
@@ -266,14 +273,32 @@ impl Worker {
     /// buffer. Tried once: what happened is recorded (a chunk that cannot be read or proven
     /// is left to the arbiter).
     async fn prove_fraud(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
-        let Some(k) = job.challenge_of(&self.operator) else {
-            return Ok(());
+        let built = match job.challenge_of(&self.operator) {
+            Some(k) => {
+                let c = job.challenges[k];
+                self.fraud_proof(
+                    job,
+                    FraudTarget::Challenge { index: k as u8 },
+                    c.chunk,
+                    c.operator_leaf,
+                    &[],
+                )
+                .await?
+            }
+            None => match job
+                .slot_of(&self.operator)
+                .and_then(|mine| Some((mine, crate::decide::accused_slot(job, mine)?)))
+            {
+                Some((mine, accused)) => self.replica_fraud_proof(job, mine, accused).await?,
+                None => return Ok(()),
+            },
         };
-        let c = job.challenges[k];
-        let outcome = match self
-            .fraud_proof(job, k as u8, c.chunk, c.operator_leaf)
-            .await?
-        {
+        let chunk = match built.as_ref().map(|p| p.args.target) {
+            Ok(FraudTarget::Slot { chunk, .. }) => chunk,
+            Ok(FraudTarget::Challenge { index }) => job.challenges[index as usize].chunk,
+            Err(_) => 0,
+        };
+        let outcome = match built {
             Err(why) => {
                 tracing::warn!(job = %key, %why, "no fraud proof: the dispute is left to the arbiter");
                 why
@@ -307,7 +332,7 @@ impl Worker {
                     self.metrics.fraud_proofs.inc();
                     tracing::info!(
                         job = %key,
-                        chunk = c.chunk,
+                        chunk,
                         row = proof.args.row,
                         feature = proof.args.feature,
                         "fraud proven to the referee"
@@ -330,25 +355,94 @@ impl Worker {
         Ok(())
     }
 
-    /// The fraud proof of `chunk` (challenge `k`) from the replicas' stored output and the
+    /// The proof that slot `accused`'s root is wrong, by slot `mine`: the first chunk whose
+    /// leaf differs from this worker's (the accused's published leaves, checked against its
+    /// root), proven under the accused's root. The inner error says why there is none (an
+    /// accused that published no leaves or chunk cannot be proven wrong: the dispute then
+    /// expires at its deadline).
+    async fn replica_fraud_proof(
+        &self,
+        job: &Job,
+        mine: usize,
+        accused: usize,
+    ) -> Result<Result<tessera_client::referee::FraudProof, String>, WorkerError> {
+        let leaves_of = |slot: usize| {
+            let a = job.assignments[slot];
+            async move {
+                let uri = store::leaves_uri(a.output_uri());
+                let bytes = match self.store.get_at_most(&uri, MAX_LEAVES_FILE).await {
+                    Ok(Capped::Read(bytes)) => bytes,
+                    Ok(Capped::TooLarge { bytes }) => {
+                        return Err(format!("{uri} is {bytes} bytes: not a leaves file"))
+                    }
+                    Err(e) => return Err(format!("cannot read slot {slot}'s leaves: {e}")),
+                };
+                let leaves: Vec<[u8; 32]> = bytes
+                    .chunks_exact(32)
+                    .map(|c| c.try_into().expect("32 bytes"))
+                    .collect();
+                if bytes.len() % 32 != 0
+                    || leaves.len() != job.chunk_count as usize
+                    || tessera_merkle::root_from_leaves(&leaves) != a.root
+                {
+                    return Err(format!("{uri} is not the leaves of slot {slot}'s root"));
+                }
+                Ok(leaves)
+            }
+        };
+        let (own, theirs) = match (leaves_of(mine).await, leaves_of(accused).await) {
+            (Ok(own), Ok(theirs)) => (own, theirs),
+            (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
+        };
+        let Some(chunk) = own.iter().zip(&theirs).position(|(a, b)| a != b) else {
+            return Ok(Err("the roots differ but no leaf does".into()));
+        };
+        let leaf_proof = tessera_merkle::proof(&theirs, chunk);
+        self.fraud_proof(
+            job,
+            FraudTarget::Slot {
+                slot: accused as u8,
+                chunk: chunk as u32,
+            },
+            chunk as u32,
+            theirs[chunk],
+            &leaf_proof,
+        )
+        .await
+    }
+
+    /// The fraud proof of `chunk` of the accused's output (`target`: a challenge of the agreed
+    /// root, or a slot), from its stored chunk, whose leaf must be `operator_leaf`, and the
     /// job's input; the inner error says why there is none.
     async fn fraud_proof(
         &self,
         job: &Job,
-        k: u8,
+        target: FraudTarget,
         chunk: u32,
         operator_leaf: [u8; 32],
+        leaf_proof: &[[u8; 32]],
     ) -> Result<Result<tessera_client::referee::FraudProof, String>, WorkerError> {
+        let accused_root = match target {
+            FraudTarget::Challenge { .. } => job.agreed_root,
+            FraudTarget::Slot { slot, .. } => job.assignments[slot as usize].root,
+        };
         let Some(slot) = job
             .slots()
             .iter()
-            .find(|a| a.status() == SlotStatus::Revealed && a.root == job.agreed_root)
+            .find(|a| a.status() == SlotStatus::Revealed && a.root == accused_root)
         else {
-            return Ok(Err("no revealed slot holds the agreed root".into()));
+            return Ok(Err("no revealed slot holds the accused root".into()));
         };
         let uri = store::chunk_uri(slot.output_uri(), chunk);
-        let delivered = match self.store.get(&uri).await {
-            Ok(bytes) if tessera_merkle::leaf_hash(&bytes) == operator_leaf => bytes,
+        // Read in bounded memory: a chunk larger than a buffer account holds could not be
+        // staged anyway.
+        let delivered = match self.store.get_at_most(&uri, MAX_STAGED_CHUNK).await {
+            Ok(Capped::Read(bytes)) if tessera_merkle::leaf_hash(&bytes) == operator_leaf => bytes,
+            Ok(Capped::TooLarge { bytes }) => {
+                return Ok(Err(format!(
+                    "{uri} is {bytes} bytes, more than a proof can stage"
+                )))
+            }
             Ok(_) => {
                 return Ok(Err(format!(
                     "{uri} is not the chunk the replicas committed to"
@@ -363,8 +457,15 @@ impl Worker {
         let tessera_kernels::Workload::GemmI8(q) = parsed else {
             return Ok(Err("not a gemm-i8 input".into()));
         };
+        let leaf_proof = leaf_proof.to_vec();
         let built = tokio::task::spawn_blocking(move || {
-            tessera_client::referee::gemm_fraud_proof(&q.model, k, chunk, &delivered)
+            tessera_client::referee::gemm_fraud_proof(
+                &q.model,
+                target,
+                chunk,
+                &delivered,
+                &leaf_proof,
+            )
         })
         .await
         .map_err(|e| WorkerError::from_join("building the fraud proof", e))?;

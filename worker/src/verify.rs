@@ -197,7 +197,8 @@ mod tests {
             bump: 0,
             escrow: Pubkey::default(),
             terms: tessera_client::state::JobTerms::none(),
-            reserved: [0; 64],
+            convicted: 0,
+            reserved: [0; 63],
         }
     }
 

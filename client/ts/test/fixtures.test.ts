@@ -117,6 +117,16 @@ function toArgs(type: IdlType, value: Json): unknown {
   if ('option' in type) return value === null ? null : toArgs(type.option, value);
   const def = typeDef(type.defined.name);
   if (def.type.kind === 'enum') {
+    // A unit variant by its name; a variant with fields as `{ kind, ...fields }`, which Codama
+    // takes as `{ __kind, ...fields }` (camelCase).
+    if (typeof value === 'object' && value !== null && 'kind' in value) {
+      const { kind, ...fields } = value as Obj;
+      const variant = def.type.variants.find((v) => v.name === kind);
+      assert.ok(variant?.fields, `${String(kind)} is not a variant of ${def.name} with fields`);
+      const named = variant.fields as { name: string; type: IdlType }[];
+      assert.deepEqual(Object.keys(fields).sort(), named.map((f) => f.name).sort(), `the fixture's ${def.name}::${String(kind)} has the IDL's fields`);
+      return { __kind: kind, ...Object.fromEntries(named.map((f) => [camel(f.name), toArgs(f.type, fields[f.name])])) };
+    }
     const index = def.type.variants.findIndex((v) => v.name === value);
     assert.ok(index >= 0, `${value} is not a variant of ${def.name}`);
     return index;

@@ -151,7 +151,7 @@ pub enum TesseraError {
     TooManyChallenges,
     #[msg("A committed challenge may still be revealed; wait for the challenge reveal deadline.")]
     ChallengeRevealOpen,
-    #[msg("The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's.")]
+    #[msg("The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's.")]
     NotRefereeable,
     #[msg("The model header and roots do not hash to the job's model root (its kernel_params).")]
     BadModelCommitment,

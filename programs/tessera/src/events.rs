@@ -1,5 +1,6 @@
 //! One event per state change, emitted with `emit_cpi!` (indexers and frontends read them; the
 //! worker reads accounts and never depends on them).
+use crate::instructions::FraudTarget;
 use crate::state::{JobState, MarketParams};
 use anchor_lang::prelude::*;
 
@@ -291,8 +292,9 @@ pub struct FeesCollected {
 pub struct FraudProven {
     pub market: Pubkey,
     pub job: Pubkey,
-    /// The challenge upheld (its place in commitment order).
-    pub challenge: u8,
+    /// What was proven wrong: a revealed challenge of the agreed root, or a slot whose root
+    /// another replica's differs from.
+    pub target: FraudTarget,
     pub chunk: u32,
     /// The row within the chunk, and the output feature.
     pub row: u32,
@@ -303,4 +305,7 @@ pub struct FraudProven {
     pub computed: i8,
     /// The delivered chunk's size, in bytes.
     pub chunk_len: u32,
+    /// Every slot proven wrong so far (a slot target convicts every slot with its root); the
+    /// job is settled in the same instruction once the slots left agree.
+    pub convicted: u8,
 }

@@ -222,8 +222,9 @@ pub mod tessera {
         instructions::dispute::referee::close_buffer(ctx)
     }
 
-    /// The referee: anyone proves a `gemm-i8` job's agreed result wrong by one element
-    /// re-executed on chain, and the dispute is settled without the arbiter.
+    /// The referee: anyone proves a `gemm-i8` job's result wrong by one element re-executed on
+    /// chain (an agreed root a verifier challenged, or the root of a replica another
+    /// disagreed with), and the dispute is settled without the arbiter.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn prove_fraud<'info>(
         ctx: Context<'info, ProveFraud<'info>>,

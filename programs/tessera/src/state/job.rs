@@ -327,7 +327,10 @@ pub struct Job {
     pub challenges: [Challenge; MAX_CHALLENGERS as usize],
     /// The market's terms when the job was created.
     pub terms: JobTerms,
-    pub reserved: [u8; 64],
+    /// Slots the referee has proven wrong (bit `i` = slot `i`) while replicas that disagreed
+    /// still do: settled once the slots left agree (see `prove_fraud`).
+    pub convicted: u8,
+    pub reserved: [u8; 63],
 }
 
 /// Account size of a job, discriminator included.

@@ -114,6 +114,11 @@ export type Job = {
   challenges: Array<Challenge>;
   /** The market's terms when the job was created. */
   terms: JobTerms;
+  /**
+   * Slots the referee has proven wrong (bit `i` = slot `i`) while replicas that disagreed
+   * still do: settled once the slots left agree (see `prove_fraud`).
+   */
+  convicted: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -163,6 +168,11 @@ export type JobArgs = {
   challenges: Array<ChallengeArgs>;
   /** The market's terms when the job was created. */
   terms: JobTermsArgs;
+  /**
+   * Slots the referee has proven wrong (bit `i` = slot `i`) while replicas that disagreed
+   * still do: settled once the slots left agree (see `prove_fraud`).
+   */
+  convicted: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -194,7 +204,8 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["assignments", getArrayEncoder(getAssignmentEncoder(), { size: 3 })],
       ["challenges", getArrayEncoder(getChallengeEncoder(), { size: 3 })],
       ["terms", getJobTermsEncoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
+      ["convicted", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 63)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -227,7 +238,8 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["assignments", getArrayDecoder(getAssignmentDecoder(), { size: 3 })],
     ["challenges", getArrayDecoder(getChallengeDecoder(), { size: 3 })],
     ["terms", getJobTermsDecoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
+    ["convicted", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 63)],
   ]);
 }
 

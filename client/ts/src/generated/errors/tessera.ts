@@ -160,7 +160,7 @@ export const TESSERA_ERROR__NO_FEES = 0x17b6; // 6070
 export const TESSERA_ERROR__TOO_MANY_CHALLENGES = 0x17b7; // 6071
 /** ChallengeRevealOpen: A committed challenge may still be revealed; wait for the challenge reveal deadline. */
 export const TESSERA_ERROR__CHALLENGE_REVEAL_OPEN = 0x17b8; // 6072
-/** NotRefereeable: The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's. */
+/** NotRefereeable: The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's. */
 export const TESSERA_ERROR__NOT_REFEREEABLE = 0x17b9; // 6073
 /** BadModelCommitment: The model header and roots do not hash to the job's model root (its kernel_params). */
 export const TESSERA_ERROR__BAD_MODEL_COMMITMENT = 0x17ba; // 6074
@@ -312,7 +312,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__NOTHING_TO_WITHDRAW]: `There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first.`,
     [TESSERA_ERROR__NOT_LATE]: `Nothing is late yet; timeout can be called only after the deadline.`,
     [TESSERA_ERROR__NOT_OPERATOR_AUTHORITY]: `The signer is not this operator's authority; sign with the operator's keypair.`,
-    [TESSERA_ERROR__NOT_REFEREEABLE]: `The referee rules only gemm-i8 jobs whose replicas agreed and were challenged on a chunk; this dispute is the arbiter's.`,
+    [TESSERA_ERROR__NOT_REFEREEABLE]: `The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's.`,
     [TESSERA_ERROR__OPERATOR_HAS_BONDS]: `The operator still has bonded stake in live claims; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS]: `The operator still holds live claims or challenges; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_NOT_ACTIVE]: `The operator is not active (exiting or banned); it cannot take new work.`,

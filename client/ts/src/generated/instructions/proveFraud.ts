@@ -42,6 +42,12 @@ import {
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
+import {
+  getFraudTargetDecoder,
+  getFraudTargetEncoder,
+  type FraudTarget,
+  type FraudTargetArgs,
+} from "../types";
 
 export const PROVE_FRAUD_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
   85, 68, 186, 238, 59, 199, 231, 50,
@@ -113,9 +119,8 @@ export type ProveFraudInstruction<
 
 export type ProveFraudInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /** The revealed chunk challenge the proof upholds (its place in commitment order). */
-  challenge: number;
-  /** The row within the challenged chunk, and the output feature, whose value is wrong. */
+  target: FraudTarget;
+  /** The row within the chunk, and the output feature, whose value is wrong. */
   row: number;
   feature: number;
   /**
@@ -134,15 +139,18 @@ export type ProveFraudInstructionData = {
   bias: number;
   multiplier: number;
   shift: number;
-  /** Hashes in the staged Merkle proofs of the input row and of the weight row. */
+  /**
+   * Hashes in the staged Merkle proofs of the input row, of the weight row, and (slot
+   * targets) of the chunk's leaf under the slot's root.
+   */
   inputProofLen: number;
   weightProofLen: number;
+  leafProofLen: number;
 };
 
 export type ProveFraudInstructionDataArgs = {
-  /** The revealed chunk challenge the proof upholds (its place in commitment order). */
-  challenge: number;
-  /** The row within the challenged chunk, and the output feature, whose value is wrong. */
+  target: FraudTargetArgs;
+  /** The row within the chunk, and the output feature, whose value is wrong. */
   row: number;
   feature: number;
   /**
@@ -161,16 +169,20 @@ export type ProveFraudInstructionDataArgs = {
   bias: number;
   multiplier: number;
   shift: number;
-  /** Hashes in the staged Merkle proofs of the input row and of the weight row. */
+  /**
+   * Hashes in the staged Merkle proofs of the input row, of the weight row, and (slot
+   * targets) of the chunk's leaf under the slot's root.
+   */
   inputProofLen: number;
   weightProofLen: number;
+  leafProofLen: number;
 };
 
 export function getProveFraudInstructionDataEncoder(): Encoder<ProveFraudInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["challenge", getU8Encoder()],
+      ["target", getFraudTargetEncoder()],
       ["row", getU32Encoder()],
       ["feature", getU32Encoder()],
       ["chunkLen", getU32Encoder()],
@@ -182,6 +194,7 @@ export function getProveFraudInstructionDataEncoder(): Encoder<ProveFraudInstruc
       ["shift", getI32Encoder()],
       ["inputProofLen", getU8Encoder()],
       ["weightProofLen", getU8Encoder()],
+      ["leafProofLen", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: PROVE_FRAUD_DISCRIMINATOR }),
   );
@@ -190,7 +203,7 @@ export function getProveFraudInstructionDataEncoder(): Encoder<ProveFraudInstruc
 export function getProveFraudInstructionDataDecoder(): Decoder<ProveFraudInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["challenge", getU8Decoder()],
+    ["target", getFraudTargetDecoder()],
     ["row", getU32Decoder()],
     ["feature", getU32Decoder()],
     ["chunkLen", getU32Decoder()],
@@ -202,6 +215,7 @@ export function getProveFraudInstructionDataDecoder(): Decoder<ProveFraudInstruc
     ["shift", getI32Decoder()],
     ["inputProofLen", getU8Decoder()],
     ["weightProofLen", getU8Decoder()],
+    ["leafProofLen", getU8Decoder()],
   ]);
 }
 
@@ -250,7 +264,7 @@ export type ProveFraudInput<
   buffer: Address<TAccountBuffer>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
-  challenge: ProveFraudInstructionDataArgs["challenge"];
+  target: ProveFraudInstructionDataArgs["target"];
   row: ProveFraudInstructionDataArgs["row"];
   feature: ProveFraudInstructionDataArgs["feature"];
   chunkLen: ProveFraudInstructionDataArgs["chunkLen"];
@@ -262,6 +276,7 @@ export type ProveFraudInput<
   shift: ProveFraudInstructionDataArgs["shift"];
   inputProofLen: ProveFraudInstructionDataArgs["inputProofLen"];
   weightProofLen: ProveFraudInstructionDataArgs["weightProofLen"];
+  leafProofLen: ProveFraudInstructionDataArgs["leafProofLen"];
 };
 
 export function getProveFraudInstruction<

@@ -8,6 +8,7 @@
 
 export * from "./assignment";
 export * from "./challenge";
+export * from "./fraudTarget";
 export * from "./jobState";
 export * from "./jobTerms";
 export * from "./marketParams";

@@ -157,7 +157,8 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         assignments: [Assignment::empty(); MAX_REPLICAS as usize],
         challenges: [Challenge::none(); MAX_CHALLENGERS as usize],
         terms,
-        reserved: [0; 64],
+        convicted: 0,
+        reserved: [0; 63],
     };
     *ctx.accounts.job.load_init()? = job;
     emit_cpi!(JobCreated {

@@ -1,5 +1,6 @@
 use crate::error::TesseraError;
 use crate::events::DisputeExpired;
+use crate::instructions::resolve_dispute::settle_verdict;
 use crate::instructions::settlement::*;
 use crate::math::add;
 use crate::state::JobState;
@@ -35,11 +36,38 @@ impl ExpireDispute<'_> {
 /// verdict, and slashes nobody but challengers that never revealed (as no-shows).
 /// - A challenged job (its replicas agreed): the agreed root stands. The replicas are paid as by
 ///   `finalize_job`, and the revealed challengers' bonds are released.
-/// - Replicas that disagreed: nobody is paid, every bond is released and the creator refunded.
+/// - Replicas that disagreed: nobody is paid, every bond is released and the creator refunded,
+///   except the bonds of slots the referee convicted (`Job::convicted`): those are slashed for
+///   fraud, as a verdict that names nobody honest would.
 pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
     let challenged = job.has_challenge();
+    if !challenged && job.convicted != 0 {
+        let released = job
+            .settlement_slots()
+            .filter(|(i, _)| job.convicted & (1 << i) == 0)
+            .fold(0u8, |m, (i, _)| m | (1 << i));
+        let verdict = settle_verdict(
+            s,
+            ctx.remaining_accounts,
+            &ctx.accounts.fee_vault.to_account_info(),
+            &ctx.accounts.stake_vault.to_account_info(),
+            0,
+            released,
+        )?;
+        emit_cpi!(DisputeExpired {
+            market: verdict.market,
+            job: s.job.key(),
+            paid_agreed_root: false,
+            paid: 0,
+            fee: 0,
+            burned: 0,
+            refunded: verdict.refunded,
+        });
+        emit_cpi!(verdict);
+        return Ok(());
+    }
     let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
     let challengers: Vec<(usize, u64, bool)> = job
         .challengers()

@@ -4,18 +4,29 @@
 //! re-executes it with `tessera_int8::element`, the function the CPU reference and every GPU
 //! path give the bytes of.
 //!
+//! Two disputes are refereed:
+//! - **a challenged agreed root** (`FraudTarget::Challenge`): every replica delivered it, a
+//!   verifier challenged one chunk; the proof convicts them all and upholds the challenge;
+//! - **replicas that disagree** (`FraudTarget::Slot`): they are each other's accusers, with no
+//!   challenger and no arbiter. A proof against a slot's chunk (its leaf proven under the
+//!   slot's root) convicts that slot and every slot that delivered the same root; once the
+//!   slots left agree, the job is settled with them as the honest parties (an honest minority
+//!   of one convicts two replicas that colluded on one wrong root). Until then the convictions
+//!   are kept in `Job::convicted`, and `expire_dispute` slashes them at the dispute deadline.
+//!
 //! The proof's data (an input row, a weight row and the challenged output chunk, up to
 //! 16 KiB + 16 KiB + the chunk, and two Merkle proofs) does not fit in a transaction: it is
 //! staged in a [`ProofBuffer`] (`init_buffer`, `write_buffer`, `close_buffer`), laid out as
 //!
 //! ```text
-//! chunk (as delivered) ‖ x (K bytes) ‖ w (K bytes) ‖ input proof ‖ weight proof
+//! chunk (as delivered) ‖ x (K bytes) ‖ w (K bytes) ‖ input proof ‖ weight proof ‖ leaf proof
 //! ```
 //!
 //! and read in place by `prove_fraud`, which checks every piece against the job:
 //! the header and roots against the model root in `kernel_params`, `x` against the input root,
 //! `w` (with the feature's bias, multiplier and shift) against the layer root, the chunk
-//! against the operators' leaf the challenge proved under the agreed root at its reveal.
+//! against the operators' leaf: the one the challenge proved under the agreed root at its
+//! reveal, or the one the leaf proof (slot targets only) proves under the slot's root.
 use crate::constants::{REFEREE_KERNELS, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::FraudProven;
@@ -75,11 +86,20 @@ pub fn close_buffer(_ctx: Context<CloseBuffer>) -> Result<()> {
     Ok(())
 }
 
+/// What a fraud proof accuses.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FraudTarget {
+    /// The revealed chunk challenge the proof upholds (its place in commitment order), of a
+    /// root every replica delivered.
+    Challenge { index: u8 },
+    /// Chunk `chunk` of the root slot `slot` revealed, when replicas revealed different roots.
+    Slot { slot: u8, chunk: u32 },
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct FraudArgs {
-    /// The revealed chunk challenge the proof upholds (its place in commitment order).
-    pub challenge: u8,
-    /// The row within the challenged chunk, and the output feature, whose value is wrong.
+    pub target: FraudTarget,
+    /// The row within the chunk, and the output feature, whose value is wrong.
     pub row: u32,
     pub feature: u32,
     /// Bytes of the delivered chunk staged first. A chunk whose size is not
@@ -94,9 +114,11 @@ pub struct FraudArgs {
     pub bias: i32,
     pub multiplier: i32,
     pub shift: i32,
-    /// Hashes in the staged Merkle proofs of the input row and of the weight row.
+    /// Hashes in the staged Merkle proofs of the input row, of the weight row, and (slot
+    /// targets) of the chunk's leaf under the slot's root.
     pub input_proof_len: u8,
     pub weight_proof_len: u8,
+    pub leaf_proof_len: u8,
 }
 
 /// Remaining accounts: the operator account of every live slot in slot order, then every
@@ -116,43 +138,93 @@ pub struct ProveFraud<'info> {
 }
 
 impl ProveFraud<'_> {
-    /// A `gemm-i8` job disputed by challenges of the root its replicas agreed on, once every
-    /// challenge is revealed or past its reveal deadline, before the dispute deadline; the
-    /// challenge named is a revealed chunk challenge.
+    /// A disputed `gemm-i8` job, before the dispute deadline, and a target it has:
+    /// - a challenge: every live slot revealed the agreed root, every challenge is revealed or
+    ///   past its reveal deadline, and the one named is a revealed chunk challenge;
+    /// - a slot: live slots revealed different roots, and the one named is a live slot not yet
+    ///   convicted, the chunk one of the job's.
     pub fn validate(&self, args: &FraudArgs) -> Result<()> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
         require!(
-            REFEREE_KERNELS & (1 << job.kernel) != 0 && refereeable(&job),
+            REFEREE_KERNELS & (1 << job.kernel) != 0,
             TesseraError::NotRefereeable
         );
         let now = Clock::get()?.unix_timestamp;
         require!(
-            now > job.challenge_reveal_deadline()?,
-            TesseraError::ChallengeRevealOpen
-        );
-        require!(
             now <= job.dispute_deadline,
             TesseraError::DisputeDeadlinePassed
         );
-        let c = job
-            .challenges
-            .get(args.challenge as usize)
-            .filter(|c| c.is_revealed() && c.chunk != WHOLE_ROOT)
-            .ok_or(TesseraError::NotRefereeable)?;
-        require!(c.chunk < job.chunk_count, TesseraError::BadFraudProof);
+        match args.target {
+            FraudTarget::Challenge { index } => {
+                require!(agreed_and_challenged(&job), TesseraError::NotRefereeable);
+                require!(
+                    now > job.challenge_reveal_deadline()?,
+                    TesseraError::ChallengeRevealOpen
+                );
+                let c = job
+                    .challenges
+                    .get(index as usize)
+                    .filter(|c| c.is_revealed() && c.chunk != WHOLE_ROOT)
+                    .ok_or(TesseraError::NotRefereeable)?;
+                require!(c.chunk < job.chunk_count, TesseraError::BadFraudProof);
+            }
+            FraudTarget::Slot { slot, chunk } => {
+                require!(disagreeing(&job), TesseraError::NotRefereeable);
+                require!(
+                    job.settlement_slots()
+                        .any(|(i, _)| i == slot as usize && job.convicted & (1 << i) == 0),
+                    TesseraError::NotRefereeable
+                );
+                require!(chunk < job.chunk_count, TesseraError::BadFraudProof);
+            }
+        }
         Ok(())
     }
 }
 
 /// Every live slot revealed the agreed root (the dispute came from challenges, not from
 /// replicas that disagreed), so a proven wrong element convicts them all.
-fn refereeable(job: &Job) -> bool {
+fn agreed_and_challenged(job: &Job) -> bool {
     job.agreed_root != [0; 32]
         && job.has_challenge()
         && job
             .settlement_slots()
             .all(|(_, a)| a.status() == SlotStatus::Revealed && a.root == job.agreed_root)
+}
+
+/// Every live slot revealed, and not all the same root (the dispute came from replicas that
+/// disagreed).
+fn disagreeing(job: &Job) -> bool {
+    let mut slots = job.settlement_slots();
+    let Some((_, first)) = slots.next() else {
+        return false;
+    };
+    job.agreed_root == [0; 32]
+        && !job.has_challenge()
+        && job
+            .settlement_slots()
+            .all(|(_, a)| a.status() == SlotStatus::Revealed)
+        && slots.any(|(_, a)| a.root != first.root)
+}
+
+/// The live slots not in `convicted`, as a verdict's bits, if they all delivered one root (or
+/// none is left): the job can then be settled with them as the honest parties.
+fn agreeing_rest(job: &Job, convicted: u8) -> Option<u8> {
+    let mut rest = job
+        .settlement_slots()
+        .filter(|(i, _)| convicted & (1 << i) == 0);
+    let Some((first, kept)) = rest.next() else {
+        return Some(0);
+    };
+    let mut bits = 1u8 << first;
+    for (i, a) in rest {
+        if a.root != kept.root {
+            return None;
+        }
+        bits |= 1 << i;
+    }
+    Some(bits)
 }
 
 /// Splits `n` bytes off the front of `rest`.
@@ -163,14 +235,20 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
     Ok(head)
 }
 
-/// Checks the fraud proof and, when the operators' element is not the model's, settles the
-/// job: every replica (they all delivered the proven-wrong root) is slashed for fraud, the
-/// challenges of the proven chunk are upheld (the first in commitment order wins the honest
-/// share), other revealed challenges are released, silent ones slashed as no-shows. The money
-/// moves as a `resolve_dispute` verdict's would.
+/// Checks the fraud proof; when the accused element is not the model's:
+/// - a challenge target: the job is settled, every replica (they all delivered the
+///   proven-wrong root) slashed for fraud, the challenges of the proven chunk upheld (the first
+///   in commitment order wins the honest share), other revealed challenges released, silent
+///   ones slashed as no-shows;
+/// - a slot target: that slot and every slot with its root are convicted; if the slots left
+///   agree (or none is left), the job is settled with them as the honest parties, else the
+///   convictions are kept for the next proof.
+///
+/// The money moves as a `resolve_dispute` verdict's would.
 pub fn prove_fraud<'info>(ctx: Context<'info, ProveFraud<'info>>, args: FraudArgs) -> Result<()> {
-    let (job_key, market, chunk, honest, released, delivered, computed) = {
-        let job = ctx.accounts.settlement.job.load()?;
+    let s = &ctx.accounts.settlement;
+    let (market, chunk, delivered, computed, verdict, convicted) = {
+        let job = s.job.load()?;
         let header = Header::from_bytes(&args.header).ok_or(TesseraError::BadModelCommitment)?;
         require!(
             model_root(&args.header, &args.input_root, &[args.layer_root]) == job.kernel_params
@@ -183,8 +261,11 @@ pub fn prove_fraud<'info>(ctx: Context<'info, ProveFraud<'info>>, args: FraudArg
             per_chunk > 0 && rows.div_ceil(per_chunk) == job.chunk_count,
             TesseraError::BadFraudProof
         );
-        let c = job.challenges[args.challenge as usize];
-        let first_row = c.chunk * per_chunk;
+        let chunk = match args.target {
+            FraudTarget::Challenge { index } => job.challenges[index as usize].chunk,
+            FraudTarget::Slot { chunk, .. } => chunk,
+        };
+        let first_row = chunk * per_chunk;
         let rows_in_chunk = per_chunk.min(rows - first_row);
         require!(
             args.row < rows_in_chunk && args.feature < layer.n,
@@ -196,20 +277,43 @@ pub fn prove_fraud<'info>(ctx: Context<'info, ProveFraud<'info>>, args: FraudArg
         let data = info.try_borrow_data()?;
         let mut rest = &data[BUFFER_DATA_OFFSET..];
         let chunk_bytes = take(&mut rest, args.chunk_len as usize)?;
-        require!(
-            tessera_merkle::leaf_hash(chunk_bytes) == c.operator_leaf,
-            TesseraError::BadFraudProof
-        );
-        let (delivered, computed) = if chunk_bytes.len() != rows_in_chunk as usize * n {
-            // Not an output of this model's shape: wrong whatever its bytes.
+        // A chunk of the wrong size is wrong whatever its bytes: no rows follow it.
+        let sized = chunk_bytes.len() == rows_in_chunk as usize * n;
+        let (x, w) = if sized {
+            (take(&mut rest, k)?, take(&mut rest, k)?)
+        } else {
+            (&[][..], &[][..])
+        };
+        let mut proof = |len: u8| -> Result<&[Hash]> {
+            Ok(bytemuck::cast_slice(take(&mut rest, 32 * len as usize)?))
+        };
+        let input_proof = proof(args.input_proof_len)?;
+        let weight_proof = proof(args.weight_proof_len)?;
+        let leaf_proof = proof(args.leaf_proof_len)?;
+
+        // The chunk is the accused's: under the leaf its challenge proved, or under its root.
+        let leaf = tessera_merkle::leaf_hash(chunk_bytes);
+        let accused = match args.target {
+            FraudTarget::Challenge { index } => {
+                require!(
+                    leaf == job.challenges[index as usize].operator_leaf,
+                    TesseraError::BadFraudProof
+                );
+                job.agreed_root
+            }
+            FraudTarget::Slot { slot, .. } => {
+                let root = job.assignments[slot as usize].root;
+                require!(
+                    tessera_merkle::verify_proof(&root, &leaf, chunk, job.chunk_count, leaf_proof),
+                    TesseraError::BadFraudProof
+                );
+                root
+            }
+        };
+
+        let (delivered, computed) = if !sized {
             (0, 0)
         } else {
-            let x = take(&mut rest, k)?;
-            let w = take(&mut rest, k)?;
-            let input_proof: &[Hash] =
-                bytemuck::cast_slice(take(&mut rest, 32 * args.input_proof_len as usize)?);
-            let weight_proof: &[Hash] =
-                bytemuck::cast_slice(take(&mut rest, 32 * args.weight_proof_len as usize)?);
             let (x, w): (&[i8], &[i8]) = (bytemuck::cast_slice(x), bytemuck::cast_slice(w));
             let feature = Feature {
                 bias: args.bias,
@@ -247,43 +351,61 @@ pub fn prove_fraud<'info>(ctx: Context<'info, ProveFraud<'info>>, args: FraudArg
             (delivered, computed)
         };
 
-        let (mut honest, mut released) = (0u8, 0u8);
-        for (i, other) in job.challengers().filter(|(_, o)| o.is_revealed()) {
-            if other.chunk == c.chunk {
-                honest |= challenger_bit(i);
-            } else {
-                released |= challenger_bit(i);
+        let (verdict, convicted) = match args.target {
+            FraudTarget::Challenge { index } => {
+                let (mut honest, mut released) = (0u8, 0u8);
+                for (i, other) in job.challengers().filter(|(_, o)| o.is_revealed()) {
+                    if other.chunk == chunk {
+                        honest |= challenger_bit(i);
+                    } else {
+                        released |= challenger_bit(i);
+                    }
+                }
+                debug_assert!(honest & challenger_bit(index as usize) != 0);
+                let all = job.settlement_slots().fold(0u8, |m, (i, _)| m | (1 << i));
+                (Some((honest, released)), all)
             }
-        }
-        (
-            ctx.accounts.settlement.job.key(),
-            job.market,
-            c.chunk,
-            honest,
-            released,
-            delivered,
-            computed,
-        )
+            FraudTarget::Slot { .. } => {
+                let convicted = job.convicted
+                    | job
+                        .settlement_slots()
+                        .filter(|(_, a)| a.root == accused)
+                        .fold(0u8, |m, (i, _)| m | (1 << i));
+                (
+                    agreeing_rest(&job, convicted).map(|honest| (honest, 0)),
+                    convicted,
+                )
+            }
+        };
+        (job.market, chunk, delivered, computed, verdict, convicted)
     };
-    let verdict = settle_verdict(
-        &ctx.accounts.settlement,
-        ctx.remaining_accounts,
-        &ctx.accounts.fee_vault.to_account_info(),
-        &ctx.accounts.stake_vault.to_account_info(),
-        honest,
-        released,
-    )?;
+    {
+        let mut job = s.job()?;
+        job.convicted = convicted;
+        s.save_job(&job)?;
+    }
     emit_cpi!(FraudProven {
         market,
-        job: job_key,
-        challenge: args.challenge,
+        job: s.job.key(),
+        target: args.target,
         chunk,
         row: args.row,
         feature: args.feature,
         delivered,
         computed,
         chunk_len: args.chunk_len,
+        convicted,
     });
-    emit_cpi!(verdict);
+    if let Some((honest, released)) = verdict {
+        let verdict = settle_verdict(
+            s,
+            ctx.remaining_accounts,
+            &ctx.accounts.fee_vault.to_account_info(),
+            &ctx.accounts.stake_vault.to_account_info(),
+            honest,
+            released,
+        )?;
+        emit_cpi!(verdict);
+    }
     Ok(())
 }
