@@ -1,17 +1,22 @@
 // What the app needs to know about the network it talks to, and where it reads what a job
-// posts. On a local network all of it comes from `tessera localnet`'s HTTP server:
-// `/localnet.json` (URLs, program id, market, the store) and `/keypairs/<name>.json` (the
-// development wallet).
+// posts. It all comes from the server that serves the app: `/network.json` (URLs, program id,
+// market, the store) and `/store/…` (the store over HTTP), from `tessera localnet` on a local
+// network (with `/keypairs/<name>.json`, the development wallet) or from `tessera serve` in
+// front of a real cluster's store.
 import { address, type Address } from '@solana/kit';
 
 export interface NetworkConfig {
+  /** The Wallet Standard chain wallets sign for: `solana:localnet`, `solana:devnet`, … */
+  chain: string;
   rpcUrl: string;
   wsUrl: string;
   programId: Address;
   market: Address;
-  /** The store's base URL as the workers name it (a local network's: `file:///…/store`). */
+  /** The store's base URL as the workers name it (a local network's `file:///…/store`, a
+   * cluster's `s3://bucket/prefix`). */
   store: string;
-  /** The same store over HTTP, for the browser (`http://127.0.0.1:<port>/store`). */
+  /** The same store over HTTP, for the browser (`http://127.0.0.1:<port>/store`, or the
+   * gateway of `tessera serve`). */
   storeHttp: string;
   /** Where the development keypairs are served (`<http>/keypairs`), on a local network. */
   keypairsUrl: string | null;
@@ -19,7 +24,8 @@ export interface NetworkConfig {
   keypairs: string[];
 }
 
-type LocalnetJson = {
+export type NetworkJson = {
+  cluster?: string;
   rpc_url: string;
   ws_url: string;
   program: string;
@@ -27,38 +33,45 @@ type LocalnetJson = {
   store: string;
   store_http: string | null;
   http_url: string | null;
-  keypairs: Record<string, string>;
+  keypairs?: Record<string, string>;
 };
 
 /**
- * Loads the configuration: `?localnet=<url of localnet.json>`, else `VITE_LOCALNET` (the
- * development server: `VITE_LOCALNET=http://127.0.0.1:8898 npm run dev`), else
- * `/localnet.json` of the page's own origin (the app served by `tessera localnet`).
+ * Loads the configuration: `?network=<url of a network.json>` (or `?localnet=`, the same), else
+ * `VITE_LOCALNET` (the development server: `VITE_LOCALNET=http://127.0.0.1:8898 npm run dev`),
+ * else `/network.json` of the page's own origin (the app served by `tessera localnet` or
+ * `tessera serve`). The store is read at `store_http`, or at `/store` beside the summary.
  */
 export async function loadConfig(): Promise<NetworkConfig> {
-  const fromQuery = new URLSearchParams(location.search).get('localnet');
+  const query = new URLSearchParams(location.search);
   const env = import.meta.env.VITE_LOCALNET as string | undefined;
-  const url = fromQuery ?? (env ? `${env.replace(/\/$/, '')}/localnet.json` : '/localnet.json');
-  const response = await fetch(url, { cache: 'no-store' });
-  if (!response.ok) {
+  const given = query.get('network') ?? query.get('localnet');
+  const url = new URL(given ?? (env ? `${env.replace(/\/$/, '')}/network.json` : '/network.json'), location.href);
+  const response = await fetch(url, { cache: 'no-store' }).catch(() => null);
+  if (!response?.ok) {
     throw new Error(
-      `No local network answers at ${url} (HTTP ${response.status}). Start one with \`tessera localnet\` ` +
-        'and open the address it prints under "web app".',
+      `No network summary answers at ${url} (${response ? `HTTP ${response.status}` : 'unreachable'}). ` +
+        'Start a local network with `tessera localnet` and open the address it prints under "web app", ' +
+        'or serve the app for a cluster with `tessera serve`.',
     );
   }
-  const j = (await response.json()) as LocalnetJson;
-  if (!j.store_http || !j.http_url) {
-    throw new Error('This local network serves no store over HTTP: start `tessera localnet` without `--http-port 0`.');
-  }
+  return parseNetwork((await response.json()) as NetworkJson, url);
+}
+
+/** The configuration a `network.json` read from `from` gives. */
+export function parseNetwork(j: NetworkJson, from: URL): NetworkConfig {
+  const origin = j.http_url ?? from.origin;
+  const keypairs = Object.keys(j.keypairs ?? {}).filter((k) => k !== 'admin');
   return {
+    chain: `solana:${j.cluster ?? 'localnet'}`,
     rpcUrl: j.rpc_url,
     wsUrl: j.ws_url,
     programId: address(j.program),
     market: address(j.market),
     store: j.store.replace(/\/+$/, ''),
-    storeHttp: j.store_http.replace(/\/+$/, ''),
-    keypairsUrl: `${j.http_url}/keypairs`,
-    keypairs: Object.keys(j.keypairs).filter((k) => k !== 'admin'),
+    storeHttp: (j.store_http ?? `${origin}/store`).replace(/\/+$/, ''),
+    keypairsUrl: keypairs.length ? `${origin}/keypairs` : null,
+    keypairs,
   };
 }
 
@@ -92,9 +105,24 @@ export function readableUrl(uri: string, cfg: Pick<NetworkConfig, 'store' | 'sto
   );
 }
 
-/** Where the browser uploads an input, and the URI the job posts for it. */
-export function inputLocation(hashHex: string, cfg: Pick<NetworkConfig, 'storeHttp'>): { put: string; posted: string } {
-  return { put: `${cfg.storeHttp}/inputs/${hashHex}`, posted: `inputs/${hashHex}` };
+/** Where the browser uploads an input, and the URI the job posts for it: relative to a local
+ * directory store (`inputs/<sha256>`: every worker reads it from its own stores), the full URL
+ * in a remote one (`s3://bucket/prefix/inputs/<sha256>`), as the Rust client posts it
+ * (`store::posted_input_uri`). A URI longer than `maxUriLen` (the program's `MAX_URI_LEN`) is
+ * refused here. */
+export function inputLocation(
+  hashHex: string,
+  cfg: Pick<NetworkConfig, 'storeHttp' | 'store'>,
+  maxUriLen: number,
+): { put: string; posted: string } {
+  const posted = cfg.store.startsWith('file://') ? `inputs/${hashHex}` : `${cfg.store}/inputs/${hashHex}`;
+  if (new TextEncoder().encode(posted).length > maxUriLen) {
+    throw new Error(
+      `The input's address ${posted} is longer than the ${maxUriLen} bytes a job can hold: ` +
+        'serve the app with a store whose base URL is shorter.',
+    );
+  }
+  return { put: `${cfg.storeHttp}/inputs/${hashHex}`, posted };
 }
 
 /** Fetches bytes that must not come from a cache (a store may change under the page). */

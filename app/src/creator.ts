@@ -36,6 +36,7 @@ import {
   type Job,
   type QuantModelSummary,
   type SceneSummary,
+  MAX_URI_LEN,
 } from '@tessera/client';
 import { accountData, chainNow, explain, formatAmount, loadMarket, parseAmount, send, tokenAccount, tokenBalance, type Chain, type MarketInfo } from './chain';
 import { fetchBytes, inputLocation, readableUrl } from './config';
@@ -329,7 +330,7 @@ export function creatorView(chain: Chain, wallet: () => Wallet | null): HTMLElem
         return;
       }
       const hash = await sha256(picked.bytes);
-      const where = inputLocation(toHex(hash), chain.cfg);
+      const where = inputLocation(toHex(hash), chain.cfg, MAX_URI_LEN);
       status.textContent = `Uploading ${picked.name} (${picked.bytes.length} bytes) to the store…`;
       const put = await fetch(where.put, { method: 'PUT', body: picked.bytes as BufferSource });
       if (!put.ok) throw new Error(`the store refused the upload: ${(await put.text()).trim()}`);

@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatAmount, parseAmount } from '../src/amount.js';
-import { inputLocation, readableUrl } from '../src/config.js';
+import { inputLocation, parseNetwork, readableUrl } from '../src/config.js';
 
 const cfg = { store: 'file:///home/me/.tessera/localnet/store', storeHttp: 'http://127.0.0.1:8898/store' };
 const hash = 'ab'.repeat(32);
+// The program's MAX_URI_LEN (client/ts's generated constants; the page passes that one).
+const MAX_URI_LEN = 128;
 
 describe('readableUrl: a posted URI, read by the browser', () => {
   it('reads an input posted relative to the store from the store over HTTP', () => {
@@ -33,7 +35,64 @@ describe('readableUrl: a posted URI, read by the browser', () => {
     assert.equal(readableUrl('https://bucket.example/out/x/leaves', cfg), 'https://bucket.example/out/x/leaves');
   });
   it('uploads an input at its content address and posts it relative to the store', () => {
-    assert.deepEqual(inputLocation(hash, cfg), { put: `${cfg.storeHttp}/inputs/${hash}`, posted: `inputs/${hash}` });
+    assert.deepEqual(inputLocation(hash, cfg, MAX_URI_LEN), { put: `${cfg.storeHttp}/inputs/${hash}`, posted: `inputs/${hash}` });
+  });
+  it("posts an input in a remote store by its full URL, and refuses one too long for a job", () => {
+    const s3 = { store: 's3://jobs/tessera', storeHttp: 'https://app.example.com/store' };
+    assert.deepEqual(inputLocation(hash, s3, MAX_URI_LEN), {
+      put: `https://app.example.com/store/inputs/${hash}`,
+      posted: `s3://jobs/tessera/inputs/${hash}`,
+    });
+    // 128 bytes at most: a base of 56 bytes is the longest that fits.
+    const longest = { store: `s3://${'b'.repeat(51)}`, storeHttp: s3.storeHttp };
+    assert.equal(inputLocation(hash, longest, MAX_URI_LEN).posted.length, 128);
+    assert.throws(() => inputLocation(hash, { ...longest, store: `${longest.store}x` }, MAX_URI_LEN), /longer than the 128 bytes/);
+  });
+  it('reads an output in a remote store through the gateway', () => {
+    const s3 = { store: 's3://jobs/tessera', storeHttp: 'https://app.example.com/store' };
+    assert.equal(readableUrl('s3://jobs/tessera/out/ab/leaves', s3), 'https://app.example.com/store/out/ab/leaves');
+    assert.throws(() => readableUrl('s3://other/out/ab/leaves', s3), /cannot read/);
+  });
+});
+
+describe('network.json: a local network and a cluster behind `tessera serve`', () => {
+  const base = {
+    rpc_url: 'http://127.0.0.1:8899',
+    ws_url: 'ws://127.0.0.1:8900',
+    program: '3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd',
+    market: 'BwdYajiAZRLFf1FJAdnie478ocxP9fu3vBMHRcgWYiGv',
+  };
+  it('takes a local network with its store server and development keypairs', () => {
+    const c = parseNetwork(
+      {
+        ...base,
+        store: 'file:///tmp/l/store/',
+        store_http: 'http://127.0.0.1:8898/store',
+        http_url: 'http://127.0.0.1:8898',
+        keypairs: { admin: 'a', creator: 'c', 'operator-1': 'o' },
+      },
+      new URL('http://127.0.0.1:8898/network.json'),
+    );
+    assert.equal(c.chain, 'solana:localnet');
+    assert.equal(c.store, 'file:///tmp/l/store');
+    assert.equal(c.keypairsUrl, 'http://127.0.0.1:8898/keypairs');
+    // The admin's key is never offered as a wallet.
+    assert.deepEqual(c.keypairs, ['creator', 'operator-1']);
+  });
+  it('takes a cluster: the store through the server it came from, no development wallet', () => {
+    const c = parseNetwork(
+      { ...base, cluster: 'devnet', store: 's3://jobs/tessera', store_http: null, http_url: null, keypairs: {} },
+      new URL('https://app.example.com/network.json'),
+    );
+    assert.equal(c.chain, 'solana:devnet');
+    assert.equal(c.storeHttp, 'https://app.example.com/store');
+    assert.equal(c.keypairsUrl, null);
+    assert.deepEqual(c.keypairs, []);
+  });
+  it('refuses a summary whose addresses are not addresses', () => {
+    assert.throws(() =>
+      parseNetwork({ ...base, market: 'not-an-address', store: 's3://b', store_http: null, http_url: null }, new URL('https://x/')),
+    );
   });
 });
 
