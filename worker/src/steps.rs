@@ -377,10 +377,7 @@ impl Worker {
                     }
                     Err(e) => return Err(format!("cannot read slot {slot}'s leaves: {e}")),
                 };
-                let leaves: Vec<[u8; 32]> = bytes
-                    .chunks_exact(32)
-                    .map(|c| c.try_into().expect("32 bytes"))
-                    .collect();
+                let leaves: Vec<[u8; 32]> = bytes.as_chunks::<32>().0.to_vec();
                 if bytes.len() % 32 != 0
                     || leaves.len() != job.chunk_count as usize
                     || tessera_merkle::root_from_leaves(&leaves) != a.root
