@@ -31,6 +31,7 @@ WALKTHROUGH_NO_BUILD=1 scripts/readme-walkthrough.sh
 # settled and verified in the page, a tampered tile flagged, a bad scene refused before signing,
 # an operator staking and withdrawing, the market's events, a bad int8 model refused before
 # signing and a gemm-i8 model settled, its output downloaded as the CLI's safetensors, byte for
-# byte. Screenshots in target/app-e2e/.
+# byte, and a Wallet Standard wallet connected in the page that signs a deposit (and one whose
+# user declines). Screenshots in target/app-e2e/.
 (cd app && npm ci --no-audit --no-fund && npm test && npm run build)
 (cd app && node --test --test-reporter=spec e2e/run.mjs)

@@ -17,6 +17,10 @@
 //    model root they compute) and settled; the output the page verifies and offers as
 //    safetensors is the CLI's verified result (`tessera job result`), byte for byte; a row block
 //    altered in the store is then flagged by name.
+// 7. A Wallet Standard wallet, installed in the page as an extension installs itself
+//    (e2e/wallet-standard.mjs), is chosen in the wallet bar, connected, and signs a stake deposit
+//    that lands on chain with its key as the signer; a wallet whose user declines leaves a
+//    sentence in the page and nothing changed on chain.
 //
 // Screenshots of each step go to target/app-e2e/. Needs: app/dist (npm run build), the
 // binaries target/debug/tessera, target/debug/tessera-worker and target/debug/examples/render,
@@ -30,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { base58, walletExtension, walletSpec } from './wallet-standard.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = (p) => join(root, 'target', p);
@@ -132,7 +137,7 @@ function gemmModel({ rows = 40, k = 32, n = 12, shift = -8 } = {}) {
 }
 
 let work, dir, net, browser, page, jobAddress;
-const step = async (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const step = async (name, on = page) => on.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const text = (id) => page.textContent(`[data-testid="${id}"]`);
 
 before(async () => {
@@ -173,6 +178,18 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
   console.log(`app e2e: ${((Date.now() - started) / 1000).toFixed(0)} s in all; screenshots in ${shots}`);
 });
+
+/** A JSON-RPC call to the local network. */
+async function rpc(method, params) {
+  const r = await fetch(net.rpc_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const { result, error } = await r.json();
+  if (error) throw new Error(`${method}: ${error.message}`);
+  return result;
+}
 
 const inputsInStore = () => (existsSync(join(dir, 'store/inputs')) ? readdirSync(join(dir, 'store/inputs')) : []);
 
@@ -412,5 +429,86 @@ describe('the web app on a local network with two workers', () => {
     assert.deepEqual(await page.locator('.bad-chunk').evaluateAll((els) => els.map((e) => e.dataset.chunk)), ['2']);
     assert.equal(await page.isDisabled('[data-testid="download"]'), true);
     await step('12-model-tampered-chunk-flagged');
+  });
+
+  it('connects a Wallet Standard wallet that signs a stake deposit on chain; a declined signature changes nothing', async () => {
+    // This browser has no wallet installed: connecting one says so.
+    assert.equal(await page.isHidden('[data-testid="standard-wallet"]'), true);
+    await page.click('[data-testid="connect-wallet"]');
+    await page.waitForFunction(() => /^No Solana wallet is installed in this browser/.test(document.querySelector('#banner').textContent));
+
+    // A browser with a wallet extension: it registers before the app loads, holding operator-2's key.
+    const good = walletSpec(join(dir, 'operator-2.json'), 'Tessera Test Wallet');
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+    await context.addInitScript(walletExtension, [good]);
+    const p = await context.newPage();
+    p.on('pageerror', (e) => console.error('page error:', e.message));
+    await p.goto(`${net.app_url}#operator`);
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const ptext = (id) => p.textContent(`[data-testid="${id}"]`);
+    const num = async (id) => Number(await ptext(id));
+    assert.deepEqual(await p.locator('[data-testid="standard-wallet"] option').allTextContents(), ['Tessera Test Wallet']);
+    await p.selectOption('[data-testid="standard-wallet"]', 'Tessera Test Wallet');
+    await p.click('[data-testid="connect-wallet"]');
+    await p.waitForFunction((a) => document.querySelector('[data-testid="wallet-address"]').textContent === `Tessera Test Wallet ${a}`, good.address);
+    await p.waitForSelector('[data-testid="stake"]', { timeout: 30_000 });
+    const tokens = async () => {
+      const { value } = await rpc('getTokenAccountsByOwner', [good.address, { mint: net.mint }, { encoding: 'jsonParsed', commitment: 'confirmed' }]);
+      assert.equal(value.length, 1);
+      const { amount, decimals } = value[0].account.data.parsed.info.tokenAmount;
+      return { account: value[0].pubkey, amount: BigInt(amount), unit: 10n ** BigInt(decimals) };
+    };
+    const before = { stake: await num('stake'), wallet: await num('wallet-balance'), tokens: await tokens() };
+    await p.fill('[data-testid="amount"]', '3');
+    await p.click('[data-testid="deposit"]');
+    await until('the stake to grow by 3', async () => (await num('stake')) === before.stake + 3, 30_000);
+    assert.match(await ptext('operator-status'), /Staking: done/);
+    assert.equal(await p.textContent('#banner'), '');
+    await until('the wallet balance to drop by 3', async () => (await num('wallet-balance')) === before.wallet - 3, 10_000);
+    // The wallet was asked once and signed once; its signature is the transaction's on chain,
+    // a deposit with the wallet's key as its one signer (and fee payer).
+    const seen = await p.evaluate(() => window.testWalletExtension.seen['Tessera Test Wallet']);
+    assert.equal(seen.connects, 1);
+    assert.equal(seen.signCalls, 1);
+    assert.equal(seen.signatures.length, 1);
+    assert.equal(await ptext('signed-count'), '1');
+    const signature = base58(seen.signatures[0]);
+    const tx = await rpc('getTransaction', [signature, { encoding: 'json', commitment: 'confirmed', maxSupportedTransactionVersion: 0 }]);
+    assert.ok(tx, `transaction ${signature} is on chain`);
+    assert.equal(tx.meta.err, null);
+    assert.deepEqual(tx.transaction.signatures, [signature]);
+    assert.equal(tx.transaction.message.header.numRequiredSignatures, 1);
+    assert.equal(tx.transaction.message.accountKeys[0], good.address);
+    assert.ok(tx.meta.logMessages.includes('Program log: Instruction: DepositStake'), tx.meta.logMessages.join('\n'));
+    const after = await tokens();
+    assert.equal(after.amount, before.tokens.amount - 3n * before.tokens.unit);
+    await step('13-standard-wallet-staked', p);
+
+    // A second wallet announces itself after the app started; its user declines to sign.
+    const declining = walletSpec(join(dir, 'operator-2.json'), 'Declining Wallet', { decline: true });
+    await p.evaluate((s) => window.testWalletExtension.register(s), declining);
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid="standard-wallet"] option').length === 2);
+    await p.selectOption('[data-testid="standard-wallet"]', 'Declining Wallet');
+    await p.click('[data-testid="connect-wallet"]');
+    await p.waitForFunction((a) => document.querySelector('[data-testid="wallet-address"]').textContent === `Declining Wallet ${a}`, good.address);
+    const history = async () => (await rpc('getSignaturesForAddress', [after.account, { commitment: 'confirmed' }])).map((s) => s.signature);
+    const seenBefore = await history();
+    assert.equal(seenBefore[0], signature, 'the deposit is the latest transaction of the wallet\'s token account');
+    await p.click('[data-testid="deposit"]');
+    await p.waitForFunction(() => document.querySelector('#banner').textContent !== '', null, { timeout: 30_000 });
+    assert.equal(await p.textContent('#banner'), 'Staking was cancelled: Declining Wallet declined to sign, so no transaction was sent.');
+    assert.equal(await ptext('operator-status'), '');
+    const declined = await p.evaluate(() => window.testWalletExtension.seen['Declining Wallet']);
+    assert.equal(declined.signCalls, 1);
+    assert.equal(declined.signatures.length, 0);
+    assert.equal(await ptext('signed-count'), '2', 'the app asked for the signature');
+    // Nothing changed on chain: the tokens, the stake, the token account's history.
+    assert.equal((await tokens()).amount, after.amount);
+    assert.deepEqual(await history(), seenBefore);
+    await p.click('button[data-view="operator"]');
+    await until('the page to read the stake again', async () => (await num('stake')) === before.stake + 3, 10_000);
+    assert.equal(await num('wallet-balance'), before.wallet - 3);
+    await step('14-standard-wallet-declined', p);
+    await context.close();
   });
 });

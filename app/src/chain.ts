@@ -25,6 +25,7 @@ import {
 } from '@solana/kit';
 import { decodeMarketData, type Market } from '@tessera/client';
 import { programErrorMessage } from './errors';
+import { NotSigned } from './wallet';
 
 export { formatAmount, parseAmount } from './amount';
 import type { NetworkConfig } from './config';
@@ -113,6 +114,13 @@ const ANCHOR_ERRORS: Record<number, string> = {
 /** The sentence for a failed transaction: the program's error message (or Anchor's), with
  * what to do; never a raw log. */
 export function explain(e: unknown, what: string): string {
+  for (let err: unknown = e; err; err = (err as { cause?: unknown }).cause) {
+    if (err instanceof NotSigned) {
+      return err.declined
+        ? `${what} was cancelled: ${err.wallet} declined to sign, so no transaction was sent.`
+        : `${what} failed: ${err.wallet} could not sign (${err.reason}), so no transaction was sent.`;
+    }
+  }
   let code: number | null = null;
   for (let err: unknown = e; err; err = (err as { cause?: unknown }).cause) {
     if (isSolanaError(err, SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM)) {

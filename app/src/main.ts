@@ -6,7 +6,7 @@ import { creatorView } from './creator';
 import { marketView } from './market';
 import { operatorView } from './operator';
 import { banner, h } from './ui';
-import { connectStandardWallet, devWallet, onSign, signaturesRequested, standardWallets, type Wallet } from './wallet';
+import { connectStandardWallet, devWallet, onSign, onStandardWalletsChange, signaturesRequested, standardWallets, type Wallet } from './wallet';
 
 async function main() {
   const cfg = await loadConfig();
@@ -23,8 +23,19 @@ async function main() {
     h('option', { value: '' }, 'development wallet…'),
     ...cfg.keypairs.map((k) => h('option', { value: k }, k)),
   );
+  // The wallets installed in this browser (Wallet Standard), listed as they announce themselves.
+  const installed = h('select', { 'data-testid': 'standard-wallet', title: 'The wallets installed in this browser', hidden: true });
+  const listInstalled = () => {
+    const names = standardWallets().map((w) => w.name);
+    const chosen = installed.value;
+    installed.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+    if (names.includes(chosen)) installed.value = chosen;
+    installed.hidden = names.length === 0;
+  };
+  listInstalled();
+  onStandardWalletsChange(listInstalled);
   const standard = h('button', { 'data-testid': 'connect-wallet' }, 'Connect a wallet');
-  bar.append(dev, ' ', standard, ' ', who, ' · signatures requested: ', signed);
+  bar.append(dev, ' ', installed, ' ', standard, ' ', who, ' · signatures requested: ', signed);
 
   const use = async (w: Wallet) => {
     wallet = w;
@@ -40,7 +51,8 @@ async function main() {
     }
   };
   standard.onclick = async () => {
-    const found = standardWallets();
+    // The wallet chosen in the list first.
+    const found = standardWallets().sort((a, b) => Number(b.name === installed.value) - Number(a.name === installed.value));
     if (found.length === 0) {
       banner('No Solana wallet is installed in this browser (none announced itself through the Wallet Standard). On a local network, use the development wallet.');
       return;

@@ -67,6 +67,33 @@ export function standardWallets(): StandardWallet[] {
     .filter((w) => SIGN in w.features && CONNECT in w.features);
 }
 
+/** Calls `f` whenever a wallet registers or unregisters: an extension may announce itself after
+ * the page has started. */
+export function onStandardWalletsChange(f: () => void): void {
+  const wallets = getWallets();
+  wallets.on('register', f);
+  wallets.on('unregister', f);
+}
+
+/** A wallet that did not sign: its user declined, or it failed. No transaction was sent. */
+export class NotSigned extends Error {
+  constructor(
+    readonly wallet: string,
+    readonly declined: boolean,
+    readonly reason: string,
+  ) {
+    super(declined ? `${wallet} declined to sign` : `${wallet} could not sign: ${reason}`);
+    this.name = 'NotSigned';
+  }
+}
+
+/** Whether a wallet's error says its user refused (EIP-1193's 4001, which Solana wallets reuse, or
+ * the words wallets use for it). */
+function isDeclined(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 4001 || /reject|declin|denied|cancel/i.test(e instanceof Error ? e.message : String(e));
+}
+
 /**
  * Connects an installed wallet and wraps it as a signer: the transaction is encoded, signed by
  * the wallet (`solana:signTransaction`), and its signature for the account taken back.
@@ -83,9 +110,12 @@ export async function connectStandardWallet(w: StandardWallet, chain: string): P
       const encoder = getTransactionEncoder();
       const decoder = getTransactionDecoder();
       const feature = (w.features as unknown as SignFeature)[SIGN];
-      const out = await feature.signTransaction(
-        ...txs.map((tx) => ({ account, transaction: new Uint8Array(encoder.encode(tx)), chain })),
-      );
+      let out: { signedTransaction: Uint8Array }[];
+      try {
+        out = await feature.signTransaction(...txs.map((tx) => ({ account, transaction: new Uint8Array(encoder.encode(tx)), chain })));
+      } catch (e) {
+        throw new NotSigned(w.name, isDeclined(e), e instanceof Error ? e.message : String(e));
+      }
       return out.map(({ signedTransaction }) => {
         const signature = decoder.decode(signedTransaction).signatures[me];
         if (!signature) throw new Error(`${w.name} did not sign the transaction.`);
