@@ -58,7 +58,7 @@ async function main() {
       return;
     }
     try {
-      await use(await connectStandardWallet(found[0], 'solana:localnet'));
+      await use(await connectStandardWallet(found[0], cfg.chain));
     } catch (e) {
       banner(`Connecting ${found[0].name} failed: ${(e as Error).message}`);
     }
