@@ -792,3 +792,112 @@ fn every_referee_transaction_fits_in_one_packet() {
     let n = size(&[limit, budget, prove], &[&payer]);
     assert!(n <= 1232, "prove_fraud: {n} bytes");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Properties, over random models
+// ---------------------------------------------------------------------------------------------
+
+/// A random one-layer model: its shape, rows per chunk, zero points and relu drawn.
+fn random_model(
+    seed: u32,
+    rows: usize,
+    (k, n): (usize, usize),
+    per_chunk: u32,
+    (zp_in, zp_out, relu): (i8, i8, bool),
+) -> QuantModel {
+    let mut m = synthetic_mlp(seed, rows, &[k, n], per_chunk);
+    m.input_zero_point = zp_in as i32;
+    m.layers[0].output_zero_point = zp_out as i32;
+    m.layers[0].relu = relu;
+    m
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any single-element corruption of a random model's output, delivered by one of two
+        /// replicas, is convicted by the honest one's proof; and the honest replica is never
+        /// convicted, whichever element of its chunk the proof names.
+        #[test]
+        fn any_corrupted_element_is_convicted_and_the_honest_replica_never_is(
+            seed in any::<u32>(),
+            rows in 1usize..=12,
+            k in 1usize..=80,
+            n in 1usize..=20,
+            per_chunk in 1u32..=4,
+            zp in (any::<i8>(), any::<i8>(), any::<bool>()),
+            at in any::<prop::sample::Index>(),
+            delta in 1u8..=255,
+        ) {
+            let model = random_model(seed, rows, (k, n), per_chunk, zp);
+            let truth = quant_chunks(&model);
+            let element = at.index(rows * n);
+            let (row, feature) = (element / n, element % n);
+            let chunk = row / per_chunk as usize;
+            let in_chunk = (row % per_chunk as usize) * n + feature;
+            let mut wrong = truth.clone();
+            wrong[chunk][in_chunk] = wrong[chunk][in_chunk].wrapping_add(delta);
+
+            let mut env = no_arbiter_env();
+            let creator = env.user(10 * REWARD);
+            env.create_gemm_job(&creator, 1, 2, &model).unwrap();
+            let job = env.keys.job(&creator.pubkey(), 1);
+            let (good, bad) = (env.operator(STAKE), env.operator(STAKE));
+            for (op, out) in [(&good, &truth), (&bad, &wrong)] {
+                env.claim(op, job).unwrap();
+                env.commit(op, job, root_of_chunks(out), [5; 32]).unwrap();
+            }
+            for (op, out) in [(&good, &truth), (&bad, &wrong)] {
+                env.reveal(op, job, root_of_chunks(out), [5; 32]).unwrap();
+            }
+            prop_assert_eq!(env.job(&job).state(), JobState::Disputed);
+
+            // The honest replica's chunk, its leaf under its root, accused at the corrupted
+            // element (and the proof builder finds nothing wrong in it).
+            let good_leaves: Vec<_> = truth.iter().map(|c| leaf_hash(c)).collect();
+            let good_proof = tessera_merkle::proof(&good_leaves, chunk);
+            let honest_target = FraudTarget::Slot { slot: 0, chunk: chunk as u32 };
+            prop_assert!(gemm_fraud_proof(&model, honest_target, chunk as u32, &truth[chunk], &good_proof)
+                .unwrap()
+                .is_none());
+            let forged = gemm_fraud_proof(&model, honest_target, chunk as u32, &wrong[chunk], &good_proof)
+                .unwrap()
+                .unwrap();
+            let mut staged = forged.staged.clone();
+            staged[..truth[chunk].len()].copy_from_slice(&truth[chunk]);
+            let prover = env.cranker();
+            let buffer = env.stage(&prover, &staged);
+            let r = env.prove_fraud(job, &creator, buffer, forged.args);
+            prop_assert!(r.is_err());
+            assert_tessera_error(&r, TesseraError::NoFraud);
+
+            // The corrupted replica: convicted at exactly that element.
+            let bad_leaves: Vec<_> = wrong.iter().map(|c| leaf_hash(c)).collect();
+            let FraudProof { staged, args } = gemm_fraud_proof(
+                &model,
+                FraudTarget::Slot { slot: 1, chunk: chunk as u32 },
+                chunk as u32,
+                &wrong[chunk],
+                &tessera_merkle::proof(&bad_leaves, chunk),
+            )
+            .unwrap()
+            .expect("the corrupted chunk is wrong");
+            prop_assert_eq!(
+                (args.row as usize, args.feature as usize),
+                (row % per_chunk as usize, feature)
+            );
+            let prover = env.cranker();
+            let buffer = env.stage(&prover, &staged);
+            env.prove_fraud(job, &creator, buffer, args).unwrap();
+            let settled = env.job(&job);
+            prop_assert_eq!((settled.state(), settled.convicted), (JobState::Settled, 0b10));
+            prop_assert_eq!(settled.agreed_root, root_of_chunks(&truth));
+            prop_assert_eq!(env.operator_of(&bad).stake, STAKE - BOND);
+            prop_assert_eq!(env.operator_of(&good).earned, PAY + BOND / 4);
+        }
+    }
+}
