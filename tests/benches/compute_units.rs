@@ -445,15 +445,7 @@ fn main() {
     )
     .unwrap();
     writeln!(md).unwrap();
-    writeln!(
-        md,
-        "| K | staged bytes | transactions (create + writes + proof) | `prove_fraud` compute units |"
-    )
-    .unwrap();
-    writeln!(md, "|---:|---:|---:|---:|").unwrap();
-    for (k, staged, txs, cu) in &referee {
-        writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
-    }
+    referee_table(&mut md, &referee);
     writeln!(md).unwrap();
     writeln!(
         md,
@@ -462,15 +454,7 @@ fn main() {
     )
     .unwrap();
     writeln!(md).unwrap();
-    writeln!(
-        md,
-        "| K | staged bytes | transactions (create + writes + proof) | `prove_fraud` compute units |"
-    )
-    .unwrap();
-    writeln!(md, "|---:|---:|---:|---:|").unwrap();
-    for (k, staged, txs, cu) in &referee_slots {
-        writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
-    }
+    referee_table(&mut md, &referee_slots);
     print!("{md}");
 
     let over: Vec<_> = table
@@ -490,6 +474,19 @@ fn main() {
     };
     std::fs::write(&path, doc).unwrap();
     println!("written to docs/benchmarks.md");
+}
+
+/// A table of `prove_fraud` costs: (K, staged bytes, transactions, compute units) per row.
+fn referee_table(md: &mut String, rows: &[(usize, usize, usize, u64)]) {
+    writeln!(
+        md,
+        "| K | staged bytes | transactions (create + writes + proof) | `prove_fraud` compute units |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---:|---:|---:|").unwrap();
+    for (k, staged, txs, cu) in rows {
+        writeln!(md, "| {k} | {staged} | {txs} | {cu} |").unwrap();
+    }
 }
 
 /// `prove_fraud` on a `gemm-i8` job of one layer of `k` inputs (16 outputs, 4 rows, one row per

@@ -296,6 +296,43 @@ impl World {
         tessera_merkle::root_of_chunks(if n == 1 { &self.wrong } else { &self.truth })
     }
 
+    /// Proves chunk 1 (`delivered`) wrong to the referee against `target`, staged by a third
+    /// party: a right chunk has no proof, so a changed one's is sent with the chunk as it is
+    /// (and with a byte of the input row flipped when `tamper`). Returns the result and whether
+    /// it must fail.
+    fn prove(
+        &mut self,
+        job: Pubkey,
+        creator: usize,
+        target: FraudTarget,
+        delivered: &[u8],
+        leaf_proof: &[[u8; 32]],
+        tamper: bool,
+    ) -> (TxResult, bool) {
+        let build = |chunk: &[u8]| {
+            tessera_client::referee::gemm_fraud_proof(&self.model, target, 1, chunk, leaf_proof)
+                .expect("a gemm proof")
+        };
+        let built = build(delivered);
+        let right = built.is_none();
+        let mut proof = built.unwrap_or_else(|| {
+            let mut changed = delivered.to_vec();
+            changed[0] ^= 0x40;
+            let mut p = build(&changed).expect("a wrong chunk");
+            p.staged[..delivered.len()].copy_from_slice(delivered);
+            p
+        });
+        if tamper {
+            let at = proof.args.chunk_len as usize + 1;
+            proof.staged[at] ^= 1;
+        }
+        let prover = self.env.cranker();
+        let buffer = self.env.stage(&prover, &proof.staged);
+        let creator = &self.creators[creator];
+        let r = self.env.prove_fraud(job, creator, buffer, proof.args);
+        (r, right || tamper)
+    }
+
     /// The chunks whose root is `root`: the wrong output's or else the true one's.
     fn chunks_of(&self, root: &[u8; 32]) -> &[Vec<u8>] {
         if *root == self.root_of(1) {
@@ -627,92 +664,21 @@ impl World {
                 let (k, challenge) = j
                     .challengers()
                     .find(|(_, ch)| ch.is_revealed() && ch.chunk == 1)?;
-                let delivered = &self.chunks_of(&j.agreed_root)[challenge.chunk as usize];
-                let built = tessera_client::referee::gemm_fraud_proof(
-                    &self.model,
-                    FraudTarget::Challenge { index: k as u8 },
-                    1,
-                    delivered,
-                    &[],
-                )
-                .expect("a gemm proof");
-                // A right chunk has no proof: prove a changed one, and stage the chunk as it is.
-                let right = built.is_none();
-                let mut proof = match built {
-                    Some(p) => p,
-                    None => {
-                        let mut changed = delivered.clone();
-                        changed[0] ^= 0x40;
-                        let mut p = tessera_client::referee::gemm_fraud_proof(
-                            &self.model,
-                            FraudTarget::Challenge { index: k as u8 },
-                            1,
-                            &changed,
-                            &[],
-                        )
-                        .expect("a gemm proof")
-                        .expect("a wrong chunk");
-                        p.staged[..delivered.len()].copy_from_slice(delivered);
-                        p
-                    }
-                };
-                if tamper {
-                    let at = proof.args.chunk_len as usize + 1;
-                    proof.staged[at] ^= 1;
-                }
-                let prover = self.env.cranker();
-                let buffer = self.env.stage(&prover, &proof.staged);
-                let creator = &self.creators[c];
-                let r = self.env.prove_fraud(key, creator, buffer, proof.args);
-                (r, right || tamper)
+                let delivered = self.chunks_of(&j.agreed_root)[challenge.chunk as usize].clone();
+                let target = FraudTarget::Challenge { index: k as u8 };
+                self.prove(key, c, target, &delivered, &[], tamper)
             }
             Action::ProveSlot { job, slot, tamper } => {
                 let (key, c, j) = self.job(job)?;
                 let accused = j.assignments.get(slot as usize)?;
-                let chunks = self.chunks_of(&accused.root);
+                let chunks = self.chunks_of(&accused.root).to_vec();
                 let leaves: Vec<_> = chunks
                     .iter()
                     .map(|c| tessera_merkle::leaf_hash(c))
                     .collect();
                 let target = FraudTarget::Slot { slot, chunk: 1 };
                 let leaf_proof = tessera_merkle::proof(&leaves, 1);
-                let built = tessera_client::referee::gemm_fraud_proof(
-                    &self.model,
-                    target,
-                    1,
-                    &chunks[1],
-                    &leaf_proof,
-                )
-                .expect("a gemm proof");
-                // A right chunk has no proof: prove a changed one, and stage the chunk as it is.
-                let right = built.is_none();
-                let mut proof = match built {
-                    Some(p) => p,
-                    None => {
-                        let mut changed = chunks[1].clone();
-                        changed[0] ^= 0x40;
-                        let mut p = tessera_client::referee::gemm_fraud_proof(
-                            &self.model,
-                            target,
-                            1,
-                            &changed,
-                            &leaf_proof,
-                        )
-                        .expect("a gemm proof")
-                        .expect("a wrong chunk");
-                        p.staged[..chunks[1].len()].copy_from_slice(&chunks[1]);
-                        p
-                    }
-                };
-                if tamper {
-                    let at = proof.args.chunk_len as usize + 1;
-                    proof.staged[at] ^= 1;
-                }
-                let prover = self.env.cranker();
-                let buffer = self.env.stage(&prover, &proof.staged);
-                let creator = &self.creators[c];
-                let r = self.env.prove_fraud(key, creator, buffer, proof.args);
-                (r, right || tamper)
+                self.prove(key, c, target, &chunks[1], &leaf_proof, tamper)
             }
             Action::Warp { seconds } => {
                 env.warp(seconds);

@@ -75,6 +75,11 @@ pub enum Network {
     Summary(Vec<u8>),
 }
 
+/// `dir` when the web app has been built there (its `index.html` is there), to serve at `/`.
+pub fn built_app(dir: &Path) -> Option<PathBuf> {
+    dir.join("index.html").is_file().then(|| dir.to_path_buf())
+}
+
 /// A running server; it stops when dropped.
 pub struct HttpServer {
     /// The address it listens on.

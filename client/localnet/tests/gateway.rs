@@ -2,49 +2,17 @@
 //! runs) in front of a real S3-compatible server (s3s-fs, SigV4): inputs uploaded through it
 //! land in the bucket only under their own sha256, in one request or in parts; outputs are read
 //! through it; the network summary, the allowed origins, and every refusal.
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod common;
 
+use std::net::SocketAddr;
+
+use common::{get_from, hex, put, send};
 use sha2::{Digest, Sha256};
 use tessera_client::store::{Capped, Store};
 use tessera_localnet::http::{HttpConfig, HttpServer, Network, StoreRoot, MAX_UPLOAD};
 use tessera_localnet::s3;
 
 const BASE: &str = "s3://jobs/tessera";
-
-/// Sends `request` and returns the status, the head and the body.
-fn send(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(request).unwrap();
-    // Nothing more comes: a server waiting for the rest of a short body sees the end.
-    s.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8(out[..end].to_vec()).unwrap();
-    (head[9..12].parse().unwrap(), head, out[end + 4..].to_vec())
-}
-
-fn get(addr: SocketAddr, path: &str, origin: &str) -> (u16, String, Vec<u8>) {
-    send(
-        addr,
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\r\n").as_bytes(),
-    )
-}
-
-fn put(addr: SocketAddr, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut req = format!(
-        "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    send(addr, &req)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -97,7 +65,7 @@ async fn an_input_reaches_the_bucket_under_its_own_hash_and_is_read_back() {
     let (stored, read) = blocking(move || {
         (
             put(addr, &format!("/store/inputs/{n}"), &b),
-            get(
+            get_from(
                 addr,
                 &format!("/store/inputs/{n}"),
                 "https://app.example.com",
@@ -221,22 +189,22 @@ async fn outputs_are_read_through_it_and_nothing_else_is() {
         .unwrap();
     let results = blocking(move || {
         [
-            get(addr, "/store/out/abc/chunk-0", "http://127.0.0.1:5173"),
-            get(addr, "/store/out/abc/chunk-1", "http://127.0.0.1:5173"),
-            get(
+            get_from(addr, "/store/out/abc/chunk-0", "http://127.0.0.1:5173"),
+            get_from(addr, "/store/out/abc/chunk-1", "http://127.0.0.1:5173"),
+            get_from(
                 addr,
                 "/store/../jobs/tessera/out/abc/chunk-0",
                 "http://127.0.0.1:5173",
             ),
-            get(
+            get_from(
                 addr,
                 "/store/out/%2e%2e/abc/chunk-0",
                 "http://127.0.0.1:5173",
             ),
-            get(addr, "/network.json", "https://evil.example"),
-            get(addr, "/localnet.json", "https://app.example.com"),
-            get(addr, "/keypairs/creator.json", "https://app.example.com"),
-            get(addr, "/", "https://app.example.com"),
+            get_from(addr, "/network.json", "https://evil.example"),
+            get_from(addr, "/localnet.json", "https://app.example.com"),
+            get_from(addr, "/keypairs/creator.json", "https://app.example.com"),
+            get_from(addr, "/", "https://app.example.com"),
         ]
     })
     .await;
@@ -291,7 +259,7 @@ async fn a_store_that_is_down_is_named_as_such() {
     let (stored, read) = blocking(move || {
         (
             put(addr, &format!("/store/inputs/{name}"), &body),
-            get(addr, "/store/out/abc/chunk-0", "http://localhost:5173"),
+            get_from(addr, "/store/out/abc/chunk-0", "http://localhost:5173"),
         )
     })
     .await;

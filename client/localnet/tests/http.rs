@@ -1,46 +1,16 @@
 //! The local network's store over HTTP (`tessera_localnet::http`): reads under the store, the
 //! content-addressed input upload, the keypairs and summary, the app's files, and every way
 //! out of those directories refused.
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
 
+use common::{get_from, hex, put, send};
 use sha2::{Digest, Sha256};
 use tessera_localnet::http::{
     allowed_origin, safe_names, HttpConfig, HttpServer, Network, StoreRoot,
 };
 
-/// Sends `request` (head and body) and returns the status, the head and the body.
-fn send(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(request).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8(out[..end].to_vec()).unwrap();
-    let status = head[9..12].parse().unwrap();
-    (status, head, out[end + 4..].to_vec())
-}
-
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
-    send(
-        addr,
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:5173\r\n\r\n")
-            .as_bytes(),
-    )
-}
-
-fn put(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut req = format!(
-        "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    send(addr, &req)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    get_from(addr, path, "http://127.0.0.1:5173")
 }
 
 struct Fixture {

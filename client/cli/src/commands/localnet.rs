@@ -8,7 +8,7 @@ use serde_json::json;
 use solana_signer::Signer;
 use tessera_client::flows::Ctx;
 use tessera_client::{pda, presets, ClientError};
-use tessera_localnet::http::{HttpConfig, HttpServer, Network, StoreRoot};
+use tessera_localnet::http::{built_app, HttpConfig, HttpServer, Network, StoreRoot};
 use tessera_localnet::{Localnet, LocalnetConfig};
 
 use crate::args::LocalnetArgs;
@@ -373,11 +373,7 @@ async fn serve_http(
             "check --ledger",
         )
     })?;
-    let app = args
-        .app
-        .join("index.html")
-        .is_file()
-        .then(|| args.app.clone());
+    let app = built_app(&args.app);
     let served = app.is_some();
     let cfg = HttpConfig {
         store: StoreRoot::Dir(store),

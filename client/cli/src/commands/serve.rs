@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use tessera_client::{cluster, store, ClientError};
-use tessera_localnet::http::{HttpConfig, HttpServer, Network, StoreRoot};
+use tessera_localnet::http::{built_app, HttpConfig, HttpServer, Network, StoreRoot};
 
 use crate::args::ServeArgs;
 use crate::commands::Session;
@@ -63,11 +63,7 @@ pub async fn run(args: &ServeArgs, url: &str, s: &Session) -> Result<(), ClientE
             store: s.store.clone(),
         },
     };
-    let app = args
-        .app
-        .join("index.html")
-        .is_file()
-        .then(|| args.app.clone());
+    let app = built_app(&args.app);
     let served = app.is_some();
     let server = HttpServer::start(
         args.listen,
