@@ -483,6 +483,13 @@ describe('the web app on a local network with two workers', () => {
     const after = await tokens();
     assert.equal(after.amount, before.tokens.amount - 3n * before.tokens.unit);
     await step('13-standard-wallet-staked', p);
+    // The wallet's user switches accounts in the extension, then disconnects: the page follows.
+    const other = walletSpec(join(dir, 'operator-1.json'), 'unused').address;
+    await p.evaluate((a) => window.testWalletExtension.control['Tessera Test Wallet'].switchTo(a), other);
+    await p.waitForFunction((a) => document.querySelector('[data-testid="wallet-address"]').textContent === `Tessera Test Wallet ${a}`, other);
+    await p.evaluate(() => window.testWalletExtension.control['Tessera Test Wallet'].disconnect());
+    await p.waitForFunction(() => document.querySelector('[data-testid="wallet-address"]').textContent === 'no wallet');
+    assert.equal(await p.textContent('#banner'), 'Tessera Test Wallet disconnected: connect a wallet again to sign.');
 
     // A second wallet announces itself after the app started; its user declines to sign.
     const declining = walletSpec(join(dir, 'operator-2.json'), 'Declining Wallet', { decline: true });

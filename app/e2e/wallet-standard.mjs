@@ -35,6 +35,7 @@ export function walletExtension(specs) {
   const icon = `data:image/svg+xml;base64,${btoa('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#3461d1"/></svg>')}`;
   const CHAIN = 'solana:localnet';
   const seen = {};
+  const control = {};
 
   /** A compact-u16 (the wire format's lengths) at `at`: [value, its size in bytes]. */
   function shortvec(bytes, at) {
@@ -66,6 +67,17 @@ export function walletExtension(specs) {
     });
     let accounts = [];
     const listeners = new Set();
+    // What the wallet's user does in the extension: switch to another account, or disconnect.
+    control[spec.name] = {
+      switchTo(other) {
+        accounts = [Object.freeze({ ...account, address: other })];
+        for (const f of listeners) f({ accounts });
+      },
+      disconnect() {
+        accounts = [];
+        for (const f of listeners) f({ accounts });
+      },
+    };
 
     /** Signs one wire-format transaction: its message, at the slot of this account. */
     async function sign({ account: who, transaction, chain }) {
@@ -137,6 +149,6 @@ export function walletExtension(specs) {
     window.addEventListener('wallet-standard:app-ready', (event) => callback(event.detail));
   }
 
-  window.testWalletExtension = { register, seen };
+  window.testWalletExtension = { register, seen, control };
   for (const spec of specs) register(spec);
 }

@@ -37,12 +37,18 @@ async function main() {
   const standard = h('button', { 'data-testid': 'connect-wallet' }, 'Connect a wallet');
   bar.append(dev, ' ', installed, ' ', standard, ' ', who, ' · signatures requested: ', signed);
 
-  const use = async (w: Wallet) => {
+  // Which connection the wallet bar follows: an installed wallet's account changes count only
+  // while it is the one in use.
+  let connection = 0;
+  const use = async (w: Wallet | null) => {
     wallet = w;
-    who.textContent = `${w.label} ${w.address}`;
+    // A wallet connected: what the banner said of the last one no longer holds.
+    if (w) banner(null);
+    who.textContent = w ? `${w.label} ${w.address}` : 'no wallet';
     await Promise.all([views.creator.refresh(), views.operator.refresh()]);
   };
   dev.onchange = async () => {
+    connection++;
     if (!dev.value || !cfg.keypairsUrl) return;
     try {
       await use(await devWallet(cfg.keypairsUrl, dev.value));
@@ -57,8 +63,14 @@ async function main() {
       banner('No Solana wallet is installed in this browser (none announced itself through the Wallet Standard). On a local network, use the development wallet.');
       return;
     }
+    const mine = ++connection;
+    const follow = (next: Wallet | null) => {
+      if (connection !== mine) return;
+      if (!next) banner(`${found[0].name} disconnected: connect a wallet again to sign.`, 'notice');
+      void use(next);
+    };
     try {
-      await use(await connectStandardWallet(found[0], cfg.chain));
+      await use(await connectStandardWallet(found[0], cfg.chain, follow));
     } catch (e) {
       banner(`Connecting ${found[0].name} failed: ${(e as Error).message}`);
     }

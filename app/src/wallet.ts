@@ -59,6 +59,10 @@ type SignFeature = {
   };
 };
 type ConnectFeature = { [CONNECT]: { connect(): Promise<{ accounts: readonly WalletAccount[] }> } };
+const EVENTS = 'standard:events';
+type EventsFeature = {
+  [EVENTS]: { on(event: 'change', listener: (properties: { accounts?: readonly WalletAccount[] }) => void): () => void };
+};
 
 /** The installed wallets that can sign Solana transactions (Wallet Standard). */
 export function standardWallets(): StandardWallet[] {
@@ -97,12 +101,32 @@ function isDeclined(e: unknown): boolean {
 /**
  * Connects an installed wallet and wraps it as a signer: the transaction is encoded, signed by
  * the wallet (`solana:signTransaction`), and its signature for the account taken back.
- * `chain`: `solana:localnet`, `solana:devnet` or `solana:mainnet`.
+ * `chain`: `solana:localnet`, `solana:devnet` or `solana:mainnet`. `onChange` follows the
+ * wallet afterwards (`standard:events`): the wallet for its new first account when its user
+ * switches accounts, `null` when it shares none any more (disconnected).
  */
-export async function connectStandardWallet(w: StandardWallet, chain: string): Promise<Wallet> {
+export async function connectStandardWallet(
+  w: StandardWallet,
+  chain: string,
+  onChange?: (next: Wallet | null) => void,
+): Promise<Wallet> {
   const { accounts } = await (w.features as unknown as ConnectFeature)[CONNECT].connect();
   const account = accounts[0];
   if (!account) throw new Error(`${w.name} shared no account.`);
+  const events = (w.features as unknown as Partial<EventsFeature>)[EVENTS];
+  if (onChange && events) {
+    let current = account.address;
+    events.on('change', ({ accounts: now }) => {
+      if (now === undefined || now[0]?.address === current) return;
+      current = now[0]?.address ?? '';
+      onChange(now[0] ? standardSigner(w, now[0], chain) : null);
+    });
+  }
+  return standardSigner(w, account, chain);
+}
+
+/** `account` of the installed wallet `w` as a wallet of the app. */
+function standardSigner(w: StandardWallet, account: WalletAccount, chain: string): Wallet {
   const me = address(account.address);
   const signer: TransactionPartialSigner = {
     address: me,
