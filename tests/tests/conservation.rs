@@ -1017,3 +1017,77 @@ fn referee_settlements_conserve_tokens() {
         assert_eq!(job.state(), want);
     }
 }
+
+/// The referee's path for replicas that disagree, scripted through the same steps and
+/// invariants: the true replica cannot be convicted, a tampered proof never lands, and the wrong
+/// replica is convicted and the job settled.
+#[test]
+fn referee_slot_settlements_conserve_tokens() {
+    let mut w = World::new();
+    let script = [
+        Action::Create {
+            creator: 0,
+            replicas: 2,
+            reward: 100_000,
+            reuse_id: false,
+        },
+        Action::Claim { op: 0, job: 0 },
+        Action::Claim { op: 1, job: 0 },
+        // Slot 0 delivers the wrong output, slot 1 the true one.
+        Action::Deliver {
+            op: 0,
+            job: 0,
+            root: 1,
+            wrong_kind: false,
+        },
+        Action::Deliver {
+            op: 1,
+            job: 0,
+            root: 2,
+            wrong_kind: false,
+        },
+        Action::Reveal {
+            op: 0,
+            job: 0,
+            honest: true,
+        },
+        Action::Reveal {
+            op: 1,
+            job: 0,
+            honest: true,
+        },
+        Action::ProveSlot {
+            job: 0,
+            slot: 1,
+            tamper: false,
+        },
+        Action::ProveSlot {
+            job: 0,
+            slot: 0,
+            tamper: true,
+        },
+        Action::ProveSlot {
+            job: 0,
+            slot: 0,
+            tamper: false,
+        },
+    ];
+    let mut outcomes = vec![];
+    for a in &script {
+        let before = w.snapshot();
+        if let Some((result, must_fail)) = w.step(a) {
+            if result.is_err() {
+                assert!(w.snapshot() == before, "failed {a:?} changed an account");
+            } else {
+                assert!(!must_fail, "{a:?} should have failed");
+            }
+            outcomes.push(result.is_ok());
+        }
+        w.check_invariants(a);
+    }
+    let n = outcomes.len();
+    assert!(outcomes[..n - 3].iter().all(|&ok| ok), "{outcomes:?}");
+    assert_eq!(&outcomes[n - 3..], &[false, false, true]);
+    let job = w.env.job(&w.jobs.last().unwrap().key);
+    assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b01));
+}
