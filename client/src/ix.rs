@@ -576,6 +576,146 @@ impl MarketKeys {
         )
     }
 
+    /// Opens a referee game: `authority`'s slot `args.accuser_slot` (its operator account)
+    /// accuses slot `args.defender_slot` (held by `defender`, an operator account).
+    pub fn open_game(
+        &self,
+        authority: Pubkey,
+        job: Pubkey,
+        defender: Pubkey,
+        args: tessera::instructions::OpenGameArgs,
+    ) -> Instruction {
+        let game = self
+            .pdas()
+            .game(&job, args.defender_slot, args.accuser_slot)
+            .0;
+        self.build(
+            accounts::OpenGame {
+                authority,
+                accuser: self.operator(&authority),
+                defender,
+                job,
+                game,
+                system_program: system_program::ID,
+                event_authority: self.event_authority,
+                program: self.program_id,
+            },
+            instruction::OpenGame { args },
+        )
+    }
+
+    /// The defender's row chain (`defender`: its operator authority).
+    pub fn post_chain(
+        &self,
+        defender: Pubkey,
+        game: Pubkey,
+        job: Pubkey,
+        chain: Vec<[u8; 32]>,
+    ) -> Instruction {
+        self.build(
+            accounts::PostChain {
+                defender,
+                game,
+                job,
+            },
+            instruction::PostChain { chain },
+        )
+    }
+
+    /// The accuser's pick of the wrong layer (`accuser`: its operator authority).
+    pub fn pick_layer(&self, accuser: Pubkey, game: Pubkey, job: Pubkey, layer: u8) -> Instruction {
+        self.build(
+            accounts::PickLayer { accuser, game, job },
+            instruction::PickLayer { layer },
+        )
+    }
+
+    /// The defender's rows, staged in `buffer` (which it holds; the game then does).
+    pub fn reveal_rows(
+        &self,
+        defender: Pubkey,
+        game: Pubkey,
+        job: Pubkey,
+        buffer: Pubkey,
+        leaf_proof_len: u8,
+    ) -> Instruction {
+        self.build(
+            accounts::RevealRows {
+                defender,
+                game,
+                job,
+                buffer,
+            },
+            instruction::RevealRows { leaf_proof_len },
+        )
+    }
+
+    fn end_game_accounts(&self, game: &GameKeys) -> accounts::EndGame {
+        accounts::EndGame {
+            job: game.job,
+            game: game.game,
+            accuser: game.accuser,
+            defender: game.defender,
+            rows_buffer: game.rows_buffer,
+        }
+    }
+
+    /// The proof that ends `game` with its defender convicted: the rest of it staged in
+    /// `proof_buffer`. Permissionless.
+    pub fn prove_step(
+        &self,
+        game: &GameKeys,
+        proof_buffer: Pubkey,
+        args: tessera::instructions::StepArgs,
+    ) -> Instruction {
+        self.build(
+            accounts::ProveStep {
+                end: self.end_game_accounts(game),
+                proof_buffer,
+                event_authority: self.event_authority,
+                program: self.program_id,
+            },
+            instruction::ProveStep { args },
+        )
+    }
+
+    /// Ends `game` once the party to move is late, or once it no longer matters.
+    /// Permissionless.
+    pub fn end_game(&self, game: &GameKeys) -> Instruction {
+        self.build(
+            accounts::EndGameIx {
+                end: self.end_game_accounts(game),
+                event_authority: self.event_authority,
+                program: self.program_id,
+            },
+            instruction::EndGame {},
+        )
+    }
+
+    /// Settles a job the referee's convictions leave in agreement. `parties`: see
+    /// [`parties`]. Permissionless.
+    pub fn settle_referee(
+        &self,
+        job: Pubkey,
+        creator: Pubkey,
+        creator_token: Pubkey,
+        parties: &[Pubkey],
+    ) -> Instruction {
+        with_remaining(
+            self.build(
+                accounts::SettleReferee {
+                    settlement: self.settlement(job, creator, creator_token),
+                    fee_vault: self.fee_vault,
+                    stake_vault: self.stake_vault,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
+                },
+                instruction::SettleReferee {},
+            ),
+            party_metas(parties),
+        )
+    }
+
     /// `parties`: see [`parties`].
     pub fn resolve_dispute(
         &self,
@@ -600,6 +740,29 @@ impl MarketKeys {
             ),
             party_metas(parties),
         )
+    }
+}
+
+/// The accounts a game's end names, read from its account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GameKeys {
+    pub game: Pubkey,
+    pub job: Pubkey,
+    pub accuser: Pubkey,
+    pub defender: Pubkey,
+    /// The defender's revealed rows, once it revealed them.
+    pub rows_buffer: Option<Pubkey>,
+}
+
+impl GameKeys {
+    pub fn of(key: Pubkey, game: &tessera::state::Game) -> Self {
+        Self {
+            game: key,
+            job: game.job,
+            accuser: game.accuser,
+            defender: game.defender,
+            rows_buffer: (game.rows_buffer != Pubkey::default()).then_some(game.rows_buffer),
+        }
     }
 }
 

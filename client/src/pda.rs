@@ -4,7 +4,7 @@
 //! under the local program id, `tessera::ID`.
 use anchor_lang::prelude::Pubkey;
 use tessera::constants::{
-    ESCROW_SEED, FEE_VAULT_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, RECORD_SEED,
+    ESCROW_SEED, FEE_VAULT_SEED, GAME_SEED, JOB_SEED, MARKET_SEED, OPERATOR_SEED, RECORD_SEED,
     STAKE_VAULT_SEED,
 };
 
@@ -64,6 +64,11 @@ impl Pdas {
 
     pub fn escrow(&self, job: &Pubkey) -> (Pubkey, u8) {
         self.find(&[ESCROW_SEED, job.as_ref()])
+    }
+
+    /// The referee game `["game", job, [defender], [accuser]]` between two slots of `job`.
+    pub fn game(&self, job: &Pubkey, defender: u8, accuser: u8) -> (Pubkey, u8) {
+        self.find(&[GAME_SEED, job.as_ref(), &[defender], &[accuser]])
     }
 
     /// The first job id from `start` on whose job and escrow PDAs both have bump 255.

@@ -11,8 +11,8 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
-    pack_uri, Assignment, Challenge, ChallengeStatus, ClaimTerms, Job, JobState, JobTerms, Market,
-    MarketParams, Operator, OperatorRecord, OperatorStatus, SlotStatus,
+    pack_uri, Assignment, Challenge, ChallengeStatus, ClaimTerms, Game, GamePhase, Job, JobState,
+    JobTerms, Market, MarketParams, Operator, OperatorRecord, OperatorStatus, SlotStatus,
 };
 use tessera_client::ix::{without_creator_token, MarketKeys};
 use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
@@ -321,6 +321,61 @@ fn instructions() -> Vec<Fixture> {
         weight_proof_len: 14,
         leaf_proof_len: 19,
     };
+    let open = tessera::instructions::OpenGameArgs {
+        defender_slot: 1,
+        accuser_slot: 0,
+        row: 0x0001_0203,
+        header: b"tessera.qmlp.v1\x03\x04".to_vec(),
+        input_root: bytes32(22),
+        layer_roots: vec![bytes32(23), bytes32(24), bytes32(25)],
+    };
+    let open_json = obj(vec![
+        ("defender_slot", n(open.defender_slot)),
+        ("accuser_slot", n(open.accuser_slot)),
+        ("row", n(open.row)),
+        ("header", hex(&open.header)),
+        ("input_root", hex(&open.input_root)),
+        (
+            "layer_roots",
+            J::Arr(open.layer_roots.iter().map(|r| hex(r)).collect()),
+        ),
+    ]);
+    let game = tessera_client::ix::GameKeys {
+        game: m.pdas().game(&job, 1, 0).0,
+        job,
+        accuser: authority,
+        defender: key(AUTHORITY_2),
+        rows_buffer: Some(key(BUFFER)),
+    };
+    let no_rows = tessera_client::ix::GameKeys {
+        rows_buffer: None,
+        ..game
+    };
+    let game_json = |g: &tessera_client::ix::GameKeys| {
+        obj(vec![
+            ("game", s(g.game)),
+            ("job", s(g.job)),
+            ("accuser", s(g.accuser)),
+            ("defender", s(g.defender)),
+            ("rows_buffer", g.rows_buffer.map_or(J::Null, s)),
+        ])
+    };
+    let step = tessera::instructions::StepArgs {
+        feature: 0x0102_0304,
+        bias: -(1 << 30) + 3,
+        multiplier: (1 << 30) + 9,
+        shift: 7,
+        input_proof_len: 20,
+        weight_proof_len: 14,
+    };
+    let step_json = obj(vec![
+        ("feature", n(step.feature)),
+        ("bias", n(step.bias)),
+        ("multiplier", n(step.multiplier)),
+        ("shift", n(step.shift)),
+        ("input_proof_len", n(step.input_proof_len)),
+        ("weight_proof_len", n(step.weight_proof_len)),
+    ]);
     let fraud_json = obj(vec![
         (
             "target",
@@ -617,6 +672,74 @@ fn instructions() -> Vec<Fixture> {
                 fraud,
             ),
         },
+        Fixture {
+            name: "open_game",
+            inputs: obj(vec![
+                ("authority", s(authority)),
+                ("job", s(job)),
+                ("defender", s(parties[1])),
+                ("args", open_json),
+            ]),
+            ix: m.open_game(authority, job, parties[1], open),
+        },
+        Fixture {
+            name: "post_chain",
+            inputs: obj(vec![
+                ("defender", s(key(AUTHORITY_2))),
+                ("game", s(game.game)),
+                ("job", s(job)),
+                ("chain", J::Arr(vec![hex(&bytes32(30)), hex(&bytes32(31))])),
+            ]),
+            ix: m.post_chain(
+                key(AUTHORITY_2),
+                game.game,
+                job,
+                vec![bytes32(30), bytes32(31)],
+            ),
+        },
+        Fixture {
+            name: "pick_layer",
+            inputs: obj(vec![
+                ("accuser", s(authority)),
+                ("game", s(game.game)),
+                ("job", s(job)),
+                ("layer", n(2u8)),
+            ]),
+            ix: m.pick_layer(authority, game.game, job, 2),
+        },
+        Fixture {
+            name: "reveal_rows",
+            inputs: obj(vec![
+                ("defender", s(key(AUTHORITY_2))),
+                ("game", s(game.game)),
+                ("job", s(job)),
+                ("buffer", s(key(BUFFER))),
+                ("leaf_proof_len", n(17u8)),
+            ]),
+            ix: m.reveal_rows(key(AUTHORITY_2), game.game, job, key(BUFFER), 17),
+        },
+        Fixture {
+            name: "prove_step",
+            inputs: {
+                let J::Obj(mut f) = game_json(&game) else {
+                    unreachable!()
+                };
+                f.push(("proof_buffer", s(key(VERIFIER_2))));
+                f.push(("args", step_json));
+                obj(f)
+            },
+            ix: m.prove_step(&game, key(VERIFIER_2), step),
+        },
+        Fixture {
+            name: "end_game",
+            inputs: game_json(&no_rows),
+            ix: m.end_game(&no_rows),
+        },
+        Fixture {
+            name: "settle_referee",
+            inputs: settle(&parties),
+            ix: m.settle_referee(job, creator, creator_token, &parties),
+        },
     ]
 }
 
@@ -884,7 +1007,9 @@ fn job() -> Job {
             padding: [0; 4],
         },
         convicted: 0b101,
-        reserved: [0xa5; 63],
+        open_games: 2,
+        games_played: 0b10_0100,
+        reserved: [0xa5; 61],
     }
 }
 
@@ -991,6 +1116,8 @@ fn job_json(a: &Job) -> J {
         escrow,
         terms,
         convicted,
+        open_games,
+        games_played,
         reserved,
     } = a;
     obj(vec![
@@ -1024,7 +1151,97 @@ fn job_json(a: &Job) -> J {
         ("escrow", s(escrow)),
         ("terms", terms_json(terms)),
         ("convicted", n(*convicted)),
+        ("open_games", n(*open_games)),
+        ("games_played", n(*games_played)),
         ("reserved", hex(reserved)),
+    ])
+}
+
+fn game() -> Game {
+    let layer_roots = std::array::from_fn(|i| {
+        if i < 3 {
+            bytes32(40 + i as u8)
+        } else {
+            [0; 32]
+        }
+    });
+    let chain = std::array::from_fn(|i| {
+        if i < 2 {
+            bytes32(50 + i as u8)
+        } else {
+            [0; 32]
+        }
+    });
+    let mut header = [0; tessera::state::MAX_HEADER_BYTES];
+    header[..17].copy_from_slice(b"tessera.qmlp.v1\x05\x06");
+    Game {
+        job: key(CREATOR),
+        accuser: key(AUTHORITY),
+        defender: key(AUTHORITY_2),
+        rows_buffer: key(BUFFER),
+        input_root: bytes32(39),
+        layer_roots,
+        chain,
+        deadline: 1_700_000_123,
+        row: 0x0102_0304,
+        header,
+        header_len: 17,
+        layer_count: 3,
+        defender_slot: 1,
+        accuser_slot: 0,
+        phase: GamePhase::AwaitProof as u8,
+        layer: 2,
+        bump: 254,
+        leaf_proof_len: 19,
+        padding: [0; 3],
+    }
+}
+
+fn game_account_json(g: &Game) -> J {
+    let Game {
+        job,
+        accuser,
+        defender,
+        rows_buffer,
+        input_root,
+        layer_roots,
+        chain,
+        deadline,
+        row,
+        header,
+        header_len,
+        layer_count,
+        defender_slot,
+        accuser_slot,
+        phase,
+        layer,
+        bump,
+        leaf_proof_len,
+        padding,
+    } = g;
+    obj(vec![
+        ("job", s(job)),
+        ("accuser", s(accuser)),
+        ("defender", s(defender)),
+        ("rows_buffer", s(rows_buffer)),
+        ("input_root", hex(input_root)),
+        (
+            "layer_roots",
+            J::Arr(layer_roots.iter().map(|r| hex(r)).collect()),
+        ),
+        ("chain", J::Arr(chain.iter().map(|r| hex(r)).collect())),
+        ("deadline", s(deadline)),
+        ("row", n(*row)),
+        ("header", hex(header)),
+        ("header_len", n(*header_len)),
+        ("layer_count", n(*layer_count)),
+        ("defender_slot", n(*defender_slot)),
+        ("accuser_slot", n(*accuser_slot)),
+        ("phase", n(*phase)),
+        ("layer", n(*layer)),
+        ("bump", n(*bump)),
+        ("leaf_proof_len", n(*leaf_proof_len)),
+        ("padding", hex(padding)),
     ])
 }
 
@@ -1097,6 +1314,11 @@ fn pdas() -> J {
             job,
         ),
         entry("escrow", vec![("job", s(job.0))], pda::escrow(&job.0)),
+        entry(
+            "game",
+            vec![("job", s(job.0)), ("defender", n(1u8)), ("accuser", n(0u8))],
+            m.pdas().game(&job.0, 1, 0),
+        ),
         entry(
             "event_authority",
             vec![],
@@ -1211,6 +1433,7 @@ fn fixtures() -> String {
                 account_json("Operator", operator_json(&operator()), borsh_data(&operator())),
                 account_json("OperatorRecord", record_json(&record()), borsh_data(&record())),
                 account_json("Job", job_json(&job()), zero_copy_data(&job())),
+                account_json("Game", game_account_json(&game()), zero_copy_data(&game())),
                 account_json(
                     "ProofBuffer",
                     obj(vec![("authority", s(key(VERIFIER)))]),

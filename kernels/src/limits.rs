@@ -35,7 +35,7 @@ pub const MAX_RENDER_RAYS: u128 = 1 << 40;
 /// Largest model file, in bytes.
 pub const MAX_MODEL_BYTES: usize = 512 << 20;
 /// Most layers of an MLP.
-pub const MAX_LAYERS: u64 = 16;
+pub const MAX_LAYERS: u64 = tessera_int8::model::MAX_LAYERS as u64;
 /// Most input rows (the batch).
 pub const MAX_ROWS: u64 = 1 << 20;
 /// Largest layer width (input features K or output features N). With |x - zp| ≤ 255,

@@ -273,8 +273,27 @@ impl Env {
         replicas: u8,
         model: &tessera_kernels::quant::QuantModel,
     ) -> TxResult {
+        self.create_quant_job(
+            creator,
+            job_id,
+            replicas,
+            tessera::constants::KERNEL_GEMM_I8,
+            model,
+        )
+    }
+
+    /// A job of an int8 kernel (`gemm-i8` or `mlp-i8`) over `model`, its model root in
+    /// `kernel_params`.
+    pub fn create_quant_job(
+        &mut self,
+        creator: &User,
+        job_id: u64,
+        replicas: u8,
+        kernel: u8,
+        model: &tessera_kernels::quant::QuantModel,
+    ) -> TxResult {
         let mut args = self.job_args(job_id, replicas, amounts::REWARD);
-        args.kernel = tessera::constants::KERNEL_GEMM_I8;
+        args.kernel = kernel;
         args.kernel_params = model.model_root();
         args.chunk_count = model.chunk_count();
         self.create_job_with(creator, args)
@@ -450,6 +469,52 @@ impl Env {
     }
 
     /// A funded keypair with no role (pays for permissionless cranks).
+    /// A referee game's account, if it is open.
+    pub fn game(&self, key: &Pubkey) -> Option<tessera::state::Game> {
+        self.account(key)
+    }
+
+    /// The accounts that end the open game `key`.
+    pub fn game_keys(&self, key: Pubkey) -> tessera_client::ix::GameKeys {
+        tessera_client::ix::GameKeys::of(key, &self.game(&key).expect("an open game"))
+    }
+
+    /// A third party ends game `key`.
+    pub fn end_game(&mut self, key: Pubkey) -> TxResult {
+        let ix = self.keys.end_game(&self.game_keys(key));
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
+    /// A third party sends the proof that ends game `key`, the rest of it staged in `buffer`.
+    pub fn prove_step(
+        &mut self,
+        key: Pubkey,
+        buffer: Pubkey,
+        args: tessera::instructions::StepArgs,
+    ) -> TxResult {
+        let ix = self.keys.prove_step(&self.game_keys(key), buffer, args);
+        let budget =
+            solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+                1_400_000,
+            );
+        let crank = self.cranker();
+        self.send(&[budget, ix], &[&crank])
+    }
+
+    /// A third party settles `job_key` once the referee's convictions leave its slots agreeing.
+    pub fn settle_referee(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        let job = self.job(&job_key);
+        let ix = self.keys.settle_referee(
+            job_key,
+            creator.pubkey(),
+            creator.token,
+            &self.parties(&job),
+        );
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
     pub fn cranker(&mut self) -> Keypair {
         let k = Keypair::new();
         self.svm.airdrop(&k.pubkey(), SOL).unwrap();

@@ -3,6 +3,8 @@
 // helpers check it first, as the program does, so bytes of another account type are rejected.
 import { SolanaError, type ReadonlyUint8Array } from '@solana/kit';
 import {
+  GAME_DISCRIMINATOR,
+  getGameDecoder,
   getJobDecoder,
   getMarketDecoder,
   getOperatorDecoder,
@@ -13,6 +15,7 @@ import {
   OPERATOR_DISCRIMINATOR,
   OPERATOR_RECORD_DISCRIMINATOR,
   PROOF_BUFFER_DISCRIMINATOR,
+  type Game,
   type Job,
   type Market,
   type Operator,
@@ -53,6 +56,13 @@ export function decodeJobData(data: ReadonlyUint8Array): Job {
   return getJobDecoder().decode(data);
 }
 
+/** Decodes the data of a Game account (a referee game between two replicas of an mlp-i8 job);
+ * throws on another account type or truncated data. */
+export function decodeGameData(data: ReadonlyUint8Array): Game {
+  checkDiscriminator('Game', data, GAME_DISCRIMINATOR);
+  return getGameDecoder().decode(data);
+}
+
 /** Decodes the header of a ProofBuffer (bytes staged for the referee; the staged data follows
  * it); throws on another account type or truncated data. */
 export function decodeProofBufferData(data: ReadonlyUint8Array): ProofBuffer {
@@ -65,6 +75,7 @@ export type DecodedTesseraAccount =
   | { type: 'Operator'; data: Operator }
   | { type: 'OperatorRecord'; data: OperatorRecord }
   | { type: 'Job'; data: Job }
+  | { type: 'Game'; data: Game }
   | { type: 'ProofBuffer'; data: ProofBuffer };
 
 /** Decodes any Tessera account, identified by its discriminator (e.g. getProgramAccounts). */
@@ -87,6 +98,8 @@ export function decodeTesseraAccount(data: ReadonlyUint8Array): DecodedTesseraAc
       return { type: 'OperatorRecord', data: decodeOperatorRecordData(data) };
     case TesseraAccount.Job:
       return { type: 'Job', data: decodeJobData(data) };
+    case TesseraAccount.Game:
+      return { type: 'Game', data: decodeGameData(data) };
     case TesseraAccount.ProofBuffer:
       return { type: 'ProofBuffer', data: decodeProofBufferData(data) };
     default:

@@ -12,6 +12,7 @@ import {
   ESCROW_SEED,
   EVENT_AUTHORITY_SEED,
   FEE_VAULT_SEED,
+  GAME_SEED,
   JOB_SEED,
   MARKET_SEED,
   OPERATOR_SEED,
@@ -101,6 +102,19 @@ export function jobPda(
 /** A job's escrow (token account): `["escrow", job]`. */
 export function escrowPda(job: Address, config: Config = {}): Promise<ProgramDerivedAddress> {
   return derive([ESCROW_SEED, key(job)], config);
+}
+
+/**
+ * A referee game between two slots of a job whose replicas disagree:
+ * `["game", job, [defender slot], [accuser slot]]`.
+ */
+export function gamePda(
+  job: Address,
+  defenderSlot: number,
+  accuserSlot: number,
+  config: Config = {},
+): Promise<ProgramDerivedAddress> {
+  return derive([GAME_SEED, key(job), Uint8Array.of(defenderSlot), Uint8Array.of(accuserSlot)], config);
 }
 
 /**

@@ -186,6 +186,17 @@ function structArgs<T>(instruction: string, inputs: Obj, name = 'args'): T {
   return toArgs(arg.type, inputs[name]) as T;
 }
 
+/** The accounts that end a game; a null rows buffer is left out (Anchor's "none"). */
+function gameEnd(inputs: Obj) {
+  return {
+    job: key(inputs, 'job'),
+    game: key(inputs, 'game'),
+    accuser: key(inputs, 'accuser'),
+    defender: key(inputs, 'defender'),
+    rowsBuffer: inputs.rows_buffer === null ? undefined : key(inputs, 'rows_buffer'),
+  };
+}
+
 function parties(inputs: Obj): Address[] {
   return (inputs.parties as string[]).map((p) => address(p));
 }
@@ -446,6 +457,61 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     });
     return tessera.withParties(ix, parties(inputs));
   },
+  async open_game(inputs) {
+    const authority = signer(inputs, 'authority');
+    const [market] = await tessera.marketPda(m.mint, m.founder);
+    const [accuser] = await tessera.operatorPda(market, authority.address);
+    const args = structArgs<tessera.OpenGameInstructionDataArgs>('open_game', inputs);
+    const [game] = await tessera.gamePda(key(inputs, 'job'), args.defenderSlot, args.accuserSlot);
+    return tessera.getOpenGameInstruction({
+      authority,
+      accuser,
+      defender: key(inputs, 'defender'),
+      job: key(inputs, 'job'),
+      game,
+      ...args,
+    });
+  },
+  async post_chain(inputs) {
+    return tessera.getPostChainInstruction({
+      defender: signer(inputs, 'defender'),
+      game: key(inputs, 'game'),
+      job: key(inputs, 'job'),
+      chain: (inputs.chain as string[]).map((h) => hexToBytes(h)),
+    });
+  },
+  async pick_layer(inputs) {
+    return tessera.getPickLayerInstruction({
+      accuser: signer(inputs, 'accuser'),
+      game: key(inputs, 'game'),
+      job: key(inputs, 'job'),
+      layer: inputs.layer as number,
+    });
+  },
+  async reveal_rows(inputs) {
+    return tessera.getRevealRowsInstruction({
+      defender: signer(inputs, 'defender'),
+      game: key(inputs, 'game'),
+      job: key(inputs, 'job'),
+      buffer: key(inputs, 'buffer'),
+      leafProofLen: inputs.leaf_proof_len as number,
+    });
+  },
+  async prove_step(inputs) {
+    return tessera.getProveStepInstruction({
+      ...gameEnd(inputs),
+      proofBuffer: key(inputs, 'proof_buffer'),
+      ...structArgs<tessera.ProveStepInstructionDataArgs>('prove_step', inputs),
+    });
+  },
+  async end_game(inputs) {
+    return tessera.getEndGameInstruction(gameEnd(inputs));
+  },
+  async settle_referee(inputs) {
+    const s = await settlement(inputs);
+    const ix = tessera.getSettleRefereeInstruction({ ...s, ...(await vaults(s.market)) });
+    return tessera.withParties(ix, parties(inputs));
+  },
   async collect_fees() {
     const [market] = await tessera.marketPda(m.mint, m.founder);
     const [feeVault] = await tessera.feeVaultPda(market);
@@ -574,6 +640,7 @@ const decoders: Record<string, (data: ReadonlyUint8Array) => object> = {
   Operator: tessera.decodeOperatorData,
   OperatorRecord: tessera.decodeOperatorRecordData,
   Job: tessera.decodeJobData,
+  Game: tessera.decodeGameData,
   ProofBuffer: tessera.decodeProofBufferData,
 };
 const encoders: Record<string, () => { encode: (value: never) => ReadonlyUint8Array }> = {
@@ -581,6 +648,7 @@ const encoders: Record<string, () => { encode: (value: never) => ReadonlyUint8Ar
   Operator: tessera.getOperatorEncoder,
   OperatorRecord: tessera.getOperatorRecordEncoder,
   Job: tessera.getJobEncoder,
+  Game: tessera.getGameEncoder,
   ProofBuffer: tessera.getProofBufferEncoder,
 };
 
@@ -686,6 +754,7 @@ describe('PDAs', () => {
     record: (s) => tessera.recordPda(key(s, 'market'), key(s, 'authority')),
     job: (s) => tessera.jobPda(key(s, 'market'), key(s, 'creator'), u64(s, 'job_id')),
     escrow: (s) => tessera.escrowPda(key(s, 'job')),
+    game: (s) => tessera.gamePda(key(s, 'job'), s.defender as number, s.accuser as number),
     event_authority: () => tessera.eventAuthorityPda(),
   };
 

@@ -9,7 +9,7 @@ pub mod requant;
 
 use rayon::prelude::*;
 
-pub use model::{PackedPanels, QuantLayer, QuantModel};
+pub use model::{ModelCommitment, PackedPanels, QuantLayer, QuantModel};
 
 use crate::error::KernelError;
 

@@ -94,6 +94,15 @@ impl std::fmt::Debug for PackedPanels {
 }
 
 impl QuantLayer {
+    /// Output feature `n`'s bias and requantisation parameters.
+    pub fn feature(&self, n: usize) -> tessera_int8::Feature {
+        tessera_int8::Feature {
+            bias: self.bias[n],
+            multiplier: self.multiplier[n],
+            shift: self.shift[n],
+        }
+    }
+
     /// `Σ_k w[n, k]` for each output feature n (exact: |Σ| ≤ 128 · 16384), computed once.
     pub fn row_sums(&self) -> &[i32] {
         self.check_unchanged();
@@ -139,6 +148,33 @@ impl QuantLayer {
                 "the weights of a layer changed after the layer ran (its packing is kept)"
             );
         }
+    }
+}
+
+/// A model's commitment (`tessera_int8::model`) with its leaves: the header's bytes, one leaf
+/// per input row and one per output feature of each layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelCommitment {
+    pub header: Vec<u8>,
+    pub input_leaves: Vec<tessera_merkle::Hash>,
+    pub layer_leaves: Vec<Vec<tessera_merkle::Hash>>,
+}
+
+impl ModelCommitment {
+    pub fn input_root(&self) -> tessera_merkle::Hash {
+        tessera_merkle::root_from_leaves(&self.input_leaves)
+    }
+
+    pub fn layer_roots(&self) -> Vec<tessera_merkle::Hash> {
+        self.layer_leaves
+            .iter()
+            .map(|l| tessera_merkle::root_from_leaves(l))
+            .collect()
+    }
+
+    /// The model root, the job's `kernel_params`.
+    pub fn root(&self) -> [u8; 32] {
+        tessera_int8::model::model_root(&self.header, &self.input_root(), &self.layer_roots())
     }
 }
 
@@ -572,33 +608,29 @@ impl QuantModel {
     /// header, input rows and weight rows under one root (`tessera_int8::model`). Hashes the
     /// whole model once (about 1 GB/s on one core).
     pub fn model_root(&self) -> [u8; 32] {
-        use tessera_int8::model::{feature_leaf, input_row_leaf, model_root};
+        self.commitment().root()
+    }
+
+    /// The model's commitment with every leaf, from which the referee's Merkle proofs are
+    /// drawn.
+    pub fn commitment(&self) -> ModelCommitment {
+        use tessera_int8::model::{feature_leaf, input_row_leaf};
         let k0 = self.layers[0].k;
-        let input: Vec<_> = self.input.chunks_exact(k0).map(input_row_leaf).collect();
-        let layer_roots: Vec<_> = self
+        let input_leaves = self.input.chunks_exact(k0).map(input_row_leaf).collect();
+        let layer_leaves = self
             .layers
             .iter()
             .map(|l| {
-                let leaves: Vec<_> = (0..l.n)
-                    .map(|n| {
-                        feature_leaf(
-                            &l.weight[n * l.k..(n + 1) * l.k],
-                            tessera_int8::Feature {
-                                bias: l.bias[n],
-                                multiplier: l.multiplier[n],
-                                shift: l.shift[n],
-                            },
-                        )
-                    })
-                    .collect();
-                tessera_merkle::root_from_leaves(&leaves)
+                (0..l.n)
+                    .map(|n| feature_leaf(&l.weight[n * l.k..(n + 1) * l.k], l.feature(n)))
+                    .collect()
             })
             .collect();
-        model_root(
-            &self.header().to_bytes(),
-            &tessera_merkle::root_from_leaves(&input),
-            &layer_roots,
-        )
+        ModelCommitment {
+            header: self.header().to_bytes(),
+            input_leaves,
+            layer_leaves,
+        }
     }
 
     /// Bias with the input zero point folded in: `bias[n] - zp_in · Σ_k w[n, k]`, exact in

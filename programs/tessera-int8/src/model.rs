@@ -24,6 +24,8 @@ pub const MODEL_PREFIX: u8 = 0x02;
 pub const HEADER_TAG: &[u8; 15] = b"tessera.qmlp.v1";
 /// Bytes of a layer in the header.
 pub const LAYER_HEADER_BYTES: usize = 10;
+/// Most layers a model has.
+pub const MAX_LAYERS: usize = 16;
 /// Bytes of the header before the layers.
 pub const HEADER_FIXED_BYTES: usize = HEADER_TAG.len() + 4 + 4 + 1 + 1;
 

@@ -54,10 +54,15 @@ pub const KERNEL_BENCHMARK: u8 = 4;
 #[constant]
 pub const KNOWN_KERNELS: u32 =
     (1 << KERNEL_RENDER) | (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8) | (1 << KERNEL_BENCHMARK);
-/// The kernels whose disputes the program settles itself (`prove_fraud`), as a capability
-/// mask. A market with no arbiter (the default key) takes jobs of these kernels only.
+/// The kernels whose disputes the program settles itself, as a capability mask: `gemm-i8` by
+/// one fraud proof (`prove_fraud`), `mlp-i8` by a game between replicas that disagree
+/// (`open_game`). A market with no arbiter (the default key) takes jobs of these kernels only,
+/// and `mlp-i8` jobs only with two replicas or more.
 #[constant]
-pub const REFEREE_KERNELS: u32 = 1 << KERNEL_GEMM_I8;
+pub const REFEREE_KERNELS: u32 = (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8);
+/// Seed prefix of a referee game PDA: `[GAME_SEED, job, defender slot, accuser slot]`.
+#[constant]
+pub const GAME_SEED: &[u8] = b"game";
 /// Longest Merkle proof a chunk challenge may carry (2^20 chunks).
 #[constant]
 pub const MAX_PROOF_LEN: u8 = 20;

@@ -151,7 +151,7 @@ pub enum TesseraError {
     TooManyChallenges,
     #[msg("A committed challenge may still be revealed; wait for the challenge reveal deadline.")]
     ChallengeRevealOpen,
-    #[msg("The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's.")]
+    #[msg("The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, and gemm-i8 or mlp-i8 jobs whose replicas disagree (against a slot not yet convicted, in a game that still matters); this dispute is the arbiter's.")]
     NotRefereeable,
     #[msg("The model header and roots do not hash to the job's model root (its kernel_params).")]
     BadModelCommitment,
@@ -163,6 +163,26 @@ pub enum TesseraError {
     NotBufferAuthority,
     #[msg("The bytes do not fit in the buffer.")]
     BufferOverflow,
-    #[msg("The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8).")]
+    #[msg("The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more).")]
     KernelNeedsArbiter,
+    #[msg("These two slots have already played their game in this job.")]
+    GamePlayed,
+    #[msg("The game waits for another move.")]
+    WrongGamePhase,
+    #[msg("Only the party whose move it is may make it (the defender's or the accuser's operator authority).")]
+    NotGameParty,
+    #[msg("The move's deadline has passed: the game can only be ended now.")]
+    GameMoveLate,
+    #[msg("The game is not this job's, or the rows buffer is not the game's.")]
+    WrongGame,
+    #[msg("The rows do not hash to the defender's chain (or the chain has the wrong length, or the chunk is not under its root).")]
+    BadChain,
+    #[msg("The layer must be between 1 and the model's layer count.")]
+    BadLayer,
+    #[msg("The party to move still has time: the game is not over.")]
+    GameNotOver,
+    #[msg("The slots not convicted still disagree: the referee cannot settle the job yet.")]
+    SlotsStillDisagree,
+    #[msg("Referee games are still being played on this job; end them first.")]
+    GamesOpen,
 }

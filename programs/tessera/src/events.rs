@@ -309,3 +309,49 @@ pub struct FraudProven {
     /// job is settled in the same instruction once the slots left agree.
     pub convicted: u8,
 }
+
+/// A referee game was opened on an `mlp-i8` job whose replicas disagree: slot `accuser` says
+/// slot `defender`'s output row `row` is wrong.
+#[event]
+pub struct GameOpened {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub game: Pubkey,
+    pub defender_slot: u8,
+    pub accuser_slot: u8,
+    pub row: u32,
+}
+
+/// How a referee game ended.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GameOutcome {
+    /// The accuser proved feature `feature` of the picked layer wrong: the defender delivered
+    /// `delivered`, the model gives `computed`.
+    Proven {
+        feature: u32,
+        delivered: i8,
+        computed: i8,
+    },
+    /// The defender did not move in time (`phase`, a `GamePhase`): convicted.
+    DefenderSilent { phase: u8 },
+    /// The accuser did not move in time: the accusation failed, the defender stands.
+    AccuserSilent { phase: u8 },
+    /// The job was no longer disputed or the defender already convicted: nothing changed.
+    Moot,
+}
+
+/// A referee game ended (its account closed).
+#[event]
+pub struct GameEnded {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub game: Pubkey,
+    pub defender_slot: u8,
+    pub accuser_slot: u8,
+    pub row: u32,
+    /// The layer the accuser picked (0 if it never did).
+    pub layer: u8,
+    pub outcome: GameOutcome,
+    /// Every slot convicted so far; `settle_referee` settles the job once the rest agree.
+    pub convicted: u8,
+}

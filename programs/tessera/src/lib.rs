@@ -233,6 +233,48 @@ pub mod tessera {
         instructions::dispute::referee::prove_fraud(ctx, args)
     }
 
+    /// Opens a referee game on an `mlp-i8` (or `gemm-i8`) job whose replicas disagree: the
+    /// signer's slot accuses another slot's output row `row` (see `instructions::dispute::game`).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn open_game(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> {
+        instructions::dispute::game::open_game(ctx, args)
+    }
+
+    /// The defender posts the hashes of its accused row after layers 1 .. L−1.
+    pub fn post_chain(ctx: Context<PostChain>, chain: Vec<[u8; 32]>) -> Result<()> {
+        instructions::dispute::game::post_chain(ctx, chain)
+    }
+
+    /// The accuser picks the layer (1 ..= L) whose output it says is wrong.
+    pub fn pick_layer(ctx: Context<PickLayer>, layer: u8) -> Result<()> {
+        instructions::dispute::game::pick_layer(ctx, layer)
+    }
+
+    /// The defender reveals the picked layer's input and output rows from a buffer, which is
+    /// locked to the game until it ends.
+    pub fn reveal_rows(ctx: Context<RevealRows>, leaf_proof_len: u8) -> Result<()> {
+        instructions::dispute::game::reveal_rows(ctx, leaf_proof_len)
+    }
+
+    /// Anyone proves one element of the defender's revealed link wrong: the defender's slot
+    /// is convicted and the game ends.
+    pub fn prove_step<'info>(ctx: Context<'info, ProveStep<'info>>, args: StepArgs) -> Result<()> {
+        instructions::dispute::game::prove_step(ctx, args)
+    }
+
+    /// Anyone ends a game whose party to move is late (a late defender is convicted), or that
+    /// no longer matters.
+    pub fn end_game<'info>(ctx: Context<'info, EndGameIx<'info>>) -> Result<()> {
+        instructions::dispute::game::end_game(ctx)
+    }
+
+    /// Anyone settles a job whose replicas disagreed once the slots the referee did not
+    /// convict agree: they are paid, the convicted slashed for fraud.
+    #[access_control(ctx.accounts.validate())]
+    pub fn settle_referee<'info>(ctx: Context<'info, SettleReferee<'info>>) -> Result<()> {
+        instructions::dispute::game::settle_referee(ctx)
+    }
+
     #[access_control(ctx.accounts.validate(honest_mask))]
     pub fn resolve_dispute<'info>(
         ctx: Context<'info, ResolveDispute<'info>>,

@@ -11,6 +11,8 @@ export const BPS_DENOMINATOR = 10000;
 export const ESCROW_SEED = new Uint8Array([101, 115, 99, 114, 111, 119]);
 /** Seed of the fee vault PDA: `["fee_vault", market]`, where protocol fees accrue until `collect_fees` sends them to the treasury. */
 export const FEE_VAULT_SEED = new Uint8Array([102, 101, 101, 95, 118, 97, 117, 108, 116]);
+/** Seed prefix of a referee game PDA: `[GAME_SEED, job, defender slot, accuser slot]`. */
+export const GAME_SEED = new Uint8Array([103, 97, 109, 101]);
 /** Seed of a job PDA: `["job", market, creator, job_id (u64 LE)]`. */
 export const JOB_SEED = new Uint8Array([106, 111, 98]);
 /** Kernel id of the fixed scoring workload. */
@@ -47,8 +49,8 @@ export const MAX_WINDOW = 2592000n;
 export const OPERATOR_SEED = new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]);
 /** Seed of an operator's track record: `["record", market, authority]` (never closed). */
 export const RECORD_SEED = new Uint8Array([114, 101, 99, 111, 114, 100]);
-/** The kernels whose disputes the program settles itself (`prove_fraud`), as a capability mask. A market with no arbiter (the default key) takes jobs of these kernels only. */
-export const REFEREE_KERNELS = 4;
+/** The kernels whose disputes the program settles itself, as a capability mask: `gemm-i8` by one fraud proof (`prove_fraud`), `mlp-i8` by a game between replicas that disagree (`open_game`). A market with no arbiter (the default key) takes jobs of these kernels only, and `mlp-i8` jobs only with two replicas or more. */
+export const REFEREE_KERNELS = 12;
 /** Seed of the stake vault PDA: `["stake_vault", market]`. */
 export const STAKE_VAULT_SEED = new Uint8Array([115, 116, 97, 107, 101, 95, 118, 97, 117, 108, 116]);
 /** `Challenge::chunk` value meaning "the whole root is challenged". */

@@ -330,7 +330,13 @@ pub struct Job {
     /// Slots the referee has proven wrong (bit `i` = slot `i`) while replicas that disagreed
     /// still do: settled once the slots left agree (see `prove_fraud`).
     pub convicted: u8,
-    pub reserved: [u8; 63],
+    /// Referee games (`open_game`) of this job not yet ended: the dispute cannot expire while
+    /// one is being played.
+    pub open_games: u8,
+    /// Every (defender, accuser) pair of slots that has opened a game, as
+    /// [`Job::game_bit`]s: a pair plays at most one game per job.
+    pub games_played: u8,
+    pub reserved: [u8; 61],
 }
 
 /// Account size of a job, discriminator included.
@@ -525,6 +531,12 @@ impl Job {
         }
         self.set_state(next);
         Ok(next)
+    }
+
+    /// The bit of the (defender, accuser) pair of distinct slots in `games_played`.
+    pub fn game_bit(defender: u8, accuser: u8) -> u8 {
+        debug_assert!(defender != accuser && defender < MAX_REPLICAS && accuser < MAX_REPLICAS);
+        1 << (defender * 2 + accuser - u8::from(accuser > defender))
     }
 
     pub fn require_state(&self, state: JobState) -> Result<()> {

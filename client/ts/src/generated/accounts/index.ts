@@ -6,6 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./game";
 export * from "./job";
 export * from "./market";
 export * from "./operator";

@@ -119,6 +119,16 @@ export type Job = {
    * still do: settled once the slots left agree (see `prove_fraud`).
    */
   convicted: number;
+  /**
+   * Referee games (`open_game`) of this job not yet ended: the dispute cannot expire while
+   * one is being played.
+   */
+  openGames: number;
+  /**
+   * Every (defender, accuser) pair of slots that has opened a game, as
+   * [`Job::game_bit`]s: a pair plays at most one game per job.
+   */
+  gamesPlayed: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -173,6 +183,16 @@ export type JobArgs = {
    * still do: settled once the slots left agree (see `prove_fraud`).
    */
   convicted: number;
+  /**
+   * Referee games (`open_game`) of this job not yet ended: the dispute cannot expire while
+   * one is being played.
+   */
+  openGames: number;
+  /**
+   * Every (defender, accuser) pair of slots that has opened a game, as
+   * [`Job::game_bit`]s: a pair plays at most one game per job.
+   */
+  gamesPlayed: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -205,7 +225,9 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["challenges", getArrayEncoder(getChallengeEncoder(), { size: 3 })],
       ["terms", getJobTermsEncoder()],
       ["convicted", getU8Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 63)],
+      ["openGames", getU8Encoder()],
+      ["gamesPlayed", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 61)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -239,7 +261,9 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["challenges", getArrayDecoder(getChallengeDecoder(), { size: 3 })],
     ["terms", getJobTermsDecoder()],
     ["convicted", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 63)],
+    ["openGames", getU8Decoder()],
+    ["gamesPlayed", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 61)],
   ]);
 }
 

@@ -160,7 +160,7 @@ export const TESSERA_ERROR__NO_FEES = 0x17b6; // 6070
 export const TESSERA_ERROR__TOO_MANY_CHALLENGES = 0x17b7; // 6071
 /** ChallengeRevealOpen: A committed challenge may still be revealed; wait for the challenge reveal deadline. */
 export const TESSERA_ERROR__CHALLENGE_REVEAL_OPEN = 0x17b8; // 6072
-/** NotRefereeable: The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's. */
+/** NotRefereeable: The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, and gemm-i8 or mlp-i8 jobs whose replicas disagree (against a slot not yet convicted, in a game that still matters); this dispute is the arbiter's. */
 export const TESSERA_ERROR__NOT_REFEREEABLE = 0x17b9; // 6073
 /** BadModelCommitment: The model header and roots do not hash to the job's model root (its kernel_params). */
 export const TESSERA_ERROR__BAD_MODEL_COMMITMENT = 0x17ba; // 6074
@@ -172,19 +172,41 @@ export const TESSERA_ERROR__NO_FRAUD = 0x17bc; // 6076
 export const TESSERA_ERROR__NOT_BUFFER_AUTHORITY = 0x17bd; // 6077
 /** BufferOverflow: The bytes do not fit in the buffer. */
 export const TESSERA_ERROR__BUFFER_OVERFLOW = 0x17be; // 6078
-/** KernelNeedsArbiter: The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8). */
+/** KernelNeedsArbiter: The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more). */
 export const TESSERA_ERROR__KERNEL_NEEDS_ARBITER = 0x17bf; // 6079
+/** GamePlayed: These two slots have already played their game in this job. */
+export const TESSERA_ERROR__GAME_PLAYED = 0x17c0; // 6080
+/** WrongGamePhase: The game waits for another move. */
+export const TESSERA_ERROR__WRONG_GAME_PHASE = 0x17c1; // 6081
+/** NotGameParty: Only the party whose move it is may make it (the defender's or the accuser's operator authority). */
+export const TESSERA_ERROR__NOT_GAME_PARTY = 0x17c2; // 6082
+/** GameMoveLate: The move's deadline has passed: the game can only be ended now. */
+export const TESSERA_ERROR__GAME_MOVE_LATE = 0x17c3; // 6083
+/** WrongGame: The game is not this job's, or the rows buffer is not the game's. */
+export const TESSERA_ERROR__WRONG_GAME = 0x17c4; // 6084
+/** BadChain: The rows do not hash to the defender's chain (or the chain has the wrong length, or the chunk is not under its root). */
+export const TESSERA_ERROR__BAD_CHAIN = 0x17c5; // 6085
+/** BadLayer: The layer must be between 1 and the model's layer count. */
+export const TESSERA_ERROR__BAD_LAYER = 0x17c6; // 6086
+/** GameNotOver: The party to move still has time: the game is not over. */
+export const TESSERA_ERROR__GAME_NOT_OVER = 0x17c7; // 6087
+/** SlotsStillDisagree: The slots not convicted still disagree: the referee cannot settle the job yet. */
+export const TESSERA_ERROR__SLOTS_STILL_DISAGREE = 0x17c8; // 6088
+/** GamesOpen: Referee games are still being played on this job; end them first. */
+export const TESSERA_ERROR__GAMES_OPEN = 0x17c9; // 6089
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
   | typeof TESSERA_ERROR__ALREADY_CLAIMED
   | typeof TESSERA_ERROR__BAD_ARBITER
+  | typeof TESSERA_ERROR__BAD_CHAIN
   | typeof TESSERA_ERROR__BAD_CHUNK_COUNT
   | typeof TESSERA_ERROR__BAD_CLAIM_DEADLINE
   | typeof TESSERA_ERROR__BAD_COLLATERAL
   | typeof TESSERA_ERROR__BAD_EXEC_TIMEOUT
   | typeof TESSERA_ERROR__BAD_FRAUD_PROOF
   | typeof TESSERA_ERROR__BAD_KERNEL
+  | typeof TESSERA_ERROR__BAD_LAYER
   | typeof TESSERA_ERROR__BAD_MAX_REPLICAS
   | typeof TESSERA_ERROR__BAD_MERKLE_PROOF
   | typeof TESSERA_ERROR__BAD_MODEL_COMMITMENT
@@ -208,6 +230,10 @@ export type TesseraError =
   | typeof TESSERA_ERROR__EXEC_TIMEOUT_PASSED
   | typeof TESSERA_ERROR__EXEC_TIMEOUT_TOO_SHORT
   | typeof TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE
+  | typeof TESSERA_ERROR__GAME_MOVE_LATE
+  | typeof TESSERA_ERROR__GAME_NOT_OVER
+  | typeof TESSERA_ERROR__GAME_PLAYED
+  | typeof TESSERA_ERROR__GAMES_OPEN
   | typeof TESSERA_ERROR__INSUFFICIENT_FREE_STAKE
   | typeof TESSERA_ERROR__INVARIANT_VIOLATED
   | typeof TESSERA_ERROR__JOB_FULL
@@ -225,6 +251,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__NOT_BUFFER_AUTHORITY
   | typeof TESSERA_ERROR__NOT_CREATOR
   | typeof TESSERA_ERROR__NOT_EXPIRED
+  | typeof TESSERA_ERROR__NOT_GAME_PARTY
   | typeof TESSERA_ERROR__NOTHING_TO_WITHDRAW
   | typeof TESSERA_ERROR__NOT_LATE
   | typeof TESSERA_ERROR__NOT_OPERATOR_AUTHORITY
@@ -236,6 +263,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__REWARD_TOO_LOW
   | typeof TESSERA_ERROR__SELF_CHALLENGE
   | typeof TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE
+  | typeof TESSERA_ERROR__SLOTS_STILL_DISAGREE
   | typeof TESSERA_ERROR__STAKE_BELOW_MINIMUM
   | typeof TESSERA_ERROR__TERMS_CHANGED
   | typeof TESSERA_ERROR__TOO_MANY_CHALLENGES
@@ -247,6 +275,8 @@ export type TesseraError =
   | typeof TESSERA_ERROR__WRONG_CREATOR_ACCOUNT
   | typeof TESSERA_ERROR__WRONG_ESCROW
   | typeof TESSERA_ERROR__WRONG_FEE_VAULT
+  | typeof TESSERA_ERROR__WRONG_GAME
+  | typeof TESSERA_ERROR__WRONG_GAME_PHASE
   | typeof TESSERA_ERROR__WRONG_JOB_STATE
   | typeof TESSERA_ERROR__WRONG_MARKET
   | typeof TESSERA_ERROR__WRONG_MINT
@@ -263,12 +293,14 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__ALREADY_CHALLENGED]: `The job was already challenged.`,
     [TESSERA_ERROR__ALREADY_CLAIMED]: `This operator already holds a slot of this job.`,
     [TESSERA_ERROR__BAD_ARBITER]: `No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules.`,
+    [TESSERA_ERROR__BAD_CHAIN]: `The rows do not hash to the defender's chain (or the chain has the wrong length, or the chunk is not under its root).`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
     [TESSERA_ERROR__BAD_COLLATERAL]: `collateral_bps must be between 1 and 50 000 (a bond of 0.01 % to 5× the reward): a claim always bonds stake.`,
     [TESSERA_ERROR__BAD_EXEC_TIMEOUT]: `exec_timeout must be greater than zero and at most the market's max_exec_timeout.`,
     [TESSERA_ERROR__BAD_FRAUD_PROOF]: `The staged rows or their Merkle proofs do not match what the job committed to.`,
     [TESSERA_ERROR__BAD_KERNEL]: `The kernel id names no kernel (render 1, gemm-i8 2, mlp-i8 3, benchmark 4); no worker could claim the job.`,
+    [TESSERA_ERROR__BAD_LAYER]: `The layer must be between 1 and the model's layer count.`,
     [TESSERA_ERROR__BAD_MAX_REPLICAS]: `max_replicas must be between 1 and 3.`,
     [TESSERA_ERROR__BAD_MERKLE_PROOF]: `The Merkle proof does not show this leaf under the committed root.`,
     [TESSERA_ERROR__BAD_MODEL_COMMITMENT]: `The model header and roots do not hash to the job's model root (its kernel_params).`,
@@ -292,12 +324,16 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__EXEC_TIMEOUT_PASSED]: `The execution timeout of this slot has passed; the result is too late.`,
     [TESSERA_ERROR__EXEC_TIMEOUT_TOO_SHORT]: `exec_timeout is shorter than the market minimum for this many chunks (min_exec_timeout + chunk_count × min_exec_ms_per_chunk / 1000).`,
     [TESSERA_ERROR__FEE_AND_BURN_TOO_LARGE]: `protocol_fee_bps + burn_bps exceeds 2 000 (20 %); lower the fee or the burn.`,
+    [TESSERA_ERROR__GAME_MOVE_LATE]: `The move's deadline has passed: the game can only be ended now.`,
+    [TESSERA_ERROR__GAME_NOT_OVER]: `The party to move still has time: the game is not over.`,
+    [TESSERA_ERROR__GAME_PLAYED]: `These two slots have already played their game in this job.`,
+    [TESSERA_ERROR__GAMES_OPEN]: `Referee games are still being played on this job; end them first.`,
     [TESSERA_ERROR__INSUFFICIENT_FREE_STAKE]: `Not enough free stake: deposit more stake or wait until live claims settle.`,
     [TESSERA_ERROR__INVARIANT_VIOLATED]: `An account's balance does not match what the program owes; refusing to continue.`,
     [TESSERA_ERROR__JOB_FULL]: `Every replica slot of this job is taken.`,
     [TESSERA_ERROR__JOB_HAS_CLAIMS]: `The job already has claims; it can no longer be cancelled.`,
     [TESSERA_ERROR__JOB_NOT_ENDED]: `The job has not ended: only a settled, expired or cancelled job's account can be closed.`,
-    [TESSERA_ERROR__KERNEL_NEEDS_ARBITER]: `The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8).`,
+    [TESSERA_ERROR__KERNEL_NEEDS_ARBITER]: `The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more).`,
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,
@@ -309,10 +345,11 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__NOT_BUFFER_AUTHORITY]: `Only the buffer's authority may write or close it.`,
     [TESSERA_ERROR__NOT_CREATOR]: `Only the job's creator may do this.`,
     [TESSERA_ERROR__NOT_EXPIRED]: `The claim deadline has not passed yet; the job can still be claimed.`,
+    [TESSERA_ERROR__NOT_GAME_PARTY]: `Only the party whose move it is may make it (the defender's or the accuser's operator authority).`,
     [TESSERA_ERROR__NOTHING_TO_WITHDRAW]: `There is nothing to withdraw: no earnings, and no unbonded stake; request an unstake first.`,
     [TESSERA_ERROR__NOT_LATE]: `Nothing is late yet; timeout can be called only after the deadline.`,
     [TESSERA_ERROR__NOT_OPERATOR_AUTHORITY]: `The signer is not this operator's authority; sign with the operator's keypair.`,
-    [TESSERA_ERROR__NOT_REFEREEABLE]: `The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, or whose replicas disagree (against a slot not yet convicted); this dispute is the arbiter's.`,
+    [TESSERA_ERROR__NOT_REFEREEABLE]: `The referee rules gemm-i8 jobs whose replicas agreed and were challenged on a chunk, and gemm-i8 or mlp-i8 jobs whose replicas disagree (against a slot not yet convicted, in a game that still matters); this dispute is the arbiter's.`,
     [TESSERA_ERROR__OPERATOR_HAS_BONDS]: `The operator still has bonded stake in live claims; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_HAS_LIVE_CLAIMS]: `The operator still holds live claims or challenges; wait until they settle.`,
     [TESSERA_ERROR__OPERATOR_NOT_ACTIVE]: `The operator is not active (exiting or banned); it cannot take new work.`,
@@ -320,6 +357,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__REWARD_TOO_LOW]: `The reward per replica is below the market's minimum.`,
     [TESSERA_ERROR__SELF_CHALLENGE]: `An operator of this job cannot challenge it.`,
     [TESSERA_ERROR__SLASH_SPLIT_TOO_LARGE]: `creator_compensation_bps + honest_share_bps exceeds 10 000; lower one of them.`,
+    [TESSERA_ERROR__SLOTS_STILL_DISAGREE]: `The slots not convicted still disagree: the referee cannot settle the job yet.`,
     [TESSERA_ERROR__STAKE_BELOW_MINIMUM]: `The operator's stake is below the market minimum; deposit more stake first.`,
     [TESSERA_ERROR__TERMS_CHANGED]: `The job's terms differ from those the operator vetted (input, reward, timeout, bond or chunks); re-read the job before claiming.`,
     [TESSERA_ERROR__TOO_MANY_CHALLENGES]: `The job already has the most challenges it takes (3).`,
@@ -331,6 +369,8 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__WRONG_CREATOR_ACCOUNT]: `The creator token account is not owned by the job's creator.`,
     [TESSERA_ERROR__WRONG_ESCROW]: `The escrow account is not this job's escrow.`,
     [TESSERA_ERROR__WRONG_FEE_VAULT]: `The fee vault is not this market's fee vault.`,
+    [TESSERA_ERROR__WRONG_GAME]: `The game is not this job's, or the rows buffer is not the game's.`,
+    [TESSERA_ERROR__WRONG_GAME_PHASE]: `The game waits for another move.`,
     [TESSERA_ERROR__WRONG_JOB_STATE]: `The job is not in the state this instruction needs.`,
     [TESSERA_ERROR__WRONG_MARKET]: `The account belongs to another market; pass the accounts of this market.`,
     [TESSERA_ERROR__WRONG_MINT]: `The token account does not belong to the market's mint; pass an account of that mint.`,

@@ -33,11 +33,14 @@ import {
   type SelfPlanAndSendFunctions,
 } from "@solana/program-client-core";
 import {
+  getGameCodec,
   getJobCodec,
   getMarketCodec,
   getOperatorCodec,
   getOperatorRecordCodec,
   getProofBufferCodec,
+  type Game,
+  type GameArgs,
   type Job,
   type JobArgs,
   type Market,
@@ -59,19 +62,26 @@ import {
   getCommitResultInstruction,
   getCreateJobInstructionAsync,
   getDepositStakeInstruction,
+  getEndGameInstruction,
   getExitOperatorInstruction,
   getExpireDisputeInstruction,
   getExpireJobInstruction,
   getFinalizeJobInstruction,
   getInitBufferInstruction,
   getInitMarketInstructionAsync,
+  getOpenGameInstruction,
+  getPickLayerInstruction,
+  getPostChainInstruction,
   getProveFraudInstruction,
+  getProveStepInstruction,
   getRegisterOperatorInstructionAsync,
   getRequestUnstakeInstruction,
   getResolveDisputeInstruction,
   getRevealChallengeInstruction,
   getRevealResultInstruction,
+  getRevealRowsInstruction,
   getSetPausedInstruction,
+  getSettleRefereeInstruction,
   getSubmitResultInstruction,
   getTimeoutJobInstruction,
   getUpdateMarketInstruction,
@@ -87,19 +97,26 @@ import {
   parseCommitResultInstruction,
   parseCreateJobInstruction,
   parseDepositStakeInstruction,
+  parseEndGameInstruction,
   parseExitOperatorInstruction,
   parseExpireDisputeInstruction,
   parseExpireJobInstruction,
   parseFinalizeJobInstruction,
   parseInitBufferInstruction,
   parseInitMarketInstruction,
+  parseOpenGameInstruction,
+  parsePickLayerInstruction,
+  parsePostChainInstruction,
   parseProveFraudInstruction,
+  parseProveStepInstruction,
   parseRegisterOperatorInstruction,
   parseRequestUnstakeInstruction,
   parseResolveDisputeInstruction,
   parseRevealChallengeInstruction,
   parseRevealResultInstruction,
+  parseRevealRowsInstruction,
   parseSetPausedInstruction,
+  parseSettleRefereeInstruction,
   parseSubmitResultInstruction,
   parseTimeoutJobInstruction,
   parseUpdateMarketInstruction,
@@ -115,12 +132,14 @@ import {
   type CommitResultInput,
   type CreateJobAsyncInput,
   type DepositStakeInput,
+  type EndGameInput,
   type ExitOperatorInput,
   type ExpireDisputeInput,
   type ExpireJobInput,
   type FinalizeJobInput,
   type InitBufferInput,
   type InitMarketAsyncInput,
+  type OpenGameInput,
   type ParsedCancelJobInstruction,
   type ParsedClaimJobInstruction,
   type ParsedCloseBufferInstruction,
@@ -130,32 +149,44 @@ import {
   type ParsedCommitResultInstruction,
   type ParsedCreateJobInstruction,
   type ParsedDepositStakeInstruction,
+  type ParsedEndGameInstruction,
   type ParsedExitOperatorInstruction,
   type ParsedExpireDisputeInstruction,
   type ParsedExpireJobInstruction,
   type ParsedFinalizeJobInstruction,
   type ParsedInitBufferInstruction,
   type ParsedInitMarketInstruction,
+  type ParsedOpenGameInstruction,
+  type ParsedPickLayerInstruction,
+  type ParsedPostChainInstruction,
   type ParsedProveFraudInstruction,
+  type ParsedProveStepInstruction,
   type ParsedRegisterOperatorInstruction,
   type ParsedRequestUnstakeInstruction,
   type ParsedResolveDisputeInstruction,
   type ParsedRevealChallengeInstruction,
   type ParsedRevealResultInstruction,
+  type ParsedRevealRowsInstruction,
   type ParsedSetPausedInstruction,
+  type ParsedSettleRefereeInstruction,
   type ParsedSubmitResultInstruction,
   type ParsedTimeoutJobInstruction,
   type ParsedUpdateMarketInstruction,
   type ParsedUpdateOperatorInstruction,
   type ParsedWithdrawStakeInstruction,
   type ParsedWriteBufferInstruction,
+  type PickLayerInput,
+  type PostChainInput,
   type ProveFraudInput,
+  type ProveStepInput,
   type RegisterOperatorAsyncInput,
   type RequestUnstakeInput,
   type ResolveDisputeInput,
   type RevealChallengeInput,
   type RevealResultInput,
+  type RevealRowsInput,
   type SetPausedInput,
+  type SettleRefereeInput,
   type SubmitResultInput,
   type TimeoutJobInput,
   type UpdateMarketInput,
@@ -176,6 +207,7 @@ export const TESSERA_PROGRAM_ADDRESS =
   "3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd" as Address<"3GwPgwpMXNQBsUo81Gzg8zVGSNJmA5NzVCxjwvJCZ5sd">;
 
 export enum TesseraAccount {
+  Game,
   Job,
   Market,
   Operator,
@@ -187,6 +219,17 @@ export function identifyTesseraAccount(
   account: { data: ReadonlyUint8Array } | ReadonlyUint8Array,
 ): TesseraAccount {
   const data = "data" in account ? account.data : account;
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([27, 90, 166, 125, 74, 100, 121, 18]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraAccount.Game;
+  }
   if (
     containsBytes(
       data,
@@ -258,19 +301,26 @@ export enum TesseraInstruction {
   CommitResult,
   CreateJob,
   DepositStake,
+  EndGame,
   ExitOperator,
   ExpireDispute,
   ExpireJob,
   FinalizeJob,
   InitBuffer,
   InitMarket,
+  OpenGame,
+  PickLayer,
+  PostChain,
   ProveFraud,
+  ProveStep,
   RegisterOperator,
   RequestUnstake,
   ResolveDispute,
   RevealChallenge,
   RevealResult,
+  RevealRows,
   SetPaused,
+  SettleReferee,
   SubmitResult,
   TimeoutJob,
   UpdateMarket,
@@ -386,6 +436,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([224, 135, 245, 99, 67, 175, 121, 252]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.EndGame;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([71, 242, 99, 238, 68, 198, 168, 206]),
       ),
       0,
@@ -452,12 +513,56 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([48, 77, 56, 160, 65, 144, 117, 231]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.OpenGame;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([167, 139, 180, 178, 189, 185, 15, 206]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.PickLayer;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([18, 148, 250, 103, 207, 86, 226, 54]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.PostChain;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([85, 68, 186, 238, 59, 199, 231, 50]),
       ),
       0,
     )
   ) {
     return TesseraInstruction.ProveFraud;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([64, 25, 26, 183, 166, 1, 169, 230]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.ProveStep;
   }
   if (
     containsBytes(
@@ -518,12 +623,34 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([171, 12, 241, 10, 213, 60, 131, 8]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.RevealRows;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([91, 60, 125, 192, 176, 225, 166, 218]),
       ),
       0,
     )
   ) {
     return TesseraInstruction.SetPaused;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([170, 61, 138, 13, 166, 127, 17, 117]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.SettleReferee;
   }
   if (
     containsBytes(
@@ -628,6 +755,9 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.DepositStake;
     } & ParsedDepositStakeInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.EndGame;
+    } & ParsedEndGameInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.ExitOperator;
     } & ParsedExitOperatorInstruction<TProgram>)
   | ({
@@ -646,8 +776,20 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.InitMarket;
     } & ParsedInitMarketInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.OpenGame;
+    } & ParsedOpenGameInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.PickLayer;
+    } & ParsedPickLayerInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.PostChain;
+    } & ParsedPostChainInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.ProveFraud;
     } & ParsedProveFraudInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.ProveStep;
+    } & ParsedProveStepInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.RegisterOperator;
     } & ParsedRegisterOperatorInstruction<TProgram>)
@@ -664,8 +806,14 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.RevealResult;
     } & ParsedRevealResultInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.RevealRows;
+    } & ParsedRevealRowsInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.SetPaused;
     } & ParsedSetPausedInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.SettleReferee;
+    } & ParsedSettleRefereeInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.SubmitResult;
     } & ParsedSubmitResultInstruction<TProgram>)
@@ -753,6 +901,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseDepositStakeInstruction(instruction),
       };
     }
+    case TesseraInstruction.EndGame: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.EndGame,
+        ...parseEndGameInstruction(instruction),
+      };
+    }
     case TesseraInstruction.ExitOperator: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -795,11 +950,39 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseInitMarketInstruction(instruction),
       };
     }
+    case TesseraInstruction.OpenGame: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.OpenGame,
+        ...parseOpenGameInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.PickLayer: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.PickLayer,
+        ...parsePickLayerInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.PostChain: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.PostChain,
+        ...parsePostChainInstruction(instruction),
+      };
+    }
     case TesseraInstruction.ProveFraud: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: TesseraInstruction.ProveFraud,
         ...parseProveFraudInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.ProveStep: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.ProveStep,
+        ...parseProveStepInstruction(instruction),
       };
     }
     case TesseraInstruction.RegisterOperator: {
@@ -837,11 +1020,25 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseRevealResultInstruction(instruction),
       };
     }
+    case TesseraInstruction.RevealRows: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.RevealRows,
+        ...parseRevealRowsInstruction(instruction),
+      };
+    }
     case TesseraInstruction.SetPaused: {
       assertIsInstructionWithAccounts(instruction);
       return {
         instructionType: TesseraInstruction.SetPaused,
         ...parseSetPausedInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.SettleReferee: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.SettleReferee,
+        ...parseSettleRefereeInstruction(instruction),
       };
     }
     case TesseraInstruction.SubmitResult: {
@@ -901,6 +1098,7 @@ export type TesseraPlugin = {
 };
 
 export type TesseraPluginAccounts = {
+  game: ReturnType<typeof getGameCodec> & SelfFetchFunctions<GameArgs, Game>;
   job: ReturnType<typeof getJobCodec> & SelfFetchFunctions<JobArgs, Job>;
   market: ReturnType<typeof getMarketCodec> &
     SelfFetchFunctions<MarketArgs, Market>;
@@ -942,6 +1140,9 @@ export type TesseraPluginInstructions = {
   depositStake: (
     input: DepositStakeInput,
   ) => ReturnType<typeof getDepositStakeInstruction> & SelfPlanAndSendFunctions;
+  endGame: (
+    input: EndGameInput,
+  ) => ReturnType<typeof getEndGameInstruction> & SelfPlanAndSendFunctions;
   exitOperator: (
     input: ExitOperatorInput,
   ) => ReturnType<typeof getExitOperatorInstruction> & SelfPlanAndSendFunctions;
@@ -962,9 +1163,21 @@ export type TesseraPluginInstructions = {
     input: InitMarketAsyncInput,
   ) => ReturnType<typeof getInitMarketInstructionAsync> &
     SelfPlanAndSendFunctions;
+  openGame: (
+    input: OpenGameInput,
+  ) => ReturnType<typeof getOpenGameInstruction> & SelfPlanAndSendFunctions;
+  pickLayer: (
+    input: PickLayerInput,
+  ) => ReturnType<typeof getPickLayerInstruction> & SelfPlanAndSendFunctions;
+  postChain: (
+    input: PostChainInput,
+  ) => ReturnType<typeof getPostChainInstruction> & SelfPlanAndSendFunctions;
   proveFraud: (
     input: ProveFraudInput,
   ) => ReturnType<typeof getProveFraudInstruction> & SelfPlanAndSendFunctions;
+  proveStep: (
+    input: ProveStepInput,
+  ) => ReturnType<typeof getProveStepInstruction> & SelfPlanAndSendFunctions;
   registerOperator: (
     input: RegisterOperatorAsyncInput,
   ) => ReturnType<typeof getRegisterOperatorInstructionAsync> &
@@ -984,9 +1197,16 @@ export type TesseraPluginInstructions = {
   revealResult: (
     input: RevealResultInput,
   ) => ReturnType<typeof getRevealResultInstruction> & SelfPlanAndSendFunctions;
+  revealRows: (
+    input: RevealRowsInput,
+  ) => ReturnType<typeof getRevealRowsInstruction> & SelfPlanAndSendFunctions;
   setPaused: (
     input: SetPausedInput,
   ) => ReturnType<typeof getSetPausedInstruction> & SelfPlanAndSendFunctions;
+  settleReferee: (
+    input: SettleRefereeInput,
+  ) => ReturnType<typeof getSettleRefereeInstruction> &
+    SelfPlanAndSendFunctions;
   submitResult: (
     input: SubmitResultInput,
   ) => ReturnType<typeof getSubmitResultInstruction> & SelfPlanAndSendFunctions;
@@ -1031,6 +1251,7 @@ export function tesseraProgram() {
     return extendClient(client, {
       tessera: <TesseraPlugin>{
         accounts: {
+          game: addSelfFetchFunctions(client, getGameCodec()),
           job: addSelfFetchFunctions(client, getJobCodec()),
           market: addSelfFetchFunctions(client, getMarketCodec()),
           operator: addSelfFetchFunctions(client, getOperatorCodec()),
@@ -1077,6 +1298,8 @@ export function tesseraProgram() {
               client,
               getDepositStakeInstruction(input),
             ),
+          endGame: (input) =>
+            addSelfPlanAndSendFunctions(client, getEndGameInstruction(input)),
           exitOperator: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1104,11 +1327,19 @@ export function tesseraProgram() {
               client,
               getInitMarketInstructionAsync(input),
             ),
+          openGame: (input) =>
+            addSelfPlanAndSendFunctions(client, getOpenGameInstruction(input)),
+          pickLayer: (input) =>
+            addSelfPlanAndSendFunctions(client, getPickLayerInstruction(input)),
+          postChain: (input) =>
+            addSelfPlanAndSendFunctions(client, getPostChainInstruction(input)),
           proveFraud: (input) =>
             addSelfPlanAndSendFunctions(
               client,
               getProveFraudInstruction(input),
             ),
+          proveStep: (input) =>
+            addSelfPlanAndSendFunctions(client, getProveStepInstruction(input)),
           registerOperator: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1134,8 +1365,18 @@ export function tesseraProgram() {
               client,
               getRevealResultInstruction(input),
             ),
+          revealRows: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRevealRowsInstruction(input),
+            ),
           setPaused: (input) =>
             addSelfPlanAndSendFunctions(client, getSetPausedInstruction(input)),
+          settleReferee: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSettleRefereeInstruction(input),
+            ),
           submitResult: (input) =>
             addSelfPlanAndSendFunctions(
               client,

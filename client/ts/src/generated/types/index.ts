@@ -9,6 +9,7 @@
 export * from "./assignment";
 export * from "./challenge";
 export * from "./fraudTarget";
+export * from "./gameOutcome";
 export * from "./jobState";
 export * from "./jobTerms";
 export * from "./marketParams";

@@ -28,6 +28,7 @@ impl ExpireDispute<'_> {
             Clock::get()?.unix_timestamp > job.dispute_deadline,
             TesseraError::DisputeOpen
         );
+        require!(job.open_games == 0, TesseraError::GamesOpen);
         Ok(())
     }
 }

@@ -195,7 +195,7 @@ fn agreed_and_challenged(job: &Job) -> bool {
 
 /// Every live slot revealed, and not all the same root (the dispute came from replicas that
 /// disagreed).
-fn disagreeing(job: &Job) -> bool {
+pub(crate) fn disagreeing(job: &Job) -> bool {
     let mut slots = job.settlement_slots();
     let Some((_, first)) = slots.next() else {
         return false;
@@ -210,7 +210,7 @@ fn disagreeing(job: &Job) -> bool {
 
 /// The live slots not in `convicted`, as a verdict's bits, if they all delivered one root (or
 /// none is left): the job can then be settled with them as the honest parties.
-fn agreeing_rest(job: &Job, convicted: u8) -> Option<u8> {
+pub(crate) fn agreeing_rest(job: &Job, convicted: u8) -> Option<u8> {
     let mut rest = job
         .settlement_slots()
         .filter(|(i, _)| convicted & (1 << i) == 0);
