@@ -900,6 +900,169 @@ async fn replicas_that_disagree_are_settled_by_the_referee_with_no_arbiter_key()
 }
 
 /// The root of `model`'s true output.
+/// An `mlp-i8` job over a 3-layer model of 4 096 rows, in a market with no arbiter key, whose
+/// two replicas disagree: the cheat changed one element of one row after layer 2 (and carried it
+/// through layer 3), and defends its rows in the referee's game; the honest worker plays the
+/// game unattended: it opens it on the row the cheat's published output gets wrong, picks layer
+/// 2 from the cheat's chain and proves the element. The cheat is slashed, the honest worker paid
+/// with its share, the creator compensated; no key could have ruled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() {
+    use tessera_client::referee::{chain_hashes, revealed_rows, row_chain};
+    use tessera_client::state::{Game, GamePhase};
+    let _serial = SERIAL.lock().await;
+    let net = Net::start_with(2, false).await;
+    assert_eq!(net.market.state.arbiter, Pubkey::default());
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    // 4 096 rows of 256 inputs, through 64 and 64 features to 32 outputs; 64 rows per chunk.
+    let model = tessera_kernels::benchmark::synthetic_mlp(0x3a7, 4096, &[256, 64, 64, 32], 64);
+    let input = model.to_safetensors();
+    let job_key = net
+        .submit_input(1, 2, 120, 60, KernelId::MlpI8, input.clone())
+        .await;
+    assert_eq!(net.job(&job_key).await.terms.arbiter, Pubkey::default());
+    let honest = net.spawn_worker("operator-1", |_| {}).await;
+    let cheat = Manual::new(&net, "operator-3");
+    cheat.claim(job_key).await;
+    // Row 1 234: the first feature of layer 2 whose change by one reaches the output.
+    let m = 1234;
+    let truth = row_chain(&model, m);
+    let rows = (0..64)
+        .map(|f| {
+            let mut rows = truth.clone();
+            rows[2][f] = rows[2][f].wrapping_add(1);
+            rows[3] = tessera_kernels::quant::layer_cpu(&model, 2, &rows[2], 1);
+            rows
+        })
+        .find(|rows| rows[3] != truth[3])
+        .expect("a change that reaches the output");
+    let (c, r) = (m / 64, m % 64);
+    let wrong_row: Vec<u8> = rows[3].iter().map(|&v| v as u8).collect();
+    let (root, uri) = cheat
+        .compute_input(job_key, KernelId::MlpI8, &input, |chunks| {
+            chunks[c][r * 32..(r + 1) * 32].copy_from_slice(&wrong_row);
+        })
+        .await;
+    let salt = cheat.commit(job_key, root).await;
+    net.wait_job(&job_key, 60, |j| j.state() == JobState::Committed)
+        .await;
+    cheat.reveal(job_key, root, salt, uri.clone()).await;
+    let disputed = net
+        .wait_job(&job_key, 60, |j| j.state() == JobState::Disputed)
+        .await;
+    let since = Instant::now();
+    // Every transaction a key signed (the worker's buffers included): counted from here.
+    let signed = |who: Pubkey| {
+        let rpc = &net.rpc;
+        async move { rpc.get_signatures_for_address(&who).await.unwrap().len() }
+    };
+    let honest_key = net.net.keypair("operator-1").pubkey();
+    let (honest_before, cheat_before) =
+        (signed(honest_key).await, signed(cheat.key.pubkey()).await);
+    let cheat_slot = disputed.slot_of(&cheat.operator()).unwrap() as u8;
+    let honest_slot = 1 - cheat_slot;
+
+    // The cheat defends its rows: its chain, then the two rows of the layer picked.
+    let keys = &net.market.keys;
+    let game_key = keys.pdas().game(&job_key, cheat_slot, honest_slot).0;
+    let leaves: Vec<[u8; 32]> = Store::new()
+        .get(&store::leaves_uri(&uri))
+        .await
+        .unwrap()
+        .as_chunks::<32>()
+        .0
+        .to_vec();
+    let chunk = Store::new()
+        .get(&store::chunk_uri(&uri, c as u32))
+        .await
+        .unwrap();
+    let mut picked = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let job = loop {
+        let job = net.job(&job_key).await;
+        if job.state() == JobState::Settled {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "still {:?}", job.state());
+        let game = fetch::<Game>(net.chain(), &game_key).await.unwrap();
+        match game.as_ref().map(|g| (g.phase(), g)) {
+            Some((GamePhase::AwaitChain, _)) => {
+                let ix =
+                    keys.post_chain(cheat.key.pubkey(), game_key, job_key, chain_hashes(&rows));
+                net.send(&[ix], &cheat.key).await;
+            }
+            Some((GamePhase::AwaitRows, g)) => {
+                picked = g.layer;
+                let proof = tessera_merkle::proof(&leaves, c);
+                let bytes = revealed_rows(&rows, g.layer, &chunk, &proof);
+                let buffer =
+                    tessera_client::flows::referee::stage(&net.ctx(), keys, &cheat.key, &bytes)
+                        .await
+                        .unwrap();
+                let ix = keys.reveal_rows(
+                    cheat.key.pubkey(),
+                    game_key,
+                    job_key,
+                    buffer,
+                    proof.len() as u8,
+                );
+                net.send(&[ix], &cheat.key).await;
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let settled_in = since.elapsed();
+    assert_eq!(
+        picked, 2,
+        "the honest worker picked the layer the cheat changed"
+    );
+    assert_eq!(job.convicted, 1 << cheat_slot);
+    assert_eq!(
+        job.agreed_root,
+        model_root_of_output(&model),
+        "the honest root stands"
+    );
+    eventually(|| honest.metrics.fraud_proofs.get() > 0).await;
+    assert_eq!(
+        (
+            honest.metrics.games.get(),
+            honest.metrics.fraud_proofs.get()
+        ),
+        (1, 1)
+    );
+
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let split = split_reward(REWARD, 250, 100).unwrap();
+    let bad = net.operator("operator-3").await;
+    assert_eq!(
+        (bad.slashed_total, bad.earned, bad.bonded),
+        (slash.total, 0, 0)
+    );
+    let good = net.operator("operator-1").await;
+    assert_eq!(
+        (good.earned, good.bonded, good.jobs_completed),
+        (split.operator + slash.honest, 0, 1)
+    );
+    assert_eq!(
+        net.balance(&creator).await,
+        creator_before - REWARD + slash.creator
+    );
+    // The game's transactions: the moves, the buffers (create, writes, close), the
+    // settlement.
+    let honest_txs = signed(honest_key).await - honest_before;
+    let cheat_txs = signed(cheat.key.pubkey()).await - cheat_before;
+    println!(
+        "referee game, mlp-i8 3 layers x 4 096 rows: settled {:.1} s after the dispute began, \
+         {} transactions ({honest_txs} by the honest worker, {cheat_txs} by the cheat)",
+        settled_in.as_secs_f64(),
+        honest_txs + cheat_txs
+    );
+    honest.stop().await;
+}
+
 fn model_root_of_output(model: &tessera_kernels::quant::QuantModel) -> [u8; 32] {
     let out = tessera_kernels::Workload::GemmI8(tessera_kernels::quant::QuantWorkload {
         model: model.clone(),

@@ -37,6 +37,9 @@ pub enum Step {
     /// Verifier: prove its revealed chunk challenge of a `gemm-i8` job to the on-chain referee
     /// (no arbiter needed).
     ProveFraud,
+    /// Replica of an `mlp-i8` job whose replicas disagree: one move in the referee's games
+    /// (open one, defend, accuse, end a late one, settle; `crate::game`).
+    Referee,
     /// Arbiter: recompute the whole output of a disputed job and post the verdict.
     Resolve,
     /// Stop delivering a claimed job the program no longer accepts a delivery for, and record
@@ -207,6 +210,12 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::ProveFraud)
         }
+        // Replicas of an mlp-i8 job that disagree play the referee's game: one move per run.
+        JobState::Disputed
+            if job.kernel == KernelId::MlpI8.id() && mine.is_some_and(|i| in_games(job, i)) =>
+        {
+            Some(Step::Referee)
+        }
         JobState::Disputed if s.arbiter && (!job.has_challenge() || s.now > settle_from) => {
             Some(Step::Resolve)
         }
@@ -229,6 +238,20 @@ pub fn accused_slot(job: &Job, mine: usize) -> Option<usize> {
         .iter()
         .enumerate()
         .position(|(i, a)| i != mine && live(i, a) && a.root != me.root)
+}
+
+/// Slot `mine` takes part in the referee's games of `job`: the replicas revealed different
+/// roots (no agreed root, no challenge) and `mine` is a live slot. It plays while games are open,
+/// while it can accuse another root, or until the convictions let the job be settled.
+pub fn in_games(job: &Job, mine: usize) -> bool {
+    let me = &job.assignments[mine];
+    let disagree = job
+        .settlement_slots()
+        .any(|(_, a)| a.status() == SlotStatus::Revealed && a.root != me.root);
+    job.agreed_root == [0; 32]
+        && !job.has_challenge()
+        && me.status() == SlotStatus::Revealed
+        && disagree
 }
 
 /// When the worker stops claiming because its compute backends failed, and when it tries them
@@ -507,7 +530,9 @@ mod tests {
                 ..tessera_client::state::JobTerms::none()
             },
             convicted: 0,
-            reserved: [0; 63],
+            open_games: 0,
+            games_played: 0,
+            reserved: [0; 61],
         }
     }
 
@@ -970,6 +995,51 @@ mod tests {
         render.kernel = KernelId::Render.id();
         assert_eq!(decide(&render, &rec, &at(NOW)), None);
         assert_eq!(decide(&j, &rec, &situation(Pubkey::new_unique())), None);
+    }
+
+    /// A replica of an `mlp-i8` job whose replicas revealed different roots plays the
+    /// referee's games, whatever its record says and past the dispute deadline (open games
+    /// outlive it); not when the replicas agreed, nor as a slot that never revealed, nor
+    /// holding no slot.
+    #[test]
+    fn a_replica_of_an_mlp_job_that_disagreed_plays_the_games() {
+        let me = Pubkey::new_unique();
+        let mut j = job(2, JobState::Disputed);
+        j.kernel = KernelId::MlpI8.id();
+        for slot in 0..2 {
+            hold(&mut j, slot, Pubkey::new_unique(), SlotStatus::Revealed);
+        }
+        j.assignments[1].operator = me;
+        j.assignments[0].root = [1; 32];
+        j.assignments[1].root = [2; 32];
+        j.dispute_deadline = NOW + 100;
+        let tried = JobRecord {
+            fraud_proof: Some("game opened".into()),
+            ..JobRecord::default()
+        };
+        for (rec, now) in [(JobRecord::default(), NOW), (tried, NOW + 500)] {
+            let s = Situation {
+                now,
+                ..situation(me)
+            };
+            assert_eq!(decide(&j, &rec, &s), Some(Step::Referee));
+        }
+        let rec = JobRecord::default();
+        assert!(in_games(&j, 1) && in_games(&j, 0));
+        let mut agreed = j;
+        agreed.assignments[0].root = [2; 32];
+        assert!(!in_games(&agreed, 1));
+        let mut challenged = j;
+        challenged.agreed_root = [2; 32];
+        assert_eq!(decide(&challenged, &rec, &situation(me)), None);
+        let mut silent = j;
+        silent.assignments[1].set_status(SlotStatus::Committed);
+        assert!(!in_games(&silent, 1));
+        assert_eq!(decide(&j, &rec, &situation(Pubkey::new_unique())), None);
+        // A gemm-i8 job is proven in one transaction instead.
+        let mut gemm = j;
+        gemm.kernel = KernelId::GemmI8.id();
+        assert_eq!(decide(&gemm, &rec, &situation(me)), Some(Step::ProveFraud));
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub enum WorkerError {
     /// No compute backend passed its self-test (or none is configured).
     #[error("no compute backend is usable: {0}")]
     NoBackend(String),
+    /// A referee game's move could not be made (the data it needs is missing or wrong).
+    #[error("referee game: {0}")]
+    Game(String),
     /// A step or a computation panicked; the worker carries on without it.
     #[error("{what} panicked: {message}")]
     Panicked { what: String, message: String },

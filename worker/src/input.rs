@@ -122,7 +122,9 @@ mod tests {
             escrow: Default::default(),
             terms: tessera_client::state::JobTerms::none(),
             convicted: 0,
-            reserved: [0; 63],
+            open_games: 0,
+            games_played: 0,
+            reserved: [0; 61],
         }
     }
 

@@ -11,6 +11,7 @@
 //!  steps     the steps: claim, compute and store, submit/commit/reveal, cranks, verify, resolve
 //!  input     a job's input fetched, hash-checked and parsed: one check for every step
 //!  verify    verifier mode: recompute sampled chunks, challenge a wrong result
+//!  game      the referee's game (mlp-i8 replicas that disagree), played unattended
 //!  db        redb: every step that a transaction depends on, recorded before it is sent
 //!  error     WorkerError: what failed
 //!  metrics   Prometheus /metrics on 127.0.0.1
@@ -20,6 +21,7 @@ pub mod db;
 pub mod decide;
 pub mod devices;
 pub mod error;
+pub mod game;
 pub mod input;
 pub mod metrics;
 pub mod node;

@@ -11,7 +11,8 @@
 //! | `tessera_worker_jobs_rejected_total`     | counter | inputs refused before claiming                 |
 //! | `tessera_worker_deliveries_given_up_total` | counter | claimed jobs the program no longer accepted a delivery for |
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
-//! | `tessera_worker_fraud_proofs_total`      | counter | challenges proven to the on-chain referee      |
+//! | `tessera_worker_fraud_proofs_total`      | counter | wrong results proven to the on-chain referee   |
+//! | `tessera_worker_games_total`             | counter | referee games opened against other replicas    |
 //! | `tessera_worker_compute_seconds_total`   | counter | time spent computing results                   |
 //! | `tessera_worker_tx_sent_total`           | counter | transactions sent                              |
 //! | `tessera_worker_tx_failed_total`         | counter | transactions that failed (the step is retried) |
@@ -79,8 +80,11 @@ pub struct Metrics {
     pub deliveries_given_up: Counter,
     /// Challenges sent against other operators' results.
     pub challenges: Counter,
-    /// Revealed challenges proven to the on-chain referee (`gemm-i8`).
+    /// Wrong results proven to the on-chain referee: a revealed challenge or another replica's
+    /// root (`gemm-i8`), or the last move of a game (`mlp-i8`).
     pub fraud_proofs: Counter,
+    /// Referee games this worker opened against another replica (`mlp-i8`).
+    pub games: Counter,
     /// Seconds spent computing results.
     pub compute_seconds: Counter<f64, AtomicU64>,
     /// Transactions sent.
@@ -131,6 +135,7 @@ impl Metrics {
         let jobs_rejected = Counter::default();
         let challenges = Counter::default();
         let fraud_proofs = Counter::default();
+        let games = Counter::default();
         let deliveries_given_up = Counter::default();
         let compute_seconds = Counter::<f64, AtomicU64>::default();
         let tx_sent = Counter::default();
@@ -176,8 +181,13 @@ impl Metrics {
         );
         registry.register(
             "fraud_proofs",
-            "Challenges proven to the on-chain referee, which settled the dispute with no arbiter",
+            "Wrong results proven to the on-chain referee, which settles the dispute with no arbiter",
             fraud_proofs.clone(),
+        );
+        registry.register(
+            "games",
+            "Referee games opened against another replica's result",
+            games.clone(),
         );
         registry.register_with_unit(
             "compute",
@@ -262,6 +272,7 @@ impl Metrics {
             deliveries_given_up,
             challenges,
             fraud_proofs,
+            games,
             compute_seconds,
             tx_sent,
             tx_failed,
@@ -396,6 +407,7 @@ mod tests {
         metrics.jobs_rejected.inc();
         metrics.challenges.inc();
         metrics.fraud_proofs.inc_by(2);
+        metrics.games.inc_by(3);
         metrics.compute_seconds.inc_by(1.5);
         metrics.tx_sent.inc_by(7);
         metrics.step_retries.inc();
@@ -423,6 +435,7 @@ mod tests {
             "tessera_worker_jobs_rejected_total 1",
             "tessera_worker_challenges_total 1",
             "tessera_worker_fraud_proofs_total 2",
+            "tessera_worker_games_total 3",
             "tessera_worker_compute_seconds_total 1.5",
             "tessera_worker_tx_sent_total 7",
             "tessera_worker_tx_failed_total 1",

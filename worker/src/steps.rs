@@ -97,6 +97,7 @@ impl Worker {
                 Ok(())
             }
             Step::ProveFraud => self.prove_fraud(key, job).await,
+            Step::Referee => self.play_games(key, job, &rec).await,
             Step::Resolve => self.resolve(key, job).await,
             Step::GiveUp(why) => {
                 tracing::warn!(job = %key, %why, "delivery given up; this job will not be claimed again");
@@ -366,28 +367,10 @@ impl Worker {
         mine: usize,
         accused: usize,
     ) -> Result<Result<tessera_client::referee::FraudProof, String>, WorkerError> {
-        let leaves_of = |slot: usize| {
-            let a = job.assignments[slot];
-            async move {
-                let uri = store::leaves_uri(a.output_uri());
-                let bytes = match self.store.get_at_most(&uri, MAX_LEAVES_FILE).await {
-                    Ok(Capped::Read(bytes)) => bytes,
-                    Ok(Capped::TooLarge { bytes }) => {
-                        return Err(format!("{uri} is {bytes} bytes: not a leaves file"))
-                    }
-                    Err(e) => return Err(format!("cannot read slot {slot}'s leaves: {e}")),
-                };
-                let leaves: Vec<[u8; 32]> = bytes.as_chunks::<32>().0.to_vec();
-                if bytes.len() % 32 != 0
-                    || leaves.len() != job.chunk_count as usize
-                    || tessera_merkle::root_from_leaves(&leaves) != a.root
-                {
-                    return Err(format!("{uri} is not the leaves of slot {slot}'s root"));
-                }
-                Ok(leaves)
-            }
-        };
-        let (own, theirs) = match (leaves_of(mine).await, leaves_of(accused).await) {
+        let (own, theirs) = match (
+            self.slot_leaves(job, mine).await,
+            self.slot_leaves(job, accused).await,
+        ) {
             (Ok(own), Ok(theirs)) => (own, theirs),
             (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
         };
@@ -406,6 +389,53 @@ impl Worker {
             &leaf_proof,
         )
         .await
+    }
+
+    /// The leaves slot `slot` published beside its output, checked against its root; the error
+    /// says why there are none.
+    pub(crate) async fn slot_leaves(
+        &self,
+        job: &Job,
+        slot: usize,
+    ) -> Result<Vec<[u8; 32]>, String> {
+        let a = job.assignments[slot];
+        let uri = store::leaves_uri(a.output_uri());
+        let bytes = match self.store.get_at_most(&uri, MAX_LEAVES_FILE).await {
+            Ok(Capped::Read(bytes)) => bytes,
+            Ok(Capped::TooLarge { bytes }) => {
+                return Err(format!("{uri} is {bytes} bytes: not a leaves file"))
+            }
+            Err(e) => return Err(format!("cannot read slot {slot}'s leaves: {e}")),
+        };
+        let leaves: Vec<[u8; 32]> = bytes.as_chunks::<32>().0.to_vec();
+        if bytes.len() % 32 != 0
+            || leaves.len() != job.chunk_count as usize
+            || tessera_merkle::root_from_leaves(&leaves) != a.root
+        {
+            return Err(format!("{uri} is not the leaves of slot {slot}'s root"));
+        }
+        Ok(leaves)
+    }
+
+    /// Chunk `chunk` of slot `slot`'s output, as its leaf says; the error says why not.
+    pub(crate) async fn slot_chunk(
+        &self,
+        job: &Job,
+        slot: usize,
+        chunk: u32,
+        leaf: [u8; 32],
+    ) -> Result<Vec<u8>, String> {
+        let uri = store::chunk_uri(job.assignments[slot].output_uri(), chunk);
+        match self.store.get_at_most(&uri, MAX_STAGED_CHUNK).await {
+            Ok(Capped::Read(bytes)) if tessera_merkle::leaf_hash(&bytes) == leaf => {
+                Ok(bytes.to_vec())
+            }
+            Ok(Capped::TooLarge { bytes }) => Err(format!(
+                "{uri} is {bytes} bytes, more than a proof can stage"
+            )),
+            Ok(_) => Err(format!("{uri} is not the chunk under slot {slot}'s root")),
+            Err(e) => Err(format!("cannot read slot {slot}'s chunk {chunk}: {e}")),
+        }
     }
 
     /// The fraud proof of `chunk` of the accused's output (`target`: a challenge of the agreed
@@ -522,7 +552,7 @@ impl Worker {
     }
 
     /// The creator's token account settlements pay back to: its associated token account.
-    fn creator_token(&self, job: &Job) -> Pubkey {
+    pub(crate) fn creator_token(&self, job: &Job) -> Pubkey {
         associated_token_address(&job.creator, &self.keys().mint, &self.keys().token_program)
     }
 
@@ -530,7 +560,7 @@ impl Worker {
     /// creator has closed that account: a settlement that owes the creator nothing goes
     /// without it; one that owes it tokens first re-creates it (idempotently, paid by this
     /// operator), so no creator can block its operators' pay by closing its account.
-    async fn with_creator_token(
+    pub(crate) async fn with_creator_token(
         &self,
         job: &Job,
         owes_creator: bool,
@@ -562,12 +592,12 @@ impl Worker {
         })
     }
 
-    fn keys(&self) -> &MarketKeys {
+    pub(crate) fn keys(&self) -> &MarketKeys {
         &self.market.keys
     }
 
     /// Signs and sends `ixs`, counting the transaction and its failure.
-    async fn send(&self, ixs: &[Instruction]) -> Result<(), WorkerError> {
+    pub(crate) async fn send(&self, ixs: &[Instruction]) -> Result<(), WorkerError> {
         self.metrics.tx_sent.inc();
         match self
             .chain()
