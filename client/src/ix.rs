@@ -576,8 +576,8 @@ impl MarketKeys {
         )
     }
 
-    /// Opens a referee game: `authority`'s slot `args.accuser_slot` (its operator account)
-    /// accuses slot `args.defender_slot` (held by `defender`, an operator account).
+    /// Opens a referee game: `authority` (the operator authority of `args.accuser`, a slot or a
+    /// challenger) accuses slot `args.defender_slot` (held by `defender`, an operator account).
     pub fn open_game(
         &self,
         authority: Pubkey,
@@ -587,13 +587,13 @@ impl MarketKeys {
     ) -> Instruction {
         let game = self
             .pdas()
-            .game(&job, args.defender_slot, args.accuser_slot)
+            .game(&job, args.defender_slot, args.accuser.id())
             .0;
         self.build(
             accounts::OpenGame {
                 authority,
-                accuser: self.operator(&authority),
-                defender,
+                accuser_operator: self.operator(&authority),
+                defender_operator: defender,
                 job,
                 game,
                 system_program: system_program::ID,

@@ -37,10 +37,10 @@ pub mod token;
 pub use chain::{Chain, ChainClock, TxOptions};
 pub use error::ClientError;
 pub use tessera::{
-    self as program, constants, error::TesseraError, events, instructions::ChallengeArgs,
-    instructions::CreateJobArgs, instructions::FraudArgs, instructions::FraudTarget,
-    instructions::InitMarketArgs, instructions::UpdateMarketArgs, state, ID as PROGRAM_ID,
-    LOCAL_PROGRAM_ID,
+    self as program, constants, error::TesseraError, events, instructions::Accuser,
+    instructions::ChallengeArgs, instructions::CreateJobArgs, instructions::FraudArgs,
+    instructions::FraudTarget, instructions::InitMarketArgs, instructions::UpdateMarketArgs, state,
+    ID as PROGRAM_ID, LOCAL_PROGRAM_ID,
 };
 
 use anchor_lang::{AccountDeserialize, Discriminator};

@@ -66,9 +66,10 @@ impl Pdas {
         self.find(&[ESCROW_SEED, job.as_ref()])
     }
 
-    /// The referee game `["game", job, [defender], [accuser]]` between two slots of `job`.
-    pub fn game(&self, job: &Pubkey, defender: u8, accuser: u8) -> (Pubkey, u8) {
-        self.find(&[GAME_SEED, job.as_ref(), &[defender], &[accuser]])
+    /// The referee game `["game", job, [defender slot], [accuser id]]` of `job`: the accuser
+    /// a slot, or `MAX_REPLICAS` + a challenge's index (`tessera::instructions::Accuser::id`).
+    pub fn game(&self, job: &Pubkey, defender: u8, accuser_id: u8) -> (Pubkey, u8) {
+        self.find(&[GAME_SEED, job.as_ref(), &[defender], &[accuser_id]])
     }
 
     /// The first job id from `start` on whose job and escrow PDAs both have bump 255.

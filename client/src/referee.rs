@@ -4,7 +4,7 @@
 //! `instructions/dispute/referee.rs`). For `mlp-i8` jobs whose replicas disagree, each move of
 //! the game (`instructions/dispute/game.rs`): the row chain a defender posts, the layer an
 //! accuser picks, the rows the defender reveals and the accuser's proof of one element.
-use tessera::instructions::{FraudArgs, FraudTarget, OpenGameArgs, StepArgs};
+use tessera::instructions::{Accuser, FraudArgs, FraudTarget, OpenGameArgs, StepArgs};
 use tessera_kernels::quant::{layer_cpu, run_rows_cpu, ModelCommitment, QuantModel};
 
 use crate::error::ClientError;
@@ -101,17 +101,17 @@ pub fn gemm_fraud_proof(
 
 // ---- The game for `mlp-i8` jobs whose replicas disagree (`instructions/dispute/game.rs`) ----
 
-/// `open_game`'s arguments: slot `accuser` accuses slot `defender`'s output row `row` of the
-/// model `commitment` is of.
+/// `open_game`'s arguments: `accuser` accuses slot `defender`'s output row `row` of the model
+/// `commitment` is of.
 pub fn open_game_args(
     commitment: &ModelCommitment,
     defender: u8,
-    accuser: u8,
+    accuser: Accuser,
     row: u32,
 ) -> OpenGameArgs {
     OpenGameArgs {
         defender_slot: defender,
-        accuser_slot: accuser,
+        accuser,
         row,
         header: commitment.header.clone(),
         input_root: commitment.input_root(),

@@ -323,7 +323,7 @@ fn instructions() -> Vec<Fixture> {
     };
     let open = tessera::instructions::OpenGameArgs {
         defender_slot: 1,
-        accuser_slot: 0,
+        accuser: tessera::instructions::Accuser::Challenger { index: 2 },
         row: 0x0001_0203,
         header: b"tessera.qmlp.v1\x03\x04".to_vec(),
         input_root: bytes32(22),
@@ -331,7 +331,13 @@ fn instructions() -> Vec<Fixture> {
     };
     let open_json = obj(vec![
         ("defender_slot", n(open.defender_slot)),
-        ("accuser_slot", n(open.accuser_slot)),
+        (
+            "accuser",
+            obj(vec![
+                ("kind", J::Str("Challenger".into())),
+                ("index", n(2u8)),
+            ]),
+        ),
         ("row", n(open.row)),
         ("header", hex(&open.header)),
         ("input_root", hex(&open.input_root)),
@@ -1008,8 +1014,9 @@ fn job() -> Job {
         },
         convicted: 0b101,
         open_games: 2,
-        games_played: 0b10_0100,
-        reserved: [0xa5; 61],
+        games_played: [0x24, 0x01, 0x02, 0x00],
+        challenge_wins: 0b101,
+        reserved: [0xa5; 57],
     }
 }
 
@@ -1118,6 +1125,7 @@ fn job_json(a: &Job) -> J {
         convicted,
         open_games,
         games_played,
+        challenge_wins,
         reserved,
     } = a;
     obj(vec![
@@ -1152,7 +1160,8 @@ fn job_json(a: &Job) -> J {
         ("terms", terms_json(terms)),
         ("convicted", n(*convicted)),
         ("open_games", n(*open_games)),
-        ("games_played", n(*games_played)),
+        ("games_played", hex(games_played)),
+        ("challenge_wins", n(*challenge_wins)),
         ("reserved", hex(reserved)),
     ])
 }
@@ -1188,7 +1197,7 @@ fn game() -> Game {
         header_len: 17,
         layer_count: 3,
         defender_slot: 1,
-        accuser_slot: 0,
+        accuser_id: 0,
         phase: GamePhase::AwaitProof as u8,
         layer: 2,
         bump: 254,
@@ -1212,7 +1221,7 @@ fn game_account_json(g: &Game) -> J {
         header_len,
         layer_count,
         defender_slot,
-        accuser_slot,
+        accuser_id,
         phase,
         layer,
         bump,
@@ -1236,7 +1245,7 @@ fn game_account_json(g: &Game) -> J {
         ("header_len", n(*header_len)),
         ("layer_count", n(*layer_count)),
         ("defender_slot", n(*defender_slot)),
-        ("accuser_slot", n(*accuser_slot)),
+        ("accuser_id", n(*accuser_id)),
         ("phase", n(*phase)),
         ("layer", n(*layer)),
         ("bump", n(*bump)),

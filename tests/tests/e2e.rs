@@ -373,6 +373,56 @@ impl<'a> Manual<'a> {
         salt
     }
 
+    /// Defends `rows` (this operator's rows of the accused row through every layer) in the
+    /// referee game `game` of `job` until the job settles: posts their chain, then reveals the
+    /// picked layer's rows (for the last layer, its delivered `chunk` with its leaf `proof`).
+    /// Returns the settled job and the layer picked.
+    async fn defend(
+        &self,
+        job: Pubkey,
+        game: Pubkey,
+        rows: &[Vec<i8>],
+        chunk: &[u8],
+        proof: &[[u8; 32]],
+    ) -> (Job, u8) {
+        use tessera_client::referee::{chain_hashes, revealed_rows};
+        use tessera_client::state::{Game, GamePhase};
+        let keys = &self.net.market.keys;
+        let mut picked = 0;
+        let deadline = Instant::now() + Duration::from_secs(150);
+        loop {
+            let j = self.net.job(&job).await;
+            if j.state() == JobState::Settled {
+                return (j, picked);
+            }
+            assert!(Instant::now() < deadline, "still {:?}", j.state());
+            let g = fetch::<Game>(self.net.chain(), &game).await.unwrap();
+            match g.as_ref().map(|g| (g.phase(), g)) {
+                Some((GamePhase::AwaitChain, _)) => {
+                    let ix = keys.post_chain(self.key.pubkey(), game, job, chain_hashes(rows));
+                    self.net.send(&[ix], &self.key).await;
+                }
+                Some((GamePhase::AwaitRows, g)) => {
+                    picked = g.layer;
+                    let bytes = revealed_rows(rows, g.layer, chunk, proof);
+                    let buffer = tessera_client::flows::referee::stage(
+                        &self.net.ctx(),
+                        keys,
+                        &self.key,
+                        &bytes,
+                    )
+                    .await
+                    .unwrap();
+                    let ix =
+                        keys.reveal_rows(self.key.pubkey(), game, job, buffer, proof.len() as u8);
+                    self.net.send(&[ix], &self.key).await;
+                }
+                _ => {}
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn reveal(&self, job: Pubkey, root: [u8; 32], salt: [u8; 32], uri: String) {
         let ix = self
             .net
@@ -908,8 +958,6 @@ async fn replicas_that_disagree_are_settled_by_the_referee_with_no_arbiter_key()
 /// with its share, the creator compensated; no key could have ruled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() {
-    use tessera_client::referee::{chain_hashes, revealed_rows, row_chain};
-    use tessera_client::state::{Game, GamePhase};
     let _serial = SERIAL.lock().await;
     let net = Net::start_with(2, false).await;
     assert_eq!(net.market.state.arbiter, Pubkey::default());
@@ -925,18 +973,9 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
     let honest = net.spawn_worker("operator-1", |_| {}).await;
     let cheat = Manual::new(&net, "operator-3");
     cheat.claim(job_key).await;
-    // Row 1 234: the first feature of layer 2 whose change by one reaches the output.
+    // Row 1 234, changed after layer 2.
     let m = 1234;
-    let truth = row_chain(&model, m);
-    let rows = (0..64)
-        .map(|f| {
-            let mut rows = truth.clone();
-            rows[2][f] = rows[2][f].wrapping_add(1);
-            rows[3] = tessera_kernels::quant::layer_cpu(&model, 2, &rows[2], 1);
-            rows
-        })
-        .find(|rows| rows[3] != truth[3])
-        .expect("a change that reaches the output");
+    let rows = cheat_rows(&model, m);
     let (c, r) = (m / 64, m % 64);
     let wrong_row: Vec<u8> = rows[3].iter().map(|&v| v as u8).collect();
     let (root, uri) = cheat
@@ -964,8 +1003,12 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
     let honest_slot = 1 - cheat_slot;
 
     // The cheat defends its rows: its chain, then the two rows of the layer picked.
-    let keys = &net.market.keys;
-    let game_key = keys.pdas().game(&job_key, cheat_slot, honest_slot).0;
+    let game_key = net
+        .market
+        .keys
+        .pdas()
+        .game(&job_key, cheat_slot, honest_slot)
+        .0;
     let leaves: Vec<[u8; 32]> = Store::new()
         .get(&store::leaves_uri(&uri))
         .await
@@ -977,42 +1020,8 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         .get(&store::chunk_uri(&uri, c as u32))
         .await
         .unwrap();
-    let mut picked = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let job = loop {
-        let job = net.job(&job_key).await;
-        if job.state() == JobState::Settled {
-            break job;
-        }
-        assert!(Instant::now() < deadline, "still {:?}", job.state());
-        let game = fetch::<Game>(net.chain(), &game_key).await.unwrap();
-        match game.as_ref().map(|g| (g.phase(), g)) {
-            Some((GamePhase::AwaitChain, _)) => {
-                let ix =
-                    keys.post_chain(cheat.key.pubkey(), game_key, job_key, chain_hashes(&rows));
-                net.send(&[ix], &cheat.key).await;
-            }
-            Some((GamePhase::AwaitRows, g)) => {
-                picked = g.layer;
-                let proof = tessera_merkle::proof(&leaves, c);
-                let bytes = revealed_rows(&rows, g.layer, &chunk, &proof);
-                let buffer =
-                    tessera_client::flows::referee::stage(&net.ctx(), keys, &cheat.key, &bytes)
-                        .await
-                        .unwrap();
-                let ix = keys.reveal_rows(
-                    cheat.key.pubkey(),
-                    game_key,
-                    job_key,
-                    buffer,
-                    proof.len() as u8,
-                );
-                net.send(&[ix], &cheat.key).await;
-            }
-            _ => {}
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let proof = tessera_merkle::proof(&leaves, c);
+    let (job, picked) = cheat.defend(job_key, game_key, &rows, &chunk, &proof).await;
     let settled_in = since.elapsed();
     assert_eq!(
         picked, 2,
@@ -1061,6 +1070,108 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         honest_txs + cheat_txs
     );
     honest.stop().await;
+}
+
+/// Batch row `m` of a 3-layer `model` through every layer, with the first element of its
+/// layer-2 output whose change by one reaches the output changed, and layer 3 computed from it.
+fn cheat_rows(model: &tessera_kernels::quant::QuantModel, m: usize) -> Vec<Vec<i8>> {
+    let truth = tessera_client::referee::row_chain(model, m);
+    (0..model.layers[1].n)
+        .map(|f| {
+            let mut rows = truth.clone();
+            rows[2][f] = rows[2][f].wrapping_add(1);
+            rows[3] = tessera_kernels::quant::layer_cpu(model, 2, &rows[2], 1);
+            rows
+        })
+        .find(|rows| rows[3] != truth[3])
+        .expect("a change that reaches the output")
+}
+
+/// An `mlp-i8` job of one replica, in a market with no arbiter key: the replica changed one
+/// element of one row after layer 2. A verifier worker checks every chunk, challenges the wrong
+/// one, and once every challenge is revealed plays the referee's game against the replica,
+/// which defends its rows; the verifier convicts it unattended and the program settles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_verifier_convicts_a_single_mlp_replica_in_the_referee_game_with_no_arbiter_key() {
+    let _serial = SERIAL.lock().await;
+    let net = Net::start_with(5, false).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    // 512 rows of 128 inputs, through 64 and 64 features to 16 outputs; 16 rows per chunk.
+    let model = tessera_kernels::benchmark::synthetic_mlp(0x51ce, 512, &[128, 64, 64, 16], 16);
+    let input = model.to_safetensors();
+    let job_key = net
+        .submit_input(1, 1, 120, 60, KernelId::MlpI8, input.clone())
+        .await;
+    let cheat = Manual::new(&net, "operator-3");
+    cheat.claim(job_key).await;
+    let m = 300;
+    let rows = cheat_rows(&model, m);
+    let (c, r) = (m / 16, m % 16);
+    let wrong_row: Vec<u8> = rows[3].iter().map(|&v| v as u8).collect();
+    let (root, uri) = cheat
+        .compute_input(job_key, KernelId::MlpI8, &input, |chunks| {
+            chunks[c][r * 16..(r + 1) * 16].copy_from_slice(&wrong_row);
+        })
+        .await;
+    cheat.submit(job_key, root, uri.clone()).await;
+    let verifier = net
+        .spawn_worker("operator-1", |c| {
+            c.verify.enabled = true;
+            c.verify.chunks_per_job = 32;
+        })
+        .await;
+    net.wait_job(&job_key, 60, |j| j.state() == JobState::Disputed)
+        .await;
+    let leaves: Vec<[u8; 32]> = Store::new()
+        .get(&store::leaves_uri(&uri))
+        .await
+        .unwrap()
+        .as_chunks::<32>()
+        .0
+        .to_vec();
+    let chunk = Store::new()
+        .get(&store::chunk_uri(&uri, c as u32))
+        .await
+        .unwrap();
+    let game = net
+        .market
+        .keys
+        .pdas()
+        .game(
+            &job_key,
+            0,
+            tessera_client::Accuser::Challenger { index: 0 }.id(),
+        )
+        .0;
+    let proof = tessera_merkle::proof(&leaves, c);
+    let (job, picked) = cheat.defend(job_key, game, &rows, &chunk, &proof).await;
+    assert_eq!(picked, 2, "the verifier picked the layer the cheat changed");
+    assert_eq!(
+        job.challenges[0].chunk, c as u32,
+        "the wrong chunk was found"
+    );
+    assert_eq!((job.convicted, job.challenge_wins), (0b1, 0b1));
+    assert_eq!(job.agreed_root, [0; 32], "no result stands");
+    eventually(|| verifier.metrics.fraud_proofs.get() > 0).await;
+    assert_eq!(
+        (
+            verifier.metrics.games.get(),
+            verifier.metrics.fraud_proofs.get()
+        ),
+        (1, 1)
+    );
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let bad = net.operator("operator-3").await;
+    assert_eq!(
+        (bad.slashed_total, bad.earned, bad.bonded),
+        (slash.total, 0, 0)
+    );
+    let v = net.operator("operator-1").await;
+    assert_eq!((v.earned, v.bonded), (slash.honest, 0));
+    assert_eq!(net.balance(&creator).await, creator_before + slash.creator);
+    verifier.stop().await;
 }
 
 fn model_root_of_output(model: &tessera_kernels::quant::QuantModel) -> [u8; 32] {

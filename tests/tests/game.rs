@@ -4,7 +4,7 @@
 //! arbiter exists. Every test runs the real SBPF program in LiteSVM.
 #![allow(clippy::result_large_err)] // TxResult carries the failed transaction's metadata, as LiteSVM returns it.
 use anchor_lang::prelude::Pubkey;
-use tessera::constants::KERNEL_MLP_I8;
+use tessera::constants::{KERNEL_MLP_I8, MAX_REPLICAS};
 use tessera::instructions::StepArgs;
 use tessera::state::{GamePhase, JobState};
 use tessera_client::referee::{
@@ -15,6 +15,11 @@ use tessera_kernels::quant::{layer_cpu, ModelCommitment, QuantModel};
 use tessera_merkle::{leaf_hash, root_of_chunks};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
+
+/// Slot `s` as an accuser.
+fn slot(s: u8) -> tessera::instructions::Accuser {
+    tessera::instructions::Accuser::Slot { slot: s }
+}
 
 /// A three-layer model: 8 rows of 32 inputs through 24 and 16 features to 8 outputs, 2 rows
 /// per chunk (4 chunks).
@@ -87,6 +92,8 @@ struct Play {
     model: QuantModel,
     commitment: ModelCommitment,
     replicas: Vec<Replica>,
+    /// Verifiers that challenged the job (accuser ids `MAX_REPLICAS + i`).
+    verifiers: Vec<User>,
 }
 
 fn no_arbiter_env() -> Env {
@@ -109,11 +116,15 @@ fn play_with(model: QuantModel, replicas: Vec<Replica>) -> Play {
     for op in &ops {
         env.claim(op, job).unwrap();
     }
-    for (op, r) in ops.iter().zip(&replicas) {
-        env.commit(op, job, r.root(&model), [4; 32]).unwrap();
-    }
-    for (op, r) in ops.iter().zip(&replicas) {
-        env.reveal(op, job, r.root(&model), [4; 32]).unwrap();
+    if let [(op, r)] = &ops.iter().zip(&replicas).collect::<Vec<_>>()[..] {
+        env.submit(op, job, r.root(&model)).unwrap();
+    } else {
+        for (op, r) in ops.iter().zip(&replicas) {
+            env.commit(op, job, r.root(&model), [4; 32]).unwrap();
+        }
+        for (op, r) in ops.iter().zip(&replicas) {
+            env.reveal(op, job, r.root(&model), [4; 32]).unwrap();
+        }
     }
     Play {
         env,
@@ -123,6 +134,7 @@ fn play_with(model: QuantModel, replicas: Vec<Replica>) -> Play {
         commitment: model.commitment(),
         model,
         replicas,
+        verifiers: Vec::new(),
     }
 }
 
@@ -151,9 +163,23 @@ impl Play {
         self.env.game(&key).expect("an open game")
     }
 
-    /// Slot `accuser` accuses slot `defender`'s row `row`.
+    /// The signer of party `id`: a slot's operator, or a verifier (`MAX_REPLICAS` + its
+    /// challenge's index).
+    fn party(&self, id: u8) -> Keypair {
+        match id.checked_sub(MAX_REPLICAS) {
+            None => self.ops[id as usize].key.insecure_clone(),
+            Some(i) => self.verifiers[i as usize].key.insecure_clone(),
+        }
+    }
+
+    /// Accuser `accuser` (a slot, or `MAX_REPLICAS` + a challenge's index) accuses slot
+    /// `defender`'s row `row`.
     fn open(&mut self, defender: u8, accuser: u8, row: u32) -> (TxResult, Pubkey) {
-        let args = open_game_args(&self.commitment, defender, accuser, row);
+        let by = match accuser.checked_sub(MAX_REPLICAS) {
+            None => slot(accuser),
+            Some(index) => tessera::instructions::Accuser::Challenger { index },
+        };
+        let args = open_game_args(&self.commitment, defender, by, row);
         self.open_with(accuser, defender, args)
     }
 
@@ -163,8 +189,8 @@ impl Play {
         defender: u8,
         args: tessera::instructions::OpenGameArgs,
     ) -> (TxResult, Pubkey) {
-        let game = self.game_key(args.defender_slot, args.accuser_slot);
-        let op = &self.ops[signer as usize];
+        let game = self.game_key(args.defender_slot, args.accuser.id());
+        let key = self.party(signer);
         // A slot nobody holds: any operator account.
         let defender = self
             .ops
@@ -173,8 +199,7 @@ impl Play {
         let ix = self
             .env
             .keys
-            .open_game(op.pubkey(), self.job, defender, args);
-        let key = op.key.insecure_clone();
+            .open_game(key.pubkey(), self.job, defender, args);
         (self.env.send(&[ix], &[&key]), game)
     }
 
@@ -184,9 +209,9 @@ impl Play {
         self.replicas[g.defender_slot as usize].rows[g.row as usize].clone()
     }
 
-    /// `signer` (a slot) posts `chain`.
+    /// `signer` (a party) posts `chain`.
     fn post(&mut self, key: Pubkey, signer: u8, chain: Vec<[u8; 32]>) -> TxResult {
-        let op = self.ops[signer as usize].key.insecure_clone();
+        let op = self.party(signer);
         let ix = self.env.keys.post_chain(op.pubkey(), key, self.job, chain);
         self.env.send(&[ix], &[&op])
     }
@@ -199,7 +224,7 @@ impl Play {
     }
 
     fn pick_layer(&mut self, key: Pubkey, signer: u8, layer: u8) -> TxResult {
-        let op = self.ops[signer as usize].key.insecure_clone();
+        let op = self.party(signer);
         let ix = self.env.keys.pick_layer(op.pubkey(), key, self.job, layer);
         self.env.send(&[ix], &[&op])
     }
@@ -207,9 +232,13 @@ impl Play {
     /// The accuser picks the first layer where the defender's chain leaves its own rows.
     fn pick(&mut self, key: Pubkey) -> (TxResult, u8) {
         let g = self.game(key);
-        let own = &self.replicas[g.accuser_slot as usize].rows[g.row as usize];
-        let layer = pick(own, g.chain());
-        (self.pick_layer(key, g.accuser_slot, layer), layer)
+        // A verifier knows the model's true rows.
+        let own = match self.replicas.get(g.accuser_id as usize) {
+            Some(r) if g.accuser_id < MAX_REPLICAS => r.rows[g.row as usize].clone(),
+            _ => row_chain(&self.model, g.row as usize),
+        };
+        let layer = pick(&own, g.chain());
+        (self.pick_layer(key, g.accuser_id, layer), layer)
     }
 
     /// The defender's bytes for `reveal_rows` (its chunk proven under its root for the last
@@ -236,7 +265,7 @@ impl Play {
         bytes: &[u8],
         leaf_proof_len: u8,
     ) -> (TxResult, Pubkey) {
-        let op = self.ops[signer as usize].key.insecure_clone();
+        let op = self.party(signer);
         let buffer = self.env.stage(&op, bytes);
         let ix = self
             .env
@@ -313,7 +342,8 @@ fn a_cheat_in_layer_two_is_found_by_the_game_and_the_job_settled_with_no_arbiter
     let (r, key) = p.open(1, 0, 5);
     r.unwrap();
     let job = p.env.job(&p.job);
-    assert_eq!((job.open_games, job.games_played), (1, 1 << 2));
+    assert_eq!(job.open_games, 1);
+    assert!(job.game_played(1, 0) && !job.game_played(0, 1));
     let g = p.game(key);
     assert_eq!(g.phase(), GamePhase::AwaitChain);
     assert_eq!(
@@ -642,7 +672,7 @@ fn a_game_is_opened_only_by_a_replica_against_another_root_of_a_refereed_dispute
         p.ops[0].pubkey(),
         p.job,
         p.env.keys.operator(&outsider.pubkey()),
-        open_game_args(&p.commitment, 2, 0, 5),
+        open_game_args(&p.commitment, 2, slot(0), 5),
     );
     let accuser = p.ops[0].key.insecure_clone();
     assert_tessera_error(
@@ -650,11 +680,11 @@ fn a_game_is_opened_only_by_a_replica_against_another_root_of_a_refereed_dispute
         TesseraError::NotRefereeable,
     );
     // Signed by another operator than the accusing slot's.
-    let args = open_game_args(&p.commitment, 1, 0, 5);
+    let args = open_game_args(&p.commitment, 1, slot(0), 5);
     let (r, _) = p.open_with(1, 1, args);
     assert_tessera_error(&r, TesseraError::NotAssigned);
     // The defender's slot held by another operator account than the one passed.
-    let args = open_game_args(&p.commitment, 1, 0, 5);
+    let args = open_game_args(&p.commitment, 1, slot(0), 5);
     let (r, _) = p.open_with(0, 0, args);
     assert_tessera_error(&r, TesseraError::WrongOperatorAccounts);
     // Another model, or a row it does not have.
@@ -668,7 +698,7 @@ fn a_game_is_opened_only_by_a_replica_against_another_root_of_a_refereed_dispute
         },
         |a| a.header.truncate(10),
     ] {
-        let mut args = open_game_args(&p.commitment, 1, 0, 5);
+        let mut args = open_game_args(&p.commitment, 1, slot(0), 5);
         change(&mut args);
         let (r, _) = p.open_with(0, 1, args);
         assert_tessera_error(&r, TesseraError::BadModelCommitment);
@@ -787,17 +817,217 @@ fn a_game_left_open_when_the_job_settles_ends_without_effect() {
     assert_eq!(p.env.job(&p.job).convicted, 0b10);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Challengers of a root the replicas agreed on
+// ---------------------------------------------------------------------------------------------
+
+impl Play {
+    /// `verifier` challenges chunk `chunk` of the agreed root (with the model's true leaf),
+    /// committed and revealed; it becomes accuser `MAX_REPLICAS + its index`.
+    fn challenge(&mut self, verifier: User, chunk: u32, hash: Option<[u8; 32]>) {
+        let delivered = self.replicas[0].chunks(&self.model);
+        let leaves: Vec<_> = delivered.iter().map(|c| leaf_hash(c)).collect();
+        let truth = Replica::honest(&self.model).chunks(&self.model);
+        let args = tessera::instructions::ChallengeArgs {
+            chunk,
+            hash: hash.unwrap_or_else(|| leaf_hash(&truth[chunk as usize])),
+            operator_leaf: leaves[chunk as usize],
+            proof: tessera_merkle::proof(&leaves, chunk as usize),
+        };
+        self.env.challenge(&verifier, self.job, args).unwrap();
+        self.verifiers.push(verifier);
+    }
+
+    fn creator(&self) -> User {
+        User {
+            key: self.creator.key.insecure_clone(),
+            token: self.creator.token,
+        }
+    }
+}
+
+/// Accuser id of challenge `i`.
+fn challenger(i: u8) -> u8 {
+    MAX_REPLICAS + i
+}
+
+/// Two replicas that colluded on one wrong root (row 5 changed after layer 2), revealed.
+fn colluding_pair() -> Play {
+    let model = model();
+    let cheat = Replica::cheat(&model, 5, 2, 1);
+    play_with(model, vec![cheat.clone(), cheat])
+}
+
 #[test]
-fn an_mlp_job_needs_two_replicas_in_a_market_without_an_arbiter() {
+fn a_challenger_convicts_every_replica_of_a_wrong_agreed_root_with_no_arbiter() {
+    let mut p = colluding_pair();
+    assert_eq!(p.env.job(&p.job).state(), JobState::Revealed);
+    let verifier = p.env.operator(STAKE);
+    p.challenge(verifier, 2, None);
+    // Not before every challenge is revealed (another may still come).
+    let (r, _) = p.open(0, challenger(0), 5);
+    assert_tessera_error(&r, TesseraError::ChallengeRevealOpen);
+    p.env.warp_past_challenge_reveals(p.job);
+    assert_eq!(p.env.job(&p.job).state(), JobState::Disputed);
+    let before = p.env.balance(&p.creator.token);
+    assert_eq!(p.play_out(0, challenger(0), 5), 2);
+    // One replica convicted: the other still stands for the root.
+    let creator = p.creator();
+    assert_tessera_error(
+        &p.env.settle_referee(p.job, &creator),
+        TesseraError::SlotsStillDisagree,
+    );
+    assert_eq!(p.play_out(1, challenger(0), 5), 2);
+    let job = p.env.job(&p.job);
+    assert_eq!((job.convicted, job.challenge_wins), (0b11, 0b1));
+    p.env.settle_referee(p.job, &creator).unwrap();
+    let job = p.env.job(&p.job);
+    assert_eq!(job.state(), JobState::Settled);
+    assert_eq!(job.agreed_root, [0; 32], "no result stands");
+    // As the arbiter's verdict for the challenger: both bonds slashed, half to the creator
+    // with both rewards back, a quarter of each to the challenger.
+    assert_eq!(
+        p.env.balance(&p.creator.token),
+        before + 2 * REWARD + 2 * (BOND / 2)
+    );
+    let v = p.env.operator_of(&p.verifiers[0]);
+    assert_eq!((v.stake, v.bonded, v.earned), (STAKE, 0, 2 * (BOND / 4)));
+    for op in &p.ops {
+        let o = p.env.operator_of(op);
+        assert_eq!((o.stake, o.bonded, o.earned), (STAKE - BOND, 0, 0));
+    }
+}
+
+#[test]
+fn a_challenger_that_loses_on_purpose_shields_nobody() {
+    let model = model();
+    let mut p = play_with(model.clone(), vec![Replica::cheat(&model, 5, 2, 1)]);
+    // The cheat's accomplice challenges first, then an honest verifier; both name chunk 2.
+    let (decoy, honest) = (p.env.operator(STAKE), p.env.operator(STAKE));
+    p.challenge(decoy, 2, None);
+    p.challenge(honest, 2, None);
+    p.env.warp_past_challenge_reveals(p.job);
+    // The accomplice opens its game first and never moves again.
+    let (r, decoy_game) = p.open(0, challenger(0), 5);
+    r.unwrap();
+    p.post_chain(decoy_game).unwrap();
+    // The honest verifier's game goes on beside it, and convicts.
+    p.play_out(0, challenger(1), 5);
+    p.warp_past(decoy_game);
+    p.env.end_game(decoy_game).unwrap();
+    let job = p.env.job(&p.job);
+    assert_eq!((job.convicted, job.challenge_wins), (0b1, 0b10));
+    let creator = p.creator();
+    p.env.settle_referee(p.job, &creator).unwrap();
+    // The honest verifier wins the honest share; the accomplice only gets its bond back.
+    assert_eq!(p.env.operator_of(&p.verifiers[1]).earned, BOND / 4);
+    let d = p.env.operator_of(&p.verifiers[0]);
+    assert_eq!((d.stake, d.bonded, d.earned), (STAKE, 0, 0));
+    assert_eq!(p.env.operator_of(&p.ops[0]).stake, STAKE - BOND);
+}
+
+#[test]
+fn at_the_deadline_a_replica_that_stood_is_paid_and_one_convicted_is_slashed() {
+    // Honest replicas; a verifier challenges a right chunk (a wrong claim).
+    let model = model();
+    let mut p = play(vec![Replica::honest(&model), Replica::honest(&model)]);
+    let verifier = p.env.operator(STAKE);
+    p.challenge(verifier, 1, Some([9; 32]));
+    p.env.warp_past_challenge_reveals(p.job);
+    // Slot 0 never answers its game: convicted. Slot 1 defends every layer; the challenger
+    // has nothing to prove and runs out of time.
+    let (r, silent) = p.open(0, challenger(0), 2);
+    r.unwrap();
+    let (r, stood) = p.open(1, challenger(0), 2);
+    r.unwrap();
+    p.post_chain(stood).unwrap();
+    p.pick_layer(stood, challenger(0), 3).unwrap();
+    p.reveal(stood).0.unwrap();
+    assert!(p.step(stood).is_none());
+    p.warp_past(stood);
+    p.env.end_game(silent).unwrap();
+    p.env.end_game(stood).unwrap();
+    let job = p.env.job(&p.job);
+    assert_eq!(
+        (job.convicted, job.challenge_wins, job.open_games),
+        (0b01, 0b1, 0)
+    );
+    // Not every replica convicted: the referee cannot settle; the dispute expires.
+    let creator = p.creator();
+    assert_tessera_error(
+        &p.env.settle_referee(p.job, &creator),
+        TesseraError::SlotsStillDisagree,
+    );
+    let deadline = job.dispute_deadline;
+    let now = p.env.now();
+    p.env.warp(deadline - now + 1);
+    let before = p.env.balance(&p.creator.token);
+    let ix =
+        p.env
+            .keys
+            .expire_dispute(p.job, creator.pubkey(), creator.token, &p.env.parties(&job));
+    let crank = p.env.cranker();
+    p.env.send(&[ix], &[&crank]).unwrap();
+    let job = p.env.job(&p.job);
+    assert_eq!(job.state(), JobState::Settled);
+    assert_eq!(job.agreed_root, Replica::honest(&model).root(&model));
+    // The replica that stood is paid (with the silent one's honest share); the silent one is
+    // slashed; the challenger gets its bond back; the creator its reward for the silent slot
+    // and half the slash.
+    let stood = p.env.operator_of(&p.ops[1]);
+    assert_eq!((stood.stake, stood.earned), (STAKE, PAY + BOND / 4));
+    let silent = p.env.operator_of(&p.ops[0]);
+    assert_eq!((silent.stake, silent.earned), (STAKE - BOND, 0));
+    let v = p.env.operator_of(&p.verifiers[0]);
+    assert_eq!((v.stake, v.bonded, v.earned), (STAKE, 0, 0));
+    assert_eq!(p.env.balance(&p.creator.token), before + REWARD + BOND / 2);
+}
+
+#[test]
+fn a_challenger_opens_games_only_on_its_own_chunk_and_as_itself() {
+    let mut p = colluding_pair();
+    let verifier = p.env.operator(STAKE);
+    p.challenge(verifier, 2, None);
+    p.env.warp_past_challenge_reveals(p.job);
+    // Row 7 is in chunk 3, not the challenged chunk 2.
+    let (r, _) = p.open(0, challenger(0), 7);
+    assert_tessera_error(&r, TesseraError::BadFraudProof);
+    // Another operator signing as the challenger; a challenge that does not exist.
+    let args = open_game_args(
+        &p.commitment,
+        0,
+        tessera::instructions::Accuser::Challenger { index: 0 },
+        5,
+    );
+    let (r, _) = p.open_with(1, 0, args);
+    assert_tessera_error(&r, TesseraError::NotAssigned);
+    let args = open_game_args(
+        &p.commitment,
+        0,
+        tessera::instructions::Accuser::Challenger { index: 1 },
+        5,
+    );
+    let (r, _) = p.open_with(challenger(0), 0, args);
+    assert_tessera_error(&r, TesseraError::NotRefereeable);
+    // Replicas that agreed do not accuse each other.
+    let (r, _) = p.open(0, 1, 5);
+    assert_tessera_error(&r, TesseraError::NotRefereeable);
+    p.open(0, challenger(0), 5).0.unwrap();
+}
+
+#[test]
+fn a_market_without_an_arbiter_takes_mlp_jobs() {
     let mut env = no_arbiter_env();
     let creator = env.user(10 * REWARD);
     let model = model();
+    env.create_quant_job(&creator, 1, 1, KERNEL_MLP_I8, &model)
+        .unwrap();
+    let mut render = env.job_args(2, 1, REWARD);
+    render.kernel = tessera::constants::KERNEL_RENDER;
     assert_tessera_error(
-        &env.create_quant_job(&creator, 1, 1, KERNEL_MLP_I8, &model),
+        &env.create_job_with(&creator, render),
         TesseraError::KernelNeedsArbiter,
     );
-    env.create_quant_job(&creator, 2, 2, KERNEL_MLP_I8, &model)
-        .unwrap();
 }
 
 #[test]
@@ -841,7 +1071,7 @@ fn every_game_transaction_fits_in_one_packet() {
         Pubkey::new_unique(),
         tessera::instructions::OpenGameArgs {
             defender_slot: u8::MAX,
-            accuser_slot: u8::MAX,
+            accuser: tessera::instructions::Accuser::Challenger { index: u8::MAX },
             row: u32::MAX,
             header: header.to_bytes(),
             input_root: [0xff; 32],

@@ -78,7 +78,6 @@ fn a_market_without_an_arbiter_takes_only_refereed_kernels() {
     let creator = env.user(10 * REWARD);
     for kernel in [
         tessera::constants::KERNEL_RENDER,
-        tessera::constants::KERNEL_MLP_I8,
         tessera::constants::KERNEL_BENCHMARK,
     ] {
         let mut args = env.job_args(kernel as u64, 1, REWARD);
@@ -87,9 +86,14 @@ fn a_market_without_an_arbiter_takes_only_refereed_kernels() {
         assert_tessera_error(&r, TesseraError::KernelNeedsArbiter);
     }
     assert_eq!(env.balance(&creator.token), 10 * REWARD);
-    let mut args = env.job_args(9, 1, REWARD);
-    args.kernel = tessera::constants::KERNEL_GEMM_I8;
-    env.create_job_with(&creator, args).unwrap();
+    for kernel in [
+        tessera::constants::KERNEL_GEMM_I8,
+        tessera::constants::KERNEL_MLP_I8,
+    ] {
+        let mut args = env.job_args(9 + kernel as u64, 1, REWARD);
+        args.kernel = kernel;
+        env.create_job_with(&creator, args).unwrap();
+    }
     // A market with an arbiter that names none keeps its arbiter for ARBITER_CHANGE_DELAY:
     // until then it still takes every kernel.
     let mut env = Env::new();

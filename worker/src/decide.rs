@@ -210,9 +210,15 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::ProveFraud)
         }
-        // Replicas of an mlp-i8 job that disagree play the referee's game: one move per run.
+        // Replicas of an mlp-i8 job that disagree, and verifiers that challenged a chunk of its
+        // agreed root (once every challenge is revealed), play the referee's game: one move per
+        // run.
         JobState::Disputed
-            if job.kernel == KernelId::MlpI8.id() && mine.is_some_and(|i| in_games(job, i)) =>
+            if job.kernel == KernelId::MlpI8.id()
+                && (mine.is_some_and(|i| in_games(job, i))
+                    || (my_challenge
+                        .is_some_and(|c| c.is_revealed() && c.chunk != WHOLE_ROOT)
+                        && s.now > settle_from)) =>
         {
             Some(Step::Referee)
         }
@@ -531,8 +537,9 @@ mod tests {
             },
             convicted: 0,
             open_games: 0,
-            games_played: 0,
-            reserved: [0; 61],
+            games_played: [0; 4],
+            challenge_wins: 0,
+            reserved: [0; 57],
         }
     }
 
@@ -1036,6 +1043,28 @@ mod tests {
         silent.assignments[1].set_status(SlotStatus::Committed);
         assert!(!in_games(&silent, 1));
         assert_eq!(decide(&j, &rec, &situation(Pubkey::new_unique())), None);
+        // A verifier that challenged a chunk of an agreed root plays once every challenge is
+        // revealed.
+        let verifier = Pubkey::new_unique();
+        let mut challenged = j;
+        challenged.agreed_root = [2; 32];
+        challenged.assignments[0].root = [2; 32];
+        challenged.challenges[0].challenger = verifier;
+        challenged.challenges[0].status = tessera_client::state::ChallengeStatus::Revealed as u8;
+        challenged.challenges[0].chunk = 3;
+        let after = |now| Situation {
+            now,
+            ..situation(verifier)
+        };
+        let revealed_by = challenged.challenge_reveal_deadline().unwrap();
+        assert_eq!(decide(&challenged, &rec, &after(revealed_by)), None);
+        assert_eq!(
+            decide(&challenged, &rec, &after(revealed_by + 1)),
+            Some(Step::Referee)
+        );
+        let mut whole = challenged;
+        whole.challenges[0].chunk = WHOLE_ROOT;
+        assert_eq!(decide(&whole, &rec, &after(revealed_by + 1)), None);
         // A gemm-i8 job is proven in one transaction instead.
         let mut gemm = j;
         gemm.kernel = KernelId::GemmI8.id();

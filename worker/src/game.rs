@@ -1,4 +1,5 @@
-//! The referee's game, played unattended (`mlp-i8` jobs whose replicas disagree; the program's
+//! The referee's game, played unattended (`mlp-i8` jobs whose replicas disagree, or whose
+//! agreed root this worker challenged on a chunk; the program's
 //! `instructions/dispute/game.rs`). Each run of [`Step::Referee`](crate::decide::Step) reads the
 //! job's games and makes one move:
 //!
@@ -9,8 +10,9 @@
 //! - as accuser: pick the first layer where the defender's chain leaves the true rows, then
 //!   prove one element of the revealed rows wrong;
 //! - once the convictions leave the slots agreeing, settle the job;
-//! - else open this replica's game against the first slot with another root, on the first row
-//!   where that slot's published output differs from its own.
+//! - else open this worker's next game: a replica's against the first slot with another root,
+//!   on the first row where that slot's published output differs from its own; a
+//!   challenger's against each replica, on the first wrong row of the chunk it challenged.
 //!
 //! Every row this worker posts or checks is the CPU reference's, recomputed from the model.
 use anchor_lang::prelude::Pubkey;
@@ -20,11 +22,12 @@ use tessera_client::referee::{
     chain_hashes, open_game_args, pick, read_revealed, revealed_rows, row_chain, step_proof,
 };
 use tessera_client::state::{Game, GamePhase, Job, JobState};
+use tessera_client::Accuser;
 use tessera_kernels::quant::{run_rows_cpu, QuantModel};
 use tessera_kernels::Workload;
 
 use crate::db::JobRecord;
-use crate::decide::accused_slot;
+use crate::decide::{accused_slot, in_games};
 use crate::error::WorkerError;
 use crate::input;
 use crate::node::Worker;
@@ -41,7 +44,7 @@ impl Worker {
         job: &Job,
         rec: &JobRecord,
     ) -> Result<(), WorkerError> {
-        let Some(mine) = job.slot_of(&self.operator) else {
+        let Some(me_as) = accuser_of(job, &self.operator) else {
             return Ok(());
         };
         let now = self
@@ -50,18 +53,20 @@ impl Worker {
             .await
             .map_err(WorkerError::Transaction)?
             .unix_timestamp;
-        // The games of every ordered pair of slots.
+        // The games of every (defender slot, accuser) pair the job can have.
         let pdas = self.keys().pdas();
-        let pairs: Vec<(u8, u8)> = (0..job.replicas)
-            .flat_map(|d| {
-                (0..job.replicas)
-                    .filter(move |&a| a != d)
-                    .map(move |a| (d, a))
-            })
+        let challengers = job.challengers().count() as u8;
+        let accusers: Vec<u8> = (0..job.replicas)
+            .chain((0..challengers).map(|i| Accuser::Challenger { index: i }.id()))
             .collect();
-        let addresses: Vec<Pubkey> = pairs
-            .iter()
-            .map(|&(d, a)| pdas.game(&key, d, a).0)
+        let addresses: Vec<Pubkey> = (0..job.replicas)
+            .flat_map(|d| {
+                accusers
+                    .iter()
+                    .filter(move |&&a| a != d)
+                    .map(move |&a| (d, a))
+            })
+            .map(|(d, a)| pdas.game(&key, d, a).0)
             .collect();
         let accounts = self
             .chain()
@@ -84,13 +89,13 @@ impl Worker {
             }
             let phase = game.phase();
             if game.defender == me && phase.defender_moves() {
-                return self.defend(key, job, &game, &keys, mine).await;
+                return self.defend(key, job, &game, &keys).await;
             }
             if game.accuser == me && !phase.defender_moves() {
                 return self.accuse(key, &game, &keys, job).await;
             }
         }
-        if job.convicted != 0 && agreeing_rest(job) {
+        if job.convicted != 0 && referee_decides(job) {
             let ix = self.keys().settle_referee(
                 key,
                 job.creator,
@@ -102,32 +107,38 @@ impl Worker {
             tracing::info!(job = %key, convicted = job.convicted, "settled by the referee");
             return Ok(());
         }
-        let Some(accused) = accused_slot(job, mine) else {
-            return Ok(());
-        };
-        let played = job.games_played & Job::game_bit(accused as u8, mine as u8) != 0;
-        if played || rec.fraud_proof.is_some() || now > job.dispute_deadline {
+        if rec.fraud_proof.is_some() || now > job.dispute_deadline {
             return Ok(());
         }
-        let outcome = match self.wrong_row(key, job, mine, accused).await? {
+        // The next slot to accuse: a replica accuses the first live one with another root, a
+        // challenger every live replica (they all delivered the agreed root).
+        let accused = match me_as {
+            Accuser::Slot { slot } => accused_slot(job, slot as usize),
+            Accuser::Challenger { .. } => job
+                .settlement_slots()
+                .map(|(i, _)| i)
+                .find(|&i| job.convicted & (1 << i) == 0),
+        };
+        let Some(accused) = accused.filter(|&d| !job.game_played(d as u8, me_as.id())) else {
+            return Ok(());
+        };
+        match self.wrong_row(key, job, me_as, accused).await? {
             Err(why) => {
                 tracing::warn!(job = %key, accused, %why, "no game opened: the dispute expires at its deadline");
-                why
+                self.db.update(&key, |r| r.fraud_proof = Some(why))?;
             }
             Ok(row) => {
                 let model = self.model(key, job).await?;
                 let commitment = quant_model(&model).commitment();
-                let args = open_game_args(&commitment, accused as u8, mine as u8, row);
+                let args = open_game_args(&commitment, accused as u8, me_as, row);
                 let ix = self
                     .keys()
                     .open_game(me, key, job.assignments[accused].operator, args);
                 self.send(&[ix]).await?;
                 self.metrics.games.inc();
                 tracing::info!(job = %key, accused, row, "game opened");
-                format!("game opened against slot {accused} on row {row}")
             }
-        };
-        self.db.update(&key, |r| r.fraud_proof = Some(outcome))?;
+        }
         Ok(())
     }
 
@@ -151,30 +162,37 @@ impl Worker {
         }
     }
 
-    /// The first batch row where slot `accused`'s published output differs from this
-    /// worker's: the first chunk whose leaves differ, then the first row of it. The error says
-    /// why there is none (an accused that published neither leaves nor chunk).
+    /// The first batch row the accused slot's output gets wrong. A replica compares the
+    /// accused's published leaves with its own and reads the first chunk that differs; a
+    /// challenger reads the chunk it challenged. The error says why there is none (an accused
+    /// that published neither leaves nor chunk).
     async fn wrong_row(
         &self,
         key: Pubkey,
         job: &Job,
-        mine: usize,
+        me_as: Accuser,
         accused: usize,
     ) -> Result<Result<u32, String>, WorkerError> {
-        let (own, theirs) = match (
-            self.slot_leaves(job, mine).await,
-            self.slot_leaves(job, accused).await,
-        ) {
-            (Ok(own), Ok(theirs)) => (own, theirs),
-            (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
+        let (chunk, leaf) = match me_as {
+            Accuser::Slot { slot } => {
+                let (own, theirs) = match (
+                    self.slot_leaves(job, slot as usize).await,
+                    self.slot_leaves(job, accused).await,
+                ) {
+                    (Ok(own), Ok(theirs)) => (own, theirs),
+                    (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
+                };
+                let Some(chunk) = own.iter().zip(&theirs).position(|(a, b)| a != b) else {
+                    return Ok(Err("the roots differ but no leaf does".into()));
+                };
+                (chunk, theirs[chunk])
+            }
+            Accuser::Challenger { index } => {
+                let c = job.challenges[index as usize];
+                (c.chunk as usize, c.operator_leaf)
+            }
         };
-        let Some(chunk) = own.iter().zip(&theirs).position(|(a, b)| a != b) else {
-            return Ok(Err("the roots differ but no leaf does".into()));
-        };
-        let delivered = match self
-            .slot_chunk(job, accused, chunk as u32, theirs[chunk])
-            .await
-        {
+        let delivered = match self.slot_chunk(job, accused, chunk as u32, leaf).await {
             Ok(c) => c,
             Err(why) => return Ok(Err(why)),
         };
@@ -205,8 +223,8 @@ impl Worker {
         job: &Job,
         game: &Game,
         keys: &GameKeys,
-        mine: usize,
     ) -> Result<(), WorkerError> {
+        let mine = game.defender_slot as usize;
         let model = self.model(key, job).await?;
         let q = quant_model(&model);
         let row = game.row as usize;
@@ -333,13 +351,29 @@ fn quant_model(w: &Workload) -> &QuantModel {
     }
 }
 
-/// The live slots not convicted all delivered one root (or none is left): the referee can
-/// settle the job.
-fn agreeing_rest(job: &Job) -> bool {
-    let mut roots = job
+/// How this worker (operator account `operator`) accuses in `job`'s games: by its live slot, or
+/// by its revealed chunk challenge; `None` when it takes no part.
+pub fn accuser_of(job: &Job, operator: &Pubkey) -> Option<Accuser> {
+    if let Some(slot) = job.slot_of(operator) {
+        return in_games(job, slot).then_some(Accuser::Slot { slot: slot as u8 });
+    }
+    let index = job.challenge_of(operator)?;
+    let c = &job.challenges[index];
+    (c.is_revealed() && c.chunk != tessera_client::constants::WHOLE_ROOT)
+        .then_some(Accuser::Challenger { index: index as u8 })
+}
+
+/// The referee's convictions decide the job (the program's `referee_verdict`): replicas that
+/// disagreed, when the slots not convicted agree (or none is left); a challenged agreed root,
+/// when every live slot is convicted.
+fn referee_decides(job: &Job) -> bool {
+    let mut rest = job
         .settlement_slots()
         .filter(|(i, _)| job.convicted & (1 << i) == 0)
         .map(|(_, a)| a.root);
-    let first = roots.next();
-    roots.all(|r| Some(r) == first)
+    if job.has_challenge() {
+        return rest.next().is_none();
+    }
+    let first = rest.next();
+    rest.all(|r| Some(r) == first)
 }

@@ -199,8 +199,9 @@ mod tests {
             terms: tessera_client::state::JobTerms::none(),
             convicted: 0,
             open_games: 0,
-            games_played: 0,
-            reserved: [0; 61],
+            games_played: [0; 4],
+            challenge_wins: 0,
+            reserved: [0; 57],
         }
     }
 

@@ -209,7 +209,7 @@ pub async fn submit_parsed_job(
     {
         return Err(ClientError::bad_input(
             format!(
-                "the market has no arbiter: it takes only jobs the program referees (gemm-i8), not {}",
+                "the market has no arbiter: it takes only jobs the program referees (gemm-i8, mlp-i8), not {}",
                 req.kernel
             ),
             "submit to a market with an arbiter",

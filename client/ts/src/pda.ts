@@ -15,11 +15,13 @@ import {
   GAME_SEED,
   JOB_SEED,
   MARKET_SEED,
+  MAX_REPLICAS,
   OPERATOR_SEED,
   RECORD_SEED,
   STAKE_VAULT_SEED,
 } from './generated/constants';
 import { TESSERA_PROGRAM_ADDRESS } from './generated/programs';
+import type { Accuser } from './generated/types';
 
 /**
  * Which deployment of the program: `programId` defaults to the IDL's address
@@ -105,16 +107,26 @@ export function escrowPda(job: Address, config: Config = {}): Promise<ProgramDer
 }
 
 /**
- * A referee game between two slots of a job whose replicas disagree:
- * `["game", job, [defender slot], [accuser slot]]`.
+ * An accuser's id in a game's seeds (the program's `Accuser::id`): its slot, or MAX_REPLICAS +
+ * its challenge's index.
+ */
+export function accuserId(accuser: Accuser): number {
+  return accuser.__kind === 'Slot' ? accuser.slot : MAX_REPLICAS + accuser.index;
+}
+
+/**
+ * A referee game of a job: `["game", job, [defender slot], [accuser id]]` (see `accuserId`).
  */
 export function gamePda(
   job: Address,
   defenderSlot: number,
-  accuserSlot: number,
+  accuser: Accuser,
   config: Config = {},
 ): Promise<ProgramDerivedAddress> {
-  return derive([GAME_SEED, key(job), Uint8Array.of(defenderSlot), Uint8Array.of(accuserSlot)], config);
+  return derive(
+    [GAME_SEED, key(job), Uint8Array.of(defenderSlot), Uint8Array.of(accuserId(accuser))],
+    config,
+  );
 }
 
 /**

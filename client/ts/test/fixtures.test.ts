@@ -460,13 +460,13 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
   async open_game(inputs) {
     const authority = signer(inputs, 'authority');
     const [market] = await tessera.marketPda(m.mint, m.founder);
-    const [accuser] = await tessera.operatorPda(market, authority.address);
+    const [accuserOperator] = await tessera.operatorPda(market, authority.address);
     const args = structArgs<tessera.OpenGameInstructionDataArgs>('open_game', inputs);
-    const [game] = await tessera.gamePda(key(inputs, 'job'), args.defenderSlot, args.accuserSlot);
+    const [game] = await tessera.gamePda(key(inputs, 'job'), args.defenderSlot, args.accuser as tessera.Accuser);
     return tessera.getOpenGameInstruction({
       authority,
-      accuser,
-      defender: key(inputs, 'defender'),
+      accuserOperator,
+      defenderOperator: key(inputs, 'defender'),
       job: key(inputs, 'job'),
       game,
       ...args,
@@ -754,7 +754,7 @@ describe('PDAs', () => {
     record: (s) => tessera.recordPda(key(s, 'market'), key(s, 'authority')),
     job: (s) => tessera.jobPda(key(s, 'market'), key(s, 'creator'), u64(s, 'job_id')),
     escrow: (s) => tessera.escrowPda(key(s, 'job')),
-    game: (s) => tessera.gamePda(key(s, 'job'), s.defender as number, s.accuser as number),
+    game: (s) => tessera.gamePda(key(s, 'job'), s.defender as number, { __kind: 'Slot', slot: s.accuser as number }),
     event_authority: () => tessera.eventAuthorityPda(),
   };
 

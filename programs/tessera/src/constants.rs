@@ -55,9 +55,9 @@ pub const KERNEL_BENCHMARK: u8 = 4;
 pub const KNOWN_KERNELS: u32 =
     (1 << KERNEL_RENDER) | (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8) | (1 << KERNEL_BENCHMARK);
 /// The kernels whose disputes the program settles itself, as a capability mask: `gemm-i8` by
-/// one fraud proof (`prove_fraud`), `mlp-i8` by a game between replicas that disagree
-/// (`open_game`). A market with no arbiter (the default key) takes jobs of these kernels only,
-/// and `mlp-i8` jobs only with two replicas or more.
+/// one fraud proof (`prove_fraud`), `mlp-i8` by games (`open_game`) between replicas that
+/// disagree or between a challenger and each replica. A market with no arbiter (the default
+/// key) takes jobs of these kernels only.
 #[constant]
 pub const REFEREE_KERNELS: u32 = (1 << KERNEL_GEMM_I8) | (1 << KERNEL_MLP_I8);
 /// Seed prefix of a referee game PDA: `[GAME_SEED, job, defender slot, accuser slot]`.

@@ -163,7 +163,7 @@ pub enum TesseraError {
     NotBufferAuthority,
     #[msg("The bytes do not fit in the buffer.")]
     BufferOverflow,
-    #[msg("The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more).")]
+    #[msg("The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8 and mlp-i8).")]
     KernelNeedsArbiter,
     #[msg("These two slots have already played their game in this job.")]
     GamePlayed,

@@ -310,15 +310,16 @@ pub struct FraudProven {
     pub convicted: u8,
 }
 
-/// A referee game was opened on an `mlp-i8` job whose replicas disagree: slot `accuser` says
-/// slot `defender`'s output row `row` is wrong.
+/// A referee game was opened: the accuser (a slot whose root differs, or a challenger of the
+/// agreed root) says slot `defender_slot`'s output row `row` is wrong.
 #[event]
 pub struct GameOpened {
     pub market: Pubkey,
     pub job: Pubkey,
     pub game: Pubkey,
     pub defender_slot: u8,
-    pub accuser_slot: u8,
+    /// A slot, or `MAX_REPLICAS` + a challenge's index.
+    pub accuser_id: u8,
     pub row: u32,
 }
 
@@ -347,7 +348,7 @@ pub struct GameEnded {
     pub job: Pubkey,
     pub game: Pubkey,
     pub defender_slot: u8,
-    pub accuser_slot: u8,
+    pub accuser_id: u8,
     pub row: u32,
     /// The layer the accuser picked (0 if it never did).
     pub layer: u8,

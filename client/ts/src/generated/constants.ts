@@ -49,7 +49,7 @@ export const MAX_WINDOW = 2592000n;
 export const OPERATOR_SEED = new Uint8Array([111, 112, 101, 114, 97, 116, 111, 114]);
 /** Seed of an operator's track record: `["record", market, authority]` (never closed). */
 export const RECORD_SEED = new Uint8Array([114, 101, 99, 111, 114, 100]);
-/** The kernels whose disputes the program settles itself, as a capability mask: `gemm-i8` by one fraud proof (`prove_fraud`), `mlp-i8` by a game between replicas that disagree (`open_game`). A market with no arbiter (the default key) takes jobs of these kernels only, and `mlp-i8` jobs only with two replicas or more. */
+/** The kernels whose disputes the program settles itself, as a capability mask: `gemm-i8` by one fraud proof (`prove_fraud`), `mlp-i8` by games (`open_game`) between replicas that disagree or between a challenger and each replica. A market with no arbiter (the default key) takes jobs of these kernels only. */
 export const REFEREE_KERNELS = 12;
 /** Seed of the stake vault PDA: `["stake_vault", market]`. */
 export const STAKE_VAULT_SEED = new Uint8Array([115, 116, 97, 107, 101, 95, 118, 97, 117, 108, 116]);

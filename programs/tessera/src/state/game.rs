@@ -1,4 +1,4 @@
-use crate::constants::MAX_REPLICAS;
+use crate::constants::{MAX_CHALLENGERS, MAX_REPLICAS};
 use anchor_lang::prelude::*;
 use tessera_int8::model::{HEADER_FIXED_BYTES, LAYER_HEADER_BYTES, MAX_LAYERS};
 
@@ -35,14 +35,16 @@ impl GamePhase {
     }
 }
 
-/// One accusation in a job whose replicas disagree (DESIGN §2.7): slot `accuser` says slot
-/// `defender`'s output row `row` of an `mlp-i8` model is wrong. Batch rows are independent
+/// One accusation (DESIGN §2.7): a replica whose root differs, or a verifier that challenged a
+/// chunk of the root the replicas agreed on, says slot `defender`'s output row `row` of an
+/// int8 model is wrong. Batch rows are independent
 /// through every layer, so that row is the end of a chain of one row per layer; the defender
 /// posts the hashes of its chain, the accuser picks the first link it says is wrong, the
 /// defender reveals the two rows of that link, and the accuser proves one element of it wrong:
 /// one dot product the program re-executes with `tessera_int8::element`. A party that does not
 /// move by `deadline` loses (anyone may end the game then). PDA
-/// `[GAME_SEED, job, [defender], [accuser]]`; its rent comes back to the accuser when it ends.
+/// `[GAME_SEED, job, [defender slot], [accuser id]]`; its rent comes back to the accuser when
+/// it ends.
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Game {
@@ -70,7 +72,9 @@ pub struct Game {
     pub header_len: u8,
     pub layer_count: u8,
     pub defender_slot: u8,
-    pub accuser_slot: u8,
+    /// The accuser: a slot (`0 .. MAX_REPLICAS`), or a challenger (`MAX_REPLICAS` + the
+    /// challenge's index); see [`Accuser`](crate::instructions::Accuser).
+    pub accuser_id: u8,
     /// A [`GamePhase`].
     pub phase: u8,
     /// The layer the accuser picked (1 ..= `layer_count`), 0 before.
@@ -83,7 +87,10 @@ pub struct Game {
 
 /// Account size of a game, discriminator included.
 pub const GAME_SPACE: usize = 8 + std::mem::size_of::<Game>();
-const _: () = assert!(MAX_REPLICAS <= 3, "Job::game_bit packs pairs of 3 slots");
+const _: () = assert!(
+    (MAX_REPLICAS as u32) * (MAX_REPLICAS + MAX_CHALLENGERS) as u32 <= 32,
+    "Job::games_played packs every (defender, accuser) pair in 32 bits"
+);
 
 impl Game {
     pub fn phase(&self) -> GamePhase {

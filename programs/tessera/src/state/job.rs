@@ -333,10 +333,14 @@ pub struct Job {
     /// Referee games (`open_game`) of this job not yet ended: the dispute cannot expire while
     /// one is being played.
     pub open_games: u8,
-    /// Every (defender, accuser) pair of slots that has opened a game, as
-    /// [`Job::game_bit`]s: a pair plays at most one game per job.
-    pub games_played: u8,
-    pub reserved: [u8; 61],
+    /// Every (defender slot, accuser) pair that has opened a game (bit `6 · defender +
+    /// accuser id`, little-endian; see [`Job::game_played`]): a pair plays at most one game
+    /// per job.
+    pub games_played: [u8; 4],
+    /// Challengers (bit `i` = challenge `i`) whose game convicted a slot: the honest parties
+    /// of a challenged job the referee settles.
+    pub challenge_wins: u8,
+    pub reserved: [u8; 57],
 }
 
 /// Account size of a job, discriminator included.
@@ -533,10 +537,21 @@ impl Job {
         Ok(next)
     }
 
-    /// The bit of the (defender, accuser) pair of distinct slots in `games_played`.
-    pub fn game_bit(defender: u8, accuser: u8) -> u8 {
-        debug_assert!(defender != accuser && defender < MAX_REPLICAS && accuser < MAX_REPLICAS);
-        1 << (defender * 2 + accuser - u8::from(accuser > defender))
+    /// The bit of a game between slot `defender` and accuser `accuser_id` (a slot, or
+    /// `MAX_REPLICAS` + a challenge's index) in `games_played`.
+    fn game_bit(defender: u8, accuser_id: u8) -> u32 {
+        debug_assert!(defender < MAX_REPLICAS && accuser_id < MAX_REPLICAS + MAX_CHALLENGERS);
+        1 << (defender as u32 * (MAX_REPLICAS + MAX_CHALLENGERS) as u32 + accuser_id as u32)
+    }
+
+    /// Whether slot `defender` and accuser `accuser_id` have opened their game.
+    pub fn game_played(&self, defender: u8, accuser_id: u8) -> bool {
+        u32::from_le_bytes(self.games_played) & Self::game_bit(defender, accuser_id) != 0
+    }
+
+    pub fn mark_game_played(&mut self, defender: u8, accuser_id: u8) {
+        let played = u32::from_le_bytes(self.games_played) | Self::game_bit(defender, accuser_id);
+        self.games_played = played.to_le_bytes();
     }
 
     pub fn require_state(&self, state: JobState) -> Result<()> {

@@ -83,7 +83,11 @@ export type Game = {
   headerLen: number;
   layerCount: number;
   defenderSlot: number;
-  accuserSlot: number;
+  /**
+   * The accuser: a slot (`0 .. MAX_REPLICAS`), or a challenger (`MAX_REPLICAS` + the
+   * challenge's index); see [`Accuser`](crate::instructions::Accuser).
+   */
+  accuserId: number;
   /** A [`GamePhase`]. */
   phase: number;
   /** The layer the accuser picked (1 ..= `layer_count`), 0 before. */
@@ -125,7 +129,11 @@ export type GameArgs = {
   headerLen: number;
   layerCount: number;
   defenderSlot: number;
-  accuserSlot: number;
+  /**
+   * The accuser: a slot (`0 .. MAX_REPLICAS`), or a challenger (`MAX_REPLICAS` + the
+   * challenge's index); see [`Accuser`](crate::instructions::Accuser).
+   */
+  accuserId: number;
   /** A [`GamePhase`]. */
   phase: number;
   /** The layer the accuser picked (1 ..= `layer_count`), 0 before. */
@@ -160,7 +168,7 @@ export function getGameEncoder(): FixedSizeEncoder<GameArgs> {
       ["headerLen", getU8Encoder()],
       ["layerCount", getU8Encoder()],
       ["defenderSlot", getU8Encoder()],
-      ["accuserSlot", getU8Encoder()],
+      ["accuserId", getU8Encoder()],
       ["phase", getU8Encoder()],
       ["layer", getU8Encoder()],
       ["bump", getU8Encoder()],
@@ -194,7 +202,7 @@ export function getGameDecoder(): FixedSizeDecoder<Game> {
     ["headerLen", getU8Decoder()],
     ["layerCount", getU8Decoder()],
     ["defenderSlot", getU8Decoder()],
-    ["accuserSlot", getU8Decoder()],
+    ["accuserId", getU8Decoder()],
     ["phase", getU8Decoder()],
     ["layer", getU8Decoder()],
     ["bump", getU8Decoder()],

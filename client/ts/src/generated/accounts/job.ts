@@ -125,10 +125,16 @@ export type Job = {
    */
   openGames: number;
   /**
-   * Every (defender, accuser) pair of slots that has opened a game, as
-   * [`Job::game_bit`]s: a pair plays at most one game per job.
+   * Every (defender slot, accuser) pair that has opened a game (bit `6 · defender +
+   * accuser id`, little-endian; see [`Job::game_played`]): a pair plays at most one game
+   * per job.
    */
-  gamesPlayed: number;
+  gamesPlayed: ReadonlyUint8Array;
+  /**
+   * Challengers (bit `i` = challenge `i`) whose game convicted a slot: the honest parties
+   * of a challenged job the referee settles.
+   */
+  challengeWins: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -189,10 +195,16 @@ export type JobArgs = {
    */
   openGames: number;
   /**
-   * Every (defender, accuser) pair of slots that has opened a game, as
-   * [`Job::game_bit`]s: a pair plays at most one game per job.
+   * Every (defender slot, accuser) pair that has opened a game (bit `6 · defender +
+   * accuser id`, little-endian; see [`Job::game_played`]): a pair plays at most one game
+   * per job.
    */
-  gamesPlayed: number;
+  gamesPlayed: ReadonlyUint8Array;
+  /**
+   * Challengers (bit `i` = challenge `i`) whose game convicted a slot: the honest parties
+   * of a challenged job the referee settles.
+   */
+  challengeWins: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -226,8 +238,9 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["terms", getJobTermsEncoder()],
       ["convicted", getU8Encoder()],
       ["openGames", getU8Encoder()],
-      ["gamesPlayed", getU8Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 61)],
+      ["gamesPlayed", fixEncoderSize(getBytesEncoder(), 4)],
+      ["challengeWins", getU8Encoder()],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 57)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -262,8 +275,9 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["terms", getJobTermsDecoder()],
     ["convicted", getU8Decoder()],
     ["openGames", getU8Decoder()],
-    ["gamesPlayed", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 61)],
+    ["gamesPlayed", fixDecoderSize(getBytesDecoder(), 4)],
+    ["challengeWins", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 57)],
   ]);
 }
 

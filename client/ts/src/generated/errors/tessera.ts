@@ -172,7 +172,7 @@ export const TESSERA_ERROR__NO_FRAUD = 0x17bc; // 6076
 export const TESSERA_ERROR__NOT_BUFFER_AUTHORITY = 0x17bd; // 6077
 /** BufferOverflow: The bytes do not fit in the buffer. */
 export const TESSERA_ERROR__BUFFER_OVERFLOW = 0x17be; // 6078
-/** KernelNeedsArbiter: The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more). */
+/** KernelNeedsArbiter: The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8 and mlp-i8). */
 export const TESSERA_ERROR__KERNEL_NEEDS_ARBITER = 0x17bf; // 6079
 /** GamePlayed: These two slots have already played their game in this job. */
 export const TESSERA_ERROR__GAME_PLAYED = 0x17c0; // 6080
@@ -333,7 +333,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__JOB_FULL]: `Every replica slot of this job is taken.`,
     [TESSERA_ERROR__JOB_HAS_CLAIMS]: `The job already has claims; it can no longer be cancelled.`,
     [TESSERA_ERROR__JOB_NOT_ENDED]: `The job has not ended: only a settled, expired or cancelled job's account can be closed.`,
-    [TESSERA_ERROR__KERNEL_NEEDS_ARBITER]: `The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8, and mlp-i8 with two replicas or more).`,
+    [TESSERA_ERROR__KERNEL_NEEDS_ARBITER]: `The market has no arbiter: it takes only jobs whose disputes the program settles itself (gemm-i8 and mlp-i8).`,
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,

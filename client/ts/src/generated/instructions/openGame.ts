@@ -45,6 +45,12 @@ import {
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
 import { TESSERA_PROGRAM_ADDRESS } from "../programs";
+import {
+  getAccuserDecoder,
+  getAccuserEncoder,
+  type Accuser,
+  type AccuserArgs,
+} from "../types";
 
 export const OPEN_GAME_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
   48, 77, 56, 160, 65, 144, 117, 231,
@@ -57,8 +63,8 @@ export function getOpenGameDiscriminatorBytes(): ReadonlyUint8Array {
 export type OpenGameInstruction<
   TProgram extends string = typeof TESSERA_PROGRAM_ADDRESS,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountAccuser extends string | AccountMeta<string> = string,
-  TAccountDefender extends string | AccountMeta<string> = string,
+  TAccountAccuserOperator extends string | AccountMeta<string> = string,
+  TAccountDefenderOperator extends string | AccountMeta<string> = string,
   TAccountJob extends string | AccountMeta<string> = string,
   TAccountGame extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
@@ -76,12 +82,12 @@ export type OpenGameInstruction<
         ? WritableSignerAccount<TAccountAuthority> &
             AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountAccuser extends string
-        ? ReadonlyAccount<TAccountAccuser>
-        : TAccountAccuser,
-      TAccountDefender extends string
-        ? ReadonlyAccount<TAccountDefender>
-        : TAccountDefender,
+      TAccountAccuserOperator extends string
+        ? ReadonlyAccount<TAccountAccuserOperator>
+        : TAccountAccuserOperator,
+      TAccountDefenderOperator extends string
+        ? ReadonlyAccount<TAccountDefenderOperator>
+        : TAccountDefenderOperator,
       TAccountJob extends string ? WritableAccount<TAccountJob> : TAccountJob,
       TAccountGame extends string
         ? WritableAccount<TAccountGame>
@@ -101,9 +107,9 @@ export type OpenGameInstruction<
 
 export type OpenGameInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /** The slots: the accused, and the accuser's own (signed for by its authority). */
+  /** The accused slot. */
   defenderSlot: number;
-  accuserSlot: number;
+  accuser: Accuser;
   /** The accused output row, in the model's batch. */
   row: number;
   /**
@@ -116,9 +122,9 @@ export type OpenGameInstructionData = {
 };
 
 export type OpenGameInstructionDataArgs = {
-  /** The slots: the accused, and the accuser's own (signed for by its authority). */
+  /** The accused slot. */
   defenderSlot: number;
-  accuserSlot: number;
+  accuser: AccuserArgs;
   /** The accused output row, in the model's batch. */
   row: number;
   /**
@@ -135,7 +141,7 @@ export function getOpenGameInstructionDataEncoder(): Encoder<OpenGameInstruction
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["defenderSlot", getU8Encoder()],
-      ["accuserSlot", getU8Encoder()],
+      ["accuser", getAccuserEncoder()],
       ["row", getU32Encoder()],
       ["header", addEncoderSizePrefix(getBytesEncoder(), getU32Encoder())],
       ["inputRoot", fixEncoderSize(getBytesEncoder(), 32)],
@@ -149,7 +155,7 @@ export function getOpenGameInstructionDataDecoder(): Decoder<OpenGameInstruction
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["defenderSlot", getU8Decoder()],
-    ["accuserSlot", getU8Decoder()],
+    ["accuser", getAccuserDecoder()],
     ["row", getU32Decoder()],
     ["header", addDecoderSizePrefix(getBytesDecoder(), getU32Decoder())],
     ["inputRoot", fixDecoderSize(getBytesDecoder(), 32)],
@@ -169,8 +175,8 @@ export function getOpenGameInstructionDataCodec(): Codec<
 
 export type OpenGameInput<
   TAccountAuthority extends string = string,
-  TAccountAccuser extends string = string,
-  TAccountDefender extends string = string,
+  TAccountAccuserOperator extends string = string,
+  TAccountDefenderOperator extends string = string,
   TAccountJob extends string = string,
   TAccountGame extends string = string,
   TAccountSystemProgram extends string = string,
@@ -179,16 +185,16 @@ export type OpenGameInput<
 > = {
   authority: TransactionSigner<TAccountAuthority>;
   /** The accuser's operator account. */
-  accuser: Address<TAccountAccuser>;
+  accuserOperator: Address<TAccountAccuserOperator>;
   /** The defender's operator account (its authority is the one that moves for it). */
-  defender: Address<TAccountDefender>;
+  defenderOperator: Address<TAccountDefenderOperator>;
   job: Address<TAccountJob>;
   game: Address<TAccountGame>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
   defenderSlot: OpenGameInstructionDataArgs["defenderSlot"];
-  accuserSlot: OpenGameInstructionDataArgs["accuserSlot"];
+  accuser: OpenGameInstructionDataArgs["accuser"];
   row: OpenGameInstructionDataArgs["row"];
   header: OpenGameInstructionDataArgs["header"];
   inputRoot: OpenGameInstructionDataArgs["inputRoot"];
@@ -197,8 +203,8 @@ export type OpenGameInput<
 
 export function getOpenGameInstruction<
   TAccountAuthority extends string,
-  TAccountAccuser extends string,
-  TAccountDefender extends string,
+  TAccountAccuserOperator extends string,
+  TAccountDefenderOperator extends string,
   TAccountJob extends string,
   TAccountGame extends string,
   TAccountSystemProgram extends string,
@@ -208,8 +214,8 @@ export function getOpenGameInstruction<
 >(
   input: OpenGameInput<
     TAccountAuthority,
-    TAccountAccuser,
-    TAccountDefender,
+    TAccountAccuserOperator,
+    TAccountDefenderOperator,
     TAccountJob,
     TAccountGame,
     TAccountSystemProgram,
@@ -220,8 +226,8 @@ export function getOpenGameInstruction<
 ): OpenGameInstruction<
   TProgramAddress,
   TAccountAuthority,
-  TAccountAccuser,
-  TAccountDefender,
+  TAccountAccuserOperator,
+  TAccountDefenderOperator,
   TAccountJob,
   TAccountGame,
   TAccountSystemProgram,
@@ -234,8 +240,14 @@ export function getOpenGameInstruction<
   // Original accounts.
   const originalAccounts = {
     authority: { value: input.authority ?? null, isWritable: true },
-    accuser: { value: input.accuser ?? null, isWritable: false },
-    defender: { value: input.defender ?? null, isWritable: false },
+    accuserOperator: {
+      value: input.accuserOperator ?? null,
+      isWritable: false,
+    },
+    defenderOperator: {
+      value: input.defenderOperator ?? null,
+      isWritable: false,
+    },
     job: { value: input.job ?? null, isWritable: true },
     game: { value: input.game ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
@@ -268,8 +280,8 @@ export function getOpenGameInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("authority", accounts.authority),
-      getAccountMeta("accuser", accounts.accuser),
-      getAccountMeta("defender", accounts.defender),
+      getAccountMeta("accuserOperator", accounts.accuserOperator),
+      getAccountMeta("defenderOperator", accounts.defenderOperator),
       getAccountMeta("job", accounts.job),
       getAccountMeta("game", accounts.game),
       getAccountMeta("systemProgram", accounts.systemProgram),
@@ -283,8 +295,8 @@ export function getOpenGameInstruction<
   } as OpenGameInstruction<
     TProgramAddress,
     TAccountAuthority,
-    TAccountAccuser,
-    TAccountDefender,
+    TAccountAccuserOperator,
+    TAccountDefenderOperator,
     TAccountJob,
     TAccountGame,
     TAccountSystemProgram,
@@ -301,9 +313,9 @@ export type ParsedOpenGameInstruction<
   accounts: {
     authority: TAccountMetas[0];
     /** The accuser's operator account. */
-    accuser: TAccountMetas[1];
+    accuserOperator: TAccountMetas[1];
     /** The defender's operator account (its authority is the one that moves for it). */
-    defender: TAccountMetas[2];
+    defenderOperator: TAccountMetas[2];
     job: TAccountMetas[3];
     game: TAccountMetas[4];
     systemProgram: TAccountMetas[5];
@@ -340,8 +352,8 @@ export function parseOpenGameInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       authority: getNextAccount(),
-      accuser: getNextAccount(),
-      defender: getNextAccount(),
+      accuserOperator: getNextAccount(),
+      defenderOperator: getNextAccount(),
       job: getNextAccount(),
       game: getNextAccount(),
       systemProgram: getNextAccount(),

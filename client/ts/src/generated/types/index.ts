@@ -6,6 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./accuser";
 export * from "./assignment";
 export * from "./challenge";
 export * from "./fraudTarget";

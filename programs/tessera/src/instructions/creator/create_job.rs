@@ -1,6 +1,6 @@
 use crate::constants::{
-    ESCROW_SEED, JOB_SEED, KERNEL_MLP_I8, KNOWN_KERNELS, MAX_CHALLENGERS, MAX_KERNEL_ID,
-    MAX_REPLICAS, MAX_WINDOW, REFEREE_KERNELS,
+    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_CHALLENGERS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
+    REFEREE_KERNELS,
 };
 use crate::error::TesseraError;
 use crate::events::JobCreated;
@@ -74,12 +74,10 @@ impl CreateJob<'_> {
             args.kernel <= MAX_KERNEL_ID && KNOWN_KERNELS & (1 << args.kernel) != 0,
             TesseraError::BadKernel
         );
-        // Without an arbiter, only the referee can rule a dispute: an mlp-i8 result is refereed
-        // through games between replicas, so such a job needs two of them.
+        // Without an arbiter, only the referee can rule a dispute.
         require!(
             self.market.arbiter_at(Clock::get()?.unix_timestamp) != Pubkey::default()
-                || (REFEREE_KERNELS & (1 << args.kernel) != 0
-                    && (args.kernel != KERNEL_MLP_I8 || args.replicas >= 2)),
+                || REFEREE_KERNELS & (1 << args.kernel) != 0,
             TesseraError::KernelNeedsArbiter
         );
         require!(
@@ -161,8 +159,9 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         terms,
         convicted: 0,
         open_games: 0,
-        games_played: 0,
-        reserved: [0; 61],
+        games_played: [0; 4],
+        challenge_wins: 0,
+        reserved: [0; 57],
     };
     *ctx.accounts.job.load_init()? = job;
     emit_cpi!(JobCreated {

@@ -1,6 +1,7 @@
 use crate::error::TesseraError;
 use crate::events::DisputeExpired;
-use crate::instructions::resolve_dispute::settle_verdict;
+use crate::instructions::game::referee_verdict;
+use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
 use crate::instructions::settlement::*;
 use crate::math::add;
 use crate::state::JobState;
@@ -33,37 +34,52 @@ impl ExpireDispute<'_> {
     }
 }
 
-/// Permissionless, once the arbiter let the dispute deadline pass: settles the job without a
-/// verdict, and slashes nobody but challengers that never revealed (as no-shows).
+/// Permissionless, once the arbiter let the dispute deadline pass (and every referee game
+/// ended): settles the job without a verdict, and slashes nobody but challengers that never
+/// revealed (as no-shows) and the slots the referee convicted (`Job::convicted`, for fraud).
 /// - A challenged job (its replicas agreed): the agreed root stands. The replicas are paid as by
-///   `finalize_job`, and the revealed challengers' bonds are released.
+///   `finalize_job`, and the revealed challengers' bonds are released. Slots a challenger's game
+///   convicted are slashed instead of paid.
 /// - Replicas that disagreed: nobody is paid, every bond is released and the creator refunded,
-///   except the bonds of slots the referee convicted (`Job::convicted`): those are slashed for
-///   fraud, as a verdict that names nobody honest would.
+///   except the bonds of the convicted slots, slashed as a verdict that names nobody honest
+///   would.
+///
+/// Convictions that decide the job settle it as `settle_referee` would.
 pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
     let challenged = job.has_challenge();
-    if !challenged && job.convicted != 0 {
-        let released = job
+    if job.convicted != 0 {
+        let unconvicted = job
             .settlement_slots()
             .filter(|(i, _)| job.convicted & (1 << i) == 0)
             .fold(0u8, |m, (i, _)| m | (1 << i));
+        let revealed_challengers = job
+            .challengers()
+            .filter(|(_, c)| c.is_revealed())
+            .fold(0u8, |m, (i, _)| m | challenger_bit(i));
+        let (honest, released) = match referee_verdict(&job) {
+            Some(verdict) => verdict,
+            // The agreed root stands for the slots not convicted.
+            None if challenged => (unconvicted, revealed_challengers),
+            None => (0, unconvicted),
+        };
+        let paid_agreed_root = challenged && honest & unconvicted != 0;
         let verdict = settle_verdict(
             s,
             ctx.remaining_accounts,
             &ctx.accounts.fee_vault.to_account_info(),
             &ctx.accounts.stake_vault.to_account_info(),
-            0,
+            honest,
             released,
         )?;
         emit_cpi!(DisputeExpired {
             market: verdict.market,
             job: s.job.key(),
-            paid_agreed_root: false,
-            paid: 0,
-            fee: 0,
-            burned: 0,
+            paid_agreed_root,
+            paid: verdict.paid,
+            fee: verdict.fee,
+            burned: verdict.burned,
             refunded: verdict.refunded,
         });
         emit_cpi!(verdict);

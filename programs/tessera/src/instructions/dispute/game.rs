@@ -1,4 +1,6 @@
-//! The referee's game for `mlp-i8` jobs whose replicas disagree: no challenger, no arbiter.
+//! The referee's game for `mlp-i8` jobs (and `gemm-i8`, one layer): no arbiter. The accuser is
+//! a replica whose root differs from the defender's, or a verifier whose chunk challenge
+//! disputes the root every replica delivered.
 //!
 //! Batch rows are independent through every layer, so output row `m` of an L-layer model is the
 //! end of a chain `x₀[m] → x₁[m] → … → x_L[m]` of one row per layer, each a function of the one
@@ -8,7 +10,7 @@
 //!
 //! | move | by | what the program checks |
 //! |---|---|---|
-//! | `open_game(defender, accuser, row, model)` | the accuser, a replica whose root differs | the model hashes to the job's model root |
+//! | `open_game(defender, accuser, row, model)` | the accuser: a replica whose root differs, or a challenger (row in its chunk) | the model hashes to the job's model root |
 //! | `post_chain(h₁ … h_{L−1})` | the defender | L − 1 hashes (skipped when L = 1) |
 //! | `pick_layer(j)` | the accuser | 1 ≤ j ≤ L (skipped when L = 1) |
 //! | `reveal_rows` | the defender | its staged `x_{j−1}` (j > 1) and `x_j` (j < L) hash to its chain; for j = L its delivered chunk, proven under its root. The buffer is locked to the game. |
@@ -16,15 +18,18 @@
 //! | `end_game` | anyone | the party to move is past its deadline (the defender loses, or the accusation fails), or the game no longer matters |
 //!
 //! A conviction is written into `Job::convicted`; it names the defender's slot only (a
-//! defender that loses its own game proves nothing about another slot with the same root).
-//! Once the slots left agree, `settle_referee` settles the job with them as the honest parties,
-//! and the money moves as a `resolve_dispute` verdict's would. An honest defender is never
-//! convicted while it moves in time: every element of its chain is the model's.
-use crate::constants::{GAME_SEED, MAX_PROOF_LEN, REFEREE_KERNELS};
+//! defender that loses its own game proves nothing about another slot with the same root), so
+//! a challenger plays one game per replica, and several accusers play at once (one that loses
+//! on purpose shields nobody). `settle_referee` settles the job once the convictions decide it:
+//! replicas that disagreed, when the slots left agree (they are the honest parties); a
+//! challenged agreed root, when every replica is convicted (the challengers that won are). The
+//! money moves as a `resolve_dispute` verdict's would. An honest defender is never convicted
+//! while it moves in time: every element of its chain is the model's.
+use crate::constants::{GAME_SEED, MAX_PROOF_LEN, MAX_REPLICAS, REFEREE_KERNELS, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::{GameEnded, GameOpened, GameOutcome};
-use crate::instructions::referee::{agreeing_rest, disagreeing};
-use crate::instructions::resolve_dispute::settle_verdict;
+use crate::instructions::referee::{agreed_and_challenged, agreeing_rest, disagreeing};
+use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
 use crate::instructions::settlement::*;
 use crate::math::add_time;
 use crate::state::{
@@ -36,11 +41,32 @@ use tessera_int8::model::{feature_leaf, model_root, Header, MAX_LAYERS};
 use tessera_int8::{element, Feature, Quantization};
 use tessera_merkle::Hash;
 
+/// Who accuses in a game (signed for by its operator authority).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accuser {
+    /// A replica whose revealed root differs from the defender's.
+    Slot { slot: u8 },
+    /// A verifier whose revealed chunk challenge (its place in commitment order) disputes the
+    /// root every replica delivered.
+    Challenger { index: u8 },
+}
+
+impl Accuser {
+    /// Its id in the game's seeds and in `Game::accuser_id`: the slot, or `MAX_REPLICAS` + the
+    /// challenge's index.
+    pub fn id(self) -> u8 {
+        match self {
+            Accuser::Slot { slot } => slot,
+            Accuser::Challenger { index } => MAX_REPLICAS.saturating_add(index),
+        }
+    }
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct OpenGameArgs {
-    /// The slots: the accused, and the accuser's own (signed for by its authority).
+    /// The accused slot.
     pub defender_slot: u8,
-    pub accuser_slot: u8,
+    pub accuser: Accuser,
     /// The accused output row, in the model's batch.
     pub row: u32,
     /// The model's header, the root of its input rows and its layers' roots: together they
@@ -58,16 +84,16 @@ pub struct OpenGame<'info> {
     pub authority: Signer<'info>,
     /// The accuser's operator account.
     #[account(has_one = authority @ TesseraError::NotOperatorAuthority)]
-    pub accuser: Box<Account<'info, Operator>>,
+    pub accuser_operator: Box<Account<'info, Operator>>,
     /// The defender's operator account (its authority is the one that moves for it).
-    pub defender: Box<Account<'info, Operator>>,
+    pub defender_operator: Box<Account<'info, Operator>>,
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     #[account(
         init,
         payer = authority,
         space = GAME_SPACE,
-        seeds = [GAME_SEED, job.key().as_ref(), &[args.defender_slot], &[args.accuser_slot]],
+        seeds = [GAME_SEED, job.key().as_ref(), &[args.defender_slot], &[args.accuser.id()]],
         bump
     )]
     pub game: AccountLoader<'info, Game>,
@@ -75,41 +101,75 @@ pub struct OpenGame<'info> {
 }
 
 impl OpenGame<'_> {
-    /// A disputed job of a refereed kernel whose live slots revealed different roots, before
-    /// its dispute deadline; two of its slots, neither convicted, with different roots, held
-    /// by the two operator accounts, that have not played this pair's game yet; a model that
-    /// is the job's, and a row of it.
+    /// A disputed job of a refereed kernel, before its dispute deadline, and a defender slot
+    /// that is live and not convicted; an accuser that may accuse it:
+    /// - a slot: the live slots revealed different roots, the accuser's slot is live, not
+    ///   convicted, held by the accuser's operator account, with another root than the
+    ///   defender's;
+    /// - a challenger: every live slot revealed the agreed root, every challenge is revealed or
+    ///   past its reveal deadline, and the accuser's is a revealed chunk challenge, whose chunk
+    ///   holds the accused row.
+    ///
+    /// The pair has not played yet; the model is the job's, and the row one of it.
     pub fn validate(&self, args: &OpenGameArgs) -> Result<()> {
         let job = self.job.load()?;
         job.require_state(JobState::Disputed)?;
         require!(
-            REFEREE_KERNELS & (1 << job.kernel) != 0 && disagreeing(&job),
+            REFEREE_KERNELS & (1 << job.kernel) != 0,
             TesseraError::NotRefereeable
         );
+        let now = Clock::get()?.unix_timestamp;
         require!(
-            Clock::get()?.unix_timestamp <= job.dispute_deadline,
+            now <= job.dispute_deadline,
             TesseraError::DisputeDeadlinePassed
         );
-        let (d, a) = (args.defender_slot as usize, args.accuser_slot as usize);
         let live = |i: usize| {
             job.settlement_slots()
                 .any(|(k, _)| k == i && job.convicted & (1 << k) == 0)
         };
-        require!(d != a && live(d) && live(a), TesseraError::NotRefereeable);
+        let d = args.defender_slot as usize;
+        require!(live(d), TesseraError::NotRefereeable);
         require!(
-            job.assignments[d].root != job.assignments[a].root,
-            TesseraError::NotRefereeable
-        );
-        require!(
-            job.assignments[a].operator == self.accuser.key(),
-            TesseraError::NotAssigned
-        );
-        require!(
-            job.assignments[d].operator == self.defender.key(),
+            job.assignments[d].operator == self.defender_operator.key(),
             TesseraError::WrongOperatorAccounts
         );
+        let mut chunk = None;
+        match args.accuser {
+            Accuser::Slot { slot } => {
+                let a = slot as usize;
+                require!(
+                    disagreeing(&job) && a != d && live(a),
+                    TesseraError::NotRefereeable
+                );
+                require!(
+                    job.assignments[d].root != job.assignments[a].root,
+                    TesseraError::NotRefereeable
+                );
+                require!(
+                    job.assignments[a].operator == self.accuser_operator.key(),
+                    TesseraError::NotAssigned
+                );
+            }
+            Accuser::Challenger { index } => {
+                require!(agreed_and_challenged(&job), TesseraError::NotRefereeable);
+                require!(
+                    now > job.challenge_reveal_deadline()?,
+                    TesseraError::ChallengeRevealOpen
+                );
+                let c = job
+                    .challenges
+                    .get(index as usize)
+                    .filter(|c| c.is_revealed() && c.chunk != WHOLE_ROOT)
+                    .ok_or(TesseraError::NotRefereeable)?;
+                require!(
+                    c.challenger == self.accuser_operator.key(),
+                    TesseraError::NotAssigned
+                );
+                chunk = Some(c.chunk);
+            }
+        }
         require!(
-            job.games_played & Job::game_bit(args.defender_slot, args.accuser_slot) == 0,
+            !job.game_played(args.defender_slot, args.accuser.id()),
             TesseraError::GamePlayed
         );
         let header = Header::from_bytes(&args.header).ok_or(TesseraError::BadModelCommitment)?;
@@ -124,7 +184,8 @@ impl OpenGame<'_> {
         require!(
             header.rows_per_chunk > 0
                 && header.rows.div_ceil(header.rows_per_chunk) == job.chunk_count
-                && args.row < header.rows,
+                && args.row < header.rows
+                && chunk.is_none_or(|c| args.row / header.rows_per_chunk == c),
             TesseraError::BadFraudProof
         );
         Ok(())
@@ -140,13 +201,13 @@ pub fn open_game(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> {
             .open_games
             .checked_add(1)
             .ok_or(TesseraError::MathOverflow)?;
-        job.games_played |= Job::game_bit(args.defender_slot, args.accuser_slot);
+        job.mark_game_played(args.defender_slot, args.accuser.id());
         (job.market, job.terms.reveal_window)
     };
     let mut game = ctx.accounts.game.load_init()?;
     game.job = ctx.accounts.job.key();
     game.accuser = ctx.accounts.authority.key();
-    game.defender = ctx.accounts.defender.authority;
+    game.defender = ctx.accounts.defender_operator.authority;
     game.input_root = args.input_root;
     game.layer_roots[..args.layer_roots.len()].copy_from_slice(&args.layer_roots);
     game.header[..args.header.len()].copy_from_slice(&args.header);
@@ -155,7 +216,7 @@ pub fn open_game(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> {
     game.layer_count = args.layer_roots.len() as u8;
     game.row = args.row;
     game.defender_slot = args.defender_slot;
-    game.accuser_slot = args.accuser_slot;
+    game.accuser_id = args.accuser.id();
     game.bump = ctx.bumps.game;
     game.deadline = add_time(now, window)?;
     // One layer: there is no chain to post and only one link to pick.
@@ -170,7 +231,7 @@ pub fn open_game(ctx: Context<OpenGame>, args: OpenGameArgs) -> Result<()> {
         job: game.job,
         game: ctx.accounts.game.key(),
         defender_slot: args.defender_slot,
-        accuser_slot: args.accuser_slot,
+        accuser_id: args.accuser.id(),
         row: args.row,
     });
     Ok(())
@@ -456,13 +517,16 @@ impl EndGame<'_> {
         job.open_games = job.open_games.saturating_sub(1);
         if convict {
             job.convicted |= 1 << game.defender_slot;
+            if let Some(index) = game.accuser_id.checked_sub(MAX_REPLICAS) {
+                job.challenge_wins |= 1 << index;
+            }
         }
         Ok(GameEnded {
             market: job.market,
             job: game.job,
             game: self.game.key(),
             defender_slot: game.defender_slot,
-            accuser_slot: game.accuser_slot,
+            accuser_id: game.accuser_id,
             row: game.row,
             layer: game.layer,
             outcome,
@@ -636,8 +700,8 @@ pub struct EndGameIx<'info> {
     pub end: EndGame<'info>,
 }
 
-/// Remaining accounts: the operator account of every live slot in slot order
-/// (`Job::party_keys`, as for `resolve_dispute`).
+/// Remaining accounts: the operator account of every live slot in slot order, then every
+/// challenger's in commitment order (`Job::party_keys`, as for `resolve_dispute`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SettleReferee<'info> {
@@ -651,31 +715,52 @@ pub struct SettleReferee<'info> {
 }
 
 impl SettleReferee<'_> {
-    /// A disputed job whose replicas disagreed, with slots convicted by the referee, whose
-    /// other live slots agree (or none is left).
+    /// A disputed job the referee's convictions decide ([`referee_verdict`]).
     pub fn validate(&self) -> Result<()> {
         let job = self.settlement.job.load()?;
         job.require_state(JobState::Disputed)?;
+        require!(job.convicted != 0, TesseraError::NotRefereeable);
         require!(
-            disagreeing(&job) && job.convicted != 0,
-            TesseraError::NotRefereeable
-        );
-        require!(
-            agreeing_rest(&job, job.convicted).is_some(),
+            referee_verdict(&job).is_some(),
             TesseraError::SlotsStillDisagree
         );
         Ok(())
     }
 }
 
-/// Settles a job whose convicted slots were the only ones to disagree (anyone): the slots left
-/// are the honest parties of a verdict, the convicted ones are slashed for fraud. Games still
-/// open on it end as moot.
+/// The verdict (honest, released) the referee's convictions give, once they decide the job:
+/// - replicas that disagreed: when the slots not convicted agree (or none is left), they are
+///   the honest parties;
+/// - replicas that agreed, challenged: when every live slot is convicted, the challengers
+///   whose games convicted are the honest parties, the other revealed challengers released.
+pub(crate) fn referee_verdict(job: &Job) -> Option<(u8, u8)> {
+    if disagreeing(job) {
+        return agreeing_rest(job, job.convicted).map(|honest| (honest, 0));
+    }
+    let all_convicted = job
+        .settlement_slots()
+        .all(|(i, _)| job.convicted & (1 << i) != 0);
+    if !agreed_and_challenged(job) || !all_convicted {
+        return None;
+    }
+    let (mut honest, mut released) = (0u8, 0u8);
+    for (i, _) in job.challengers().filter(|(_, c)| c.is_revealed()) {
+        if job.challenge_wins & (1 << i) != 0 {
+            honest |= challenger_bit(i);
+        } else {
+            released |= challenger_bit(i);
+        }
+    }
+    Some((honest, released))
+}
+
+/// Settles a job the referee's convictions decide (anyone): see [`referee_verdict`]. The
+/// convicted slots are slashed for fraud; games still open on it end as moot.
 pub fn settle_referee<'info>(ctx: Context<'info, SettleReferee<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
-    let honest = {
+    let (honest, released) = {
         let job = s.job.load()?;
-        agreeing_rest(&job, job.convicted).ok_or(TesseraError::SlotsStillDisagree)?
+        referee_verdict(&job).ok_or(TesseraError::SlotsStillDisagree)?
     };
     let verdict = settle_verdict(
         s,
@@ -683,7 +768,7 @@ pub fn settle_referee<'info>(ctx: Context<'info, SettleReferee<'info>>) -> Resul
         &ctx.accounts.fee_vault.to_account_info(),
         &ctx.accounts.stake_vault.to_account_info(),
         honest,
-        0,
+        released,
     )?;
     emit_cpi!(verdict);
     Ok(())

@@ -185,7 +185,7 @@ impl ProveFraud<'_> {
 
 /// Every live slot revealed the agreed root (the dispute came from challenges, not from
 /// replicas that disagreed), so a proven wrong element convicts them all.
-fn agreed_and_challenged(job: &Job) -> bool {
+pub(crate) fn agreed_and_challenged(job: &Job) -> bool {
     job.agreed_root != [0; 32]
         && job.has_challenge()
         && job
