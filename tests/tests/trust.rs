@@ -874,7 +874,9 @@ fn no_job_locks_tokens_longer_than_max_job_lifetime() {
     env.warp(MAX_WINDOW);
     env.reveal_challenge(&verifier, job, args).unwrap();
     env.warp(MAX_WINDOW);
-    assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME);
+    // Six windows; a referee game adds four more (the next test), within MAX_JOB_LIFETIME.
+    assert_eq!(env.now(), created_at + 6 * MAX_WINDOW);
+    assert!(6 * MAX_WINDOW < MAX_JOB_LIFETIME);
     assert_tessera_error(
         &expire_dispute(&mut env, job, &creator),
         TesseraError::DisputeOpen,
@@ -920,6 +922,105 @@ fn a_job_whose_last_replica_timed_out_is_also_freed_within_max_job_lifetime() {
     env.warp(MAX_WINDOW + 1);
     expire_dispute(&mut env, job, &creator).unwrap();
     assert!(env.now() - created_at <= MAX_JOB_LIFETIME + 2);
+}
+
+#[test]
+fn a_referee_game_played_as_slowly_as_it_may_be_frees_the_job_within_max_job_lifetime() {
+    // An mlp-i8 job run to the last second of every window, a chunk challenge revealed at the
+    // last second of its own, then a game opened at the last second of the dispute window and
+    // each of its moves made at the last second of its window; the accuser never proves.
+    let model = tessera_kernels::benchmark::synthetic_mlp(0x51, 4, &[8, 6, 4], 2);
+    let chunks = quant_chunks(&model);
+    let root = tessera_merkle::root_of_chunks(&chunks);
+    let mut params = default_params();
+    params.max_exec_timeout = MAX_WINDOW;
+    params.reveal_window = MAX_WINDOW;
+    params.challenge_window = MAX_WINDOW;
+    params.dispute_window = MAX_WINDOW;
+    let mut env = Env::with(anchor_spl::token::ID, params);
+    let creator = env.user(10 * REWARD);
+    let (a, b, verifier) = (
+        env.operator(STAKE),
+        env.operator(STAKE),
+        env.operator(STAKE),
+    );
+    let created_at = env.now();
+    let mut args = env.job_args(1, 2, REWARD);
+    args.kernel = tessera::constants::KERNEL_MLP_I8;
+    args.kernel_params = model.model_root();
+    args.chunk_count = model.chunk_count();
+    args.claim_deadline = created_at + MAX_WINDOW;
+    args.exec_timeout = MAX_WINDOW;
+    env.create_job_with(&creator, args).unwrap();
+    let job = env.keys.job(&creator.pubkey(), 1);
+    env.claim(&b, job).unwrap();
+    env.commit(&b, job, root, [2; 32]).unwrap();
+    env.warp(MAX_WINDOW);
+    env.claim(&a, job).unwrap();
+    env.warp(MAX_WINDOW);
+    env.commit(&a, job, root, [1; 32]).unwrap();
+    env.warp(MAX_WINDOW);
+    env.reveal(&a, job, root, [1; 32]).unwrap();
+    env.reveal(&b, job, root, [2; 32]).unwrap();
+    let leaves: Vec<_> = chunks.iter().map(|c| tessera_merkle::leaf_hash(c)).collect();
+    let challenge = ChallengeArgs {
+        chunk: 1,
+        hash: [9; 32],
+        operator_leaf: leaves[1],
+        proof: tessera_merkle::proof(&leaves, 1),
+    };
+    env.warp(MAX_WINDOW);
+    env.commit_challenge(&verifier, job, &challenge).unwrap();
+    env.warp(MAX_WINDOW);
+    env.reveal_challenge(&verifier, job, challenge).unwrap();
+    let j = env.job(&job);
+    env.warp(j.dispute_deadline - env.now());
+    let commitment = model.commitment();
+    let accuser = tessera::instructions::Accuser::Challenger { index: 0 };
+    let open = env.keys.open_game(
+        verifier.pubkey(),
+        job,
+        env.keys.operator(&a.pubkey()),
+        tessera_client::referee::open_game_args(&commitment, 1, accuser, 3),
+    );
+    env.send(&[open], &[&verifier.key]).unwrap();
+    // `a` holds slot 1 (`b` claimed first).
+    let game = env.keys.pdas().game(&job, 1, accuser.id()).0;
+    let rows = tessera_client::referee::row_chain(&model, 3);
+    env.warp(MAX_WINDOW);
+    let ix = env.keys.post_chain(
+        a.pubkey(),
+        game,
+        job,
+        tessera_client::referee::chain_hashes(&rows),
+    );
+    env.send(&[ix], &[&a.key]).unwrap();
+    env.warp(MAX_WINDOW);
+    let ix = env.keys.pick_layer(verifier.pubkey(), game, job, 2);
+    env.send(&[ix], &[&verifier.key]).unwrap();
+    env.warp(MAX_WINDOW);
+    let proof = tessera_merkle::proof(&leaves, 1);
+    let bytes = tessera_client::referee::revealed_rows(&rows, 2, &chunks[1], &proof);
+    let buffer = env.stage(&a.key, &bytes);
+    let ix = env
+        .keys
+        .reveal_rows(a.pubkey(), game, job, buffer, proof.len() as u8);
+    env.send(&[ix], &[&a.key]).unwrap();
+    env.warp(MAX_WINDOW);
+    assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME);
+    assert_tessera_error(&env.end_game(game), TesseraError::GameNotOver);
+    assert_tessera_error(
+        &expire_dispute(&mut env, job, &creator),
+        TesseraError::GamesOpen,
+    );
+    env.warp(1);
+    env.end_game(game).unwrap();
+    expire_dispute(&mut env, job, &creator).unwrap();
+    assert_eq!(env.job(&job).state(), JobState::Settled);
+    for u in [&a, &b, &verifier] {
+        assert_eq!(env.operator_of(u).bonded, 0);
+    }
+    assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME + 1);
 }
 
 // ---------------------------------------------------------------------------------------------

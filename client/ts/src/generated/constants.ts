@@ -4,7 +4,7 @@
  */
 
 /** How long a new arbiter waits before it takes over (longer than any job can live, so that no job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were created under). */
-export const ARBITER_CHANGE_DELAY = 15638400n;
+export const ARBITER_CHANGE_DELAY = 26006400n;
 /** 100 % in basis points. */
 export const BPS_DENOMINATOR = 10000;
 /** Seed of a job's escrow token account PDA: `["escrow", job]`. */
@@ -33,8 +33,8 @@ export const MAX_CHALLENGERS = 3;
 export const MAX_COLLATERAL_BPS = 50000;
 /** Most `protocol_fee_bps + burn_bps` may take of a reward (20 %). */
 export const MAX_FEE_AND_BURN_BPS = 2000;
-/** Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim horizon, then (for a claim just before it) the execution timeout, the reveal window, the challenge window, the challenges' reveal window and the dispute window, each at most `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state (180 days). */
-export const MAX_JOB_LIFETIME = 15552000n;
+/** Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim horizon, then (for a claim just before it) the execution timeout, the reveal window, the challenge window, the challenges' reveal window and the dispute window, then a referee game opened at the dispute deadline, whose four moves each take up to the reveal window: ten windows of at most `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state (300 days). */
+export const MAX_JOB_LIFETIME = 25920000n;
 /** Kernel ids are bits of the operator's `capabilities` (u32). */
 export const MAX_KERNEL_ID = 31;
 /** Longest Merkle proof a chunk challenge may carry (2^20 chunks). */
