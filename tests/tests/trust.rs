@@ -962,7 +962,10 @@ fn a_referee_game_played_as_slowly_as_it_may_be_frees_the_job_within_max_job_lif
     env.warp(MAX_WINDOW);
     env.reveal(&a, job, root, [1; 32]).unwrap();
     env.reveal(&b, job, root, [2; 32]).unwrap();
-    let leaves: Vec<_> = chunks.iter().map(|c| tessera_merkle::leaf_hash(c)).collect();
+    let leaves: Vec<_> = chunks
+        .iter()
+        .map(|c| tessera_merkle::leaf_hash(c))
+        .collect();
     let challenge = ChallengeArgs {
         chunk: 1,
         hash: [9; 32],
