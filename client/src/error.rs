@@ -98,6 +98,16 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         NotBufferAuthority,
         BufferOverflow,
         KernelNeedsArbiter,
+        GamePlayed,
+        WrongGamePhase,
+        NotGameParty,
+        GameMoveLate,
+        WrongGame,
+        BadChain,
+        BadLayer,
+        GameNotOver,
+        SlotsStillDisagree,
+        GamesOpen,
     ]
 };
 
