@@ -684,3 +684,93 @@ pub fn quant_chunks(model: &tessera_kernels::quant::QuantModel) -> Vec<Vec<u8>> 
         })
         .collect()
 }
+
+/// One replica's computation of an `mlp-i8` model, for the referee's game
+/// (`instructions/dispute/game.rs`): every batch row through every layer (`rows[m][j]` is row
+/// `m` after layer `j`, `rows[m][0]` the input row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MlpReplica {
+    pub rows: Vec<Vec<Vec<i8>>>,
+}
+
+impl MlpReplica {
+    pub fn honest(model: &tessera_kernels::quant::QuantModel) -> Self {
+        Self {
+            rows: (0..model.rows)
+                .map(|m| tessera_client::referee::row_chain(model, m))
+                .collect(),
+        }
+    }
+
+    /// [`MlpReplica::honest`], but element `feature` of batch row `m` after layer `layer` is
+    /// changed by `delta`, and the later layers computed from the changed row.
+    pub fn corrupted(
+        model: &tessera_kernels::quant::QuantModel,
+        m: usize,
+        layer: usize,
+        feature: usize,
+        delta: i8,
+    ) -> Self {
+        let mut r = Self::honest(model);
+        let rows = &mut r.rows[m];
+        rows[layer][feature] = rows[layer][feature].wrapping_add(delta);
+        for j in layer..model.layers.len() {
+            rows[j + 1] = tessera_kernels::quant::layer_cpu(model, j, &rows[j], 1);
+        }
+        r
+    }
+
+    /// [`MlpReplica::corrupted`] at the first feature of `layer` whose change reaches the
+    /// output (relu and saturation wash some out).
+    pub fn cheat(
+        model: &tessera_kernels::quant::QuantModel,
+        m: usize,
+        layer: usize,
+        delta: i8,
+    ) -> Self {
+        let honest = Self::honest(model).root(model);
+        (0..model.layers[layer - 1].n)
+            .map(|f| Self::corrupted(model, m, layer, f, delta))
+            .find(|r| r.root(model) != honest)
+            .expect("a change that reaches the output")
+    }
+
+    /// The delivered chunks: the output rows, `rows_per_chunk` to a chunk.
+    pub fn chunks(&self, model: &tessera_kernels::quant::QuantModel) -> Vec<Vec<u8>> {
+        (0..model.chunk_count())
+            .map(|c| {
+                let (s, e) = model.chunk_rows(c);
+                self.rows[s..e]
+                    .iter()
+                    .flat_map(|r| r.last().expect("an output row").iter().map(|&v| v as u8))
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub fn root(&self, model: &tessera_kernels::quant::QuantModel) -> [u8; 32] {
+        tessera_merkle::root_of_chunks(&self.chunks(model))
+    }
+
+    /// What this replica stages for `reveal_rows` when layer `layer` of its batch row `m` is
+    /// picked (`tessera_client::referee::revealed_rows`: for the last layer, its chunk and the
+    /// chunk's leaf proof under its root), and the leaf proof's length.
+    pub fn revealed(
+        &self,
+        model: &tessera_kernels::quant::QuantModel,
+        m: usize,
+        layer: u8,
+    ) -> (Vec<u8>, u8) {
+        let chunks = self.chunks(model);
+        let c = m / model.rows_per_chunk as usize;
+        let leaves: Vec<_> = chunks
+            .iter()
+            .map(|c| tessera_merkle::leaf_hash(c))
+            .collect();
+        let proof = tessera_merkle::proof(&leaves, c);
+        (
+            tessera_client::referee::revealed_rows(&self.rows[m], layer, &chunks[c], &proof),
+            proof.len() as u8,
+        )
+    }
+}

@@ -2,9 +2,14 @@
 //! size and reward, claims, results that sometimes disagree, challenges, verdicts, timeouts,
 //! expiries, disputes left to expire, closed jobs, stake moves, exits, fee collection, clock
 //! jumps, tampered settlements, an admin changing the market under running jobs, chunk
-//! challenges proven — or refuted, or tampered with — before the on-chain referee) against the
-//! real program. Every job is a `gemm-i8` job of one small model, whose replicas deliver its
-//! true output or one with a wrong element. After every step:
+//! challenges proven — or refuted, or tampered with — before the on-chain referee, and the
+//! referee's game played on `mlp-i8` jobs whose replicas disagree or whose agreed root a
+//! verifier challenged: each move by the party that owes it or by the other one, honest or
+//! corrupted, games ended when a party is late, jobs settled by the referee or left to expire)
+//! against the real program. A job is a `gemm-i8` job
+//! of one small model, whose replicas deliver its true output or one with a wrong element, or an
+//! `mlp-i8` job of a three-layer model, whose replicas deliver its true output or one of two
+//! cheats (one element changed in layer 1 or in layer 2 of one row). After every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
 //!     fees stay in the fee vault or the treasury (their sum never shrinks);
 //! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
@@ -12,16 +17,25 @@
 //! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges, and
 //!     its `live_claims` their number;
 //! (e) a job's terms are those of the market when it was created, whatever the admin did since;
-//! and a failed transaction changes no tracked account.
+//! (f) a job's `open_games` is the number of its game accounts; a game's revealed rows are in a
+//!     buffer locked to it (until it ends, when both accounts close);
+//! and a failed transaction changes no tracked account (games and their rows buffers included).
+//! A game ends as its moves say: a late defender is convicted, a late accuser convicts nobody,
+//! and the true replica is never proven wrong.
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::Discriminator;
 use proptest::prelude::*;
-use tessera::instructions::FraudTarget;
-use tessera::state::{Job, JobState, Operator, SlotStatus};
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use tessera::constants::{MAX_CHALLENGERS, MAX_REPLICAS};
+use tessera::instructions::{Accuser, FraudTarget};
+use tessera::state::{GamePhase, Job, JobState, Operator, ProofBuffer, SlotStatus};
 use tessera_client::ix::parties;
 use tessera_client::pda;
+use tessera_client::referee::{chain_hashes, open_game_args, pick, read_revealed, step_proof};
+use tessera_kernels::quant::{ModelCommitment, QuantModel};
 use tessera_tests::*;
 
 const CREATORS: usize = 2;
@@ -30,11 +44,13 @@ const STAKE: u64 = 5_000_000;
 
 #[derive(Clone, Debug)]
 enum Action {
+    /// A `gemm-i8` job, or an `mlp-i8` one when `mlp`.
     Create {
         creator: usize,
         replicas: u8,
         reward: u64,
         reuse_id: bool,
+        mlp: bool,
     },
     Cancel {
         job: usize,
@@ -140,6 +156,39 @@ enum Action {
     ExpireDispute {
         job: usize,
     },
+    /// The next move of the referee's game in which slot `defender` of an `mlp-i8` job is
+    /// accused by `accuser` ([`World::game_pair`]: another slot, or a challenger; or an open
+    /// game of the job, whatever its parties): `open_game` on the first row where their outputs
+    /// differ (in the challenged chunk, for a challenger, which computes the true rows), then
+    /// `post_chain`, `pick_layer`, `reveal_rows` or `prove_step` as the game's phase asks, from
+    /// the parties' own rows. Signed by the party that owes the move, or by the other one when
+    /// `wrong_party` (refused; `prove_step` is anyone's: then sent by the defender itself).
+    /// With `corrupt`: a layer root changed in
+    /// `open_game` (refused); a hash of the chain changed (it lands, and the defender cannot
+    /// reveal that link); another layer picked than the first wrong one (it lands, and the
+    /// accuser may have nothing to prove); a byte of the revealed rows flipped (refused); a
+    /// byte of the proof's weight row flipped (refused). A link that is right is "proven" with
+    /// a forged output (refused).
+    GameMove {
+        job: usize,
+        defender: u8,
+        accuser: u8,
+        wrong_party: bool,
+        corrupt: bool,
+    },
+    /// Ends that game (anyone), after moving the clock past its deadline when `late`.
+    EndGame {
+        job: usize,
+        defender: u8,
+        accuser: u8,
+        late: bool,
+    },
+    /// Settles the job once the referee's convictions decide it (anyone), tampered with as
+    /// `Finalize` is.
+    SettleReferee {
+        job: usize,
+        tamper: bool,
+    },
     CollectFees,
     /// The admin rewrites the market under the running jobs: `hostile` sets the fee and burn
     /// to their caps, the slashes to 100 % and names Mallory arbiter; otherwise it restores
@@ -162,15 +211,15 @@ fn action() -> impl Strategy<Value = Action> {
     ];
     let replicas = prop_oneof![8 => 1u8..=3, 1 => Just(0u8), 1 => Just(4u8)];
     prop_oneof![
-        3 => (0..CREATORS, replicas, reward, prop::bool::weighted(0.1))
-            .prop_map(|(creator, replicas, reward, reuse_id)| Action::Create { creator, replicas, reward, reuse_id }),
+        3 => (0..CREATORS, replicas, reward, prop::bool::weighted(0.1), prop::bool::weighted(0.3))
+            .prop_map(|(creator, replicas, reward, reuse_id, mlp)| Action::Create { creator, replicas, reward, reuse_id, mlp }),
         1 => job.clone().prop_map(|job| Action::Cancel { job }),
         3 => (job.clone(), prop::bool::weighted(0.8))
             .prop_map(|(job, by_creator)| Action::Close { job, by_creator }),
         20 => (job.clone(), prop::bool::weighted(0.7), 0u8..16)
             .prop_map(|(job, agree, mask)| Action::Progress { job, agree, mask }),
         12 => (op.clone(), job.clone()).prop_map(|(op, job)| Action::Claim { op, job }),
-        12 => (who.clone(), job.clone(), 1u8..=2, prop::bool::weighted(0.1))
+        12 => (who.clone(), job.clone(), 1u8..=3, prop::bool::weighted(0.1))
             .prop_map(|(op, job, root, wrong_kind)| Action::Deliver { op, job, root, wrong_kind }),
         8 => (who, job.clone(), prop::bool::weighted(0.9))
             .prop_map(|(op, job, honest)| Action::Reveal { op, job, honest }),
@@ -196,9 +245,30 @@ fn action() -> impl Strategy<Value = Action> {
         2 => op.clone().prop_map(|op| Action::Withdraw { op }),
         1 => op.clone().prop_map(|op| Action::Exit { op }),
         1 => op.prop_map(|op| Action::Register { op }),
-        2 => job.prop_map(|job| Action::ExpireDispute { job }),
+        2 => job.clone().prop_map(|job| Action::ExpireDispute { job }),
         1 => Just(Action::CollectFees),
         1 => prop::bool::ANY.prop_map(|hostile| Action::UpdateMarket { hostile }),
+        4 => game_action(job),
+    ]
+}
+
+/// A move of a referee game, the end of one or the referee's settlement, on a job drawn by
+/// `job`.
+fn game_action(job: impl Strategy<Value = usize> + Clone) -> impl Strategy<Value = Action> {
+    let slot = 0u8..MAX_REPLICAS;
+    // Another slot, or a challenger.
+    let accuser = prop_oneof![
+        3 => 0u8..MAX_REPLICAS,
+        2 => Just(MAX_REPLICAS),
+        1 => MAX_REPLICAS + 1..MAX_REPLICAS + MAX_CHALLENGERS,
+        6 => Just(OPEN_GAME),
+    ];
+    prop_oneof![
+        12 => (job.clone(), slot.clone(), accuser.clone(), prop::bool::weighted(0.1), prop::bool::weighted(0.15))
+            .prop_map(|(job, defender, accuser, wrong_party, corrupt)| Action::GameMove { job, defender, accuser, wrong_party, corrupt }),
+        2 => (job.clone(), slot, accuser, prop::bool::weighted(0.5))
+            .prop_map(|(job, defender, accuser, late)| Action::EndGame { job, defender, accuser, late }),
+        1 => (job, prop::bool::weighted(0.2)).prop_map(|(job, tamper)| Action::SettleReferee { job, tamper }),
     ]
 }
 
@@ -208,6 +278,66 @@ struct JobRef {
     id: u64,
     /// The job's terms as created (they must never change).
     terms: tessera::state::JobTerms,
+}
+
+/// The model of the `mlp-i8` jobs (8 rows of 16 inputs through 12 and 10 features to 8
+/// outputs, 2 rows per chunk), its commitment, and the replicas a root choice stands for
+/// ([`World::root_of`]): `replicas[0]` the true rows, `[1]` a cheat in layer 2 of row 5, `[2]`
+/// a cheat in layer 1 of row 2.
+struct Mlp {
+    model: QuantModel,
+    commitment: ModelCommitment,
+    replicas: [MlpReplica; 3],
+    chunks: [Vec<Vec<u8>>; 3],
+    roots: [[u8; 32]; 3],
+}
+
+impl Mlp {
+    fn new() -> Self {
+        let model = tessera_kernels::benchmark::synthetic_mlp(0x3a1e, 8, &[16, 12, 10, 8], 2);
+        let replicas = [
+            MlpReplica::honest(&model),
+            MlpReplica::cheat(&model, 5, 2, 3),
+            MlpReplica::cheat(&model, 2, 1, -5),
+        ];
+        let chunks = [0, 1, 2].map(|i| replicas[i].chunks(&model));
+        let roots = [0, 1, 2].map(|i| tessera_merkle::root_of_chunks(&chunks[i]));
+        assert!(roots[0] != roots[1] && roots[0] != roots[2] && roots[1] != roots[2]);
+        Self {
+            commitment: model.commitment(),
+            model,
+            replicas,
+            chunks,
+            roots,
+        }
+    }
+
+    /// The replica that delivered `root`.
+    fn replica(&self, root: &[u8; 32]) -> Option<usize> {
+        self.roots.iter().position(|r| r == root)
+    }
+}
+
+/// An action's `accuser` that names an open game of the job (its parties, whoever they are:
+/// the `defender`-th one, counting around).
+const OPEN_GAME: u8 = u8::MAX;
+
+/// The parties of the game an action names on `job`: slot `defender` modulo its replicas, and
+/// for `accuser` below `MAX_REPLICAS` another slot (modulo its replicas, moved off the
+/// defender's; none for a job of one replica), else challenge `accuser − MAX_REPLICAS`.
+fn game_pair(job: &Job, defender: u8, accuser: u8) -> Option<(u8, Accuser)> {
+    let n = job.replicas.max(1);
+    let d = defender % n;
+    let Some(index) = accuser.checked_sub(MAX_REPLICAS) else {
+        let a = accuser % n;
+        return (n > 1).then_some((
+            d,
+            Accuser::Slot {
+                slot: if a == d { (a + 1) % n } else { a },
+            },
+        ));
+    };
+    Some((d, Accuser::Challenger { index }))
 }
 
 struct World {
@@ -227,6 +357,10 @@ struct World {
     model: tessera_kernels::quant::QuantModel,
     truth: Vec<Vec<u8>>,
     wrong: Vec<Vec<u8>>,
+    /// The `mlp-i8` jobs' model.
+    mlp: Mlp,
+    /// Jobs whose accounts were closed.
+    closed: Vec<Pubkey>,
     /// minted − supply after the previous step.
     burned: u64,
     /// fee vault + treasury after the previous step.
@@ -255,6 +389,7 @@ impl World {
         let truth = quant_chunks(&model);
         let mut wrong = truth.clone();
         wrong[1][5] = wrong[1][5].wrapping_add(1);
+        let mlp = Mlp::new();
         let mut w = World {
             env,
             creators,
@@ -267,6 +402,8 @@ impl World {
             model,
             truth,
             wrong,
+            mlp,
+            closed: vec![],
             burned: 0,
             fees: 0,
         };
@@ -277,6 +414,7 @@ impl World {
                 replicas,
                 reward: 100_000,
                 reuse_id: false,
+                mlp: false,
             };
             assert!(w.step(&a).expect("sent").0.is_ok(), "initial job");
         }
@@ -291,9 +429,77 @@ impl World {
             .unwrap_or(who.saturating_sub(3) % OPERATORS)
     }
 
-    /// The root a replica delivers for choice `n`: 1 the wrong output's, otherwise the true one's.
-    fn root_of(&self, n: u8) -> [u8; 32] {
+    /// The root a replica of `job` delivers for choice `n`: 1 the wrong output's, otherwise the
+    /// true one's; for an `mlp-i8` job, 3 the second cheat's.
+    fn root_of(&self, job: &Job, n: u8) -> [u8; 32] {
+        if job.kernel == tessera::constants::KERNEL_MLP_I8 {
+            return self.mlp.roots[match n {
+                1 => 1,
+                3 => 2,
+                _ => 0,
+            }];
+        }
         tessera_merkle::root_of_chunks(if n == 1 { &self.wrong } else { &self.truth })
+    }
+
+    /// [`game_pair`], or for [`OPEN_GAME`] the parties of the `defender`-th open game of `job`
+    /// (`key`), counting around.
+    fn game_pair(
+        &self,
+        key: &Pubkey,
+        job: &Job,
+        defender: u8,
+        accuser: u8,
+    ) -> Option<(u8, Accuser)> {
+        if accuser != OPEN_GAME {
+            return game_pair(job, defender, accuser);
+        }
+        let open: Vec<_> = (self.game_keys(key).iter())
+            .filter_map(|g| self.env.game(g))
+            .collect();
+        let game = open.get(defender as usize % open.len().max(1))?;
+        let accuser = match game.accuser_id.checked_sub(MAX_REPLICAS) {
+            Some(index) => Accuser::Challenger { index },
+            None => Accuser::Slot {
+                slot: game.accuser_id,
+            },
+        };
+        Some((game.defender_slot, accuser))
+    }
+
+    /// The game slot `defender` of `job` plays against `accuser`.
+    fn game_key(&self, job: &Pubkey, defender: u8, accuser: Accuser) -> Pubkey {
+        self.env.keys.pdas().game(job, defender, accuser.id()).0
+    }
+
+    /// The games `job` may have: one per slot and accuser (another slot, or a challenger).
+    fn game_keys(&self, job: &Pubkey) -> Vec<Pubkey> {
+        (0..MAX_REPLICAS)
+            .flat_map(|d| (0..MAX_REPLICAS + MAX_CHALLENGERS).map(move |a| (d, a)))
+            .filter(|(d, a)| d != a)
+            .map(|(d, a)| self.env.keys.pdas().game(job, d, a).0)
+            .collect()
+    }
+
+    /// The operator (index into `ops`) of `accuser` in `job`, and the replica whose rows it
+    /// holds (a challenger computes the true ones).
+    fn accuser_of(&self, job: &Job, accuser: Accuser) -> Option<(usize, usize)> {
+        match accuser {
+            Accuser::Slot { slot } => Some((
+                self.slot_op(job, slot)?,
+                self.mlp.replica(&job.assignments[slot as usize].root)?,
+            )),
+            Accuser::Challenger { index } => {
+                let key = job.challenges.get(index as usize)?.challenger;
+                Some(((0..OPERATORS).find(|&i| self.op_key(i) == key)?, 0))
+            }
+        }
+    }
+
+    /// The operator (index into `ops`) holding slot `slot` of `job`.
+    fn slot_op(&self, job: &Job, slot: u8) -> Option<usize> {
+        let key = job.assignments.get(slot as usize)?.operator;
+        (0..OPERATORS).find(|&i| self.op_key(i) == key)
     }
 
     /// Proves chunk 1 (`delivered`) wrong to the referee against `target`, staged by a third
@@ -333,9 +539,12 @@ impl World {
         (r, right || tamper)
     }
 
-    /// The chunks whose root is `root`: the wrong output's or else the true one's.
+    /// The chunks whose root is `root`: an `mlp-i8` replica's, the wrong output's or else the
+    /// true one's.
     fn chunks_of(&self, root: &[u8; 32]) -> &[Vec<u8>] {
-        if *root == self.root_of(1) {
+        if let Some(i) = self.mlp.replica(root) {
+            &self.mlp.chunks[i]
+        } else if *root == tessera_merkle::root_of_chunks(&self.wrong) {
             &self.wrong
         } else {
             &self.truth
@@ -363,6 +572,12 @@ impl World {
         for j in &self.jobs {
             v.push(j.key);
             v.push(pda::escrow(&j.key).0);
+            for game in self.game_keys(&j.key) {
+                v.push(game);
+                if let Some(g) = self.env.game(&game) {
+                    v.extend(Some(g.rows_buffer).filter(|b| *b != Pubkey::default()));
+                }
+            }
         }
         v
     }
@@ -415,6 +630,7 @@ impl World {
                 replicas,
                 reward,
                 reuse_id,
+                mlp,
             } => {
                 // Reuse: the id of this creator's last job (fresh when it has none).
                 let previous = self
@@ -425,8 +641,14 @@ impl World {
                     .map(|j| j.id);
                 let id = previous.filter(|_| reuse_id).unwrap_or(self.next_id);
                 let mut args = env.job_args(id, replicas, reward);
-                args.kernel = tessera::constants::KERNEL_GEMM_I8;
-                args.kernel_params = self.model.model_root();
+                if mlp {
+                    args.kernel = tessera::constants::KERNEL_MLP_I8;
+                    args.kernel_params = self.mlp.commitment.root();
+                    args.chunk_count = self.mlp.model.chunk_count();
+                } else {
+                    args.kernel = tessera::constants::KERNEL_GEMM_I8;
+                    args.kernel_params = self.model.model_root();
+                }
                 let r = env.create_job_with(&self.creators[creator], args);
                 if r.is_ok() {
                     assert!(id == self.next_id, "job id {id} was reused");
@@ -458,6 +680,11 @@ impl World {
             }
             Action::Close { job, by_creator } => {
                 let (key, c, j) = self.job(job)?;
+                // `close_job` does not yet refuse a job whose games are open, which would
+                // strand them (`a_game_never_judges_a_job_created_after_its_own`): not sent then.
+                if j.open_games > 0 {
+                    return None;
+                }
                 let u = if by_creator {
                     &self.creators[c]
                 } else {
@@ -473,6 +700,7 @@ impl World {
                         .get_account(&key)
                         .is_none_or(|a| a.lamports == 0));
                     self.jobs.retain(|x| x.key != key);
+                    self.closed.push(key);
                 }
                 let allowed = by_creator && j.state().has_ended();
                 assert_eq!(r.is_ok(), allowed, "{a:?} on a {:?} job", j.state());
@@ -513,7 +741,7 @@ impl World {
                     JobState::Claimed => {
                         let i = slot(SlotStatus::Claimed)?;
                         let op = self.deliverer(&j, i);
-                        let root = self.root_of(if agree || i == 0 { 1 } else { 2 });
+                        let root = self.root_of(&j, if agree || i == 0 { 1 } else { 2 });
                         let salt = [op as u8 + 100; 32];
                         if j.replicas == 1 {
                             (self.env.submit(&self.ops[op], key, root), false)
@@ -586,7 +814,7 @@ impl World {
                 let (key, _, j) = self.job(job)?;
                 let op = self.deliverer(&j, op);
                 let salt = [op as u8 + 100; 32];
-                let root = self.root_of(root);
+                let root = self.root_of(&j, root);
                 let r = if (j.replicas == 1) != wrong_kind {
                     self.env.submit(&self.ops[op], key, root)
                 } else {
@@ -645,11 +873,12 @@ impl World {
                     .collect();
                 // The other output's leaf: the truth against a wrong root, a lie against a
                 // true one.
-                let other = if delivered[1] == self.truth[1] {
-                    &self.wrong[1]
+                let (truth, wrong) = if j.kernel == tessera::constants::KERNEL_MLP_I8 {
+                    (&self.mlp.chunks[0][1], &self.mlp.chunks[2][1])
                 } else {
-                    &self.truth[1]
+                    (&self.truth[1], &self.wrong[1])
                 };
+                let other = if delivered[1] == *truth { wrong } else { truth };
                 let args = tessera::instructions::ChallengeArgs {
                     chunk: 1,
                     hash: tessera_merkle::leaf_hash(other),
@@ -768,6 +997,187 @@ impl World {
                     .expire_dispute(key, u.pubkey(), u.token, &parties(&j));
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), false)
+            }
+            Action::GameMove {
+                job,
+                defender,
+                accuser,
+                wrong_party,
+                corrupt,
+            } => {
+                let (key, _, j) = self.job(job)?;
+                let (d, acc) = self.game_pair(&key, &j, defender, accuser)?;
+                let dr = self.mlp.replica(&j.assignments[d as usize].root)?;
+                let dop = self.slot_op(&j, d)?;
+                let (aop, ar) = self.accuser_of(&j, acc)?;
+                let game = self.game_key(&key, d, acc);
+                let Some(g) = self.env.game(&game) else {
+                    // The first row where the two outputs differ (none: the first), of the
+                    // challenged chunk for a challenger.
+                    let model = &self.mlp.model;
+                    let rows = match acc {
+                        Accuser::Challenger { index }
+                            if j.challenges[index as usize].chunk < model.chunk_count() =>
+                        {
+                            let (s, e) = model.chunk_rows(j.challenges[index as usize].chunk);
+                            s..e
+                        }
+                        _ => 0..model.rows,
+                    };
+                    let last = |r: usize, m: usize| self.mlp.replicas[r].rows[m].last().cloned();
+                    let row = (rows.clone())
+                        .find(|&m| last(dr, m) != last(ar, m))
+                        .unwrap_or(rows.start);
+                    let mut args = open_game_args(&self.mlp.commitment, d, acc, row as u32);
+                    if corrupt {
+                        args.layer_roots[1][0] ^= 1;
+                    }
+                    let signer = &self.ops[if wrong_party { dop } else { aop }];
+                    let ix = self
+                        .env
+                        .keys
+                        .open_game(signer.pubkey(), key, self.op_key(dop), args);
+                    let signer = signer.key.insecure_clone();
+                    return Some((self.env.send(&[ix], &[&signer]), corrupt || wrong_party));
+                };
+                let m = g.row as usize;
+                let (defender_rows, accuser_rows) = (
+                    &self.mlp.replicas[dr].rows[m],
+                    &self.mlp.replicas[ar].rows[m],
+                );
+                let (mover, other) = if g.phase().defender_moves() {
+                    (dop, aop)
+                } else {
+                    (aop, dop)
+                };
+                let signer = self.ops[if wrong_party { other } else { mover }]
+                    .key
+                    .insecure_clone();
+                match g.phase() {
+                    GamePhase::AwaitChain => {
+                        let mut chain = chain_hashes(defender_rows);
+                        if corrupt {
+                            chain[0][0] ^= 1;
+                        }
+                        let ix = self.env.keys.post_chain(signer.pubkey(), game, key, chain);
+                        (self.env.send(&[ix], &[&signer]), wrong_party)
+                    }
+                    GamePhase::AwaitPick => {
+                        let mut layer = pick(accuser_rows, g.chain());
+                        if corrupt {
+                            layer = layer % g.layer_count + 1;
+                        }
+                        let ix = self.env.keys.pick_layer(signer.pubkey(), game, key, layer);
+                        (self.env.send(&[ix], &[&signer]), wrong_party)
+                    }
+                    GamePhase::AwaitRows => {
+                        let (mut bytes, leaf_proof_len) =
+                            self.mlp.replicas[dr].revealed(&self.mlp.model, m, g.layer);
+                        if corrupt {
+                            bytes[0] ^= 1;
+                        }
+                        let buffer = self.env.stage(&signer, &bytes);
+                        let ix = self.env.keys.reveal_rows(
+                            signer.pubkey(),
+                            game,
+                            key,
+                            buffer,
+                            leaf_proof_len,
+                        );
+                        (self.env.send(&[ix], &[&signer]), wrong_party || corrupt)
+                    }
+                    GamePhase::AwaitProof => {
+                        let data = self.env.svm.get_account(&g.rows_buffer)?.data;
+                        let (x, y) = read_revealed(&g, &data).expect("revealed rows");
+                        let k0 = self.mlp.model.layers[0].k;
+                        let x = x
+                            .unwrap_or_else(|| self.mlp.model.input[m * k0..(m + 1) * k0].to_vec());
+                        let (model, commitment) = (&self.mlp.model, &self.mlp.commitment);
+                        let built = step_proof(model, commitment, m, g.layer, &x, &y);
+                        let right = built.is_none();
+                        let (mut staged, args) = built.unwrap_or_else(|| {
+                            let mut forged = y.clone();
+                            forged[0] = forged[0].wrapping_add(1);
+                            step_proof(model, commitment, m, g.layer, &x, &forged)
+                                .expect("a forged output is wrong")
+                        });
+                        if corrupt {
+                            // The weight row follows the input row, staged for layer 1 only.
+                            let at = if g.layer == 1 { x.len() } else { 0 };
+                            staged[at] ^= 1;
+                        }
+                        // Anyone's move: a third party's, or the defender's own.
+                        let prover = if wrong_party {
+                            self.ops[dop].key.insecure_clone()
+                        } else {
+                            self.env.cranker()
+                        };
+                        let buffer = self.env.stage(&prover, &staged);
+                        let ix = self
+                            .env
+                            .keys
+                            .prove_step(&self.env.game_keys(game), buffer, args);
+                        let budget = ComputeBudgetInstruction::set_compute_unit_limit(1_400_000);
+                        let r = self.env.send(&[budget, ix], &[&prover]);
+                        assert!(r.is_err() || dr != 0, "the true rows proven wrong: {a:?}");
+                        (r, right || corrupt)
+                    }
+                }
+            }
+            Action::EndGame {
+                job,
+                defender,
+                accuser,
+                late,
+            } => {
+                let (key, _, j) = self.job(job)?;
+                let (d, acc) = self.game_pair(&key, &j, defender, accuser)?;
+                let game = self.game_key(&key, d, acc);
+                let g = self.env.game(&game)?;
+                let now = self.env.now();
+                if late && now <= g.deadline {
+                    self.env.warp(g.deadline - now + 1);
+                }
+                let live = j.state() == JobState::Disputed && j.convicted & (1 << d) == 0;
+                let over = self.env.now() > g.deadline;
+                let r = self.env.end_game(game);
+                if r.is_ok() {
+                    assert!(self.env.game(&game).is_none(), "{a:?} left the game open");
+                    assert!(
+                        g.rows_buffer == Pubkey::default()
+                            || (self.env.svm.get_account(&g.rows_buffer))
+                                .is_none_or(|b| b.lamports == 0),
+                        "{a:?} left the revealed rows' buffer open"
+                    );
+                    // A late defender is convicted, a late accuser convicts nobody; a game that
+                    // no longer matters changes nothing.
+                    let after = self.env.job(&key);
+                    let lost = u8::from(live && g.phase().defender_moves());
+                    let won = match acc {
+                        Accuser::Challenger { index } => lost << index,
+                        Accuser::Slot { .. } => 0,
+                    };
+                    assert_eq!(
+                        (after.convicted, after.challenge_wins),
+                        (j.convicted | lost << d, j.challenge_wins | won),
+                        "{a:?} in {:?}",
+                        g.phase()
+                    );
+                }
+                (r, live && !over)
+            }
+            Action::SettleReferee { job, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let mut ix = self
+                    .env
+                    .keys
+                    .settle_referee(key, u.pubkey(), u.token, &parties(&j));
+                if tamper {
+                    self.tamper(&mut ix, u.token);
+                }
+                let crank = self.env.cranker();
+                (self.env.send(&[ix], &[&crank]), tamper)
             }
             Action::CollectFees => {
                 let ix = env.keys.collect_fees();
@@ -917,6 +1327,133 @@ impl World {
                 ),
             }
         }
+
+        // (f) Games: a job counts its open games; revealed rows stay locked to their game; no
+        // game outlives its job's account.
+        for jr in &self.jobs {
+            let mut open = 0;
+            for key in self.game_keys(&jr.key) {
+                let Some(g) = env.game(&key) else {
+                    continue;
+                };
+                open += 1;
+                assert_eq!(g.job, jr.key, "(f) a game of another job after {what:?}");
+                if g.rows_buffer != Pubkey::default() {
+                    // The buffer's authority follows its discriminator.
+                    let rows = env.svm.get_account(&g.rows_buffer).filter(|b| {
+                        b.lamports > 0 && b.data.starts_with(ProofBuffer::DISCRIMINATOR)
+                    });
+                    assert_eq!(
+                        rows.map(|b| Pubkey::try_from(&b.data[8..40]).expect("a key")),
+                        Some(key),
+                        "(f) revealed rows not locked to their game after {what:?}"
+                    );
+                }
+            }
+            assert_eq!(
+                env.job(&jr.key).open_games as usize,
+                open,
+                "(f) open games of a job after {what:?}"
+            );
+        }
+        for job in self
+            .closed
+            .iter()
+            .filter(|k| self.jobs.iter().all(|j| j.key != **k))
+        {
+            for key in self.game_keys(job) {
+                assert!(
+                    env.game(&key).is_none(),
+                    "(f) a game outlived its job's account after {what:?}"
+                );
+            }
+        }
+    }
+}
+
+impl World {
+    /// Runs `a` and checks the invariants after it: a failed transaction changed no tracked
+    /// account, one that must fail did. Whether its transaction landed (none when there was
+    /// nothing to send).
+    fn act(&mut self, a: &Action) -> Option<bool> {
+        let before = self.snapshot();
+        let landed = self.step(a).map(|(result, must_fail)| {
+            if result.is_err() {
+                assert!(self.snapshot() == before, "failed {a:?} changed an account");
+            } else {
+                assert!(!must_fail, "{a:?} should have failed");
+            }
+            result.is_ok()
+        });
+        self.check_invariants(a);
+        landed
+    }
+
+    /// [`World::act`] on each action of `script`: whether each transaction sent landed.
+    fn run(&mut self, script: &[Action]) -> Vec<bool> {
+        script.iter().filter_map(|a| self.act(a)).collect()
+    }
+
+    /// The most recent job.
+    fn last_job(&self) -> Job {
+        self.env.job(&self.jobs.last().expect("a job").key)
+    }
+}
+
+/// A new `mlp-i8` job whose slot `i` is claimed by operator `i` and delivers root choice
+/// `kinds[i]` ([`World::root_of`]: 1 and 3 the cheats, 2 the true output), committed and
+/// revealed.
+fn mlp_dispute(kinds: &[u8]) -> Vec<Action> {
+    let n = kinds.len();
+    let mut script = vec![Action::Create {
+        creator: 0,
+        replicas: n as u8,
+        reward: 100_000,
+        reuse_id: false,
+        mlp: true,
+    }];
+    script.extend((0..n).map(|op| Action::Claim { op, job: 0 }));
+    script.extend(kinds.iter().enumerate().map(|(op, &root)| Action::Deliver {
+        op,
+        job: 0,
+        root,
+        wrong_kind: false,
+    }));
+    script.extend((0..n).map(|op| Action::Reveal {
+        op,
+        job: 0,
+        honest: true,
+    }));
+    script
+}
+
+/// Operator 3 challenges chunk 1 of the most recent job's agreed root, and the challenges'
+/// reveal window passes (games may then open).
+fn challenged() -> [Action; 2] {
+    [
+        Action::ChunkChallenge { op: 3, job: 0 },
+        Action::Warp { seconds: 3_601 },
+    ]
+}
+
+/// The next move of the game in which slot `defender` of the most recent job is accused by
+/// `accuser` (a slot, or `MAX_REPLICAS` + a challenge's index), made by the party that owes it.
+fn play(defender: u8, accuser: u8) -> Action {
+    Action::GameMove {
+        job: 0,
+        defender,
+        accuser,
+        wrong_party: false,
+        corrupt: false,
+    }
+}
+
+fn end(defender: u8, accuser: u8, late: bool) -> Action {
+    Action::EndGame {
+        job: 0,
+        defender,
+        accuser,
+        late,
     }
 }
 
@@ -928,15 +1465,42 @@ proptest! {
         let mut w = World::new();
         w.check_invariants(&Action::Warp { seconds: 0 });
         for a in &actions {
-            let before = w.snapshot();
-            if let Some((result, must_fail)) = w.step(a) {
-                if result.is_err() {
-                    prop_assert!(w.snapshot() == before, "failed {:?} changed an account", a);
-                } else {
-                    prop_assert!(!must_fail, "{:?} should have failed", a);
-                }
-            }
-            w.check_invariants(a);
+            w.act(a);
+        }
+    }
+}
+
+/// Cases of the random games (each runs up to 40 actions after its job's dispute).
+const GAME_CASES: u32 = 128;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: GAME_CASES, ..ProptestConfig::default() })]
+
+    /// Referee games on an `mlp-i8` job of 2 or 3 replicas (each delivers the true output or
+    /// one of the two cheats), moved at random among the other random actions: between
+    /// replicas that disagree, or, when they agree, between each replica and a verifier that
+    /// challenged chunk 1 of their root (rightly when chunk 1 is wrong).
+    #[test]
+    fn tokens_are_conserved_under_random_games(
+        kinds in prop::collection::vec(1u8..=3, 2..=3),
+        actions in prop::collection::vec(
+            prop_oneof![
+                1 => action(),
+                4 => game_action(prop_oneof![4 => Just(0usize), 1 => 1usize..3]),
+            ],
+            10..=40,
+        ),
+    ) {
+        let mut w = World::new();
+        let mut script = mlp_dispute(&kinds);
+        if kinds.iter().all(|&k| k == kinds[0]) {
+            script.extend(challenged());
+        }
+        let landed = w.run(&script);
+        prop_assert!(landed.iter().all(|&ok| ok), "{:?}", landed);
+        prop_assert_eq!(w.last_job().state(), JobState::Disputed);
+        for a in &actions {
+            w.act(a);
         }
     }
 }
@@ -953,6 +1517,7 @@ fn referee_settlements_conserve_tokens() {
                 replicas: 2,
                 reward: 100_000,
                 reuse_id: false,
+                mlp: false,
             },
             Action::Claim { op: 0, job: 0 },
             Action::Claim { op: 1, job: 0 },
@@ -990,25 +1555,13 @@ fn referee_settlements_conserve_tokens() {
                 tamper: false,
             },
         ];
-        let mut outcomes = vec![];
-        for a in &script {
-            let before = w.snapshot();
-            if let Some((result, must_fail)) = w.step(a) {
-                if result.is_err() {
-                    assert!(w.snapshot() == before, "failed {a:?} changed an account");
-                } else {
-                    assert!(!must_fail, "{a:?} should have failed");
-                }
-                outcomes.push(result.is_ok());
-            }
-            w.check_invariants(a);
-        }
+        let outcomes = w.run(&script);
         // Every step up to the proofs landed; the tampered proof never does; the genuine one
         // only against the wrong root.
         let n = outcomes.len();
         assert!(outcomes[..n - 2].iter().all(|&ok| ok), "{outcomes:?}");
         assert_eq!(&outcomes[n - 2..], &[false, convicted]);
-        let job = w.env.job(&w.jobs.last().unwrap().key);
+        let job = w.last_job();
         let want = if convicted {
             JobState::Settled
         } else {
@@ -1030,6 +1583,7 @@ fn referee_slot_settlements_conserve_tokens() {
             replicas: 2,
             reward: 100_000,
             reuse_id: false,
+            mlp: false,
         },
         Action::Claim { op: 0, job: 0 },
         Action::Claim { op: 1, job: 0 },
@@ -1072,22 +1626,260 @@ fn referee_slot_settlements_conserve_tokens() {
             tamper: false,
         },
     ];
-    let mut outcomes = vec![];
-    for a in &script {
-        let before = w.snapshot();
-        if let Some((result, must_fail)) = w.step(a) {
-            if result.is_err() {
-                assert!(w.snapshot() == before, "failed {a:?} changed an account");
-            } else {
-                assert!(!must_fail, "{a:?} should have failed");
-            }
-            outcomes.push(result.is_ok());
-        }
-        w.check_invariants(a);
-    }
+    let outcomes = w.run(&script);
     let n = outcomes.len();
     assert!(outcomes[..n - 3].iter().all(|&ok| ok), "{outcomes:?}");
     assert_eq!(&outcomes[n - 3..], &[false, false, true]);
-    let job = w.env.job(&w.jobs.last().unwrap().key);
+    let job = w.last_job();
     assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b01));
+}
+
+/// The referee's game, scripted through the same steps and invariants: the cheater (slot 0)
+/// accuses the true replica and cannot prove it wrong; the true replica accuses the cheater,
+/// which is convicted; the job is settled with the true replica paid;
+/// moves by the wrong party, corrupted rows and tampered proofs or settlements never land.
+#[test]
+fn referee_game_settlements_conserve_tokens() {
+    let mut w = World::new();
+    assert!(w.run(&mlp_dispute(&[1, 2])).iter().all(|&ok| ok));
+    let job = w.last_job();
+    let bond = job.assignments[0].bond;
+    let (cheat, honest) = (w.env.operator_of(&w.ops[0]), w.env.operator_of(&w.ops[1]));
+    let script = [
+        // The cheater accuses the true replica (on row 5, its own changed row).
+        play(1, 0),
+        Action::GameMove {
+            job: 0,
+            defender: 1,
+            accuser: 0,
+            wrong_party: true,
+            corrupt: false,
+        },
+        play(1, 0),
+        play(1, 0),
+        Action::GameMove {
+            job: 0,
+            defender: 1,
+            accuser: 0,
+            wrong_party: false,
+            corrupt: true,
+        },
+        play(1, 0),
+        // The true link it revealed cannot be proven wrong.
+        play(1, 0),
+        // The true replica accuses the cheater.
+        play(0, 1),
+        play(0, 1),
+        play(0, 1),
+        play(0, 1),
+        Action::GameMove {
+            job: 0,
+            defender: 0,
+            accuser: 1,
+            wrong_party: false,
+            corrupt: true,
+        },
+        Action::SettleReferee {
+            job: 0,
+            tamper: false,
+        },
+        play(0, 1),
+        // The other game is not over; the job is settled without it.
+        end(1, 0, false),
+        Action::SettleReferee {
+            job: 0,
+            tamper: true,
+        },
+        Action::SettleReferee {
+            job: 0,
+            tamper: false,
+        },
+        // Then it ends at once, convicting nobody.
+        end(1, 0, false),
+    ];
+    let outcomes = w.run(&script);
+    let (t, f) = (true, false);
+    assert_eq!(
+        outcomes,
+        [t, f, t, t, f, t, f, t, t, t, t, f, f, t, f, f, t, t]
+    );
+    let job = w.last_job();
+    assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b01));
+    assert_eq!(job.agreed_root, w.mlp.roots[0]);
+    let games = w.game_keys(&w.jobs.last().unwrap().key);
+    assert!(games.iter().all(|g| w.env.game(g).is_none()));
+    // The cheater's bond slashed, the true replica paid and its bond released.
+    let (cheat_after, honest_after) = (w.env.operator_of(&w.ops[0]), w.env.operator_of(&w.ops[1]));
+    assert_eq!(cheat_after.stake, cheat.stake - bond);
+    assert_eq!((cheat_after.bonded, cheat_after.earned), (0, cheat.earned));
+    assert_eq!(honest_after.stake, honest.stake);
+    assert_eq!(honest_after.bonded, 0);
+    assert!(honest_after.earned > honest.earned);
+}
+
+/// A cheating defender that does not reveal its rows in time loses its game: of three replicas,
+/// the two true ones are paid and the cheater slashed.
+#[test]
+fn referee_game_defender_timeout_conserves_tokens() {
+    let mut w = World::new();
+    assert!(w.run(&mlp_dispute(&[2, 2, 3])).iter().all(|&ok| ok));
+    let cheat = w.env.operator_of(&w.ops[2]);
+    let bond = w.last_job().assignments[2].bond;
+    let script = [
+        play(2, 0),
+        play(2, 0),
+        play(2, 0),
+        // It never reveals: not over before the deadline, lost after it.
+        end(2, 0, false),
+        end(2, 0, true),
+        Action::SettleReferee {
+            job: 0,
+            tamper: false,
+        },
+    ];
+    let outcomes = w.run(&script);
+    assert_eq!(outcomes, [true, true, true, false, true, true]);
+    let job = w.last_job();
+    assert_eq!((job.state(), job.convicted), (JobState::Settled, 0b100));
+    assert_eq!(job.agreed_root, w.mlp.roots[0]);
+    assert_eq!(w.env.operator_of(&w.ops[2]).stake, cheat.stake - bond);
+    for op in &w.ops[..2] {
+        assert!(w.env.operator_of(op).earned > 0);
+    }
+}
+
+/// An accuser that does not pick a layer in time convicts nobody; the dispute cannot expire
+/// while the game is open, and expires once it has ended.
+#[test]
+fn referee_game_accuser_timeout_then_expired_dispute_conserves_tokens() {
+    let mut w = World::new();
+    assert!(w.run(&mlp_dispute(&[1, 2])).iter().all(|&ok| ok));
+    let deadline = w.last_job().dispute_deadline;
+    let script = [
+        // The cheater accuses the true replica, which posts its chain.
+        play(1, 0),
+        play(1, 0),
+        Action::Warp {
+            seconds: deadline - w.env.now() + 1,
+        },
+        Action::ExpireDispute { job: 0 },
+        // Too late for a new game, and no conviction to settle on.
+        play(0, 1),
+        Action::SettleReferee {
+            job: 0,
+            tamper: false,
+        },
+        end(1, 0, false),
+        Action::ExpireDispute { job: 0 },
+    ];
+    let outcomes = w.run(&script);
+    assert_eq!(outcomes, [true, true, false, false, false, true, true]);
+    let job = w.last_job();
+    assert!(job.state().has_ended(), "{:?}", job.state());
+    assert_eq!((job.convicted, job.open_games), (0, 0));
+}
+
+/// A game outlives its job: the arbiter settles a job while a game on it is open, and its
+/// creator closes the job's account at once (`close_job` does not look at `open_games`). The
+/// game can no longer end (its job account is gone), and when the creator creates a job with
+/// the same id, at the same address, the old game judges the new job: its defender's slot
+/// index, past its deadline, convicts whichever operator holds that slot now, and
+/// `settle_referee` slashes it and pays the other slot. Whatever the fix (refuse the close, or
+/// tell the new job from the old), the new job's slots must not be convicted by it.
+#[test]
+#[ignore = "close_job closes a job whose games are open; a job re-created at its address is judged by them"]
+fn a_game_never_judges_a_job_created_after_its_own() {
+    let mut w = World::new();
+    assert!(w.run(&mlp_dispute(&[1, 2])).iter().all(|&ok| ok));
+    let (old, id) = w.jobs.last().map(|j| (j.key, j.id)).unwrap();
+    // Operator 0 accuses operator 1, which does not answer; the arbiter settles the job.
+    let settle = Action::Resolve {
+        job: 0,
+        mask: 0b11,
+        tamper: false,
+    };
+    assert_eq!(w.run(&[play(1, 0), settle]), [true, true]);
+    let game = w.game_key(&old, 1, Accuser::Slot { slot: 0 });
+    let close = w.env.keys.close_job(w.creators[0].pubkey(), old);
+    let creator = w.creators[0].key.insecure_clone();
+    if w.env.send(&[close], &[&creator]).is_err() {
+        // Refused while the game is open: nothing outlives the job.
+        assert!(w.env.game(&game).is_some());
+        return;
+    }
+    // The same id again: operators 2 (a cheat) and 3 (the true output) take its slots.
+    let mut args = w.env.job_args(id, 2, 100_000);
+    args.kernel = tessera::constants::KERNEL_MLP_I8;
+    args.kernel_params = w.mlp.commitment.root();
+    args.chunk_count = w.mlp.model.chunk_count();
+    let u = User {
+        key: creator,
+        token: w.creators[0].token,
+    };
+    w.env.create_job_with(&u, args).unwrap();
+    assert_eq!(w.env.keys.job(&u.pubkey(), id), old);
+    let salt = [9; 32];
+    for (op, root) in [(2, w.mlp.roots[1]), (3, w.mlp.roots[0])] {
+        w.env.claim(&w.ops[op], old).unwrap();
+        w.env.commit(&w.ops[op], old, root, salt).unwrap();
+    }
+    for (op, root) in [(2, w.mlp.roots[1]), (3, w.mlp.roots[0])] {
+        w.env.reveal(&w.ops[op], old, root, salt).unwrap();
+    }
+    assert_eq!(w.env.job(&old).state(), JobState::Disputed);
+    if let Some(g) = w.env.game(&game) {
+        let now = w.env.now();
+        w.env.warp((g.deadline - now + 1).max(0));
+        let _ = w.env.end_game(game);
+    }
+    let job = w.env.job(&old);
+    assert_eq!(
+        job.convicted, 0,
+        "a slot of the new job convicted by the old game"
+    );
+    let _ = w.env.settle_referee(old, &u);
+    assert_eq!(w.env.operator_of(&w.ops[3]).stake, STAKE);
+}
+
+/// A verifier's games against a wrong root every replica delivered, scripted through the same
+/// steps and invariants: its chunk challenge names the wrong chunk, it convicts each replica in
+/// its own game (the job cannot settle while one stands), and the job settles with the
+/// verifier paid and both replicas slashed.
+#[test]
+fn referee_challenger_games_conserve_tokens() {
+    let mut w = World::new();
+    let mut script = mlp_dispute(&[3, 3]);
+    script.extend(challenged());
+    assert!(w.run(&script).iter().all(|&ok| ok));
+    let job = w.last_job();
+    assert_eq!(job.state(), JobState::Disputed);
+    let bonds = [0, 1].map(|i| job.assignments[i].bond);
+    let stakes = [0, 1].map(|i| w.env.operator_of(&w.ops[i]).stake);
+    let verifier = w.env.operator_of(&w.ops[3]);
+    let challenger = MAX_REPLICAS;
+    let mut script = vec![play(0, challenger); 5];
+    script.push(Action::SettleReferee {
+        job: 0,
+        tamper: false,
+    });
+    script.extend(vec![play(1, challenger); 5]);
+    script.push(Action::SettleReferee {
+        job: 0,
+        tamper: false,
+    });
+    let outcomes = w.run(&script);
+    let (t, f) = (true, false);
+    assert_eq!(outcomes, [t, t, t, t, t, f, t, t, t, t, t, t]);
+    let job = w.last_job();
+    assert_eq!(
+        (job.state(), job.convicted, job.challenge_wins),
+        (JobState::Settled, 0b11, 0b1)
+    );
+    for i in 0..2 {
+        let o = w.env.operator_of(&w.ops[i]);
+        assert_eq!((o.stake, o.bonded), (stakes[i] - bonds[i], 0));
+    }
+    let paid = w.env.operator_of(&w.ops[3]);
+    assert_eq!((paid.stake, paid.bonded), (verifier.stake, 0));
+    assert!(paid.earned > verifier.earned);
 }
