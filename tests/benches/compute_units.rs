@@ -1,15 +1,16 @@
 //! Compute units of every instruction and of whole job lifecycles, on the real `.so` in
-//! LiteSVM, with the accounts each instruction write-locks. Prints a table and writes it to
-//! `docs/benchmarks.md` (between the `compute-units` markers).
+//! LiteSVM, with the accounts each instruction write-locks, and of the referee's proofs and of
+//! its game for `mlp-i8` jobs. Prints the tables and writes them to `docs/benchmarks.md`
+//! (between the `compute-units` markers).
 //!
-//! Run: `scripts/build-program.sh && cargo bench -p tessera-tests --bench compute_units`
+//! Run: `scripts/build-program.sh && cargo bench --profile dev -p tessera-tests --bench compute_units`
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use std::collections::HashMap;
 use std::fmt::Write;
-use tessera::constants::WHOLE_ROOT;
-use tessera::instructions::{ChallengeArgs, FraudTarget, UpdateMarketArgs};
-use tessera_client::ix::challenge_commitment;
+use tessera::constants::{KERNEL_MLP_I8, WHOLE_ROOT};
+use tessera::instructions::{Accuser, ChallengeArgs, FraudTarget, UpdateMarketArgs};
+use tessera_client::ix::{challenge_commitment, BUFFER_WRITE_BYTES};
 use tessera_tests::amounts::*;
 use tessera_tests::*;
 
@@ -409,6 +410,7 @@ fn main() {
         .into_iter()
         .map(referee_slot_cost)
         .collect();
+    let games: Vec<_> = GAME_WIDTHS.iter().map(|w| game_cost(w)).collect();
 
     let mut md = String::new();
     writeln!(
@@ -455,6 +457,8 @@ fn main() {
     .unwrap();
     writeln!(md).unwrap();
     referee_table(&mut md, &referee_slots);
+    writeln!(md).unwrap();
+    game_tables(&mut md, &games);
     print!("{md}");
 
     let over: Vec<_> = table
@@ -599,4 +603,318 @@ fn referee_slot_cost(k: usize) -> (usize, usize, usize, u64) {
         1 + writes + 1,
         meta.compute_units_consumed - 150,
     )
+}
+
+/// The models of the game's table: three layers, 2 rows of one row a chunk, picked at layer 2 of
+/// K inputs. Square up to K = 4 096; at K = 16 384 a square layer would weigh 256 MiB, so the
+/// picked layer maps 16 384 inputs to 16 features (its input row comes from 16 model inputs,
+/// its 16 outputs go to 16 model outputs).
+const GAME_WIDTHS: [&[usize]; 4] = [
+    &[256, 256, 256, 256],
+    &[1024, 1024, 1024, 1024],
+    &[4096, 4096, 4096, 4096],
+    &[16, 16384, 16, 16],
+];
+
+/// What one game costs: the compute units of each move, the bytes staged and the transactions
+/// of the reveal and of the proof, and the whole game's transactions and compute units.
+struct GameCost {
+    widths: Vec<usize>,
+    /// `open_game`, `post_chain`, `pick_layer`, `reveal_rows`, `prove_step`, `end_game`,
+    /// `settle_referee`.
+    moves: [u64; 7],
+    /// (staged bytes, transactions: create + writes + the move), for the reveal and the proof.
+    reveal: (usize, usize),
+    proof: (usize, usize),
+    /// Every transaction from `open_game` to `settle_referee` of the game that convicts, and
+    /// the compute units they spend.
+    txs: usize,
+    cu: u64,
+}
+
+/// A game's environment: a market with no arbiter and a job whose two replicas disagree.
+struct Game {
+    env: Env,
+    job: Pubkey,
+    creator: User,
+    ops: [User; 2],
+    model: tessera_kernels::quant::QuantModel,
+    commitment: tessera_kernels::quant::ModelCommitment,
+    /// `replicas[0]` computes the true rows, `replicas[1]` changed one element of layer 2 of
+    /// row `ROW` (the change reaches its output).
+    replicas: [MlpReplica; 2],
+    /// (transactions, compute units) sent since the last [`Game::take`].
+    sent: (usize, u64),
+}
+
+/// The accused row of the game's model.
+const ROW: usize = 1;
+
+impl Game {
+    fn new(widths: &[usize]) -> Self {
+        let model = tessera_kernels::benchmark::synthetic_mlp(11, 2, widths, 1);
+        let replicas = [
+            MlpReplica::honest(&model),
+            MlpReplica::cheat(&model, ROW, 2, 5),
+        ];
+        let mut env = Env::bare(anchor_spl::token::ID);
+        let ix = env
+            .keys
+            .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+        let admin = env.admin.insecure_clone();
+        env.send(&[ix], &[&admin]).unwrap();
+        let creator = env.user(10 * REWARD);
+        // A job id at which the job's, the escrow's and the measured game's PDA bump searches
+        // all end at their first try (each bump more costs 1 500 CU).
+        let (market, creator_key) = (env.keys.market, creator.pubkey());
+        let mut id = 0;
+        let job = loop {
+            id = tessera_client::pda::cheap_job_id(&market, &creator_key, id + 1);
+            let job = env.keys.job(&creator_key, id);
+            if env.keys.pdas().game(&job, 1, 0).1 == u8::MAX {
+                break job;
+            }
+        };
+        env.create_quant_job(&creator, id, 2, KERNEL_MLP_I8, &model)
+            .unwrap();
+        let ops = [env.operator(STAKE), env.operator(STAKE)];
+        for op in &ops {
+            env.claim(op, job).unwrap();
+        }
+        for (op, r) in ops.iter().zip(&replicas) {
+            env.commit(op, job, r.root(&model), [4; 32]).unwrap();
+        }
+        for (op, r) in ops.iter().zip(&replicas) {
+            env.reveal(op, job, r.root(&model), [4; 32]).unwrap();
+        }
+        Game {
+            env,
+            job,
+            creator,
+            ops,
+            commitment: model.commitment(),
+            model,
+            replicas,
+            sent: (0, 0),
+        }
+    }
+
+    /// Sends `ixs`, which must land; its compute units.
+    fn send(&mut self, name: &str, ixs: &[Instruction], signers: &[&Keypair]) -> u64 {
+        let meta = self
+            .env
+            .send(ixs, signers)
+            .unwrap_or_else(|e| panic!("{name} failed: {:?}\n{:#?}", e.err, e.meta.logs));
+        self.sent.0 += 1;
+        self.sent.1 += meta.compute_units_consumed;
+        meta.compute_units_consumed
+    }
+
+    /// [`Env::stage`], counted: creates a buffer of `authority`'s holding `bytes`.
+    fn stage(&mut self, authority: &Keypair, bytes: &[u8]) -> Pubkey {
+        let buffer = Keypair::new();
+        let space = tessera_client::ix::buffer_space(bytes.len());
+        let lamports = self.env.svm.minimum_balance_for_rent_exemption(space);
+        let create = tessera_client::ix::create_buffer_account(
+            &self.env.keys.program_id,
+            &authority.pubkey(),
+            &buffer.pubkey(),
+            bytes.len(),
+            lamports,
+        );
+        let init = self
+            .env
+            .keys
+            .init_buffer(authority.pubkey(), buffer.pubkey());
+        self.send("create the buffer", &[create, init], &[authority, &buffer]);
+        for (i, piece) in bytes.chunks(BUFFER_WRITE_BYTES).enumerate() {
+            let offset = (i * BUFFER_WRITE_BYTES) as u32;
+            let ix = self.env.keys.write_buffer(
+                authority.pubkey(),
+                buffer.pubkey(),
+                offset,
+                piece.to_vec(),
+            );
+            self.send("write the buffer", &[ix], &[authority]);
+        }
+        buffer.pubkey()
+    }
+
+    /// The transactions and compute units sent since the last call.
+    fn take(&mut self) -> (usize, u64) {
+        std::mem::take(&mut self.sent)
+    }
+
+    /// Slot `accuser` opens its game against slot `defender` on row `ROW`; the defender posts
+    /// its chain, the accuser picks the first layer where it leaves its own rows, the defender
+    /// reveals that link. The game and the compute units of the four moves, with the revealed
+    /// bytes.
+    fn play_to_reveal(&mut self, defender: u8, accuser: u8) -> (Pubkey, [u64; 4], usize) {
+        let (d, a) = (defender as usize, accuser as usize);
+        let args = tessera_client::referee::open_game_args(
+            &self.commitment,
+            defender,
+            Accuser::Slot { slot: accuser },
+            ROW as u32,
+        );
+        let game = self.env.keys.pdas().game(&self.job, defender, accuser).0;
+        let (dk, ak) = (
+            self.ops[d].key.insecure_clone(),
+            self.ops[a].key.insecure_clone(),
+        );
+        let ix = self.env.keys.open_game(
+            ak.pubkey(),
+            self.job,
+            self.env.keys.operator(&dk.pubkey()),
+            args,
+        );
+        let open = self.send("open_game", &[ix], &[&ak]);
+        let chain = tessera_client::referee::chain_hashes(&self.replicas[d].rows[ROW]);
+        let ix = self.env.keys.post_chain(dk.pubkey(), game, self.job, chain);
+        let post = self.send("post_chain", &[ix], &[&dk]);
+        let g = self.env.game(&game).unwrap();
+        let layer = tessera_client::referee::pick(&self.replicas[a].rows[ROW], g.chain());
+        assert_eq!(layer, 2, "the middle layer, where the replicas part");
+        let ix = self.env.keys.pick_layer(ak.pubkey(), game, self.job, layer);
+        let pick = self.send("pick_layer", &[ix], &[&ak]);
+        let (bytes, leaf_proof_len) = self.replicas[d].revealed(&self.model, ROW, layer);
+        let buffer = self.stage(&dk, &bytes);
+        let ix = self
+            .env
+            .keys
+            .reveal_rows(dk.pubkey(), game, self.job, buffer, leaf_proof_len);
+        let reveal = self.send("reveal_rows", &[ix], &[&dk]);
+        (game, [open, post, pick, reveal], bytes.len())
+    }
+}
+
+/// The referee's game on a three-layer `mlp-i8` model of `widths` (2 rows of one row a chunk),
+/// in a market with no arbiter, between a replica that computed the true rows (slot 0) and one
+/// that changed an element of layer 2 (slot 1). The cheater accuses the true replica first: it
+/// plays to the reveal and has nothing to prove, so that game ends at its deadline
+/// (`end_game`). The true replica accuses the cheater: every move, `prove_step` at layer 2 (one
+/// dot product of K), then `settle_referee`.
+fn game_cost(widths: &[usize]) -> GameCost {
+    let mut g = Game::new(widths);
+    // The cheater's accusation, up to the reveal.
+    let (lost, _, _) = g.play_to_reveal(0, 1);
+    g.take();
+    // The true replica's, to the proof.
+    let (game, moves, revealed) = g.play_to_reveal(1, 0);
+    let reveal_txs = g.sent.0 - 3;
+    let state = g.env.game(&game).unwrap();
+    let rows = g.env.svm.get_account(&state.rows_buffer).unwrap().data;
+    let (x, y) = tessera_client::referee::read_revealed(&state, &rows).unwrap();
+    let x = x.expect("layer 2 has a revealed input row");
+    let (staged, args) =
+        tessera_client::referee::step_proof(&g.model, &g.commitment, ROW, state.layer, &x, &y)
+            .expect("the cheater's link is wrong");
+    let before = g.sent.0;
+    let prover = g.env.cranker();
+    let buffer = g.stage(&prover, &staged);
+    let keys = g.env.game_keys(game);
+    let ix = g.env.keys.prove_step(&keys, buffer, args);
+    let budget = solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+        1_400_000,
+    );
+    // The compute-budget instruction the proof is sent with costs 150 units.
+    let prove = g.send("prove_step", &[budget, ix], &[&prover]) - 150;
+    let proof_txs = g.sent.0 - before;
+    assert!(
+        prove < 1_400_000 / 2,
+        "prove_step at K = {}: {prove} compute units, not well under the 1.4 M limit",
+        widths[1]
+    );
+    assert_eq!(g.env.job(&g.job).convicted, 0b10);
+    // The cheater's own game ends when its deadline passes: it never proved anything.
+    let deadline = g.env.game(&lost).unwrap().deadline;
+    let now = g.env.now();
+    g.env.warp(deadline - now + 1);
+    let (convicting, convicting_cu) = g.take();
+    let keys = g.env.game_keys(lost);
+    let crank = g.env.cranker();
+    let end = g.send("end_game", &[g.env.keys.end_game(&keys)], &[&crank]);
+    assert_eq!(g.env.job(&g.job).convicted, 0b10, "the true replica stands");
+    g.take();
+    let job = g.env.job(&g.job);
+    let ix = g.env.keys.settle_referee(
+        g.job,
+        g.creator.pubkey(),
+        g.creator.token,
+        &g.env.parties(&job),
+    );
+    let settle = g.send("settle_referee", &[ix], &[&crank]);
+    assert_eq!(g.env.job(&g.job).state(), tessera::state::JobState::Settled);
+    let [open, post, pick, reveal] = moves;
+    GameCost {
+        widths: widths.to_vec(),
+        moves: [open, post, pick, reveal, prove, end, settle],
+        reveal: (revealed, reveal_txs),
+        proof: (staged.len(), proof_txs),
+        txs: convicting + 1,
+        cu: convicting_cu + settle,
+    }
+}
+
+/// The game's tables: compute units per move, then the staging and the whole game.
+fn game_tables(md: &mut String, games: &[GameCost]) {
+    writeln!(
+        md,
+        "The referee's game (`mlp-i8` jobs whose replicas disagree, or challenged; no arbiter): \
+         a three-layer model of 2 rows, one row a chunk, two replicas of which one changed an \
+         element of layer 2. The true replica accuses the cheater, which posts its chain; the \
+         accuser picks layer 2 (K inputs), the defender reveals its input and output rows there \
+         (K + N bytes), and the accuser proves one element wrong (`prove_step`: one dot product \
+         of K, the weight row's Merkle proof); `settle_referee` pays the true replica. \
+         `end_game` is the cheater's own accusation, ended at its deadline after the reveal \
+         (the rows buffer goes back to the defender). Layers are K × K up to 4 096; at 16 384 \
+         the model is 16 → 16 384 → 16 → 16 (a square layer would weigh 256 MiB), so the \
+         picked layer is 16 384 → 16. The job's id is one at which the measured game's PDA \
+         bump search ends at its first try (`open_game` costs 1 500 CU more per bump tried). \
+         Reproduce with `scripts/build-program.sh && cargo bench \
+         --profile dev -p tessera-tests --bench compute_units` (it rewrites every table of this \
+         section). Compute units:"
+    )
+    .unwrap();
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "| K | model widths | `open_game` | `post_chain` | `pick_layer` | `reveal_rows` | \
+         `prove_step` | `end_game` | `settle_referee` |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+    for g in games {
+        let widths: Vec<String> = g.widths.iter().map(|w| w.to_string()).collect();
+        write!(md, "| {} | {} |", g.widths[1], widths.join(" → ")).unwrap();
+        for cu in g.moves {
+            write!(md, " {cu} |").unwrap();
+        }
+        writeln!(md).unwrap();
+    }
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "Staged bytes and transactions (`write_buffer`, {BUFFER_WRITE_BYTES} bytes a \
+         transaction), and the whole game that convicts, from `open_game` to `settle_referee` \
+         (buffer creations and writes included):"
+    )
+    .unwrap();
+    writeln!(md).unwrap();
+    writeln!(
+        md,
+        "| K | reveal: staged bytes | reveal: transactions (create + writes + `reveal_rows`) | \
+         proof: staged bytes | proof: transactions (create + writes + `prove_step`) | game: \
+         transactions | game: compute units |"
+    )
+    .unwrap();
+    writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+    for g in games {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            g.widths[1], g.reveal.0, g.reveal.1, g.proof.0, g.proof.1, g.txs, g.cu
+        )
+        .unwrap();
+    }
 }
