@@ -259,7 +259,7 @@ pub enum MarketCmd {
         #[arg(long, value_parser = pubkey, conflicts_with = "no_arbiter")]
         arbiter: Option<Pubkey>,
         /// No arbiter at all: the market then takes only jobs whose disputes the program
-        /// settles itself (gemm-i8).
+        /// settles itself (gemm-i8 and mlp-i8).
         #[arg(long)]
         no_arbiter: bool,
         #[command(flatten)]

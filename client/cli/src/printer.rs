@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use tessera_client::amount::format_amount;
 use tessera_client::flows::MarketInfo;
-use tessera_client::state::Job;
+use tessera_client::state::{Job, JobState};
 use tessera_client::store::hex;
 use tessera_kernels::KernelId;
 
@@ -79,6 +79,9 @@ pub fn job_json(k: &Pubkey, j: &Job) -> Value {
         "input_hash": hex(&j.input_hash),
         "claim_deadline": j.claim_deadline,
         "agreed_root": if j.agreed_root == [0; 32] { Value::Null } else { hex(&j.agreed_root).into() },
+        "dispute_deadline": (j.state() == JobState::Disputed).then_some(j.dispute_deadline),
+        "convicted_slots": (0..j.replicas).filter(|i| j.convicted & (1 << i) != 0).collect::<Vec<_>>(),
+        "open_games": j.open_games,
         "slots": j.slots().iter().map(|a| json!({
             "operator": a.operator.to_string(),
             "status": format!("{:?}", a.status()),
@@ -90,32 +93,47 @@ pub fn job_json(k: &Pubkey, j: &Job) -> Value {
 
 /// Prints a job account; amounts in tokens when the mint's `decimals` are known.
 pub fn print_job(printer: &Printer, k: &Pubkey, j: &Job, decimals: Option<u8>) {
+    printer.emit(|| job_text(k, j, decimals), job_json(k, j));
+}
+
+/// A job account for people.
+pub fn job_text(k: &Pubkey, j: &Job, decimals: Option<u8>) -> String {
     let amount = |v: u64| match decimals {
         Some(d) => format_amount(v, d),
         None => format!("{v} base units"),
     };
-    printer.emit(
-        || {
-            let mut s = format!(
-                "job {k}\n  state {:?}  kernel {}  id {}  chunks {}\n  reward {} × {} replicas\n  input {}",
-                j.state(),
-                kernel_name(j.kernel),
-                j.job_id,
-                j.chunk_count,
-                amount(j.reward_per_replica),
-                j.replicas,
-                j.input_uri()
-            );
-            if j.agreed_root != [0; 32] {
-                s.push_str(&format!("\n  agreed root {}", hex(&j.agreed_root)));
-            }
-            for (i, a) in j.slots().iter().enumerate() {
-                s.push_str(&format!("\n  slot {i}: {:?} {}", a.status(), a.operator));
-            }
-            s
-        },
-        job_json(k, j),
+    let mut s = format!(
+        "job {k}\n  state {:?}  kernel {}  id {}  chunks {}\n  reward {} × {} replicas\n  input {}",
+        j.state(),
+        kernel_name(j.kernel),
+        j.job_id,
+        j.chunk_count,
+        amount(j.reward_per_replica),
+        j.replicas,
+        j.input_uri()
     );
+    if j.agreed_root != [0; 32] {
+        s.push_str(&format!("\n  agreed root {}", hex(&j.agreed_root)));
+    }
+    if j.state() == JobState::Disputed {
+        s.push_str(&format!(
+            "\n  disputed until {}; {} referee game(s) open",
+            j.dispute_deadline, j.open_games
+        ));
+    }
+    for (i, a) in j.slots().iter().enumerate() {
+        let convicted = if j.convicted & (1 << i) != 0 {
+            "  (convicted by the referee)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "\n  slot {i}: {:?} {}{convicted}",
+            a.status(),
+            a.operator
+        ));
+    }
+    s
 }
 
 /// A market as JSON.
@@ -145,7 +163,7 @@ pub fn market_json(m: &MarketInfo) -> Value {
 /// An arbiter for people: the default key is no arbiter.
 fn arbiter_text(arbiter: &Pubkey) -> String {
     if *arbiter == Pubkey::default() {
-        "none (the referee rules gemm-i8 jobs; no other kernel is taken)".to_string()
+        "none (the referee rules gemm-i8 and mlp-i8 jobs; no other kernel is taken)".to_string()
     } else {
         arbiter.to_string()
     }
@@ -195,5 +213,41 @@ mod tests {
         assert_eq!(kernel_name(9), "kernel-9");
         assert_eq!(kernel_names(0b1010), ["render", "mlp-i8"]);
         assert!(kernel_names(0).is_empty());
+    }
+
+    /// A disputed job shows its deadline, its open referee games and the convicted slots.
+    #[test]
+    fn a_disputed_job_shows_its_games_and_convictions() {
+        let mut j: Job = bytemuck::Zeroable::zeroed();
+        j.replicas = 2;
+        j.kernel = 3;
+        j.set_state(JobState::Disputed);
+        j.dispute_deadline = 1_700_000_000;
+        j.open_games = 1;
+        j.convicted = 0b10;
+        let k = Pubkey::new_unique();
+        let text = job_text(&k, &j, None);
+        assert!(
+            text.contains("disputed until 1700000000; 1 referee game(s) open"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "slot 1: Empty 11111111111111111111111111111111  (convicted by the referee)"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("slot 0: Empty 11111111111111111111111111111111  (convicted"),
+            "{text}"
+        );
+        let json = job_json(&k, &j);
+        assert_eq!(json["kernel"], "mlp-i8");
+        assert_eq!(json["dispute_deadline"], 1_700_000_000);
+        assert_eq!(json["convicted_slots"], serde_json::json!([1]));
+        assert_eq!(json["open_games"], 1);
+        j.set_state(JobState::Settled);
+        assert!(job_json(&k, &j)["dispute_deadline"].is_null());
+        assert!(!job_text(&k, &j, None).contains("disputed until"));
     }
 }
