@@ -14,11 +14,13 @@ pub struct CloseJob<'info> {
 }
 
 impl CloseJob<'_> {
+    /// An ended job with no referee game left open: a game must never outlive its job (a job
+    /// re-created at the same address would be judged by it). Games of an ended job end at
+    /// once by `end_game` (anyone).
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.job.load()?.state().has_ended(),
-            TesseraError::JobNotEnded
-        );
+        let job = self.job.load()?;
+        require!(job.state().has_ended(), TesseraError::JobNotEnded);
+        require!(job.open_games == 0, TesseraError::GamesOpen);
         Ok(())
     }
 }
