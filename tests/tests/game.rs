@@ -817,6 +817,44 @@ fn a_game_left_open_when_the_job_settles_ends_without_effect() {
     assert_eq!(p.env.job(&p.job).convicted, 0b10);
 }
 
+/// The creator's close of a settled job ends the games still open on it first: the program
+/// refuses to close a job whose games are open (a game must not outlive its job), and anyone
+/// may end them once the job has ended.
+#[test]
+fn closing_a_settled_job_ends_its_open_games_first() {
+    use tessera_client::flows::{creator, Ctx};
+    let model = model();
+    let mut p = play(vec![
+        Replica::honest(&model),
+        Replica::cheat(&model, 3, 1, 7),
+    ]);
+    let (r, theirs) = p.open(0, 1, 3);
+    r.unwrap();
+    p.post_chain(theirs).unwrap();
+    p.play_out(1, 0, 3);
+    let creator = p.creator();
+    p.env.settle_referee(p.job, &creator).unwrap();
+    let ix = p.env.keys.close_job(creator.pubkey(), p.job);
+    assert_tessera_error(&p.env.send(&[ix], &[&creator.key]), TesseraError::GamesOpen);
+    let rent = p.lamports(&theirs);
+    let accuser_before = p.lamports(&p.ops[1].pubkey());
+    let (job, market) = (p.job, p.env.keys.market);
+    let chain = tessera_tests::chain::LiteChain::new(&mut p.env.svm);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let ctx = Ctx::new(&chain);
+            let m = ctx.market(&market).await.unwrap();
+            creator::close_job(&ctx, &m, &creator.key, &job).await
+        })
+        .unwrap();
+    assert_eq!(p.lamports(&theirs), 0);
+    assert_eq!(p.lamports(&job), 0);
+    assert_eq!(p.lamports(&p.ops[1].pubkey()), accuser_before + rent);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Challengers of a root the replicas agreed on
 // ---------------------------------------------------------------------------------------------

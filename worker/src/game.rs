@@ -53,33 +53,13 @@ impl Worker {
             .await
             .map_err(WorkerError::Transaction)?
             .unix_timestamp;
-        // The games of every (defender slot, accuser) pair the job can have.
-        let pdas = self.keys().pdas();
-        let challengers = job.challengers().count() as u8;
-        let accusers: Vec<u8> = (0..job.replicas)
-            .chain((0..challengers).map(|i| Accuser::Challenger { index: i }.id()))
-            .collect();
-        let addresses: Vec<Pubkey> = (0..job.replicas)
-            .flat_map(|d| {
-                accusers
-                    .iter()
-                    .filter(move |&&a| a != d)
-                    .map(move |&a| (d, a))
-            })
-            .map(|(d, a)| pdas.game(&key, d, a).0)
-            .collect();
-        let accounts = self
-            .chain()
-            .get_multiple_accounts(&addresses)
+        let ctx = tessera_client::flows::Ctx::new(self.chain()).with_tx(self.tx.clone());
+        let games = tessera_client::flows::referee::games(&ctx, self.keys(), &key, job)
             .await
             .map_err(WorkerError::Transaction)?;
         let me = self.key.pubkey();
-        for (address, account) in addresses.iter().zip(accounts) {
-            let Some(game) = account.and_then(|a| tessera_client::decode::<Game>(&a.data).ok())
-            else {
-                continue;
-            };
-            let keys = GameKeys::of(*address, &game);
+        for (address, game) in &games {
+            let keys = GameKeys::of(*address, game);
             let moot =
                 job.state() != JobState::Disputed || job.convicted & (1 << game.defender_slot) != 0;
             if moot || now > game.deadline {
@@ -89,10 +69,10 @@ impl Worker {
             }
             let phase = game.phase();
             if game.defender == me && phase.defender_moves() {
-                return self.defend(key, job, &game, &keys).await;
+                return self.defend(key, job, game, &keys).await;
             }
             if game.accuser == me && !phase.defender_moves() {
-                return self.accuse(key, &game, &keys, job).await;
+                return self.accuse(key, game, &keys, job).await;
             }
         }
         if job.convicted != 0 && referee_decides(job) {

@@ -379,6 +379,17 @@ pub async fn close_job(
         ));
     }
     let rent = account.lamports;
+    // Referee games left open when the job settled would outlive it: the program refuses the
+    // close until they end, which anyone may do at once now the job has ended (their rent goes
+    // back to their accusers).
+    for (address, game) in super::referee::games(ctx, &market.keys, job_address, &j).await? {
+        let ix = market
+            .keys
+            .end_game(&crate::ix::GameKeys::of(address, &game));
+        ctx.chain
+            .send_transaction(&[ix], &[creator], &ctx.tx)
+            .await?;
+    }
     let ix = market.keys.close_job(creator.pubkey(), *job_address);
     let sig = ctx
         .chain

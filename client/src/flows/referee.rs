@@ -1,5 +1,6 @@
 //! Staging a fraud proof for the referee: a buffer account created at its full size, written
-//! in pieces, closed once the proof is sent (see `crate::referee` for the proof itself).
+//! in pieces, closed once the proof is sent (see `crate::referee` for the proof itself); and
+//! reading a job's referee games.
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -73,4 +74,45 @@ pub async fn close(
     let ix = keys.close_buffer(payer.pubkey(), *buffer);
     ctx.chain.send_transaction(&[ix], &[payer], &ctx.tx).await?;
     Ok(())
+}
+
+/// The referee games of `job` (at `job_address`) still open, with their accounts: every pair
+/// of a defender slot and an accuser (another slot, or a challenger) is looked up at once.
+pub async fn games(
+    ctx: &Ctx<'_>,
+    keys: &MarketKeys,
+    job_address: &Pubkey,
+    job: &crate::state::Job,
+) -> Result<Vec<(Pubkey, crate::state::Game)>, ClientError> {
+    if job.open_games == 0 {
+        return Ok(Vec::new());
+    }
+    let pdas = keys.pdas();
+    let accusers: Vec<u8> = (0..job.replicas)
+        .chain(
+            job.challengers()
+                .map(|(i, _)| tessera::instructions::Accuser::Challenger { index: i as u8 }.id()),
+        )
+        .collect();
+    let addresses: Vec<Pubkey> = (0..job.replicas)
+        .flat_map(|d| {
+            accusers
+                .iter()
+                .filter(move |&&a| a != d)
+                .map(move |&a| (d, a))
+        })
+        .map(|(d, a)| pdas.game(job_address, d, a).0)
+        .collect();
+    let accounts = ctx.chain.get_multiple_accounts(&addresses).await?;
+    Ok(addresses
+        .into_iter()
+        .zip(accounts)
+        .filter_map(|(address, account)| {
+            let account = account.filter(|a| a.lamports > 0)?;
+            Some((
+                address,
+                crate::decode::<crate::state::Game>(&account.data).ok()?,
+            ))
+        })
+        .collect())
 }
