@@ -1161,6 +1161,76 @@ fn every_game_transaction_fits_in_one_packet() {
     }
 }
 
+/// The element function the real `.so` runs equals the CPU reference's on 10 000 fuzzed
+/// elements: four games whose picked layer has 2 500 features each, every feature with its own
+/// bias, multiplier and shift drawn over the whole valid range (multiplier 0 included, shifts
+/// -31 to 7, bias up to ±2^30), each game with its own zero points and relu. The honest
+/// defender's output row is the CPU's; a proof of each of its elements is sent, and the program
+/// refuses every one (`NoFraud`: it computed the same byte). (That a changed element is
+/// convicted is the property test's below.)
+#[test]
+fn the_on_chain_element_function_equals_the_cpu_reference_on_10_000_fuzzed_elements() {
+    use tessera_int8::{MAX_SHIFT, MIN_MULTIPLIER, MIN_SHIFT};
+    const FEATURES: usize = 2_500;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut checked = 0;
+    for game in 0..4u32 {
+        // One row of 48 inputs, through 32 features, to the fuzzed layer of 2 500.
+        let mut model = synthetic_mlp(0xf022 + game, 1, &[48, 32, FEATURES], 1);
+        model.input_zero_point = next() as i8 as i32;
+        model.layers[0].output_zero_point = next() as i8 as i32;
+        let l = &mut model.layers[1];
+        l.output_zero_point = next() as i8 as i32;
+        l.relu = game % 2 == 1;
+        for n in 0..FEATURES {
+            l.bias[n] = (next() % (1 << 31)) as i32 - (1 << 30);
+            l.multiplier[n] = match next() % 8 {
+                0 => 0,
+                1 => MIN_MULTIPLIER,
+                2 => i32::MAX,
+                _ => MIN_MULTIPLIER + (next() % (1 << 30)) as i32,
+            };
+            l.shift[n] = MIN_SHIFT + (next() % (MAX_SHIFT - MIN_SHIFT + 1) as u64) as i32;
+        }
+        let honest = Replica::honest(&model);
+        let mut cheat = honest.clone();
+        let out = cheat.rows[0][2].clone();
+        cheat.rows[0][2][0] = out[0].wrapping_add(1);
+        let mut p = play_with(model.clone(), vec![honest, cheat]);
+        // The cheat accuses the honest replica at the fuzzed layer.
+        let (r, key) = p.open(0, 1, 0);
+        r.unwrap();
+        p.post_chain(key).unwrap();
+        p.pick_layer(key, 1, 2).unwrap();
+        p.reveal(key).0.unwrap();
+        let g = p.game(key);
+        let (x, y) =
+            read_revealed(&g, &p.env.svm.get_account(&g.rows_buffer).unwrap().data).unwrap();
+        let x = x.unwrap();
+        // One buffer, rewritten for each proof: a weight row and its proof (at most 20 hashes).
+        let prover = p.env.cranker();
+        let buffer = p.env.stage(&prover, &[0; 32 + 32 * 20]);
+        for n in 0..FEATURES {
+            // A proof of element n, as if the defender's value were one more.
+            let mut forged = y.clone();
+            forged[n] = forged[n].wrapping_add(1);
+            let (staged, args) = step_proof(&model, &p.commitment, 0, 2, &x, &forged).unwrap();
+            assert_eq!(args.feature as usize, n);
+            let ix = p.env.keys.write_buffer(prover.pubkey(), buffer, 0, staged);
+            p.env.send(&[ix], &[&prover]).unwrap();
+            assert_tessera_error(&p.env.prove_step(key, buffer, args), TesseraError::NoFraud);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 10_000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties, over random models
 // ---------------------------------------------------------------------------------------------
