@@ -1020,6 +1020,26 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         .get(&store::chunk_uri(&uri, c as u32))
         .await
         .unwrap();
+    // The cheat accuses the honest replica too (on the same row): that game cannot convict it,
+    // and is ended by the honest worker once the job has settled.
+    let counter = net
+        .market
+        .keys
+        .pdas()
+        .game(&job_key, honest_slot, cheat_slot)
+        .0;
+    let ix = net.market.keys.open_game(
+        cheat.key.pubkey(),
+        job_key,
+        disputed.assignments[honest_slot as usize].operator,
+        tessera_client::referee::open_game_args(
+            &model.commitment(),
+            honest_slot,
+            tessera_client::Accuser::Slot { slot: cheat_slot },
+            m as u32,
+        ),
+    );
+    net.send(&[ix], &cheat.key).await;
     let proof = tessera_merkle::proof(&leaves, c);
     let (job, picked) = cheat.defend(job_key, game_key, &rows, &chunk, &proof).await;
     let settled_in = since.elapsed();
@@ -1027,6 +1047,15 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         picked, 2,
         "the honest worker picked the layer the cheat changed"
     );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while net.job(&job_key).await.open_games > 0 {
+        assert!(Instant::now() < deadline, "the cheat's game is still open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fetch::<tessera_client::state::Game>(net.chain(), &counter)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(job.convicted, 1 << cheat_slot);
     assert_eq!(
         job.agreed_root,
@@ -1059,8 +1088,8 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         net.balance(&creator).await,
         creator_before - REWARD + slash.creator
     );
-    // The game's transactions: the moves, the buffers (create, writes, close), the
-    // settlement.
+    // The games' transactions: the moves, the buffers (create, writes, close), the settlement,
+    // the cheat's own game (opened, the honest chain posted, ended once the job settled).
     let honest_txs = signed(honest_key).await - honest_before;
     let cheat_txs = signed(cheat.key.pubkey()).await - cheat_before;
     println!(

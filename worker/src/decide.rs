@@ -225,6 +225,9 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         JobState::Disputed if s.arbiter && (!job.has_challenge() || s.now > settle_from) => {
             Some(Step::Resolve)
         }
+        // A job that ended with referee games open (settled by another game, the arbiter or the
+        // deadline): this worker's games are ended so that their rent comes back.
+        _ if ends_games(job, &s.operator) => Some(Step::Referee),
         _ => None,
     }
 }
@@ -258,6 +261,14 @@ pub fn in_games(job: &Job, mine: usize) -> bool {
         && !job.has_challenge()
         && me.status() == SlotStatus::Revealed
         && disagree
+}
+
+/// An ended job with referee games still open, in which `operator` took part (a slot, or a
+/// challenge): it ends them (`end_game`), as anyone may once the job has ended.
+pub fn ends_games(job: &Job, operator: &Pubkey) -> bool {
+    job.state().has_ended()
+        && job.open_games > 0
+        && (job.slot_of(operator).is_some() || job.challenge_of(operator).is_some())
 }
 
 /// When the worker stops claiming because its compute backends failed, and when it tries them
@@ -1065,6 +1076,22 @@ mod tests {
         let mut whole = challenged;
         whole.challenges[0].chunk = WHOLE_ROOT;
         assert_eq!(decide(&whole, &rec, &after(revealed_by + 1)), None);
+        // Once the job has ended, its games still open are ended, by a replica or a challenger
+        // of it, and by nobody else.
+        let mut settled = challenged;
+        settled.set_state(JobState::Settled);
+        settled.open_games = 1;
+        assert_eq!(decide(&settled, &rec, &situation(me)), Some(Step::Referee));
+        assert_eq!(
+            decide(&settled, &rec, &situation(verifier)),
+            Some(Step::Referee)
+        );
+        assert_eq!(
+            decide(&settled, &rec, &situation(Pubkey::new_unique())),
+            None
+        );
+        settled.open_games = 0;
+        assert_eq!(decide(&settled, &rec, &situation(me)), None);
         // A gemm-i8 job is proven in one transaction instead.
         let mut gemm = j;
         gemm.kernel = KernelId::GemmI8.id();

@@ -44,9 +44,6 @@ impl Worker {
         job: &Job,
         rec: &JobRecord,
     ) -> Result<(), WorkerError> {
-        let Some(me_as) = accuser_of(job, &self.operator) else {
-            return Ok(());
-        };
         let now = self
             .chain()
             .clock()
@@ -75,6 +72,13 @@ impl Worker {
                 return self.accuse(key, game, &keys, job).await;
             }
         }
+        // The moves above are the only ones left for a job that has ended.
+        if job.state() != JobState::Disputed {
+            return Ok(());
+        }
+        let Some(me_as) = accuser_of(job, &self.operator) else {
+            return Ok(());
+        };
         if job.convicted != 0 && referee_decides(job) {
             let ix = self.keys().settle_referee(
                 key,

@@ -409,14 +409,18 @@ impl Worker {
         });
     }
 
-    /// Counts jobs this worker held once they end.
+    /// Counts jobs this worker held once they end; an ended job is left alone from then on,
+    /// but for the games it still has open that this worker took part in.
     fn account_finished(&self, jobs: &HashMap<Pubkey, Box<Job>>, ended: &mut HashSet<Pubkey>) {
         for (key, job) in jobs {
             if ended.contains(key) || !job.state().has_ended() {
                 continue;
             }
             let Ok(rec) = self.db.get(key) else { return };
-            ended.insert(*key);
+            // Games left open on it are ended first (their rent comes back to their accusers).
+            if !crate::decide::ends_games(job, &self.operator) {
+                ended.insert(*key);
+            }
             if !rec.claimed || rec.finished {
                 continue;
             }
