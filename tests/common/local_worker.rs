@@ -6,7 +6,8 @@ use tessera_worker::config::Config;
 
 /// A worker configuration for operator `name` (one of `net`'s keypairs) of the market at
 /// `market` on the local validator: its store at `store`, its state under `data_dir`, no metrics endpoint, a 100 ms poll, and a
-/// 1 s delivery margin (jobs here allow a few seconds).
+/// 1 s delivery margin (jobs here allow a few seconds). Verification (on by default) is off:
+/// the tests that measure it turn it on, so that no other test's timing depends on it.
 /// The e2e tests, the bench and the demo start from it and change what they measure.
 pub fn local_worker_config(
     net: &Localnet,
@@ -25,5 +26,6 @@ pub fn local_worker_config(
     c.metrics_addr = None;
     c.poll_interval_ms = 100;
     c.min_exec_margin_secs = 1;
+    c.verify.enabled = false;
     c
 }

@@ -37,6 +37,7 @@
 //! | `TESSERA_VERIFY__ENABLED`               | `verify.enabled`              |
 //! | `TESSERA_VERIFY__SAMPLE_RATE`           | `verify.sample_rate`          |
 //! | `TESSERA_VERIFY__CHUNKS_PER_JOB`        | `verify.chunks_per_job`       |
+//! | `TESSERA_VERIFY__BUDGET_SECS_PER_HOUR`  | `verify.budget_secs_per_hour` |
 //!
 //! Only these variables are read: other `TESSERA_*` variables (the `tessera` CLI's
 //! `TESSERA_URL`, `TESSERA_OUTPUT`, `TESSERA_PRIORITY_FEE`, build switches, …) are ignored.
@@ -89,6 +90,7 @@ const ENV_KEYS: &[&str] = &[
     "verify.enabled",
     "verify.sample_rate",
     "verify.chunks_per_job",
+    "verify.budget_secs_per_hour",
 ];
 
 /// Why an old `mint` key is refused: a mint no longer names one market.
@@ -194,7 +196,7 @@ impl std::fmt::Display for Backend {
     }
 }
 
-/// Checking other operators' revealed results.
+/// Checking other operators' revealed results: on by default, within a compute budget.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerifyConfig {
@@ -204,14 +206,18 @@ pub struct VerifyConfig {
     pub sample_rate: f64,
     /// Output chunks recomputed per checked job (at least 1).
     pub chunks_per_job: u32,
+    /// Most seconds spent verifying in any hour (the default, 180, is 5 % of one device's
+    /// time); no new check starts while the last hour's checks took that long.
+    pub budget_secs_per_hour: u64,
 }
 
 impl Default for VerifyConfig {
     fn default() -> Self {
         VerifyConfig {
-            enabled: false,
+            enabled: true,
             sample_rate: 1.0,
             chunks_per_job: 2,
+            budget_secs_per_hour: 180,
         }
     }
 }
@@ -501,6 +507,15 @@ impl Config {
         }
         if self.verify.chunks_per_job < 1 {
             return Err(invalid("verify.chunks_per_job", "must be at least 1"));
+        }
+        if self.verify.budget_secs_per_hour > 3_600 {
+            return Err(invalid(
+                "verify.budget_secs_per_hour",
+                format!(
+                    "must be at most 3600 (an hour), got {}",
+                    self.verify.budget_secs_per_hour
+                ),
+            ));
         }
         Ok(())
     }
@@ -823,6 +838,9 @@ mod tests {
         assert_eq!(config.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
         assert_eq!(config.store, "file://~/.local/share/tessera-worker/store");
         assert_eq!(config.verify, VerifyConfig::default());
+        // Every worker checks others by default, within 5 % of an hour.
+        assert!(config.verify.enabled);
+        assert_eq!(config.verify.budget_secs_per_hour, 180);
     }
 
     #[test]
@@ -853,9 +871,10 @@ mod tests {
             priority_fee_micro_lamports = 5000
 
             [verify]
-            enabled = true
+            enabled = false
             sample_rate = 0.25
             chunks_per_job = 3
+            budget_secs_per_hour = 600
             "#,
         ))
         .unwrap();
@@ -889,9 +908,10 @@ mod tests {
                 arbiter: true,
                 priority_fee_micro_lamports: Some(5000),
                 verify: VerifyConfig {
-                    enabled: true,
+                    enabled: false,
                     sample_rate: 0.25,
                     chunks_per_job: 3,
+                    budget_secs_per_hour: 600,
                 },
             }
         );
@@ -1066,6 +1086,10 @@ mod tests {
         assert_eq!(
             invalid_field("[verify]\nchunks_per_job = 0"),
             "verify.chunks_per_job"
+        );
+        assert_eq!(
+            invalid_field("[verify]\nbudget_secs_per_hour = 3601"),
+            "verify.budget_secs_per_hour"
         );
         assert_eq!(invalid_field("rpc_url = \"localhost:8899\""), "rpc_url");
         assert_eq!(invalid_field("rpc_url = \"ftp://host\""), "rpc_url");
@@ -1297,8 +1321,9 @@ mod tests {
         set("CRANK", "false");
         set("ARBITER", "true");
         set("PRIORITY_FEE_MICRO_LAMPORTS", "1000");
-        set("VERIFY__ENABLED", "true");
+        set("VERIFY__ENABLED", "false");
         set("VERIFY__SAMPLE_RATE", "0.5");
+        set("VERIFY__BUDGET_SECS_PER_HOUR", "90");
         // Other tools' variables, and unknown ones, are ignored.
         set("URL", "devnet");
         set("BLESS", "1");
@@ -1331,9 +1356,10 @@ mod tests {
                 arbiter: true,
                 priority_fee_micro_lamports: Some(1000),
                 verify: VerifyConfig {
-                    enabled: true,
+                    enabled: false,
                     sample_rate: 0.5,
                     chunks_per_job: 5,
+                    budget_secs_per_hour: 90,
                 },
                 ..defaults()
             }

@@ -271,6 +271,44 @@ pub fn ends_games(job: &Job, operator: &Pubkey) -> bool {
         && (job.slot_of(operator).is_some() || job.challenge_of(operator).is_some())
 }
 
+/// The verifier's compute budget: the seconds its checks took over the last hour, against
+/// `verify.budget_secs_per_hour`. No new check starts while the budget is spent; the oldest
+/// checks leave the window as time passes.
+#[derive(Clone, Debug)]
+pub struct VerifyBudget {
+    per_hour: Duration,
+    /// When each check ended, and how long it took, oldest first.
+    spent: std::collections::VecDeque<(Instant, Duration)>,
+}
+
+impl VerifyBudget {
+    const WINDOW: Duration = Duration::from_secs(3_600);
+
+    pub fn new(secs_per_hour: u64) -> Self {
+        Self {
+            per_hour: Duration::from_secs(secs_per_hour),
+            spent: Default::default(),
+        }
+    }
+
+    /// Whether a check may start at `now`.
+    pub fn allows(&mut self, now: Instant) -> bool {
+        while self
+            .spent
+            .front()
+            .is_some_and(|&(ended, _)| now.saturating_duration_since(ended) >= Self::WINDOW)
+        {
+            self.spent.pop_front();
+        }
+        self.spent.iter().map(|&(_, took)| took).sum::<Duration>() < self.per_hour
+    }
+
+    /// Books a check that ended at `ended` and took `took`.
+    pub fn spend(&mut self, ended: Instant, took: Duration) {
+        self.spent.push_back((ended, took));
+    }
+}
+
 /// When the worker stops claiming because its compute backends failed, and when it tries them
 /// again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1096,6 +1134,25 @@ mod tests {
         let mut gemm = j;
         gemm.kernel = KernelId::GemmI8.id();
         assert_eq!(decide(&gemm, &rec, &situation(me)), Some(Step::ProveFraud));
+    }
+
+    /// Checks stop once the last hour's took the budget, and start again as they age out.
+    #[test]
+    fn verification_stays_within_its_hourly_budget() {
+        let t0 = Instant::now();
+        let mut budget = VerifyBudget::new(180);
+        assert!(budget.allows(t0));
+        budget.spend(t0, Duration::from_secs(100));
+        assert!(budget.allows(t0 + Duration::from_secs(1)));
+        budget.spend(t0 + Duration::from_secs(600), Duration::from_secs(80));
+        assert!(!budget.allows(t0 + Duration::from_secs(601)), "180 s spent");
+        // The first check leaves the window an hour after it ended.
+        assert!(!budget.allows(t0 + Duration::from_secs(3_599)));
+        assert!(budget.allows(t0 + Duration::from_secs(3_600)));
+        assert!(
+            !VerifyBudget::new(0).allows(t0),
+            "a zero budget checks nothing"
+        );
     }
 
     #[test]

@@ -20,9 +20,13 @@ struct Args {
     /// override it.
     #[arg(long, short, env = "TESSERA_WORKER_CONFIG")]
     config: Option<PathBuf>,
-    /// Also verify other operators' results and challenge wrong ones.
-    #[arg(long)]
+    /// Verify other operators' results and challenge wrong ones (the default, within
+    /// `verify.budget_secs_per_hour`), even when the configuration turns it off.
+    #[arg(long, conflicts_with = "no_verify")]
     verify: bool,
+    /// Do not verify other operators' results.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +46,9 @@ fn main() -> std::process::ExitCode {
     };
     if args.verify {
         cfg.verify.enabled = true;
+    }
+    if args.no_verify {
+        cfg.verify.enabled = false;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

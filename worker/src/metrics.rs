@@ -10,6 +10,8 @@
 //! | `tessera_worker_jobs_failed_total`       | counter | claimed jobs that could not be delivered       |
 //! | `tessera_worker_jobs_rejected_total`     | counter | inputs refused before claiming                 |
 //! | `tessera_worker_deliveries_given_up_total` | counter | claimed jobs the program no longer accepted a delivery for |
+//! | `tessera_worker_audits_total`            | counter | other operators' results checked (verifier)    |
+//! | `tessera_worker_audit_seconds_total`     | counter | time spent checking them                       |
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
 //! | `tessera_worker_fraud_proofs_total`      | counter | wrong results proven to the on-chain referee   |
 //! | `tessera_worker_games_total`             | counter | referee games opened against other replicas    |
@@ -80,6 +82,10 @@ pub struct Metrics {
     pub deliveries_given_up: Counter,
     /// Challenges sent against other operators' results.
     pub challenges: Counter,
+    /// Other operators' results checked (verifier mode, on by default).
+    pub audits: Counter,
+    /// Seconds spent checking them (bounded by `verify.budget_secs_per_hour`).
+    pub audit_seconds: Counter<f64, AtomicU64>,
     /// Wrong results proven to the on-chain referee: a revealed challenge or another replica's
     /// root (`gemm-i8`), or the last move of a game (`mlp-i8`).
     pub fraud_proofs: Counter,
@@ -134,6 +140,8 @@ impl Metrics {
         let jobs_failed = Counter::default();
         let jobs_rejected = Counter::default();
         let challenges = Counter::default();
+        let audits = Counter::default();
+        let audit_seconds = Counter::<f64, AtomicU64>::default();
         let fraud_proofs = Counter::default();
         let games = Counter::default();
         let deliveries_given_up = Counter::default();
@@ -178,6 +186,17 @@ impl Metrics {
             "challenges",
             "Challenges sent against other operators' results",
             challenges.clone(),
+        );
+        registry.register(
+            "audits",
+            "Other operators' results checked by this worker's verifier",
+            audits.clone(),
+        );
+        registry.register_with_unit(
+            "audit",
+            "Time spent checking other operators' results",
+            Unit::Seconds,
+            audit_seconds.clone(),
         );
         registry.register(
             "fraud_proofs",
@@ -271,6 +290,8 @@ impl Metrics {
             jobs_rejected,
             deliveries_given_up,
             challenges,
+            audits,
+            audit_seconds,
             fraud_proofs,
             games,
             compute_seconds,
@@ -406,6 +427,8 @@ mod tests {
         metrics.jobs_failed.inc_by(3);
         metrics.jobs_rejected.inc();
         metrics.challenges.inc();
+        metrics.audits.inc_by(4);
+        metrics.audit_seconds.inc_by(0.25);
         metrics.fraud_proofs.inc_by(2);
         metrics.games.inc_by(3);
         metrics.compute_seconds.inc_by(1.5);
@@ -434,6 +457,8 @@ mod tests {
             "tessera_worker_jobs_failed_total 3",
             "tessera_worker_jobs_rejected_total 1",
             "tessera_worker_challenges_total 1",
+            "tessera_worker_audits_total 4",
+            "tessera_worker_audit_seconds_total 0.25",
             "tessera_worker_fraud_proofs_total 2",
             "tessera_worker_games_total 3",
             "tessera_worker_compute_seconds_total 1.5",

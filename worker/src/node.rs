@@ -60,6 +60,8 @@ pub struct Worker {
     pub(crate) inputs: Mutex<HashMap<Pubkey, Arc<Workload>>>,
     /// Work units per second measured per kernel id (the last job computed).
     pub(crate) rates: Mutex<HashMap<u8, f64>>,
+    /// What the verifier's checks of the last hour took (`verify.budget_secs_per_hour`).
+    pub(crate) verify_budget: Mutex<crate::decide::VerifyBudget>,
 }
 
 impl Worker {
@@ -111,6 +113,7 @@ impl Worker {
         // Validated with the configuration: a URL whose output URIs fit on chain.
         let store_base = cfg.store_base();
         let input_bases = cfg.input_bases();
+        let verify_budget = crate::decide::VerifyBudget::new(cfg.verify.budget_secs_per_hour);
         let tx = TxOptions {
             priority_fee_micro_lamports: cfg.priority_fee_micro_lamports,
             ..TxOptions::default()
@@ -139,6 +142,7 @@ impl Worker {
             tx,
             inputs: Mutex::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
+            verify_budget: Mutex::new(verify_budget),
         }))
     }
 
@@ -318,7 +322,12 @@ impl Worker {
                 crank: self.cfg.crank,
                 crank_grace: self.cfg.crank_grace_secs as i64,
                 verify: self.cfg.verify.enabled
-                    && sampled(key, &self.operator, self.cfg.verify.sample_rate),
+                    && sampled(key, &self.operator, self.cfg.verify.sample_rate)
+                    && self
+                        .verify_budget
+                        .lock()
+                        .expect("verify budget")
+                        .allows(Instant::now()),
                 arbiter: self.cfg.arbiter && self.market.state.arbiter == self.key.pubkey(),
             };
             let Some(step) = decide(job, &rec, &situation) else {

@@ -83,7 +83,18 @@ impl Worker {
                 Ok(())
             }
             Step::Finalize | Step::Timeout | Step::Expire => self.crank(key, job, step).await,
-            Step::Verify => self.verify(key, job).await,
+            Step::Verify => {
+                let started = std::time::Instant::now();
+                let result = self.verify(key, job).await;
+                let took = started.elapsed();
+                self.verify_budget
+                    .lock()
+                    .expect("verify budget")
+                    .spend(std::time::Instant::now(), took);
+                self.metrics.audits.inc();
+                self.metrics.audit_seconds.inc_by(took.as_secs_f64());
+                result
+            }
             Step::RevealChallenge => {
                 let record = rec.challenge.expect("decided");
                 let ix = self.keys().reveal_challenge(
