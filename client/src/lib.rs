@@ -21,6 +21,7 @@
 pub mod amount;
 pub mod chain;
 pub mod cluster;
+pub mod economics;
 pub mod error;
 pub mod filters;
 pub mod flows;

@@ -157,6 +157,10 @@ pub fn market_json(m: &MarketInfo) -> Value {
             "max_exec_timeout": p.max_exec_timeout, "reveal_window": p.reveal_window,
             "challenge_window": p.challenge_window, "unbonding_period": p.unbonding_period,
         },
+        "deterrence": {
+            "check_rate_needed": tessera_client::economics::deterrence_note(p).0,
+            "warning": tessera_client::economics::deterrence_note(p).1,
+        },
     })
 }
 
@@ -171,13 +175,21 @@ fn arbiter_text(arbiter: &Pubkey) -> String {
 
 /// A market for people.
 pub fn market_human(m: &MarketInfo) -> String {
+    let (needed, warning) = tessera_client::economics::deterrence_note(&m.state.params);
+    let deterrence = match warning {
+        Some(w) => format!("\n  warning: {w}"),
+        None => format!(
+            "\n  deterrence: no cheat pays once {:.0} % of the jobs are checked",
+            needed * 100.0
+        ),
+    };
     let p = &m.state.params;
     let d = m.decimals;
     format!(
         "market {}{}\n  mint {} ({} decimals)  founder {}\n  admin {}  arbiter {}\n  treasury {}\n  \
          fee {} bps  burn {} bps  collateral {} bps\n  slash: no-show {} bps, fraud {} bps; \
          creator gets {} bps, honest parties {} bps\n  replicas ≤ {}  min stake {}  min reward {}\n  \
-         windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s",
+         windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s{}",
         m.address(),
         if m.state.paused { " (paused)" } else { "" },
         m.keys.mint,
@@ -199,7 +211,8 @@ pub fn market_human(m: &MarketInfo) -> String {
         p.max_exec_timeout,
         p.reveal_window,
         p.challenge_window,
-        p.unbonding_period
+        p.unbonding_period,
+        deterrence
     )
 }
 
