@@ -657,12 +657,7 @@ impl Game {
             MlpReplica::honest(&model),
             MlpReplica::cheat(&model, ROW, 2, 5),
         ];
-        let mut env = Env::bare(anchor_spl::token::ID);
-        let ix = env
-            .keys
-            .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-        let admin = env.admin.insecure_clone();
-        env.send(&[ix], &[&admin]).unwrap();
+        let mut env = Env::without_arbiter();
         let creator = env.user(10 * REWARD);
         // A job id at which the job's, the escrow's and the measured game's PDA bump searches
         // all end at their first try (each bump more costs 1 500 CU).

@@ -469,6 +469,18 @@ impl Env {
     }
 
     /// A funded keypair with no role (pays for permissionless cranks).
+    /// A market with no arbiter at all (the default key): it takes only the kernels the
+    /// referee rules.
+    pub fn without_arbiter() -> Env {
+        let mut env = Env::bare(anchor_spl::token::ID);
+        let ix = env
+            .keys
+            .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+        let admin = env.admin.insecure_clone();
+        env.send(&[ix], &[&admin]).unwrap();
+        env
+    }
+
     /// A referee game's account, if it is open.
     pub fn game(&self, key: &Pubkey) -> Option<tessera::state::Game> {
         self.account(key)

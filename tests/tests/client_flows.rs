@@ -1127,12 +1127,7 @@ fn test_staging_a_fraud_proof_writes_every_byte_and_returns_the_rent() {
 /// before anything is uploaded, sent or escrowed, with the reason and the way out.
 #[test]
 fn test_submit_to_a_market_without_an_arbiter_refuses_unrefereed_kernels() {
-    let mut env = Env::bare(anchor_spl::token::ID);
-    let ix = env
-        .keys
-        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-    let admin = env.admin.insecure_clone();
-    env.send(&[ix], &[&admin]).unwrap();
+    let env = Env::without_arbiter();
     let mut f = Fixture::on(env);
     let e = submit_fails(&mut f, request(scene(), 50_000));
     assert!(e.to_string().contains("has no arbiter"), "{e}");

@@ -375,18 +375,25 @@ impl<'a> Manual<'a> {
 
     /// Defends `rows` (this operator's rows of the accused row through every layer) in the
     /// referee game `game` of `job` until the job settles: posts their chain, then reveals the
-    /// picked layer's rows (for the last layer, its delivered `chunk` with its leaf `proof`).
-    /// Returns the settled job and the layer picked.
+    /// picked layer's rows (for the last layer, chunk `c` of its output stored at `uri`, with
+    /// its leaf proof). Returns the settled job and the layer picked.
     async fn defend(
         &self,
         job: Pubkey,
         game: Pubkey,
         rows: &[Vec<i8>],
-        chunk: &[u8],
-        proof: &[[u8; 32]],
+        uri: &str,
+        c: usize,
     ) -> (Job, u8) {
         use tessera_client::referee::{chain_hashes, revealed_rows};
         use tessera_client::state::{Game, GamePhase};
+        let leaves = Store::new().get(&store::leaves_uri(uri)).await.unwrap();
+        let leaves: Vec<[u8; 32]> = leaves.as_chunks::<32>().0.to_vec();
+        let chunk = Store::new()
+            .get(&store::chunk_uri(uri, c as u32))
+            .await
+            .unwrap();
+        let proof = tessera_merkle::proof(&leaves, c);
         let keys = &self.net.market.keys;
         let mut picked = 0;
         let deadline = Instant::now() + Duration::from_secs(150);
@@ -404,7 +411,7 @@ impl<'a> Manual<'a> {
                 }
                 Some((GamePhase::AwaitRows, g)) => {
                     picked = g.layer;
-                    let bytes = revealed_rows(rows, g.layer, chunk, proof);
+                    let bytes = revealed_rows(rows, g.layer, &chunk, &proof);
                     let buffer = tessera_client::flows::referee::stage(
                         &self.net.ctx(),
                         keys,
@@ -1009,17 +1016,6 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         .pdas()
         .game(&job_key, cheat_slot, honest_slot)
         .0;
-    let leaves: Vec<[u8; 32]> = Store::new()
-        .get(&store::leaves_uri(&uri))
-        .await
-        .unwrap()
-        .as_chunks::<32>()
-        .0
-        .to_vec();
-    let chunk = Store::new()
-        .get(&store::chunk_uri(&uri, c as u32))
-        .await
-        .unwrap();
     // The cheat accuses the honest replica too (on the same row): that game cannot convict it,
     // and is ended by the honest worker once the job has settled.
     let counter = net
@@ -1040,8 +1036,7 @@ async fn an_mlp_cheat_in_layer_two_loses_the_referee_game_with_no_arbiter_key() 
         ),
     );
     net.send(&[ix], &cheat.key).await;
-    let proof = tessera_merkle::proof(&leaves, c);
-    let (job, picked) = cheat.defend(job_key, game_key, &rows, &chunk, &proof).await;
+    let (job, picked) = cheat.defend(job_key, game_key, &rows, &uri, c).await;
     let settled_in = since.elapsed();
     assert_eq!(
         picked, 2,
@@ -1152,17 +1147,6 @@ async fn a_verifier_convicts_a_single_mlp_replica_in_the_referee_game_with_no_ar
         .await;
     net.wait_job(&job_key, 60, |j| j.state() == JobState::Disputed)
         .await;
-    let leaves: Vec<[u8; 32]> = Store::new()
-        .get(&store::leaves_uri(&uri))
-        .await
-        .unwrap()
-        .as_chunks::<32>()
-        .0
-        .to_vec();
-    let chunk = Store::new()
-        .get(&store::chunk_uri(&uri, c as u32))
-        .await
-        .unwrap();
     let game = net
         .market
         .keys
@@ -1173,8 +1157,7 @@ async fn a_verifier_convicts_a_single_mlp_replica_in_the_referee_game_with_no_ar
             tessera_client::Accuser::Challenger { index: 0 }.id(),
         )
         .0;
-    let proof = tessera_merkle::proof(&leaves, c);
-    let (job, picked) = cheat.defend(job_key, game, &rows, &chunk, &proof).await;
+    let (job, picked) = cheat.defend(job_key, game, &rows, &uri, c).await;
     assert_eq!(picked, 2, "the verifier picked the layer the cheat changed");
     assert_eq!(
         job.challenges[0].chunk, c as u32,

@@ -11,8 +11,8 @@ use tessera_client::referee::{
     chain_hashes, open_game_args, pick, read_revealed, revealed_rows, row_chain, step_proof,
 };
 use tessera_kernels::benchmark::synthetic_mlp;
-use tessera_kernels::quant::{layer_cpu, ModelCommitment, QuantModel};
-use tessera_merkle::{leaf_hash, root_of_chunks};
+use tessera_kernels::quant::{ModelCommitment, QuantModel};
+use tessera_merkle::leaf_hash;
 use tessera_tests::amounts::*;
 use tessera_tests::*;
 
@@ -29,58 +29,7 @@ fn model() -> QuantModel {
 
 /// One replica's computation: every batch row through every layer (`rows[m][j]` is row `m`
 /// after layer `j`, `rows[m][0]` the input row).
-#[derive(Clone, Debug)]
-struct Replica {
-    rows: Vec<Vec<Vec<i8>>>,
-}
-
-impl Replica {
-    fn honest(model: &QuantModel) -> Self {
-        Self {
-            rows: (0..model.rows).map(|m| row_chain(model, m)).collect(),
-        }
-    }
-
-    /// [`Replica::honest`], but element `feature` of batch row `m` after layer `layer` is
-    /// changed by `delta`, and the later layers computed from the changed row (a cheat, or a
-    /// fault, in that one layer).
-    fn corrupted(model: &QuantModel, m: usize, layer: usize, feature: usize, delta: i8) -> Self {
-        let mut r = Self::honest(model);
-        let rows = &mut r.rows[m];
-        rows[layer][feature] = rows[layer][feature].wrapping_add(delta);
-        for j in layer..model.layers.len() {
-            rows[j + 1] = layer_cpu(model, j, &rows[j], 1);
-        }
-        r
-    }
-
-    /// [`Replica::corrupted`] at the first feature of `layer` whose change reaches the output
-    /// (relu and saturation wash some out).
-    fn cheat(model: &QuantModel, m: usize, layer: usize, delta: i8) -> Self {
-        let honest = Self::honest(model).root(model);
-        (0..model.layers[layer - 1].n)
-            .map(|f| Self::corrupted(model, m, layer, f, delta))
-            .find(|r| r.root(model) != honest)
-            .expect("a change that reaches the output")
-    }
-
-    /// The delivered chunks: the output rows, `rows_per_chunk` to a chunk.
-    fn chunks(&self, model: &QuantModel) -> Vec<Vec<u8>> {
-        (0..model.chunk_count())
-            .map(|c| {
-                let (s, e) = model.chunk_rows(c);
-                self.rows[s..e]
-                    .iter()
-                    .flat_map(|r| r.last().unwrap().iter().map(|&v| v as u8))
-                    .collect()
-            })
-            .collect()
-    }
-
-    fn root(&self, model: &QuantModel) -> [u8; 32] {
-        root_of_chunks(&self.chunks(model))
-    }
-}
+use tessera_tests::MlpReplica as Replica;
 
 /// An `mlp-i8` job in a market with no arbiter, whose replicas computed `replicas`, committed
 /// and revealed.
@@ -96,18 +45,8 @@ struct Play {
     verifiers: Vec<User>,
 }
 
-fn no_arbiter_env() -> Env {
-    let mut env = Env::bare(anchor_spl::token::ID);
-    let ix = env
-        .keys
-        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-    let admin = env.admin.insecure_clone();
-    env.send(&[ix], &[&admin]).unwrap();
-    env
-}
-
 fn play_with(model: QuantModel, replicas: Vec<Replica>) -> Play {
-    let mut env = no_arbiter_env();
+    let mut env = Env::without_arbiter();
     let creator = env.user(10 * REWARD);
     env.create_quant_job(&creator, 1, replicas.len() as u8, KERNEL_MLP_I8, &model)
         .unwrap();
@@ -1055,7 +994,7 @@ fn a_challenger_opens_games_only_on_its_own_chunk_and_as_itself() {
 
 #[test]
 fn a_market_without_an_arbiter_takes_mlp_jobs() {
-    let mut env = no_arbiter_env();
+    let mut env = Env::without_arbiter();
     let creator = env.user(10 * REWARD);
     let model = model();
     env.create_quant_job(&creator, 1, 1, KERNEL_MLP_I8, &model)

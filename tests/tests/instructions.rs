@@ -68,12 +68,7 @@ fn init_market_rejects_bad_parameters() {
 /// referees, and refuses every other kernel's (whose disputes nobody could rule).
 #[test]
 fn a_market_without_an_arbiter_takes_only_refereed_kernels() {
-    let mut env = Env::bare(anchor_spl::token::ID);
-    let ix = env
-        .keys
-        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-    let admin = env.admin.insecure_clone();
-    env.send(&[ix], &[&admin]).unwrap();
+    let mut env = Env::without_arbiter();
     assert_eq!(env.market().arbiter, Pubkey::default());
     let creator = env.user(10 * REWARD);
     for kernel in [

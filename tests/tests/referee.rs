@@ -155,12 +155,7 @@ fn a_wrong_element_is_convicted_without_the_arbiter() {
 /// key can rule them (the default key signs nothing).
 #[test]
 fn a_market_with_no_arbiter_settles_by_the_referee_alone() {
-    let mut env = Env::bare(anchor_spl::token::ID);
-    let ix = env
-        .keys
-        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-    let admin = env.admin.insecure_clone();
-    env.send(&[ix], &[&admin]).unwrap();
+    let env = Env::without_arbiter();
     let mut case = delivered_job_in(env, 1, one_wrong_element);
     assert_eq!(case.env.job(&case.job).terms.arbiter, Pubkey::default());
     let verifier = case.env.operator(STAKE);
@@ -411,18 +406,8 @@ struct Disagreement {
     outputs: Vec<Vec<Vec<u8>>>,
 }
 
-fn no_arbiter_env() -> Env {
-    let mut env = Env::bare(anchor_spl::token::ID);
-    let ix = env
-        .keys
-        .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
-    let admin = env.admin.insecure_clone();
-    env.send(&[ix], &[&admin]).unwrap();
-    env
-}
-
 fn disagreement(tampers: &[fn(&mut [Vec<u8>])]) -> Disagreement {
-    let mut env = no_arbiter_env();
+    let mut env = Env::without_arbiter();
     let creator = env.user(10 * REWARD);
     let model = model();
     let replicas = tampers.len() as u8;
@@ -842,7 +827,7 @@ mod properties {
             let mut wrong = truth.clone();
             wrong[chunk][in_chunk] = wrong[chunk][in_chunk].wrapping_add(delta);
 
-            let mut env = no_arbiter_env();
+            let mut env = Env::without_arbiter();
             let creator = env.user(10 * REWARD);
             env.create_gemm_job(&creator, 1, 2, &model).unwrap();
             let job = env.keys.job(&creator.pubkey(), 1);
