@@ -79,7 +79,9 @@ impl Worker {
         let Some(me_as) = accuser_of(job, &self.operator) else {
             return Ok(());
         };
-        if job.convicted != 0 && referee_decides(job) {
+        if job.convicted != 0
+            && tessera_client::program::instructions::referee_verdict(job).is_some()
+        {
             let ix = self.keys().settle_referee(
                 key,
                 job.creator,
@@ -345,19 +347,4 @@ pub fn accuser_of(job: &Job, operator: &Pubkey) -> Option<Accuser> {
     let c = &job.challenges[index];
     (c.is_revealed() && c.chunk != tessera_client::constants::WHOLE_ROOT)
         .then_some(Accuser::Challenger { index: index as u8 })
-}
-
-/// The referee's convictions decide the job (the program's `referee_verdict`): replicas that
-/// disagreed, when the slots not convicted agree (or none is left); a challenged agreed root,
-/// when every live slot is convicted.
-fn referee_decides(job: &Job) -> bool {
-    let mut rest = job
-        .settlement_slots()
-        .filter(|(i, _)| job.convicted & (1 << i) == 0)
-        .map(|(_, a)| a.root);
-    if job.has_challenge() {
-        return rest.next().is_none();
-    }
-    let first = rest.next();
-    rest.all(|r| Some(r) == first)
 }

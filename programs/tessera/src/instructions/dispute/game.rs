@@ -733,7 +733,7 @@ impl SettleReferee<'_> {
 ///   the honest parties;
 /// - replicas that agreed, challenged: when every live slot is convicted, the challengers
 ///   whose games convicted are the honest parties, the other revealed challengers released.
-pub(crate) fn referee_verdict(job: &Job) -> Option<(u8, u8)> {
+pub fn referee_verdict(job: &Job) -> Option<(u8, u8)> {
     if disagreeing(job) {
         return agreeing_rest(job, job.convicted).map(|honest| (honest, 0));
     }
