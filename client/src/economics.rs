@@ -66,33 +66,59 @@ pub fn required_check_rate(stakes: &Stakes, cost: f64, n: u32, c: u32) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// What the CLI says of a market's deterrence: the share of jobs that must be checked for no
-/// cheat to pay an operator whose compute costs its whole pay (the most it can save), and a
-/// warning when more than half must be.
+/// What the CLI says of a market's deterrence: the share of jobs that must be audited (on the
+/// market's `audit_chunks`, or on 2 chunks in a market without audits) for no cheat to pay an
+/// operator whose compute costs its whole pay (the most it can save), and a warning when the
+/// market's audit rate falls short of it, or when it has no audits at all.
 pub fn deterrence_note(p: &MarketParams) -> (f64, Option<String>) {
     let stakes = Stakes::of(p);
-    let needed = required_check_rate(&stakes, stakes.pay, 64, 2);
-    let warning = (needed > 0.5).then(|| {
-        format!(
-            "cheating pays unless more than {:.0} % of this market's jobs are checked (a caught \
-             cheat loses {:.2} of a reward: its pay and a fraud slash of {:.2}); raise \
-             collateral_bps or slash_fraud_bps to lower it",
+    let chunks = if p.audit_rate_bps > 0 {
+        u32::from(p.audit_chunks)
+    } else {
+        2
+    };
+    let needed = required_check_rate(&stakes, stakes.pay, 64, chunks);
+    let audited = f64::from(p.audit_rate_bps) / 10_000.0;
+    let loss = format!(
+        "a caught cheat loses {:.2} of a reward: its pay and a fraud slash of {:.2}",
+        stakes.loss(),
+        stakes.fraud_slash
+    );
+    let warning = if p.audit_rate_bps == 0 {
+        Some(format!(
+            "this market has no audits: a job is checked only if some verifier chooses to, and \
+             cheating pays unless {:.0} % of jobs are checked ({loss}); set audit_rate_bps to at \
+             least {:.0}",
             needed * 100.0,
-            stakes.loss(),
-            stakes.fraud_slash
-        )
-    });
+            (needed * 10_000.0).ceil()
+        ))
+    } else if audited + 1e-9 < needed {
+        Some(format!(
+            "cheating pays: this market audits {:.0} % of its jobs, and deterring every cheat \
+             takes {:.0} % ({loss}); raise audit_rate_bps, collateral_bps or slash_fraud_bps",
+            audited * 100.0,
+            needed * 100.0
+        ))
+    } else {
+        None
+    };
     (needed, warning)
 }
 
+/// An auditor's expected gain from one audit, as a fraction of the reward: the fee, less its
+/// compute on `c` of the job's `n` chunks at `cost` for the whole job.
+pub fn audit_gain(fee: f64, cost: f64, n: u32, c: u32) -> f64 {
+    fee - f64::from(c.min(n)) / f64::from(n) * cost
+}
+
 /// The table `docs/economics.md` shows for a market: the expected gain over honesty, as a
-/// fraction of the reward, of faking `k` of 64 chunks when a check recomputes 2 chunks and the
-/// operator's compute costs 0.7 of the reward, for check rates `rates`.
-pub fn gain_table(p: &MarketParams, rates: &[f64]) -> String {
+/// fraction of the reward, of faking `k` of 64 chunks when a check recomputes `c` chunks and
+/// the operator's compute costs 0.7 of the reward, for check rates `rates`.
+pub fn gain_table(p: &MarketParams, c: u32, rates: &[f64]) -> String {
     let stakes = Stakes::of(p);
     let mut rates = rates.to_vec();
     rates.sort_by(f64::total_cmp);
-    let (n, c, cost) = (64, 2, 0.7);
+    let (n, cost) = (64, 0.7);
     let mut out = String::from("| chunks faked (of 64) |");
     for s in &rates {
         out.push_str(&format!(" s = {s:.3} |"));
@@ -123,9 +149,12 @@ mod tests {
         strict.collateral_bps = 50_000;
         let needed = |p| required_check_rate(&Stakes::of(p), 0.7, 64, 2);
         for (p, name) in [(&default, "default"), (&strict, "bond of five rewards")] {
-            let table = gain_table(p, &[0.0, 0.1, 0.25, needed(p), 0.5, 1.0]);
+            let table = gain_table(p, 2, &[0.0, 0.1, 0.25, needed(p), 0.5, 1.0]);
             assert!(doc.contains(&table), "the {name} market's table:\n{table}");
         }
+        // With the default market's audits: 4 chunks, at its audit rate.
+        let table = gain_table(&default, 4, &[0.25, 0.5, 0.7, 1.0]);
+        assert!(doc.contains(&table), "the audited market's table:\n{table}");
     }
 
     fn binomial(n: u32, k: u32) -> f64 {
@@ -171,17 +200,50 @@ mod tests {
                 "k = {k}"
             );
         }
+        // Its audits (70 % of jobs, 4 chunks) deter every cheat, even one that saves the whole
+        // pay; without them, or at half the rate, the CLI warns.
         let (rate, warning) = deterrence_note(&p);
         assert!((rate - 0.965 / 1.465).abs() < 1e-12);
-        let warning = warning.expect("more than half must be checked");
-        assert!(warning.contains("more than 66 %"), "{warning}");
-        // A bond of five rewards slashed in full needs a sixth of the jobs checked: no warning.
-        let mut strict = p;
-        strict.collateral_bps = 50_000;
-        let (rate, warning) = deterrence_note(&strict);
+        assert_eq!(warning, None);
+        for k in 1..=64 {
+            assert!(
+                cheat_gain(&stakes, stakes.pay, 64, k, 4, 0.7) < 0.0,
+                "k = {k}"
+            );
+        }
+        let mut half = p;
+        half.audit_rate_bps = 5_000;
+        let warning = deterrence_note(&half).1.expect("half the jobs is too few");
         assert!(
-            (rate - 0.965 / 5.965).abs() < 1e-12 && warning.is_none(),
-            "{rate}"
+            warning.contains("audits 50 %") && warning.contains("takes 66 %"),
+            "{warning}"
+        );
+        let mut none = p;
+        (none.audit_rate_bps, none.audit_fee_bps, none.audit_chunks) = (0, 0, 0);
+        let warning = deterrence_note(&none).1.expect("no audits");
+        assert!(
+            warning.contains("no audits") && warning.contains("at least 6588"),
+            "{warning}"
+        );
+        // A bond of five rewards slashed in full needs a sixth of the jobs checked.
+        let mut strict = none;
+        strict.collateral_bps = 50_000;
+        let (rate, _) = deterrence_note(&strict);
+        assert!((rate - 0.965 / 5.965).abs() < 1e-12, "{rate}");
+    }
+
+    #[test]
+    fn the_default_audit_fee_pays_for_the_audit_of_a_job_of_sixteen_chunks_or_more() {
+        let p = crate::presets::mainnet(6);
+        let fee = f64::from(p.audit_fee_bps) / 10_000.0;
+        let c = u32::from(p.audit_chunks);
+        // An auditor whose compute costs as much as the operator's (0.7 of a reward).
+        assert!(audit_gain(fee, 0.7, 64, c) > 0.05);
+        assert!(audit_gain(fee, 0.7, 32, c) > 0.0);
+        assert!(audit_gain(fee, 0.35, 16, c) > 0.0);
+        assert!(
+            audit_gain(fee, 0.7, 16, c) < 0.0,
+            "a 16-chunk job costs it 0.175"
         );
     }
 

@@ -108,6 +108,15 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         GameNotOver,
         SlotsStillDisagree,
         GamesOpen,
+        BadAuditParams,
+        NoAuditDraw,
+        AuditNotReady,
+        NotAuditable,
+        NoAudit,
+        AuditLeavesDone,
+        AuditLeavesMissing,
+        AuditOpen,
+        AuditMismatch,
     ]
 };
 

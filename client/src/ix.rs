@@ -2,8 +2,9 @@
 //! structs (`tessera::accounts`), every payload from `tessera::instruction`, so a builder
 //! cannot disagree with the program about order, signer or writable flags.
 use crate::pda::Pdas;
-use anchor_lang::prelude::{AccountMeta, Pubkey};
+use anchor_lang::prelude::{AccountMeta, Pubkey, SlotHashes};
 use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::sysvar::SysvarId;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tessera::state::{ClaimTerms, Job, MarketParams};
 use tessera::{accounts, instruction};
@@ -513,6 +514,92 @@ impl MarketKeys {
                     program: self.program_id,
                 },
                 instruction::ExpireDispute {},
+            ),
+            party_metas(parties),
+        )
+    }
+
+    /// Draws whether `job` is audited, and which chunks (permissionless, once a slot has
+    /// passed since its results came in).
+    pub fn draw_audit(&self, job: Pubkey) -> Instruction {
+        self.build(
+            accounts::DrawAudit {
+                job,
+                slot_hashes: <SlotHashes as SysvarId>::id(),
+                event_authority: self.event_authority,
+                program: self.program_id,
+            },
+            instruction::DrawAudit {},
+        )
+    }
+
+    /// `authority`'s operator takes `job`'s audit, committed to
+    /// `tessera_merkle::audit_commitment` of its recomputed leaves.
+    pub fn commit_audit(
+        &self,
+        authority: Pubkey,
+        job: Pubkey,
+        commitment: [u8; 32],
+    ) -> Instruction {
+        self.build(
+            self.challenge(authority, job),
+            instruction::CommitAudit { commitment },
+        )
+    }
+
+    /// Posts the operators' leaf of the audit's next drawn chunk with its Merkle proof
+    /// (permissionless).
+    pub fn post_audit_leaf(
+        &self,
+        job: Pubkey,
+        leaf: [u8; 32],
+        proof: Vec<[u8; 32]>,
+    ) -> Instruction {
+        self.build(
+            accounts::PostAuditLeaf {
+                job,
+                event_authority: self.event_authority,
+                program: self.program_id,
+            },
+            instruction::PostAuditLeaf {
+                args: tessera::instructions::AuditLeaf { leaf, proof },
+            },
+        )
+    }
+
+    /// Opens `authority`'s audit: the leaves it committed to, in draw order.
+    pub fn reveal_audit(
+        &self,
+        authority: Pubkey,
+        job: Pubkey,
+        leaves: Vec<[u8; 32]>,
+        salt: [u8; 32],
+    ) -> Instruction {
+        self.build(
+            self.challenge(authority, job),
+            instruction::RevealAudit { leaves, salt },
+        )
+    }
+
+    /// Convicts the operators of a job whose audited leaves were withheld (permissionless);
+    /// `parties`: see [`parties`].
+    pub fn convict_withheld(
+        &self,
+        job: Pubkey,
+        creator: Pubkey,
+        creator_token: Pubkey,
+        parties: &[Pubkey],
+    ) -> Instruction {
+        with_remaining(
+            self.build(
+                accounts::ConvictWithheld {
+                    settlement: self.settlement(job, creator, creator_token),
+                    fee_vault: self.fee_vault,
+                    stake_vault: self.stake_vault,
+                    event_authority: self.event_authority,
+                    program: self.program_id,
+                },
+                instruction::ConvictWithheld {},
             ),
             party_metas(parties),
         )

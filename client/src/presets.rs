@@ -3,9 +3,10 @@
 //! - [`mainnet`]: what `tessera market init` starts from: the shares below, a 1-token minimum
 //!   stake, a 0.001-token minimum reward, between a minute (plus 50 ms per chunk) and an hour of
 //!   execution, ten minutes to reveal, five to challenge, a week for the arbiter to rule, a day
-//!   to unbond.
+//!   to unbond; 70 % of jobs audited on 4 chunks, for a fee of 10 % of a reward.
 //! - [`local`]: a local validator (`tessera localnet`, the end-to-end tests, the demo): the
-//!   same shares, and windows short enough to watch a whole job settle.
+//!   same shares, windows short enough to watch a whole job settle, and no audits unless asked
+//!   for ([`with_audits`]).
 //!
 //! Both share the economics: a 2.5 % protocol fee, 1 % burned, a bond of 50 % of the reward,
 //! 20 % of the bond slashed from a no-show and all of it from a cheat, half of a slash to the
@@ -28,6 +29,14 @@ pub const CREATOR_COMPENSATION_BPS: u16 = 5_000;
 pub const HONEST_SHARE_BPS: u16 = 2_500;
 /// Most replicas a job may ask for.
 pub const MAX_REPLICAS: u8 = 3;
+/// Share of jobs a public market audits, in basis points (see `docs/economics.md`: with the
+/// bond above, no cheat of any size pays once 66 % of jobs are audited, even for an operator
+/// whose compute costs its whole pay).
+pub const AUDIT_RATE_BPS: u16 = 7_000;
+/// The audit fee relative to one reward, in basis points.
+pub const AUDIT_FEE_BPS: u16 = 1_000;
+/// Chunks one audit recomputes.
+pub const AUDIT_CHUNKS: u8 = 4;
 
 /// The shares, every amount and window zero.
 fn shares() -> MarketParams {
@@ -49,6 +58,9 @@ fn shares() -> MarketParams {
         challenge_window: 0,
         unbonding_period: 0,
         dispute_window: 0,
+        audit_rate_bps: 0,
+        audit_fee_bps: 0,
+        audit_chunks: 0,
     }
 }
 
@@ -73,6 +85,9 @@ pub fn mainnet(decimals: u8) -> MarketParams {
         challenge_window: 300,
         unbonding_period: 86_400,
         dispute_window: 7 * 86_400,
+        audit_rate_bps: AUDIT_RATE_BPS,
+        audit_fee_bps: AUDIT_FEE_BPS,
+        audit_chunks: AUDIT_CHUNKS,
         ..shares()
     }
 }
@@ -80,7 +95,7 @@ pub fn mainnet(decimals: u8) -> MarketParams {
 /// A local network's market (amounts in base units of a 6-decimal mint): a 1-token minimum
 /// stake, a 0.001-token minimum reward, 2 to 600 s of execution, 30 s to reveal,
 /// `challenge_window` seconds to challenge, two minutes for the arbiter to rule, a minute to
-/// unbond.
+/// unbond, and no audits (a market that wants them sets them with [`with_audits`]).
 pub fn local(challenge_window: i64) -> MarketParams {
     MarketParams {
         min_operator_stake: 1_000_000,
@@ -93,6 +108,17 @@ pub fn local(challenge_window: i64) -> MarketParams {
         unbonding_period: 60,
         dispute_window: 120,
         ..shares()
+    }
+}
+
+/// `params` with the public market's audits: [`AUDIT_RATE_BPS`] of jobs, [`AUDIT_CHUNKS`]
+/// chunks each, a fee of [`AUDIT_FEE_BPS`] of the reward.
+pub fn with_audits(params: MarketParams) -> MarketParams {
+    MarketParams {
+        audit_rate_bps: AUDIT_RATE_BPS,
+        audit_fee_bps: AUDIT_FEE_BPS,
+        audit_chunks: AUDIT_CHUNKS,
+        ..params
     }
 }
 

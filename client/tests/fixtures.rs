@@ -11,8 +11,9 @@ use anchor_lang::{AccountSerialize, Discriminator};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use tessera::state::{
-    pack_uri, Assignment, Challenge, ChallengeStatus, ClaimTerms, Game, GamePhase, Job, JobState,
-    JobTerms, Market, MarketParams, Operator, OperatorRecord, OperatorStatus, SlotStatus,
+    pack_uri, Assignment, AuditState, Challenge, ChallengeKind, ChallengeStatus, ClaimTerms, Game,
+    GamePhase, Job, JobState, JobTerms, Market, MarketParams, Operator, OperatorRecord,
+    OperatorStatus, SlotStatus,
 };
 use tessera_client::ix::{without_creator_token, MarketKeys};
 use tessera_client::{pda, ChallengeArgs, CreateJobArgs, UpdateMarketArgs, PROGRAM_ID};
@@ -152,6 +153,9 @@ fn params() -> MarketParams {
         challenge_window: 3_600,
         unbonding_period: 604_800,
         dispute_window: 1_209_600,
+        audit_rate_bps: 2_500,
+        audit_fee_bps: 1_500,
+        audit_chunks: 3,
     }
 }
 
@@ -174,6 +178,9 @@ fn params_json(p: &MarketParams) -> J {
         challenge_window,
         unbonding_period,
         dispute_window,
+        audit_rate_bps,
+        audit_fee_bps,
+        audit_chunks,
     } = *p;
     obj(vec![
         ("protocol_fee_bps", n(protocol_fee_bps)),
@@ -193,6 +200,9 @@ fn params_json(p: &MarketParams) -> J {
         ("challenge_window", s(challenge_window)),
         ("unbonding_period", s(unbonding_period)),
         ("dispute_window", s(dispute_window)),
+        ("audit_rate_bps", n(audit_rate_bps)),
+        ("audit_fee_bps", n(audit_fee_bps)),
+        ("audit_chunks", n(audit_chunks)),
     ])
 }
 
@@ -624,6 +634,49 @@ fn instructions() -> Vec<Fixture> {
             ix: m.expire_dispute(job, creator, creator_token, &with_challenger),
         },
         Fixture {
+            name: "draw_audit",
+            inputs: obj(vec![("job", s(job))]),
+            ix: m.draw_audit(job),
+        },
+        Fixture {
+            name: "commit_audit",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("job", s(job)),
+                ("commitment", hex(&bytes32(15))),
+            ]),
+            ix: m.commit_audit(key(VERIFIER), job, bytes32(15)),
+        },
+        Fixture {
+            name: "post_audit_leaf",
+            inputs: obj(vec![
+                ("job", s(job)),
+                ("leaf", hex(&bytes32(16))),
+                ("proof", J::Arr(vec![hex(&bytes32(17)), hex(&bytes32(18))])),
+            ]),
+            ix: m.post_audit_leaf(job, bytes32(16), vec![bytes32(17), bytes32(18)]),
+        },
+        Fixture {
+            name: "reveal_audit",
+            inputs: obj(vec![
+                ("authority", s(key(VERIFIER))),
+                ("job", s(job)),
+                ("leaves", J::Arr(vec![hex(&bytes32(19)), hex(&bytes32(20))])),
+                ("salt", hex(&bytes32(22))),
+            ]),
+            ix: m.reveal_audit(
+                key(VERIFIER),
+                job,
+                vec![bytes32(19), bytes32(20)],
+                bytes32(22),
+            ),
+        },
+        Fixture {
+            name: "convict_withheld",
+            inputs: settle(&with_challenger),
+            ix: m.convict_withheld(job, creator, creator_token, &with_challenger),
+        },
+        Fixture {
             name: "collect_fees",
             inputs: obj(vec![]),
             ix: m.collect_fees(),
@@ -982,7 +1035,9 @@ fn job() -> Job {
                 bond: 9_000_000,
                 chunk: u32::MAX,
                 status: ChallengeStatus::Revealed as u8,
-                padding: [0; 3],
+                kind: ChallengeKind::Challenge as u8,
+                leaves_posted: 0,
+                padding: [0; 1],
                 commitment: bytes32(12),
                 hash: bytes32(3),
                 operator_leaf: [0; 32],
@@ -991,6 +1046,8 @@ fn job() -> Job {
                 challenger: m.operator(&key(VERIFIER_2)),
                 bond: 9_000_000,
                 status: ChallengeStatus::Committed as u8,
+                kind: ChallengeKind::Audit as u8,
+                leaves_posted: 2,
                 commitment: bytes32(13),
                 ..Challenge::none()
             },
@@ -1010,13 +1067,21 @@ fn job() -> Job {
             slash_fraud_bps: 10_000,
             creator_compensation_bps: 4_000,
             honest_share_bps: 3_000,
-            padding: [0; 4],
+            audit_rate_bps: 2_500,
+            audit_chunks: 3,
+            padding: [0; 1],
         },
         convicted: 0b101,
         open_games: 2,
         games_played: [0x24, 0x01, 0x02, 0x00],
         challenge_wins: 0b101,
-        reserved: [0xa5; 57],
+        audit_state: AuditState::Drawn as u8,
+        audit_fee: 1_500_000,
+        revealed_slot: 0x0102_0304_0506,
+        audit_chunks: [7, 2, 5, 0],
+        audit_chunk_count: 3,
+        audit_leaves: [bytes32(23), bytes32(24), [0; 32], [0; 32]],
+        reserved: [0xa5; 23],
     }
 }
 
@@ -1049,6 +1114,8 @@ fn challenge_json(c: &Challenge) -> J {
         bond,
         chunk,
         status,
+        kind,
+        leaves_posted,
         padding,
         commitment,
         hash,
@@ -1059,6 +1126,8 @@ fn challenge_json(c: &Challenge) -> J {
         ("bond", s(bond)),
         ("chunk", n(*chunk)),
         ("status", n(*status)),
+        ("kind", n(*kind)),
+        ("leaves_posted", n(*leaves_posted)),
         ("padding", hex(padding)),
         ("commitment", hex(commitment)),
         ("hash", hex(hash)),
@@ -1079,6 +1148,8 @@ fn terms_json(t: &JobTerms) -> J {
         slash_fraud_bps,
         creator_compensation_bps,
         honest_share_bps,
+        audit_rate_bps,
+        audit_chunks,
         padding,
     } = t;
     obj(vec![
@@ -1093,6 +1164,8 @@ fn terms_json(t: &JobTerms) -> J {
         ("slash_fraud_bps", n(*slash_fraud_bps)),
         ("creator_compensation_bps", n(*creator_compensation_bps)),
         ("honest_share_bps", n(*honest_share_bps)),
+        ("audit_rate_bps", n(*audit_rate_bps)),
+        ("audit_chunks", n(*audit_chunks)),
         ("padding", hex(padding)),
     ])
 }
@@ -1126,6 +1199,12 @@ fn job_json(a: &Job) -> J {
         open_games,
         games_played,
         challenge_wins,
+        audit_state,
+        audit_fee,
+        revealed_slot,
+        audit_chunks,
+        audit_chunk_count,
+        audit_leaves,
         reserved,
     } = a;
     obj(vec![
@@ -1162,6 +1241,18 @@ fn job_json(a: &Job) -> J {
         ("open_games", n(*open_games)),
         ("games_played", hex(games_played)),
         ("challenge_wins", n(*challenge_wins)),
+        ("audit_state", n(*audit_state)),
+        ("audit_fee", s(audit_fee)),
+        ("revealed_slot", s(revealed_slot)),
+        (
+            "audit_chunks",
+            J::Arr(audit_chunks.iter().map(|c| n(*c)).collect()),
+        ),
+        ("audit_chunk_count", n(*audit_chunk_count)),
+        (
+            "audit_leaves",
+            J::Arr(audit_leaves.iter().map(|l| hex(l)).collect()),
+        ),
         ("reserved", hex(reserved)),
     ])
 }

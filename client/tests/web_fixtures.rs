@@ -838,6 +838,7 @@ fn event_cases() -> Value {
             to_honest: 300,
             burned: 100,
         }],
+        audit_fee: 7,
     };
     let withdrawn = StakeWithdrawn {
         market: key(2),
@@ -858,7 +859,8 @@ fn event_cases() -> Value {
             "market": key(2).to_string(), "job": key(1).to_string(), "root": hex(&[7; 32]),
             "paid": "1950000", "fee": "25000", "burned": "25000", "refunded": "0",
             "slashes": [{"operator": key(5).to_string(), "slot": 4, "reason": "Fraud", "bond": "1000",
-                "slashed": "500", "to_creator": "100", "to_honest": "300", "burned": "100"}]}},
+                "slashed": "500", "to_creator": "100", "to_honest": "300", "burned": "100"}],
+            "audit_fee": "7"}},
         {"name": "StakeWithdrawn", "bytes": hex(&withdrawn.data()), "data": {
             "market": key(2).to_string(), "operator": key(4).to_string(),
             "amount": u64::MAX.to_string(), "earnings": "3", "closed": true}},

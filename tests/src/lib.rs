@@ -67,8 +67,19 @@ pub mod amounts {
 use tessera_client::presets::{BURN_BPS, COLLATERAL_BPS, PROTOCOL_FEE_BPS as FEE_BPS};
 
 /// Parameters used unless a test says otherwise: the mainnet-style preset for a mint of
-/// `DECIMALS` (a 1-token minimum stake, a 0.001-token minimum reward).
+/// `DECIMALS` (a 1-token minimum stake, a 0.001-token minimum reward), without its audits (the
+/// audit tests turn them on with [`audit_params`]).
 pub fn default_params() -> MarketParams {
+    MarketParams {
+        audit_rate_bps: 0,
+        audit_fee_bps: 0,
+        audit_chunks: 0,
+        ..tessera_client::presets::mainnet(DECIMALS)
+    }
+}
+
+/// The mainnet-style preset with its audits.
+pub fn audit_params() -> MarketParams {
     tessera_client::presets::mainnet(DECIMALS)
 }
 
@@ -472,10 +483,15 @@ impl Env {
     /// A market with no arbiter at all (the default key): it takes only the kernels the
     /// referee rules.
     pub fn without_arbiter() -> Env {
+        Env::without_arbiter_with(default_params())
+    }
+
+    /// A market with no arbiter and `params`.
+    pub fn without_arbiter_with(params: MarketParams) -> Env {
         let mut env = Env::bare(anchor_spl::token::ID);
         let ix = env
             .keys
-            .init_market(env.admin.pubkey(), Pubkey::default(), default_params());
+            .init_market(env.admin.pubkey(), Pubkey::default(), params);
         let admin = env.admin.insecure_clone();
         env.send(&[ix], &[&admin]).unwrap();
         env
@@ -592,6 +608,77 @@ impl Env {
             .slot
             .saturating_add((seconds.max(0) as u64).saturating_mul(5) / 2);
         self.svm.set_sysvar(&clock);
+        self.set_slot_hashes(clock.slot);
+    }
+
+    /// Writes the `SlotHashes` sysvar a validator would hold at `slot` (LiteSVM keeps only its
+    /// first slot's): the hashes ([`test_slot_hash`]) of the 512 slots before it, newest first.
+    fn set_slot_hashes(&mut self, slot: u64) {
+        let kept: Vec<u64> = (slot.saturating_sub(512)..slot).rev().collect();
+        let mut data = (kept.len() as u64).to_le_bytes().to_vec();
+        for s in kept {
+            data.extend_from_slice(&s.to_le_bytes());
+            data.extend_from_slice(&test_slot_hash(s));
+        }
+        let id =
+            <anchor_lang::prelude::SlotHashes as anchor_lang::solana_program::sysvar::SysvarId>::id(
+            );
+        let mut account = self
+            .svm
+            .get_account(&id)
+            .expect("LiteSVM creates SlotHashes");
+        account.data = data;
+        self.svm.set_account(id, account).unwrap();
+    }
+
+    /// The current slot.
+    pub fn slot(&self) -> u64 {
+        self.svm.get_sysvar::<anchor_lang::prelude::Clock>().slot
+    }
+
+    /// Draws `job`'s audit (a crank).
+    pub fn draw_audit(&mut self, job: Pubkey) -> TxResult {
+        let ix = self.keys.draw_audit(job);
+        let crank = self.cranker();
+        self.send(&[ix], &[&crank])
+    }
+
+    /// `op` takes `job`'s audit, committed to `leaves` (its recomputed leaves of the drawn
+    /// chunks, in draw order) with [`challenge_salt`].
+    pub fn commit_audit(&mut self, op: &User, job: Pubkey, leaves: &[[u8; 32]]) -> TxResult {
+        let auditor = self.keys.operator(&op.pubkey());
+        let c = tessera_merkle::audit_commitment(leaves, &auditor.to_bytes(), &challenge_salt(op));
+        let ix = self.keys.commit_audit(op.pubkey(), job, c);
+        self.send(&[ix], &[&op.key])
+    }
+
+    /// Posts the operators' leaves of `job`'s drawn chunks not posted yet, from all of the
+    /// result's `leaves` (a crank), one transaction each; stops at the first failure.
+    pub fn post_audit_leaves(&mut self, job: Pubkey, leaves: &[[u8; 32]]) -> TxResult {
+        let j = self.job(&job);
+        let i = j.audit_index().expect("an auditor committed");
+        let mut last = None;
+        for &chunk in &j.audited_chunks()[j.challenges[i].leaves_posted as usize..] {
+            let proof = tessera_merkle::proof(leaves, chunk as usize);
+            let ix = self
+                .keys
+                .post_audit_leaf(job, leaves[chunk as usize], proof);
+            let crank = self.cranker();
+            last = Some(self.send(&[ix], &[&crank])?);
+        }
+        Ok(last.expect("a leaf to post"))
+    }
+
+    /// `op` opens its audit of `job`: the `leaves` it committed to.
+    pub fn reveal_audit(&mut self, op: &User, job: Pubkey, leaves: Vec<[u8; 32]>) -> TxResult {
+        let ix = self
+            .keys
+            .reveal_audit(op.pubkey(), job, leaves, challenge_salt(op));
+        self.send(&[ix], &[&op.key])
+    }
+
+    pub fn convict_withheld(&mut self, job_key: Pubkey, creator: &User) -> TxResult {
+        self.crank_with(job_key, creator, MarketKeys::convict_withheld)
     }
 }
 
@@ -602,6 +689,11 @@ impl Default for Env {
 }
 
 /// The salt `op`'s challenges are committed with in these tests.
+/// The hash of `slot` in the tests' `SlotHashes` sysvar (see `Env::warp`).
+pub fn test_slot_hash(slot: u64) -> [u8; 32] {
+    tessera_merkle::sha256(&[b"tessera-test-slot", &slot.to_le_bytes()])
+}
+
 pub fn challenge_salt(op: &User) -> [u8; 32] {
     op.pubkey().to_bytes()
 }

@@ -137,6 +137,7 @@ fn an_event_not_signed_by_the_event_authority_is_refused() {
         burned: 0,
         refunded: 0,
         slashes: vec![],
+        audit_fee: 0,
     };
     // What `emit_cpi!` sends: Anchor's event tag, then the event (discriminator and fields).
     let data = [anchor_lang::event::EVENT_IX_TAG_LE, &forged.data()].concat();

@@ -1010,7 +1010,9 @@ fn a_referee_game_played_as_slowly_as_it_may_be_frees_the_job_within_max_job_lif
         .reveal_rows(a.pubkey(), game, job, buffer, proof.len() as u8);
     env.send(&[ix], &[&a.key]).unwrap();
     env.warp(MAX_WINDOW);
-    assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME);
+    // Ten windows: an audit adds two more (`MAX_JOB_LIFETIME`).
+    assert_eq!(env.now(), created_at + 10 * MAX_WINDOW);
+    const { assert!(10 * MAX_WINDOW < MAX_JOB_LIFETIME) };
     assert_tessera_error(&env.end_game(game), TesseraError::GameNotOver);
     assert_tessera_error(
         &expire_dispute(&mut env, job, &creator),
@@ -1023,7 +1025,7 @@ fn a_referee_game_played_as_slowly_as_it_may_be_frees_the_job_within_max_job_lif
     for u in [&a, &b, &verifier] {
         assert_eq!(env.operator_of(u).bonded, 0);
     }
-    assert_eq!(env.now(), created_at + MAX_JOB_LIFETIME + 1);
+    assert_eq!(env.now(), created_at + 10 * MAX_WINDOW + 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -245,6 +245,15 @@ pub struct ParamArgs {
     /// Time between an unstake request and the withdrawal, in seconds.
     #[arg(long)]
     pub unbonding_period: Option<i64>,
+    /// Share of jobs audited, in basis points (0: no audits; then the fee and chunks are 0).
+    #[arg(long)]
+    pub audit_rate_bps: Option<u16>,
+    /// The audit fee relative to one reward, in basis points.
+    #[arg(long)]
+    pub audit_fee_bps: Option<u16>,
+    /// Chunks one audit recomputes (1–4).
+    #[arg(long)]
+    pub audit_chunks: Option<u8>,
 }
 
 #[derive(Debug, Subcommand)]

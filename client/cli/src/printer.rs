@@ -156,6 +156,8 @@ pub fn market_json(m: &MarketInfo) -> Value {
             "min_reward_per_replica": p.min_reward_per_replica,
             "max_exec_timeout": p.max_exec_timeout, "reveal_window": p.reveal_window,
             "challenge_window": p.challenge_window, "unbonding_period": p.unbonding_period,
+            "audit_rate_bps": p.audit_rate_bps, "audit_fee_bps": p.audit_fee_bps,
+            "audit_chunks": p.audit_chunks,
         },
         "deterrence": {
             "check_rate_needed": tessera_client::economics::deterrence_note(p).0,
@@ -170,6 +172,20 @@ fn arbiter_text(arbiter: &Pubkey) -> String {
         "none (the referee rules gemm-i8 and mlp-i8 jobs; no other kernel is taken)".to_string()
     } else {
         arbiter.to_string()
+    }
+}
+
+/// A market's audits for people.
+fn audits_text(p: &tessera_client::state::MarketParams) -> String {
+    if p.audit_rate_bps == 0 {
+        "none (a job is checked only if some verifier chooses to)".to_string()
+    } else {
+        format!(
+            "{:.0} % of jobs, {} chunks each, fee {} bps of a reward",
+            p.audit_rate_bps as f64 / 100.0,
+            p.audit_chunks,
+            p.audit_fee_bps
+        )
     }
 }
 
@@ -189,7 +205,7 @@ pub fn market_human(m: &MarketInfo) -> String {
         "market {}{}\n  mint {} ({} decimals)  founder {}\n  admin {}  arbiter {}\n  treasury {}\n  \
          fee {} bps  burn {} bps  collateral {} bps\n  slash: no-show {} bps, fraud {} bps; \
          creator gets {} bps, honest parties {} bps\n  replicas ≤ {}  min stake {}  min reward {}\n  \
-         windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s{}",
+         windows: exec ≤ {} s, reveal {} s, challenge {} s, unbonding {} s\n  audits: {}{}",
         m.address(),
         if m.state.paused { " (paused)" } else { "" },
         m.keys.mint,
@@ -212,6 +228,7 @@ pub fn market_human(m: &MarketInfo) -> String {
         p.reveal_window,
         p.challenge_window,
         p.unbonding_period,
+        audits_text(p),
         deterrence
     )
 }

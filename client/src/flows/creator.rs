@@ -170,9 +170,13 @@ pub async fn submit_parsed_job(
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Submitted, ClientError> {
     check_against_market(market, req)?;
+    // The rewards, and the audit fee of a market that audits (refunded when not earned).
+    let audit_fee = tessera::math::audit_fee_for(req.reward_per_replica, &market.state.params)
+        .map_err(|_| ClientError::bad_input("the audit fee overflows", "lower --reward"))?;
     let escrowed = req
         .reward_per_replica
         .checked_mul(req.replicas as u64)
+        .and_then(|r| r.checked_add(audit_fee))
         .ok_or_else(|| ClientError::bad_input("reward × replicas overflows", "lower --reward"))?;
     ctx.require_tokens(creator_token, &market.keys.mint, escrowed, market.decimals)
         .await?;

@@ -427,6 +427,42 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
     const ix = tessera.getExpireDisputeInstruction({ ...s, ...(await vaults(s.market)) });
     return tessera.withParties(ix, parties(inputs));
   },
+  async draw_audit(inputs) {
+    return tessera.getDrawAuditInstruction({ job: key(inputs, 'job') });
+  },
+  async commit_audit(inputs) {
+    const { authority, market, operator } = await asOperator(inputs);
+    return tessera.getCommitAuditInstruction({
+      authority,
+      market,
+      challenger: operator,
+      job: key(inputs, 'job'),
+      commitment: bytes(inputs, 'commitment'),
+    });
+  },
+  async post_audit_leaf(inputs) {
+    return tessera.getPostAuditLeafInstruction({
+      job: key(inputs, 'job'),
+      leaf: bytes(inputs, 'leaf'),
+      proof: (inputs.proof as string[]).map((h) => hexToBytes(h)),
+    });
+  },
+  async reveal_audit(inputs) {
+    const { authority, market, operator } = await asOperator(inputs);
+    return tessera.getRevealAuditInstruction({
+      authority,
+      market,
+      challenger: operator,
+      job: key(inputs, 'job'),
+      leaves: (inputs.leaves as string[]).map((h) => hexToBytes(h)),
+      salt: bytes(inputs, 'salt'),
+    });
+  },
+  async convict_withheld(inputs) {
+    const s = await settlement(inputs);
+    const ix = tessera.getConvictWithheldInstruction({ ...s, ...(await vaults(s.market)) });
+    return tessera.withParties(ix, parties(inputs));
+  },
   async init_buffer(inputs) {
     return tessera.getInitBufferInstruction({
       authority: signer(inputs, 'authority'),

@@ -133,6 +133,50 @@ pub fn challenge_commitment(
     sha256(&[&chunk.to_le_bytes(), hash, operator_leaf, challenger, salt])
 }
 
+/// Domain-separation prefix of an audit draw's seed.
+pub const AUDIT_DOMAIN: &[u8] = b"tessera-audit";
+
+/// The seed of a job's audit draw (`draw_audit`): `sha256("tessera-audit" ‖ slot_hash ‖ job)`,
+/// where `slot_hash` is the hash of the first slot after the job's results came in.
+pub fn audit_seed(slot_hash: &Hash, job: &[u8; 32]) -> Hash {
+    sha256(&[AUDIT_DOMAIN, slot_hash, job])
+}
+
+/// Whether the draw with `seed` audits a job of a market auditing `rate_bps` of 10 000 jobs.
+pub fn audit_drawn(seed: &Hash, rate_bps: u16) -> bool {
+    draw_u64(seed, u32::MAX) % 10_000 < u64::from(rate_bps)
+}
+
+/// The chunks an audit drawn with `seed` checks: `count` distinct chunks of `chunk_count`
+/// (all of them when the job has fewer), by Floyd's sampling, in draw order.
+pub fn audit_chunks(seed: &Hash, chunk_count: u32, count: u8) -> Vec<u32> {
+    let k = u32::from(count).min(chunk_count);
+    let mut picked: Vec<u32> = Vec::with_capacity(k as usize);
+    for j in chunk_count - k..chunk_count {
+        let t = (draw_u64(seed, j) % (u64::from(j) + 1)) as u32;
+        picked.push(if picked.contains(&t) { j } else { t });
+    }
+    picked
+}
+
+/// The `i`th number of a draw: the first 8 bytes (LE) of `sha256(seed ‖ i)`.
+fn draw_u64(seed: &Hash, i: u32) -> u64 {
+    let h = sha256(&[seed, &i.to_le_bytes()]);
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&h[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// An auditor's commitment (`commit_audit`): `sha256(leaf_1 ‖ … ‖ leaf_k ‖ auditor ‖ salt)`
+/// over the leaves it recomputed for the drawn chunks, in draw order, bound to its operator
+/// account.
+pub fn audit_commitment(leaves: &[Hash], auditor: &[u8; 32], salt: &[u8; 32]) -> Hash {
+    let mut parts: Vec<&[u8]> = leaves.iter().map(|l| &l[..]).collect();
+    parts.push(auditor);
+    parts.push(salt);
+    sha256(&parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +231,42 @@ mod tests {
         longer.push([7u8; 32]);
         assert!(!verify_proof(&root, &leaves[2], 2, 5, &longer));
         assert!(!verify_proof(&root, &leaves[2], 2, 5, &p[..p.len() - 1]));
+    }
+
+    #[test]
+    fn audit_chunks_are_distinct_in_range_and_fixed_by_the_seed() {
+        for n in [1u32, 2, 3, 4, 5, 64, 1000] {
+            for s in 0u8..20 {
+                let seed = sha256(&[&[s]]);
+                let c = audit_chunks(&seed, n, 4);
+                assert_eq!(c.len(), 4.min(n) as usize);
+                assert!(c.iter().all(|&x| x < n));
+                let mut d = c.clone();
+                d.sort_unstable();
+                d.dedup();
+                assert_eq!(d.len(), c.len(), "distinct");
+                assert_eq!(audit_chunks(&seed, n, 4), c);
+            }
+        }
+    }
+
+    #[test]
+    fn the_draw_rate_is_respected() {
+        let drawn = (0u32..4000)
+            .filter(|i| audit_drawn(&sha256(&[&i.to_le_bytes()]), 2_500))
+            .count();
+        assert!((900..1100).contains(&drawn), "{drawn} of 4000 at 25 %");
+        assert!(!audit_drawn(&[7; 32], 0));
+        assert!(audit_drawn(&[7; 32], 10_000));
+    }
+
+    #[test]
+    fn an_audit_commitment_binds_every_leaf_its_order_and_the_auditor() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let c = audit_commitment(&[a, b], &[3; 32], &[4; 32]);
+        assert_ne!(c, audit_commitment(&[b, a], &[3; 32], &[4; 32]));
+        assert_ne!(c, audit_commitment(&[a, b], &[5; 32], &[4; 32]));
+        assert_ne!(c, audit_commitment(&[a], &[3; 32], &[4; 32]));
     }
 
     fn hex32(s: &str) -> Hash {

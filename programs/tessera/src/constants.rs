@@ -73,18 +73,23 @@ pub const MAX_CHALLENGERS: u8 = 3;
 #[constant]
 pub const WHOLE_ROOT: u32 = u32::MAX;
 
+/// Most chunks one audit checks (`MarketParams::audit_chunks`).
+#[constant]
+pub const MAX_AUDIT_CHUNKS: u8 = 4;
+
 /// Longest window, period or claim horizon a market or job may set (30 days, in seconds).
 #[constant]
 pub const MAX_WINDOW: i64 = 30 * 24 * 3600;
 
 /// Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim
 /// horizon, then (for a claim just before it) the execution timeout, the reveal window, the
-/// challenge window, the challenges' reveal window and the dispute window, then a referee game
-/// opened at the dispute deadline, whose four moves each take up to the reveal window: ten
-/// windows of at most `MAX_WINDOW`. After it, a permissionless instruction settles the job
-/// whatever its state (300 days).
+/// challenge window and the challenge window again (an audit drawn at its end restarts it), the
+/// challenges' reveal window, the audit's reveal window and the dispute window, then a referee
+/// game opened at the dispute deadline, whose four moves each take up to the reveal window:
+/// twelve windows of at most `MAX_WINDOW`. After it, a permissionless instruction settles the
+/// job whatever its state (360 days).
 #[constant]
-pub const MAX_JOB_LIFETIME: i64 = 10 * MAX_WINDOW;
+pub const MAX_JOB_LIFETIME: i64 = 12 * MAX_WINDOW;
 
 /// How long a new arbiter waits before it takes over (longer than any job can live, so that no
 /// job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were

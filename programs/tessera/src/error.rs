@@ -185,4 +185,24 @@ pub enum TesseraError {
     SlotsStillDisagree,
     #[msg("Referee games are still being played on this job; end them first.")]
     GamesOpen,
+    #[msg("Audit parameters: a market that audits (audit_rate_bps 1..=10000) pays a fee (audit_fee_bps 1..=10000) and checks 1..=4 chunks; one that does not sets all three to 0.")]
+    BadAuditParams,
+    #[msg("The job is not waiting for its audit draw (its market does not audit, or the draw was made).")]
+    NoAuditDraw,
+    #[msg(
+        "The audit draw needs the hash of a slot after the one the results came in; wait a slot."
+    )]
+    AuditNotReady,
+    #[msg("The job was not drawn for an audit, or its audit is already taken.")]
+    NotAuditable,
+    #[msg("The instruction is for the job's audit: the auditor has not committed, or this is not the audit.")]
+    NoAudit,
+    #[msg("Every drawn chunk's leaf has been posted, or none may be yet.")]
+    AuditLeavesDone,
+    #[msg("The operators' leaves of the audited chunks are not all posted yet.")]
+    AuditLeavesMissing,
+    #[msg("The audit is still under way: wait for its reveal deadline.")]
+    AuditOpen,
+    #[msg("The leaves do not match the audit's commitment or the leaves posted.")]
+    AuditMismatch,
 }

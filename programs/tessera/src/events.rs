@@ -156,6 +156,8 @@ pub struct JobSettled {
     pub refunded: u64,
     /// Challengers that committed and never revealed, slashed as no-shows.
     pub slashes: Vec<Slash>,
+    /// Credited to the auditor whose audit found the result right (included in `paid`).
+    pub audit_fee: u64,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +236,57 @@ pub struct DisputeResolved {
     pub slashes: Vec<Slash>,
     /// Returned to the creator (rewards of the wrong slots); the escrow is closed.
     pub refunded: u64,
+    /// Credited to the auditor whose audit was right (included in `paid`).
+    pub audit_fee: u64,
+}
+
+/// `draw_audit`: the job's audit draw was made.
+#[event]
+pub struct AuditDrawn {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    /// Whether the job is audited (else its audit fee goes back to the creator).
+    pub drawn: bool,
+    /// The chunks the audit checks (empty when not drawn).
+    pub chunks: Vec<u32>,
+    /// The slot whose hash seeded the draw.
+    pub seed_slot: u64,
+    /// Auditors may commit until this time (the challenge deadline, restarted by a draw).
+    pub challenge_deadline: i64,
+}
+
+/// `commit_audit`: an auditor bonded and committed to the drawn chunks' leaves.
+#[event]
+pub struct AuditCommitted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub auditor: Pubkey,
+    /// Its place among the job's challenges.
+    pub index: u8,
+    pub bond: u64,
+}
+
+/// `post_audit_leaf`: the operators' leaf of one drawn chunk, proven under the agreed root.
+#[event]
+pub struct AuditLeafPosted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub chunk: u32,
+    pub leaf: [u8; 32],
+    /// Leaves posted so far, of the audit's chunks.
+    pub posted: u8,
+}
+
+/// `reveal_audit`: the auditor's leaves, compared with the operators'.
+#[event]
+pub struct AuditRevealed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub auditor: Pubkey,
+    /// Every leaf matched: the auditor is paid the audit fee when the job settles.
+    pub matched: bool,
+    /// The first chunk whose leaves differ (a chunk challenge now disputes the job).
+    pub chunk: Option<u32>,
 }
 
 /// An ended job's account was closed (`close_job`).

@@ -275,6 +275,45 @@ pub mod tessera {
         instructions::dispute::game::settle_referee(ctx)
     }
 
+    /// Draws whether a job whose results are in is audited, and which chunks, from the hash of
+    /// the first slot after its results (anyone, during the challenge window).
+    #[access_control(ctx.accounts.validate())]
+    pub fn draw_audit(ctx: Context<DrawAudit>) -> Result<()> {
+        instructions::dispute::audit::draw_audit(ctx)
+    }
+
+    /// Takes a drawn job's audit: bonds like a challenge and commits to the leaves recomputed
+    /// for the drawn chunks (a staked operator of none of its slots).
+    #[access_control(ctx.accounts.validate_audit_commit())]
+    pub fn commit_audit(ctx: Context<ChallengeResult>, commitment: [u8; 32]) -> Result<()> {
+        instructions::dispute::audit::commit_audit(ctx, commitment)
+    }
+
+    /// Posts the operators' leaf of the next drawn chunk, proven under the agreed root (anyone,
+    /// once the auditor has committed).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn post_audit_leaf(ctx: Context<PostAuditLeaf>, args: AuditLeaf) -> Result<()> {
+        instructions::dispute::audit::post_audit_leaf(ctx, args)
+    }
+
+    /// Opens the auditor's commitment, compared with the operators' leaves posted: a match
+    /// passes the audit, a mismatch disputes the job with a chunk challenge (the auditor).
+    #[access_control(ctx.accounts.validate_audit_reveal(&leaves, &salt))]
+    pub fn reveal_audit(
+        ctx: Context<ChallengeResult>,
+        leaves: Vec<[u8; 32]>,
+        salt: [u8; 32],
+    ) -> Result<()> {
+        instructions::dispute::audit::reveal_audit(ctx, leaves)
+    }
+
+    /// Convicts the operators of a job whose audited leaves were not posted by the challenge
+    /// reveal deadline, as if wrong; the auditor is the honest party (anyone).
+    #[access_control(ctx.accounts.validate())]
+    pub fn convict_withheld<'info>(ctx: Context<'info, ConvictWithheld<'info>>) -> Result<()> {
+        instructions::dispute::audit::convict_withheld(ctx)
+    }
+
     #[access_control(ctx.accounts.validate(honest_mask))]
     pub fn resolve_dispute<'info>(
         ctx: Context<'info, ResolveDispute<'info>>,

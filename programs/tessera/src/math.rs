@@ -35,6 +35,15 @@ pub fn bond_for(reward: u64, collateral_bps: u16) -> Result<u64> {
     u64::try_from(v).map_err(|_| error!(TesseraError::MathOverflow))
 }
 
+/// The audit fee a job paying `reward` per replica escrows under `params`: `audit_fee_bps` of
+/// one reward, rounded up (never 0 in a market that audits); 0 in a market that does not.
+pub fn audit_fee_for(reward: u64, params: &crate::state::MarketParams) -> Result<u64> {
+    if params.audit_rate_bps == 0 {
+        return Ok(0);
+    }
+    bond_for(reward, params.audit_fee_bps)
+}
+
 pub fn add(a: u64, b: u64) -> Result<u64> {
     a.checked_add(b)
         .ok_or_else(|| error!(TesseraError::MathOverflow))

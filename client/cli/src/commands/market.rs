@@ -95,7 +95,13 @@ pub fn apply_params(
         creator_compensation_bps <- creator_compensation_bps, honest_share_bps <- honest_share_bps,
         max_replicas <- max_replicas, max_exec_timeout <- max_exec_timeout,
         reveal_window <- reveal_window, challenge_window <- challenge_window,
-        unbonding_period <- unbonding_period);
+        unbonding_period <- unbonding_period, audit_rate_bps <- audit_rate_bps,
+        audit_fee_bps <- audit_fee_bps, audit_chunks <- audit_chunks);
+    if a.audit_rate_bps == Some(0) {
+        // No audits: nothing to pay or check.
+        p.audit_fee_bps = a.audit_fee_bps.unwrap_or(0);
+        p.audit_chunks = a.audit_chunks.unwrap_or(0);
+    }
     if let Some(s) = &a.min_operator_stake {
         p.min_operator_stake = parse_amount(s, decimals)?;
     }

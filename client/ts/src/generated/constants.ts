@@ -4,7 +4,7 @@
  */
 
 /** How long a new arbiter waits before it takes over (longer than any job can live, so that no job created under one arbiter can be ruled by the next: jobs also keep the arbiter they were created under). */
-export const ARBITER_CHANGE_DELAY = 26006400n;
+export const ARBITER_CHANGE_DELAY = 31190400n;
 /** 100 % in basis points. */
 export const BPS_DENOMINATOR = 10000;
 /** Seed of a job's escrow token account PDA: `["escrow", job]`. */
@@ -27,14 +27,16 @@ export const KERNEL_RENDER = 1;
 export const KNOWN_KERNELS = 30;
 /** Seed of the market PDA: `["market", mint, founder]` (the admin that created it). */
 export const MARKET_SEED = new Uint8Array([109, 97, 114, 107, 101, 116]);
+/** Most chunks one audit checks (`MarketParams::audit_chunks`). */
+export const MAX_AUDIT_CHUNKS = 4;
 /** Most challenges a job takes (each from another operator, in commitment order). */
 export const MAX_CHALLENGERS = 3;
 /** Largest bond a market may ask per claim, relative to the reward (`collateral_bps`, 5×). */
 export const MAX_COLLATERAL_BPS = 50000;
 /** Most `protocol_fee_bps + burn_bps` may take of a reward (20 %). */
 export const MAX_FEE_AND_BURN_BPS = 2000;
-/** Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim horizon, then (for a claim just before it) the execution timeout, the reveal window, the challenge window, the challenges' reveal window and the dispute window, then a referee game opened at the dispute deadline, whose four moves each take up to the reveal window: ten windows of at most `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state (300 days). */
-export const MAX_JOB_LIFETIME = 25920000n;
+/** Most a job's tokens (escrow and bonds) can stay locked, counted from its creation: the claim horizon, then (for a claim just before it) the execution timeout, the reveal window, the challenge window and the challenge window again (an audit drawn at its end restarts it), the challenges' reveal window, the audit's reveal window and the dispute window, then a referee game opened at the dispute deadline, whose four moves each take up to the reveal window: twelve windows of at most `MAX_WINDOW`. After it, a permissionless instruction settles the job whatever its state (360 days). */
+export const MAX_JOB_LIFETIME = 31104000n;
 /** Kernel ids are bits of the operator's `capabilities` (u32). */
 export const MAX_KERNEL_ID = 31;
 /** Longest Merkle proof a chunk challenge may carry (2^20 chunks). */

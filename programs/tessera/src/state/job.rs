@@ -1,4 +1,4 @@
-use crate::constants::{MAX_CHALLENGERS, MAX_REPLICAS, MAX_URI_LEN};
+use crate::constants::{MAX_AUDIT_CHUNKS, MAX_CHALLENGERS, MAX_REPLICAS, MAX_URI_LEN};
 use crate::error::TesseraError;
 use crate::math::{add_time, bond_for};
 use crate::state::MarketParams;
@@ -133,6 +133,46 @@ pub enum ChallengeStatus {
     Committed,
     /// Revealed and checked: the job is disputed.
     Revealed,
+    /// (an audit) Revealed and found the operators' leaves right: its auditor is paid the audit
+    /// fee when the job settles.
+    Audited,
+}
+
+/// What a place among a job's challenges holds.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[repr(u8)]
+pub enum ChallengeKind {
+    /// A verifier's challenge (`commit_challenge`).
+    Challenge,
+    /// The job's audit (`commit_audit`): committed to the drawn chunks' leaves; a mismatch
+    /// turns it into a chunk challenge.
+    Audit,
+}
+
+/// Where a job stands with its audit draw.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+#[repr(u8)]
+pub enum AuditState {
+    /// The job's market did not audit when it was created.
+    None,
+    /// Waiting for the draw (`draw_audit`) once the results are in.
+    Pending,
+    /// Drawn and not audited: the audit fee goes back to the creator.
+    Skipped,
+    /// Drawn for an audit of `Job::audit_chunks`.
+    Drawn,
+}
+
+impl AuditState {
+    /// The state stored as `byte` (an unknown value reads as `None`).
+    pub fn from_u8(byte: u8) -> Self {
+        match byte {
+            1 => AuditState::Pending,
+            2 => AuditState::Skipped,
+            3 => AuditState::Drawn,
+            _ => AuditState::None,
+        }
+    }
 }
 
 /// A verifier's challenge of a revealed result. A job takes up to `MAX_CHALLENGERS`, kept in
@@ -149,7 +189,11 @@ pub struct Challenge {
     pub chunk: u32,
     /// A `ChallengeStatus`.
     pub status: u8,
-    pub padding: [u8; 3],
+    /// A `ChallengeKind`.
+    pub kind: u8,
+    /// (an audit) How many of the drawn chunks' operator leaves have been posted.
+    pub leaves_posted: u8,
+    pub padding: [u8; 1],
     /// What the challenger committed to.
     pub commitment: [u8; 32],
     /// The challenger's root (whole) or leaf hash (chunk), once revealed.
@@ -165,7 +209,9 @@ impl Challenge {
             bond: 0,
             chunk: 0,
             status: ChallengeStatus::Empty as u8,
-            padding: [0; 3],
+            kind: ChallengeKind::Challenge as u8,
+            leaves_posted: 0,
+            padding: [0; 1],
             commitment: [0; 32],
             hash: [0; 32],
             operator_leaf: [0; 32],
@@ -176,8 +222,13 @@ impl Challenge {
         match self.status {
             1 => ChallengeStatus::Committed,
             2 => ChallengeStatus::Revealed,
+            3 => ChallengeStatus::Audited,
             _ => ChallengeStatus::Empty,
         }
+    }
+
+    pub fn is_audit(&self) -> bool {
+        self.kind == ChallengeKind::Audit as u8
     }
 
     pub fn is_revealed(&self) -> bool {
@@ -223,7 +274,11 @@ pub struct JobTerms {
     pub slash_fraud_bps: u16,
     pub creator_compensation_bps: u16,
     pub honest_share_bps: u16,
-    pub padding: [u8; 4],
+    /// Share of jobs audited (`MarketParams::audit_rate_bps`; 0: this job is not audited).
+    pub audit_rate_bps: u16,
+    /// Chunks an audit of this job recomputes (`MarketParams::audit_chunks`).
+    pub audit_chunks: u8,
+    pub padding: [u8; 1],
 }
 
 impl JobTerms {
@@ -241,7 +296,9 @@ impl JobTerms {
             slash_fraud_bps: 0,
             creator_compensation_bps: 0,
             honest_share_bps: 0,
-            padding: [0; 4],
+            audit_rate_bps: 0,
+            audit_chunks: 0,
+            padding: [0; 1],
         }
     }
 
@@ -259,7 +316,9 @@ impl JobTerms {
             slash_fraud_bps: params.slash_fraud_bps,
             creator_compensation_bps: params.creator_compensation_bps,
             honest_share_bps: params.honest_share_bps,
-            padding: [0; 4],
+            audit_rate_bps: params.audit_rate_bps,
+            audit_chunks: params.audit_chunks,
+            padding: [0; 1],
         })
     }
 }
@@ -340,7 +399,21 @@ pub struct Job {
     /// Challengers (bit `i` = challenge `i`) whose game convicted a slot: the honest parties
     /// of a challenged job the referee settles.
     pub challenge_wins: u8,
-    pub reserved: [u8; 57],
+    /// An `AuditState`.
+    pub audit_state: u8,
+    /// The audit fee escrowed with the rewards (`audit_fee_bps` of one reward; 0 when the job
+    /// is not audited).
+    pub audit_fee: u64,
+    /// The slot in which the results came in (the job became Revealed): the audit draw uses
+    /// the hash of the first slot after it, which nobody knew when the results were posted.
+    pub revealed_slot: u64,
+    /// The chunks the audit checks, in draw order (the first `audit_chunk_count`).
+    pub audit_chunks: [u32; MAX_AUDIT_CHUNKS as usize],
+    pub audit_chunk_count: u8,
+    /// The operators' leaves of the audited chunks, in draw order, as posted and proven under
+    /// the agreed root (`post_audit_leaf`); the first `leaves_posted` of the audit's.
+    pub audit_leaves: [[u8; 32]; MAX_AUDIT_CHUNKS as usize],
+    pub reserved: [u8; 23],
 }
 
 /// Account size of a job, discriminator included.
@@ -449,6 +522,28 @@ impl Job {
         add_time(self.challenge_deadline, self.terms.reveal_window)
     }
 
+    pub fn audit_state(&self) -> AuditState {
+        AuditState::from_u8(self.audit_state)
+    }
+
+    /// The chunks the audit checks, in draw order.
+    pub fn audited_chunks(&self) -> &[u32] {
+        &self.audit_chunks[..self.audit_chunk_count as usize]
+    }
+
+    /// The audit's place among the challenges, once an auditor has committed.
+    pub fn audit_index(&self) -> Option<usize> {
+        self.challengers()
+            .find(|(_, c)| c.is_audit())
+            .map(|(i, _)| i)
+    }
+
+    /// The auditor must reveal by this time: the job's reveal window after the challenge reveal
+    /// deadline, by which the operators' leaves are due.
+    pub fn audit_reveal_deadline(&self) -> Result<i64> {
+        add_time(self.challenge_reveal_deadline()?, self.terms.reveal_window)
+    }
+
     /// Every party of a settlement, in the order settling instructions take their operator
     /// accounts: the live slots in slot order, then the challengers in commitment order.
     pub fn party_keys(&self) -> Vec<Pubkey> {
@@ -495,9 +590,10 @@ impl Job {
         Ok(())
     }
 
-    /// Recomputes `state` from the slots after a slot changed. Sets the reveal, challenge and
-    /// dispute deadlines when a phase begins (from the job's own terms). Returns the new state.
-    pub fn advance(&mut self, now: i64) -> Result<JobState> {
+    /// Recomputes `state` from the slots after a slot changed, at time `now` and slot `slot`.
+    /// Sets the reveal, challenge and dispute deadlines when a phase begins (from the job's own
+    /// terms), and the slot the results came in. Returns the new state.
+    pub fn advance(&mut self, now: i64, slot: u64) -> Result<JobState> {
         let (reveal_window, challenge_window, dispute_window) = (
             self.terms.reveal_window,
             self.terms.challenge_window,
@@ -528,7 +624,10 @@ impl Job {
         if next != self.state() {
             match next {
                 JobState::Committed => self.reveal_deadline = add_time(now, reveal_window)?,
-                JobState::Revealed => self.challenge_deadline = add_time(now, challenge_window)?,
+                JobState::Revealed => {
+                    self.challenge_deadline = add_time(now, challenge_window)?;
+                    self.revealed_slot = slot;
+                }
                 JobState::Disputed => self.dispute_deadline = add_time(now, dispute_window)?,
                 _ => {}
             }

@@ -1,5 +1,6 @@
 use crate::constants::{
-    BPS_DENOMINATOR, MAX_COLLATERAL_BPS, MAX_FEE_AND_BURN_BPS, MAX_REPLICAS, MAX_WINDOW,
+    BPS_DENOMINATOR, MAX_AUDIT_CHUNKS, MAX_COLLATERAL_BPS, MAX_FEE_AND_BURN_BPS, MAX_REPLICAS,
+    MAX_WINDOW,
 };
 use crate::error::TesseraError;
 use anchor_lang::prelude::*;
@@ -44,6 +45,14 @@ pub struct MarketParams {
     /// Time the arbiter has to rule on a dispute (seconds); after it anyone may settle the job
     /// by the fallback of `expire_dispute`.
     pub dispute_window: i64,
+    /// Share of jobs audited (of 10 000): once a job's results are in, a draw no operator can
+    /// foresee (`draw_audit`) picks it for an audit with this chance. 0: no audits.
+    pub audit_rate_bps: u16,
+    /// The audit fee, relative to the reward per replica: escrowed with the rewards, paid to the
+    /// auditor that completes an audit, refunded when the job is not audited.
+    pub audit_fee_bps: u16,
+    /// Chunks an audit recomputes (1..=`MAX_AUDIT_CHUNKS` when the market audits).
+    pub audit_chunks: u8,
 }
 
 impl MarketParams {
@@ -96,6 +105,20 @@ impl MarketParams {
             .all(|&w| w <= MAX_WINDOW),
             TesseraError::WindowTooLong
         );
+        if self.audit_rate_bps > 0 {
+            require!(
+                self.audit_rate_bps <= BPS_DENOMINATOR
+                    && self.audit_fee_bps > 0
+                    && self.audit_fee_bps <= BPS_DENOMINATOR
+                    && (1..=MAX_AUDIT_CHUNKS).contains(&self.audit_chunks),
+                TesseraError::BadAuditParams
+            );
+        } else {
+            require!(
+                self.audit_fee_bps == 0 && self.audit_chunks == 0,
+                TesseraError::BadAuditParams
+            );
+        }
         Ok(())
     }
 

@@ -135,6 +135,26 @@ export type Job = {
    * of a challenged job the referee settles.
    */
   challengeWins: number;
+  /** An `AuditState`. */
+  auditState: number;
+  /**
+   * The audit fee escrowed with the rewards (`audit_fee_bps` of one reward; 0 when the job
+   * is not audited).
+   */
+  auditFee: bigint;
+  /**
+   * The slot in which the results came in (the job became Revealed): the audit draw uses
+   * the hash of the first slot after it, which nobody knew when the results were posted.
+   */
+  revealedSlot: bigint;
+  /** The chunks the audit checks, in draw order (the first `audit_chunk_count`). */
+  auditChunks: Array<number>;
+  auditChunkCount: number;
+  /**
+   * The operators' leaves of the audited chunks, in draw order, as posted and proven under
+   * the agreed root (`post_audit_leaf`); the first `leaves_posted` of the audit's.
+   */
+  auditLeaves: Array<ReadonlyUint8Array>;
   reserved: ReadonlyUint8Array;
 };
 
@@ -205,6 +225,26 @@ export type JobArgs = {
    * of a challenged job the referee settles.
    */
   challengeWins: number;
+  /** An `AuditState`. */
+  auditState: number;
+  /**
+   * The audit fee escrowed with the rewards (`audit_fee_bps` of one reward; 0 when the job
+   * is not audited).
+   */
+  auditFee: number | bigint;
+  /**
+   * The slot in which the results came in (the job became Revealed): the audit draw uses
+   * the hash of the first slot after it, which nobody knew when the results were posted.
+   */
+  revealedSlot: number | bigint;
+  /** The chunks the audit checks, in draw order (the first `audit_chunk_count`). */
+  auditChunks: Array<number>;
+  auditChunkCount: number;
+  /**
+   * The operators' leaves of the audited chunks, in draw order, as posted and proven under
+   * the agreed root (`post_audit_leaf`); the first `leaves_posted` of the audit's.
+   */
+  auditLeaves: Array<ReadonlyUint8Array>;
   reserved: ReadonlyUint8Array;
 };
 
@@ -240,7 +280,16 @@ export function getJobEncoder(): FixedSizeEncoder<JobArgs> {
       ["openGames", getU8Encoder()],
       ["gamesPlayed", fixEncoderSize(getBytesEncoder(), 4)],
       ["challengeWins", getU8Encoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 57)],
+      ["auditState", getU8Encoder()],
+      ["auditFee", getU64Encoder()],
+      ["revealedSlot", getU64Encoder()],
+      ["auditChunks", getArrayEncoder(getU32Encoder(), { size: 4 })],
+      ["auditChunkCount", getU8Encoder()],
+      [
+        "auditLeaves",
+        getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 4 }),
+      ],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 23)],
     ]),
     (value) => ({ ...value, discriminator: JOB_DISCRIMINATOR }),
   );
@@ -277,7 +326,16 @@ export function getJobDecoder(): FixedSizeDecoder<Job> {
     ["openGames", getU8Decoder()],
     ["gamesPlayed", fixDecoderSize(getBytesDecoder(), 4)],
     ["challengeWins", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 57)],
+    ["auditState", getU8Decoder()],
+    ["auditFee", getU64Decoder()],
+    ["revealedSlot", getU64Decoder()],
+    ["auditChunks", getArrayDecoder(getU32Decoder(), { size: 4 })],
+    ["auditChunkCount", getU8Decoder()],
+    [
+      "auditLeaves",
+      getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 4 }),
+    ],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 23)],
   ]);
 }
 
@@ -340,5 +398,5 @@ export async function fetchAllMaybeJob(
 }
 
 export function getJobSize(): number {
-  return 1720;
+  return 1848;
 }

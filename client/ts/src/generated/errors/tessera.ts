@@ -194,11 +194,35 @@ export const TESSERA_ERROR__GAME_NOT_OVER = 0x17c7; // 6087
 export const TESSERA_ERROR__SLOTS_STILL_DISAGREE = 0x17c8; // 6088
 /** GamesOpen: Referee games are still being played on this job; end them first. */
 export const TESSERA_ERROR__GAMES_OPEN = 0x17c9; // 6089
+/** BadAuditParams: Audit parameters: a market that audits (audit_rate_bps 1..=10000) pays a fee (audit_fee_bps 1..=10000) and checks 1..=4 chunks; one that does not sets all three to 0. */
+export const TESSERA_ERROR__BAD_AUDIT_PARAMS = 0x17ca; // 6090
+/** NoAuditDraw: The job is not waiting for its audit draw (its market does not audit, or the draw was made). */
+export const TESSERA_ERROR__NO_AUDIT_DRAW = 0x17cb; // 6091
+/** AuditNotReady: The audit draw needs the hash of a slot after the one the results came in; wait a slot. */
+export const TESSERA_ERROR__AUDIT_NOT_READY = 0x17cc; // 6092
+/** NotAuditable: The job was not drawn for an audit, or its audit is already taken. */
+export const TESSERA_ERROR__NOT_AUDITABLE = 0x17cd; // 6093
+/** NoAudit: The instruction is for the job's audit: the auditor has not committed, or this is not the audit. */
+export const TESSERA_ERROR__NO_AUDIT = 0x17ce; // 6094
+/** AuditLeavesDone: Every drawn chunk's leaf has been posted, or none may be yet. */
+export const TESSERA_ERROR__AUDIT_LEAVES_DONE = 0x17cf; // 6095
+/** AuditLeavesMissing: The operators' leaves of the audited chunks are not all posted yet. */
+export const TESSERA_ERROR__AUDIT_LEAVES_MISSING = 0x17d0; // 6096
+/** AuditOpen: The audit is still under way: wait for its reveal deadline. */
+export const TESSERA_ERROR__AUDIT_OPEN = 0x17d1; // 6097
+/** AuditMismatch: The leaves do not match the audit's commitment or the leaves posted. */
+export const TESSERA_ERROR__AUDIT_MISMATCH = 0x17d2; // 6098
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
   | typeof TESSERA_ERROR__ALREADY_CLAIMED
+  | typeof TESSERA_ERROR__AUDIT_LEAVES_DONE
+  | typeof TESSERA_ERROR__AUDIT_LEAVES_MISSING
+  | typeof TESSERA_ERROR__AUDIT_MISMATCH
+  | typeof TESSERA_ERROR__AUDIT_NOT_READY
+  | typeof TESSERA_ERROR__AUDIT_OPEN
   | typeof TESSERA_ERROR__BAD_ARBITER
+  | typeof TESSERA_ERROR__BAD_AUDIT_PARAMS
   | typeof TESSERA_ERROR__BAD_CHAIN
   | typeof TESSERA_ERROR__BAD_CHUNK_COUNT
   | typeof TESSERA_ERROR__BAD_CLAIM_DEADLINE
@@ -243,11 +267,14 @@ export type TesseraError =
   | typeof TESSERA_ERROR__MARKET_PAUSED
   | typeof TESSERA_ERROR__MATH_OVERFLOW
   | typeof TESSERA_ERROR__MISSING_CAPABILITY
+  | typeof TESSERA_ERROR__NO_AUDIT
+  | typeof TESSERA_ERROR__NO_AUDIT_DRAW
   | typeof TESSERA_ERROR__NO_FEES
   | typeof TESSERA_ERROR__NO_FRAUD
   | typeof TESSERA_ERROR__NOT_ADMIN
   | typeof TESSERA_ERROR__NOT_ARBITER
   | typeof TESSERA_ERROR__NOT_ASSIGNED
+  | typeof TESSERA_ERROR__NOT_AUDITABLE
   | typeof TESSERA_ERROR__NOT_BUFFER_AUTHORITY
   | typeof TESSERA_ERROR__NOT_CREATOR
   | typeof TESSERA_ERROR__NOT_EXPIRED
@@ -292,7 +319,13 @@ if (process.env["NODE_ENV"] !== "production") {
   tesseraErrorMessages = {
     [TESSERA_ERROR__ALREADY_CHALLENGED]: `The job was already challenged.`,
     [TESSERA_ERROR__ALREADY_CLAIMED]: `This operator already holds a slot of this job.`,
+    [TESSERA_ERROR__AUDIT_LEAVES_DONE]: `Every drawn chunk's leaf has been posted, or none may be yet.`,
+    [TESSERA_ERROR__AUDIT_LEAVES_MISSING]: `The operators' leaves of the audited chunks are not all posted yet.`,
+    [TESSERA_ERROR__AUDIT_MISMATCH]: `The leaves do not match the audit's commitment or the leaves posted.`,
+    [TESSERA_ERROR__AUDIT_NOT_READY]: `The audit draw needs the hash of a slot after the one the results came in; wait a slot.`,
+    [TESSERA_ERROR__AUDIT_OPEN]: `The audit is still under way: wait for its reveal deadline.`,
     [TESSERA_ERROR__BAD_ARBITER]: `No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules.`,
+    [TESSERA_ERROR__BAD_AUDIT_PARAMS]: `Audit parameters: a market that audits (audit_rate_bps 1..=10000) pays a fee (audit_fee_bps 1..=10000) and checks 1..=4 chunks; one that does not sets all three to 0.`,
     [TESSERA_ERROR__BAD_CHAIN]: `The rows do not hash to the defender's chain (or the chain has the wrong length, or the chunk is not under its root).`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
     [TESSERA_ERROR__BAD_CLAIM_DEADLINE]: `The claim deadline must be in the future, and at most 30 days away.`,
@@ -337,11 +370,14 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__MARKET_PAUSED]: `The market is paused; wait until the admin resumes it.`,
     [TESSERA_ERROR__MATH_OVERFLOW]: `An arithmetic operation overflowed; the amounts involved are too large.`,
     [TESSERA_ERROR__MISSING_CAPABILITY]: `The operator lacks the capability for this job's kernel; update its capabilities.`,
+    [TESSERA_ERROR__NO_AUDIT]: `The instruction is for the job's audit: the auditor has not committed, or this is not the audit.`,
+    [TESSERA_ERROR__NO_AUDIT_DRAW]: `The job is not waiting for its audit draw (its market does not audit, or the draw was made).`,
     [TESSERA_ERROR__NO_FEES]: `There are no accrued fees to collect.`,
     [TESSERA_ERROR__NO_FRAUD]: `The operators' value is the one the model gives: there is no fraud to prove.`,
     [TESSERA_ERROR__NOT_ADMIN]: `Only the market admin may do this; sign with the admin keypair.`,
     [TESSERA_ERROR__NOT_ARBITER]: `Only the market arbiter may resolve disputes; sign with the arbiter keypair.`,
     [TESSERA_ERROR__NOT_ASSIGNED]: `The signer holds no slot of this job.`,
+    [TESSERA_ERROR__NOT_AUDITABLE]: `The job was not drawn for an audit, or its audit is already taken.`,
     [TESSERA_ERROR__NOT_BUFFER_AUTHORITY]: `Only the buffer's authority may write or close it.`,
     [TESSERA_ERROR__NOT_CREATOR]: `Only the job's creator may do this.`,
     [TESSERA_ERROR__NOT_EXPIRED]: `The claim deadline has not passed yet; the job can still be claimed.`,

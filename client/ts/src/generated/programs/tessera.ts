@@ -58,10 +58,13 @@ import {
   getCloseBufferInstruction,
   getCloseJobInstruction,
   getCollectFeesInstruction,
+  getCommitAuditInstruction,
   getCommitChallengeInstruction,
   getCommitResultInstruction,
+  getConvictWithheldInstruction,
   getCreateJobInstructionAsync,
   getDepositStakeInstruction,
+  getDrawAuditInstruction,
   getEndGameInstruction,
   getExitOperatorInstruction,
   getExpireDisputeInstruction,
@@ -71,12 +74,14 @@ import {
   getInitMarketInstructionAsync,
   getOpenGameInstruction,
   getPickLayerInstruction,
+  getPostAuditLeafInstruction,
   getPostChainInstruction,
   getProveFraudInstruction,
   getProveStepInstruction,
   getRegisterOperatorInstructionAsync,
   getRequestUnstakeInstruction,
   getResolveDisputeInstruction,
+  getRevealAuditInstruction,
   getRevealChallengeInstruction,
   getRevealResultInstruction,
   getRevealRowsInstruction,
@@ -93,10 +98,13 @@ import {
   parseCloseBufferInstruction,
   parseCloseJobInstruction,
   parseCollectFeesInstruction,
+  parseCommitAuditInstruction,
   parseCommitChallengeInstruction,
   parseCommitResultInstruction,
+  parseConvictWithheldInstruction,
   parseCreateJobInstruction,
   parseDepositStakeInstruction,
+  parseDrawAuditInstruction,
   parseEndGameInstruction,
   parseExitOperatorInstruction,
   parseExpireDisputeInstruction,
@@ -106,12 +114,14 @@ import {
   parseInitMarketInstruction,
   parseOpenGameInstruction,
   parsePickLayerInstruction,
+  parsePostAuditLeafInstruction,
   parsePostChainInstruction,
   parseProveFraudInstruction,
   parseProveStepInstruction,
   parseRegisterOperatorInstruction,
   parseRequestUnstakeInstruction,
   parseResolveDisputeInstruction,
+  parseRevealAuditInstruction,
   parseRevealChallengeInstruction,
   parseRevealResultInstruction,
   parseRevealRowsInstruction,
@@ -128,10 +138,13 @@ import {
   type CloseBufferInput,
   type CloseJobInput,
   type CollectFeesInput,
+  type CommitAuditInput,
   type CommitChallengeInput,
   type CommitResultInput,
+  type ConvictWithheldInput,
   type CreateJobAsyncInput,
   type DepositStakeInput,
+  type DrawAuditInput,
   type EndGameInput,
   type ExitOperatorInput,
   type ExpireDisputeInput,
@@ -145,10 +158,13 @@ import {
   type ParsedCloseBufferInstruction,
   type ParsedCloseJobInstruction,
   type ParsedCollectFeesInstruction,
+  type ParsedCommitAuditInstruction,
   type ParsedCommitChallengeInstruction,
   type ParsedCommitResultInstruction,
+  type ParsedConvictWithheldInstruction,
   type ParsedCreateJobInstruction,
   type ParsedDepositStakeInstruction,
+  type ParsedDrawAuditInstruction,
   type ParsedEndGameInstruction,
   type ParsedExitOperatorInstruction,
   type ParsedExpireDisputeInstruction,
@@ -158,12 +174,14 @@ import {
   type ParsedInitMarketInstruction,
   type ParsedOpenGameInstruction,
   type ParsedPickLayerInstruction,
+  type ParsedPostAuditLeafInstruction,
   type ParsedPostChainInstruction,
   type ParsedProveFraudInstruction,
   type ParsedProveStepInstruction,
   type ParsedRegisterOperatorInstruction,
   type ParsedRequestUnstakeInstruction,
   type ParsedResolveDisputeInstruction,
+  type ParsedRevealAuditInstruction,
   type ParsedRevealChallengeInstruction,
   type ParsedRevealResultInstruction,
   type ParsedRevealRowsInstruction,
@@ -176,12 +194,14 @@ import {
   type ParsedWithdrawStakeInstruction,
   type ParsedWriteBufferInstruction,
   type PickLayerInput,
+  type PostAuditLeafInput,
   type PostChainInput,
   type ProveFraudInput,
   type ProveStepInput,
   type RegisterOperatorAsyncInput,
   type RequestUnstakeInput,
   type ResolveDisputeInput,
+  type RevealAuditInput,
   type RevealChallengeInput,
   type RevealResultInput,
   type RevealRowsInput,
@@ -297,10 +317,13 @@ export enum TesseraInstruction {
   CloseBuffer,
   CloseJob,
   CollectFees,
+  CommitAudit,
   CommitChallenge,
   CommitResult,
+  ConvictWithheld,
   CreateJob,
   DepositStake,
+  DrawAudit,
   EndGame,
   ExitOperator,
   ExpireDispute,
@@ -310,12 +333,14 @@ export enum TesseraInstruction {
   InitMarket,
   OpenGame,
   PickLayer,
+  PostAuditLeaf,
   PostChain,
   ProveFraud,
   ProveStep,
   RegisterOperator,
   RequestUnstake,
   ResolveDispute,
+  RevealAudit,
   RevealChallenge,
   RevealResult,
   RevealRows,
@@ -392,6 +417,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([98, 56, 160, 23, 68, 179, 54, 168]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.CommitAudit;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([149, 210, 74, 22, 106, 179, 80, 231]),
       ),
       0,
@@ -414,6 +450,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([195, 175, 7, 16, 32, 231, 111, 90]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.ConvictWithheld;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([178, 130, 217, 110, 100, 27, 82, 119]),
       ),
       0,
@@ -431,6 +478,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.DepositStake;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([116, 189, 111, 122, 103, 80, 242, 128]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.DrawAudit;
   }
   if (
     containsBytes(
@@ -535,6 +593,17 @@ export function identifyTesseraInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([212, 184, 39, 84, 242, 26, 198, 197]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.PostAuditLeaf;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([18, 148, 250, 103, 207, 86, 226, 54]),
       ),
       0,
@@ -596,6 +665,17 @@ export function identifyTesseraInstruction(
     )
   ) {
     return TesseraInstruction.ResolveDispute;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([11, 155, 223, 97, 98, 95, 50, 64]),
+      ),
+      0,
+    )
+  ) {
+    return TesseraInstruction.RevealAudit;
   }
   if (
     containsBytes(
@@ -743,17 +823,26 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.CollectFees;
     } & ParsedCollectFeesInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.CommitAudit;
+    } & ParsedCommitAuditInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.CommitChallenge;
     } & ParsedCommitChallengeInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.CommitResult;
     } & ParsedCommitResultInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.ConvictWithheld;
+    } & ParsedConvictWithheldInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.CreateJob;
     } & ParsedCreateJobInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.DepositStake;
     } & ParsedDepositStakeInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.DrawAudit;
+    } & ParsedDrawAuditInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.EndGame;
     } & ParsedEndGameInstruction<TProgram>)
@@ -782,6 +871,9 @@ export type ParsedTesseraInstruction<
       instructionType: TesseraInstruction.PickLayer;
     } & ParsedPickLayerInstruction<TProgram>)
   | ({
+      instructionType: TesseraInstruction.PostAuditLeaf;
+    } & ParsedPostAuditLeafInstruction<TProgram>)
+  | ({
       instructionType: TesseraInstruction.PostChain;
     } & ParsedPostChainInstruction<TProgram>)
   | ({
@@ -799,6 +891,9 @@ export type ParsedTesseraInstruction<
   | ({
       instructionType: TesseraInstruction.ResolveDispute;
     } & ParsedResolveDisputeInstruction<TProgram>)
+  | ({
+      instructionType: TesseraInstruction.RevealAudit;
+    } & ParsedRevealAuditInstruction<TProgram>)
   | ({
       instructionType: TesseraInstruction.RevealChallenge;
     } & ParsedRevealChallengeInstruction<TProgram>)
@@ -873,6 +968,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseCollectFeesInstruction(instruction),
       };
     }
+    case TesseraInstruction.CommitAudit: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.CommitAudit,
+        ...parseCommitAuditInstruction(instruction),
+      };
+    }
     case TesseraInstruction.CommitChallenge: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -887,6 +989,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parseCommitResultInstruction(instruction),
       };
     }
+    case TesseraInstruction.ConvictWithheld: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.ConvictWithheld,
+        ...parseConvictWithheldInstruction(instruction),
+      };
+    }
     case TesseraInstruction.CreateJob: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -899,6 +1008,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.DepositStake,
         ...parseDepositStakeInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.DrawAudit: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.DrawAudit,
+        ...parseDrawAuditInstruction(instruction),
       };
     }
     case TesseraInstruction.EndGame: {
@@ -964,6 +1080,13 @@ export function parseTesseraInstruction<TProgram extends string>(
         ...parsePickLayerInstruction(instruction),
       };
     }
+    case TesseraInstruction.PostAuditLeaf: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.PostAuditLeaf,
+        ...parsePostAuditLeafInstruction(instruction),
+      };
+    }
     case TesseraInstruction.PostChain: {
       assertIsInstructionWithAccounts(instruction);
       return {
@@ -1004,6 +1127,13 @@ export function parseTesseraInstruction<TProgram extends string>(
       return {
         instructionType: TesseraInstruction.ResolveDispute,
         ...parseResolveDisputeInstruction(instruction),
+      };
+    }
+    case TesseraInstruction.RevealAudit: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: TesseraInstruction.RevealAudit,
+        ...parseRevealAuditInstruction(instruction),
       };
     }
     case TesseraInstruction.RevealChallenge: {
@@ -1126,6 +1256,9 @@ export type TesseraPluginInstructions = {
   collectFees: (
     input: CollectFeesInput,
   ) => ReturnType<typeof getCollectFeesInstruction> & SelfPlanAndSendFunctions;
+  commitAudit: (
+    input: CommitAuditInput,
+  ) => ReturnType<typeof getCommitAuditInstruction> & SelfPlanAndSendFunctions;
   commitChallenge: (
     input: CommitChallengeInput,
   ) => ReturnType<typeof getCommitChallengeInstruction> &
@@ -1133,6 +1266,10 @@ export type TesseraPluginInstructions = {
   commitResult: (
     input: CommitResultInput,
   ) => ReturnType<typeof getCommitResultInstruction> & SelfPlanAndSendFunctions;
+  convictWithheld: (
+    input: ConvictWithheldInput,
+  ) => ReturnType<typeof getConvictWithheldInstruction> &
+    SelfPlanAndSendFunctions;
   createJob: (
     input: CreateJobAsyncInput,
   ) => ReturnType<typeof getCreateJobInstructionAsync> &
@@ -1140,6 +1277,9 @@ export type TesseraPluginInstructions = {
   depositStake: (
     input: DepositStakeInput,
   ) => ReturnType<typeof getDepositStakeInstruction> & SelfPlanAndSendFunctions;
+  drawAudit: (
+    input: DrawAuditInput,
+  ) => ReturnType<typeof getDrawAuditInstruction> & SelfPlanAndSendFunctions;
   endGame: (
     input: EndGameInput,
   ) => ReturnType<typeof getEndGameInstruction> & SelfPlanAndSendFunctions;
@@ -1169,6 +1309,10 @@ export type TesseraPluginInstructions = {
   pickLayer: (
     input: PickLayerInput,
   ) => ReturnType<typeof getPickLayerInstruction> & SelfPlanAndSendFunctions;
+  postAuditLeaf: (
+    input: PostAuditLeafInput,
+  ) => ReturnType<typeof getPostAuditLeafInstruction> &
+    SelfPlanAndSendFunctions;
   postChain: (
     input: PostChainInput,
   ) => ReturnType<typeof getPostChainInstruction> & SelfPlanAndSendFunctions;
@@ -1190,6 +1334,9 @@ export type TesseraPluginInstructions = {
     input: ResolveDisputeInput,
   ) => ReturnType<typeof getResolveDisputeInstruction> &
     SelfPlanAndSendFunctions;
+  revealAudit: (
+    input: RevealAuditInput,
+  ) => ReturnType<typeof getRevealAuditInstruction> & SelfPlanAndSendFunctions;
   revealChallenge: (
     input: RevealChallengeInput,
   ) => ReturnType<typeof getRevealChallengeInstruction> &
@@ -1278,6 +1425,11 @@ export function tesseraProgram() {
               client,
               getCollectFeesInstruction(input),
             ),
+          commitAudit: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCommitAuditInstruction(input),
+            ),
           commitChallenge: (input) =>
             addSelfPlanAndSendFunctions(
               client,
@@ -1287,6 +1439,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCommitResultInstruction(input),
+            ),
+          convictWithheld: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getConvictWithheldInstruction(input),
             ),
           createJob: (input) =>
             addSelfPlanAndSendFunctions(
@@ -1298,6 +1455,8 @@ export function tesseraProgram() {
               client,
               getDepositStakeInstruction(input),
             ),
+          drawAudit: (input) =>
+            addSelfPlanAndSendFunctions(client, getDrawAuditInstruction(input)),
           endGame: (input) =>
             addSelfPlanAndSendFunctions(client, getEndGameInstruction(input)),
           exitOperator: (input) =>
@@ -1331,6 +1490,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(client, getOpenGameInstruction(input)),
           pickLayer: (input) =>
             addSelfPlanAndSendFunctions(client, getPickLayerInstruction(input)),
+          postAuditLeaf: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getPostAuditLeafInstruction(input),
+            ),
           postChain: (input) =>
             addSelfPlanAndSendFunctions(client, getPostChainInstruction(input)),
           proveFraud: (input) =>
@@ -1354,6 +1518,11 @@ export function tesseraProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getResolveDisputeInstruction(input),
+            ),
+          revealAudit: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getRevealAuditInstruction(input),
             ),
           revealChallenge: (input) =>
             addSelfPlanAndSendFunctions(

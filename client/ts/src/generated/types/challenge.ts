@@ -43,6 +43,10 @@ export type Challenge = {
   chunk: number;
   /** A `ChallengeStatus`. */
   status: number;
+  /** A `ChallengeKind`. */
+  kind: number;
+  /** (an audit) How many of the drawn chunks' operator leaves have been posted. */
+  leavesPosted: number;
   padding: ReadonlyUint8Array;
   /** What the challenger committed to. */
   commitment: ReadonlyUint8Array;
@@ -61,6 +65,10 @@ export type ChallengeArgs = {
   chunk: number;
   /** A `ChallengeStatus`. */
   status: number;
+  /** A `ChallengeKind`. */
+  kind: number;
+  /** (an audit) How many of the drawn chunks' operator leaves have been posted. */
+  leavesPosted: number;
   padding: ReadonlyUint8Array;
   /** What the challenger committed to. */
   commitment: ReadonlyUint8Array;
@@ -76,7 +84,9 @@ export function getChallengeEncoder(): FixedSizeEncoder<ChallengeArgs> {
     ["bond", getU64Encoder()],
     ["chunk", getU32Encoder()],
     ["status", getU8Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 3)],
+    ["kind", getU8Encoder()],
+    ["leavesPosted", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 1)],
     ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
     ["hash", fixEncoderSize(getBytesEncoder(), 32)],
     ["operatorLeaf", fixEncoderSize(getBytesEncoder(), 32)],
@@ -89,7 +99,9 @@ export function getChallengeDecoder(): FixedSizeDecoder<Challenge> {
     ["bond", getU64Decoder()],
     ["chunk", getU32Decoder()],
     ["status", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 3)],
+    ["kind", getU8Decoder()],
+    ["leavesPosted", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
     ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
     ["hash", fixDecoderSize(getBytesDecoder(), 32)],
     ["operatorLeaf", fixDecoderSize(getBytesDecoder(), 32)],

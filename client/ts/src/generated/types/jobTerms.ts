@@ -22,6 +22,8 @@ import {
   getU16Encoder,
   getU64Decoder,
   getU64Encoder,
+  getU8Decoder,
+  getU8Encoder,
   type Address,
   type FixedSizeCodec,
   type FixedSizeDecoder,
@@ -48,6 +50,10 @@ export type JobTerms = {
   slashFraudBps: number;
   creatorCompensationBps: number;
   honestShareBps: number;
+  /** Share of jobs audited (`MarketParams::audit_rate_bps`; 0: this job is not audited). */
+  auditRateBps: number;
+  /** Chunks an audit of this job recomputes (`MarketParams::audit_chunks`). */
+  auditChunks: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -65,6 +71,10 @@ export type JobTermsArgs = {
   slashFraudBps: number;
   creatorCompensationBps: number;
   honestShareBps: number;
+  /** Share of jobs audited (`MarketParams::audit_rate_bps`; 0: this job is not audited). */
+  auditRateBps: number;
+  /** Chunks an audit of this job recomputes (`MarketParams::audit_chunks`). */
+  auditChunks: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -81,7 +91,9 @@ export function getJobTermsEncoder(): FixedSizeEncoder<JobTermsArgs> {
     ["slashFraudBps", getU16Encoder()],
     ["creatorCompensationBps", getU16Encoder()],
     ["honestShareBps", getU16Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 4)],
+    ["auditRateBps", getU16Encoder()],
+    ["auditChunks", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 1)],
   ]);
 }
 
@@ -98,7 +110,9 @@ export function getJobTermsDecoder(): FixedSizeDecoder<JobTerms> {
     ["slashFraudBps", getU16Decoder()],
     ["creatorCompensationBps", getU16Decoder()],
     ["honestShareBps", getU16Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 4)],
+    ["auditRateBps", getU16Decoder()],
+    ["auditChunks", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
   ]);
 }
 

@@ -70,6 +70,18 @@ export type MarketParams = {
    * by the fallback of `expire_dispute`.
    */
   disputeWindow: bigint;
+  /**
+   * Share of jobs audited (of 10 000): once a job's results are in, a draw no operator can
+   * foresee (`draw_audit`) picks it for an audit with this chance. 0: no audits.
+   */
+  auditRateBps: number;
+  /**
+   * The audit fee, relative to the reward per replica: escrowed with the rewards, paid to the
+   * auditor that completes an audit, refunded when the job is not audited.
+   */
+  auditFeeBps: number;
+  /** Chunks an audit recomputes (1..=`MAX_AUDIT_CHUNKS` when the market audits). */
+  auditChunks: number;
 };
 
 export type MarketParamsArgs = {
@@ -116,6 +128,18 @@ export type MarketParamsArgs = {
    * by the fallback of `expire_dispute`.
    */
   disputeWindow: number | bigint;
+  /**
+   * Share of jobs audited (of 10 000): once a job's results are in, a draw no operator can
+   * foresee (`draw_audit`) picks it for an audit with this chance. 0: no audits.
+   */
+  auditRateBps: number;
+  /**
+   * The audit fee, relative to the reward per replica: escrowed with the rewards, paid to the
+   * auditor that completes an audit, refunded when the job is not audited.
+   */
+  auditFeeBps: number;
+  /** Chunks an audit recomputes (1..=`MAX_AUDIT_CHUNKS` when the market audits). */
+  auditChunks: number;
 };
 
 export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
@@ -137,6 +161,9 @@ export function getMarketParamsEncoder(): FixedSizeEncoder<MarketParamsArgs> {
     ["challengeWindow", getI64Encoder()],
     ["unbondingPeriod", getI64Encoder()],
     ["disputeWindow", getI64Encoder()],
+    ["auditRateBps", getU16Encoder()],
+    ["auditFeeBps", getU16Encoder()],
+    ["auditChunks", getU8Encoder()],
   ]);
 }
 
@@ -159,6 +186,9 @@ export function getMarketParamsDecoder(): FixedSizeDecoder<MarketParams> {
     ["challengeWindow", getI64Decoder()],
     ["unbondingPeriod", getI64Decoder()],
     ["disputeWindow", getI64Decoder()],
+    ["auditRateBps", getU16Decoder()],
+    ["auditFeeBps", getU16Decoder()],
+    ["auditChunks", getU8Decoder()],
   ]);
 }
 

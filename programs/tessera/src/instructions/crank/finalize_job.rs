@@ -2,7 +2,7 @@ use crate::error::TesseraError;
 use crate::events::JobSettled;
 use crate::instructions::settlement::*;
 use crate::math::add;
-use crate::state::JobState;
+use crate::state::{ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Remaining accounts: the operator account of every live slot in slot order, then every
@@ -34,6 +34,18 @@ impl FinalizeJob<'_> {
                 TesseraError::ChallengeRevealOpen
             );
         }
+        if let Some(i) = job.audit_index() {
+            let audit = &job.challenges[i];
+            if audit.status() == ChallengeStatus::Committed {
+                // Leaves withheld convict the operators (`convict_withheld`); otherwise the
+                // auditor has until its reveal deadline.
+                require!(
+                    audit.leaves_posted == job.audit_chunk_count,
+                    TesseraError::AuditLeavesMissing
+                );
+                require!(now > job.audit_reveal_deadline()?, TesseraError::AuditOpen);
+            }
+        }
         Ok(())
     }
 }
@@ -41,12 +53,17 @@ impl FinalizeJob<'_> {
 /// Permissionless, after the challenge window: credits every replica that delivered the agreed
 /// root with reward − fee − burn under the job's terms (moved once into the stake vault), moves
 /// the fee to the fee vault, burns, releases the bonds, refunds what failed slots leave, and
-/// closes the escrow. A challenge committed and never revealed is slashed as a no-show.
+/// closes the escrow. A challenge (or audit) committed and never revealed is slashed as a
+/// no-show; an audit that passed is paid the audit fee. An audit fee nobody earned (the job was
+/// not drawn, or nobody audited it) goes back to the creator.
 pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let s = &ctx.accounts.settlement;
     let mut job = s.job()?;
     let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
-    let challengers: Vec<usize> = job.challengers().map(|(k, _)| k).collect();
+    let challengers: Vec<(usize, bool)> = job
+        .challengers()
+        .map(|(k, c)| (k, c.status() == ChallengeStatus::Audited))
+        .collect();
     let mut parties = load_parties(ctx.remaining_accounts, &job.party_keys())?;
     let (replicas, silent) = parties.split_at_mut(bonds.len());
     let mut payout = Payout::default();
@@ -54,8 +71,17 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         pay_replica(&job, operator, bond, &mut payout)?;
     }
     let mut slashes = Vec::new();
-    for (operator, &k) in silent.iter_mut().zip(&challengers) {
-        slashes.push(slash_silent_challenger(&job, k, operator)?);
+    let mut audit_fee = 0;
+    for (operator, &(k, audited)) in silent.iter_mut().zip(&challengers) {
+        if audited {
+            // The audit found the result right: the auditor is paid the fee, its bond freed.
+            audit_fee = job.audit_fee;
+            operator.credit(audit_fee)?;
+            operator.release(job.challenges[k].bond)?;
+            payout.paid = add(payout.paid, audit_fee)?;
+        } else {
+            slashes.push(slash_silent_challenger(&job, k, operator)?);
+        }
     }
     save_parties(&parties)?;
     let to_creator = slashes.iter().try_fold(0, |t, s| add(t, s.to_creator))?;
@@ -80,6 +106,7 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
         burned: payout.burn,
         refunded,
         slashes,
+        audit_fee,
     });
     Ok(())
 }

@@ -57,7 +57,7 @@ pub fn handler<'info>(ctx: Context<'info, TimeoutJob<'info>>) -> Result<()> {
             job.assignments[i].set_status(SlotStatus::Failed);
         }
     }
-    let state = job.advance(now)?;
+    let state = job.advance(now, Clock::get()?.slot)?;
     s.save_job(&job)?;
     let refunded = if state == JobState::Expired {
         s.refund_and_close_escrow(0)?

@@ -1,12 +1,13 @@
 use crate::constants::{
-    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_CHALLENGERS, MAX_KERNEL_ID, MAX_REPLICAS, MAX_WINDOW,
-    REFEREE_KERNELS,
+    ESCROW_SEED, JOB_SEED, KNOWN_KERNELS, MAX_AUDIT_CHUNKS, MAX_CHALLENGERS, MAX_KERNEL_ID,
+    MAX_REPLICAS, MAX_WINDOW, REFEREE_KERNELS,
 };
 use crate::error::TesseraError;
 use crate::events::JobCreated;
-use crate::math::mul;
+use crate::math::{add, audit_fee_for, mul};
 use crate::state::{
-    check_uri, pack_uri, Assignment, Challenge, Job, JobState, JobTerms, Market, JOB_SPACE,
+    check_uri, pack_uri, Assignment, AuditState, Challenge, Job, JobState, JobTerms, Market,
+    JOB_SPACE,
 };
 use crate::token::Tokens;
 use anchor_lang::prelude::*;
@@ -111,7 +112,12 @@ impl CreateJob<'_> {
 }
 
 pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
-    let total = mul(args.reward_per_replica, args.replicas as u64)?;
+    let params = &ctx.accounts.market.params;
+    let audit_fee = audit_fee_for(args.reward_per_replica, params)?;
+    let total = add(
+        mul(args.reward_per_replica, args.replicas as u64)?,
+        audit_fee,
+    )?;
     let a = &ctx.accounts;
     Tokens {
         program: a.token_program.to_account_info(),
@@ -161,7 +167,17 @@ pub fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         open_games: 0,
         games_played: [0; 4],
         challenge_wins: 0,
-        reserved: [0; 57],
+        audit_state: if terms.audit_rate_bps > 0 {
+            AuditState::Pending as u8
+        } else {
+            AuditState::None as u8
+        },
+        audit_fee,
+        revealed_slot: 0,
+        audit_chunks: [0; MAX_AUDIT_CHUNKS as usize],
+        audit_chunk_count: 0,
+        audit_leaves: [[0; 32]; MAX_AUDIT_CHUNKS as usize],
+        reserved: [0; 23],
     };
     *ctx.accounts.job.load_init()? = job;
     emit_cpi!(JobCreated {

@@ -85,7 +85,7 @@ impl ChallengeResult<'_> {
             .ok_or(TesseraError::NotAssigned)?;
         let c = &job.challenges[i];
         require!(
-            c.status() == ChallengeStatus::Committed,
+            c.status() == ChallengeStatus::Committed && !c.is_audit(),
             TesseraError::WrongSlotState
         );
         require!(

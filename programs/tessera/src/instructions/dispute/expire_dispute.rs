@@ -4,7 +4,7 @@ use crate::instructions::game::referee_verdict;
 use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
 use crate::instructions::settlement::*;
 use crate::math::add;
-use crate::state::JobState;
+use crate::state::{ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Remaining accounts: the operator account of every live slot in slot order, then every
@@ -86,9 +86,11 @@ pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
         return Ok(());
     }
     let bonds: Vec<u64> = job.settlement_slots().map(|(_, a)| a.bond).collect();
+    // A passed audit is released and paid its fee; one the dispute made moot before it was
+    // revealed is released.
     let challengers: Vec<(usize, u64, bool)> = job
         .challengers()
-        .map(|(k, c)| (k, c.bond, c.is_revealed()))
+        .map(|(k, c)| (k, c.bond, c.is_revealed() || c.is_audit()))
         .collect();
     let mut parties = load_parties(ctx.remaining_accounts, &job.party_keys())?;
     let (replicas, others) = parties.split_at_mut(bonds.len());
@@ -102,6 +104,10 @@ pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
     }
     let (mut to_creator, mut slash_burn) = (0u64, 0u64);
     for (operator, &(k, bond, revealed)) in others.iter_mut().zip(&challengers) {
+        if job.challenges[k].status() == ChallengeStatus::Audited {
+            operator.credit(job.audit_fee)?;
+            payout.paid = add(payout.paid, job.audit_fee)?;
+        }
         if revealed {
             operator.release(bond)?;
         } else {

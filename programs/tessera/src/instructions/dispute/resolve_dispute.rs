@@ -3,7 +3,7 @@ use crate::error::TesseraError;
 use crate::events::{DisputeResolved, Slash, SlashReason};
 use crate::instructions::settlement::*;
 use crate::math::{add, split_slash, sub};
-use crate::state::JobState;
+use crate::state::{ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Bit of the first challenger (in commitment order) in a verdict; bits 0..=2 are the slots,
@@ -98,16 +98,31 @@ pub fn settle_verdict<'info>(
 ) -> Result<DisputeResolved> {
     let mut job = s.job()?;
     let p = job.terms;
+    // The audit, if an auditor committed: one the verdict does not name honest that passed, or
+    // that the dispute made moot before it was revealed, is released like a challenge the
+    // verdict says nothing about. Its auditor is paid the fee if it passed or is named honest.
+    let audit = job
+        .audit_index()
+        .map(|k| (challenger_bit(k), job.challenges[k].status()));
+    let audit_released = match audit {
+        Some((bit, status)) if honest_mask & bit == 0 && status != ChallengeStatus::Revealed => bit,
+        _ => 0,
+    };
+    let released_mask = released_mask | audit_released;
+    let audit_paid = audit
+        .filter(|&(bit, status)| honest_mask & bit != 0 || status == ChallengeStatus::Audited)
+        .map(|(bit, _)| bit);
     // Parties in order: live slots, then the challengers. Each with its verdict bit, its bond
     // and whether it revealed (slots always count as revealed here).
     let mut members: Vec<(u8, Pubkey, u64, bool)> = job
         .settlement_slots()
         .map(|(i, a)| (1u8 << i, a.operator, a.bond, true))
         .collect();
-    members.extend(
-        job.challengers()
-            .map(|(k, c)| (challenger_bit(k), c.challenger, c.bond, c.is_revealed())),
-    );
+    members.extend(job.challengers().map(|(k, c)| {
+        let bit = challenger_bit(k);
+        let revealed = c.is_revealed() || bit == audit_released;
+        (bit, c.challenger, c.bond, revealed)
+    }));
     let keys: Vec<Pubkey> = members.iter().map(|m| m.1).collect();
     let mut parties = load_parties(remaining, &keys)?;
     // The first honest challenger in commitment order; the others only get their bonds back.
@@ -166,7 +181,13 @@ pub fn settle_verdict<'info>(
     // Credit the honest: their share of the slashes, and the reward of each honest slot.
     let mut payout = Payout::default();
     let mut agreed_root = [0u8; 32];
+    let mut audit_fee = 0;
     for (operator, &(bit, _, bond, revealed)) in parties.iter_mut().zip(&members) {
+        if Some(bit) == audit_paid {
+            audit_fee = job.audit_fee;
+            operator.credit(audit_fee)?;
+            payout.paid = add(payout.paid, audit_fee)?;
+        }
         if honest_mask & bit == 0 {
             if revealed && released_mask & bit != 0 {
                 operator.release(bond)?;
@@ -231,5 +252,6 @@ pub fn settle_verdict<'info>(
         slash_burned: vault_burn,
         slashes,
         refunded,
+        audit_fee,
     })
 }

@@ -72,7 +72,7 @@ pub fn handler(ctx: Context<ClaimJob>, _vetted: ClaimTerms) -> Result<()> {
         status: SlotStatus::Claimed as u8,
         ..Assignment::empty()
     };
-    let state = job.advance(now)?;
+    let state = job.advance(now, Clock::get()?.slot)?;
     emit_cpi!(JobClaimed {
         market: job.market,
         job: ctx.accounts.job.key(),

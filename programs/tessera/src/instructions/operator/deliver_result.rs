@@ -63,7 +63,7 @@ pub fn commit(ctx: Context<DeliverResult>, commitment: [u8; 32]) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     job.assignments[i].commitment = commitment;
     job.assignments[i].set_status(SlotStatus::Committed);
-    let state = job.advance(now)?;
+    let state = job.advance(now, Clock::get()?.slot)?;
     emit_cpi!(ResultCommitted {
         market: job.market,
         job: ctx.accounts.job.key(),
@@ -110,7 +110,7 @@ fn deliver(
     job.assignments[i].root = root;
     job.assignments[i].output_uri = pack_uri(output_uri);
     job.assignments[i].set_status(SlotStatus::Revealed);
-    let state = job.advance(now)?;
+    let state = job.advance(now, Clock::get()?.slot)?;
     emit_cpi!(ResultDelivered {
         market: job.market,
         job: ctx.accounts.job.key(),
