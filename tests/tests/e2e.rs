@@ -80,6 +80,11 @@ impl Net {
 
     /// [`Net::start`]; `arbiter`: whether the market has one (the admin), or none at all.
     async fn start_with(challenge_window: i64, arbiter: bool) -> Net {
+        Net::start_params(tessera_localnet::local_params(challenge_window), arbiter).await
+    }
+
+    /// A validator and a market with `params`, with an arbiter (the admin) or none.
+    async fn start_params(params: tessera_client::state::MarketParams, arbiter: bool) -> Net {
         // Worker logs with RUST_LOG=info (shown for failing tests).
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -99,7 +104,7 @@ impl Net {
             false => Pubkey::default(),
         };
         let market = net
-            .create_market_with_arbiter(tessera_localnet::local_params(challenge_window), &arbiter)
+            .create_market_with_arbiter(params, &arbiter)
             .await
             .unwrap();
         for name in ["operator-1", "operator-2", "operator-3"] {
@@ -1479,4 +1484,132 @@ async fn a_creator_who_closed_its_token_account_blocks_no_settlement() {
         .unwrap()
         .is_none());
     worker.stop().await;
+}
+
+/// A local market that audits `rate_bps` of its jobs on 4 chunks, with 10 s to challenge (and
+/// to audit) and 5 s to reveal.
+fn audited_params(rate_bps: u16) -> tessera_client::state::MarketParams {
+    let mut p = tessera_client::presets::with_audits(tessera_localnet::local_params(10));
+    p.audit_rate_bps = rate_bps;
+    p.reveal_window = 5;
+    p
+}
+
+/// The audit fee of a `REWARD` job in [`audited_params`].
+fn audit_fee() -> u64 {
+    tessera::math::audit_fee_for(REWARD, &audited_params(10_000)).unwrap()
+}
+
+/// A one-replica `gemm-i8` job whose operator fakes one element of one chunk, in a market that
+/// audits every job (4 chunks: all of this job's) and has no arbiter. The cheat's own worker
+/// draws the audit and posts its leaves, as every worker does; another worker takes the audit,
+/// finds the chunk, and proves it to the referee. The cheat is slashed, the auditor paid the fee
+/// and the honest share, the creator refunded and compensated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_that_fakes_one_chunk_is_drawn_audited_and_slashed() {
+    use tessera_client::state::{AuditState, ChallengeKind};
+    let _serial = SERIAL.lock().await;
+    let net = Net::start_params(audited_params(10_000), false).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    // 64 rows of 128 inputs to 32 outputs, 16 rows per chunk: 4 chunks.
+    let model = tessera_kernels::benchmark::synthetic_mlp(0xa0d1, 64, &[128, 32], 16);
+    let input = model.to_safetensors();
+    let job_key = net
+        .submit_input(1, 1, 120, 60, KernelId::GemmI8, input.clone())
+        .await;
+    let cheat = Manual::new(&net, "operator-3");
+    cheat.claim(job_key).await;
+    let (root, uri) = cheat
+        .compute_input(job_key, KernelId::GemmI8, &input, |chunks| {
+            chunks[2][5] = chunks[2][5].wrapping_add(1);
+        })
+        .await;
+    cheat.submit(job_key, root, uri).await;
+    let cheat_worker = net.spawn_worker("operator-3", |_| {}).await;
+    let auditor = net
+        .spawn_worker("operator-1", |c| c.verify.enabled = true)
+        .await;
+    let job = net
+        .wait_job(&job_key, 120, |j| j.state() == JobState::Settled)
+        .await;
+    eventually(|| auditor.metrics.fraud_proofs.get() > 0).await;
+    assert_eq!(auditor.metrics.audits_taken.get(), 1);
+    assert_eq!(
+        auditor.metrics.fraud_proofs.get(),
+        1,
+        "proven to the referee"
+    );
+    assert_eq!(job.audit_state(), AuditState::Drawn);
+    let c = &job.challenges[0];
+    assert_eq!((c.kind, c.chunk), (ChallengeKind::Audit as u8, 2));
+    assert_eq!(job.agreed_root, [0; 32], "no result stands");
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let cheat_op = net.operator("operator-3").await;
+    assert_eq!(
+        (cheat_op.slashed_total, cheat_op.earned, cheat_op.bonded),
+        (slash.total, 0, 0)
+    );
+    let a = net.operator("operator-1").await;
+    assert_eq!((a.earned, a.bonded), (slash.honest + audit_fee(), 0));
+    assert_eq!(
+        net.balance(&creator).await,
+        creator_before - audit_fee() + slash.creator
+    );
+    auditor.stop().await;
+    cheat_worker.stop().await;
+}
+
+/// In a market that audits every job, an honest render is drawn, audited by another worker and
+/// settles with the auditor paid the fee. Then the market audits one job in 10 000: the next job
+/// is not drawn and settles with the fee back to the creator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_drawn_honest_job_pays_its_auditor_and_an_undrawn_one_refunds_the_fee() {
+    use tessera_client::state::{AuditState, ChallengeStatus};
+    let _serial = SERIAL.lock().await;
+    let net = Net::start_params(audited_params(10_000), true).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let before = net.balance(&creator).await;
+    let honest = net.spawn_worker("operator-2", |_| {}).await;
+    let job_key = net.submit(1, 1, 120, 60).await;
+    net.wait_job(&job_key, 60, |j| j.state() == JobState::Revealed)
+        .await;
+    let auditor = net
+        .spawn_worker("operator-1", |c| c.verify.enabled = true)
+        .await;
+    let job = net
+        .wait_job(&job_key, 90, |j| j.state() == JobState::Settled)
+        .await;
+    assert_eq!(job.audit_state(), AuditState::Drawn);
+    assert_eq!(job.challenges[0].status(), ChallengeStatus::Audited);
+    assert_eq!(job.agreed_root, true_root());
+    assert_eq!(auditor.metrics.audits_taken.get(), 1);
+    assert_eq!(net.operator("operator-2").await.earned, paid(REWARD));
+    let a = net.operator("operator-1").await;
+    assert_eq!((a.earned, a.bonded), (audit_fee(), 0));
+    assert_eq!(net.balance(&creator).await, before - REWARD - audit_fee());
+    auditor.stop().await;
+
+    // One job in 10 000.
+    let admin = net.net.keypair("admin");
+    let args = tessera_client::UpdateMarketArgs {
+        admin: admin.pubkey(),
+        arbiter: admin.pubkey(),
+        params: audited_params(1),
+    };
+    let ix = net
+        .market
+        .keys
+        .update_market(admin.pubkey(), args, net.market.state.treasury);
+    net.send(&[ix], &admin).await;
+    let before = net.balance(&creator).await;
+    let job_key = net.submit(2, 1, 120, 60).await;
+    let job = net
+        .wait_job(&job_key, 90, |j| j.state() == JobState::Settled)
+        .await;
+    assert_eq!(job.audit_state(), AuditState::Skipped);
+    assert_eq!(net.operator("operator-1").await.earned, audit_fee());
+    assert_eq!(net.balance(&creator).await, before - REWARD);
+    honest.stop().await;
 }

@@ -51,6 +51,12 @@ pub struct JobRecord {
     /// not be built: what happened. Never tried twice.
     #[serde(default)]
     pub fraud_proof: Option<String>,
+    /// (auditor) the audit this worker committed to (kept until it is revealed).
+    #[serde(default)]
+    pub audit: Option<AuditRecord>,
+    /// (auditor) the drawn chunks could not be recomputed: why. The audit is not taken.
+    #[serde(default)]
+    pub audit_refused: Option<String>,
     /// The job reached a terminal state and was counted in the metrics.
     pub finished: bool,
 }
@@ -86,6 +92,14 @@ impl ChallengeRecord {
             proof: self.proof.clone(),
         }
     }
+}
+
+/// An audit this worker committed to: the leaves it recomputed for the drawn chunks (in draw
+/// order) and the salt of its commitment, what `reveal_audit` sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub leaves: Vec<[u8; 32]>,
+    pub salt: [u8; 32],
 }
 
 /// Why the store failed.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use tessera_client::constants::{MAX_REPLICAS, WHOLE_ROOT};
-use tessera_client::state::{ChallengeStatus, Job, JobState, SlotStatus};
+use tessera_client::state::{AuditState, ChallengeStatus, Job, JobState, SlotStatus};
 use tessera_kernels::KernelId;
 
 use crate::db::JobRecord;
@@ -34,6 +34,16 @@ pub enum Step {
     Verify,
     /// Verifier: reveal the challenge this worker committed.
     RevealChallenge,
+    /// Draw whether a job whose results are in is audited (a market that audits).
+    DrawAudit,
+    /// Auditor: recompute the drawn chunks of another operator's result and commit to them.
+    Audit,
+    /// Replica of an audited job: post its leaves of the drawn chunks, with their proofs.
+    PostAuditLeaves,
+    /// Auditor: reveal the audit this worker committed.
+    RevealAudit,
+    /// Crank: convict the replicas of an audited job that did not post their leaves in time.
+    ConvictWithheld,
     /// Verifier: prove its revealed chunk challenge of a `gemm-i8` job to the on-chain referee
     /// (no arbiter needed).
     ProveFraud,
@@ -94,6 +104,10 @@ pub struct Situation {
     pub crank_grace: i64,
     /// Whether this job falls in the verifier's sample.
     pub verify: bool,
+    /// Whether this worker takes audits now (verification on, within its budget).
+    pub audit: bool,
+    /// The chain's slot.
+    pub slot: u64,
     /// This worker holds the market's arbiter key and is configured to rule disputes.
     pub arbiter: bool,
 }
@@ -141,12 +155,29 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         }
     }
     let my_challenge = job.challenge_of(&s.operator).map(|k| &job.challenges[k]);
+    // The audit an auditor committed to and has not revealed, with whether every drawn chunk's
+    // leaf is posted.
+    let open_audit = job
+        .audit_index()
+        .map(|k| &job.challenges[k])
+        .filter(|c| c.status() == ChallengeStatus::Committed)
+        .map(|c| c.leaves_posted >= job.audit_chunk_count);
     // A challenged job settles (finalize, or the arbiter's ruling) once every challenge is
-    // revealed or past its reveal deadline.
-    let settle_from = if job.has_challenge() {
+    // revealed or past its reveal deadline, and an audit under way once its auditor revealed or
+    // is past its deadline.
+    let settle_from = if open_audit.is_some() {
+        job.audit_reveal_deadline().unwrap_or(i64::MAX)
+    } else if job.has_challenge() {
         job.challenge_reveal_deadline().unwrap_or(i64::MAX)
     } else {
         job.challenge_deadline
+    };
+    let reveals_until = job.challenge_reveal_deadline().unwrap_or(i64::MAX);
+    // A job whose audit is still to be drawn or taken is checked by its auditor first.
+    let awaiting_audit = match job.audit_state() {
+        AuditState::Pending => true,
+        AuditState::Drawn => job.audit_index().is_none(),
+        _ => false,
     };
     let crankable = s.crank || mine.is_some();
     let turn = |due: i64| crankable && s.now > crank_turn(due, mine, s.crank_grace);
@@ -180,9 +211,59 @@ pub fn decide(job: &Job, rec: &JobRecord, s: &Situation) -> Option<Step> {
         {
             Some(Step::RevealChallenge)
         }
-        JobState::Revealed if s.now > settle_from => turn(settle_from).then_some(Step::Finalize),
+        // Audits: the draw (by a replica, which wants its pay, an auditor or a crank), the
+        // audit, the replicas' leaves, the reveal, and the conviction of withheld leaves.
+        JobState::Revealed
+            if job.audit_state() == AuditState::Pending
+                && s.now <= job.challenge_deadline
+                && s.slot > job.revealed_slot.saturating_add(1)
+                && (mine.is_some() || s.audit || s.crank) =>
+        {
+            Some(Step::DrawAudit)
+        }
+        JobState::Revealed
+            if job.audit_state() == AuditState::Drawn
+                && job.audit_index().is_none()
+                && s.audit
+                && mine.is_none()
+                && my_challenge.is_none()
+                && rec.audit.is_none()
+                && rec.audit_refused.is_none()
+                && job.terms.bond <= s.free_stake
+                && s.now <= job.challenge_deadline =>
+        {
+            Some(Step::Audit)
+        }
+        JobState::Revealed
+            if open_audit == Some(false)
+                && mine.is_some_and(|i| job.assignments[i].status() == SlotStatus::Revealed)
+                && s.now <= reveals_until =>
+        {
+            Some(Step::PostAuditLeaves)
+        }
+        JobState::Revealed
+            if open_audit == Some(true)
+                && my_challenge.is_some_and(|c| c.is_audit())
+                && rec.audit.is_some()
+                && s.now <= settle_from =>
+        {
+            Some(Step::RevealAudit)
+        }
+        JobState::Revealed
+            if open_audit == Some(false)
+                && s.now > reveals_until
+                && (my_challenge.is_some_and(|c| c.is_audit())
+                    || (s.crank && turn(reveals_until))) =>
+        {
+            Some(Step::ConvictWithheld)
+        }
+        // Withheld leaves settle by conviction, not by finalize.
+        JobState::Revealed if s.now > settle_from && open_audit != Some(false) => {
+            turn(settle_from).then_some(Step::Finalize)
+        }
         JobState::Revealed | JobState::Disputed
             if s.verify
+                && !awaiting_audit
                 && mine.is_none()
                 && rec.verified.is_none()
                 && my_challenge.is_none()
@@ -588,7 +669,13 @@ mod tests {
             open_games: 0,
             games_played: [0; 4],
             challenge_wins: 0,
-            reserved: [0; 57],
+            audit_state: 0,
+            audit_fee: 0,
+            revealed_slot: 0,
+            audit_chunks: [0; 4],
+            audit_chunk_count: 0,
+            audit_leaves: [[0; 32]; 4],
+            reserved: [0; 23],
         }
     }
 
@@ -603,6 +690,8 @@ mod tests {
             crank: true,
             crank_grace: 0,
             verify: false,
+            audit: false,
+            slot: 1_000,
             arbiter: false,
         }
     }
@@ -1134,6 +1223,116 @@ mod tests {
         let mut gemm = j;
         gemm.kernel = KernelId::GemmI8.id();
         assert_eq!(decide(&gemm, &rec, &situation(me)), Some(Step::ProveFraud));
+    }
+
+    /// An audited job: drawn by a replica, an auditor or a crank once a slot has passed; audited
+    /// by an auditor of none of its slots; the replica posts its leaves; the auditor reveals; a
+    /// withheld leaf is convicted instead of finalized.
+    #[test]
+    fn an_audit_is_drawn_taken_answered_and_revealed_by_the_right_parties() {
+        use crate::db::AuditRecord;
+        use tessera_client::state::{AuditState, Challenge, ChallengeKind, ChallengeStatus};
+        let (me, auditor_key) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let outsider = Situation {
+            crank: false,
+            ..situation(Pubkey::new_unique())
+        };
+        let auditor = Situation {
+            audit: true,
+            crank: false,
+            ..situation(auditor_key)
+        };
+        let replica = Situation {
+            crank: false,
+            ..situation(me)
+        };
+        let mut j = job(1, JobState::Revealed);
+        hold(&mut j, 0, me, SlotStatus::Revealed);
+        j.challenge_deadline = NOW + 5;
+        j.terms.reveal_window = 30;
+        j.audit_state = AuditState::Pending as u8;
+        j.audit_fee = 100;
+        j.revealed_slot = 999;
+        let rec = JobRecord::default();
+        // The draw waits for a slot after the results' next one.
+        assert_eq!(decide(&j, &rec, &replica), None);
+        j.revealed_slot = 990;
+        assert_eq!(decide(&j, &rec, &replica), Some(Step::DrawAudit));
+        assert_eq!(decide(&j, &rec, &auditor), Some(Step::DrawAudit));
+        assert_eq!(decide(&j, &rec, &outsider), None);
+        // Drawn: the auditor takes it, if it has the stake; the replica does not audit itself.
+        j.audit_state = AuditState::Drawn as u8;
+        j.audit_chunks = [3, 1, 0, 0];
+        j.audit_chunk_count = 2;
+        assert_eq!(decide(&j, &rec, &auditor), Some(Step::Audit));
+        let poor = Situation {
+            free_stake: 499,
+            ..auditor.clone()
+        };
+        assert_eq!(decide(&j, &rec, &poor), None);
+        let mine = Situation {
+            audit: true,
+            ..replica.clone()
+        };
+        assert_ne!(decide(&j, &rec, &mine), Some(Step::Audit));
+        let refused = JobRecord {
+            audit_refused: Some("bad input".into()),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &refused, &auditor), None);
+        // Committed: the replica posts its leaves until all are.
+        j.challenges[0] = Challenge {
+            challenger: auditor_key,
+            bond: 500,
+            status: ChallengeStatus::Committed as u8,
+            kind: ChallengeKind::Audit as u8,
+            ..Challenge::none()
+        };
+        let audit = JobRecord {
+            audit: Some(AuditRecord {
+                leaves: vec![[1; 32], [2; 32]],
+                salt: [3; 32],
+            }),
+            ..JobRecord::default()
+        };
+        assert_eq!(decide(&j, &rec, &replica), Some(Step::PostAuditLeaves));
+        assert_eq!(decide(&j, &audit, &auditor), None, "waits for the leaves");
+        j.challenges[0].leaves_posted = 2;
+        assert_eq!(decide(&j, &rec, &replica), None);
+        assert_eq!(decide(&j, &audit, &auditor), Some(Step::RevealAudit));
+        // Settlement waits for the audit's reveal deadline (challenge window, then two reveal
+        // windows).
+        let at = |now, s: &Situation| Situation { now, ..s.clone() };
+        let crank = situation(Pubkey::new_unique());
+        assert_eq!(decide(&j, &rec, &at(NOW + 36, &crank)), None);
+        assert_eq!(
+            decide(&j, &audit, &at(NOW + 66, &auditor)),
+            None,
+            "too late to reveal"
+        );
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 66, &crank)),
+            Some(Step::Finalize)
+        );
+        // Leaves withheld past the challenge reveal deadline: convicted, never finalized.
+        j.challenges[0].leaves_posted = 1;
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 35, &replica)),
+            Some(Step::PostAuditLeaves)
+        );
+        assert_eq!(decide(&j, &rec, &at(NOW + 36, &replica)), None);
+        assert_eq!(
+            decide(&j, &audit, &at(NOW + 36, &auditor)),
+            Some(Step::ConvictWithheld)
+        );
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 36, &crank)),
+            Some(Step::ConvictWithheld)
+        );
+        assert_eq!(
+            decide(&j, &rec, &at(NOW + 100, &crank)),
+            Some(Step::ConvictWithheld)
+        );
     }
 
     /// Checks stop once the last hour's took the budget, and start again as they age out.

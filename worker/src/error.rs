@@ -68,6 +68,8 @@ pub enum WorkerError {
     /// A referee game's move could not be made (the data it needs is missing or wrong).
     #[error("referee game: {0}")]
     Game(String),
+    #[error("audit: {0}")]
+    Audit(String),
     /// A step or a computation panicked; the worker carries on without it.
     #[error("{what} panicked: {message}")]
     Panicked { what: String, message: String },

@@ -125,7 +125,13 @@ mod tests {
             open_games: 0,
             games_played: [0; 4],
             challenge_wins: 0,
-            reserved: [0; 57],
+            audit_state: 0,
+            audit_fee: 0,
+            revealed_slot: 0,
+            audit_chunks: [0; 4],
+            audit_chunk_count: 0,
+            audit_leaves: [[0; 32]; 4],
+            reserved: [0; 23],
         }
     }
 

@@ -12,6 +12,7 @@
 //! | `tessera_worker_deliveries_given_up_total` | counter | claimed jobs the program no longer accepted a delivery for |
 //! | `tessera_worker_audits_total`            | counter | other operators' results checked (verifier)    |
 //! | `tessera_worker_audit_seconds_total`     | counter | time spent checking them                       |
+//! | `tessera_worker_audits_taken_total`      | counter | protocol audits of drawn jobs taken (committed) |
 //! | `tessera_worker_challenges_total`        | counter | challenges sent against other operators        |
 //! | `tessera_worker_fraud_proofs_total`      | counter | wrong results proven to the on-chain referee   |
 //! | `tessera_worker_games_total`             | counter | referee games opened against other replicas    |
@@ -86,6 +87,9 @@ pub struct Metrics {
     pub audits: Counter,
     /// Seconds spent checking them (bounded by `verify.budget_secs_per_hour`).
     pub audit_seconds: Counter<f64, AtomicU64>,
+    /// Protocol audits of drawn jobs this worker took (`commit_audit`; also counted in
+    /// `audits`).
+    pub audits_taken: Counter,
     /// Wrong results proven to the on-chain referee: a revealed challenge or another replica's
     /// root (`gemm-i8`), or the last move of a game (`mlp-i8`).
     pub fraud_proofs: Counter,
@@ -142,6 +146,7 @@ impl Metrics {
         let challenges = Counter::default();
         let audits = Counter::default();
         let audit_seconds = Counter::<f64, AtomicU64>::default();
+        let audits_taken = Counter::default();
         let fraud_proofs = Counter::default();
         let games = Counter::default();
         let deliveries_given_up = Counter::default();
@@ -197,6 +202,11 @@ impl Metrics {
             "Time spent checking other operators' results",
             Unit::Seconds,
             audit_seconds.clone(),
+        );
+        registry.register(
+            "audits_taken",
+            "Protocol audits of drawn jobs taken (committed), paid the audit fee when they pass",
+            audits_taken.clone(),
         );
         registry.register(
             "fraud_proofs",
@@ -292,6 +302,7 @@ impl Metrics {
             challenges,
             audits,
             audit_seconds,
+            audits_taken,
             fraud_proofs,
             games,
             compute_seconds,

@@ -168,6 +168,7 @@ impl Worker {
         let mut jobs: HashMap<Pubkey, Box<Job>> = HashMap::new();
         let mut operator: Option<Operator> = None;
         let mut now = 0i64;
+        let mut slot = 0u64;
         let mut in_flight: HashMap<Pubkey, Step> = HashMap::new();
         // Ended jobs already accounted for: nothing more to do or read for them.
         let mut ended: HashSet<Pubkey> = HashSet::new();
@@ -215,6 +216,7 @@ impl Worker {
                     match self.chain().clock().await {
                         Ok(c) => {
                             now = c.unix_timestamp;
+                            slot = c.slot;
                             if let Some(down) = outage.recovered(Instant::now()) {
                                 tracing::info!(url = %self.cfg.rpc_url, down_s = down.as_secs(), "the RPC answers again");
                             }
@@ -236,7 +238,7 @@ impl Worker {
                 &jobs,
                 &ended,
                 operator.as_ref(),
-                now,
+                (now, slot),
                 &mut in_flight,
                 &retry_at,
                 &mut tasks,
@@ -266,7 +268,7 @@ impl Worker {
         jobs: &HashMap<Pubkey, Box<Job>>,
         ended: &HashSet<Pubkey>,
         operator: Option<&Operator>,
-        now: i64,
+        (now, slot): (i64, u64),
         in_flight: &mut HashMap<Pubkey, Step>,
         retry_at: &RetryAt,
         tasks: &mut StepTasks,
@@ -328,6 +330,13 @@ impl Worker {
                         .lock()
                         .expect("verify budget")
                         .allows(Instant::now()),
+                audit: self.cfg.verify.enabled
+                    && self
+                        .verify_budget
+                        .lock()
+                        .expect("verify budget")
+                        .allows(Instant::now()),
+                slot,
                 arbiter: self.cfg.arbiter && self.market.state.arbiter == self.key.pubkey(),
             };
             let Some(step) = decide(job, &rec, &situation) else {

@@ -10,13 +10,13 @@ use solana_signer::Signer;
 use tessera_client::ix::{
     challenge_commitment, parties, without_creator_token, CrankBuilder, MarketKeys,
 };
-use tessera_client::state::{Job, SlotStatus};
+use tessera_client::state::{ChallengeStatus, Job, SlotStatus};
 use tessera_client::store::{self, Capped};
 use tessera_client::token::{associated_token_address, create_associated_token_account_idempotent};
 use tessera_client::FraudTarget;
 use tessera_kernels::Backend;
 
-use crate::db::{ChallengeRecord, JobRecord};
+use crate::db::{AuditRecord, ChallengeRecord, JobRecord};
 use crate::decide::{self, Step};
 use crate::error::WorkerError;
 use crate::input;
@@ -105,6 +105,45 @@ impl Worker {
                 );
                 self.send(&[ix]).await?;
                 tracing::info!(job = %key, chunk = record.chunk, "challenge revealed");
+                Ok(())
+            }
+            Step::DrawAudit => {
+                self.send(&[self.keys().draw_audit(key)]).await?;
+                tracing::info!(job = %key, "audit draw made");
+                Ok(())
+            }
+            Step::Audit => {
+                let started = std::time::Instant::now();
+                let result = self.audit(key, job).await;
+                let took = started.elapsed();
+                self.verify_budget
+                    .lock()
+                    .expect("verify budget")
+                    .spend(std::time::Instant::now(), took);
+                self.metrics.audits.inc();
+                self.metrics.audit_seconds.inc_by(took.as_secs_f64());
+                result
+            }
+            Step::PostAuditLeaves => self.post_audit_leaves(key, job, &rec).await,
+            Step::RevealAudit => {
+                let audit = rec.audit.expect("decided");
+                let ix = self
+                    .keys()
+                    .reveal_audit(self.key.pubkey(), key, audit.leaves, audit.salt);
+                self.send(&[ix]).await?;
+                tracing::info!(job = %key, "audit revealed");
+                Ok(())
+            }
+            Step::ConvictWithheld => {
+                let ix = self.keys().convict_withheld(
+                    key,
+                    job.creator,
+                    self.creator_token(job),
+                    &parties(job),
+                );
+                let ixs = self.with_creator_token(job, true, ix).await?;
+                self.send(&ixs).await?;
+                tracing::warn!(job = %key, "the audited leaves were withheld: replicas convicted");
                 Ok(())
             }
             Step::ProveFraud => self.prove_fraud(key, job).await,
@@ -230,12 +269,81 @@ impl Worker {
         );
         // A finalize owes the creator tokens only when a slot failed (its reward goes back) or
         // a challenger never revealed (part of its slash goes to the creator).
+        // So does an audit fee nobody earned (it goes back).
+        let fee_back = job.audit_fee > 0
+            && job
+                .audit_index()
+                .is_none_or(|k| job.challenges[k].status() != ChallengeStatus::Audited);
         let owes_creator = step != Step::Finalize
             || job.has_challenge()
+            || fee_back
             || job.slots().iter().any(|a| a.status() == SlotStatus::Failed);
         let ixs = self.with_creator_token(job, owes_creator, ix).await?;
         self.send(&ixs).await?;
         tracing::info!(job = %key, "{done}");
+        Ok(())
+    }
+
+    /// Takes a drawn job's audit: recomputes its drawn chunks on the CPU reference, keeps the
+    /// leaves and a salt, then commits to them (bonded). A job whose input cannot be used is not
+    /// audited.
+    async fn audit(&self, key: Pubkey, job: &Job) -> Result<(), WorkerError> {
+        let leaves =
+            match verify::audit_leaves(&self.store, &self.input_bases, job, &Backend::Cpu).await? {
+                Ok(leaves) => leaves,
+                Err(why) => {
+                    tracing::warn!(job = %key, %why, "cannot audit this job");
+                    self.db.update(&key, |r| r.audit_refused = Some(why))?;
+                    return Ok(());
+                }
+            };
+        // The leaves and the salt are on disk before the commitment leaves: a restart reveals.
+        let record = AuditRecord {
+            leaves,
+            salt: rand::random(),
+        };
+        let commitment = tessera_merkle::audit_commitment(
+            &record.leaves,
+            &self.operator.to_bytes(),
+            &record.salt,
+        );
+        self.db.update(&key, |r| r.audit = Some(record.clone()))?;
+        let ix = self.keys().commit_audit(self.key.pubkey(), key, commitment);
+        self.send(&[ix]).await?;
+        self.metrics.audits_taken.inc();
+        tracing::info!(job = %key, chunks = ?job.audited_chunks(), "audit committed");
+        Ok(())
+    }
+
+    /// Posts this replica's leaves of the drawn chunks not posted yet, from its leaves file,
+    /// each with its Merkle proof (one transaction each): withheld, they would convict it.
+    async fn post_audit_leaves(
+        &self,
+        key: Pubkey,
+        job: &Job,
+        rec: &JobRecord,
+    ) -> Result<(), WorkerError> {
+        let slot = job.slot_of(&self.operator).expect("decided");
+        let uri = rec
+            .output_uri
+            .clone()
+            .unwrap_or_else(|| job.assignments[slot].output_uri().to_string());
+        let leaves = verify::read_leaves(&self.store, &uri, job.chunk_count)
+            .await
+            .filter(|l| tessera_merkle::root_from_leaves(l) == job.agreed_root)
+            .ok_or_else(|| {
+                WorkerError::Audit(format!("no leaves file at {uri} under the agreed root"))
+            })?;
+        let i = job.audit_index().expect("decided");
+        let posted = job.challenges[i].leaves_posted as usize;
+        for &chunk in &job.audited_chunks()[posted..] {
+            let proof = tessera_merkle::proof(&leaves, chunk as usize);
+            let ix = self
+                .keys()
+                .post_audit_leaf(key, leaves[chunk as usize], proof);
+            self.send(&[ix]).await?;
+        }
+        tracing::info!(job = %key, chunks = ?job.audited_chunks(), "audited leaves posted");
         Ok(())
     }
 

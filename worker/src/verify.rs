@@ -112,8 +112,35 @@ pub async fn check(
     Ok(Finding::Agrees { checked: picks })
 }
 
+/// Recomputes the chunks drawn for `job`'s audit (in draw order) on `backend`, from the job's
+/// input: their leaves, or why the input cannot be used.
+pub async fn audit_leaves(
+    store: &Store,
+    input_bases: &[String],
+    job: &Job,
+    backend: &Backend,
+) -> Result<Result<Vec<Hash>, String>, WorkerError> {
+    let parsed = match input::load(store, input_bases, job).await? {
+        Ok(p) => std::sync::Arc::new(p),
+        Err(refusal) => return Ok(Err(refusal.to_string())),
+    };
+    let mut leaves = Vec::new();
+    for &i in job.audited_chunks() {
+        let (p, b) = (parsed.clone(), backend.clone());
+        let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
+            .await
+            .map_err(|e| WorkerError::from_join("the auditor's computation", e))?
+            .map_err(|source| WorkerError::Compute {
+                device: backend.describe(),
+                source,
+            })?;
+        leaves.push(leaf_hash(&chunk));
+    }
+    Ok(Ok(leaves))
+}
+
 /// The leaf hashes stored next to an output, if present and of the right length.
-async fn read_leaves(store: &Store, output_uri: &str, count: u32) -> Option<Vec<Hash>> {
+pub(crate) async fn read_leaves(store: &Store, output_uri: &str, count: u32) -> Option<Vec<Hash>> {
     let bytes = store.get(&store::leaves_uri(output_uri)).await.ok()?;
     if bytes.len() != count as usize * 32 {
         return None;
@@ -201,7 +228,13 @@ mod tests {
             open_games: 0,
             games_played: [0; 4],
             challenge_wins: 0,
-            reserved: [0; 57],
+            audit_state: 0,
+            audit_fee: 0,
+            revealed_slot: 0,
+            audit_chunks: [0; 4],
+            audit_chunk_count: 0,
+            audit_leaves: [[0; 32]; 4],
+            reserved: [0; 23],
         }
     }
 
