@@ -358,6 +358,91 @@ fn main() {
         &[&creator.key],
     );
 
+    // An audited job (the market now audits every job on 4 chunks): the draw, the audit and
+    // its settlement; then one whose leaves were withheld.
+    let admin = b.env.admin.insecure_clone();
+    let audits = UpdateMarketArgs {
+        admin: admin.pubkey(),
+        arbiter: b.env.arbiter.pubkey(),
+        params: tessera::state::MarketParams {
+            audit_rate_bps: 10_000,
+            ..audit_params()
+        },
+    };
+    let ix = b
+        .env
+        .keys
+        .update_market(admin.pubkey(), audits, b.env.keys.treasury);
+    b.env.send(&[ix], &[&admin]).unwrap();
+    let auditor = b.env.operator(STAKE);
+    let leaves: Vec<[u8; 32]> = (0..64u32)
+        .map(|i| tessera_merkle::leaf_hash(&i.to_le_bytes()))
+        .collect();
+    for (n, withheld) in [(7, false), (8, true)] {
+        let id = cheap(n);
+        let job = b.env.keys.job(&creator.pubkey(), id);
+        let mut args = b.env.job_args(id, 1, REWARD);
+        args.chunk_count = 64;
+        b.env.create_job_with(&creator, args).unwrap();
+        b.env.claim(&op, job).unwrap();
+        let root = tessera_merkle::root_from_leaves(&leaves);
+        b.env.submit(&op, job, root).unwrap();
+        b.env.warp(1);
+        let crank = b.env.cranker();
+        b.run(
+            "draw_audit (drawn, 4 of 64 chunks)",
+            b.env.keys.draw_audit(job),
+            &[&crank],
+        );
+        let drawn: Vec<[u8; 32]> = b
+            .env
+            .job(&job)
+            .audited_chunks()
+            .iter()
+            .map(|&c| leaves[c as usize])
+            .collect();
+        let salt = challenge_salt(&auditor);
+        let auditor_key = b.env.keys.operator(&auditor.pubkey()).to_bytes();
+        let commitment = tessera_merkle::audit_commitment(&drawn, &auditor_key, &salt);
+        b.run(
+            "commit_audit",
+            b.env.keys.commit_audit(auditor.pubkey(), job, commitment),
+            &[&auditor.key],
+        );
+        if withheld {
+            b.env.warp_past_challenge_reveals(job);
+            let j = b.env.job(&job);
+            let ix = b.env.keys.convict_withheld(
+                job,
+                creator.pubkey(),
+                creator.token,
+                &b.env.parties(&j),
+            );
+            b.run("convict_withheld (1 replica slashed)", ix, &[&crank]);
+            continue;
+        }
+        for &chunk in b.env.job(&job).audited_chunks().to_vec().iter() {
+            let proof = tessera_merkle::proof(&leaves, chunk as usize);
+            let ix = b
+                .env
+                .keys
+                .post_audit_leaf(job, leaves[chunk as usize], proof);
+            b.run("post_audit_leaf (64 chunks: 6 proof hashes)", ix, &[&crank]);
+        }
+        b.run(
+            "reveal_audit (4 leaves, passed)",
+            b.env.keys.reveal_audit(auditor.pubkey(), job, drawn, salt),
+            &[&auditor.key],
+        );
+        b.env.warp_past_challenge_reveals(job);
+        let j = b.env.job(&job);
+        let ix = b
+            .env
+            .keys
+            .finalize_job(job, creator.pubkey(), creator.token, &b.env.parties(&j));
+        b.run("finalize_job (audited: auditor paid)", ix, &[&crank]);
+    }
+
     // Stake exit.
     b.run(
         "request_unstake",
