@@ -140,6 +140,10 @@ impl Sim {
             env.finalize(job, &self.creator).unwrap();
         }
         assert_eq!(env.job(&job).state(), JobState::Settled);
+        // The creator takes its rent back, as a long-running one would.
+        let close = env.keys.close_job(self.creator.pubkey(), job);
+        let key = self.creator.key.insecure_clone();
+        env.send(&[close], &[&key]).unwrap();
         let after = env.operator_of(op);
         t.jobs += 1;
         t.net += (after.earned as i64 - before.earned as i64)

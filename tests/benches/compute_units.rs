@@ -378,7 +378,7 @@ fn main() {
     let leaves: Vec<[u8; 32]> = (0..64u32)
         .map(|i| tessera_merkle::leaf_hash(&i.to_le_bytes()))
         .collect();
-    for (n, withheld) in [(7, false), (8, true)] {
+    for (n, withheld) in [(20, false), (30, true)] {
         let id = cheap(n);
         let job = b.env.keys.job(&creator.pubkey(), id);
         let mut args = b.env.job_args(id, 1, REWARD);
