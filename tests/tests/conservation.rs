@@ -5,15 +5,17 @@
 //! challenges proven — or refuted, or tampered with — before the on-chain referee, and the
 //! referee's game played on `mlp-i8` jobs whose replicas disagree or whose agreed root a
 //! verifier challenged: each move by the party that owes it or by the other one, honest or
-//! corrupted, games ended when a party is late, jobs settled by the referee or left to expire)
-//! against the real program. A job is a `gemm-i8` job
+//! corrupted, games ended when a party is late, jobs settled by the referee or left to expire,
+//! and protocol audits: drawn, taken by honest or lazy auditors, answered or withheld, revealed
+//! truly or falsely, convicted) against the real program, in a market that audits half its jobs. A job is a `gemm-i8` job
 //! of one small model, whose replicas deliver its true output or one with a wrong element, or an
 //! `mlp-i8` job of a three-layer model, whose replicas deliver its true output or one of two
 //! cheats (one element changed in layer 1 or in layer 2 of one row). After every step:
 //! (a) the token accounts hold exactly the supply, and minted − supply (the burn) never shrinks;
 //!     fees stay in the fee vault or the treasury (their sum never shrinks);
 //! (b) the stake vault holds exactly Σ (stake + unbonding + earned) over the operators;
-//! (c) every live job's escrow holds reward × replicas; a settled job's escrow is closed;
+//! (c) every live job's escrow holds reward × replicas and its audit fee; a settled job's
+//!     escrow is closed;
 //! (d) every operator's `bonded` is the sum of its bonds in live slots and open challenges, and
 //!     its `live_claims` their number;
 //! (e) a job's terms are those of the market when it was created, whatever the admin did since;
@@ -37,6 +39,15 @@ use tessera_client::pda;
 use tessera_client::referee::{chain_hashes, open_game_args, pick, read_revealed, step_proof};
 use tessera_kernels::quant::{ModelCommitment, QuantModel};
 use tessera_tests::*;
+
+/// The market: the preset's shares and half of the jobs audited on 2 of their chunks.
+fn market_params() -> tessera::state::MarketParams {
+    tessera::state::MarketParams {
+        audit_rate_bps: 5_000,
+        audit_chunks: 2,
+        ..audit_params()
+    }
+}
 
 const CREATORS: usize = 2;
 const OPERATORS: usize = 4;
@@ -189,6 +200,34 @@ enum Action {
         job: usize,
         tamper: bool,
     },
+    /// Draw the job's audit (anyone).
+    DrawAudit {
+        job: usize,
+    },
+    /// `op` takes the job's audit, committed to the true leaves of the drawn chunks, or to the
+    /// delivered ones (a lazy auditor) unless `honest`.
+    CommitAudit {
+        op: usize,
+        job: usize,
+        honest: bool,
+    },
+    /// Post the delivered leaves of the audit's drawn chunks not posted yet (anyone), or only
+    /// the next one when `one`.
+    PostAuditLeaves {
+        job: usize,
+        one: bool,
+    },
+    /// The auditor reveals what it committed to (other leaves when not `honest`).
+    RevealAudit {
+        job: usize,
+        honest: bool,
+    },
+    /// Convict the replicas of a job whose audited leaves were withheld (anyone), tampered with
+    /// as `Finalize` is.
+    ConvictWithheld {
+        job: usize,
+        tamper: bool,
+    },
     CollectFees,
     /// The admin rewrites the market under the running jobs: `hostile` sets the fee and burn
     /// to their caps, the slashes to 100 % and names Mallory arbiter; otherwise it restores
@@ -244,9 +283,18 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(op, amount)| Action::Unstake { op, amount }),
         2 => op.clone().prop_map(|op| Action::Withdraw { op }),
         1 => op.clone().prop_map(|op| Action::Exit { op }),
-        1 => op.prop_map(|op| Action::Register { op }),
+        1 => op.clone().prop_map(|op| Action::Register { op }),
         2 => job.clone().prop_map(|job| Action::ExpireDispute { job }),
         1 => Just(Action::CollectFees),
+        3 => job.clone().prop_map(|job| Action::DrawAudit { job }),
+        3 => (op.clone(), job.clone(), prop::bool::weighted(0.8))
+            .prop_map(|(op, job, honest)| Action::CommitAudit { op, job, honest }),
+        3 => (job.clone(), prop::bool::weighted(0.3))
+            .prop_map(|(job, one)| Action::PostAuditLeaves { job, one }),
+        3 => (job.clone(), prop::bool::weighted(0.9))
+            .prop_map(|(job, honest)| Action::RevealAudit { job, honest }),
+        1 => (job.clone(), prop::bool::weighted(0.2))
+            .prop_map(|(job, tamper)| Action::ConvictWithheld { job, tamper }),
         1 => prop::bool::ANY.prop_map(|hostile| Action::UpdateMarket { hostile }),
         4 => game_action(job),
     ]
@@ -352,6 +400,8 @@ struct World {
     commits: HashMap<(Pubkey, usize), ([u8; 32], [u8; 32])>,
     /// (job, operator) → the hash of a committed challenge.
     challenges: HashMap<(Pubkey, usize), u8>,
+    /// job → the leaves its auditor committed to.
+    audits: HashMap<Pubkey, Vec<[u8; 32]>>,
     /// The one model every job runs, its true output chunks and a wrong output (one element
     /// of chunk 1 off by one).
     model: tessera_kernels::quant::QuantModel,
@@ -369,7 +419,7 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let mut env = Env::new();
+        let mut env = Env::with(anchor_spl::token::ID, market_params());
         let creators = (0..CREATORS).map(|_| env.user(100_000_000)).collect();
         let ops = (0..OPERATORS)
             .map(|_| {
@@ -399,6 +449,7 @@ impl World {
             next_id: 1,
             commits: HashMap::new(),
             challenges: HashMap::new(),
+            audits: HashMap::new(),
             model,
             truth,
             wrong,
@@ -929,6 +980,77 @@ impl World {
                 let crank = self.env.cranker();
                 (self.env.send(&[ix], &[&crank]), tamper)
             }
+            Action::DrawAudit { job } => {
+                let (key, _, _) = self.job(job)?;
+                (self.env.draw_audit(key), false)
+            }
+            Action::CommitAudit { op, job, honest } => {
+                let (key, _, j) = self.job(job)?;
+                let source: Vec<Vec<u8>> = if !honest {
+                    self.chunks_of(&j.agreed_root).to_vec()
+                } else if j.kernel == tessera::constants::KERNEL_MLP_I8 {
+                    self.mlp.chunks[0].clone()
+                } else {
+                    self.truth.clone()
+                };
+                let leaves: Vec<[u8; 32]> = j
+                    .audited_chunks()
+                    .iter()
+                    .map(|&c| tessera_merkle::leaf_hash(&source[c as usize]))
+                    .collect();
+                let result = self.env.commit_audit(&self.ops[op], key, &leaves);
+                if result.is_ok() {
+                    self.audits.insert(key, leaves);
+                }
+                (result, false)
+            }
+            Action::PostAuditLeaves { job, one } => {
+                let (key, _, j) = self.job(job)?;
+                let leaves: Vec<[u8; 32]> = self
+                    .chunks_of(&j.agreed_root)
+                    .iter()
+                    .map(|c| tessera_merkle::leaf_hash(c))
+                    .collect();
+                let k = j.audit_index()?;
+                let n = j.challenges[k].leaves_posted as usize;
+                let chunk = *j.audited_chunks().get(n)? as usize;
+                if one {
+                    let ix = self.env.keys.post_audit_leaf(
+                        key,
+                        leaves[chunk],
+                        tessera_merkle::proof(&leaves, chunk),
+                    );
+                    let crank = self.env.cranker();
+                    (self.env.send(&[ix], &[&crank]), false)
+                } else {
+                    (self.env.post_audit_leaves(key, &leaves), false)
+                }
+            }
+            Action::RevealAudit { job, honest } => {
+                let (key, _, j) = self.job(job)?;
+                let k = j.audit_index()?;
+                let auditor = j.challenges[k].challenger;
+                let op = (0..OPERATORS).find(|&i| self.op_key(i) == auditor)?;
+                let mut leaves = self.audits.get(&key)?.clone();
+                if !honest {
+                    leaves[0][0] ^= 1;
+                }
+                let op = &self.ops[op];
+                (self.env.reveal_audit(op, key, leaves), !honest)
+            }
+            Action::ConvictWithheld { job, tamper } => {
+                let (key, c, j) = self.job(job)?;
+                let u = &self.creators[c];
+                let mut ix = self
+                    .env
+                    .keys
+                    .convict_withheld(key, u.pubkey(), u.token, &parties(&j));
+                if tamper {
+                    self.tamper(&mut ix, u.token);
+                }
+                let crank = self.env.cranker();
+                (self.env.send(&[ix], &[&crank]), tamper)
+            }
             Action::Expire { job } => {
                 let (key, c, j) = self.job(job)?;
                 let u = &self.creators[c];
@@ -1182,7 +1304,7 @@ impl World {
                 (env.send(&[ix], &[&crank]), false)
             }
             Action::UpdateMarket { hostile } => {
-                let mut params = default_params();
+                let mut params = market_params();
                 let mut arbiter = env.arbiter.pubkey();
                 if hostile {
                     params.protocol_fee_bps = 2_000;
@@ -1194,6 +1316,9 @@ impl World {
                     params.collateral_bps = 50_000;
                     params.reveal_window = 1;
                     params.challenge_window = 1;
+                    params.audit_rate_bps = 10_000;
+                    params.audit_fee_bps = 10_000;
+                    params.audit_chunks = 4;
                     arbiter = self.mallory.pubkey();
                 }
                 let args = tessera::instructions::UpdateMarketArgs {
@@ -1280,7 +1405,8 @@ impl World {
                     | JobState::Disputed
             );
             if live {
-                let expected = job.reward_per_replica as u128 * job.replicas as u128;
+                let expected =
+                    job.reward_per_replica as u128 * job.replicas as u128 + job.audit_fee as u128;
                 assert_eq!(
                     balance(&escrow),
                     expected,
@@ -1879,4 +2005,128 @@ fn referee_challenger_games_conserve_tokens() {
     let paid = w.env.operator_of(&w.ops[3]);
     assert_eq!((paid.stake, paid.bonded), (verifier.stake, 0));
     assert!(paid.earned > verifier.earned);
+}
+
+/// Audits, scripted in a market that now audits every job on all its chunks: one that passes
+/// and pays its auditor, one that finds the wrong chunk and is proven to the referee, one whose
+/// leaves are withheld and convicted; every invariant holds after every step.
+#[test]
+fn audit_settlements_conserve_tokens() {
+    use tessera::state::{AuditState, ChallengeStatus};
+    for case in ["passes", "finds the wrong chunk", "leaves withheld"] {
+        let mut w = World::new();
+        let admin = w.env.admin.insecure_clone();
+        let args = tessera::instructions::UpdateMarketArgs {
+            admin: admin.pubkey(),
+            arbiter: w.env.arbiter.pubkey(),
+            params: tessera::state::MarketParams {
+                audit_rate_bps: 10_000,
+                audit_chunks: 4,
+                ..market_params()
+            },
+        };
+        let ix = w
+            .env
+            .keys
+            .update_market(admin.pubkey(), args, w.env.keys.treasury);
+        w.env.send(&[ix], &[&admin]).unwrap();
+        let (root, honest_auditor) = match case {
+            "finds the wrong chunk" => (1, true),
+            "leaves withheld" => (2, false),
+            _ => (2, true),
+        };
+        let mut script = vec![
+            Action::Create {
+                creator: 0,
+                replicas: 1,
+                reward: 100_000,
+                reuse_id: false,
+                mlp: false,
+            },
+            Action::Claim { op: 0, job: 0 },
+            Action::Deliver {
+                op: 0,
+                job: 0,
+                root,
+                wrong_kind: false,
+            },
+            Action::Warp { seconds: 1 },
+            Action::DrawAudit { job: 0 },
+            Action::CommitAudit {
+                op: 1,
+                job: 0,
+                honest: honest_auditor,
+            },
+        ];
+        let tail: Vec<Action> = match case {
+            "leaves withheld" => vec![
+                Action::PostAuditLeaves { job: 0, one: true },
+                Action::Warp { seconds: 3_601 },
+                Action::Finalize {
+                    job: 0,
+                    tamper: false,
+                },
+                Action::ConvictWithheld {
+                    job: 0,
+                    tamper: true,
+                },
+                Action::ConvictWithheld {
+                    job: 0,
+                    tamper: false,
+                },
+            ],
+            "finds the wrong chunk" => vec![
+                Action::PostAuditLeaves { job: 0, one: false },
+                Action::RevealAudit {
+                    job: 0,
+                    honest: true,
+                },
+                Action::Warp { seconds: 3_601 },
+                Action::ProveFraud {
+                    job: 0,
+                    tamper: false,
+                },
+            ],
+            _ => vec![
+                Action::PostAuditLeaves { job: 0, one: false },
+                Action::RevealAudit {
+                    job: 0,
+                    honest: false,
+                },
+                Action::RevealAudit {
+                    job: 0,
+                    honest: true,
+                },
+                Action::Warp { seconds: 3_601 },
+                Action::Finalize {
+                    job: 0,
+                    tamper: true,
+                },
+                Action::Finalize {
+                    job: 0,
+                    tamper: false,
+                },
+            ],
+        };
+        script.extend(tail);
+        let outcomes = w.run(&script);
+        let want: &[bool] = match case {
+            "leaves withheld" => &[true, true, true, true, true, true, false, false, true],
+            "finds the wrong chunk" => &[true, true, true, true, true, true, true, true],
+            _ => &[true, true, true, true, true, true, false, true, false, true],
+        };
+        assert_eq!(outcomes, want, "{case}");
+        let job = w.last_job();
+        assert_eq!(job.state(), JobState::Settled, "{case}");
+        assert_eq!(job.audit_state(), AuditState::Drawn);
+        let auditor = w.env.operator_at(&w.op_key(1));
+        let fee = job.audit_fee;
+        match case {
+            "passes" => {
+                assert_eq!(job.challenges[0].status(), ChallengeStatus::Audited);
+                assert_eq!(auditor.earned, fee);
+            }
+            _ => assert!(auditor.earned > fee, "{case}: the fee and the honest share"),
+        }
+    }
 }
