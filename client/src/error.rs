@@ -117,6 +117,7 @@ pub const TESSERA_ERRORS: &[TesseraError] = &{
         AuditLeavesMissing,
         AuditOpen,
         AuditMismatch,
+        BadAuditChunks,
     ]
 };
 

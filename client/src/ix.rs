@@ -534,16 +534,18 @@ impl MarketKeys {
     }
 
     /// `authority`'s operator takes `job`'s audit, committed to
-    /// `tessera_merkle::audit_commitment` of its recomputed leaves.
+    /// `tessera_merkle::audit_commitment` of its recomputed leaves: of the drawn chunks
+    /// (`chunks` empty), or of the `chunks` it names on a job not drawn (a volunteer audit).
     pub fn commit_audit(
         &self,
         authority: Pubkey,
         job: Pubkey,
         commitment: [u8; 32],
+        chunks: Vec<u32>,
     ) -> Instruction {
         self.build(
             self.challenge(authority, job),
-            instruction::CommitAudit { commitment },
+            instruction::CommitAudit { commitment, chunks },
         )
     }
 

@@ -644,8 +644,9 @@ fn instructions() -> Vec<Fixture> {
                 ("authority", s(key(VERIFIER))),
                 ("job", s(job)),
                 ("commitment", hex(&bytes32(15))),
+                ("chunks", J::Arr(vec![n(7u32), n(2u32)])),
             ]),
-            ix: m.commit_audit(key(VERIFIER), job, bytes32(15)),
+            ix: m.commit_audit(key(VERIFIER), job, bytes32(15), vec![7, 2]),
         },
         Fixture {
             name: "post_audit_leaf",

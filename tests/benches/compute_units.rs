@@ -406,7 +406,9 @@ fn main() {
         let commitment = tessera_merkle::audit_commitment(&drawn, &auditor_key, &salt);
         b.run(
             "commit_audit",
-            b.env.keys.commit_audit(auditor.pubkey(), job, commitment),
+            b.env
+                .keys
+                .commit_audit(auditor.pubkey(), job, commitment, vec![]),
             &[&auditor.key],
         );
         if withheld {

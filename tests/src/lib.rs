@@ -646,9 +646,21 @@ impl Env {
     /// `op` takes `job`'s audit, committed to `leaves` (its recomputed leaves of the drawn
     /// chunks, in draw order) with [`challenge_salt`].
     pub fn commit_audit(&mut self, op: &User, job: Pubkey, leaves: &[[u8; 32]]) -> TxResult {
+        self.volunteer_audit(op, job, leaves, vec![])
+    }
+
+    /// `op` takes a volunteer audit of `chunks` of `job` (a job not drawn), committed to
+    /// `leaves` (its leaves of those chunks, in that order).
+    pub fn volunteer_audit(
+        &mut self,
+        op: &User,
+        job: Pubkey,
+        leaves: &[[u8; 32]],
+        chunks: Vec<u32>,
+    ) -> TxResult {
         let auditor = self.keys.operator(&op.pubkey());
         let c = tessera_merkle::audit_commitment(leaves, &auditor.to_bytes(), &challenge_salt(op));
-        let ix = self.keys.commit_audit(op.pubkey(), job, c);
+        let ix = self.keys.commit_audit(op.pubkey(), job, c, chunks);
         self.send(&[ix], &[&op.key])
     }
 

@@ -189,16 +189,93 @@ fn an_undrawn_job_gives_the_audit_fee_back_to_the_creator() {
     let job = case.env.job(&case.job);
     assert_eq!(job.audit_state(), AuditState::Skipped);
     assert!(job.audited_chunks().is_empty());
+    // Not drawn: an audit must name its chunks (a volunteer's), and earns no fee.
     assert_tessera_error(
         &case
             .env
             .commit_audit(&case.auditor, case.job, &[[0; 32]; 4]),
-        TesseraError::NotAuditable,
+        TesseraError::BadAuditChunks,
     );
-    case.warp_past(job.challenge_deadline);
+    let truth = quant_chunks(&case.model);
+    let leaves = [leaf_hash(&truth[3]), leaf_hash(&truth[0])];
+    case.env
+        .volunteer_audit(&case.auditor, case.job, &leaves, vec![3, 0])
+        .unwrap();
+    let all = case.delivered_leaves();
+    case.env.post_audit_leaves(case.job, &all).unwrap();
+    case.env
+        .reveal_audit(&case.auditor, case.job, leaves.to_vec())
+        .unwrap();
+    let deadline = case.env.job(&case.job).challenge_reveal_deadline().unwrap();
+    case.warp_past(deadline);
     case.env.finalize(case.job, &case.creator).unwrap();
     assert_eq!(case.env.earned(&case.op), PAY);
+    let auditor = case.env.operator_of(&case.auditor);
+    assert_eq!((auditor.earned, auditor.bonded), (0, 0));
     assert_eq!(case.env.balance(&case.creator.token), case.start - REWARD);
+}
+
+#[test]
+fn a_volunteer_audit_makes_the_operator_of_a_job_in_a_market_without_audits_publish_or_lose() {
+    // The market does not audit: a verifier names two chunks and commits to their leaves; the
+    // operator withholds its leaves and is convicted as if wrong.
+    let mut case = delivered(Env::new(), honest);
+    assert_eq!(case.env.job(&case.job).audit_fee, 0);
+    let truth = quant_chunks(&case.model);
+    let leaves = [leaf_hash(&truth[1]), leaf_hash(&truth[2])];
+    case.env
+        .volunteer_audit(&case.auditor, case.job, &leaves, vec![1, 2])
+        .unwrap();
+    assert_eq!(case.env.job(&case.job).audited_chunks(), &[1, 2]);
+    let deadline = case.env.job(&case.job).challenge_reveal_deadline().unwrap();
+    case.warp_past(deadline);
+    assert_tessera_error(
+        &case.env.finalize(case.job, &case.creator),
+        TesseraError::AuditLeavesMissing,
+    );
+    case.env.convict_withheld(case.job, &case.creator).unwrap();
+    let op = case.env.operator_of(&case.op);
+    assert_eq!((op.earned, op.bonded, op.stake), (0, 0, STAKE - BOND));
+    let auditor = case.env.operator_of(&case.auditor);
+    assert_eq!(
+        (auditor.earned, auditor.bonded, auditor.stake),
+        (HONEST_SHARE, 0, STAKE),
+        "the honest share, and no fee"
+    );
+    assert_eq!(
+        case.env.balance(&case.creator.token),
+        case.start + TO_CREATOR
+    );
+}
+
+#[test]
+fn a_volunteer_audit_names_distinct_chunks_of_the_job_and_only_of_a_job_not_drawn() {
+    let mut case = delivered(Env::new(), honest);
+    let l = [[1u8; 32]; 5];
+    for bad in [vec![], vec![1, 1], vec![4], vec![0, 1, 2, 3, 0]] {
+        let n = bad.len();
+        assert_tessera_error(
+            &case
+                .env
+                .volunteer_audit(&case.auditor, case.job, &l[..n], bad),
+            TesseraError::BadAuditChunks,
+        );
+    }
+    // A job waiting for its draw takes no audit yet; a drawn one only the drawn chunks.
+    let mut case = delivered(Env::with(anchor_spl::token::ID, params(10_000)), honest);
+    assert_tessera_error(
+        &case
+            .env
+            .volunteer_audit(&case.auditor, case.job, &l[..1], vec![1]),
+        TesseraError::NotAuditable,
+    );
+    case.draw();
+    assert_tessera_error(
+        &case
+            .env
+            .volunteer_audit(&case.auditor, case.job, &l[..1], vec![1]),
+        TesseraError::BadAuditChunks,
+    );
 }
 
 #[test]

@@ -204,8 +204,9 @@ enum Action {
     DrawAudit {
         job: usize,
     },
-    /// `op` takes the job's audit, committed to the true leaves of the drawn chunks, or to the
-    /// delivered ones (a lazy auditor) unless `honest`.
+    /// `op` takes the job's audit, committed to the true leaves of the drawn chunks (of chunks
+    /// 1 and 3, a volunteer's audit, when the job was not drawn), or to the delivered ones (a
+    /// lazy auditor) unless `honest`.
     CommitAudit {
         op: usize,
         job: usize,
@@ -993,12 +994,22 @@ impl World {
                 } else {
                     self.truth.clone()
                 };
-                let leaves: Vec<[u8; 32]> = j
-                    .audited_chunks()
+                // A drawn job's chunks, or a volunteer's (chunk 1 is the wrong output's).
+                let chunks = if j.audit_state() == tessera::state::AuditState::Drawn {
+                    j.audited_chunks().to_vec()
+                } else {
+                    vec![1, 3]
+                };
+                let leaves: Vec<[u8; 32]> = chunks
                     .iter()
                     .map(|&c| tessera_merkle::leaf_hash(&source[c as usize]))
                     .collect();
-                let result = self.env.commit_audit(&self.ops[op], key, &leaves);
+                let named = if j.audit_state() == tessera::state::AuditState::Drawn {
+                    vec![]
+                } else {
+                    chunks
+                };
+                let result = self.env.volunteer_audit(&self.ops[op], key, &leaves, named);
                 if result.is_ok() {
                     self.audits.insert(key, leaves);
                 }

@@ -1613,3 +1613,54 @@ async fn a_drawn_honest_job_pays_its_auditor_and_an_undrawn_one_refunds_the_fee(
     assert_eq!(net.balance(&creator).await, before - REWARD);
     honest.stop().await;
 }
+
+/// A cheat that withholds its leaves file, in a market without audits: before, a verifier had to
+/// recompute the whole result within the challenge window. Now the verifier worker recomputes
+/// its sampled chunks and takes a volunteer audit of them; the cheat never posts its leaves on
+/// chain and is convicted as if wrong, without the arbiter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_withheld_leaves_file_is_demanded_on_chain_and_its_operator_convicted() {
+    use tessera_client::state::{ChallengeKind, ChallengeStatus};
+    let _serial = SERIAL.lock().await;
+    // No audits; 10 s to challenge, 5 s to reveal.
+    let mut params = tessera_localnet::local_params(10);
+    params.reveal_window = 5;
+    let net = Net::start_params(params, true).await;
+    let creator = net.net.keypair("creator").pubkey();
+    let creator_before = net.balance(&creator).await;
+    let cheat = Manual::new(&net, "operator-3");
+    let job_key = net.submit(1, 1, 120, 60).await;
+    cheat.claim(job_key).await;
+    let (root, uri) = cheat.compute(job_key, true).await;
+    let leaves = store::leaves_uri(&uri);
+    std::fs::remove_file(leaves.strip_prefix("file://").unwrap()).unwrap();
+    cheat.submit(job_key, root, uri).await;
+    let verifier = net
+        .spawn_worker("operator-1", |c| {
+            c.verify.enabled = true;
+            c.verify.chunks_per_job = 2;
+        })
+        .await;
+    let job = net
+        .wait_job(&job_key, 150, |j| j.state() == JobState::Settled)
+        .await;
+    eventually(|| verifier.metrics.audits_taken.get() > 0).await;
+    assert_eq!(verifier.metrics.audits_taken.get(), 1);
+    let c = &job.challenges[0];
+    assert_eq!(
+        (c.kind, c.status(), c.leaves_posted, job.audit_chunk_count),
+        (ChallengeKind::Audit as u8, ChallengeStatus::Committed, 0, 2)
+    );
+    let bond = Bps::new(5_000).unwrap().apply(REWARD).unwrap();
+    let slash = split_slash(bond, 10_000, 5_000, 2_500, true).unwrap();
+    let c = net.operator("operator-3").await;
+    assert_eq!((c.slashed_total, c.earned, c.bonded), (slash.total, 0, 0));
+    let v = net.operator("operator-1").await;
+    assert_eq!(
+        (v.earned, v.bonded),
+        (slash.honest, 0),
+        "no fee: a volunteer"
+    );
+    assert_eq!(net.balance(&creator).await, creator_before + slash.creator);
+    verifier.stop().await;
+}

@@ -308,7 +308,9 @@ impl Worker {
             &record.salt,
         );
         self.db.update(&key, |r| r.audit = Some(record.clone()))?;
-        let ix = self.keys().commit_audit(self.key.pubkey(), key, commitment);
+        let ix = self
+            .keys()
+            .commit_audit(self.key.pubkey(), key, commitment, vec![]);
         self.send(&[ix]).await?;
         self.metrics.audits_taken.inc();
         tracing::info!(job = %key, chunks = ?job.audited_chunks(), "audit committed");
@@ -366,6 +368,27 @@ impl Worker {
             verify::Finding::Unverifiable(why) => {
                 tracing::warn!(job = %key, %why, "cannot verify this result");
                 self.db.update(&key, |r| r.verified = Some(false))?;
+            }
+            verify::Finding::Withheld { chunks, leaves } => {
+                tracing::warn!(job = %key, ?chunks, "the operators' leaves are not published: a volunteer audit makes them post them or be convicted");
+                let record = AuditRecord {
+                    leaves,
+                    salt: rand::random(),
+                };
+                let commitment = tessera_merkle::audit_commitment(
+                    &record.leaves,
+                    &self.operator.to_bytes(),
+                    &record.salt,
+                );
+                self.db.update(&key, |r| {
+                    r.audit = Some(record.clone());
+                    r.verified = Some(true);
+                })?;
+                let ix = self
+                    .keys()
+                    .commit_audit(self.key.pubkey(), key, commitment, chunks);
+                self.send(&[ix]).await?;
+                self.metrics.audits_taken.inc();
             }
             verify::Finding::Wrong(args) => {
                 tracing::warn!(job = %key, chunk = args.chunk, "wrong result: committing a challenge");

@@ -4,12 +4,14 @@
 //! Because every kernel gives the same bytes on any GPU and on the CPU, one recomputed chunk is
 //! enough: its leaf hash either equals the operators' leaf at that index (proven under the
 //! agreed root by a Merkle proof) or it does not, and then the chunk challenge carries both
-//! leaves and the proof. When the stored leaves do not even hash to the agreed root, the whole
-//! output is recomputed and the root itself is challenged.
+//! leaves and the proof. When no leaves are published, the sampled chunks are recomputed and a
+//! volunteer audit of them (`commit_audit`) makes the operators post their leaves on chain or be
+//! convicted. When the stored leaves do not hash to the agreed root (or the job cannot take a
+//! volunteer audit), the whole output is recomputed and the root itself is challenged.
 use rand::seq::index::sample;
-use tessera_client::constants::WHOLE_ROOT;
+use tessera_client::constants::{MAX_AUDIT_CHUNKS, WHOLE_ROOT};
 use tessera_client::program::instructions::challenger_bit;
-use tessera_client::state::{Job, SlotStatus};
+use tessera_client::state::{AuditState, Job, JobState, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::ChallengeArgs;
 use tessera_kernels::Backend;
@@ -27,6 +29,9 @@ pub enum Finding {
     Wrong(ChallengeArgs),
     /// The result cannot be checked (bad input, missing output): why.
     Unverifiable(String),
+    /// The operators' leaves are not published: the chunks recomputed and their leaves, for a
+    /// volunteer audit that makes the operators post theirs on chain or be convicted.
+    Withheld { chunks: Vec<u32>, leaves: Vec<Hash> },
 }
 
 /// Checks `chunks` randomly chosen chunks of `job`'s agreed result against a recomputation
@@ -54,8 +59,43 @@ pub async fn check(
     };
     let count = job.chunk_count;
     let leaves = read_leaves(store, slot.output_uri(), count).await;
+    let volunteer = job.state() == JobState::Revealed
+        && job.audit_index().is_none()
+        && matches!(job.audit_state(), AuditState::None | AuditState::Skipped);
     let leaves = match leaves {
         Some(l) if root_from_leaves(&l) == job.agreed_root => l,
+        None if volunteer => {
+            // Withheld: a volunteer audit of sampled chunks makes the operators publish their
+            // leaves of them on chain, or be convicted, instead of a whole recomputation.
+            let mut picks: Vec<u32> = sample(
+                &mut rand::rng(),
+                count as usize,
+                (chunks as usize)
+                    .clamp(1, MAX_AUDIT_CHUNKS as usize)
+                    .min(count as usize),
+            )
+            .into_iter()
+            .map(|i| i as u32)
+            .collect();
+            picks.sort_unstable();
+            let parsed = std::sync::Arc::new(parsed);
+            let mut leaves = Vec::new();
+            for &i in &picks {
+                let (p, b) = (parsed.clone(), backend.clone());
+                let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
+                    .await
+                    .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
+                    .map_err(|source| WorkerError::Compute {
+                        device: backend.describe(),
+                        source,
+                    })?;
+                leaves.push(leaf_hash(&chunk));
+            }
+            return Ok(Finding::Withheld {
+                chunks: picks,
+                leaves,
+            });
+        }
         _ => {
             // No usable leaves: recompute everything and challenge the root if it differs.
             let b = backend.clone();

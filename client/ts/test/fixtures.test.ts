@@ -438,6 +438,7 @@ const builders: Record<string, (inputs: Obj) => Promise<Instruction>> = {
       challenger: operator,
       job: key(inputs, 'job'),
       commitment: bytes(inputs, 'commitment'),
+      chunks: inputs.chunks as number[],
     });
   },
   async post_audit_leaf(inputs) {

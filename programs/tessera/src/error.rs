@@ -193,7 +193,7 @@ pub enum TesseraError {
         "The audit draw needs the hash of a slot after the one the results came in; wait a slot."
     )]
     AuditNotReady,
-    #[msg("The job was not drawn for an audit, or its audit is already taken.")]
+    #[msg("The job's audit draw is still to be made, or its audit is already taken.")]
     NotAuditable,
     #[msg("The instruction is for the job's audit: the auditor has not committed, or this is not the audit.")]
     NoAudit,
@@ -205,4 +205,6 @@ pub enum TesseraError {
     AuditOpen,
     #[msg("The leaves do not match the audit's commitment or the leaves posted.")]
     AuditMismatch,
+    #[msg("A volunteer audit (a job not drawn) names 1..=4 distinct chunks of the job; the audit of a drawn job names none (the draw chose them).")]
+    BadAuditChunks,
 }

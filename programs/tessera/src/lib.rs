@@ -282,11 +282,16 @@ pub mod tessera {
         instructions::dispute::audit::draw_audit(ctx)
     }
 
-    /// Takes a drawn job's audit: bonds like a challenge and commits to the leaves recomputed
-    /// for the drawn chunks (a staked operator of none of its slots).
-    #[access_control(ctx.accounts.validate_audit_commit())]
-    pub fn commit_audit(ctx: Context<ChallengeResult>, commitment: [u8; 32]) -> Result<()> {
-        instructions::dispute::audit::commit_audit(ctx, commitment)
+    /// Takes a job's audit: bonds like a challenge and commits to the leaves recomputed for the
+    /// drawn chunks (`chunks` empty), or, on a job not drawn, for the `chunks` it names (a
+    /// volunteer audit, no fee). A staked operator of none of the job's slots.
+    #[access_control(ctx.accounts.validate_audit_commit(&chunks))]
+    pub fn commit_audit(
+        ctx: Context<ChallengeResult>,
+        commitment: [u8; 32],
+        chunks: Vec<u32>,
+    ) -> Result<()> {
+        instructions::dispute::audit::commit_audit(ctx, commitment, chunks)
     }
 
     /// Posts the operators' leaf of the next drawn chunk, proven under the agreed root (anyone,

@@ -200,7 +200,7 @@ export const TESSERA_ERROR__BAD_AUDIT_PARAMS = 0x17ca; // 6090
 export const TESSERA_ERROR__NO_AUDIT_DRAW = 0x17cb; // 6091
 /** AuditNotReady: The audit draw needs the hash of a slot after the one the results came in; wait a slot. */
 export const TESSERA_ERROR__AUDIT_NOT_READY = 0x17cc; // 6092
-/** NotAuditable: The job was not drawn for an audit, or its audit is already taken. */
+/** NotAuditable: The job's audit draw is still to be made, or its audit is already taken. */
 export const TESSERA_ERROR__NOT_AUDITABLE = 0x17cd; // 6093
 /** NoAudit: The instruction is for the job's audit: the auditor has not committed, or this is not the audit. */
 export const TESSERA_ERROR__NO_AUDIT = 0x17ce; // 6094
@@ -212,6 +212,8 @@ export const TESSERA_ERROR__AUDIT_LEAVES_MISSING = 0x17d0; // 6096
 export const TESSERA_ERROR__AUDIT_OPEN = 0x17d1; // 6097
 /** AuditMismatch: The leaves do not match the audit's commitment or the leaves posted. */
 export const TESSERA_ERROR__AUDIT_MISMATCH = 0x17d2; // 6098
+/** BadAuditChunks: A volunteer audit (a job not drawn) names 1..=4 distinct chunks of the job; the audit of a drawn job names none (the draw chose them). */
+export const TESSERA_ERROR__BAD_AUDIT_CHUNKS = 0x17d3; // 6099
 
 export type TesseraError =
   | typeof TESSERA_ERROR__ALREADY_CHALLENGED
@@ -222,6 +224,7 @@ export type TesseraError =
   | typeof TESSERA_ERROR__AUDIT_NOT_READY
   | typeof TESSERA_ERROR__AUDIT_OPEN
   | typeof TESSERA_ERROR__BAD_ARBITER
+  | typeof TESSERA_ERROR__BAD_AUDIT_CHUNKS
   | typeof TESSERA_ERROR__BAD_AUDIT_PARAMS
   | typeof TESSERA_ERROR__BAD_CHAIN
   | typeof TESSERA_ERROR__BAD_CHUNK_COUNT
@@ -325,6 +328,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__AUDIT_NOT_READY]: `The audit draw needs the hash of a slot after the one the results came in; wait a slot.`,
     [TESSERA_ERROR__AUDIT_OPEN]: `The audit is still under way: wait for its reveal deadline.`,
     [TESSERA_ERROR__BAD_ARBITER]: `No longer returned: a market may have no arbiter (the default key), and then takes only the jobs the referee rules.`,
+    [TESSERA_ERROR__BAD_AUDIT_CHUNKS]: `A volunteer audit (a job not drawn) names 1..=4 distinct chunks of the job; the audit of a drawn job names none (the draw chose them).`,
     [TESSERA_ERROR__BAD_AUDIT_PARAMS]: `Audit parameters: a market that audits (audit_rate_bps 1..=10000) pays a fee (audit_fee_bps 1..=10000) and checks 1..=4 chunks; one that does not sets all three to 0.`,
     [TESSERA_ERROR__BAD_CHAIN]: `The rows do not hash to the defender's chain (or the chain has the wrong length, or the chunk is not under its root).`,
     [TESSERA_ERROR__BAD_CHUNK_COUNT]: `chunk_count must be between 1 and 2^20.`,
@@ -377,7 +381,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [TESSERA_ERROR__NOT_ADMIN]: `Only the market admin may do this; sign with the admin keypair.`,
     [TESSERA_ERROR__NOT_ARBITER]: `Only the market arbiter may resolve disputes; sign with the arbiter keypair.`,
     [TESSERA_ERROR__NOT_ASSIGNED]: `The signer holds no slot of this job.`,
-    [TESSERA_ERROR__NOT_AUDITABLE]: `The job was not drawn for an audit, or its audit is already taken.`,
+    [TESSERA_ERROR__NOT_AUDITABLE]: `The job's audit draw is still to be made, or its audit is already taken.`,
     [TESSERA_ERROR__NOT_BUFFER_AUTHORITY]: `Only the buffer's authority may write or close it.`,
     [TESSERA_ERROR__NOT_CREATOR]: `Only the job's creator may do this.`,
     [TESSERA_ERROR__NOT_EXPIRED]: `The claim deadline has not passed yet; the job can still be claimed.`,

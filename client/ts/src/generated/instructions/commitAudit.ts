@@ -10,19 +10,23 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getArrayDecoder,
+  getArrayEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getStructDecoder,
   getStructEncoder,
+  getU32Decoder,
+  getU32Encoder,
   SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
   SolanaError,
   transformEncoder,
   type AccountMeta,
   type AccountSignerMeta,
   type Address,
-  type FixedSizeCodec,
-  type FixedSizeDecoder,
-  type FixedSizeEncoder,
+  type Codec,
+  type Decoder,
+  type Encoder,
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
@@ -87,28 +91,34 @@ export type CommitAuditInstruction<
 export type CommitAuditInstructionData = {
   discriminator: ReadonlyUint8Array;
   commitment: ReadonlyUint8Array;
+  chunks: Array<number>;
 };
 
-export type CommitAuditInstructionDataArgs = { commitment: ReadonlyUint8Array };
+export type CommitAuditInstructionDataArgs = {
+  commitment: ReadonlyUint8Array;
+  chunks: Array<number>;
+};
 
-export function getCommitAuditInstructionDataEncoder(): FixedSizeEncoder<CommitAuditInstructionDataArgs> {
+export function getCommitAuditInstructionDataEncoder(): Encoder<CommitAuditInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
       ["commitment", fixEncoderSize(getBytesEncoder(), 32)],
+      ["chunks", getArrayEncoder(getU32Encoder())],
     ]),
     (value) => ({ ...value, discriminator: COMMIT_AUDIT_DISCRIMINATOR }),
   );
 }
 
-export function getCommitAuditInstructionDataDecoder(): FixedSizeDecoder<CommitAuditInstructionData> {
+export function getCommitAuditInstructionDataDecoder(): Decoder<CommitAuditInstructionData> {
   return getStructDecoder([
     ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
     ["commitment", fixDecoderSize(getBytesDecoder(), 32)],
+    ["chunks", getArrayDecoder(getU32Decoder())],
   ]);
 }
 
-export function getCommitAuditInstructionDataCodec(): FixedSizeCodec<
+export function getCommitAuditInstructionDataCodec(): Codec<
   CommitAuditInstructionDataArgs,
   CommitAuditInstructionData
 > {
@@ -134,6 +144,7 @@ export type CommitAuditInput<
   eventAuthority?: Address<TAccountEventAuthority>;
   program?: Address<TAccountProgram>;
   commitment: CommitAuditInstructionDataArgs["commitment"];
+  chunks: CommitAuditInstructionDataArgs["chunks"];
 };
 
 export function getCommitAuditInstruction<

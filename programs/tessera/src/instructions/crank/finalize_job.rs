@@ -2,7 +2,7 @@ use crate::error::TesseraError;
 use crate::events::JobSettled;
 use crate::instructions::settlement::*;
 use crate::math::add;
-use crate::state::{ChallengeStatus, JobState};
+use crate::state::{AuditState, ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Remaining accounts: the operator account of every live slot in slot order, then every
@@ -74,11 +74,14 @@ pub fn handler<'info>(ctx: Context<'info, FinalizeJob<'info>>) -> Result<()> {
     let mut audit_fee = 0;
     for (operator, &(k, audited)) in silent.iter_mut().zip(&challengers) {
         if audited {
-            // The audit found the result right: the auditor is paid the fee, its bond freed.
-            audit_fee = job.audit_fee;
-            operator.credit(audit_fee)?;
+            // The audit found the result right: its bond is freed, and the auditor of a drawn
+            // audit is paid the fee (a volunteer's audit earns none).
+            if job.audit_state() == AuditState::Drawn {
+                audit_fee = job.audit_fee;
+                operator.credit(audit_fee)?;
+                payout.paid = add(payout.paid, audit_fee)?;
+            }
             operator.release(job.challenges[k].bond)?;
-            payout.paid = add(payout.paid, audit_fee)?;
         } else {
             slashes.push(slash_silent_challenger(&job, k, operator)?);
         }

@@ -14,7 +14,12 @@
 //!
 //! An auditor that commits and never reveals is slashed as a no-show when the job settles. An
 //! audit fee nobody earns goes back to the creator with the escrow's remainder.
-use crate::constants::MAX_PROOF_LEN;
+//!
+//! A job that was not drawn (its market does not audit, or the draw skipped it) takes a
+//! volunteer audit: a verifier names the chunks, and the same moves follow, data availability
+//! included, with no fee. That is how a verifier makes an operator publish the leaves it would
+//! otherwise withhold.
+use crate::constants::{MAX_AUDIT_CHUNKS, MAX_PROOF_LEN};
 use crate::error::TesseraError;
 use crate::events::{AuditCommitted, AuditDrawn, AuditLeafPosted, AuditRevealed, DisputeResolved};
 use crate::instructions::challenge::ChallengeResult;
@@ -149,16 +154,29 @@ pub fn draw_audit(ctx: Context<DrawAudit>) -> Result<()> {
 }
 
 impl ChallengeResult<'_> {
-    /// An audit may be committed: the job was drawn and is still only Revealed, its challenge
-    /// window is open, nobody audits it yet, and the auditor may challenge it.
-    pub fn validate_audit_commit(&self) -> Result<()> {
+    /// An audit may be committed: the job is still only Revealed, its challenge window is
+    /// open, nobody audits it yet, and the auditor may challenge it. A drawn job's audit checks
+    /// the drawn chunks (`chunks` empty); a job not drawn (its market does not audit, or the
+    /// draw skipped it) takes a volunteer audit of 1..=`MAX_AUDIT_CHUNKS` distinct chunks the
+    /// auditor names. A job still waiting for its draw takes none.
+    pub fn validate_audit_commit(&self, chunks: &[u32]) -> Result<()> {
         {
             let job = self.job.load()?;
             job.require_state(JobState::Revealed)?;
-            require!(
-                job.audit_state() == AuditState::Drawn && job.audit_index().is_none(),
-                TesseraError::NotAuditable
-            );
+            require!(job.audit_index().is_none(), TesseraError::NotAuditable);
+            match job.audit_state() {
+                AuditState::Pending => return err!(TesseraError::NotAuditable),
+                AuditState::Drawn => require!(chunks.is_empty(), TesseraError::BadAuditChunks),
+                AuditState::None | AuditState::Skipped => require!(
+                    (1..=MAX_AUDIT_CHUNKS as usize).contains(&chunks.len())
+                        && chunks.iter().all(|&c| c < job.chunk_count)
+                        && chunks
+                            .iter()
+                            .enumerate()
+                            .all(|(i, c)| !chunks[..i].contains(c)),
+                    TesseraError::BadAuditChunks
+                ),
+            }
         }
         self.validate_commit()
     }
@@ -200,10 +218,20 @@ impl ChallengeResult<'_> {
     }
 }
 
-/// During the (restarted) challenge window of a drawn job: bonds the auditor like a challenger
-/// and records its commitment to the drawn chunks' leaves (`tessera_merkle::audit_commitment`).
-pub fn commit_audit(ctx: Context<ChallengeResult>, commitment: [u8; 32]) -> Result<()> {
+/// During the challenge window (restarted by a draw): bonds the auditor like a challenger and
+/// records its commitment to the leaves of the audited chunks (`tessera_merkle::
+/// audit_commitment`): the drawn ones, or those a volunteer audit names.
+pub fn commit_audit(
+    ctx: Context<ChallengeResult>,
+    commitment: [u8; 32],
+    chunks: Vec<u32>,
+) -> Result<()> {
     let mut job = ctx.accounts.job.load_mut()?;
+    if !chunks.is_empty() {
+        job.audit_chunks = [0; MAX_AUDIT_CHUNKS as usize];
+        job.audit_chunks[..chunks.len()].copy_from_slice(&chunks);
+        job.audit_chunk_count = chunks.len() as u8;
+    }
     let bond = job.terms.bond;
     ctx.accounts.challenger.bond(bond)?;
     let index = job

@@ -4,7 +4,7 @@ use crate::instructions::game::referee_verdict;
 use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
 use crate::instructions::settlement::*;
 use crate::math::add;
-use crate::state::{ChallengeStatus, JobState};
+use crate::state::{AuditState, ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Remaining accounts: the operator account of every live slot in slot order, then every
@@ -104,7 +104,9 @@ pub fn handler<'info>(ctx: Context<'info, ExpireDispute<'info>>) -> Result<()> {
     }
     let (mut to_creator, mut slash_burn) = (0u64, 0u64);
     for (operator, &(k, bond, revealed)) in others.iter_mut().zip(&challengers) {
-        if job.challenges[k].status() == ChallengeStatus::Audited {
+        if job.challenges[k].status() == ChallengeStatus::Audited
+            && job.audit_state() == AuditState::Drawn
+        {
             operator.credit(job.audit_fee)?;
             payout.paid = add(payout.paid, job.audit_fee)?;
         }

@@ -3,7 +3,7 @@ use crate::error::TesseraError;
 use crate::events::{DisputeResolved, Slash, SlashReason};
 use crate::instructions::settlement::*;
 use crate::math::{add, split_slash, sub};
-use crate::state::{ChallengeStatus, JobState};
+use crate::state::{AuditState, ChallengeStatus, JobState};
 use anchor_lang::prelude::*;
 
 /// Bit of the first challenger (in commitment order) in a verdict; bits 0..=2 are the slots,
@@ -100,7 +100,8 @@ pub fn settle_verdict<'info>(
     let p = job.terms;
     // The audit, if an auditor committed: one the verdict does not name honest that passed, or
     // that the dispute made moot before it was revealed, is released like a challenge the
-    // verdict says nothing about. Its auditor is paid the fee if it passed or is named honest.
+    // verdict says nothing about. Its auditor is paid the fee (a drawn audit's) if it passed or
+    // is named honest.
     let audit = job
         .audit_index()
         .map(|k| (challenger_bit(k), job.challenges[k].status()));
@@ -110,6 +111,7 @@ pub fn settle_verdict<'info>(
     };
     let released_mask = released_mask | audit_released;
     let audit_paid = audit
+        .filter(|_| job.audit_state() == AuditState::Drawn)
         .filter(|&(bit, status)| honest_mask & bit != 0 || status == ChallengeStatus::Audited)
         .map(|(bit, _)| bit);
     // Parties in order: live slots, then the challengers. Each with its verdict bit, its bond
