@@ -3,7 +3,9 @@
 //! LiteSVM by honest and cheating operators and audited by honest or lazy auditors (a lazy one
 //! commits to the operator's own leaves instead of recomputing). Every job goes through the
 //! program: create, claim, submit, `draw_audit`, then the audit and the settlement (the
-//! arbiter rules a disputed chunk as the truth says). Fixed seeds: the same figures every run.
+//! arbiter rules a disputed chunk as the truth says). The cheats' chunks come from a fixed seed;
+//! the draws from the slot hashes and the jobs' addresses, which fresh keys change from run to
+//! run, so the figures move a little between runs.
 //!
 //! Reports, per strategy, the operator's realised profit over an honest operator's (tokens
 //! earned and stake lost, less its compute at 0.7 of the reward for the chunks it computed), the
