@@ -83,18 +83,7 @@ impl Worker {
                 Ok(())
             }
             Step::Finalize | Step::Timeout | Step::Expire => self.crank(key, job, step).await,
-            Step::Verify => {
-                let started = std::time::Instant::now();
-                let result = self.verify(key, job).await;
-                let took = started.elapsed();
-                self.verify_budget
-                    .lock()
-                    .expect("verify budget")
-                    .spend(std::time::Instant::now(), took);
-                self.metrics.audits.inc();
-                self.metrics.audit_seconds.inc_by(took.as_secs_f64());
-                result
-            }
+            Step::Verify => self.budgeted(self.verify(key, job)).await,
             Step::RevealChallenge => {
                 let record = rec.challenge.expect("decided");
                 let ix = self.keys().reveal_challenge(
@@ -112,18 +101,7 @@ impl Worker {
                 tracing::info!(job = %key, "audit draw made");
                 Ok(())
             }
-            Step::Audit => {
-                let started = std::time::Instant::now();
-                let result = self.audit(key, job).await;
-                let took = started.elapsed();
-                self.verify_budget
-                    .lock()
-                    .expect("verify budget")
-                    .spend(std::time::Instant::now(), took);
-                self.metrics.audits.inc();
-                self.metrics.audit_seconds.inc_by(took.as_secs_f64());
-                result
-            }
+            Step::Audit => self.budgeted(self.audit(key, job)).await,
             Step::PostAuditLeaves => self.post_audit_leaves(key, job, &rec).await,
             Step::RevealAudit => {
                 let audit = rec.audit.expect("decided");
@@ -282,6 +260,24 @@ impl Worker {
         self.send(&ixs).await?;
         tracing::info!(job = %key, "{done}");
         Ok(())
+    }
+
+    /// Runs a check of another operator's result (a sampled check or an audit), counting it and
+    /// its time, and spending that time from the verifier's hourly budget.
+    async fn budgeted(
+        &self,
+        check: impl std::future::Future<Output = Result<(), WorkerError>>,
+    ) -> Result<(), WorkerError> {
+        let started = std::time::Instant::now();
+        let result = check.await;
+        let took = started.elapsed();
+        self.verify_budget
+            .lock()
+            .expect("verify budget")
+            .spend(std::time::Instant::now(), took);
+        self.metrics.audits.inc();
+        self.metrics.audit_seconds.inc_by(took.as_secs_f64());
+        result
     }
 
     /// Takes a drawn job's audit: recomputes its drawn chunks on the CPU reference, keeps the

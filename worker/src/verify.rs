@@ -8,13 +8,15 @@
 //! volunteer audit of them (`commit_audit`) makes the operators post their leaves on chain or be
 //! convicted. When the stored leaves do not hash to the agreed root (or the job cannot take a
 //! volunteer audit), the whole output is recomputed and the root itself is challenged.
+use std::sync::Arc;
+
 use rand::seq::index::sample;
 use tessera_client::constants::{MAX_AUDIT_CHUNKS, WHOLE_ROOT};
 use tessera_client::program::instructions::challenger_bit;
 use tessera_client::state::{AuditState, Job, JobState, SlotStatus};
 use tessera_client::store::{self, Store};
 use tessera_client::ChallengeArgs;
-use tessera_kernels::Backend;
+use tessera_kernels::{Backend, Workload};
 use tessera_merkle::{leaf_hash, proof, root_from_leaves, Hash};
 
 use crate::error::WorkerError;
@@ -67,29 +69,11 @@ pub async fn check(
         None if volunteer => {
             // Withheld: a volunteer audit of sampled chunks makes the operators publish their
             // leaves of them on chain, or be convicted, instead of a whole recomputation.
-            let mut picks: Vec<u32> = sample(
-                &mut rand::rng(),
-                count as usize,
-                (chunks as usize)
-                    .clamp(1, MAX_AUDIT_CHUNKS as usize)
-                    .min(count as usize),
-            )
-            .into_iter()
-            .map(|i| i as u32)
-            .collect();
-            picks.sort_unstable();
-            let parsed = std::sync::Arc::new(parsed);
+            let picks = pick(count, chunks.clamp(1, MAX_AUDIT_CHUNKS.into()));
+            let parsed = Arc::new(parsed);
             let mut leaves = Vec::new();
             for &i in &picks {
-                let (p, b) = (parsed.clone(), backend.clone());
-                let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
-                    .await
-                    .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
-                    .map_err(|source| WorkerError::Compute {
-                        device: backend.describe(),
-                        source,
-                    })?;
-                leaves.push(leaf_hash(&chunk));
+                leaves.push(chunk_leaf(&parsed, backend, i).await?);
             }
             return Ok(Finding::Withheld {
                 chunks: picks,
@@ -120,26 +104,10 @@ pub async fn check(
             }));
         }
     };
-    let mut picks: Vec<u32> = sample(
-        &mut rand::rng(),
-        count as usize,
-        (chunks as usize).min(count as usize),
-    )
-    .into_iter()
-    .map(|i| i as u32)
-    .collect();
-    picks.sort_unstable();
-    let parsed = std::sync::Arc::new(parsed);
+    let picks = pick(count, chunks);
+    let parsed = Arc::new(parsed);
     for &i in &picks {
-        let (p, b) = (parsed.clone(), backend.clone());
-        let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
-            .await
-            .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
-            .map_err(|source| WorkerError::Compute {
-                device: backend.describe(),
-                source,
-            })?;
-        let leaf = leaf_hash(&chunk);
+        let leaf = chunk_leaf(&parsed, backend, i).await?;
         if leaf != leaves[i as usize] {
             return Ok(Finding::Wrong(ChallengeArgs {
                 chunk: i,
@@ -161,22 +129,41 @@ pub async fn audit_leaves(
     backend: &Backend,
 ) -> Result<Result<Vec<Hash>, String>, WorkerError> {
     let parsed = match input::load(store, input_bases, job).await? {
-        Ok(p) => std::sync::Arc::new(p),
+        Ok(p) => Arc::new(p),
         Err(refusal) => return Ok(Err(refusal.to_string())),
     };
     let mut leaves = Vec::new();
     for &i in job.audited_chunks() {
-        let (p, b) = (parsed.clone(), backend.clone());
-        let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
-            .await
-            .map_err(|e| WorkerError::from_join("the auditor's computation", e))?
-            .map_err(|source| WorkerError::Compute {
-                device: backend.describe(),
-                source,
-            })?;
-        leaves.push(leaf_hash(&chunk));
+        leaves.push(chunk_leaf(&parsed, backend, i).await?);
     }
     Ok(Ok(leaves))
+}
+
+/// `n` distinct chunks of `count` (all of them when there are fewer), drawn at random, in order.
+fn pick(count: u32, n: u32) -> Vec<u32> {
+    let mut picks: Vec<u32> = sample(&mut rand::rng(), count as usize, n.min(count) as usize)
+        .into_iter()
+        .map(|i| i as u32)
+        .collect();
+    picks.sort_unstable();
+    picks
+}
+
+/// The leaf of chunk `i` of `parsed`, recomputed on `backend` off the async runtime.
+async fn chunk_leaf(
+    parsed: &Arc<Workload>,
+    backend: &Backend,
+    i: u32,
+) -> Result<Hash, WorkerError> {
+    let (p, b) = (parsed.clone(), backend.clone());
+    let chunk = tokio::task::spawn_blocking(move || p.chunk(&b, i))
+        .await
+        .map_err(|e| WorkerError::from_join("the verifier's computation", e))?
+        .map_err(|source| WorkerError::Compute {
+            device: backend.describe(),
+            source,
+        })?;
+    Ok(leaf_hash(&chunk))
 }
 
 /// The leaf hashes stored next to an output, if present and of the right length.

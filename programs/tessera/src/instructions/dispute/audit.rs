@@ -26,7 +26,7 @@ use crate::instructions::challenge::ChallengeResult;
 use crate::instructions::resolve_dispute::{challenger_bit, settle_verdict};
 use crate::instructions::settlement::*;
 use crate::math::add_time;
-use crate::state::{AuditState, Challenge, ChallengeKind, ChallengeStatus, Job, JobState};
+use crate::state::{AuditState, ChallengeKind, ChallengeStatus, Job, JobState};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::sysvar::SysvarId;
 
@@ -226,27 +226,16 @@ pub fn commit_audit(
     commitment: [u8; 32],
     chunks: Vec<u32>,
 ) -> Result<()> {
-    let mut job = ctx.accounts.job.load_mut()?;
+    let loader = ctx.accounts.job.clone();
+    let mut job = loader.load_mut()?;
     if !chunks.is_empty() {
         job.audit_chunks = [0; MAX_AUDIT_CHUNKS as usize];
         job.audit_chunks[..chunks.len()].copy_from_slice(&chunks);
         job.audit_chunk_count = chunks.len() as u8;
     }
-    let bond = job.terms.bond;
-    ctx.accounts.challenger.bond(bond)?;
-    let index = job
-        .challenges
-        .iter()
-        .position(|c| c.status() == ChallengeStatus::Empty)
-        .ok_or(TesseraError::TooManyChallenges)?;
-    job.challenges[index] = Challenge {
-        challenger: ctx.accounts.challenger.key(),
-        bond,
-        status: ChallengeStatus::Committed as u8,
-        kind: ChallengeKind::Audit as u8,
-        commitment,
-        ..Challenge::none()
-    };
+    let (index, bond) = ctx
+        .accounts
+        .record(&mut job, commitment, ChallengeKind::Audit)?;
     emit_cpi!(AuditCommitted {
         market: job.market,
         job: ctx.accounts.job.key(),

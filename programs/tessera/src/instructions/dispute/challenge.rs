@@ -7,7 +7,9 @@ use crate::constants::{MAX_PROOF_LEN, WHOLE_ROOT};
 use crate::error::TesseraError;
 use crate::events::{ChallengeCommitted, ChallengeRevealed};
 use crate::math::add_time;
-use crate::state::{Challenge, ChallengeStatus, Job, JobState, Market, Operator, OperatorStatus};
+use crate::state::{
+    Challenge, ChallengeKind, ChallengeStatus, Job, JobState, Market, Operator, OperatorStatus,
+};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -125,24 +127,42 @@ impl ChallengeResult<'_> {
     }
 }
 
+impl ChallengeResult<'_> {
+    /// Bonds the challenger like a claim and records its `commitment`, of `kind`, in the next
+    /// free place of `job` (commitment order). Returns the place and the bond.
+    pub fn record(
+        &mut self,
+        job: &mut Job,
+        commitment: [u8; 32],
+        kind: ChallengeKind,
+    ) -> Result<(usize, u64)> {
+        let bond = job.terms.bond;
+        self.challenger.bond(bond)?;
+        let index = job
+            .challenges
+            .iter()
+            .position(|c| c.status() == ChallengeStatus::Empty)
+            .ok_or(TesseraError::TooManyChallenges)?;
+        job.challenges[index] = Challenge {
+            challenger: self.challenger.key(),
+            bond,
+            status: ChallengeStatus::Committed as u8,
+            kind: kind as u8,
+            commitment,
+            ..Challenge::none()
+        };
+        Ok((index, bond))
+    }
+}
+
 /// During the challenge window, bonds the challenger like a claim and records its commitment
 /// in the next free place (commitment order).
 pub fn commit(ctx: Context<ChallengeResult>, commitment: [u8; 32]) -> Result<()> {
-    let mut job = ctx.accounts.job.load_mut()?;
-    let bond = job.terms.bond;
-    ctx.accounts.challenger.bond(bond)?;
-    let index = job
-        .challenges
-        .iter()
-        .position(|c| c.status() == ChallengeStatus::Empty)
-        .ok_or(TesseraError::TooManyChallenges)?;
-    job.challenges[index] = Challenge {
-        challenger: ctx.accounts.challenger.key(),
-        bond,
-        status: ChallengeStatus::Committed as u8,
-        commitment,
-        ..Challenge::none()
-    };
+    let loader = ctx.accounts.job.clone();
+    let mut job = loader.load_mut()?;
+    let (index, bond) = ctx
+        .accounts
+        .record(&mut job, commitment, ChallengeKind::Challenge)?;
     emit_cpi!(ChallengeCommitted {
         market: job.market,
         job: ctx.accounts.job.key(),
