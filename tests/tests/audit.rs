@@ -458,6 +458,15 @@ fn an_auditor_that_never_reveals_is_slashed_as_a_no_show() {
 fn the_draw_waits_for_a_later_slot_and_happens_once() {
     let mut case = delivered(Env::with(anchor_spl::token::ID, params(10_000)), honest);
     assert_tessera_error(&case.env.draw_audit(case.job), TesseraError::AuditNotReady);
+    // Another account in the sysvar's place is refused.
+    case.env.warp(1);
+    let mut ix = case.env.keys.draw_audit(case.job);
+    ix.accounts[1].pubkey = case.job;
+    let crank = case.env.cranker();
+    assert_anchor_error(
+        &case.env.send(&[ix], &[&crank]),
+        anchor_lang::error::ErrorCode::ConstraintAddress,
+    );
     case.draw();
     assert_tessera_error(&case.env.draw_audit(case.job), TesseraError::NoAuditDraw);
     // A market without audits has no draw.

@@ -89,7 +89,7 @@ pub struct DrawAudit<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
     /// CHECK: the `SlotHashes` sysvar (checked by key), read in place.
-    #[account(address = SlotHashes::id() @ TesseraError::NotAuditable)]
+    #[account(address = SlotHashes::id())]
     pub slot_hashes: UncheckedAccount<'info>,
 }
 
